@@ -1,0 +1,85 @@
+// swift-tools-version:6.1
+//
+// omnisonicd: a local-first music daemon for Linux.
+// Module map and dependency rules: docs/ARCHITECTURE.md (and ../shared/DESIGN.md).
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "omnisonicd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "omnisonicd", targets: ["omnisonicd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Value types shared by every module: identities, tags, errors.
+        .target(name: "OmniModel", swiftSettings: strict),
+
+        // FFmpeg (libavformat, libavcodec, libavutil) as a C system library.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]),
+
+        // Tag reader, stream properties, artwork and audio identity (libavformat + own ID3/APE parsers).
+        .target(
+            name: "MediaIO",
+            dependencies: [
+                "OmniModel", "CFFmpeg",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // Directory walking (and, later, inotify): what is on disk.
+        .target(
+            name: "Watcher",
+            dependencies: ["OmniModel", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+
+        // The SQLite library: schema, migrations, writes, FTS5 search.
+        .target(
+            name: "LocalStore",
+            dependencies: [
+                "OmniModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+
+        // Scan orchestration: walk, diff against the library, probe in parallel, write in batches.
+        .target(
+            name: "Indexer",
+            dependencies: [
+                "OmniModel", "MediaIO", "Watcher", "LocalStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // The command-line entry point.
+        .executableTarget(
+            name: "omnisonicd",
+            dependencies: [
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.
+        .target(
+            name: "TestSupport",
+            dependencies: ["OmniModel"],
+            path: "Tests/TestSupport",
+            swiftSettings: strict),
+
+        .testTarget(name: "OmniModelTests", dependencies: ["OmniModel"], swiftSettings: strict),
+        .testTarget(name: "LocalStoreTests", dependencies: ["LocalStore", "TestSupport"], swiftSettings: strict),
+    ]
+)

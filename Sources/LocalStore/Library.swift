@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import OmniModel
+
+/// The music library database: the one object through which every module reads and writes it.
+///
+/// Follows GRDB's app-database pattern: a `Sendable` value holding a `DatabaseWriter`
+/// (a `DatabasePool` in WAL mode for files, a `DatabaseQueue` in memory for tests), with the
+/// migrations run when it opens. Reads may run concurrently from any thread; writes are
+/// serialized by GRDB. Every method is synchronous and may block on I/O: call it from a
+/// dedicated thread or wrap it, never in a tight loop on the cooperative pool.
+public struct Library: Sendable {
+    /// The underlying connection (pool or queue).
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the library at `path` and migrates it to the current schema.
+    ///
+    /// - Throws: `StoreError` (`store.cannot_open`) when the file cannot be opened or migrated.
+    public init(path: String) throws(StoreError) {
+        do {
+            var config = Configuration()
+            config.foreignKeysEnabled = true
+            config.busyMode = .timeout(10)
+            config.prepareDatabase { db in
+                // NORMAL is durable across application crashes in WAL mode; only a power loss
+                // may lose the last transactions, never consistency.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            let pool = try DatabasePool(path: path, configuration: config)
+            try self.init(writer: pool)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.cannotOpen, message: "cannot open the library at \(path)", detail: String(describing: error))
+        }
+    }
+
+    /// Wraps an existing writer (an in-memory `DatabaseQueue` in tests) and migrates it.
+    public init(writer: any DatabaseWriter) throws(StoreError) {
+        self.writer = writer
+        do {
+            try Schema.migrator().migrate(writer)
+        } catch {
+            throw StoreError(.cannotOpen, message: "cannot migrate the library", detail: String(describing: error))
+        }
+    }
+
+    /// An empty in-memory library (tests and benchmarks).
+    public static func inMemory() throws(StoreError) -> Library {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        do {
+            return try Library(writer: DatabaseQueue(configuration: config))
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.cannotOpen, message: "cannot open an in-memory library", detail: String(describing: error))
+        }
+    }
+}
