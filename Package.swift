@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 //
 // omnisonicd: a local-first music daemon for Linux.
-// Module map and dependency rules: docs/ARCHITECTURE.md (and ../shared/DESIGN.md).
+// Module map and dependency rules: docs/decisions/0001-modules.md (and ../shared/DESIGN.md).
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -80,6 +80,24 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel"], swiftSettings: strict),
-        .testTarget(name: "LocalStoreTests", dependencies: ["LocalStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "WatcherTests", dependencies: ["Watcher", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "IndexerTests",
+            dependencies: [
+                "Indexer", "LocalStore", "MediaIO", "Watcher", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LocalStoreTests",
+            dependencies: ["LocalStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        // Runs the real `omnisonicd` binary (a test target may depend on an executable target,
+        // which makes `swift test` build it first).
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["omnisonicd", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
     ]
 )

@@ -10,7 +10,8 @@ import GRDB
 /// - `track`: one row per recording, keyed by `uid`, with the tags *as read from the file*
 ///   (user edits will be overrides keyed by `uid`, never written here) and the stream properties.
 /// - `artist`, `album`, `genre` and the link tables `trackArtist` (with a role), `trackGenre`.
-/// - `artwork`: content-addressed images (sha256) stored in the cache directory.
+/// - `artwork`: content-addressed images (sha256) stored in the cache directory;
+///   `folderArtwork`: the `cover.jpg`-style picture of each folder that has one, with its stat.
 /// - `trackFts`: an FTS5 index with `track` as external content, kept in step by triggers;
 ///   `trackFtsVocab` exposes its vocabulary for "did you mean".
 enum Schema {
@@ -92,6 +93,7 @@ enum Schema {
                     bitsPerSample INTEGER,
                     bitrate INTEGER,
                     artworkId INTEGER REFERENCES artwork(id) ON DELETE SET NULL,
+                    folderArtworkId INTEGER REFERENCES artwork(id) ON DELETE SET NULL,
                     fileName TEXT NOT NULL,
                     addedAt REAL NOT NULL,
                     updatedAt REAL NOT NULL
@@ -118,6 +120,16 @@ enum Schema {
                 );
                 CREATE INDEX file_trackId ON file(trackId);
                 CREATE INDEX file_inode ON file(device, inode);
+
+                CREATE TABLE folderArtwork (
+                    rootId INTEGER NOT NULL REFERENCES root(id) ON DELETE CASCADE,
+                    folder BLOB NOT NULL,
+                    relPath BLOB NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtimeNs INTEGER NOT NULL,
+                    artworkId INTEGER REFERENCES artwork(id) ON DELETE SET NULL,
+                    PRIMARY KEY (rootId, folder)
+                ) WITHOUT ROWID;
 
                 CREATE TABLE trackArtist (
                     trackId INTEGER NOT NULL REFERENCES track(id) ON DELETE CASCADE,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// `omnisonicd`: the command-line entry point.
 @main
@@ -7,5 +8,12 @@ struct Omnisonicd: ParsableCommand {
         commandName: "omnisonicd",
         abstract: "A local-first music daemon: library, search, playback and sync.",
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [ProbeCommand.self, ScanCommand.self, SearchCommand.self])
+
+    static func main() {
+        // A file-size limit or a closed pipe must become an error we report, not a silent death.
+        signal(SIGXFSZ, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }

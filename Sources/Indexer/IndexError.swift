@@ -1,0 +1,41 @@
+import Glibc
+import LocalStore
+import OmniModel
+
+/// Errors that stop or degrade a scan.
+public struct IndexError: OmniError {
+    public enum Reason: String, Sendable {
+        /// The library database failed (a full disk among others): the scan stopped; what was
+        /// written before is consistent and the next scan resumes from there.
+        case store = "index.store"
+        /// An artwork image could not be stored; the track is kept without it.
+        case artwork = "index.artwork"
+        /// The scan was cancelled (shutdown).
+        case cancelled = "index.cancelled"
+    }
+
+    public var reason: Reason
+    public var message: String
+    public var detail: String
+    /// The underlying store error, when there is one.
+    public var storeError: StoreError?
+
+    public init(_ reason: Reason, message: String, detail: String = "") {
+        self.reason = reason
+        self.message = message
+        self.detail = detail
+    }
+
+    init(_ reason: Reason, message: String, errno code: Int32) {
+        self.init(reason, message: message, detail: String(cString: strerror(code)))
+    }
+
+    init(_ error: StoreError) {
+        self.init(.store, message: error.description, detail: error.expandedDescription)
+        storeError = error
+    }
+
+    public var code: String { storeError?.code ?? reason.rawValue }
+    public var description: String { message }
+    public var expandedDescription: String { detail.isEmpty ? message : "\(message) (\(detail))" }
+}

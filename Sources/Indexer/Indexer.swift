@@ -1,0 +1,284 @@
+import Foundation
+import Glibc
+import LocalStore
+import Logging
+import MediaIO
+import OmniModel
+import Synchronization
+import Watcher
+
+/// Brings the library in step with the music folders: walk, compare, probe what changed, write.
+///
+/// The phases (see `Sources/Indexer/README.md`):
+/// 1. **Walk** each root (`DirectoryWalker`); a missing root is marked offline and its tracks
+///    are kept.
+/// 2. **Compare** with the stored files of all online roots at once: a file whose size, mtime,
+///    ctime and inode are unchanged is not touched; a path that disappeared while a new path
+///    appeared with the same device, inode, size and mtime is a **move** (path updated, nothing
+///    probed, identity and user data kept, across roots too); what is left over is removed.
+/// 3. **Probe** new and changed files on `probeThreads` dedicated threads (never the Swift
+///    cooperative pool), storing embedded artwork in the `ArtworkCache` from those threads.
+/// 4. **Write** results in batched transactions from the calling thread; each batch is atomic,
+///    so a crash (even `kill -9`) leaves a consistent library and the next scan carries on.
+/// 5. **Finish**: drop tracks, albums, artists, genres and pictures nothing refers to.
+///
+/// `scan` blocks the calling thread until done. Call it from a dedicated thread. One scan at a
+/// time per library (the daemon serialises them).
+public final class Indexer: Sendable {
+    private let library: Library
+    private let reader: TagReader
+    private let artwork: ArtworkCache
+    private let logger: Logger
+    private let probeThreads: Int
+    private let batchSize: Int
+    private let cancelled = Atomic<Bool>(false)
+
+    /// - Parameters:
+    ///   - library: the database to keep in step.
+    ///   - artwork: where pictures are stored.
+    ///   - probeThreads: threads that read tags (default: one per core).
+    ///   - batchSize: probed files written per transaction.
+    public init(library: Library, artwork: ArtworkCache, logger: Logger = Logger(label: "omnisonic.indexer"),
+                probeThreads: Int? = nil, batchSize: Int = 500) {
+        self.library = library
+        self.reader = TagReader(logger: logger)
+        self.artwork = artwork
+        self.logger = logger
+        self.probeThreads = max(1, probeThreads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.batchSize = batchSize
+    }
+
+    /// Asks a running scan to stop after the current batch (thread-safe).
+    public func cancel() { cancelled.store(true, ordering: .relaxed) }
+
+    /// Scans `roots` (absolute paths) and returns what changed.
+    ///
+    /// - Parameter progress: called from the scanning thread, at most every 100 ms and once at the end.
+    /// - Throws: `IndexError.store` when the database fails (full disk...): batches already
+    ///   written stay, the rest is done by the next scan. Unreadable files and folders are not
+    ///   errors: they are logged and counted in the summary.
+    public func scan(roots: [RawPath], progress: (@Sendable (ScanProgress) -> Void)? = nil) throws(IndexError) -> ScanSummary {
+        cancelled.store(false, ordering: .relaxed)
+        let clock = ContinuousClock()
+        let start = clock.now
+        func elapsed() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        var summary = ScanSummary()
+
+        // 1. Walk.
+        progress?(ScanProgress(phase: .walking, done: 0, total: 0, files: 0, elapsed: 0, rate: 0))
+        var walked: [(root: MusicRoot, result: WalkResult)] = []
+        do {
+            for path in roots {
+                let root = try library.ensureRoot(path)
+                do {
+                    let result = try DirectoryWalker().walk(root: path)
+                    for error in result.errors {
+                        logger.warning("\(error.description)", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
+                    }
+                    summary.walkErrors += result.errors.count
+                    summary.files += result.files.count
+                    if !root.online { logger.info("music folder is back online", metadata: ["root": "\(path)"]) }
+                    try library.setRoot(root.id, online: true)
+                    walked.append((root, result))
+                } catch {
+                    logger.warning("music folder is offline; its tracks are kept", metadata: ["root": "\(path)", "detail": "\(error.detail)"])
+                    summary.walkErrors += 1
+                    try library.setRoot(root.id, online: false)
+                }
+            }
+        } catch {
+            throw IndexError(error)
+        }
+
+        // 2. Compare.
+        let plan: ScanPlan
+        do {
+            plan = try ScanPlan(walked: walked, library: library)
+        } catch {
+            throw IndexError(error)
+        }
+        summary.moved = plan.batch.moved.count
+        summary.removed = plan.batch.removed.count
+        var firstBatch = plan.batch
+        let folderArtwork = resolveFolderArtwork(plan: plan, walked: walked, batch: &firstBatch)
+        do {
+            try library.apply(firstBatch)
+        } catch {
+            throw IndexError(error)
+        }
+
+        // 3 + 4. Probe on worker threads, write here.
+        let jobs = plan.toProbe.map { job -> ProbeJob in
+            var job = job
+            job.folderArtwork = folderArtwork[FolderKey(rootID: job.rootID, folder: job.entry.relativePath.deletingLastComponent)]
+            return job
+        }
+        let rootPaths = Dictionary(uniqueKeysWithValues: walked.map { ($0.root.id, $0.root.path) })
+        let results = BlockingQueue<ProbeOutput>(capacity: 2048)
+        let next = Atomic<Int>(0)
+        let jobList = jobs
+        let reader = self.reader
+        let artwork = self.artwork
+        let logger = self.logger
+        let cancelled = self.cancelled
+        var threads: [Thread] = []
+        for index in 0..<min(probeThreads, max(1, jobs.count)) where !jobs.isEmpty {
+            let thread = Thread {
+                while !cancelled.load(ordering: .relaxed) {
+                    let i = next.add(1, ordering: .relaxed).oldValue
+                    guard i < jobList.count else { break }
+                    results.push(Self.probe(jobList[i], rootPath: rootPaths[jobList[i].rootID]!, reader: reader,
+                                            artwork: artwork, logger: logger))
+                }
+            }
+            thread.name = "omnisonic-probe-\(index)"
+            thread.stackSize = 4 << 20
+            thread.start()
+            threads.append(thread)
+        }
+
+        let probeStart = elapsed()
+        var done = 0
+        var lastReport = -1.0
+        var batch = ScanBatch()
+        var lastFlush = elapsed()
+        func report(_ phase: ScanProgress.Phase) {
+            let now = elapsed()
+            let rate = now > probeStart ? Double(done) / (now - probeStart) : 0
+            progress?(ScanProgress(phase: phase, done: done, total: jobs.count, files: summary.files, elapsed: now, rate: rate))
+            lastReport = now
+        }
+        report(.probing)
+        do {
+            while done < jobs.count {
+                if cancelled.load(ordering: .relaxed) { break }
+                if let output = results.pop(timeout: 0.1) {
+                    done += 1
+                    switch output.kind {
+                    case .probed(let probed):
+                        if case .failed = probed.outcome { summary.failed += 1 } else if output.job.existingFileID == nil {
+                            summary.added += 1
+                        } else {
+                            summary.updated += 1
+                        }
+                        batch.probed.append(probed)
+                    case .vanished:
+                        if let id = output.job.existingFileID {
+                            batch.removed.append(id)
+                            summary.removed += 1
+                        }
+                    }
+                }
+                let now = elapsed()
+                if batch.probed.count + batch.removed.count >= batchSize || (now - lastFlush > 1 && !batch.isEmpty) {
+                    try library.apply(batch)
+                    batch = ScanBatch()
+                    lastFlush = now
+                }
+                if progress != nil && now - lastReport >= 0.1 { report(.probing) }
+            }
+            try library.apply(batch)
+        } catch {
+            cancel()
+            throw IndexError(error)
+        }
+
+        // 5. Finish.
+        report(.finishing)
+        do {
+            let unused = try library.finishScan()
+            artwork.remove(hashes: unused)
+        } catch {
+            throw IndexError(error)
+        }
+        if cancelled.load(ordering: .relaxed) {
+            throw IndexError(.cancelled, message: "scan cancelled after \(done) of \(jobs.count) files")
+        }
+        summary.seconds = elapsed()
+        report(.finishing)
+        return summary
+    }
+
+    /// Reads the folder pictures that are new or changed into the cache, and returns the
+    /// picture of every folder that has one.
+    private func resolveFolderArtwork(plan: ScanPlan, walked: [(root: MusicRoot, result: WalkResult)],
+                                      batch: inout ScanBatch) -> [FolderKey: StoredArtwork] {
+        var byFolder: [FolderKey: StoredArtwork] = plan.unchangedFolderArtwork
+        for (root, result) in walked {
+            for picture in result.folderArtwork {
+                let key = FolderKey(rootID: root.id, folder: picture.folder)
+                if plan.unchangedFolderArtwork[key] != nil { continue }
+                var stored: StoredArtwork?
+                do {
+                    stored = try artwork.storeFile(at: root.path.appending(picture.relativePath))
+                } catch {
+                    logger.warning("\(error.description)", metadata: ["detail": "\(error.detail)"])
+                }
+                if let stored { byFolder[key] = stored }
+                batch.folderPictures.append(ScanBatch.FolderPicture(
+                    rootID: root.id, folder: picture.folder, relativePath: picture.relativePath,
+                    size: picture.size, mtimeNs: picture.mtimeNs, artwork: stored))
+            }
+        }
+        batch.removedFolderPictures = plan.removedFolderArtwork
+        return byFolder
+    }
+
+    /// Probes one file (on a worker thread) and stores its artwork.
+    static func probe(_ job: ProbeJob, rootPath: RawPath, reader: TagReader, artwork: ArtworkCache,
+                              logger: Logger) -> ProbeOutput {
+        let path = rootPath.appending(job.entry.relativePath)
+        do {
+            var result = try reader.probe(path, withArtwork: true)
+            var stored: StoredArtwork?
+            if let image = result.artwork {
+                do {
+                    stored = try artwork.store(image)
+                } catch {
+                    logger.warning("\(error.description)", metadata: ["file": "\(path)", "detail": "\(error.detail)"])
+                }
+                result.artwork = nil  // the bytes are in the cache; keep memory flat
+            }
+            return ProbeOutput(job: job, kind: .probed(ScanBatch.Probed(
+                rootID: job.rootID, entry: job.entry,
+                outcome: .track(result, artwork: stored, folderArtwork: job.folderArtwork))))
+        } catch {
+            var st = stat()
+            if path.withCString({ lstat($0, &st) }) != 0 && errno == ENOENT {
+                // Deleted while we were scanning: not an error, just gone.
+                return ProbeOutput(job: job, kind: .vanished)
+            }
+            logger.warning("\(error.description)", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
+            return ProbeOutput(job: job, kind: .probed(ScanBatch.Probed(
+                rootID: job.rootID, entry: job.entry, outcome: .failed(code: error.code, message: error.description))))
+        }
+    }
+}
+
+/// A file to probe.
+struct ProbeJob: Sendable {
+    var rootID: Int64
+    var entry: FileEntry
+    /// The file row it replaces (a changed file), nil for a new file.
+    var existingFileID: Int64?
+    var folderArtwork: StoredArtwork?
+}
+
+/// What a worker thread hands back.
+struct ProbeOutput: Sendable {
+    enum Kind: Sendable {
+        case probed(ScanBatch.Probed)
+        case vanished
+    }
+    var job: ProbeJob
+    var kind: Kind
+}
+
+/// A folder of a root.
+struct FolderKey: Hashable, Sendable {
+    var rootID: Int64
+    var folder: RawPath
+}

@@ -1,0 +1,89 @@
+import LocalStore
+import OmniModel
+import Watcher
+
+/// The comparison of a walk with the library: what to probe, what moved, what is gone.
+///
+/// Pure bookkeeping over the walk and the stored rows; no file is opened here.
+struct ScanPlan {
+    /// Moves, removals (and, later, folder pictures) to write before probing.
+    var batch = ScanBatch()
+    /// New and changed files.
+    var toProbe: [ProbeJob] = []
+    /// Folder pictures that did not change, with their stored identity.
+    var unchangedFolderArtwork: [FolderKey: StoredArtwork] = [:]
+    /// Folder pictures that are gone.
+    var removedFolderArtwork: [(rootID: Int64, folder: RawPath)] = []
+
+    private struct PathKey: Hashable {
+        var rootID: Int64
+        var path: RawPath
+    }
+
+    /// What identifies a file's content on disk without reading it: a move keeps all four.
+    private struct InodeKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var mtimeNs: Int64
+    }
+
+    init(walked: [(root: MusicRoot, result: WalkResult)], library: Library) throws(StoreError) {
+        let rootIDs = walked.map(\.root.id)
+        var stored: [PathKey: StoredFile] = [:]
+        for file in try library.storedFiles(roots: rootIDs) {
+            stored[PathKey(rootID: file.rootID, path: file.relativePath)] = file
+        }
+
+        var newFiles: [(rootID: Int64, entry: FileEntry)] = []
+        for (root, result) in walked {
+            for entry in result.files {
+                let key = PathKey(rootID: root.id, path: entry.relativePath)
+                if let existing = stored.removeValue(forKey: key) {
+                    if !existing.isUnchanged(comparedTo: entry) {
+                        toProbe.append(ProbeJob(rootID: root.id, entry: entry, existingFileID: existing.id))
+                    }
+                } else {
+                    newFiles.append((root.id, entry))
+                }
+            }
+        }
+
+        // What is left in `stored` is missing from disk: moved away or deleted.
+        var missingByInode: [InodeKey: StoredFile] = [:]
+        for file in stored.values {
+            missingByInode[InodeKey(device: file.device, inode: file.inode, size: file.size, mtimeNs: file.mtimeNs)] = file
+        }
+        for (rootID, entry) in newFiles {
+            let key = InodeKey(device: entry.device, inode: entry.inode, size: entry.size, mtimeNs: entry.mtimeNs)
+            if let moved = missingByInode.removeValue(forKey: key) {
+                batch.moved.append(ScanBatch.Moved(fileID: moved.id, rootID: rootID, entry: entry))
+                if moved.trackID == nil {
+                    // It failed to probe before; it may read now (a renamed .mp3 that is really FLAC).
+                    toProbe.append(ProbeJob(rootID: rootID, entry: entry, existingFileID: moved.id))
+                }
+            } else {
+                toProbe.append(ProbeJob(rootID: rootID, entry: entry, existingFileID: nil))
+            }
+        }
+        batch.removed = missingByInode.values.map(\.id).sorted()
+
+        // Folder pictures.
+        var storedPictures: [FolderKey: StoredFolderArtwork] = [:]
+        for picture in try library.storedFolderArtwork(roots: rootIDs) {
+            storedPictures[FolderKey(rootID: picture.rootID, folder: picture.folder)] = picture
+        }
+        for (root, result) in walked {
+            for picture in result.folderArtwork {
+                let key = FolderKey(rootID: root.id, folder: picture.folder)
+                if let existing = storedPictures.removeValue(forKey: key), existing.relativePath == picture.relativePath,
+                   existing.size == picture.size, existing.mtimeNs == picture.mtimeNs {
+                    if let artwork = existing.artwork {
+                        unchangedFolderArtwork[key] = artwork
+                    }
+                }
+            }
+        }
+        removedFolderArtwork = storedPictures.keys.map { ($0.rootID, $0.folder) }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import GRDB
+import OmniModel
+
+/// The write path of scans: roots, files and the tracks read from them.
+///
+/// These methods are only for tags read from files. User changes (edits, ratings, playlists)
+/// go through the operation log (a later module) and never touch these columns.
+extension Library {
+    /// Returns the root for `path`, creating it (online) when new.
+    public func ensureRoot(_ path: RawPath) throws(StoreError) -> MusicRoot {
+        try write("registering a music folder") { db in
+            let bytes = Data(path.bytes)
+            if let row = try Row.fetchOne(db, sql: "SELECT id, online FROM root WHERE path = ?", arguments: [bytes]) {
+                return MusicRoot(id: row["id"], path: path, online: row["online"])
+            }
+            try db.execute(sql: "INSERT INTO root(path, online) VALUES (?, 1)", arguments: [bytes])
+            return MusicRoot(id: db.lastInsertedRowID, path: path, online: true)
+        }
+    }
+
+    /// Every known music folder.
+    public func roots() throws(StoreError) -> [MusicRoot] {
+        try read("listing music folders") { db in
+            try Row.fetchAll(db, sql: "SELECT id, path, online FROM root ORDER BY id").map {
+                MusicRoot(id: $0["id"], path: RawPath(bytes: [UInt8]($0["path"] as Data)), online: $0["online"])
+            }
+        }
+    }
+
+    /// Marks a root online or offline (and records the scan time when it comes online).
+    public func setRoot(_ id: Int64, online: Bool) throws(StoreError) {
+        try write("updating a music folder") { db in
+            try db.execute(sql: "UPDATE root SET online = ?, lastScanAt = CASE WHEN ? THEN ? ELSE lastScanAt END WHERE id = ?",
+                           arguments: [online, online, Date().timeIntervalSince1970, id])
+        }
+    }
+
+    /// Every file row of the given roots, for comparison with a walk.
+    public func storedFiles(roots rootIDs: [Int64]) throws(StoreError) -> [StoredFile] {
+        try read("reading the file list") { db in
+            var files: [StoredFile] = []
+            for rootID in rootIDs {
+                let cursor = try Row.fetchCursor(db, sql: """
+                    SELECT id, relPath, size, mtimeNs, ctimeNs, inode, device, trackId FROM file WHERE rootId = ?
+                    """, arguments: [rootID])
+                while let row = try cursor.next() {
+                    let path: Data = row[1]
+                    files.append(StoredFile(
+                        id: row[0], rootID: rootID, relativePath: RawPath(bytes: [UInt8](path)),
+                        size: row[2], mtimeNs: row[3], ctimeNs: row[4],
+                        inode: UInt64(bitPattern: row[5]), device: UInt64(bitPattern: row[6]), trackID: row[7]))
+                }
+            }
+            return files
+        }
+    }
+
+    /// The stored folder pictures of the given roots.
+    public func storedFolderArtwork(roots rootIDs: [Int64]) throws(StoreError) -> [StoredFolderArtwork] {
+        try read("reading folder pictures") { db in
+            var result: [StoredFolderArtwork] = []
+            for rootID in rootIDs {
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT f.folder, f.relPath, f.size, f.mtimeNs, a.hash, a.mimeType, a.byteCount
+                    FROM folderArtwork f LEFT JOIN artwork a ON a.id = f.artworkId WHERE f.rootId = ?
+                    """, arguments: [rootID]) {
+                    let hash: String? = row[4]
+                    result.append(StoredFolderArtwork(
+                        rootID: rootID, folder: RawPath(bytes: [UInt8](row[0] as Data)),
+                        relativePath: RawPath(bytes: [UInt8](row[1] as Data)), size: row[2], mtimeNs: row[3],
+                        artwork: hash.map { StoredArtwork(hash: $0, mimeType: row[5], byteCount: row[6]) }))
+                }
+            }
+            return result
+        }
+    }
+
+    /// Writes one batch of scan results in a single transaction.
+    ///
+    /// - Throws: `StoreError` (`store.disk_full` when SQLite reports a full disk); the whole
+    ///   batch is then rolled back.
+    public func apply(_ batch: ScanBatch) throws(StoreError) {
+        if batch.isEmpty { return }
+        try write("saving scan results") { db in
+            let now = Date().timeIntervalSince1970
+            var writer = ScanWriter(db: db, now: now)
+            for picture in batch.folderPictures { try writer.saveFolderPicture(picture) }
+            for (rootID, folder) in batch.removedFolderPictures { try writer.removeFolderPicture(rootID: rootID, folder: folder) }
+            if !batch.removed.isEmpty {
+                for chunk in batch.removed.chunked(500) {
+                    try db.execute(sql: "DELETE FROM file WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                                   arguments: StatementArguments(chunk))
+                }
+            }
+            for moved in batch.moved { try writer.move(moved) }
+            for probed in batch.probed { try writer.save(probed) }
+        }
+    }
+
+    /// Removes what no file refers to any more (tracks, albums, artists, genres, pictures) and
+    /// recomputes album artwork. Run once at the end of a scan.
+    ///
+    /// - Returns: the hashes of pictures no longer used, whose cache files may be deleted.
+    @discardableResult
+    public func finishScan() throws(StoreError) -> [String] {
+        try write("cleaning up after a scan") { db in
+            try db.execute(sql: """
+                DELETE FROM track WHERE NOT EXISTS (SELECT 1 FROM file WHERE file.trackId = track.id);
+                DELETE FROM album WHERE NOT EXISTS (SELECT 1 FROM track WHERE track.albumId = album.id);
+                DELETE FROM artist WHERE NOT EXISTS (SELECT 1 FROM trackArtist WHERE trackArtist.artistId = artist.id);
+                DELETE FROM genre WHERE NOT EXISTS (SELECT 1 FROM trackGenre WHERE trackGenre.genreId = genre.id);
+                UPDATE album SET artworkId = COALESCE(
+                    (SELECT artworkId FROM track WHERE albumId = album.id AND artworkId IS NOT NULL
+                     ORDER BY discNumber, trackNumber, id LIMIT 1),
+                    (SELECT folderArtworkId FROM track WHERE albumId = album.id AND folderArtworkId IS NOT NULL
+                     ORDER BY discNumber, trackNumber, id LIMIT 1));
+                """)
+            let unused = try String.fetchAll(db, sql: """
+                SELECT hash FROM artwork WHERE
+                    NOT EXISTS (SELECT 1 FROM track WHERE track.artworkId = artwork.id OR track.folderArtworkId = artwork.id)
+                    AND NOT EXISTS (SELECT 1 FROM album WHERE album.artworkId = artwork.id)
+                    AND NOT EXISTS (SELECT 1 FROM folderArtwork WHERE folderArtwork.artworkId = artwork.id)
+                """)
+            if !unused.isEmpty {
+                try db.execute(sql: """
+                    DELETE FROM artwork WHERE
+                        NOT EXISTS (SELECT 1 FROM track WHERE track.artworkId = artwork.id OR track.folderArtworkId = artwork.id)
+                        AND NOT EXISTS (SELECT 1 FROM album WHERE album.artworkId = artwork.id)
+                        AND NOT EXISTS (SELECT 1 FROM folderArtwork WHERE folderArtwork.artworkId = artwork.id)
+                    """)
+            }
+            return unused
+        }
+    }
+
+    /// Counts for status output: tracks, files, files with errors, albums, artists.
+    public func statistics() throws(StoreError) -> LibraryStatistics {
+        try read("counting the library") { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM track), (SELECT count(*) FROM file),
+                       (SELECT count(*) FROM file WHERE trackId IS NULL), (SELECT count(*) FROM album),
+                       (SELECT count(*) FROM artist), (SELECT count(*) FROM genre)
+                """)!
+            return LibraryStatistics(tracks: row[0], files: row[1], failedFiles: row[2], albums: row[3], artists: row[4], genres: row[5])
+        }
+    }
+
+    // MARK: - Helpers shared by the Library extensions
+
+    /// Runs a write transaction, converting errors once.
+    func write<T>(_ doing: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try writer.write(body)
+        } catch {
+            throw StoreError(error, while: doing)
+        }
+    }
+
+    /// Runs a read, converting errors once.
+    func read<T>(_ doing: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try writer.read(body)
+        } catch {
+            throw StoreError(error, while: doing)
+        }
+    }
+}
+
+/// Library totals.
+public struct LibraryStatistics: Sendable, Equatable, Codable {
+    public var tracks: Int
+    public var files: Int
+    public var failedFiles: Int
+    public var albums: Int
+    public var artists: Int
+    public var genres: Int
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import MediaIO
+import OmniModel
+
+/// `omnisonicd probe FILE...`: shows what the tag reader sees.
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Print the tags and stream properties read from audio files.",
+        discussion: "With --json, prints one JSON object per file (JSON lines). Exits 1 when any file could not be read.")
+
+    @Flag(help: "Print JSON lines instead of text.")
+    var json = false
+
+    @Argument(help: "Audio files.", completion: .file())
+    var files: [String]
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        let logger = try logging.makeLogger("omnisonic.probe")
+        FFmpegLogging.route(to: logger)
+        let reader = TagReader(logger: logger)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var failures = 0
+        for file in files {
+            let path = RawArguments.bytes(of: file)
+            do {
+                let result = try reader.probe(path, withArtwork: false)
+                let document = TrackDocument(uid: result.uid, path: file, tags: result.tags, audio: result.audio,
+                                             hasArtwork: result.hasArtwork)
+                if json {
+                    print(String(decoding: try encoder.encode(document), as: UTF8.self))
+                } else {
+                    printText(document)
+                }
+            } catch {
+                failures += 1
+                if json {
+                    let object = ProbeFailure(path: file, error: .init(code: error.code, message: error.description))
+                    print(String(decoding: try encoder.encode(object), as: UTF8.self))
+                } else {
+                    FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+                }
+                logger.debug("\(error.expandedDescription)")
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func printText(_ document: TrackDocument) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(document),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+        print(document.path)
+        for key in object.keys.sorted() where key != "path" {
+            let value = object[key]!
+            let text: String
+            if let list = value as? [Any] {
+                if list.isEmpty { continue }
+                text = list.map { "\($0)" }.joined(separator: "; ")
+            } else if let nested = value as? [String: Any] {
+                text = nested.keys.sorted().map { "\($0)=\(nested[$0]!)" }.joined(separator: " ")
+            } else {
+                text = "\(value)"
+            }
+            print("  \(key): \(text)")
+        }
+    }
+}
+
+/// The JSON line printed for a file that could not be read.
+struct ProbeFailure: Encodable {
+    struct Detail: Encodable {
+        var code: String
+        var message: String
+    }
+    var path: String
+    var error: Detail
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Glibc
+import Logging
+
+/// Logs one line per event to standard error as `level=... msg="..." key=value ...`.
+///
+/// journald adds timestamps, so none are written. When standard error is a terminal the line
+/// first clears the current line, so log lines and the scan's progress bar do not mix.
+struct StderrLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    let label: String
+    private let clearLine = isatty(STDERR_FILENO) == 1
+
+    init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var line = clearLine ? "\r\u{1B}[K" : ""
+        line += "level=\(event.level) msg=\(Self.quote("\(event.message)"))"
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        for key in merged.keys.sorted() {
+            line += " \(key)=\(Self.quote("\(merged[key]!)"))"
+        }
+        line += "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Quotes a value when it has spaces, quotes or is empty.
+    static func quote(_ value: String) -> String {
+        if !value.isEmpty && !value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) { return value }
+        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+}
+
+/// Log-level option shared by the commands.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var level: String = "warning"
+
+    /// Installs the stderr handler and returns a logger for `label`.
+    func makeLogger(_ label: String) throws -> Logger {
+        guard let level = Logger.Level(rawValue: level) else {
+            throw ValidationError("unknown log level '\(self.level)'")
+        }
+        return Logger(label: label) { StderrLogHandler(label: $0, level: level) }
+    }
+}
+
+import ArgumentParser
