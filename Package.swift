@@ -81,5 +81,6 @@ let package = Package(
 
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel"], swiftSettings: strict),
         .testTarget(name: "LocalStoreTests", dependencies: ["LocalStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),
     ]
 )
