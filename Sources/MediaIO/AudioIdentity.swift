@@ -5,7 +5,7 @@ import OmniModel
 /// `docs/decisions/0002-track-identity.md`).
 ///
 /// `uid = base32(first 128 bits of SHA-256("omni-uid-v1" ␀ codec ␀ sampleRate ␀ channels ␀
-/// payload of the first audio packets))`. Tags, file name, path, mtime and size never enter, so a
+/// declared length in samples ␀ payload of the first audio packets))`. Tags, file name, path, mtime and size never enter, so a
 /// renamed, copied or re-tagged file keeps its uid, while a re-encode gets a new one.
 ///
 /// Which packets: in demuxer order, every packet until at least `minimumPackets` have been hashed,
@@ -36,8 +36,12 @@ public enum AudioIdentity {
         public private(set) var wantsMore = true
 
         /// Starts a uid for a stream with these parameters.
-        public init(codec: String, sampleRate: Int, channels: Int) {
-            hasher.update(Array("\(AudioIdentity.domain)\0\(codec)\0\(sampleRate)\0\(channels)\0".utf8))
+        /// - Parameter declaredSamples: the stream's length in samples as the container header
+        ///   declares it (FLAC STREAMINFO, Ogg last granule, MP4 `mdhd`, WAV data size, MP3 Xing
+        ///   frame count), or nil when the header does not say (CBR MP3 without Xing).
+        public init(codec: String, sampleRate: Int, channels: Int, declaredSamples: Int64?) {
+            let length = declaredSamples.map { String($0) } ?? "-"
+            hasher.update(Array("\(AudioIdentity.domain)\0\(codec)\0\(sampleRate)\0\(channels)\0\(length)\0".utf8))
         }
 
         /// Offers the next packet's payload; hashes it when the rule takes it. Returns `wantsMore`.
@@ -82,7 +86,8 @@ public enum AudioIdentity {
     /// Reads packets of `streamIndex` from an open context and returns the uid.
     /// - Throws: `MediaError.unsupportedFormat` when the stream yields no packet at all.
     static func compute(_ context: FormatContext, streamIndex: Int, codec: String, sampleRate: Int, channels: Int) throws(MediaError) -> TrackUID {
-        var accumulator = Accumulator(codec: codec, sampleRate: sampleRate, channels: channels)
+        var accumulator = Accumulator(codec: codec, sampleRate: sampleRate, channels: channels,
+                                      declaredSamples: declaredSamples(context.stream(streamIndex), sampleRate: sampleRate))
         guard let packet = av_packet_alloc() else {
             throw MediaError(.unsupportedFormat, path: context.displayPath, call: "av_packet_alloc", status: omni_averror(ENOMEM))
         }
@@ -104,6 +109,14 @@ public enum AudioIdentity {
                              status: lastStatus < 0 ? lastStatus : omni_averror_eof())
         }
         return accumulator.finish()
+    }
+
+    /// The stream's length in samples as the demuxer read it from the container header, before any
+    /// packet is read (so it does not depend on how far we read).
+    static func declaredSamples(_ stream: UnsafeMutablePointer<AVStream>, sampleRate: Int) -> Int64? {
+        let duration = stream.pointee.duration
+        guard duration != omni_av_nopts_value(), duration > 0, sampleRate > 0, stream.pointee.time_base.den > 0 else { return nil }
+        return av_rescale_q(duration, stream.pointee.time_base, AVRational(num: 1, den: Int32(sampleRate)))
     }
 
     /// RFC 4648 base32, lowercase, without padding (16 bytes give 26 characters).
