@@ -8,6 +8,9 @@ import OmniModel
 /// declared length in samples ␀ payload of the first audio packets))`. Tags, file name, path, mtime and size never enter, so a
 /// renamed, copied or re-tagged file keeps its uid, while a re-encode gets a new one.
 ///
+/// PCM (WAV, AIFF) is read straight from the data chunk in 4096-byte blocks, which are the
+/// packets libavformat would return, without its slow S/PDIF sniffing.
+///
 /// Which packets: in demuxer order, every packet until at least `minimumPackets` have been hashed,
 /// then more while the total stays within `budgetBytes` (so a short file is hashed to its end).
 /// When every packet hashed so far is byte-identical (digital silence, or a constant frame, at
@@ -94,6 +97,24 @@ public enum AudioIdentity {
         defer {
             var optional: UnsafeMutablePointer<AVPacket>? = packet
             av_packet_free(&optional)
+        }
+        let stream = context.stream(streamIndex)
+        let blockAlign = Int(stream.pointee.codecpar!.pointee.block_align)
+        if codec.hasPrefix("pcm_"), blockAlign > 0, let samples = declaredSamples(stream, sampleRate: sampleRate),
+           let io = context.pointer.pointee.pb {
+            // PCM: read the sample data directly in the 4096-byte blocks the WAV/AIFF demuxers use
+            // as packets. Same bytes, but it skips the WAV demuxer's S/PDIF detection on the first
+            // av_read_frame, which scans 64 KiB for AC-3/DTS/MPEG sync words and costs ~5 ms a file.
+            var remaining = samples * Int64(blockAlign)
+            var block = [UInt8](repeating: 0, count: 4096)
+            while accumulator.wantsMore, remaining > 0 {
+                let want = Int32(min(Int64(block.count), remaining))
+                let got = block.withUnsafeMutableBytes { avio_read(io, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), want) }
+                if got <= 0 { break }
+                _ = block.withUnsafeBytes { accumulator.add(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(got)))) }
+                remaining -= Int64(got)
+            }
+            if accumulator.packetCount > 0 { return accumulator.finish() }
         }
         var lastStatus: Int32 = 0
         while accumulator.wantsMore {

@@ -21,19 +21,25 @@ final class FormatContext {
     /// dead network mount, a demuxer spinning on crafted data) from hanging an indexer thread.
     static let timeLimitNanoseconds: UInt64 = 5_000_000_000
 
+    /// True when the demuxer was chosen from the extension rather than by content probing.
+    let usedExtensionHint: Bool
+
     /// Opens `path`, trying the demuxer its extension names first (no content probing), then
     /// falling back to libavformat's content probing.
+    /// - Parameter useExtensionHint: false forces content probing (used when the extension lied:
+    ///   an M4A named `.flac` opens as FLAC without a STREAMINFO).
     /// - Throws: `MediaError` with the failing call's name and FFmpeg's message.
-    init(path: RawPath) throws(MediaError) {
+    init(path: RawPath, useExtensionHint: Bool = true) throws(MediaError) {
         displayPath = path.displayString
         deadline = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         deadline.initialize(to: FormatContext.monotonicNow() &+ FormatContext.timeLimitNanoseconds)
-        let hint = FormatContext.demuxerName(forExtension: path.lowercasedExtension)
+        let hint = useExtensionHint ? FormatContext.demuxerName(forExtension: path.lowercasedExtension) : nil
         var opened: UnsafeMutablePointer<AVFormatContext>?
         var status: Int32 = 0
         if let hint, let format = av_find_input_format(hint) {
             (opened, status) = FormatContext.open(path, format: format, deadline: deadline)
         }
+        usedExtensionHint = opened != nil
         if opened == nil {
             (opened, status) = FormatContext.open(path, format: nil, deadline: deadline)
         }

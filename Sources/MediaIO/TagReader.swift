@@ -33,10 +33,17 @@ public struct TagReader: Sendable {
     /// - Note: Blocking. Call from a dedicated thread, never from the cooperative pool.
     ///   Thread-safe: many threads may call it concurrently.
     public func probe(_ path: RawPath, withArtwork: Bool = true) throws(MediaError) -> ProbeResult {
-        let context = try FormatContext(path: path)
-        let container = context.containerName
-
+        var context = try FormatContext(path: path)
         var audioIndex = context.bestAudioStream()
+        if context.usedExtensionHint, audioIndex.map({ !Self.hasCodecParameters(context.stream($0)) }) ?? true,
+           let probed = try? FormatContext(path: path, useExtensionHint: false) {
+            // The extension's demuxer accepted the file but found no usable audio header: the
+            // extension may lie (an M4A named .flac). Let libavformat look at the content.
+            logger?.debug("probe: extension demuxer found no audio parameters, probing content", metadata: ["path": "\(path)"])
+            context = probed
+            audioIndex = context.bestAudioStream()
+        }
+        let container = context.containerName
         if audioIndex.map({ !Self.hasCodecParameters(context.stream($0)) }) ?? true {
             logger?.debug("probe: stream info missing, running avformat_find_stream_info", metadata: ["path": "\(path)"])
             try context.findStreamInfo()
@@ -92,8 +99,8 @@ public struct TagReader: Sendable {
 
         let durationMs = mp3Duration ?? DurationRules.streamDurationMs(stream, context: context.pointer)
         var bitrate = parameters.bit_rate > 0 ? Int(parameters.bit_rate) : (context.pointer.pointee.bit_rate > 0 ? Int(context.pointer.pointee.bit_rate) : nil)
-        if bitrate == nil, let durationMs, durationMs > 0, let size = FileReader(path: path)?.size {
-            bitrate = Int(Int64(size) * 8 * 1000 / Int64(durationMs))
+        if bitrate == nil, let durationMs, durationMs > 0, let io = context.pointer.pointee.pb, avio_size(io) > 0 {
+            bitrate = Int(avio_size(io) * 8 * 1000 / Int64(durationMs))
         }
         let audio = AudioProperties(
             codec: codec, container: container, durationMs: durationMs, sampleRate: sampleRate, channels: channels,

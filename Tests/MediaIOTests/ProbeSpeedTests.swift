@@ -24,6 +24,17 @@ struct ProbeSpeedTests {
                 for file in files { _ = try? reader.probe(file, withArtwork: withArtwork) }
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
+            var byExtension: [String: (Int, UInt64)] = [:]
+            for file in files {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<5 { _ = try? reader.probe(file, withArtwork: withArtwork) }
+                let spent = (DispatchTime.now().uptimeNanoseconds - start) / 5
+                byExtension[file.lowercasedExtension, default: (0, 0)].0 += 1
+                byExtension[file.lowercasedExtension, default: (0, 0)].1 += spent
+            }
+            for (ext, (count, total)) in byExtension.sorted(by: { $0.key < $1.key }) {
+                print("probe-bench:   \(ext): \(count) files, \(String(format: "%.3f", Double(total) / Double(count) / 1e6)) ms/file")
+            }
             print("probe-bench: \(files.count) files, withArtwork=\(withArtwork): best of 5 \(String(format: "%.1f", best)) ms total, \(String(format: "%.3f", best / Double(files.count))) ms/file")
         }
     }

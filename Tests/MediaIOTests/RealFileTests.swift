@@ -132,3 +132,24 @@ struct RealFileTests {
         }
     }
 }
+
+extension RealFileTests {
+    @Test("A file whose extension lies is still read, by content probing", arguments: [("m4a", "flac"), ("m4a", "mp3"), ("flac", "ogg"), ("mp3", "m4a")])
+    func lyingExtension(real: String, named: String) throws {
+        // Given a real file renamed to another format's extension
+        let dir = try TemporaryDirectory("lie")
+        let source = dir.appending("x.\(real)")
+        let codec: [String] = switch real {
+        case "m4a": ["-c:a", "aac", "-b:a", "32k"]
+        case "mp3": ["-c:a", "libmp3lame", "-b:a", "32k"]
+        default: []
+        }
+        try Fixtures.tone(source, seconds: 1, extra: codec + ["-metadata", "title=Liar"])
+        let renamed = dir.appending("y.\(named)")
+        try FileManager.default.moveItem(atPath: source, toPath: renamed)
+        // When probed, then the real container is found
+        let result = try TagReader().probe(RawPath(renamed))
+        #expect(result.tags.title == "Liar")
+        #expect(abs((result.audio.durationMs ?? 0) - 1000) <= 80, "\(result.audio.durationMs ?? -1)")
+    }
+}
