@@ -38,6 +38,9 @@ public struct RawTags: Sendable, Equatable {
     /// All values under `key` (case-insensitive), in file order; empty when absent.
     public func values(_ key: String) -> [String] { storage[key.lowercased()] ?? [] }
 
+    /// All values under an already-lowercased key (the key table's hot path).
+    func values(folded key: String) -> [String] { storage[key] ?? [] }
+
     /// True when no key is present.
     public var isEmpty: Bool { keys.isEmpty }
 }

@@ -118,11 +118,12 @@ public enum TagNormalizer {
 
         init(_ raw: RawTags) {
             self.raw = raw
-            // Also index keys without writer prefixes ("TXXX:REPLAYGAIN_TRACK_GAIN").
+            // Also index keys without writer prefixes ("TXXX:REPLAYGAIN_TRACK_GAIN"); most
+            // sources have none, so skip the work when no key has a colon.
             var stripped = RawTags()
-            for key in raw.keys {
+            for key in raw.keys where key.utf8.contains(UInt8(ascii: ":")) {
                 let bare = TagKeyPrefixes.strip(key)
-                if bare != key { for value in raw.values(key) { stripped.add(bare, value) } }
+                if bare != key { for value in raw.values(folded: key) { stripped.add(bare, value) } }
             }
             prefixed = stripped
         }
@@ -130,15 +131,16 @@ public enum TagNormalizer {
         /// The values of the first key of `field` that has any.
         func all(_ field: TagField) -> [String] {
             for key in field.keys {
-                let values = raw.values(key) + prefixed.values(key)
-                if values.contains(where: { TextCleaning.clean($0) != nil }) { return values }
+                var values = raw.values(folded: key)
+                if !prefixed.isEmpty { values += prefixed.values(folded: key) }
+                if values.contains(where: TextCleaning.hasContent) { return values }
             }
             return []
         }
 
         /// The first non-empty value of `field`.
         func first(_ field: TagField) -> String? {
-            all(field).first(where: { TextCleaning.clean($0) != nil })
+            all(field).first(where: TextCleaning.hasContent)
         }
     }
 }

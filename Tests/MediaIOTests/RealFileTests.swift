@@ -79,7 +79,8 @@ struct RealFileTests {
         // And the duration ignores the tags (Xing header)
         let plain = try TagReader().probe(RawPath(bare))
         #expect(result.audio.durationMs == plain.audio.durationMs)
-        #expect(abs((plain.audio.durationMs ?? 0) - 2000) <= 60, "\(plain.audio.durationMs ?? -1)")
+        // Xing frame count × 576 − LAME delay − padding is exact
+        #expect(abs((plain.audio.durationMs ?? 0) - 2000) <= 2, "\(plain.audio.durationMs ?? -1)")
         #expect(result.uid == plain.uid)
     }
 
