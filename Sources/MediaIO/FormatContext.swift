@@ -31,6 +31,16 @@ final class FormatContext {
     /// - Throws: `MediaError` with the failing call's name and FFmpeg's message.
     init(path: RawPath, useExtensionHint: Bool = true) throws(MediaError) {
         displayPath = path.displayString
+        // Only regular files: opening a FIFO blocks in open(2) until a writer appears, where no
+        // interrupt callback can reach, and a device or socket is never music.
+        var info = stat()
+        let statStatus = path.withCString { stat($0, &info) }
+        if statStatus != 0 {
+            throw MediaError(.unreadable, path: path.displayString, call: "stat", status: omni_averror(errno))
+        }
+        if (info.st_mode & S_IFMT) != S_IFREG {
+            throw MediaError(.unreadable, path: path.displayString, detail: "stat: not a regular file")
+        }
         deadline = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         deadline.initialize(to: FormatContext.monotonicNow() &+ FormatContext.timeLimitNanoseconds)
         let hint = useExtensionHint ? FormatContext.demuxerName(forExtension: path.lowercasedExtension) : nil

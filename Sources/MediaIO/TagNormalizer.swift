@@ -41,7 +41,7 @@ public enum TagNormalizer {
         }
         tags.originalYear = lookup.first(.originalDate).flatMap { TagValues.date($0).year }
 
-        tags.genres = TagValues.genres(lookup.all(.genre), semicolonJoinsValues: raw.semicolonJoinsValues)
+        tags.genres = TagValues.genres(lookup.all(.genre))
         (tags.composer, tags.composers) = people(lookup, display: .composer, list: nil)
         tags.compilation = lookup.first(.compilation).map(TagValues.bool) ?? false
         tags.comment = lookup.first(.comment).flatMap(TextCleaning.clean)

@@ -102,7 +102,7 @@ enum TagValues {
 
     /// Genre names from raw genre values: ID3 numeric references ("(17)", "17", "(17)(18)Rock",
     /// "(RX)") become names from the ID3v1 table, then values are split (`Separators`, genre rule).
-    static func genres(_ values: [String], semicolonJoinsValues: Bool) -> [String] {
+    static func genres(_ values: [String]) -> [String] {
         var names: [String] = []
         for value in values {
             let expanded = id3GenreNames(value)

@@ -18,9 +18,9 @@ struct TagNormalizerTests {
     func separatorsForGenres() {
         #expect(Separators.split("Rock/Pop", field: .genres) == ["Rock", "Pop"])
         #expect(Separators.split("Rock; Pop", field: .genres) == ["Rock", "Pop"])
-        #expect(TagValues.genres(["(17)(18)", "(62)"], semicolonJoinsValues: false) == ["Rock", "Techno", "Pop/Funk"])
-        #expect(TagValues.genres(["(17)Rock", "17", "Hard Rock"], semicolonJoinsValues: false) == ["Rock", "Hard Rock"])
-        #expect(TagValues.genres(["((Weird)) Genre"], semicolonJoinsValues: false) == ["(Weird)) Genre"])
+        #expect(TagValues.genres(["(17)(18)", "(62)"]) == ["Rock", "Techno", "Pop/Funk"])
+        #expect(TagValues.genres(["(17)Rock", "17", "Hard Rock"]) == ["Rock", "Hard Rock"])
+        #expect(TagValues.genres(["((Weird)) Genre"]) == ["(Weird)) Genre"])
     }
 
     @Test("One artist value is shown as written; several values are joined with a semicolon")
