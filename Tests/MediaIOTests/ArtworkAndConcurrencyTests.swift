@@ -7,7 +7,7 @@ import TestSupport
 
 @Suite("Artwork choice and concurrent probing")
 struct ArtworkAndConcurrencyTests {
-    init() { FFmpegLogging.route(to: nil) }
+    init() { TestLog.install() }
 
     @Test("With a larger back cover and a smaller front cover, the front cover is returned")
     func frontCoverWins() throws {

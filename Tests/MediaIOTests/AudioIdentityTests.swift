@@ -6,7 +6,7 @@ import TestSupport
 
 @Suite("Track identity from audio packets")
 struct AudioIdentityTests {
-    init() { FFmpegLogging.route(to: nil) }
+    init() { TestLog.install() }
 
     @Test("Renaming, copying and re-tagging with ffmpeg -c copy keep the uid in every format", arguments: [
         ("mp3", ["-c:a", "libmp3lame", "-b:a", "32k"]),

@@ -8,7 +8,7 @@ import TestSupport
 /// corpus manifest (the truth the generator wrote).
 @Suite("Reading a generated corpus")
 struct CorpusTests {
-    init() { FFmpegLogging.route(to: nil) }
+    init() { TestLog.install() }
 
     @Test("Every visible corpus track's tags, properties and cover match the manifest")
     func everyTrackMatchesTheManifest() throws {

@@ -11,7 +11,7 @@ struct ProbeSpeedTests {
     @Test("Probing every audio file of a folder, one thread, reports the time per file",
           .enabled(if: ProcessInfo.processInfo.environment["OMNI_PROBE_BENCH"] != nil))
     func probeFolder() throws {
-        FFmpegLogging.route(to: nil)
+        TestLog.install()
         let root = ProcessInfo.processInfo.environment["OMNI_PROBE_BENCH"]!
         let files = FileManager.default.enumerator(atPath: root)!.compactMap { $0 as? String }
             .filter { AudioFileTypes.isAudio(RawPath($0)) && !$0.hasPrefix("Broken/") }

@@ -7,7 +7,7 @@ import TestSupport
 /// Files made with the ffmpeg CLI (and our byte builders), probed through the full reader.
 @Suite("Probing real files made with ffmpeg")
 struct RealFileTests {
-    init() { FFmpegLogging.route(to: nil) }
+    init() { TestLog.install() }
 
     @Test("Repeated Vorbis comment keys in FLAC become separate artists and genres")
     func repeatedVorbisKeys() throws {
@@ -156,5 +156,21 @@ extension RealFileTests {
         let result = try TagReader().probe(RawPath(renamed))
         #expect(result.tags.title == "Liar")
         #expect(abs((result.audio.durationMs ?? 0) - 1000) <= 80, "\(result.audio.durationMs ?? -1)")
+    }
+}
+
+extension RealFileTests {
+    @Test("FFmpeg's own messages about a damaged file reach the routed logger")
+    func ffmpegMessagesAreRouted() throws {
+        // Given FFmpeg routed to a capturing logger and a file of random bytes named .mp3
+        TestLog.install()
+        let dir = try TemporaryDirectory("log")
+        let path = dir.appending("garbage.mp3")
+        var random = SystemRandomNumberGenerator()
+        try Fixtures.write((0..<4096).map { _ in UInt8.random(in: 0...255, using: &random) }, to: path)
+        // When it is probed
+        _ = try? TagReader().probe(RawPath(path))
+        // Then FFmpeg's complaint arrived as a log line (errors are mapped to .notice)
+        #expect(TestLog.store.all.contains { $0.0 == .notice || $0.0 == .debug })
     }
 }
