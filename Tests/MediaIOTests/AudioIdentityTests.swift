@@ -14,6 +14,7 @@ struct AudioIdentityTests {
         ("ogg", ["-c:a", "libvorbis"]),
         ("opus", ["-c:a", "libopus", "-b:a", "16k"]),
         ("m4a", ["-c:a", "aac", "-b:a", "32k"]),
+        ("wav", ["-c:a", "pcm_s16le"]),
     ])
     func stableUnderRetag(format: String, codec: [String]) throws {
         // Given an encoded tone with tags
