@@ -36,6 +36,7 @@ let package = Package(
                 "OmniModel", "CFFmpeg",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict),
 
         // Directory walking (and, later, inotify): what is on disk.
@@ -60,6 +61,7 @@ let package = Package(
                 "OmniModel", "MediaIO", "Watcher", "LocalStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict),
 
         // The command-line entry point.
@@ -99,5 +101,6 @@ let package = Package(
             name: "CLITests",
             dependencies: ["omnisonicd", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -19,5 +19,37 @@ static inline int omni_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int64_t omni_av_nopts_value(void) { return AV_NOPTS_VALUE; }
 /// AV_TIME_BASE.
 static inline int omni_av_time_base(void) { return AV_TIME_BASE; }
+/// AVERROR_EXIT (what an interrupt callback makes blocking calls return).
+static inline int omni_averror_exit(void) { return AVERROR_EXIT; }
+/// AV_ERROR_MAX_STRING_SIZE, for av_strerror buffers.
+static inline int omni_av_error_max_string_size(void) { return AV_ERROR_MAX_STRING_SIZE; }
+/// Number of channels of a stream's parameters (FFmpeg >= 5.1 channel layout API).
+static inline int omni_codecpar_channels(const AVCodecParameters *par) { return par->ch_layout.nb_channels; }
+/// The stream's codec name ("mp3", "opus"), never NULL.
+static inline const char *omni_codec_name(const AVCodecParameters *par) { return avcodec_get_name(par->codec_id); }
+
+/// Receives one formatted FFmpeg log line (no va_list: Swift cannot define C functions taking one).
+typedef void (*omni_log_sink)(int level, const char *line);
+
+/// The sink the trampoline forwards to. A header `static` is one variable per C translation unit
+/// that uses it; only MediaIO installs a sink, so there is exactly one. Accessed atomically.
+static omni_log_sink omni_log_sink_current = NULL;
+
+/// The av_log callback: formats the line with FFmpeg's own formatter, then calls the sink.
+/// Levels chattier than AV_LOG_WARNING are dropped before formatting.
+static inline void omni_log_trampoline(void *avcl, int level, const char *fmt, va_list vl) {
+    omni_log_sink sink = __atomic_load_n(&omni_log_sink_current, __ATOMIC_ACQUIRE);
+    if (sink == NULL || level > AV_LOG_WARNING) return;
+    char line[1024];
+    int print_prefix = 1;
+    av_log_format_line2(avcl, level, fmt, vl, line, (int)sizeof line, &print_prefix);
+    sink(level, line);
+}
+
+/// Installs `sink` as the destination of every FFmpeg log message (NULL silences FFmpeg).
+static inline void omni_log_set_sink(omni_log_sink sink) {
+    __atomic_store_n(&omni_log_sink_current, sink, __ATOMIC_RELEASE);
+    av_log_set_callback(omni_log_trampoline);
+}
 
 #endif

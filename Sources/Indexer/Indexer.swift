@@ -73,21 +73,25 @@ public final class Indexer: Sendable {
         do {
             for path in roots {
                 let root = try library.ensureRoot(path)
+                let result: WalkResult
                 do {
-                    let result = try DirectoryWalker().walk(root: path)
-                    for error in result.errors {
-                        logger.warning("\(error.description)", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
-                    }
-                    summary.walkErrors += result.errors.count
-                    summary.files += result.files.count
-                    if !root.online { logger.info("music folder is back online", metadata: ["root": "\(path)"]) }
-                    try library.setRoot(root.id, online: true)
-                    walked.append((root, result))
+                    result = try DirectoryWalker().walk(root: path)
                 } catch {
                     logger.warning("music folder is offline; its tracks are kept", metadata: ["root": "\(path)", "detail": "\(error.detail)"])
                     summary.walkErrors += 1
-                    try library.setRoot(root.id, online: false)
+                    if root.online { try library.setRoot(root.id, online: false) }
+                    continue
                 }
+                for error in result.errors {
+                    logger.warning("\(error.description)", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
+                }
+                summary.walkErrors += result.errors.count
+                summary.files += result.files.count
+                if !root.online {
+                    logger.info("music folder is back online", metadata: ["root": "\(path)"])
+                    try library.setRoot(root.id, online: true)
+                }
+                walked.append((root, result))
             }
         } catch {
             throw IndexError(error)
@@ -118,17 +122,13 @@ public final class Indexer: Sendable {
         }
         let rootPaths = Dictionary(uniqueKeysWithValues: walked.map { ($0.root.id, $0.root.path) })
         let results = BlockingQueue<ProbeOutput>(capacity: 2048)
-        let next = Atomic<Int>(0)
+        let cursor = JobCursor()
         let jobList = jobs
-        let reader = self.reader
-        let artwork = self.artwork
-        let logger = self.logger
-        let cancelled = self.cancelled
         var threads: [Thread] = []
         for index in 0..<min(probeThreads, max(1, jobs.count)) where !jobs.isEmpty {
-            let thread = Thread {
+            let thread = Thread { [self] in
                 while !cancelled.load(ordering: .relaxed) {
-                    let i = next.add(1, ordering: .relaxed).oldValue
+                    let i = cursor.next.add(1, ordering: .relaxed).oldValue
                     guard i < jobList.count else { break }
                     results.push(Self.probe(jobList[i], rootPath: rootPaths[jobList[i].rootID]!, reader: reader,
                                             artwork: artwork, logger: logger))
@@ -256,6 +256,11 @@ public final class Indexer: Sendable {
                 rootID: job.rootID, entry: job.entry, outcome: .failed(code: error.code, message: error.description))))
         }
     }
+}
+
+/// The index of the next job, shared by the probe threads.
+final class JobCursor: Sendable {
+    let next = Atomic<Int>(0)
 }
 
 /// A file to probe.

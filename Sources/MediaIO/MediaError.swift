@@ -1,3 +1,4 @@
+import CFFmpeg
 import OmniModel
 
 /// Everything that can go wrong reading an audio file.
@@ -15,20 +16,37 @@ public struct MediaError: OmniError, Equatable {
         case noAudioStream = "media.no_audio_stream"
     }
 
+    /// Why the file could not be read.
     public var reason: Reason
     /// The file's path as text (for messages only).
     public var path: String
     /// The C call that failed and FFmpeg's message, for the log.
     public var detail: String
 
+    /// Creates an error from its parts.
     public init(_ reason: Reason, path: String, detail: String) {
         self.reason = reason
         self.path = path
         self.detail = detail
     }
 
+    /// Creates an error from a failing FFmpeg call and its (negative) return code, converting the
+    /// code to FFmpeg's message with `av_strerror`.
+    init(_ reason: Reason, path: String, call: String, status: Int32) {
+        self.init(reason, path: path, detail: "\(call): \(MediaError.message(for: status)) (\(status))")
+    }
+
+    /// FFmpeg's text for an AVERROR code.
+    static func message(for status: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(omni_av_error_max_string_size()))
+        if av_strerror(status, &buffer, buffer.count) < 0 { return "unknown error" }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The stable code, e.g. `media.unreadable`.
     public var code: String { reason.rawValue }
 
+    /// A message fit for the user.
     public var description: String {
         switch reason {
         case .unreadable: "cannot open \(path)"
@@ -37,5 +55,6 @@ public struct MediaError: OmniError, Equatable {
         }
     }
 
+    /// The message plus the failing call and FFmpeg's message.
     public var expandedDescription: String { "\(description) (\(detail))" }
 }

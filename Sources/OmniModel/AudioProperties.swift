@@ -42,13 +42,17 @@ public struct ProbeResult: Sendable, Equatable {
     public var uid: TrackUID
     public var tags: TrackTags
     public var audio: AudioProperties
-    /// The embedded front cover, if any (the largest picture when none is marked front).
+    /// The embedded front cover, if any (the largest picture when none is marked front);
+    /// nil when the caller did not ask for picture bytes.
     public var artwork: ArtworkImage?
+    /// True when the file embeds a picture, whether or not its bytes were asked for.
+    public var hasArtwork: Bool
 
-    public init(uid: TrackUID, tags: TrackTags, audio: AudioProperties, artwork: ArtworkImage?) {
+    public init(uid: TrackUID, tags: TrackTags, audio: AudioProperties, artwork: ArtworkImage?, hasArtwork: Bool? = nil) {
         self.uid = uid
         self.tags = tags
         self.audio = audio
         self.artwork = artwork
+        self.hasArtwork = hasArtwork ?? (artwork != nil)
     }
 }

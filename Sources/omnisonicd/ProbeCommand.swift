@@ -27,15 +27,9 @@ struct ProbeCommand: ParsableCommand {
         var failures = 0
         for file in files {
             let path = RawArguments.bytes(of: file)
+            let result: ProbeResult
             do {
-                let result = try reader.probe(path, withArtwork: false)
-                let document = TrackDocument(uid: result.uid, path: file, tags: result.tags, audio: result.audio,
-                                             hasArtwork: result.hasArtwork)
-                if json {
-                    print(String(decoding: try encoder.encode(document), as: UTF8.self))
-                } else {
-                    printText(document)
-                }
+                result = try reader.probe(path, withArtwork: false)
             } catch {
                 failures += 1
                 if json {
@@ -45,6 +39,14 @@ struct ProbeCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
                 }
                 logger.debug("\(error.expandedDescription)")
+                continue
+            }
+            let document = TrackDocument(uid: result.uid, path: file, tags: result.tags, audio: result.audio,
+                                         hasArtwork: result.hasArtwork)
+            if json {
+                print(String(decoding: try encoder.encode(document), as: UTF8.self))
+            } else {
+                printText(document)
             }
         }
         if failures > 0 { throw ExitCode(1) }

@@ -57,6 +57,31 @@ public struct Corpus: Sendable {
         public var year: Int?
         public var genre: [String]?
         public var compilation: Int?
+
+        private enum CodingKeys: String, CodingKey {
+            case title, artist, album, albumartist, track, tracktotal, disc, disctotal, date, year, genre, compilation
+        }
+
+        // make-corpus writes `compilation` as a JSON boolean (`true`); older manifests used 1.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            title = try c.decodeIfPresent(String.self, forKey: .title)
+            artist = try c.decodeIfPresent(String.self, forKey: .artist)
+            album = try c.decodeIfPresent(String.self, forKey: .album)
+            albumartist = try c.decodeIfPresent(String.self, forKey: .albumartist)
+            track = try c.decodeIfPresent(Int.self, forKey: .track)
+            tracktotal = try c.decodeIfPresent(Int.self, forKey: .tracktotal)
+            disc = try c.decodeIfPresent(Int.self, forKey: .disc)
+            disctotal = try c.decodeIfPresent(Int.self, forKey: .disctotal)
+            date = try c.decodeIfPresent(String.self, forKey: .date)
+            year = try c.decodeIfPresent(Int.self, forKey: .year)
+            genre = try c.decodeIfPresent([String].self, forKey: .genre)
+            if let flag = try? c.decodeIfPresent(Bool.self, forKey: .compilation) {
+                compilation = flag ? 1 : 0
+            } else {
+                compilation = try c.decodeIfPresent(Int.self, forKey: .compilation)
+            }
+        }
     }
 
     public struct Cover: Decodable, Sendable {

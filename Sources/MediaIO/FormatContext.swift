@@ -1,0 +1,148 @@
+import CFFmpeg
+import Glibc
+import OmniModel
+
+/// The one owner of an `AVFormatContext`: opens it, answers questions about it, and closes it in
+/// `deinit`, so every exit path (success, thrown error) frees the demuxer exactly once.
+///
+/// Not `Sendable`: libavformat contexts are safe to use from one thread at a time, and a
+/// `FormatContext` lives inside one `TagReader.probe` call on the caller's thread.
+final class FormatContext {
+    /// The open demuxer. Valid until `deinit`.
+    let pointer: UnsafeMutablePointer<AVFormatContext>
+    /// Text of the path, for error messages only.
+    let displayPath: String
+    /// The deadline (CLOCK_MONOTONIC nanoseconds) the interrupt callback checks; heap-allocated
+    /// because libavformat keeps a raw pointer to it for the context's whole life.
+    private let deadline: UnsafeMutablePointer<UInt64>
+
+    /// How long one file may keep libavformat busy before blocking calls are interrupted. A music
+    /// file is opened in well under a millisecond; this only stops pathological inputs (a FIFO, a
+    /// dead network mount, a demuxer spinning on crafted data) from hanging an indexer thread.
+    static let timeLimitNanoseconds: UInt64 = 5_000_000_000
+
+    /// True when the demuxer was chosen from the extension rather than by content probing.
+    let usedExtensionHint: Bool
+
+    /// Opens `path`, trying the demuxer its extension names first (no content probing), then
+    /// falling back to libavformat's content probing.
+    /// - Parameter useExtensionHint: false forces content probing (used when the extension lied:
+    ///   an M4A named `.flac` opens as FLAC without a STREAMINFO).
+    /// - Throws: `MediaError` with the failing call's name and FFmpeg's message.
+    init(path: RawPath, useExtensionHint: Bool = true) throws(MediaError) {
+        displayPath = path.displayString
+        // Only regular files: opening a FIFO blocks in open(2) until a writer appears, where no
+        // interrupt callback can reach, and a device or socket is never music.
+        var info = stat()
+        let statStatus = path.withCString { stat($0, &info) }
+        if statStatus != 0 {
+            throw MediaError(.unreadable, path: path.displayString, call: "stat", status: omni_averror(errno))
+        }
+        if (info.st_mode & S_IFMT) != S_IFREG {
+            throw MediaError(.unreadable, path: path.displayString, detail: "stat: not a regular file")
+        }
+        deadline = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        deadline.initialize(to: FormatContext.monotonicNow() &+ FormatContext.timeLimitNanoseconds)
+        let hint = useExtensionHint ? FormatContext.demuxerName(forExtension: path.lowercasedExtension) : nil
+        var opened: UnsafeMutablePointer<AVFormatContext>?
+        var status: Int32 = 0
+        if let hint, let format = av_find_input_format(hint) {
+            (opened, status) = FormatContext.open(path, format: format, deadline: deadline)
+        }
+        usedExtensionHint = opened != nil
+        if opened == nil {
+            (opened, status) = FormatContext.open(path, format: nil, deadline: deadline)
+        }
+        guard let opened else {
+            deadline.deallocate()
+            let reason: MediaError.Reason =
+                (status == omni_averror(ENOENT) || status == omni_averror(EACCES) || status == omni_averror(EISDIR))
+                ? .unreadable : .unsupportedFormat
+            throw MediaError(reason, path: path.displayString, call: "avformat_open_input", status: status)
+        }
+        pointer = opened
+    }
+
+    deinit {
+        var context: UnsafeMutablePointer<AVFormatContext>? = pointer
+        avformat_close_input(&context)
+        deadline.deallocate()
+    }
+
+    /// One `avformat_open_input` attempt on a fresh context (a failed open frees the context).
+    private static func open(
+        _ path: RawPath, format: UnsafePointer<AVInputFormat>?, deadline: UnsafeMutablePointer<UInt64>
+    ) -> (UnsafeMutablePointer<AVFormatContext>?, Int32) {
+        guard var context = avformat_alloc_context() else { return (nil, omni_averror(ENOMEM)) }
+        context.pointee.interrupt_callback = AVIOInterruptCB(callback: interruptCallback, opaque: UnsafeMutableRawPointer(deadline))
+        // Bound content probing and stream analysis: tags and codec parameters are near the start.
+        context.pointee.probesize = 1 << 20
+        context.pointee.format_probesize = 1 << 18
+        context.pointee.max_analyze_duration = Int64(omni_av_time_base())
+        var optional: UnsafeMutablePointer<AVFormatContext>? = context
+        let status = path.withCString { avformat_open_input(&optional, $0, format, nil) }
+        guard status >= 0, let done = optional else { return (nil, status) }
+        context = done
+        return (context, status)
+    }
+
+    /// The libavformat demuxer for a lowercase extension, or nil to let libavformat probe.
+    static func demuxerName(forExtension ext: String) -> String? {
+        switch ext {
+        case "mp3", "mp2": "mp3"
+        case "flac": "flac"
+        case "ogg", "oga", "opus", "spx": "ogg"
+        case "m4a", "m4b", "mp4", "alac": "mov"
+        case "aac": "aac"
+        case "wav", "wave": "wav"
+        case "aif", "aiff", "aifc": "aiff"
+        case "wv": "wv"
+        case "ape": "ape"
+        case "mpc": "mpc"
+        case "wma": "asf"
+        case "dsf": "dsf"
+        case "tta": "tta"
+        case "mka", "webm": "matroska"
+        default: nil
+        }
+    }
+
+    static func monotonicNow() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+    }
+
+    /// The short demuxer name ("mp3", "ogg", "mov,mp4,m4a,3gp,3g2,mj2").
+    var containerName: String {
+        guard let name = pointer.pointee.iformat?.pointee.name else { return "" }
+        return String(cString: name)
+    }
+
+    var streamCount: Int { Int(pointer.pointee.nb_streams) }
+
+    func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
+        pointer.pointee.streams[index]!
+    }
+
+    /// The best audio stream's index, or nil.
+    func bestAudioStream() -> Int? {
+        let index = av_find_best_stream(pointer, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0)
+        return index >= 0 ? Int(index) : nil
+    }
+
+    /// Runs `avformat_find_stream_info` (the slow path: it decodes a little of every stream).
+    func findStreamInfo() throws(MediaError) {
+        let status = avformat_find_stream_info(pointer, nil)
+        if status < 0 {
+            throw MediaError(.unsupportedFormat, path: displayPath, call: "avformat_find_stream_info", status: status)
+        }
+    }
+}
+
+/// Tells libavformat to abort blocking work once the context's deadline has passed.
+private let interruptCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { opaque in
+    guard let opaque else { return 0 }
+    let deadline = opaque.assumingMemoryBound(to: UInt64.self).pointee
+    return FormatContext.monotonicNow() > deadline ? 1 : 0
+}

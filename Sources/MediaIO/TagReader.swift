@@ -1,0 +1,162 @@
+import CFFmpeg
+import Logging
+import OmniModel
+
+/// Reads one audio file's tags, stream properties, embedded cover and identity in one pass.
+///
+/// A stateless `Sendable` value: create one and share it. `probe` is blocking (file I/O and
+/// libavformat) and must run on a dedicated thread or bounded pool, never on Swift's cooperative
+/// executor. Many threads may call `probe` concurrently: each call owns its own `AVFormatContext`
+/// and file descriptor, and nothing else is shared (see `FFmpegLogging` for the one global).
+///
+/// Pipeline (MediaIO/README.md): open with the extension's demuxer (no content probing) → only
+/// when codec parameters are missing, `avformat_find_stream_info` → tags from libavformat (format
+/// and audio-stream dictionaries) and, for MP3, from our own ID3v2, APEv2 and ID3v1 parsers,
+/// merged by priority → attached pictures → identity from the first audio packets → duration rules.
+public struct TagReader: Sendable {
+    private let logger: Logger?
+
+    /// Creates a reader. `logger` receives one debug line per slow-path decision (may be nil).
+    public init(logger: Logger? = nil) {
+        self.logger = logger
+    }
+
+    /// Probes the file at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: the file, as raw bytes (non-UTF-8 names work).
+    ///   - withArtwork: when false, `artwork` is nil and picture bytes are not copied.
+    /// - Returns: tags (title falls back to the file name), audio properties, the embedded front
+    ///   cover, and the track's uid.
+    /// - Throws: `MediaError` for missing or unreadable files, unknown or damaged formats, files
+    ///   without an audio stream.
+    /// - Note: Blocking. Call from a dedicated thread, never from the cooperative pool.
+    ///   Thread-safe: many threads may call it concurrently.
+    public func probe(_ path: RawPath, withArtwork: Bool = true) throws(MediaError) -> ProbeResult {
+        var context = try FormatContext(path: path)
+        var audioIndex = context.bestAudioStream()
+        if context.usedExtensionHint, audioIndex.map({ !Self.hasCodecParameters(context.stream($0)) }) ?? true,
+           let probed = try? FormatContext(path: path, useExtensionHint: false) {
+            // The extension's demuxer accepted the file but found no usable audio header: the
+            // extension may lie (an M4A named .flac). Let libavformat look at the content.
+            logger?.debug("probe: extension demuxer found no audio parameters, probing content", metadata: ["path": "\(path)"])
+            context = probed
+            audioIndex = context.bestAudioStream()
+        }
+        let container = context.containerName
+        if audioIndex.map({ !Self.hasCodecParameters(context.stream($0)) }) ?? true {
+            logger?.debug("probe: stream info missing, running avformat_find_stream_info", metadata: ["path": "\(path)"])
+            try context.findStreamInfo()
+            audioIndex = context.bestAudioStream()
+        }
+        guard let audioIndex else {
+            throw MediaError(.noAudioStream, path: path.displayString, detail: "av_find_best_stream: no audio stream")
+        }
+        let stream = context.stream(audioIndex)
+        guard Self.hasCodecParameters(stream) else {
+            throw MediaError(.unsupportedFormat, path: path.displayString, detail: "codec parameters missing (sample rate or channels is 0)")
+        }
+        let parameters = stream.pointee.codecpar!.pointee
+        let codec = String(cString: omni_codec_name(stream.pointee.codecpar))
+        let sampleRate = Int(parameters.sample_rate)
+        let channels = Int(omni_codecpar_channels(stream.pointee.codecpar))
+
+        // Tags: libavformat's dictionaries first, then our own parsers where they do better.
+        let isVorbisComment = container == "ogg" || container == "flac"
+        var libavTags = RawTags(semicolonJoinsValues: isVorbisComment)
+        Self.collect(context.pointer.pointee.metadata, into: &libavTags)
+        Self.collect(stream.pointee.metadata, into: &libavTags)
+
+        var sources: [TrackTags] = []
+        var fallbackPictures: [EmbeddedPicture] = []
+        var mp3Duration: Int?
+        if container == "mp3", let file = FileReader(path: path) {
+            let id3v2 = ID3v2Parser.read(file, includePictures: withArtwork)
+            let hasID3v1 = file.size >= ID3v1Parser.size && file.read(at: file.size - ID3v1Parser.size, count: 3) == Array("TAG".utf8)
+            let ape = APEv2Parser.read(file, hasID3v1: hasID3v1)
+            let id3v1 = hasID3v1 ? ID3v1Parser.read(file) : nil
+            // Priority: our ID3v2 > libavformat > APEv2 > ID3v1 (docs/decisions/0003-multi-value-tags.md).
+            if let id3v2 { sources.append(TagNormalizer.normalize(id3v2.tags)) }
+            sources.append(TagNormalizer.normalize(libavTags))
+            if let ape { sources.append(TagNormalizer.normalize(ape.tags)) }
+            if let id3v1 { sources.append(TagNormalizer.normalize(id3v1)) }
+            fallbackPictures = id3v2?.pictures ?? []
+            let audioStart = id3v2?.totalSize ?? 0
+            let audioEnd = file.size - (hasID3v1 ? ID3v1Parser.size : 0) - (ape?.size ?? 0)
+            mp3Duration = DurationRules.mp3DurationMs(file, audioStart: audioStart, audioEnd: audioEnd)
+        } else {
+            sources.append(TagNormalizer.normalize(libavTags))
+        }
+        let tags = TagNormalizer.finish(TagNormalizer.merge(sources), fileName: path)
+
+        // Always looked at (the bytes are already in memory), so `hasArtwork` is right either way.
+        let picture = Self.artwork(context, fallback: fallbackPictures)
+        let artwork = withArtwork ? picture : nil
+
+        // Identity last: reading packets moves the demuxer past the header.
+        for index in 0..<context.streamCount where index != audioIndex {
+            context.stream(index).pointee.discard = AVDISCARD_ALL
+        }
+        let uid = try AudioIdentity.compute(context, streamIndex: audioIndex, codec: codec, sampleRate: sampleRate, channels: channels)
+
+        let durationMs = mp3Duration ?? DurationRules.streamDurationMs(stream, context: context.pointer)
+        var bitrate = parameters.bit_rate > 0 ? Int(parameters.bit_rate) : (context.pointer.pointee.bit_rate > 0 ? Int(context.pointer.pointee.bit_rate) : nil)
+        if bitrate == nil, let durationMs, durationMs > 0, let io = context.pointer.pointee.pb, avio_size(io) > 0 {
+            bitrate = Int(avio_size(io) * 8 * 1000 / Int64(durationMs))
+        }
+        let audio = AudioProperties(
+            codec: codec, container: container, durationMs: durationMs, sampleRate: sampleRate, channels: channels,
+            bitsPerSample: Self.bitsPerSample(codec: codec, parameters), bitrate: bitrate)
+        return ProbeResult(uid: uid, tags: tags, audio: audio, artwork: artwork, hasArtwork: picture != nil)
+    }
+
+    /// True when the stream knows its codec, sample rate and channel count without analysis.
+    private static func hasCodecParameters(_ stream: UnsafeMutablePointer<AVStream>) -> Bool {
+        let parameters = stream.pointee.codecpar
+        guard let parameters else { return false }
+        return parameters.pointee.codec_id != AV_CODEC_ID_NONE && parameters.pointee.sample_rate > 0
+            && omni_codecpar_channels(parameters) > 0
+    }
+
+    /// Appends every entry of an `AVDictionary` (repeated keys included) to `tags`.
+    private static func collect(_ dictionary: OpaquePointer?, into tags: inout RawTags) {
+        guard let dictionary else { return }
+        var entry: UnsafeMutablePointer<AVDictionaryEntry>? = nil
+        while let next = av_dict_get(dictionary, "", entry, AV_DICT_IGNORE_SUFFIX) {
+            if let key = next.pointee.key, let value = next.pointee.value {
+                tags.add(String(cString: key), String(cString: value))
+            }
+            entry = next
+        }
+    }
+
+    /// The embedded front cover: an attached picture whose tag says "Cover (front)", else the
+    /// largest attached picture; our ID3v2 parser's APIC frames when libavformat found none.
+    private static func artwork(_ context: FormatContext, fallback: [EmbeddedPicture]) -> ArtworkImage? {
+        var best: (front: Bool, data: [UInt8])?
+        for index in 0..<context.streamCount {
+            let stream = context.stream(index)
+            guard stream.pointee.disposition & 0x400 != 0, // AV_DISPOSITION_ATTACHED_PIC
+                  let data = stream.pointee.attached_pic.data, stream.pointee.attached_pic.size > 0 else { continue }
+            let comment = av_dict_get(stream.pointee.metadata, "comment", nil, 0).map { String(cString: $0.pointee.value) }
+            let front = comment?.lowercased() == "cover (front)"
+            if let current = best, current.front || (!front && current.data.count >= Int(stream.pointee.attached_pic.size)) { continue }
+            best = (front, Array(UnsafeBufferPointer(start: data, count: Int(stream.pointee.attached_pic.size))))
+        }
+        if best == nil, !fallback.isEmpty {
+            let chosen = fallback.first(where: { $0.pictureType == 3 }) ?? fallback.max(by: { $0.data.count < $1.data.count })!
+            best = (chosen.pictureType == 3, chosen.data)
+        }
+        guard let best, let mime = ImageSniffer.mimeType(of: best.data) else { return nil }
+        return ArtworkImage(mimeType: mime, data: best.data)
+    }
+
+    /// Bits per sample where it describes the audio (lossless and PCM), nil for lossy codecs.
+    private static func bitsPerSample(codec: String, _ parameters: AVCodecParameters) -> Int? {
+        let lossless = codec.hasPrefix("pcm_") || ["flac", "alac", "wavpack", "ape", "tta", "truehd", "mlp"].contains(codec)
+        guard lossless else { return nil }
+        if parameters.bits_per_raw_sample > 0 { return Int(parameters.bits_per_raw_sample) }
+        if parameters.bits_per_coded_sample > 0 { return Int(parameters.bits_per_coded_sample) }
+        return nil
+    }
+}

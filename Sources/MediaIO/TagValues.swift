@@ -1,0 +1,157 @@
+/// Parsers for the values of tags: numbers, dates, booleans, gains, genres.
+///
+/// Every function is total: junk gives nil (or an empty list), never a crash.
+enum TagValues {
+    /// "3", "03", "3/12", " 3 / 12 " → (3, 12); zero and junk are nil.
+    static func numberPair(_ text: String) -> (Int?, Int?) {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let first = parts.first.flatMap { positiveInteger(String($0)) }
+        let second = parts.count > 1 ? positiveInteger(String(parts[1])) : nil
+        return (first, second)
+    }
+
+    /// The leading decimal integer of `text` (after whitespace) when positive.
+    static func positiveInteger(_ text: String) -> Int? {
+        let digits = text.drop(while: { $0 == " " || $0 == "\t" }).prefix(while: { $0.isASCII && $0.isNumber }).prefix(9)
+        guard let value = Int(digits), value > 0 else { return nil }
+        return value
+    }
+
+    /// The leading decimal number of `text` ("-6.50 dB" → -6.5, "0.98" → 0.98, "120" → 120).
+    static func decimal(_ text: String) -> Double? {
+        let trimmed = text.drop(while: { $0 == " " || $0 == "\t" })
+        let number = trimmed.prefix(while: { "+-.0123456789eE".contains($0) })
+        guard let value = Double(number), value.isFinite else {
+            // Some writers use a decimal comma ("-6,50 dB").
+            let comma = trimmed.prefix(while: { "+-,0123456789".contains($0) }).replacingOccurrences(",", ".")
+            return Double(comma).flatMap { $0.isFinite ? $0 : nil }
+        }
+        return value
+    }
+
+    /// Opus R128 gain (Q7.8 fixed point, relative to -23 LUFS) as a ReplayGain gain in dB
+    /// (relative to -18 LUFS): `r128 / 256 + 5`.
+    static func r128ToReplayGain(_ text: String) -> Double? {
+        let trimmed = text.trimmingSpaces
+        guard let q78 = Int(trimmed), (-32768...32767).contains(q78) else { return nil }
+        return Double(q78) / 256 + 5
+    }
+
+    /// "1", "true", "yes" (any case) and any non-zero number are true.
+    static func bool(_ text: String) -> Bool {
+        let lower = text.trimmingSpaces.lowercased()
+        if ["true", "yes", "y"].contains(lower) { return true }
+        if let number = Int(lower) { return number != 0 }
+        return false
+    }
+
+    /// Combines ID3v2.3 TYER ("2001") and TDAT ("DDMM") into "2001-MM-DD" when both are sane.
+    static func mergeID3v23Date(year: String, ddmm: String) -> String {
+        let digits = Array(ddmm.trimmingSpaces)
+        guard digits.count == 4, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+              year.trimmingSpaces.count == 4 else { return year }
+        return "\(year.trimmingSpaces)-\(String(digits[2...3]))-\(String(digits[0...1]))"
+    }
+
+    /// Normalizes a date tag to `YYYY`, `YYYY-MM` or `YYYY-MM-DD` and extracts the year.
+    ///
+    /// Accepts ISO forms with `-`, `/` or `.` ("2001-05-03", "2001/05", "2001-05-03T10:00:00Z"),
+    /// compact "20010503", and otherwise takes the first standalone four-digit year in the text
+    /// ("03/05/2001", "May 2001", "(p) 1999 Label"), whose day/month order is ambiguous, so only
+    /// the year is kept.
+    static func date(_ text: String) -> (date: String?, year: Int?) {
+        let chars = Array(text.trimmingSpaces)
+        func digits(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= chars.count else { return nil }
+            let slice = chars[start..<(start + count)]
+            guard slice.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            return Int(String(slice))
+        }
+        func isDigit(_ index: Int) -> Bool { index < chars.count && chars[index].isASCII && chars[index].isNumber }
+        func plausibleYear(_ year: Int) -> Bool { (1000...2999).contains(year) }
+
+        if let year = digits(0, 4), plausibleYear(year), !isDigit(4) || chars.count == 8 {
+            let yyyy = String(chars[0..<4])
+            // Compact YYYYMMDD.
+            if chars.count == 8, let month = digits(4, 2), let day = digits(6, 2), (1...12).contains(month), (1...31).contains(day) {
+                return ("\(yyyy)-\(String(chars[4..<6]))-\(String(chars[6..<8]))", year)
+            }
+            if !isDigit(4) {
+                if chars.count > 4, "-/.".contains(chars[4]), let month = digits(5, 2), (1...12).contains(month), !isDigit(7) {
+                    if chars.count > 7, "-/.".contains(chars[7]), let day = digits(8, 2), (1...31).contains(day), !isDigit(10) {
+                        return ("\(yyyy)-\(String(chars[5..<7]))-\(String(chars[8..<10]))", year)
+                    }
+                    return ("\(yyyy)-\(String(chars[5..<7]))", year)
+                }
+                return (yyyy, year)
+            }
+        }
+        // Anywhere else: the first run of exactly four digits that is a plausible year.
+        var index = 0
+        while index < chars.count {
+            guard isDigit(index) else { index += 1; continue }
+            var end = index
+            while isDigit(end) { end += 1 }
+            if end - index == 4, let year = digits(index, 4), plausibleYear(year) {
+                return (String(year), year)
+            }
+            index = end
+        }
+        return (nil, nil)
+    }
+
+    /// Genre names from raw genre values: ID3 numeric references ("(17)", "17", "(17)(18)Rock",
+    /// "(RX)") become names from the ID3v1 table, then values are split (`Separators`, genre rule).
+    static func genres(_ values: [String]) -> [String] {
+        var names: [String] = []
+        for value in values {
+            let expanded = id3GenreNames(value)
+            // Table names are whole names ("Pop/Funk" is ID3 genre 62): never split them.
+            names.append(contentsOf: expanded.table)
+            if let text = expanded.text { names.append(contentsOf: Separators.split(text, field: .genres)) }
+        }
+        return Separators.unique(names)
+    }
+
+    /// Expands ID3 genre references in one value into table names, plus the remaining free text.
+    static func id3GenreNames(_ value: String) -> (table: [String], text: String?) {
+        let text = value.trimmingSpaces
+        if !text.isEmpty, text.count <= 3, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            if let index = Int(text), let name = ID3Genres.name(index) { return ([name], nil) }
+            return ([], text)
+        }
+        var rest = Substring(text)
+        var out: [String] = []
+        while rest.hasPrefix("(") && !rest.hasPrefix("((") {
+            guard let close = rest.firstIndex(of: ")") else { break }
+            let inner = rest[rest.index(after: rest.startIndex)..<close]
+            if let index = Int(inner), let name = ID3Genres.name(index) {
+                out.append(name)
+            } else if inner == "RX" {
+                out.append("Remix")
+            } else if inner == "CR" {
+                out.append("Cover")
+            } else {
+                break
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        if rest.hasPrefix("((") { rest = rest.dropFirst() }
+        return (out, rest.trimmingSpaces.isEmpty ? nil : String(rest))
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces, tabs, newlines and NULs.
+    var trimmingSpaces: String {
+        let isSpace: (Character) -> Bool = { $0.isWhitespace || $0 == "\u{0}" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}
+
+extension Substring {
+    fileprivate func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
+}
