@@ -159,6 +159,7 @@ enum Schema {
                 CREATE VIRTUAL TABLE trackFtsVocab USING fts5vocab(trackFts, 'row');
                 """)
         }
+        SearchSchema.register(in: &migrator)
         return migrator
     }
 }
