@@ -201,24 +201,30 @@ struct SearchTests {
         #expect(try library.search(SearchQuery(text: "army")).tracks == [track])
     }
 
-    @Test("A broad query (more matches than bm25 ranks) keeps the exact title first, a stable order and the full total")
+    @Test("A broad query (more matches than bm25 ranks) puts the exact title, then title matches, then the rest; totals stay exact")
     func broadQuery() throws {
-        // Given more tracks matching "s" than the bm25 limit
+        // Given more tracks matching "s" than the bm25 limit, some only through their artist
         let library = try Library.inMemory()
-        var fixtures = (0..<(Library.bm25RankLimit + 100)).map { i in
+        var fixtures = (0..<5).map { TrackFixture(title: "Other \($0)", artist: "Sam") }
+        fixtures += (0..<(Library.bm25RankLimit + 100)).map { i in
             TrackFixture(title: "Song \(String(format: "%05d", i))", artist: "Singer")
         }
         fixtures.insert(TrackFixture(title: "S", artist: "Zed"), at: 1_000)
         try library.insertFixtures(fixtures)
+        let total = Library.bm25RankLimit + 106
         // When searching for a one-letter prefix, page by page
         let first = try library.search(SearchQuery(text: "s", limit: 3))
         let second = try library.search(SearchQuery(text: "s", limit: 3, offset: 3))
-        // Then the exact title is first, the rest follows by title, and the total is exact
-        #expect(first.total == Library.bm25RankLimit + 101)
-        #expect(first.tracks.map(\.title) == ["S", "Song 00000", "Song 00001"])
-        #expect(second.tracks.map(\.title) == ["Song 00002", "Song 00003", "Song 00004"])
+        let last = try library.search(SearchQuery(text: "s", limit: 10, offset: total - 6))
+        // Then the exact title is first, title matches follow (newest first), artist-only matches
+        // come last, and the total is exact
+        #expect(first.total == total)
+        #expect(first.tracks.map(\.title) == ["S", "Song 02099", "Song 02098"])
+        #expect(second.tracks.map(\.title) == ["Song 02097", "Song 02096", "Song 02095"])
+        #expect(last.tracks.map(\.title) == ["Song 00000", "Other 4", "Other 3", "Other 2", "Other 1", "Other 0"])
         #expect(try library.titles("s", limit: 2, sort: .title, descending: true) == ["Song 02099", "Song 02098"])
         #expect(try library.titles("s year:1990").isEmpty)
+        #expect(try library.titles("artist:s", limit: 1) == ["Song 02099"])
     }
 }
 

@@ -3,7 +3,8 @@ import OmniModel
 
 extension Library {
     /// Above this many matches, relevance is not computed with bm25 (about 1 µs per matching row)
-    /// but with an index walk: exact title first, then by title. See `docs/decisions/0005-search.md`.
+    /// but in tiers that FTS5 streams without sorting: exact title, then tracks whose title has
+    /// every word, then the rest, newest first within a tier. See `docs/decisions/0005-search.md`.
     static let bm25RankLimit = 2_000
 
     /// Searches the library.
@@ -94,27 +95,53 @@ extension Library {
         guard total > offset, limit > 0 else { return (total, []) }
         let (filterSQL, filterArgs) = whereClause(parsed)
         guard let match = SearchSQL.match(parsed) else {
-            // No text: list the library (or the filtered part) in the requested order.
+            // No text: list the library (or the filtered part) in the requested order. When the
+            // filter keeps a good part of the library, walking the sort's index finds a page
+            // quickly; a selective filter is better served by its own index and a small sort.
             let order = SearchSQL.order(sort, descending: descending)
+            let size = try Int.fetchOne(db, sql: "SELECT max(id) FROM track") ?? 0
+            let dense = filterSQL.isEmpty || total * 20 >= size
             let ids = try Int64.fetchAll(db, sql: """
-                SELECT track.id FROM track WHERE 1\(filterSQL) ORDER BY \(order.sql) LIMIT ? OFFSET ?
+                SELECT track.id FROM track\(dense ? " INDEXED BY \(order.index)" : "") WHERE 1\(filterSQL)
+                ORDER BY \(order.sql) LIMIT ? OFFSET ?
                 """, arguments: filterArgs + [limit, offset])
             return (total, ids)
         }
         let small = total <= bm25RankLimit
+        // The FROM clause for queries driven by FTS5: joined with track only when filters need it.
+        let from = filterSQL.isEmpty ? "trackFts" : "trackFts CROSS JOIN track ON track.id = trackFts.rowid"
         if sort == .relevance {
-            let exact = parsed.exactTitleKey ?? ""
-            if small {
-                let ids = try Int64.fetchAll(db, sql: """
-                    SELECT track.id FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
-                    WHERE trackFts MATCH ?\(filterSQL)
-                    ORDER BY (track.titleKey = ?) DESC, \(SearchSQL.bm25), track.id
-                    LIMIT ? OFFSET ?
-                    """, arguments: [match] + filterArgs + [exact, limit, offset])
-                return (total, ids)
+            let exactIds = try exactTitleIds(db, parsed, match: match, filterSQL: filterSQL, filterArgs: filterArgs)
+            let exclude = exactIds.isEmpty ? "" : " AND trackFts.rowid NOT IN (\(exactIds.map(String.init).joined(separator: ", ")))"
+            var tiers: [Tier] = [Tier(count: { exactIds.count }, fetch: { limit, offset in
+                Array(exactIds.dropFirst(offset).prefix(limit))
+            })]
+            func streamed(_ expression: String) -> Tier {
+                // FTS5 yields rowids in descending order without sorting: the cost is the page, not the matches.
+                Tier(count: {
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM \(from) WHERE trackFts MATCH ?\(filterSQL)\(exclude)",
+                                     arguments: [expression] + filterArgs) ?? 0
+                }, fetch: { limit, offset in
+                    try Int64.fetchAll(db, sql: """
+                        SELECT trackFts.rowid FROM \(from) WHERE trackFts MATCH ?\(filterSQL)\(exclude)
+                        ORDER BY trackFts.rowid DESC LIMIT ? OFFSET ?
+                        """, arguments: [expression] + filterArgs + [limit, offset])
+                })
             }
-            return (total, try broadRelevancePage(db, match: match, exact: exact, filterSQL: filterSQL,
-                                                  filterArgs: filterArgs, limit: limit, offset: offset))
+            if small {
+                tiers.append(Tier(count: { total - exactIds.count }, fetch: { limit, offset in
+                    try Int64.fetchAll(db, sql: """
+                        SELECT trackFts.rowid FROM \(from) WHERE trackFts MATCH ?\(filterSQL)\(exclude)
+                        ORDER BY \(SearchSQL.bm25), trackFts.rowid LIMIT ? OFFSET ?
+                        """, arguments: [match] + filterArgs + [limit, offset])
+                }))
+            } else if let titleMatch = SearchSQL.titleMatch(parsed) {
+                tiers.append(streamed(titleMatch))
+                tiers.append(streamed("(\(match)) NOT (\(titleMatch))"))
+            } else {
+                tiers.append(streamed(match))
+            }
+            return (total, try pageTiers(tiers, limit: limit, offset: offset))
         }
         let order = SearchSQL.order(sort, descending: descending)
         if small {
@@ -135,33 +162,42 @@ extension Library {
         return (total, ids)
     }
 
-    /// Relevance for a broad query (more than `bm25RankLimit` matches, typically the first one or
-    /// two letters typed): tracks whose title is exactly the query first, then by title, walking
-    /// the `titleKey` index.
-    private static func broadRelevancePage(_ db: Database, match: String, exact: String, filterSQL: String,
-                                           filterArgs: StatementArguments, limit: Int, offset: Int) throws -> [Int64] {
-        var exactIds: [Int64] = []
-        if !exact.isEmpty {
-            let candidates = try Int64.fetchAll(db, sql: "SELECT id FROM track WHERE titleKey = ? ORDER BY id", arguments: [exact])
-            if !candidates.isEmpty {
-                let list = candidates.map(String.init).joined(separator: ", ")
-                exactIds = try Int64.fetchAll(db, sql: """
-                    SELECT track.id FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
-                    WHERE trackFts MATCH ? AND trackFts.rowid IN (\(list))\(filterSQL) ORDER BY track.id
-                    """, arguments: [match] + filterArgs)
+    /// A run of results that ranks as a block: its size, and a page within it.
+    struct Tier {
+        var count: () throws -> Int
+        var fetch: (_ limit: Int, _ offset: Int) throws -> [Int64]
+    }
+
+    /// One page through consecutive tiers. A tier is counted only when the page starts after it.
+    static func pageTiers(_ tiers: [Tier], limit: Int, offset: Int) throws -> [Int64] {
+        var ids: [Int64] = []
+        var skip = offset
+        for (index, tier) in tiers.enumerated() where ids.count < limit {
+            if skip > 0, index < tiers.count - 1 {
+                let size = try tier.count()
+                if skip >= size {
+                    skip -= size
+                    continue
+                }
             }
+            let got = try tier.fetch(limit - ids.count, skip)
+            ids += got
+            skip = 0
         }
-        var ids = Array(exactIds.dropFirst(offset).prefix(limit))
-        let remaining = limit - ids.count
-        guard remaining > 0 else { return ids }
-        let restOffset = max(0, offset - exactIds.count)
-        let exclude = exactIds.isEmpty ? "" : " AND track.id NOT IN (\(exactIds.map(String.init).joined(separator: ", ")))"
-        ids += try Int64.fetchAll(db, sql: """
-            SELECT track.id FROM track INDEXED BY track_titleKey
-            WHERE track.id IN (SELECT rowid FROM trackFts WHERE trackFts MATCH ?)\(filterSQL)\(exclude)
-            ORDER BY track.titleKey, track.id LIMIT ? OFFSET ?
-            """, arguments: [match] + filterArgs + [remaining, restOffset])
         return ids
+    }
+
+    /// The matching tracks whose folded title is exactly the folded free text (ranked first).
+    private static func exactTitleIds(_ db: Database, _ parsed: ParsedSearch, match: String, filterSQL: String,
+                                      filterArgs: StatementArguments) throws -> [Int64] {
+        guard let exact = parsed.exactTitleKey else { return [] }
+        let candidates = try Int64.fetchAll(db, sql: "SELECT id FROM track WHERE titleKey = ? ORDER BY id", arguments: [exact])
+        guard !candidates.isEmpty else { return [] }
+        return try Int64.fetchAll(db, sql: """
+            SELECT track.id FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
+            WHERE trackFts MATCH ? AND trackFts.rowid IN (\(candidates.map(String.init).joined(separator: ", ")))\(filterSQL)
+            ORDER BY track.id
+            """, arguments: [match] + filterArgs)
     }
 
     /// The records of `ids`, in the order of `ids`.

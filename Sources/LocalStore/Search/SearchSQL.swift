@@ -20,6 +20,15 @@ enum SearchSQL {
         return search.terms.map(ftsTerm).joined(separator: " ")
     }
 
+    /// The expression that matches when every free-text term is found in the title (field terms
+    /// keep their own column), or nil when there is no free text.
+    static func titleMatch(_ search: ParsedSearch) -> String? {
+        guard search.terms.contains(where: { $0.field == nil }) else { return nil }
+        return search.terms.map { term in
+            term.field == nil ? "{title} : " + ftsTerm(term) : ftsTerm(term)
+        }.joined(separator: " ")
+    }
+
     /// One term as an FTS5 string, optionally restricted to a column and a prefix.
     static func ftsTerm(_ term: SearchTerm) -> String {
         var out = ""

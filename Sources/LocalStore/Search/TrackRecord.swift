@@ -106,73 +106,135 @@ public struct TrackRecord: Sendable, Equatable, Codable {
 }
 
 extension TrackRecord {
-    /// The SQL selection that `init(row:)` decodes: every track column plus `path`.
+    /// The `track` columns `init(row:)` decodes, in order (by position: looking columns up by
+    /// name costs a case-insensitive search per column and per row).
+    static let columnNames = [
+        "id", "uid", "title", "titleFromFileName", "artist", "artists", "album", "albumArtist", "albumArtists",
+        "albumId", "trackNumber", "trackTotal", "discNumber", "discTotal", "year", "date", "originalYear",
+        "genres", "composer", "composers", "compilation", "comment", "label", "bpm", "musicalKey", "replayGain",
+        "musicBrainz", "codec", "container", "durationMs", "sampleRate", "channels", "bitsPerSample", "bitrate",
+        "artworkId", "fileName", "addedAt", "updatedAt",
+    ]
+
+    /// The SQL selection that `init(row:)` decodes: the track columns plus `path`.
     /// `alias` is the name the `track` table has in the surrounding query.
     static func selection(alias: String = "track") -> String {
-        "\(alias).*, (SELECT file.relPath FROM file WHERE file.trackId = \(alias).id ORDER BY file.id LIMIT 1) AS path"
+        columnNames.map { "\(alias).\($0)" }.joined(separator: ", ")
+            + ", (SELECT file.relPath FROM file WHERE file.trackId = \(alias).id ORDER BY file.id LIMIT 1) AS path"
     }
 
     /// Decodes a row selected with `selection(alias:)`. Malformed JSON lists decode as empty,
     /// malformed JSON objects as nil: a damaged tag must not hide the track.
     init(row: Row) {
-        id = row["id"]
-        uid = TrackUID(rawValue: row["uid"])
-        title = row["title"]
-        titleFromFileName = row["titleFromFileName"]
-        artist = row["artist"]
-        artists = Self.stringList(row["artists"])
-        album = row["album"]
-        albumArtist = row["albumArtist"]
-        albumArtists = Self.stringList(row["albumArtists"])
-        albumId = row["albumId"]
-        trackNumber = row["trackNumber"]
-        trackTotal = row["trackTotal"]
-        discNumber = row["discNumber"]
-        discTotal = row["discTotal"]
-        year = row["year"]
-        date = row["date"]
-        originalYear = row["originalYear"]
-        genres = Self.stringList(row["genres"])
-        composer = row["composer"]
-        composers = Self.stringList(row["composers"])
-        compilation = row["compilation"]
-        comment = row["comment"]
-        label = row["label"]
-        bpm = row["bpm"]
-        musicalKey = row["musicalKey"]
-        replayGain = Self.json(row["replayGain"])
-        musicBrainz = Self.json(row["musicBrainz"])
-        codec = row["codec"]
-        container = row["container"]
-        durationMs = row["durationMs"]
-        sampleRate = row["sampleRate"]
-        channels = row["channels"]
-        bitsPerSample = row["bitsPerSample"]
-        bitrate = row["bitrate"]
-        artworkId = row["artworkId"]
-        fileName = row["fileName"]
-        addedAt = Self.date(row["addedAt"])
-        updatedAt = Self.date(row["updatedAt"])
-        if let bytes: Data = row["path"] {
+        id = row[0]
+        uid = TrackUID(rawValue: row[1])
+        title = row[2]
+        titleFromFileName = row[3]
+        artist = row[4]
+        artists = Self.stringList(row[5])
+        album = row[6]
+        albumArtist = row[7]
+        albumArtists = Self.stringList(row[8])
+        albumId = row[9]
+        trackNumber = row[10]
+        trackTotal = row[11]
+        discNumber = row[12]
+        discTotal = row[13]
+        year = row[14]
+        date = row[15]
+        originalYear = row[16]
+        genres = Self.stringList(row[17])
+        composer = row[18]
+        composers = Self.stringList(row[19])
+        compilation = row[20]
+        comment = row[21]
+        label = row[22]
+        bpm = row[23]
+        musicalKey = row[24]
+        replayGain = Self.json(row[25])
+        musicBrainz = Self.json(row[26])
+        codec = row[27]
+        container = row[28]
+        durationMs = row[29]
+        sampleRate = row[30]
+        channels = row[31]
+        bitsPerSample = row[32]
+        bitrate = row[33]
+        artworkId = row[34]
+        fileName = row[35]
+        addedAt = Self.date(row[36])
+        updatedAt = Self.date(row[37])
+        if let bytes: Data = row[38] {
             path = String(decoding: bytes, as: UTF8.self)
         } else {
             path = ""
         }
     }
 
+    /// Decodes a JSON array of strings. A page of 50 tracks has 200 such lists, and Foundation's
+    /// `JSONDecoder` costs ~10 µs per call on Linux, so the common shape is parsed by hand
+    /// (`JSONStringList`), falling back to `JSONDecoder` for anything unusual.
     private static func stringList(_ text: String?) -> [String] {
-        guard let text, let data = text.data(using: .utf8) else { return [] }
-        return (try? JSONDecoder().decode([String].self, from: data)) ?? []
+        guard let text else { return [] }
+        if let list = JSONStringList.parse(text) { return list }
+        return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
     }
 
     private static func json<T: Decodable>(_ text: String?) -> T? {
-        guard let text, let data = text.data(using: .utf8) else { return nil }
-        return try? JSONDecoder().decode(T.self, from: data)
+        guard let text, text != "null" else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
 
     /// `addedAt`/`updatedAt` are REAL seconds since 1970; GRDB's text dates are accepted too.
     private static func date(_ value: DatabaseValue) -> Date {
         if let seconds = Double.fromDatabaseValue(value) { return Date(timeIntervalSince1970: seconds) }
         return Date.fromDatabaseValue(value) ?? Date(timeIntervalSince1970: 0)
+    }
+}
+
+/// A small parser for the one JSON shape the list columns hold: `["a", "b\\"c", ...]`.
+enum JSONStringList {
+    /// The strings of a JSON array of strings, or nil when `text` is not exactly that.
+    static func parse(_ text: String) -> [String]? {
+        var utf8 = Array(text.utf8)[...]
+        func skipSpace() { while let b = utf8.first, b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { utf8.removeFirst() } }
+        skipSpace()
+        guard utf8.popFirst() == UInt8(ascii: "[") else { return nil }
+        var out: [String] = []
+        skipSpace()
+        if utf8.first == UInt8(ascii: "]") {
+            utf8.removeFirst()
+            skipSpace()
+            return utf8.isEmpty ? out : nil
+        }
+        while true {
+            skipSpace()
+            guard utf8.popFirst() == UInt8(ascii: "\"") else { return nil }
+            var bytes: [UInt8] = []
+            while true {
+                guard let b = utf8.popFirst() else { return nil }
+                if b == UInt8(ascii: "\"") { break }
+                if b != UInt8(ascii: "\\") { bytes.append(b); continue }
+                guard let e = utf8.popFirst() else { return nil }
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(e)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "b"): bytes.append(0x08)
+                case UInt8(ascii: "f"): bytes.append(0x0C)
+                default: return nil // \uXXXX and anything else: let JSONDecoder handle it.
+                }
+            }
+            out.append(String(decoding: bytes, as: UTF8.self))
+            skipSpace()
+            switch utf8.popFirst() {
+            case UInt8(ascii: ","): continue
+            case UInt8(ascii: "]"):
+                skipSpace()
+                return utf8.isEmpty ? out : nil
+            default: return nil
+            }
+        }
     }
 }
