@@ -42,7 +42,9 @@ enum SearchBench {
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("searchbench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        // SEARCHBENCH_KEEP=1 keeps the library file for inspection with sqlite3.
+        let keep = ProcessInfo.processInfo.environment["SEARCHBENCH_KEEP"] == "1"
+        defer { if keep { print("Kept \(directory.path)/library.sqlite") } else { try? FileManager.default.removeItem(at: directory) } }
         let databasePath = directory.appendingPathComponent("library.sqlite").path
         // SEARCHBENCH_MMAP=1: readers map the file and keep a 64 MB page cache (a proposal for
         // Library.init(path:); see docs/decisions/0005-search.md). Default: the library as it opens.

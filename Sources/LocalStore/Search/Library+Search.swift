@@ -5,7 +5,7 @@ extension Library {
     /// Above this many matches, relevance is not computed with bm25 (about 1 µs per matching row)
     /// but in tiers that FTS5 streams without sorting: exact title, then tracks whose title has
     /// every word, then the rest, newest first within a tier. See `docs/decisions/0005-search.md`.
-    static let bm25RankLimit = 2_000
+    static let bm25RankLimit = 500
 
     /// Searches the library.
     ///
@@ -111,7 +111,7 @@ extension Library {
         // The FROM clause for queries driven by FTS5: joined with track only when filters need it.
         let from = filterSQL.isEmpty ? "trackFts" : "trackFts CROSS JOIN track ON track.id = trackFts.rowid"
         if sort == .relevance {
-            let exactIds = try exactTitleIds(db, parsed, match: match, filterSQL: filterSQL, filterArgs: filterArgs)
+            let exactIds = try exactTitleIds(db, parsed, filterSQL: filterSQL, filterArgs: filterArgs)
             let exclude = exactIds.isEmpty ? "" : " AND trackFts.rowid NOT IN (\(exactIds.map(String.init).joined(separator: ", ")))"
             var tiers: [Tier] = [Tier(count: { exactIds.count }, fetch: { limit, offset in
                 Array(exactIds.dropFirst(offset).prefix(limit))
@@ -188,16 +188,22 @@ extension Library {
     }
 
     /// The matching tracks whose folded title is exactly the folded free text (ranked first).
-    private static func exactTitleIds(_ db: Database, _ parsed: ParsedSearch, match: String, filterSQL: String,
+    ///
+    /// Such a title holds every free-text word (`TextKey.fold` agrees with the tokenizer's
+    /// folding), so only field terms and SQL filters are checked. Asking FTS5 about each
+    /// candidate with `rowid IN (…)` would evaluate the whole expression once per candidate.
+    private static func exactTitleIds(_ db: Database, _ parsed: ParsedSearch, filterSQL: String,
                                       filterArgs: StatementArguments) throws -> [Int64] {
         guard let exact = parsed.exactTitleKey else { return [] }
-        let candidates = try Int64.fetchAll(db, sql: "SELECT id FROM track WHERE titleKey = ? ORDER BY id", arguments: [exact])
-        guard !candidates.isEmpty else { return [] }
-        return try Int64.fetchAll(db, sql: """
-            SELECT track.id FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
-            WHERE trackFts MATCH ? AND trackFts.rowid IN (\(candidates.map(String.init).joined(separator: ", ")))\(filterSQL)
-            ORDER BY track.id
-            """, arguments: [match] + filterArgs)
+        var sql = "SELECT track.id FROM track WHERE track.titleKey = ?\(filterSQL)"
+        var arguments: StatementArguments = [exact]
+        arguments += filterArgs
+        let fieldTerms = parsed.terms.filter { $0.field != nil }
+        if !fieldTerms.isEmpty {
+            sql += " AND track.id IN (SELECT rowid FROM trackFts WHERE trackFts MATCH ?)"
+            arguments += [fieldTerms.map(SearchSQL.ftsTerm).joined(separator: " ")]
+        }
+        return try Int64.fetchAll(db, sql: sql + " ORDER BY track.id", arguments: arguments)
     }
 
     /// The records of `ids`, in the order of `ids`.

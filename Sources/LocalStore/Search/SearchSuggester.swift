@@ -4,7 +4,8 @@ import GRDB
 /// closest words it does know.
 ///
 /// Candidates come from `trackFtsVocab`, pre-filtered in SQL to the words that start with the same
-/// character (a range scan of the index's term list, so only a slice of the vocabulary is read)
+/// two characters, or failing that the same character (a range scan of the index's term list, so
+/// only a slice of the vocabulary is read; fts5vocab counts each word's documents as it goes)
 /// and in Swift to a length within the allowed distance. The distance is Damerau–Levenshtein
 /// (optimal string alignment): at most 1 for words of up to 4 characters, at most 2 otherwise.
 /// Ties go to the word found in more tracks. A typo in the first character is not corrected:
@@ -69,13 +70,28 @@ enum SearchSuggester {
     }
 
     /// The closest vocabulary word to `token`, or nil.
+    ///
+    /// Looks among the words sharing the first two characters first (most typos are later in
+    /// the word, and that slice is small), then among those sharing the first character.
     static func closest(_ db: Database, to token: String) throws -> String? {
         let scalars = Array(token.unicodeScalars)
-        guard let first = scalars.first, let next = Unicode.Scalar(first.value + 1) else { return nil }
+        guard !scalars.isEmpty else { return nil }
+        // A distance-1 word sharing two characters cannot be beaten (ties favour the larger
+        // document count, and a word of that slice already had the first look).
+        if scalars.count > 2, let best = try closest(db, to: scalars, sharing: 2), best.distance == 1 { return best.term }
+        return try closest(db, to: scalars, sharing: 1)?.term
+    }
+
+    private static func closest(_ db: Database, to scalars: [Unicode.Scalar],
+                                sharing prefixLength: Int) throws -> (term: String, distance: Int, docs: Int)? {
+        let low = String.UnicodeScalarView(scalars.prefix(prefixLength))
+        var high = String.UnicodeScalarView(scalars.prefix(prefixLength - 1))
+        guard let next = Unicode.Scalar(scalars[prefixLength - 1].value + 1) else { return nil }
+        high.append(next)
         let maxDistance = scalars.count <= 4 ? 1 : 2
         var best: (term: String, distance: Int, docs: Int)?
         let cursor = try Row.fetchCursor(db, sql: "SELECT term, doc FROM trackFtsVocab WHERE term >= ? AND term < ?",
-                                         arguments: [String(first), String(next)])
+                                         arguments: [String(low), String(high)])
         while let row = try cursor.next() {
             let term: String = row[0]
             let candidate = Array(term.unicodeScalars)
@@ -85,7 +101,7 @@ enum SearchSuggester {
             if let current = best, (current.distance, -current.docs, current.term) <= (distance, -docs, term) { continue }
             best = (term, distance, docs)
         }
-        return best?.term
+        return best
     }
 
     /// The optimal-string-alignment distance between `a` and `b`, or nil when it exceeds `max`.
