@@ -71,6 +71,9 @@ extension Library {
         return ("", StatementArguments())
     }
 
+    /// FTS5 matches joined with the narrow index that holds the SQL filters' columns.
+    private static let filteredFrom = "trackFts CROSS JOIN track INDEXED BY track_filter ON track.id = trackFts.rowid"
+
     /// How many tracks match.
     static func count(_ db: Database, _ parsed: ParsedSearch) throws -> Int {
         let (filterSQL, filterArgs) = whereClause(parsed)
@@ -81,11 +84,13 @@ extension Library {
                                         arguments: [match]) ?? 0
             }
             return try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
-                WHERE trackFts MATCH ?\(filterSQL)
+                SELECT count(*) FROM \(filteredFrom) WHERE trackFts MATCH ?\(filterSQL)
                 """, arguments: [match] + filterArgs) ?? 0
         }
-        return try Int.fetchOne(db, sql: "SELECT count(*) FROM track WHERE 1\(filterSQL)", arguments: filterArgs) ?? 0
+        // Without a WHERE clause SQLite counts b-tree cells page by page (OP_Count), several times
+        // faster than stepping through 100,000 rows.
+        return try Int.fetchOne(db, sql: "SELECT count(*) FROM track" + (filterSQL.isEmpty ? "" : " WHERE 1\(filterSQL)"),
+                                arguments: filterArgs) ?? 0
     }
 
     /// The total and the ids of one page, in order.
@@ -109,7 +114,7 @@ extension Library {
         }
         let small = total <= bm25RankLimit
         // The FROM clause for queries driven by FTS5: joined with track only when filters need it.
-        let from = filterSQL.isEmpty ? "trackFts" : "trackFts CROSS JOIN track ON track.id = trackFts.rowid"
+        let from = filterSQL.isEmpty ? "trackFts" : filteredFrom
         if sort == .relevance {
             let exactIds = try exactTitleIds(db, parsed, filterSQL: filterSQL, filterArgs: filterArgs)
             let exclude = exactIds.isEmpty ? "" : " AND trackFts.rowid NOT IN (\(exactIds.map(String.init).joined(separator: ", ")))"
