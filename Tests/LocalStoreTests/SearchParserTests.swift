@@ -102,4 +102,14 @@ struct SearchParserTests {
         #expect(d("abc", "abc") == 0)
         #expect(d("kitten", "sitting") == nil)
     }
+
+    @Test("JSON string lists are parsed by hand, and anything unusual is left to JSONDecoder")
+    func jsonLists() {
+        #expect(JSONStringList.parse("[]") == [])
+        #expect(JSONStringList.parse(#"["a", "b\"c", "d\\e"]"#) == ["a", #"b"c"#, #"d\e"#])
+        #expect(JSONStringList.parse(#"["Björk"]"#) == ["Björk"])
+        #expect(JSONStringList.parse(#"["\u00e9"]"#) == nil)
+        #expect(JSONStringList.parse(#"["a""#) == nil)
+        #expect(JSONStringList.parse("null") == nil)
+    }
 }

@@ -170,6 +170,22 @@ struct SearchTests {
         #expect(try library.search(SearchQuery(text: "army")).suggestion == nil)
     }
 
+    @Test("Among equally close words, the suggestion is the one found in more tracks")
+    func suggestionTies() throws {
+        // Given "ball" in three tracks and "bell" in one
+        let library = try Library.inMemory()
+        try library.insertFixtures([
+            TrackFixture(title: "Ball One"), TrackFixture(title: "Ball Two"), TrackFixture(title: "Ball Three"),
+            TrackFixture(title: "Bell"),
+        ])
+        // When a word one edit away from both finds nothing
+        let results = try library.search(SearchQuery(text: "bxll"))
+        // Then the more frequent word is proposed
+        #expect(results.total == 0)
+        #expect(results.suggestion == "ball")
+        #expect(try library.search(SearchQuery(text: "artist:bxll")).suggestion == nil, "bxll is no column's word, and no artist is ball")
+    }
+
     @Test("A track is read back by uid with every column decoded and its primary file's path")
     func trackByUID() throws {
         let library = try Library.inMemory()
