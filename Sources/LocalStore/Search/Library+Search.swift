@@ -116,6 +116,17 @@ extension Library {
         // The FROM clause for queries driven by FTS5: joined with track only when filters need it.
         let from = filterSQL.isEmpty ? "trackFts" : filteredFrom
         if sort == .relevance {
+            let exact = parsed.exactTitleKey ?? ""
+            if small {
+                // Few matches: bm25, with exact titles first (reading `track` for ≤ 500 rows).
+                let ids = try Int64.fetchAll(db, sql: """
+                    SELECT trackFts.rowid FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
+                    WHERE trackFts MATCH ?\(filterSQL)
+                    ORDER BY (track.titleKey = ?) DESC, \(SearchSQL.bm25), trackFts.rowid LIMIT ? OFFSET ?
+                    """, arguments: [match] + filterArgs + [exact, limit, offset])
+                return (total, ids)
+            }
+            // Many matches: tiers that cost the page, not the matches.
             let exactIds = try exactTitleIds(db, parsed, filterSQL: filterSQL, filterArgs: filterArgs)
             let exclude = exactIds.isEmpty ? "" : " AND trackFts.rowid NOT IN (\(exactIds.map(String.init).joined(separator: ", ")))"
             var tiers: [Tier] = [Tier(count: { exactIds.count }, fetch: { limit, offset in
@@ -133,14 +144,7 @@ extension Library {
                         """, arguments: [expression] + filterArgs + [limit, offset])
                 })
             }
-            if small {
-                tiers.append(Tier(count: { total - exactIds.count }, fetch: { limit, offset in
-                    try Int64.fetchAll(db, sql: """
-                        SELECT trackFts.rowid FROM \(from) WHERE trackFts MATCH ?\(filterSQL)\(exclude)
-                        ORDER BY \(SearchSQL.bm25), trackFts.rowid LIMIT ? OFFSET ?
-                        """, arguments: [match] + filterArgs + [limit, offset])
-                }))
-            } else if let titleMatch = SearchSQL.titleMatch(parsed) {
+            if let titleMatch = SearchSQL.titleMatch(parsed) {
                 tiers.append(streamed(titleMatch))
                 tiers.append(streamed("(\(match)) NOT (\(titleMatch))"))
             } else {
