@@ -74,6 +74,13 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Search latency on a synthetic 100,000-track library (docs/decisions/0005-search.md).
+        .executableTarget(
+            name: "SearchBench",
+            dependencies: ["LocalStore", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "bench/SearchBench",
+            swiftSettings: strict),
+
         // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.
         .target(
             name: "TestSupport",

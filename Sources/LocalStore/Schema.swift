@@ -171,6 +171,7 @@ enum Schema {
                 CREATE VIRTUAL TABLE trackFtsVocab USING fts5vocab(trackFts, 'row');
                 """)
         }
+        SearchSchema.register(in: &migrator)
         return migrator
     }
 }

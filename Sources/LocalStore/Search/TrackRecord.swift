@@ -1,0 +1,240 @@
+import Foundation
+import GRDB
+import OmniModel
+
+/// A row of the `track` table, decoded, plus the relative path of its primary file.
+///
+/// A plain value: it crosses threads and actors freely. Tag columns are the tags *as read from
+/// the file*; list columns (stored as JSON arrays) are decoded into arrays.
+public struct TrackRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var uid: TrackUID
+    public var title: String
+    public var titleFromFileName: Bool
+    public var artist: String?
+    public var artists: [String]
+    public var album: String?
+    public var albumArtist: String?
+    public var albumArtists: [String]
+    public var albumId: Int64?
+    public var trackNumber: Int?
+    public var trackTotal: Int?
+    public var discNumber: Int?
+    public var discTotal: Int?
+    public var year: Int?
+    public var date: String?
+    public var originalYear: Int?
+    public var genres: [String]
+    public var composer: String?
+    public var composers: [String]
+    public var compilation: Bool
+    public var comment: String?
+    public var label: String?
+    public var bpm: Double?
+    public var musicalKey: String?
+    public var replayGain: ReplayGain?
+    public var musicBrainz: MusicBrainzIDs?
+    public var codec: String
+    public var container: String
+    public var durationMs: Int?
+    public var sampleRate: Int?
+    public var channels: Int?
+    public var bitsPerSample: Int?
+    public var bitrate: Int?
+    public var artworkId: Int64?
+    /// True when the track has artwork (`artworkId` is set).
+    public var hasArtwork: Bool { artworkId != nil }
+    /// The primary file's name (what the FTS index knows of the path).
+    public var fileName: String
+    public var addedAt: Date
+    public var updatedAt: Date
+    /// The relative path (under its root) of the track's primary file — the one with the lowest
+    /// `file.id` — as text, invalid UTF-8 shown as U+FFFD; empty when no file points at the track.
+    public var path: String
+
+    /// The `track` columns, for building requests.
+    public enum Columns {
+        public static let id = Column("id")
+        public static let uid = Column("uid")
+        public static let title = Column("title")
+        public static let titleKey = Column("titleKey")
+        public static let titleFromFileName = Column("titleFromFileName")
+        public static let artist = Column("artist")
+        public static let artists = Column("artists")
+        public static let album = Column("album")
+        public static let albumArtist = Column("albumArtist")
+        public static let albumArtists = Column("albumArtists")
+        public static let albumId = Column("albumId")
+        public static let trackNumber = Column("trackNumber")
+        public static let trackTotal = Column("trackTotal")
+        public static let discNumber = Column("discNumber")
+        public static let discTotal = Column("discTotal")
+        public static let year = Column("year")
+        public static let date = Column("date")
+        public static let originalYear = Column("originalYear")
+        public static let genres = Column("genres")
+        public static let genreText = Column("genreText")
+        public static let composer = Column("composer")
+        public static let composers = Column("composers")
+        public static let compilation = Column("compilation")
+        public static let comment = Column("comment")
+        public static let label = Column("label")
+        public static let bpm = Column("bpm")
+        public static let musicalKey = Column("musicalKey")
+        public static let replayGain = Column("replayGain")
+        public static let musicBrainz = Column("musicBrainz")
+        public static let codec = Column("codec")
+        public static let container = Column("container")
+        public static let durationMs = Column("durationMs")
+        public static let sampleRate = Column("sampleRate")
+        public static let channels = Column("channels")
+        public static let bitsPerSample = Column("bitsPerSample")
+        public static let bitrate = Column("bitrate")
+        public static let artworkId = Column("artworkId")
+        public static let fileName = Column("fileName")
+        public static let addedAt = Column("addedAt")
+        public static let updatedAt = Column("updatedAt")
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, uid, title, titleFromFileName, artist, artists, album, albumArtist, albumArtists, albumId
+        case trackNumber, trackTotal, discNumber, discTotal, year, date, originalYear, genres, composer
+        case composers, compilation, comment, label, bpm, musicalKey, replayGain, musicBrainz, codec
+        case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, fileName
+        case addedAt, updatedAt, path
+    }
+}
+
+extension TrackRecord {
+    /// The `track` columns `init(row:)` decodes, in order (by position: looking columns up by
+    /// name costs a case-insensitive search per column and per row).
+    static let columnNames = [
+        "id", "uid", "title", "titleFromFileName", "artist", "artists", "album", "albumArtist", "albumArtists",
+        "albumId", "trackNumber", "trackTotal", "discNumber", "discTotal", "year", "date", "originalYear",
+        "genres", "composer", "composers", "compilation", "comment", "label", "bpm", "musicalKey", "replayGain",
+        "musicBrainz", "codec", "container", "durationMs", "sampleRate", "channels", "bitsPerSample", "bitrate",
+        "artworkId", "fileName", "addedAt", "updatedAt",
+    ]
+
+    /// The SQL selection that `init(row:)` decodes: the track columns plus `path`.
+    /// `alias` is the name the `track` table has in the surrounding query.
+    static func selection(alias: String = "track") -> String {
+        columnNames.map { "\(alias).\($0)" }.joined(separator: ", ")
+            + ", (SELECT file.relPath FROM file WHERE file.trackId = \(alias).id ORDER BY file.id LIMIT 1) AS path"
+    }
+
+    /// Decodes a row selected with `selection(alias:)`. Malformed JSON lists decode as empty,
+    /// malformed JSON objects as nil: a damaged tag must not hide the track.
+    init(row: Row) {
+        id = row[0]
+        uid = TrackUID(rawValue: row[1])
+        title = row[2]
+        titleFromFileName = row[3]
+        artist = row[4]
+        artists = Self.stringList(row[5])
+        album = row[6]
+        albumArtist = row[7]
+        albumArtists = Self.stringList(row[8])
+        albumId = row[9]
+        trackNumber = row[10]
+        trackTotal = row[11]
+        discNumber = row[12]
+        discTotal = row[13]
+        year = row[14]
+        date = row[15]
+        originalYear = row[16]
+        genres = Self.stringList(row[17])
+        composer = row[18]
+        composers = Self.stringList(row[19])
+        compilation = row[20]
+        comment = row[21]
+        label = row[22]
+        bpm = row[23]
+        musicalKey = row[24]
+        replayGain = Self.json(row[25])
+        musicBrainz = Self.json(row[26])
+        codec = row[27]
+        container = row[28]
+        durationMs = row[29]
+        sampleRate = row[30]
+        channels = row[31]
+        bitsPerSample = row[32]
+        bitrate = row[33]
+        artworkId = row[34]
+        fileName = row[35]
+        addedAt = Self.date(row[36])
+        updatedAt = Self.date(row[37])
+        if let bytes: Data = row[38] {
+            path = String(decoding: bytes, as: UTF8.self)
+        } else {
+            path = ""
+        }
+    }
+
+    /// Decodes a JSON array of strings. A page of 50 tracks has 200 such lists, and Foundation's
+    /// `JSONDecoder` costs ~10 µs per call on Linux, so the common shape is parsed by hand
+    /// (`JSONStringList`), falling back to `JSONDecoder` for anything unusual.
+    private static func stringList(_ text: String?) -> [String] {
+        guard let text else { return [] }
+        if let list = JSONStringList.parse(text) { return list }
+        return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+
+    private static func json<T: Decodable>(_ text: String?) -> T? {
+        guard let text, text != "null" else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+
+    /// `addedAt`/`updatedAt` are REAL seconds since 1970; GRDB's text dates are accepted too.
+    private static func date(_ value: DatabaseValue) -> Date {
+        if let seconds = Double.fromDatabaseValue(value) { return Date(timeIntervalSince1970: seconds) }
+        return Date.fromDatabaseValue(value) ?? Date(timeIntervalSince1970: 0)
+    }
+}
+
+/// A small parser for the one JSON shape the list columns hold: `["a", "b\\"c", ...]`.
+enum JSONStringList {
+    /// The strings of a JSON array of strings, or nil when `text` is not exactly that.
+    static func parse(_ text: String) -> [String]? {
+        var utf8 = Array(text.utf8)[...]
+        func skipSpace() { while let b = utf8.first, b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { utf8.removeFirst() } }
+        skipSpace()
+        guard utf8.popFirst() == UInt8(ascii: "[") else { return nil }
+        var out: [String] = []
+        skipSpace()
+        if utf8.first == UInt8(ascii: "]") {
+            utf8.removeFirst()
+            skipSpace()
+            return utf8.isEmpty ? out : nil
+        }
+        while true {
+            skipSpace()
+            guard utf8.popFirst() == UInt8(ascii: "\"") else { return nil }
+            var bytes: [UInt8] = []
+            while true {
+                guard let b = utf8.popFirst() else { return nil }
+                if b == UInt8(ascii: "\"") { break }
+                if b != UInt8(ascii: "\\") { bytes.append(b); continue }
+                guard let e = utf8.popFirst() else { return nil }
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(e)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "b"): bytes.append(0x08)
+                case UInt8(ascii: "f"): bytes.append(0x0C)
+                default: return nil // \uXXXX and anything else: let JSONDecoder handle it.
+                }
+            }
+            out.append(String(decoding: bytes, as: UTF8.self))
+            skipSpace()
+            switch utf8.popFirst() {
+            case UInt8(ascii: ","): continue
+            case UInt8(ascii: "]"):
+                skipSpace()
+                return utf8.isEmpty ? out : nil
+            default: return nil
+            }
+        }
+    }
+}
