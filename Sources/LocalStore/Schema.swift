@@ -131,11 +131,13 @@ enum Schema {
                     PRIMARY KEY (rootId, folder)
                 ) WITHOUT ROWID;
 
+                -- Primary-key columns come first in WITHOUT ROWID tables: SQLite 3.40's
+                -- integrity_check wrongly reports NULLs in a NOT NULL column declared before them.
                 CREATE TABLE trackArtist (
                     trackId INTEGER NOT NULL REFERENCES track(id) ON DELETE CASCADE,
-                    artistId INTEGER NOT NULL REFERENCES artist(id) ON DELETE CASCADE,
                     role TEXT NOT NULL CHECK (role IN ('artist', 'albumartist', 'composer')),
                     position INTEGER NOT NULL,
+                    artistId INTEGER NOT NULL REFERENCES artist(id) ON DELETE CASCADE,
                     PRIMARY KEY (trackId, role, position)
                 ) WITHOUT ROWID;
                 CREATE INDEX trackArtist_artist ON trackArtist(artistId, role);

@@ -25,7 +25,8 @@ struct ScanTests {
         #expect(try fixture.count("SELECT count(*) FROM track") == visible.count)
         for track in visible {
             let stored = try #require(try fixture.stored(path: track.path), "\(track.path) is not in the library")
-            #expect(stored.title == track.expected_title, "\(track.path)")
+            // The reader trims every value (one corpus title has leading spaces).
+            #expect(stored.title == track.expected_title.trimmingCharacters(in: .whitespaces), "\(track.path)")
             #expect(stored.artist == track.tags.artist, "\(track.path)")
             #expect(stored.album == track.tags.album, "\(track.path)")
             #expect(stored.trackNumber == track.tags.track, "\(track.path)")
@@ -112,7 +113,7 @@ struct ScanTests {
         #expect(copy.uid == original.uid)
         #expect(copy.fileCount == 2)
         // The original stays the primary file: its tags are the track's.
-        #expect(copy.title == track.expected_title)
+        #expect(copy.title == track.expected_title.trimmingCharacters(in: .whitespaces))
     }
 
     @Test("A deleted file leaves the library; its album goes when it was the last track")
@@ -218,7 +219,7 @@ struct ScanTests {
         let fd = target.withCString { open($0, O_CREAT | O_WRONLY, 0o644) }
         _ = data.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
         close(fd)
-        FileManager.default.createFile(atPath: fixture.path("zero.mp3"), contents: Data())
+        #expect(FileManager.default.createFile(atPath: fixture.path("zero.mp3"), contents: Data()))
 
         let summary = try fixture.scan()
 

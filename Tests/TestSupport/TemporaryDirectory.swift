@@ -32,6 +32,11 @@ public enum Shell {
         public var status: Int32
         public var stderr: String
         public var description: String { "\(command) exited \(status): \(stderr.suffix(2000))" }
+        public init(command: String, status: Int32, stderr: String) {
+            self.command = command
+            self.status = status
+            self.stderr = stderr
+        }
     }
 
     /// Runs `executable` with `arguments`, waits, and returns its standard output.
