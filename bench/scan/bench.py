@@ -110,6 +110,20 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def busy_percent(seconds=2.0):
+    """How busy the whole machine is (all cores, %) over a short sample of /proc/stat."""
+    def sample():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        return sum(values), idle
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return round(100 * (1 - (idle1 - idle0) / max(1, total1 - total0)), 1)
+
+
 def load_1m():
     return os.getloadavg()[0]
 
@@ -341,17 +355,17 @@ def print_table(result):
     print()
     print(f"scan benchmark: {c['tracks']} tracks ({c['formats']}), {c['bytes'] / 2**20:.0f} MiB, "
           f"{result['machine']['cores']} cores, warm page cache, median of {result['runs']} run(s)")
-    print(f"{'tool':<18} {'phase':<10} {'wall s':>8} {'best s':>7} {'files/s':>9} {'CPU s':>7} "
+    print(f"{'tool':<24} {'phase':<10} {'wall s':>8} {'best s':>7} {'files/s':>9} {'CPU s':>7} "
           f"{'peak RSS MiB':>13} {'indexed':>8}")
     for tool in result["tools"]:
         name = tool["name"] + (f" {tool['version']}" if tool.get("version") else "")
         if tool.get("skipped"):
-            print(f"{name:<18} skipped: {tool['skipped']}")
+            print(f"{name:<24} skipped: {tool['skipped']}")
             continue
         for phase, m in tool["median"].items():
             rss = f"{m['peak_rss_kib'] / 1024:.1f}" if m.get("peak_rss_kib") else "?"
             cpu = f"{m['cpu_seconds']:.2f}" if m.get("cpu_seconds") is not None else "?"
-            print(f"{name:<18} {phase:<10} {m['seconds']:>8.2f} {m['best_seconds']:>7.2f} "
+            print(f"{name:<24} {phase:<10} {m['seconds']:>8.2f} {m['best_seconds']:>7.2f} "
                   f"{m['files_per_second']:>9.0f} {cpu:>7} {rss:>13} {m.get('indexed', '?'):>8}")
     print("wall s: median; best s: fastest run; files/s: tracks / median wall s; CPU s: user + system")
 
@@ -375,6 +389,14 @@ def main():
     files, size = warm_page_cache(corpus)
     print(f"  {files} files, {size / 2**20:.0f} MiB", flush=True)
 
+    # MPD's update thread runs at idle priority (SCHED_IDLE): any other work on the machine
+    # stretches its wall time while its CPU time stays the same. Say so before measuring.
+    busy = busy_percent()
+    if busy > 10:
+        print(f"warning: the machine is {busy}% busy before the benchmark; wall times (MPD's "
+              "above all: its update thread runs at idle priority) will be inflated. "
+              "Compare CPU seconds, or rerun on a quiet machine.", flush=True)
+
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     result = {
         "benchmark": "scan",
@@ -382,6 +404,7 @@ def main():
         "command": args.command,
         "commit": git_commit(repo),
         "machine": machine(),
+        "busy_percent_before": busy,
         "corpus": {"path": corpus, "tracks": tracks, "files": files, "bytes": size,
                    "formats": ",".join(manifest.get("formats", [])), "seed": manifest.get("seed"),
                    "generator_version": manifest.get("generator_version")},
