@@ -241,6 +241,8 @@ struct SearchTests {
         #expect(try library.titles("s", limit: 2, sort: .title, descending: true) == [song(songs - 1), song(songs - 2)])
         #expect(try library.titles("s year:1990").isEmpty)
         #expect(try library.titles("artist:s", limit: 1) == [song(songs - 1)])
+        #expect(Set(try library.titles("artist:sam s")) == Set((0..<5).map { "Other \($0)" }))
+        #expect(try library.titles("artist:singer s", limit: 1, offset: songs - 1) == [song(0)])
     }
 }
 

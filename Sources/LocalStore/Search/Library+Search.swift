@@ -1,3 +1,21 @@
+// # Search
+//
+// `Library.search(_:)` in four steps, one file each:
+//
+// 1. `SearchQueryParser.swift` — text → `ParsedSearch` (terms, field terms, year/codec/compilation
+//    filters). Pure, total, tested alone. `SearchTokenizer` mimics FTS5 `unicode61` on the query side.
+// 2. `SearchSQL.swift` — `ParsedSearch` → FTS5 MATCH expression (every term a quoted FTS5 string),
+//    WHERE clause, ORDER BY and the index of each sort.
+// 3. `Library+Search.swift` — the plan: count, then one page of ids (bm25 for ≤ 500 matches,
+//    streamed tiers above; sort indexes for sorted listings), then `TrackRecord`s.
+// 4. `SearchSuggester.swift` — "did you mean" from `trackFtsVocab`, only when nothing matched.
+//
+// `SearchSchema.swift` adds the indexes search needs (migration `v2-search-indexes`).
+// Why it is this way, and the measured latencies: `docs/decisions/0005-search.md`.
+//
+// Thread safety: everything here is a value or a pure function; `Library.search` runs in one
+// GRDB read (any thread, blocking).
+
 import GRDB
 import OmniModel
 

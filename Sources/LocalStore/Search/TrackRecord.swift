@@ -43,7 +43,7 @@ public struct TrackRecord: Sendable, Equatable, Codable {
     public var bitrate: Int?
     public var artworkId: Int64?
     /// True when the track has artwork (`artworkId` is set).
-    public var hasArtwork: Bool { artworkId != nil }
+    public var hasArtwork: Bool
     /// The primary file's name (what the FTS index knows of the path).
     public var fileName: String
     public var addedAt: Date
@@ -100,7 +100,7 @@ public struct TrackRecord: Sendable, Equatable, Codable {
         case id, uid, title, titleFromFileName, artist, artists, album, albumArtist, albumArtists, albumId
         case trackNumber, trackTotal, discNumber, discTotal, year, date, originalYear, genres, composer
         case composers, compilation, comment, label, bpm, musicalKey, replayGain, musicBrainz, codec
-        case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, fileName
+        case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, hasArtwork, fileName
         case addedAt, updatedAt, path
     }
 }
@@ -161,6 +161,7 @@ extension TrackRecord {
         bitsPerSample = row[32]
         bitrate = row[33]
         artworkId = row[34]
+        hasArtwork = artworkId != nil
         fileName = row[35]
         addedAt = Self.date(row[36])
         updatedAt = Self.date(row[37])
