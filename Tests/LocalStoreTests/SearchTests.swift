@@ -172,18 +172,20 @@ struct SearchTests {
 
     @Test("Among equally close words, the suggestion is the one found in more tracks")
     func suggestionTies() throws {
-        // Given "ball" in three tracks and "bell" in one
+        // Given "ball" in three tracks and "bale" in one
         let library = try Library.inMemory()
         try library.insertFixtures([
             TrackFixture(title: "Ball One"), TrackFixture(title: "Ball Two"), TrackFixture(title: "Ball Three"),
-            TrackFixture(title: "Bell"),
+            TrackFixture(title: "Bale"),
         ])
         // When a word one edit away from both finds nothing
-        let results = try library.search(SearchQuery(text: "bxll"))
+        let results = try library.search(SearchQuery(text: "balx"))
         // Then the more frequent word is proposed
         #expect(results.total == 0)
         #expect(results.suggestion == "ball")
-        #expect(try library.search(SearchQuery(text: "artist:bxll")).suggestion == nil, "bxll is no column's word, and no artist is ball")
+        #expect(try library.search(SearchQuery(text: "albm ball")).suggestion == nil, "no word starts like albm")
+        #expect(try library.search(SearchQuery(text: "bxll")).suggestion == nil, "a wrong second character is not corrected")
+        #expect(try library.search(SearchQuery(text: "blal")).suggestion == "ball", "a swapped second character is")
     }
 
     @Test("A track is read back by uid with every column decoded and its primary file's path")
