@@ -6,7 +6,7 @@
 //    filters). Pure, total, tested alone. `SearchTokenizer` mimics FTS5 `unicode61` on the query side.
 // 2. `SearchSQL.swift` — `ParsedSearch` → FTS5 MATCH expression (every term a quoted FTS5 string),
 //    WHERE clause, ORDER BY and the index of each sort.
-// 3. `Library+Search.swift` — the plan: count, then one page of ids (bm25 for ≤ 500 matches,
+// 3. `Library+Search.swift` — the plan: count, then one page of ids (bm25 for ≤ 250 matches,
 //    streamed tiers above; sort indexes for sorted listings), then `TrackRecord`s.
 // 4. `SearchSuggester.swift` — "did you mean" from `trackFtsVocab`, only when nothing matched.
 //
@@ -20,10 +20,11 @@ import GRDB
 import OmniModel
 
 extension Library {
-    /// Above this many matches, relevance is not computed with bm25 (about 1 µs per matching row)
+    /// Above this many matches, relevance is not computed with bm25 (1–10 µs per matching row, plus
+    /// a pass over each phrase's whole doclist for its IDF, large for a short prefix)
     /// but in tiers that FTS5 streams without sorting: exact title, then tracks whose title has
     /// every word, then the rest, newest first within a tier. See `docs/decisions/0005-search.md`.
-    static let bm25RankLimit = 500
+    static let bm25RankLimit = 250
 
     /// Searches the library.
     ///
@@ -136,7 +137,7 @@ extension Library {
         if sort == .relevance {
             let exact = parsed.exactTitleKey ?? ""
             if small {
-                // Few matches: bm25, with exact titles first (reading `track` for ≤ 500 rows).
+                // Few matches: bm25, with exact titles first (reading `track` for ≤ 250 rows).
                 let ids = try Int64.fetchAll(db, sql: """
                     SELECT trackFts.rowid FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
                     WHERE trackFts MATCH ?\(filterSQL)
