@@ -224,12 +224,12 @@ struct SearchTests {
         // Given more tracks matching "s" than the bm25 limit, some only through their artist
         let library = try Library.inMemory()
         var fixtures = (0..<5).map { TrackFixture(title: "Other \($0)", artist: "Sam") }
-        let songs = Library.bm25RankLimit + 100
+        let songs = Library.bm25RankLimit * 2 + 101
         func song(_ i: Int) -> String { "Song \(String(format: "%05d", i))" }
-        fixtures += (0..<songs).map { TrackFixture(title: song($0), artist: "Singer") }
+        fixtures += (0..<songs).map { TrackFixture(title: song($0), artist: "Singer", year: $0 % 2 == 0 ? 2000 : 1990) }
         fixtures.insert(TrackFixture(title: "S", artist: "Zed"), at: 200)
         try library.insertFixtures(fixtures)
-        let total = Library.bm25RankLimit + 106
+        let total = songs + 6
         // When searching for a one-letter prefix, page by page
         let first = try library.search(SearchQuery(text: "s", limit: 3))
         let second = try library.search(SearchQuery(text: "s", limit: 3, offset: 3))
@@ -241,7 +241,11 @@ struct SearchTests {
         #expect(second.tracks.map(\.title) == [song(songs - 3), song(songs - 4), song(songs - 5)])
         #expect(last.tracks.map(\.title) == [song(0), "Other 4", "Other 3", "Other 2", "Other 1", "Other 0"])
         #expect(try library.titles("s", limit: 2, sort: .title, descending: true) == [song(songs - 1), song(songs - 2)])
-        #expect(try library.titles("s year:1990").isEmpty)
+        #expect(try library.titles("s year:1980").isEmpty)
+        // And SQL filters apply to every tier (songs - 1 is even: its year is 2000); "s" is last, so a prefix
+        let filtered = try library.search(SearchQuery(text: "year:1990 s", limit: 2))
+        #expect(filtered.total == songs / 2)
+        #expect(filtered.tracks.map(\.title) == [song(songs - 2), song(songs - 4)])
         #expect(try library.titles("artist:s", limit: 1) == [song(songs - 1)])
         #expect(Set(try library.titles("artist:sam s")) == Set((0..<5).map { "Other \($0)" }))
         #expect(try library.titles("artist:singer s", limit: 1, offset: songs - 1) == [song(0)])
