@@ -64,7 +64,7 @@ enum SearchSuggester {
 
     /// True when the index has `token` (or, for a prefix, a word starting with it).
     static func known(_ db: Database, _ token: String, prefix: Bool) throws -> Bool {
-        guard let first = try String.fetchOne(db, sql: "SELECT term FROM trackFtsVocab WHERE term >= ? LIMIT 1",
+        guard let first = try String.fetchOne(db.cachedStatement(sql: "SELECT term FROM trackFtsVocab WHERE term >= ? LIMIT 1"),
                                               arguments: [token]) else { return false }
         return prefix ? first.hasPrefix(token) : first == token
     }
@@ -98,7 +98,7 @@ enum SearchSuggester {
         high.append(next)
         let maxDistance = scalars.count <= 4 ? 1 : 2
         var best: (term: String, distance: Int, docs: Int)?
-        let cursor = try Row.fetchCursor(db, sql: "SELECT term, doc FROM trackFtsVocab WHERE term >= ? AND term < ?",
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT term, doc FROM trackFtsVocab WHERE term >= ? AND term < ?"),
                                          arguments: [String(low), String(high)])
         while let row = try cursor.next() {
             let term: String = row[0]

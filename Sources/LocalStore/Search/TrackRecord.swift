@@ -125,50 +125,84 @@ extension TrackRecord {
 
     /// Decodes a row selected with `selection(alias:)`. Malformed JSON lists decode as empty,
     /// malformed JSON objects as nil: a damaged tag must not hide the track.
+    ///
+    /// Values are read as `DatabaseValue`s and converted by hand: GRDB's generic `row[i]` costs
+    /// a generic-metadata lookup per column, which was most of the cost of a page of results.
     init(row: Row) {
-        id = row[0]
-        uid = TrackUID(rawValue: row[1])
-        title = row[2]
-        titleFromFileName = row[3]
-        artist = row[4]
-        artists = Self.stringList(row[5])
-        album = row[6]
-        albumArtist = row[7]
-        albumArtists = Self.stringList(row[8])
-        albumId = row[9]
-        trackNumber = row[10]
-        trackTotal = row[11]
-        discNumber = row[12]
-        discTotal = row[13]
-        year = row[14]
-        date = row[15]
-        originalYear = row[16]
-        genres = Self.stringList(row[17])
-        composer = row[18]
-        composers = Self.stringList(row[19])
-        compilation = row[20]
-        comment = row[21]
-        label = row[22]
-        bpm = row[23]
-        musicalKey = row[24]
-        replayGain = Self.json(row[25])
-        musicBrainz = Self.json(row[26])
-        codec = row[27]
-        container = row[28]
-        durationMs = row[29]
-        sampleRate = row[30]
-        channels = row[31]
-        bitsPerSample = row[32]
-        bitrate = row[33]
-        artworkId = row[34]
+        let v = Array(row.databaseValues)
+        id = Self.int64(v[0]) ?? 0
+        uid = TrackUID(rawValue: Self.text(v[1]) ?? "")
+        title = Self.text(v[2]) ?? ""
+        titleFromFileName = Self.bool(v[3])
+        artist = Self.text(v[4])
+        artists = Self.stringList(Self.text(v[5]))
+        album = Self.text(v[6])
+        albumArtist = Self.text(v[7])
+        albumArtists = Self.stringList(Self.text(v[8]))
+        albumId = Self.int64(v[9])
+        trackNumber = Self.int(v[10])
+        trackTotal = Self.int(v[11])
+        discNumber = Self.int(v[12])
+        discTotal = Self.int(v[13])
+        year = Self.int(v[14])
+        date = Self.text(v[15])
+        originalYear = Self.int(v[16])
+        genres = Self.stringList(Self.text(v[17]))
+        composer = Self.text(v[18])
+        composers = Self.stringList(Self.text(v[19]))
+        compilation = Self.bool(v[20])
+        comment = Self.text(v[21])
+        label = Self.text(v[22])
+        bpm = Self.double(v[23])
+        musicalKey = Self.text(v[24])
+        replayGain = Self.json(Self.text(v[25]))
+        musicBrainz = Self.json(Self.text(v[26]))
+        codec = Self.text(v[27]) ?? ""
+        container = Self.text(v[28]) ?? ""
+        durationMs = Self.int(v[29])
+        sampleRate = Self.int(v[30])
+        channels = Self.int(v[31])
+        bitsPerSample = Self.int(v[32])
+        bitrate = Self.int(v[33])
+        artworkId = Self.int64(v[34])
         hasArtwork = artworkId != nil
-        fileName = row[35]
-        addedAt = Self.date(row[36])
-        updatedAt = Self.date(row[37])
-        if let bytes: Data = row[38] {
-            path = String(decoding: bytes, as: UTF8.self)
-        } else {
-            path = ""
+        fileName = Self.text(v[35]) ?? ""
+        addedAt = Self.date(v[36])
+        updatedAt = Self.date(v[37])
+        switch v[38].storage {
+        case .blob(let bytes): path = String(decoding: bytes, as: UTF8.self)
+        case .string(let text): path = text
+        default: path = ""
+        }
+    }
+
+    private static func int64(_ value: DatabaseValue) -> Int64? {
+        switch value.storage {
+        case .int64(let i): i
+        case .double(let d): Int64(exactly: d.rounded(.towardZero))
+        default: nil
+        }
+    }
+
+    private static func int(_ value: DatabaseValue) -> Int? { int64(value).map { Int($0) } }
+
+    private static func bool(_ value: DatabaseValue) -> Bool { (int64(value) ?? 0) != 0 }
+
+    private static func double(_ value: DatabaseValue) -> Double? {
+        switch value.storage {
+        case .int64(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
+    private static func text(_ value: DatabaseValue) -> String? {
+        switch value.storage {
+        case .string(let s): s
+        case .blob(let data): String(decoding: data, as: UTF8.self)
+        case .int64(let i): String(i)
+        case .double(let d): String(d)
+        case .null: nil
         }
     }
 
@@ -188,7 +222,7 @@ extension TrackRecord {
 
     /// `addedAt`/`updatedAt` are REAL seconds since 1970; GRDB's text dates are accepted too.
     private static func date(_ value: DatabaseValue) -> Date {
-        if let seconds = Double.fromDatabaseValue(value) { return Date(timeIntervalSince1970: seconds) }
+        if let seconds = double(value) { return Date(timeIntervalSince1970: seconds) }
         return Date.fromDatabaseValue(value) ?? Date(timeIntervalSince1970: 0)
     }
 }
