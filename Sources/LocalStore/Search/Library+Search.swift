@@ -37,7 +37,7 @@ extension Library {
     /// Synchronous and blocking (one read transaction); safe from any thread.
     public func search(_ query: SearchQuery) throws(StoreError) -> SearchResults {
         let parsed = SearchQueryParser.parse(query.text)
-        let limit = min(max(query.limit, 0), 1_000)
+        let limit = min(max(query.limit, 0), 10_000)
         let offset = max(query.offset, 0)
         do {
             return try writer.read { db in

@@ -7,52 +7,79 @@ import OmniModel
 /// A plain value: it crosses threads and actors freely. Tag columns are the tags *as read from
 /// the file*; list columns (stored as JSON arrays) are decoded into arrays.
 public struct TrackRecord: Sendable, Equatable, Codable {
+    /// The row id (local to this database; use `uid` across devices).
     public var id: Int64
+    /// The recording's stable identity.
     public var uid: TrackUID
+    /// The title (derived from the file name when `titleFromFileName`).
     public var title: String
+    /// True when the file had no title tag.
     public var titleFromFileName: Bool
+    /// The artist as one display string.
     public var artist: String?
+    /// The individual artists, in file order.
     public var artists: [String]
+    /// The album title.
     public var album: String?
+    /// The album artist as one display string.
     public var albumArtist: String?
+    /// The individual album artists.
     public var albumArtists: [String]
+    /// The `album` row, when the track belongs to one.
     public var albumId: Int64?
+    /// Track number and count, disc number and count, as tagged.
     public var trackNumber: Int?
     public var trackTotal: Int?
     public var discNumber: Int?
     public var discTotal: Int?
+    /// The release year.
     public var year: Int?
+    /// The release date as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     public var date: String?
+    /// The original release year.
     public var originalYear: Int?
+    /// The genres, in file order.
     public var genres: [String]
+    /// The composers joined for display, and one by one.
     public var composer: String?
     public var composers: [String]
+    /// True for a track of a various-artists compilation.
     public var compilation: Bool
+    /// Comment and label (publisher) tags.
     public var comment: String?
     public var label: String?
+    /// Beats per minute.
     public var bpm: Double?
+    /// The musical key tag (`TKEY`, `INITIALKEY`).
     public var musicalKey: String?
+    /// ReplayGain values, when tagged.
     public var replayGain: ReplayGain?
+    /// MusicBrainz identifiers, when tagged.
     public var musicBrainz: MusicBrainzIDs?
+    /// Codec and container names as libavformat gives them.
     public var codec: String
     public var container: String
+    /// Playable duration in milliseconds.
     public var durationMs: Int?
+    /// Stream properties: Hz, channel count, bits per sample (lossless), bits per second.
     public var sampleRate: Int?
     public var channels: Int?
     public var bitsPerSample: Int?
     public var bitrate: Int?
+    /// The embedded picture's `artwork` row.
     public var artworkId: Int64?
     /// True when the track has artwork (`artworkId` is set).
     public var hasArtwork: Bool
     /// The primary file's name (what the FTS index knows of the path).
     public var fileName: String
+    /// When the track first entered the library, and when its row last changed.
     public var addedAt: Date
     public var updatedAt: Date
     /// The relative path (under its root) of the track's primary file — the one with the lowest
     /// `file.id` — as text, invalid UTF-8 shown as U+FFFD; empty when no file points at the track.
     public var path: String
 
-    /// The `track` columns, for building requests.
+    /// The `track` columns, for building requests (one `Column` per column of the table).
     public enum Columns {
         public static let id = Column("id")
         public static let uid = Column("uid")
