@@ -12,6 +12,12 @@ struct SearchParserTests {
         #expect(parsed.exactTitleKey == "hells be")
     }
 
+    @Test("A filter typed after the words leaves them whole: only the last thing typed is a prefix")
+    func filterLast() {
+        #expect(SearchSQL.match(SearchQueryParser.parse("love year:1990")) == #""love""#)
+        #expect(SearchSQL.match(SearchQueryParser.parse("year:1990 love")) == #""love"*"#)
+    }
+
     @Test("A CJK term is a prefix wherever it stands")
     func cjkPrefix() {
         let parsed = SearchQueryParser.parse("坂本 async")

@@ -172,18 +172,20 @@ struct SearchTests {
 
     @Test("Among equally close words, the suggestion is the one found in more tracks")
     func suggestionTies() throws {
-        // Given "ball" in three tracks and "bell" in one
+        // Given "ball" in three tracks and "bale" in one
         let library = try Library.inMemory()
         try library.insertFixtures([
             TrackFixture(title: "Ball One"), TrackFixture(title: "Ball Two"), TrackFixture(title: "Ball Three"),
-            TrackFixture(title: "Bell"),
+            TrackFixture(title: "Bale"),
         ])
         // When a word one edit away from both finds nothing
-        let results = try library.search(SearchQuery(text: "bxll"))
+        let results = try library.search(SearchQuery(text: "balx"))
         // Then the more frequent word is proposed
         #expect(results.total == 0)
         #expect(results.suggestion == "ball")
-        #expect(try library.search(SearchQuery(text: "artist:bxll")).suggestion == nil, "bxll is no column's word, and no artist is ball")
+        #expect(try library.search(SearchQuery(text: "albm ball")).suggestion == nil, "no word starts like albm")
+        #expect(try library.search(SearchQuery(text: "bxll")).suggestion == nil, "a wrong second character is not corrected")
+        #expect(try library.search(SearchQuery(text: "blal")).suggestion == "ball", "a swapped second character is")
     }
 
     @Test("A track is read back by uid with every column decoded and its primary file's path")
@@ -222,12 +224,12 @@ struct SearchTests {
         // Given more tracks matching "s" than the bm25 limit, some only through their artist
         let library = try Library.inMemory()
         var fixtures = (0..<5).map { TrackFixture(title: "Other \($0)", artist: "Sam") }
-        let songs = Library.bm25RankLimit + 100
+        let songs = Library.bm25RankLimit * 2 + 101
         func song(_ i: Int) -> String { "Song \(String(format: "%05d", i))" }
-        fixtures += (0..<songs).map { TrackFixture(title: song($0), artist: "Singer") }
+        fixtures += (0..<songs).map { TrackFixture(title: song($0), artist: "Singer", year: $0 % 2 == 0 ? 2000 : 1990) }
         fixtures.insert(TrackFixture(title: "S", artist: "Zed"), at: 200)
         try library.insertFixtures(fixtures)
-        let total = Library.bm25RankLimit + 106
+        let total = songs + 6
         // When searching for a one-letter prefix, page by page
         let first = try library.search(SearchQuery(text: "s", limit: 3))
         let second = try library.search(SearchQuery(text: "s", limit: 3, offset: 3))
@@ -239,8 +241,14 @@ struct SearchTests {
         #expect(second.tracks.map(\.title) == [song(songs - 3), song(songs - 4), song(songs - 5)])
         #expect(last.tracks.map(\.title) == [song(0), "Other 4", "Other 3", "Other 2", "Other 1", "Other 0"])
         #expect(try library.titles("s", limit: 2, sort: .title, descending: true) == [song(songs - 1), song(songs - 2)])
-        #expect(try library.titles("s year:1990").isEmpty)
+        #expect(try library.titles("s year:1980").isEmpty)
+        // And SQL filters apply to every tier (songs - 1 is even: its year is 2000); "s" is last, so a prefix
+        let filtered = try library.search(SearchQuery(text: "year:1990 s", limit: 2))
+        #expect(filtered.total == songs / 2)
+        #expect(filtered.tracks.map(\.title) == [song(songs - 2), song(songs - 4)])
         #expect(try library.titles("artist:s", limit: 1) == [song(songs - 1)])
+        #expect(Set(try library.titles("artist:sam s")) == Set((0..<5).map { "Other \($0)" }))
+        #expect(try library.titles("artist:singer s", limit: 1, offset: songs - 1) == [song(0)])
     }
 }
 

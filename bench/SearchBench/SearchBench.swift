@@ -49,21 +49,28 @@ enum SearchBench {
         let keep = ProcessInfo.processInfo.environment["SEARCHBENCH_KEEP"] == "1"
         defer { if keep { print("Kept \(directory.path)/library.sqlite") } else { try? FileManager.default.removeItem(at: directory) } }
         let databasePath = directory.appendingPathComponent("library.sqlite").path
-        // SEARCHBENCH_MMAP=1: readers map the file and keep a 64 MB page cache (a proposal for
-        // Library.init(path:); see docs/decisions/0005-search.md). Default: the library as it opens.
-        let tuned = ProcessInfo.processInfo.environment["SEARCHBENCH_MMAP"] == "1"
+        // SEARCHBENCH_CACHE_MB=n / SEARCHBENCH_MMAP_MB=n: connections keep an n MB page cache /
+        // map n MB of the file (proposals for Library.init(path:); see docs/decisions/0005-search.md).
+        // Default: the library exactly as Library(path:) opens it.
+        let environment = ProcessInfo.processInfo.environment
+        let cacheMB = environment["SEARCHBENCH_CACHE_MB"].flatMap { Int($0) }
+        let mmapMB = environment["SEARCHBENCH_MMAP_MB"].flatMap { Int($0) }
+        let tuned = cacheMB != nil || mmapMB != nil
         let library: Library
         if tuned {
             var config = Configuration()
             config.foreignKeysEnabled = true
             config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -65536")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                if let cacheMB { try db.execute(sql: "PRAGMA cache_size = -\(cacheMB * 1024)") }
+                if let mmapMB { try db.execute(sql: "PRAGMA mmap_size = \(mmapMB * 1024 * 1024)") }
             }
             library = try Library(writer: DatabasePool(path: databasePath, configuration: config))
         } else {
             library = try Library(path: databasePath)
         }
-        print(tuned ? "Readers: mmap 256 MB, cache 64 MB" : "Readers: Library(path:) defaults")
+        print(tuned ? "Connections: cache \(cacheMB.map { "\($0) MB" } ?? "default"), mmap \(mmapMB.map { "\($0) MB" } ?? "off")"
+                    : "Connections: Library(path:) defaults (2 MB page cache, no mmap)")
 
         let artists: [String] = (0..<4_000).map { _ in
             Double.random(in: 0..<1, using: &rng) < 0.06 ? WordList.unicodeArtists.randomElement(using: &rng)! : phrase(1...3)
@@ -108,6 +115,13 @@ enum SearchBench {
         }
         let buildTime = ContinuousClock.now - buildStart
         print("Built \(try library.trackCount()) tracks in \(buildTime)")
+        // SEARCHBENCH_OPTIMIZE=1 merges the FTS5 index into one segment first (what a scan could
+        // do when it has written many tracks).
+        if environment["SEARCHBENCH_OPTIMIZE"] == "1" {
+            let start = ContinuousClock.now
+            try library.writer.write { db in try db.execute(sql: "INSERT INTO trackFts(trackFts) VALUES('optimize')") }
+            print("FTS5 optimize took \(ContinuousClock.now - start)")
+        }
 
         // MARK: - Query classes
 

@@ -1,11 +1,30 @@
+// # Search
+//
+// `Library.search(_:)` in four steps, one file each:
+//
+// 1. `SearchQueryParser.swift` — text → `ParsedSearch` (terms, field terms, year/codec/compilation
+//    filters). Pure, total, tested alone. `SearchTokenizer` mimics FTS5 `unicode61` on the query side.
+// 2. `SearchSQL.swift` — `ParsedSearch` → FTS5 MATCH expression (every term a quoted FTS5 string),
+//    WHERE clause, ORDER BY and the index of each sort.
+// 3. `Library+Search.swift` — the plan: count, then one page of ids (bm25 for ≤ 250 matches,
+//    streamed tiers above; sort indexes for sorted listings), then `TrackRecord`s.
+// 4. `SearchSuggester.swift` — "did you mean" from `trackFtsVocab`, only when nothing matched.
+//
+// `SearchSchema.swift` adds the indexes search needs (migration `v2-search-indexes`).
+// Why it is this way, and the measured latencies: `docs/decisions/0005-search.md`.
+//
+// Thread safety: everything here is a value or a pure function; `Library.search` runs in one
+// GRDB read (any thread, blocking).
+
 import GRDB
 import OmniModel
 
 extension Library {
-    /// Above this many matches, relevance is not computed with bm25 (about 1 µs per matching row)
+    /// Above this many matches, relevance is not computed with bm25 (1–10 µs per matching row, plus
+    /// a pass over each phrase's whole doclist for its IDF, large for a short prefix)
     /// but in tiers that FTS5 streams without sorting: exact title, then tracks whose title has
     /// every word, then the rest, newest first within a tier. See `docs/decisions/0005-search.md`.
-    static let bm25RankLimit = 500
+    static let bm25RankLimit = 250
 
     /// Searches the library.
     ///
@@ -18,7 +37,7 @@ extension Library {
     /// Synchronous and blocking (one read transaction); safe from any thread.
     public func search(_ query: SearchQuery) throws(StoreError) -> SearchResults {
         let parsed = SearchQueryParser.parse(query.text)
-        let limit = min(max(query.limit, 0), 1_000)
+        let limit = min(max(query.limit, 0), 10_000)
         let offset = max(query.offset, 0)
         do {
             return try writer.read { db in
@@ -57,7 +76,7 @@ extension Library {
     /// - Throws: `StoreError` when SQLite fails. Synchronous; safe from any thread.
     public func trackCount() throws(StoreError) -> Int {
         do {
-            return try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM track") ?? 0 }
+            return try writer.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM track")) ?? 0 }
         } catch {
             throw StoreError(error, while: "counting tracks")
         }
@@ -80,16 +99,16 @@ extension Library {
         if let match = SearchSQL.match(parsed) {
             if filterSQL.isEmpty {
                 // Counting FTS5 rowids never touches the track table: ~25 ns per match.
-                return try Int.fetchOne(db, sql: "SELECT count(*) FROM trackFts WHERE trackFts MATCH ?",
+                return try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM trackFts WHERE trackFts MATCH ?"),
                                         arguments: [match]) ?? 0
             }
-            return try Int.fetchOne(db, sql: """
+            return try Int.fetchOne(db.cachedStatement(sql: """
                 SELECT count(*) FROM \(filteredFrom) WHERE trackFts MATCH ?\(filterSQL)
-                """, arguments: [match] + filterArgs) ?? 0
+                """), arguments: [match] + filterArgs) ?? 0
         }
         // Without a WHERE clause SQLite counts b-tree cells page by page (OP_Count), several times
         // faster than stepping through 100,000 rows.
-        return try Int.fetchOne(db, sql: "SELECT count(*) FROM track" + (filterSQL.isEmpty ? "" : " WHERE 1\(filterSQL)"),
+        return try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM track" + (filterSQL.isEmpty ? "" : " WHERE 1\(filterSQL)")),
                                 arguments: filterArgs) ?? 0
     }
 
@@ -104,12 +123,12 @@ extension Library {
             // filter keeps a good part of the library, walking the sort's index finds a page
             // quickly; a selective filter is better served by its own index and a small sort.
             let order = SearchSQL.order(sort, descending: descending)
-            let size = try Int.fetchOne(db, sql: "SELECT max(id) FROM track") ?? 0
+            let size = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM track")) ?? 0
             let dense = filterSQL.isEmpty || total * 20 >= size
-            let ids = try Int64.fetchAll(db, sql: """
+            let ids = try Int64.fetchAll(db.cachedStatement(sql: """
                 SELECT track.id FROM track\(dense ? " INDEXED BY \(order.index)" : "") WHERE 1\(filterSQL)
                 ORDER BY \(order.sql) LIMIT ? OFFSET ?
-                """, arguments: filterArgs + [limit, offset])
+                """), arguments: filterArgs + [limit, offset])
             return (total, ids)
         }
         let small = total <= bm25RankLimit
@@ -118,30 +137,32 @@ extension Library {
         if sort == .relevance {
             let exact = parsed.exactTitleKey ?? ""
             if small {
-                // Few matches: bm25, with exact titles first (reading `track` for ≤ 500 rows).
-                let ids = try Int64.fetchAll(db, sql: """
+                // Few matches: bm25, with exact titles first (reading `track` for ≤ 250 rows).
+                let ids = try Int64.fetchAll(db.cachedStatement(sql: """
                     SELECT trackFts.rowid FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
                     WHERE trackFts MATCH ?\(filterSQL)
                     ORDER BY (track.titleKey = ?) DESC, \(SearchSQL.bm25), trackFts.rowid LIMIT ? OFFSET ?
-                    """, arguments: [match] + filterArgs + [exact, limit, offset])
+                    """), arguments: [match] + filterArgs + [exact, limit, offset])
                 return (total, ids)
             }
             // Many matches: tiers that cost the page, not the matches.
             let exactIds = try exactTitleIds(db, parsed, filterSQL: filterSQL, filterArgs: filterArgs)
-            let exclude = exactIds.isEmpty ? "" : " AND trackFts.rowid NOT IN (\(exactIds.map(String.init).joined(separator: ", ")))"
+            // Statements are cached, so ids travel as a JSON argument rather than in the SQL text.
+            let exclude = exactIds.isEmpty ? "" : " AND trackFts.rowid NOT IN (SELECT value FROM json_each(?))"
+            let excludeArgs: StatementArguments = exactIds.isEmpty ? [] : ["[" + exactIds.map(String.init).joined(separator: ",") + "]"]
             var tiers: [Tier] = [Tier(count: { exactIds.count }, fetch: { limit, offset in
                 Array(exactIds.dropFirst(offset).prefix(limit))
             })]
             func streamed(_ expression: String) -> Tier {
                 // FTS5 yields rowids in descending order without sorting: the cost is the page, not the matches.
                 Tier(count: {
-                    try Int.fetchOne(db, sql: "SELECT count(*) FROM \(from) WHERE trackFts MATCH ?\(filterSQL)\(exclude)",
-                                     arguments: [expression] + filterArgs) ?? 0
+                    try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(from) WHERE trackFts MATCH ?\(filterSQL)\(exclude)"),
+                                     arguments: [expression] + filterArgs + excludeArgs) ?? 0
                 }, fetch: { limit, offset in
-                    try Int64.fetchAll(db, sql: """
+                    try Int64.fetchAll(db.cachedStatement(sql: """
                         SELECT trackFts.rowid FROM \(from) WHERE trackFts MATCH ?\(filterSQL)\(exclude)
                         ORDER BY trackFts.rowid DESC LIMIT ? OFFSET ?
-                        """, arguments: [expression] + filterArgs + [limit, offset])
+                        """), arguments: [expression] + filterArgs + excludeArgs + [limit, offset])
                 })
             }
             if let titleMatch = SearchSQL.titleMatch(parsed) {
@@ -155,19 +176,19 @@ extension Library {
         let order = SearchSQL.order(sort, descending: descending)
         if small {
             // Few matches: let FTS5 drive and sort them.
-            let ids = try Int64.fetchAll(db, sql: """
+            let ids = try Int64.fetchAll(db.cachedStatement(sql: """
                 SELECT track.id FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
                 WHERE trackFts MATCH ?\(filterSQL) ORDER BY \(order.sql) LIMIT ? OFFSET ?
-                """, arguments: [match] + filterArgs + [limit, offset])
+                """), arguments: [match] + filterArgs + [limit, offset])
             return (total, ids)
         }
         // Many matches: walk the sort's index and keep the rows in the match set, which stops
         // after a page instead of sorting thousands of rows.
-        let ids = try Int64.fetchAll(db, sql: """
+        let ids = try Int64.fetchAll(db.cachedStatement(sql: """
             SELECT track.id FROM track INDEXED BY \(order.index)
             WHERE track.id IN (SELECT rowid FROM trackFts WHERE trackFts MATCH ?)\(filterSQL)
             ORDER BY \(order.sql) LIMIT ? OFFSET ?
-            """, arguments: [match] + filterArgs + [limit, offset])
+            """), arguments: [match] + filterArgs + [limit, offset])
         return (total, ids)
     }
 
@@ -212,15 +233,18 @@ extension Library {
             sql += " AND track.id IN (SELECT rowid FROM trackFts WHERE trackFts MATCH ?)"
             arguments += [fieldTerms.map(SearchSQL.ftsTerm).joined(separator: " ")]
         }
-        return try Int64.fetchAll(db, sql: sql + " ORDER BY track.id", arguments: arguments)
+        return try Int64.fetchAll(db.cachedStatement(sql: sql + " ORDER BY track.id"), arguments: arguments)
     }
 
     /// The records of `ids`, in the order of `ids`.
     static func fetchTracks(_ db: Database, ids: [Int64]) throws -> [TrackRecord] {
         guard !ids.isEmpty else { return [] }
-        let list = ids.map(String.init).joined(separator: ", ")
-        let records = try Row.fetchAll(db, sql: "SELECT \(TrackRecord.selection()) FROM track WHERE track.id IN (\(list))")
-            .map(TrackRecord.init(row:))
+        // One cached statement for any page: the ids travel as a JSON array.
+        let statement = try db.cachedStatement(sql: """
+            SELECT \(TrackRecord.selection()) FROM track WHERE track.id IN (SELECT value FROM json_each(?))
+            """)
+        let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
+        let records = try Row.fetchAll(statement, arguments: [list]).map(TrackRecord.init(row:))
         let byId = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { byId[$0] }
     }

@@ -7,7 +7,7 @@
 public struct SearchQuery: Sendable, Equatable {
     /// What the user typed. Any text is accepted: it never causes an error.
     public var text: String
-    /// The page size (clamped to 0...1000).
+    /// The page size (clamped to 0...10,000).
     public var limit: Int
     /// How many results to skip (negative is treated as 0).
     public var offset: Int
@@ -16,6 +16,7 @@ public struct SearchQuery: Sendable, Equatable {
     /// Reverses `sort` (ignored for `.relevance`).
     public var descending: Bool
 
+    /// A query for `text`; the first page of 50 by relevance unless told otherwise.
     public init(text: String, limit: Int = 50, offset: Int = 0, sort: SearchSort = .relevance, descending: Bool = false) {
         self.text = text
         self.limit = limit
@@ -52,6 +53,7 @@ public struct SearchResults: Sendable {
     /// When nothing matched: a corrected query that does find something ("did you mean").
     public var suggestion: String?
 
+    /// Results as given.
     public init(tracks: [TrackRecord], total: Int, suggestion: String? = nil) {
         self.tracks = tracks
         self.total = total

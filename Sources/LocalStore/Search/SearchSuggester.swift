@@ -3,13 +3,13 @@ import GRDB
 /// "Did you mean": replaces the words of a fruitless query that the index does not know by the
 /// closest words it does know.
 ///
-/// Candidates come from `trackFtsVocab`, pre-filtered in SQL to the words that start with the same
-/// two characters, or failing that the same character (a range scan of the index's term list, so
-/// only a slice of the vocabulary is read; fts5vocab counts each word's documents as it goes)
-/// and in Swift to a length within the allowed distance. The distance is Damerau–Levenshtein
+/// Candidates come from `trackFtsVocab`, pre-filtered in SQL by range scans of the index's term
+/// list to the words that start with the token's first two characters, or with its first and
+/// third (an inserted or swapped second character), and in Swift to a length within the allowed
+/// distance. The distance is Damerau–Levenshtein
 /// (optimal string alignment): at most 1 for words of up to 4 characters, at most 2 otherwise.
-/// Ties go to the word found in more tracks. A typo in the first character is not corrected:
-/// that is the price of not reading the whole vocabulary.
+/// Ties go to the word found in more tracks. A wrong first character, or a wrong or missing
+/// second one, is not corrected: that is the price of reading only a sliver of the vocabulary.
 enum SearchSuggester {
     /// Returns the corrected query text, or nil when no word could be corrected or the corrected
     /// query still finds nothing (`finds` runs it).
@@ -64,33 +64,41 @@ enum SearchSuggester {
 
     /// True when the index has `token` (or, for a prefix, a word starting with it).
     static func known(_ db: Database, _ token: String, prefix: Bool) throws -> Bool {
-        guard let first = try String.fetchOne(db, sql: "SELECT term FROM trackFtsVocab WHERE term >= ? LIMIT 1",
+        guard let first = try String.fetchOne(db.cachedStatement(sql: "SELECT term FROM trackFtsVocab WHERE term >= ? LIMIT 1"),
                                               arguments: [token]) else { return false }
         return prefix ? first.hasPrefix(token) : first == token
     }
 
     /// The closest vocabulary word to `token`, or nil.
     ///
-    /// Looks among the words sharing the first two characters first (most typos are later in
-    /// the word, and that slice is small), then among those sharing the first character.
+    /// Reads two small slices of the vocabulary: the words that start like the token (its first
+    /// two characters) and, for an extra or swapped second character, the words that start with
+    /// its first and third characters. Words of one or two characters look at the slice of
+    /// their first character. Reading the whole first-character slice instead costs several
+    /// milliseconds on a large library (fts5vocab counts the documents of every word it passes).
     static func closest(_ db: Database, to token: String) throws -> String? {
         let scalars = Array(token.unicodeScalars)
         guard !scalars.isEmpty else { return nil }
-        // A distance-1 word sharing two characters cannot be beaten (ties favour the larger
-        // document count, and a word of that slice already had the first look).
-        if scalars.count > 2, let best = try closest(db, to: scalars, sharing: 2), best.distance == 1 { return best.term }
-        return try closest(db, to: scalars, sharing: 1)?.term
+        guard scalars.count > 2 else { return try closest(db, to: scalars, startingWith: [scalars[0]])?.term }
+        var best = try closest(db, to: scalars, startingWith: [scalars[0], scalars[1]])
+        if scalars[2] != scalars[1], let other = try closest(db, to: scalars, startingWith: [scalars[0], scalars[2]]) {
+            if best == nil || (other.distance, -other.docs, other.term) < (best!.distance, -best!.docs, best!.term) {
+                best = other
+            }
+        }
+        return best?.term
     }
 
+    /// The closest word among those starting with `prefix`, with its distance and document count.
     private static func closest(_ db: Database, to scalars: [Unicode.Scalar],
-                                sharing prefixLength: Int) throws -> (term: String, distance: Int, docs: Int)? {
-        let low = String.UnicodeScalarView(scalars.prefix(prefixLength))
-        var high = String.UnicodeScalarView(scalars.prefix(prefixLength - 1))
-        guard let next = Unicode.Scalar(scalars[prefixLength - 1].value + 1) else { return nil }
+                                startingWith prefix: [Unicode.Scalar]) throws -> (term: String, distance: Int, docs: Int)? {
+        let low = String.UnicodeScalarView(prefix)
+        var high = String.UnicodeScalarView(prefix.dropLast())
+        guard let next = Unicode.Scalar(prefix[prefix.count - 1].value + 1) else { return nil }
         high.append(next)
         let maxDistance = scalars.count <= 4 ? 1 : 2
         var best: (term: String, distance: Int, docs: Int)?
-        let cursor = try Row.fetchCursor(db, sql: "SELECT term, doc FROM trackFtsVocab WHERE term >= ? AND term < ?",
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT term, doc FROM trackFtsVocab WHERE term >= ? AND term < ?"),
                                          arguments: [String(low), String(high)])
         while let row = try cursor.next() {
             let term: String = row[0]

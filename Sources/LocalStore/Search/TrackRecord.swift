@@ -7,52 +7,79 @@ import OmniModel
 /// A plain value: it crosses threads and actors freely. Tag columns are the tags *as read from
 /// the file*; list columns (stored as JSON arrays) are decoded into arrays.
 public struct TrackRecord: Sendable, Equatable, Codable {
+    /// The row id (local to this database; use `uid` across devices).
     public var id: Int64
+    /// The recording's stable identity.
     public var uid: TrackUID
+    /// The title (derived from the file name when `titleFromFileName`).
     public var title: String
+    /// True when the file had no title tag.
     public var titleFromFileName: Bool
+    /// The artist as one display string.
     public var artist: String?
+    /// The individual artists, in file order.
     public var artists: [String]
+    /// The album title.
     public var album: String?
+    /// The album artist as one display string.
     public var albumArtist: String?
+    /// The individual album artists.
     public var albumArtists: [String]
+    /// The `album` row, when the track belongs to one.
     public var albumId: Int64?
+    /// Track number and count, disc number and count, as tagged.
     public var trackNumber: Int?
     public var trackTotal: Int?
     public var discNumber: Int?
     public var discTotal: Int?
+    /// The release year.
     public var year: Int?
+    /// The release date as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     public var date: String?
+    /// The original release year.
     public var originalYear: Int?
+    /// The genres, in file order.
     public var genres: [String]
+    /// The composers joined for display, and one by one.
     public var composer: String?
     public var composers: [String]
+    /// True for a track of a various-artists compilation.
     public var compilation: Bool
+    /// Comment and label (publisher) tags.
     public var comment: String?
     public var label: String?
+    /// Beats per minute.
     public var bpm: Double?
+    /// The musical key tag (`TKEY`, `INITIALKEY`).
     public var musicalKey: String?
+    /// ReplayGain values, when tagged.
     public var replayGain: ReplayGain?
+    /// MusicBrainz identifiers, when tagged.
     public var musicBrainz: MusicBrainzIDs?
+    /// Codec and container names as libavformat gives them.
     public var codec: String
     public var container: String
+    /// Playable duration in milliseconds.
     public var durationMs: Int?
+    /// Stream properties: Hz, channel count, bits per sample (lossless), bits per second.
     public var sampleRate: Int?
     public var channels: Int?
     public var bitsPerSample: Int?
     public var bitrate: Int?
+    /// The embedded picture's `artwork` row.
     public var artworkId: Int64?
     /// True when the track has artwork (`artworkId` is set).
-    public var hasArtwork: Bool { artworkId != nil }
+    public var hasArtwork: Bool
     /// The primary file's name (what the FTS index knows of the path).
     public var fileName: String
+    /// When the track first entered the library, and when its row last changed.
     public var addedAt: Date
     public var updatedAt: Date
     /// The relative path (under its root) of the track's primary file — the one with the lowest
     /// `file.id` — as text, invalid UTF-8 shown as U+FFFD; empty when no file points at the track.
     public var path: String
 
-    /// The `track` columns, for building requests.
+    /// The `track` columns, for building requests (one `Column` per column of the table).
     public enum Columns {
         public static let id = Column("id")
         public static let uid = Column("uid")
@@ -100,7 +127,7 @@ public struct TrackRecord: Sendable, Equatable, Codable {
         case id, uid, title, titleFromFileName, artist, artists, album, albumArtist, albumArtists, albumId
         case trackNumber, trackTotal, discNumber, discTotal, year, date, originalYear, genres, composer
         case composers, compilation, comment, label, bpm, musicalKey, replayGain, musicBrainz, codec
-        case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, fileName
+        case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, hasArtwork, fileName
         case addedAt, updatedAt, path
     }
 }
@@ -125,49 +152,84 @@ extension TrackRecord {
 
     /// Decodes a row selected with `selection(alias:)`. Malformed JSON lists decode as empty,
     /// malformed JSON objects as nil: a damaged tag must not hide the track.
+    ///
+    /// Values are read as `DatabaseValue`s and converted by hand: GRDB's generic `row[i]` costs
+    /// a generic-metadata lookup per column, which was most of the cost of a page of results.
     init(row: Row) {
-        id = row[0]
-        uid = TrackUID(rawValue: row[1])
-        title = row[2]
-        titleFromFileName = row[3]
-        artist = row[4]
-        artists = Self.stringList(row[5])
-        album = row[6]
-        albumArtist = row[7]
-        albumArtists = Self.stringList(row[8])
-        albumId = row[9]
-        trackNumber = row[10]
-        trackTotal = row[11]
-        discNumber = row[12]
-        discTotal = row[13]
-        year = row[14]
-        date = row[15]
-        originalYear = row[16]
-        genres = Self.stringList(row[17])
-        composer = row[18]
-        composers = Self.stringList(row[19])
-        compilation = row[20]
-        comment = row[21]
-        label = row[22]
-        bpm = row[23]
-        musicalKey = row[24]
-        replayGain = Self.json(row[25])
-        musicBrainz = Self.json(row[26])
-        codec = row[27]
-        container = row[28]
-        durationMs = row[29]
-        sampleRate = row[30]
-        channels = row[31]
-        bitsPerSample = row[32]
-        bitrate = row[33]
-        artworkId = row[34]
-        fileName = row[35]
-        addedAt = Self.date(row[36])
-        updatedAt = Self.date(row[37])
-        if let bytes: Data = row[38] {
-            path = String(decoding: bytes, as: UTF8.self)
-        } else {
-            path = ""
+        let v = Array(row.databaseValues)
+        id = Self.int64(v[0]) ?? 0
+        uid = TrackUID(rawValue: Self.text(v[1]) ?? "")
+        title = Self.text(v[2]) ?? ""
+        titleFromFileName = Self.bool(v[3])
+        artist = Self.text(v[4])
+        artists = Self.stringList(Self.text(v[5]))
+        album = Self.text(v[6])
+        albumArtist = Self.text(v[7])
+        albumArtists = Self.stringList(Self.text(v[8]))
+        albumId = Self.int64(v[9])
+        trackNumber = Self.int(v[10])
+        trackTotal = Self.int(v[11])
+        discNumber = Self.int(v[12])
+        discTotal = Self.int(v[13])
+        year = Self.int(v[14])
+        date = Self.text(v[15])
+        originalYear = Self.int(v[16])
+        genres = Self.stringList(Self.text(v[17]))
+        composer = Self.text(v[18])
+        composers = Self.stringList(Self.text(v[19]))
+        compilation = Self.bool(v[20])
+        comment = Self.text(v[21])
+        label = Self.text(v[22])
+        bpm = Self.double(v[23])
+        musicalKey = Self.text(v[24])
+        replayGain = Self.json(Self.text(v[25]))
+        musicBrainz = Self.json(Self.text(v[26]))
+        codec = Self.text(v[27]) ?? ""
+        container = Self.text(v[28]) ?? ""
+        durationMs = Self.int(v[29])
+        sampleRate = Self.int(v[30])
+        channels = Self.int(v[31])
+        bitsPerSample = Self.int(v[32])
+        bitrate = Self.int(v[33])
+        artworkId = Self.int64(v[34])
+        hasArtwork = artworkId != nil
+        fileName = Self.text(v[35]) ?? ""
+        addedAt = Self.date(v[36])
+        updatedAt = Self.date(v[37])
+        switch v[38].storage {
+        case .blob(let bytes): path = String(decoding: bytes, as: UTF8.self)
+        case .string(let text): path = text
+        default: path = ""
+        }
+    }
+
+    private static func int64(_ value: DatabaseValue) -> Int64? {
+        switch value.storage {
+        case .int64(let i): i
+        case .double(let d): Int64(exactly: d.rounded(.towardZero))
+        default: nil
+        }
+    }
+
+    private static func int(_ value: DatabaseValue) -> Int? { int64(value).map { Int($0) } }
+
+    private static func bool(_ value: DatabaseValue) -> Bool { (int64(value) ?? 0) != 0 }
+
+    private static func double(_ value: DatabaseValue) -> Double? {
+        switch value.storage {
+        case .int64(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
+    private static func text(_ value: DatabaseValue) -> String? {
+        switch value.storage {
+        case .string(let s): s
+        case .blob(let data): String(decoding: data, as: UTF8.self)
+        case .int64(let i): String(i)
+        case .double(let d): String(d)
+        case .null: nil
         }
     }
 
@@ -187,7 +249,7 @@ extension TrackRecord {
 
     /// `addedAt`/`updatedAt` are REAL seconds since 1970; GRDB's text dates are accepted too.
     private static func date(_ value: DatabaseValue) -> Date {
-        if let seconds = Double.fromDatabaseValue(value) { return Date(timeIntervalSince1970: seconds) }
+        if let seconds = double(value) { return Date(timeIntervalSince1970: seconds) }
         return Date.fromDatabaseValue(value) ?? Date(timeIntervalSince1970: 0)
     }
 }
