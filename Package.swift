@@ -29,11 +29,17 @@ let package = Package(
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]),
 
+        // OpenSSL's libcrypto, for a hardware-accelerated SHA-256 (track identity, artwork addresses).
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+
         // Tag reader, stream properties, artwork and audio identity (libavformat + own ID3/APE parsers).
         .target(
             name: "MediaIO",
             dependencies: [
-                "OmniModel", "CFFmpeg",
+                "OmniModel", "CFFmpeg", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"],

@@ -121,7 +121,7 @@ public final class Indexer: Sendable {
             return job
         }
         let rootPaths = Dictionary(uniqueKeysWithValues: walked.map { ($0.root.id, $0.root.path) })
-        let results = BlockingQueue<ProbeOutput>(capacity: 2048)
+        let results = BlockingQueue<ProbeOutput>(capacity: 256)
         let cursor = JobCursor()
         let jobList = jobs
         var threads: [Thread] = []
@@ -186,13 +186,15 @@ public final class Indexer: Sendable {
             throw IndexError(error)
         }
 
-        // 5. Finish.
+        // 5. Finish (only when something changed: a no-change rescan writes nothing).
         report(.finishing)
-        do {
-            let unused = try library.finishScan()
-            artwork.remove(hashes: unused)
-        } catch {
-            throw IndexError(error)
+        if !firstBatch.isEmpty || !jobs.isEmpty {
+            do {
+                let unused = try library.finishScan()
+                artwork.remove(hashes: unused)
+            } catch {
+                throw IndexError(error)
+            }
         }
         if cancelled.load(ordering: .relaxed) {
             throw IndexError(.cancelled, message: "scan cancelled after \(done) of \(jobs.count) files")

@@ -84,6 +84,23 @@ extension Library {
         if batch.isEmpty { return }
         try write("saving scan results") { db in
             let now = Date().timeIntervalSince1970
+            // Existing tracks this batch may change leave the search index first (see SearchIndex).
+            var stale: [Int64] = []
+            if !batch.probed.isEmpty {
+                let uids = batch.probed.compactMap { probed -> String? in
+                    if case .track(let result, _, _) = probed.outcome { return result.uid.rawValue }
+                    return nil
+                }
+                stale += try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM track WHERE uid IN (SELECT value FROM json_each(?))"),
+                                            arguments: [JSONText.array(uids)])
+            }
+            if !batch.moved.isEmpty {
+                stale += try Int64.fetchAll(db.cachedStatement(sql: """
+                    SELECT DISTINCT trackId FROM file WHERE trackId IS NOT NULL AND id IN (SELECT value FROM json_each(?))
+                    """), arguments: ["[" + batch.moved.map { String($0.fileID) }.joined(separator: ",") + "]"])
+            }
+            try SearchIndex.remove(Set(stale), in: db)
+
             var writer = ScanWriter(db: db, now: now)
             for picture in batch.folderPictures { try writer.saveFolderPicture(picture) }
             for (rootID, folder) in batch.removedFolderPictures { try writer.removeFolderPicture(rootID: rootID, folder: folder) }
@@ -95,6 +112,7 @@ extension Library {
             }
             for moved in batch.moved { try writer.move(moved) }
             for probed in batch.probed { try writer.save(probed) }
+            try SearchIndex.add(writer.touched.union(stale), in: db)
         }
     }
 
@@ -105,8 +123,13 @@ extension Library {
     @discardableResult
     public func finishScan() throws(StoreError) -> [String] {
         try write("cleaning up after a scan") { db in
+            let orphans = try Int64.fetchAll(db, sql: "SELECT id FROM track WHERE NOT EXISTS (SELECT 1 FROM file WHERE file.trackId = track.id)")
+            if !orphans.isEmpty {
+                try SearchIndex.remove(orphans, in: db)
+                try db.execute(sql: "DELETE FROM track WHERE id IN (SELECT value FROM json_each(?))",
+                               arguments: ["[" + orphans.map(String.init).joined(separator: ",") + "]"])
+            }
             try db.execute(sql: """
-                DELETE FROM track WHERE NOT EXISTS (SELECT 1 FROM file WHERE file.trackId = track.id);
                 DELETE FROM album WHERE NOT EXISTS (SELECT 1 FROM track WHERE track.albumId = album.id);
                 DELETE FROM artist WHERE NOT EXISTS (SELECT 1 FROM trackArtist WHERE trackArtist.artistId = artist.id);
                 DELETE FROM genre WHERE NOT EXISTS (SELECT 1 FROM trackGenre WHERE trackGenre.genreId = genre.id);
@@ -116,19 +139,17 @@ extension Library {
                     (SELECT folderArtworkId FROM track WHERE albumId = album.id AND folderArtworkId IS NOT NULL
                      ORDER BY discNumber, trackNumber, id LIMIT 1));
                 """)
-            let unused = try String.fetchAll(db, sql: """
-                SELECT hash FROM artwork WHERE
-                    NOT EXISTS (SELECT 1 FROM track WHERE track.artworkId = artwork.id OR track.folderArtworkId = artwork.id)
-                    AND NOT EXISTS (SELECT 1 FROM album WHERE album.artworkId = artwork.id)
-                    AND NOT EXISTS (SELECT 1 FROM folderArtwork WHERE folderArtwork.artworkId = artwork.id)
-                """)
+            // The set of used pictures is built once (NOT IN materializes it), instead of
+            // scanning the tracks for every picture.
+            let used = """
+                SELECT artworkId FROM track WHERE artworkId IS NOT NULL
+                UNION SELECT folderArtworkId FROM track WHERE folderArtworkId IS NOT NULL
+                UNION SELECT artworkId FROM album WHERE artworkId IS NOT NULL
+                UNION SELECT artworkId FROM folderArtwork WHERE artworkId IS NOT NULL
+                """
+            let unused = try String.fetchAll(db, sql: "SELECT hash FROM artwork WHERE id NOT IN (\(used))")
             if !unused.isEmpty {
-                try db.execute(sql: """
-                    DELETE FROM artwork WHERE
-                        NOT EXISTS (SELECT 1 FROM track WHERE track.artworkId = artwork.id OR track.folderArtworkId = artwork.id)
-                        AND NOT EXISTS (SELECT 1 FROM album WHERE album.artworkId = artwork.id)
-                        AND NOT EXISTS (SELECT 1 FROM folderArtwork WHERE folderArtwork.artworkId = artwork.id)
-                    """)
+                try db.execute(sql: "DELETE FROM artwork WHERE id NOT IN (\(used))")
             }
             return unused
         }

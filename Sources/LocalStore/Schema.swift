@@ -12,8 +12,9 @@ import GRDB
 /// - `artist`, `album`, `genre` and the link tables `trackArtist` (with a role), `trackGenre`.
 /// - `artwork`: content-addressed images (sha256) stored in the cache directory;
 ///   `folderArtwork`: the `cover.jpg`-style picture of each folder that has one, with its stat.
-/// - `trackFts`: an FTS5 index with `track` as external content, kept in step by triggers;
-///   `trackFtsVocab` exposes its vocabulary for "did you mean".
+/// - `trackFts`: an FTS5 index with `track` as external content, kept in step in bulk by
+///   `SearchIndex` (not by triggers: see there); `trackFtsVocab` exposes its vocabulary for
+///   "did you mean".
 enum Schema {
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -156,20 +157,6 @@ enum Schema {
                     tokenize="unicode61 remove_diacritics 2",
                     prefix='1 2 3'
                 );
-                CREATE TRIGGER track_fts_insert AFTER INSERT ON track BEGIN
-                    INSERT INTO trackFts(rowid, title, artist, album, albumArtist, genreText, composer, fileName)
-                    VALUES (new.id, new.title, new.artist, new.album, new.albumArtist, new.genreText, new.composer, new.fileName);
-                END;
-                CREATE TRIGGER track_fts_delete AFTER DELETE ON track BEGIN
-                    INSERT INTO trackFts(trackFts, rowid, title, artist, album, albumArtist, genreText, composer, fileName)
-                    VALUES ('delete', old.id, old.title, old.artist, old.album, old.albumArtist, old.genreText, old.composer, old.fileName);
-                END;
-                CREATE TRIGGER track_fts_update AFTER UPDATE OF title, artist, album, albumArtist, genreText, composer, fileName ON track BEGIN
-                    INSERT INTO trackFts(trackFts, rowid, title, artist, album, albumArtist, genreText, composer, fileName)
-                    VALUES ('delete', old.id, old.title, old.artist, old.album, old.albumArtist, old.genreText, old.composer, old.fileName);
-                    INSERT INTO trackFts(rowid, title, artist, album, albumArtist, genreText, composer, fileName)
-                    VALUES (new.id, new.title, new.artist, new.album, new.albumArtist, new.genreText, new.composer, new.fileName);
-                END;
                 CREATE VIRTUAL TABLE trackFtsVocab USING fts5vocab(trackFts, 'row');
                 """)
         }

@@ -34,6 +34,16 @@ public struct TagReader: Sendable {
     ///   Thread-safe: many threads may call it concurrently.
     public func probe(_ path: RawPath, withArtwork: Bool = true) throws(MediaError) -> ProbeResult {
         var context = try FormatContext(path: path)
+        if context.usedExtensionHint {
+            // MP3 and FLAC: the values are in their own headers (see HeaderParameters). Done
+            // before choosing the stream: av_find_best_stream skips audio streams without them.
+            for index in 0..<context.streamCount {
+                let stream = context.stream(index)
+                if stream.pointee.codecpar?.pointee.codec_type == AVMEDIA_TYPE_AUDIO, !Self.hasCodecParameters(stream) {
+                    _ = HeaderParameters.fill(stream, path: path)
+                }
+            }
+        }
         var audioIndex = context.bestAudioStream()
         if context.usedExtensionHint, audioIndex.map({ !Self.hasCodecParameters(context.stream($0)) }) ?? true,
            let probed = try? FormatContext(path: path, useExtensionHint: false) {

@@ -62,6 +62,15 @@ final class IndexerFixture: @unchecked Sendable {
         try library.writer.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
     }
 
+    /// Checks the FTS5 index against the track rows it indexes, and SQLite's own consistency.
+    /// Throws when they disagree (FTS5 reports SQLITE_CORRUPT_VTAB).
+    func checkIndexes() throws -> String {
+        try library.writer.write { db in
+            try db.execute(sql: "INSERT INTO trackFts(trackFts, rank) VALUES('integrity-check', 1)")
+            return try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? ""
+        }
+    }
+
     func uids() throws -> Set<String> {
         Set(try library.writer.read { db in try String.fetchAll(db, sql: "SELECT uid FROM track") })
     }

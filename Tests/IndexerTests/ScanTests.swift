@@ -94,6 +94,7 @@ struct ScanTests {
         let after = try #require(try fixture.stored(path: newPath))
         #expect(after.uid == before.uid)
         #expect(try fixture.stored(path: track.path) == nil)
+        #expect(try fixture.checkIndexes() == "ok")
     }
 
     @Test("A copy of a file is the same recording: one track, two files")
@@ -130,6 +131,7 @@ struct ScanTests {
         #expect(try fixture.stored(path: loose.path) == nil)
         #expect(!(try fixture.uids().contains(uid)))
         #expect(try fixture.count("SELECT count(*) FROM album WHERE NOT EXISTS (SELECT 1 FROM track WHERE albumId = album.id)") == 0)
+        #expect(try fixture.checkIndexes() == "ok")
     }
 
     @Test("A file re-tagged in place is probed again and keeps its uid")
@@ -150,6 +152,7 @@ struct ScanTests {
         let after = try #require(try fixture.stored(path: track.path))
         #expect(after.title == "A New Title")
         #expect(after.uid == before.uid)
+        #expect(try fixture.checkIndexes() == "ok")
     }
 
     @Test("Unreadable files are recorded once and not read again until they change")

@@ -48,6 +48,7 @@ extension Library {
                     ])
                 ids.append(db.lastInsertedRowID)
             }
+            try db.execute(sql: "INSERT INTO trackFts(trackFts) VALUES('rebuild')")
             return ids
         }
     }

@@ -68,7 +68,9 @@ public struct TrackRecord: Sendable, Equatable, Codable {
     public var bitrate: Int?
     /// The embedded picture's `artwork` row.
     public var artworkId: Int64?
-    /// True when the track has artwork (`artworkId` is set).
+    /// The folder picture (`cover.jpg`) of the track's folder, used when nothing is embedded.
+    public var folderArtworkId: Int64?
+    /// True when the track has artwork, embedded or from its folder.
     public var hasArtwork: Bool
     /// The primary file's name (what the FTS index knows of the path).
     public var fileName: String
@@ -127,8 +129,8 @@ public struct TrackRecord: Sendable, Equatable, Codable {
         case id, uid, title, titleFromFileName, artist, artists, album, albumArtist, albumArtists, albumId
         case trackNumber, trackTotal, discNumber, discTotal, year, date, originalYear, genres, composer
         case composers, compilation, comment, label, bpm, musicalKey, replayGain, musicBrainz, codec
-        case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, hasArtwork, fileName
-        case addedAt, updatedAt, path
+        case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, folderArtworkId, hasArtwork
+        case fileName, addedAt, updatedAt, path
     }
 }
 
@@ -140,7 +142,7 @@ extension TrackRecord {
         "albumId", "trackNumber", "trackTotal", "discNumber", "discTotal", "year", "date", "originalYear",
         "genres", "composer", "composers", "compilation", "comment", "label", "bpm", "musicalKey", "replayGain",
         "musicBrainz", "codec", "container", "durationMs", "sampleRate", "channels", "bitsPerSample", "bitrate",
-        "artworkId", "fileName", "addedAt", "updatedAt",
+        "artworkId", "fileName", "addedAt", "updatedAt", "folderArtworkId",
     ]
 
     /// The SQL selection that `init(row:)` decodes: the track columns plus `path`.
@@ -192,11 +194,12 @@ extension TrackRecord {
         bitsPerSample = Self.int(v[32])
         bitrate = Self.int(v[33])
         artworkId = Self.int64(v[34])
-        hasArtwork = artworkId != nil
         fileName = Self.text(v[35]) ?? ""
         addedAt = Self.date(v[36])
         updatedAt = Self.date(v[37])
-        switch v[38].storage {
+        folderArtworkId = Self.int64(v[38])
+        hasArtwork = artworkId != nil || folderArtworkId != nil
+        switch v[39].storage {
         case .blob(let bytes): path = String(decoding: bytes, as: UTF8.self)
         case .string(let text): path = text
         default: path = ""
