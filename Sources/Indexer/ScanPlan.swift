@@ -15,11 +15,6 @@ struct ScanPlan {
     /// Folder pictures that are gone.
     var removedFolderArtwork: [(rootID: Int64, folder: RawPath)] = []
 
-    private struct PathKey: Hashable {
-        var rootID: Int64
-        var path: RawPath
-    }
-
     /// What identifies a file's content on disk without reading it: a move keeps all four.
     private struct InodeKey: Hashable {
         var device: UInt64
@@ -30,28 +25,34 @@ struct ScanPlan {
 
     init(walked: [(root: MusicRoot, result: WalkResult)], library: Library) throws(StoreError) {
         let rootIDs = walked.map(\.root.id)
-        var stored: [PathKey: StoredFile] = [:]
-        for file in try library.storedFiles(roots: rootIDs) {
-            stored[PathKey(rootID: file.rootID, path: file.relativePath)] = file
-        }
-
+        // Both lists are sorted by path bytes (the walker sorts; SQLite orders BLOBs by memcmp),
+        // so a merge join pairs them in one pass, without hashing 10,000 paths twice.
+        let storedByRoot = Dictionary(grouping: try library.storedFiles(roots: rootIDs), by: \.rootID)
+        var missing: [StoredFile] = []
         var newFiles: [(rootID: Int64, entry: FileEntry)] = []
         for (root, result) in walked {
+            let stored = storedByRoot[root.id] ?? []
+            var s = 0
             for entry in result.files {
-                let key = PathKey(rootID: root.id, path: entry.relativePath)
-                if let existing = stored.removeValue(forKey: key) {
-                    if !existing.isUnchanged(comparedTo: entry) {
-                        toProbe.append(ProbeJob(rootID: root.id, entry: entry, existingFileID: existing.id))
+                while s < stored.count, stored[s].relativePath < entry.relativePath {
+                    missing.append(stored[s])
+                    s += 1
+                }
+                if s < stored.count, stored[s].relativePath == entry.relativePath {
+                    if !stored[s].isUnchanged(comparedTo: entry) {
+                        toProbe.append(ProbeJob(rootID: root.id, entry: entry, existingFileID: stored[s].id))
                     }
+                    s += 1
                 } else {
                     newFiles.append((root.id, entry))
                 }
             }
+            missing.append(contentsOf: stored[s...])
         }
 
-        // What is left in `stored` is missing from disk: moved away or deleted.
+        // What was not paired is missing from disk: moved away or deleted.
         var missingByInode: [InodeKey: StoredFile] = [:]
-        for file in stored.values {
+        for file in missing {
             missingByInode[InodeKey(device: file.device, inode: file.inode, size: file.size, mtimeNs: file.mtimeNs)] = file
         }
         for (rootID, entry) in newFiles {

@@ -36,13 +36,14 @@ extension Library {
         }
     }
 
-    /// Every file row of the given roots, for comparison with a walk.
+    /// Every file row of the given roots, for comparison with a walk, sorted by root then by path
+    /// bytes (the order of `RawPath`'s `<`).
     public func storedFiles(roots rootIDs: [Int64]) throws(StoreError) -> [StoredFile] {
         try read("reading the file list") { db in
             var files: [StoredFile] = []
             for rootID in rootIDs {
                 let cursor = try Row.fetchCursor(db, sql: """
-                    SELECT id, relPath, size, mtimeNs, ctimeNs, inode, device, trackId FROM file WHERE rootId = ?
+                    SELECT id, relPath, size, mtimeNs, ctimeNs, inode, device, trackId FROM file WHERE rootId = ? ORDER BY relPath
                     """, arguments: [rootID])
                 while let row = try cursor.next() {
                     let path: Data = row[1]

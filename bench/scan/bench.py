@@ -277,6 +277,16 @@ def timed_omnisonicd_scan(binary, corpus, data):
     return seconds, cpu, int(rss.group(1)) if rss else None, summary
 
 
+def library_size(binary, data):
+    """Tracks in the library after a scan (what MPD's song count is compared with), or None."""
+    p = subprocess.run([binary, "search", "--data", data, "--json", "--limit", "0", ""],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    try:
+        return json.loads(p.stdout)["total"]
+    except (ValueError, KeyError):
+        return None
+
+
 def bench_omnisonicd_once(binary, corpus, tracks, tmp):
     data = os.path.join(tmp, "data")
     os.makedirs(data)
@@ -290,7 +300,7 @@ def bench_omnisonicd_once(binary, corpus, tracks, tmp):
             "cpu_seconds": round(cpu, 2) if cpu is not None else None,
             "load_1m_before": round(load, 2),
             "peak_rss_kib": rss,
-            "indexed": summary.get("files"),
+            "indexed": library_size(binary, data),
             "summary": summary,
         }
     return phases
