@@ -58,6 +58,7 @@ let package = Package(
                 "OmniModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict),
 
         // Scan orchestration: walk, diff against the library, probe in parallel, write in batches.
@@ -85,6 +86,13 @@ let package = Package(
             name: "SearchBench",
             dependencies: ["LocalStore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "bench/SearchBench",
+            swiftSettings: strict),
+
+        // Tag-reader speed per format on a folder (bench/probe/run.sh).
+        .executableTarget(
+            name: "ProbeBench",
+            dependencies: ["MediaIO", "OmniModel"],
+            path: "bench/ProbeBench",
             swiftSettings: strict),
 
         // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.

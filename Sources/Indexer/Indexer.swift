@@ -125,8 +125,11 @@ public final class Indexer: Sendable {
         let cursor = JobCursor()
         let jobList = jobs
         var threads: [Thread] = []
+        let running = DispatchGroup()
         for index in 0..<min(probeThreads, max(1, jobs.count)) where !jobs.isEmpty {
+            running.enter()
             let thread = Thread { [self] in
+                defer { running.leave() }
                 while !cancelled.load(ordering: .relaxed) {
                     let i = cursor.next.add(1, ordering: .relaxed).oldValue
                     guard i < jobList.count else { break }
@@ -182,9 +185,13 @@ public final class Indexer: Sendable {
             }
             try library.apply(batch)
         } catch {
+            // Stop the probe threads and wait for them before returning: a thread still inside
+            // FFmpeg or libcrypto while the process exits crashes in their teardown.
             cancel()
+            Self.join(running, draining: results)
             throw IndexError(error)
         }
+        Self.join(running, draining: results)
 
         // 5. Finish (only when something changed: a no-change rescan writes nothing).
         report(.finishing)
@@ -202,6 +209,13 @@ public final class Indexer: Sendable {
         summary.seconds = elapsed()
         report(.finishing)
         return summary
+    }
+
+    /// Waits for the probe threads to end, emptying the queue so none stays blocked on a push.
+    private static func join(_ running: DispatchGroup, draining results: BlockingQueue<ProbeOutput>) {
+        while running.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
+            while results.pop(timeout: 0) != nil {}
+        }
     }
 
     /// Reads the folder pictures that are new or changed into the cache, and returns the

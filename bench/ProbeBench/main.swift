@@ -1,0 +1,47 @@
+// ProbeBench: single-threaded tag-reader speed over a folder of audio files.
+//
+//   swift run -c release ProbeBench FOLDER        (or bench/probe/run.sh FOLDER)
+//
+// Probes every audio file (skipping `Broken/`) five times, with and without artwork bytes, and
+// prints the best total and the mean time per file for each extension.
+import Foundation
+import MediaIO
+import OmniModel
+
+let arguments = CommandLine.arguments
+guard arguments.count == 2 else {
+    FileHandle.standardError.write(Data("usage: ProbeBench FOLDER\n".utf8))
+    exit(2)
+}
+let root = arguments[1]
+guard let enumerator = FileManager.default.enumerator(atPath: root) else {
+    FileHandle.standardError.write(Data("ProbeBench: cannot read \(root)\n".utf8))
+    exit(1)
+}
+let files = enumerator.compactMap { $0 as? String }
+    .filter { AudioFileTypes.isAudio(RawPath($0)) && !$0.hasPrefix("Broken/") && !$0.hasPrefix(".") && !$0.contains("/.") }
+    .map { RawPath("\(root)/\($0)") }
+let reader = TagReader()
+var failures = 0
+for file in files where (try? reader.probe(file)) == nil { failures += 1 }
+print("ProbeBench: \(files.count) files (\(failures) unreadable) under \(root)")
+for withArtwork in [true, false] {
+    var best = Double.infinity
+    for _ in 0..<5 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for file in files { _ = try? reader.probe(file, withArtwork: withArtwork) }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    var byExtension: [String: (count: Int, nanoseconds: UInt64)] = [:]
+    for file in files {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<5 { _ = try? reader.probe(file, withArtwork: withArtwork) }
+        let spent = (DispatchTime.now().uptimeNanoseconds - start) / 5
+        byExtension[file.lowercasedExtension, default: (0, 0)].count += 1
+        byExtension[file.lowercasedExtension, default: (0, 0)].nanoseconds += spent
+    }
+    print(String(format: "withArtwork=%@: best of 5 %.1f ms total, %.3f ms/file", String(withArtwork), best, best / Double(max(1, files.count))))
+    for (ext, entry) in byExtension.sorted(by: { $0.key < $1.key }) {
+        print(String(format: "  %-5@ %6d files  %.3f ms/file", ext, entry.count, Double(entry.nanoseconds) / Double(entry.count) / 1e6))
+    }
+}
