@@ -21,6 +21,7 @@ guard let enumerator = FileManager.default.enumerator(atPath: root) else {
 let files = enumerator.compactMap { $0 as? String }
     .filter { AudioFileTypes.isAudio(RawPath($0)) && !$0.hasPrefix("Broken/") && !$0.hasPrefix(".") && !$0.contains("/.") }
     .map { RawPath("\(root)/\($0)") }
+FFmpegLogging.route(to: nil)  // silence FFmpeg: only the figures are printed
 let reader = TagReader()
 var failures = 0
 for file in files where (try? reader.probe(file)) == nil { failures += 1 }
