@@ -11,42 +11,12 @@ enum Binary {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("omnisonicd").path
     }
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Output = Shell.Output
 
     /// Runs omnisonicd to completion (optionally through a wrapper such as `prlimit`).
     static func run(_ arguments: [String], wrapper: [String] = [], environment: [String: String] = [:]) throws -> Output {
-        let process = Process()
-        if wrapper.isEmpty {
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: wrapper[0])
-            process.arguments = Array(wrapper.dropFirst()) + [path] + arguments
-        }
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        if wrapper.isEmpty { return try Shell.capture(path, arguments, environment: environment) }
+        return try Shell.capture(wrapper[0], Array(wrapper.dropFirst()) + [path] + arguments, environment: environment)
     }
 
     /// Starts omnisonicd and returns the running process (output discarded).

@@ -39,14 +39,23 @@ public enum Shell {
         }
     }
 
-    /// Runs `executable` with `arguments`, waits, and returns its standard output.
-    /// - Throws: `Failure` with the standard error when it exits non-zero.
-    @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    /// What a finished program printed and how it ended.
+    public struct Output: Sendable {
+        /// The exit status, or the signal number when it was killed by one.
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs `executable` with `arguments` to the end and returns its status and output, whatever
+    /// the status. `environment` entries are added to this process's environment.
+    public static func capture(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if let environment { process.environment = environment }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -63,13 +72,19 @@ public enum Shell {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        let stdout = String(decoding: outData, as: UTF8.self)
-        if process.terminationStatus != 0 {
-            throw Failure(command: ([executable] + arguments).joined(separator: " "),
-                          status: process.terminationStatus,
-                          stderr: String(decoding: errData, as: UTF8.self))
+        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs `executable` with `arguments`, waits, and returns its standard output.
+    /// - Throws: `Failure` with the standard error when it exits non-zero.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let output = try capture(executable, arguments, environment: environment)
+        if output.status != 0 {
+            throw Failure(command: ([executable] + arguments).joined(separator: " "), status: output.status, stderr: output.stderr)
         }
-        return stdout
+        return output.stdout
     }
 
     /// Finds `name` on `PATH`.
