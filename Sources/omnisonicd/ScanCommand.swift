@@ -5,6 +5,7 @@ import Indexer
 import LocalStore
 import MediaIO
 import OmniModel
+import Synchronization
 
 /// `omnisonicd scan`: brings a library up to date with its music folders and exits.
 struct ScanCommand: ParsableCommand {
@@ -83,17 +84,15 @@ struct ScanCommand: ParsableCommand {
 }
 
 /// A one-line progress bar on standard error: files done / total, rate and time left.
-final class ProgressBar: @unchecked Sendable {
+final class ProgressBar: Sendable {
     private let enabled: Bool
-    private let lock = NSLock()
-    private var drawn = false
+    /// Whether a line is on screen; the lock also keeps two updates from interleaving.
+    private let drawn = Mutex(false)
 
     init(enabled: Bool) { self.enabled = enabled }
 
     func update(_ progress: ScanProgress) {
         guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
         let line: String
         switch progress.phase {
         case .walking:
@@ -110,15 +109,17 @@ final class ProgressBar: @unchecked Sendable {
         case .finishing:
             line = "Tidying up…"
         }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
-        drawn = true
+        drawn.withLock { drawn in
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+            drawn = true
+        }
     }
 
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        drawn = false
+        drawn.withLock { drawn in
+            if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            drawn = false
+        }
     }
 
     static func duration(_ seconds: Double) -> String {
