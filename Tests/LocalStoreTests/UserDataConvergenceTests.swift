@@ -123,7 +123,7 @@ struct UserDataConvergenceTests {
         let playlistID = created[0].target
         let added = try replicas[0].record(.addToPlaylist(id: playlistID, uids: Self.uids.map { .t($0) }, index: nil), at: at(1_001))
         let favored = try replicas[0].record(.favorite(.t("c1"), true), at: at(1_002))
-        for replica in replicas.dropFirst() { try replica.apply(remote: created + added + favored) }
+        for replica in replicas.dropFirst() { try replica.apply(remote: created + added + favored, at: at(1_003)) }
         let items = try #require(try replicas[0].playlist(id: playlistID)).items
         try replicas[0].record(.movePlaylistItem(id: playlistID, itemId: items[0].itemId, index: 3), at: at(2_000))
         try replicas[1].record(.movePlaylistItem(id: playlistID, itemId: items[0].itemId, index: 1), at: at(2_000))
