@@ -300,6 +300,16 @@ extension UserOperation {
     }
 }
 
+extension UserOperation.Payload {
+    /// The position key of a playlist item add or move.
+    public var position: String? {
+        switch self {
+        case .playlistItemAdd(_, _, let position), .playlistItemMove(_, let position): position
+        default: nil
+        }
+    }
+}
+
 // MARK: - Events
 
 extension UserOperation {
