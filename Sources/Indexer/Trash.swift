@@ -40,7 +40,7 @@ public struct Trash: Sendable {
         /// The file's path inside `files/`.
         public var file: RawPath
         /// Its `.trashinfo`.
-        public var info: String
+        public var info: RawPath
     }
 
     /// Moves `path` (absolute) to the trash.
@@ -53,6 +53,11 @@ public struct Trash: Sendable {
             throw IndexError(.trash, message: "cannot move \(path) to the trash: it does not exist", errno: errno)
         }
         let (trash, infoPath) = try trashFolder(for: path, device: st.st_dev)
+        if trash == home {
+            // $XDG_DATA_HOME itself may not exist yet on a new account.
+            try? FileManager.default.createDirectory(atPath: (home as NSString).deletingLastPathComponent,
+                                                     withIntermediateDirectories: true)
+        }
         for folder in [trash, trash + "/files", trash + "/info"] {
             if mkdir(folder, 0o700) != 0 && errno != EEXIST {
                 throw IndexError(.trash, message: "cannot create the trash folder \(folder)", errno: errno)
@@ -63,7 +68,6 @@ public struct Trash: Sendable {
         let date = Self.deletionDate(now)
         for attempt in 1...10_000 {
             let candidate = Self.numbered(name, attempt)
-            let info = trash + "/info/" + candidate.displayString + ".trashinfo"
             let infoBytes = RawPath(trash + "/info/").appending(candidate).bytes + Array(".trashinfo".utf8)
             let fd = RawPath(bytes: infoBytes).withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
             if fd < 0 {
@@ -87,7 +91,7 @@ public struct Trash: Sendable {
                 _ = RawPath(bytes: infoBytes).withCString { unlink($0) }
                 throw IndexError(.trash, message: "cannot move \(path) to the trash \(trash)", errno: code)
             }
-            return Item(trash: trash, file: destination, info: info)
+            return Item(trash: trash, file: destination, info: RawPath(bytes: infoBytes))
         }
         throw IndexError(.trash, message: "too many files named \(name) in the trash \(trash)")
     }
