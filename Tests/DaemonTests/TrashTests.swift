@@ -89,9 +89,14 @@ struct TrashTests {
         let file = folder + "/track.ogg"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
 
+        let topTrash = "/dev/shm/.Trash-\(getuid())"
+        let trashExisted = FileManager.default.fileExists(atPath: topTrash)
+        defer {
+            // Leave /dev/shm as it was: remove the trash folders only if this test made them.
+            if !trashExisted { for folder in ["/files", "/info", ""] { rmdir(topTrash + folder) } }
+        }
         let item = try Trash(home: dir.appending("Trash")).trash(RawPath(file))
 
-        let topTrash = "/dev/shm/.Trash-\(getuid())"
         #expect(item.trash == topTrash)
         defer {
             try? FileManager.default.removeItem(atPath: item.file.displayString)
