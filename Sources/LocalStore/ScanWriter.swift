@@ -11,6 +11,9 @@ import OmniModel
 /// - A changed file whose audio changed gets a new uid: it points at a new track and the old
 ///   track, if no file holds it any more, is removed by `Library.finishScan()`.
 /// - Artists, genres and albums are shared rows keyed by their folded name (`TextKey`).
+/// - The editable tags as read go to `fileTags`; the display columns, the album and the artist
+///   and genre links take the *effective* tags: the file's with the user's overrides for the
+///   uid applied (`TrackOverrides`, decision 0007). A rescan therefore keeps every edit.
 struct ScanWriter {
     let db: Database
     let now: Double
@@ -20,6 +23,8 @@ struct ScanWriter {
     private var genreIDs: [String: Int64] = [:]
     private var artworkIDs: [String: Int64] = [:]
     private var albumIDs: [String: Int64] = [:]
+    /// Whether any override exists (asked once: a first scan has none and skips the lookups).
+    private var overridesExist: Bool?
 
     init(db: Database, now: Double) {
         self.db = db
@@ -33,16 +38,17 @@ struct ScanWriter {
             try upsertFile(probed, trackID: nil, errorCode: code, error: message)
 
         case .track(let result, let artwork, let folderArtwork):
+            let tags = try effectiveTags(result)
             let artworkID = try artwork.map { try self.artworkRowID(for: $0) }
             let folderArtworkID = try folderArtwork.map { try self.artworkRowID(for: $0) }
             let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM track WHERE uid = ?"),
                                               arguments: [result.uid.rawValue])
             guard let trackID = existing else {
                 // A recording new to the library: the common case of a first scan.
-                let trackID = try insertTrack(result, folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,
+                let trackID = try insertTrack(result, tags: tags, folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,
                                               fileName: entry.relativePath.lastComponent.displayString,
                                               artworkID: artworkID, folderArtworkID: folderArtworkID)
-                try insertLinks(result.tags, trackID: trackID, replacing: false)
+                try insertLinks(tags, trackID: trackID, replacing: false)
                 try upsertFile(probed, trackID: trackID, errorCode: nil, error: nil)
                 touched.insert(trackID)
                 return
@@ -52,11 +58,68 @@ struct ScanWriter {
                                              arguments: [trackID])
             // Another copy of this recording is the primary file: the file only links to it.
             guard primary == fileID else { return }
-            try updateTrack(trackID, result, folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,
+            try updateTrack(trackID, result, tags: tags, folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,
                             fileName: entry.relativePath.lastComponent.displayString,
                             artworkID: artworkID, folderArtworkID: folderArtworkID)
-            try insertLinks(result.tags, trackID: trackID, replacing: true)
+            try insertLinks(tags, trackID: trackID, replacing: true)
             touched.insert(trackID)
+        }
+    }
+
+    /// The probed tags with the user's overrides for the uid applied.
+    private mutating func effectiveTags(_ result: ProbeResult) throws -> TrackTags {
+        if overridesExist == nil {
+            overridesExist = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM trackOverride WHERE value IS NOT NULL)") ?? false
+        }
+        guard overridesExist == true else { return result.tags }
+        let overrides = try TrackOverrides.load(uid: result.uid.rawValue, in: db)
+        guard !overrides.isEmpty else { return result.tags }
+        var tags = result.tags
+        TrackOverrides.apply(overrides, to: &tags)
+        return tags
+    }
+
+    /// Rewrites the tag-derived columns, album and links of a track from its effective `tags`
+    /// (after a user edit), and drops the album, artists and genres it leaves empty.
+    /// The caller keeps the search index in step (`SearchIndex.remove` before, `add` after).
+    mutating func rewriteTags(trackID: Int64, tags: TrackTags) throws {
+        let file = try Row.fetchOne(db.cachedStatement(sql: "SELECT rootId, relPath FROM file WHERE trackId = ? ORDER BY id LIMIT 1"),
+                                    arguments: [trackID])
+        let rootID: Int64 = file?[0] ?? 0
+        let folder = file.map { RawPath(bytes: [UInt8]($0[1] as Data)).deletingLastComponent } ?? RawPath(bytes: [])
+        let oldAlbum = try Int64.fetchOne(db.cachedStatement(sql: "SELECT albumId FROM track WHERE id = ?"), arguments: [trackID])
+        let oldArtists = try Int64.fetchAll(db.cachedStatement(sql: "SELECT artistId FROM trackArtist WHERE trackId = ?"), arguments: [trackID])
+        let oldGenres = try Int64.fetchAll(db.cachedStatement(sql: "SELECT genreId FROM trackGenre WHERE trackId = ?"), arguments: [trackID])
+        let albumID = try upsertAlbum(tags, folder: folder, rootID: rootID)
+        try db.cachedStatement(sql: """
+            UPDATE track SET title = ?, titleKey = ?, titleFromFileName = ?, artist = ?, artists = ?, album = ?,
+                albumArtist = ?, albumArtists = ?, albumId = ?, trackNumber = ?, discNumber = ?, year = ?,
+                genres = ?, genreText = ?, bpm = ?, musicalKey = ?, updatedAt = ?
+            WHERE id = ?
+            """).execute(arguments: [
+                tags.title, TextKey.fold(tags.title), tags.titleFromFileName, tags.artist, JSONText.array(tags.artists), tags.album,
+                tags.albumArtist, JSONText.array(tags.albumArtists), albumID, tags.trackNumber, tags.discNumber, tags.year,
+                JSONText.array(tags.genres), tags.genres.isEmpty ? nil : tags.genres.joined(separator: "; "), tags.bpm, tags.key, now,
+                trackID,
+            ])
+        try insertLinks(tags, trackID: trackID, replacing: true)
+        if let albumID {
+            try db.cachedStatement(sql: """
+                UPDATE album SET artworkId = COALESCE(artworkId, (SELECT COALESCE(artworkId, folderArtworkId) FROM track WHERE id = ?))
+                WHERE id = ?
+                """).execute(arguments: [trackID, albumID])
+        }
+        if let oldAlbum, oldAlbum != albumID {
+            try db.cachedStatement(sql: "DELETE FROM album WHERE id = ? AND NOT EXISTS (SELECT 1 FROM track WHERE albumId = album.id)")
+                .execute(arguments: [oldAlbum])
+        }
+        for artistID in oldArtists {
+            try db.cachedStatement(sql: "DELETE FROM artist WHERE id = ? AND NOT EXISTS (SELECT 1 FROM trackArtist WHERE artistId = artist.id)")
+                .execute(arguments: [artistID])
+        }
+        for genreID in oldGenres {
+            try db.cachedStatement(sql: "DELETE FROM genre WHERE id = ? AND NOT EXISTS (SELECT 1 FROM trackGenre WHERE genreId = genre.id)")
+                .execute(arguments: [genreID])
         }
     }
 
@@ -128,15 +191,15 @@ struct ScanWriter {
         "trackNumber", "trackTotal", "discNumber", "discTotal", "year", "date", "originalYear", "genres", "genreText",
         "composer", "composers", "compilation", "comment", "label", "bpm", "musicalKey", "replayGain", "musicBrainz",
         "codec", "container", "durationMs", "sampleRate", "channels", "bitsPerSample", "bitrate",
-        "artworkId", "folderArtworkId", "fileName", "updatedAt",
+        "artworkId", "folderArtworkId", "fileName", "updatedAt", "fileTags",
     ]
     private static let insertSQL = "INSERT INTO track(uid, addedAt, \(trackColumns.joined(separator: ", "))) VALUES (?, ?"
         + String(repeating: ", ?", count: trackColumns.count) + ")"
     private static let updateSQL = "UPDATE track SET " + trackColumns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
 
-    private mutating func trackValues(_ result: ProbeResult, folder: RawPath, rootID: Int64, fileName: String,
+    /// `tags` are the effective tags (with overrides); `result.tags` go to `fileTags` as read.
+    private mutating func trackValues(_ result: ProbeResult, tags: TrackTags, folder: RawPath, rootID: Int64, fileName: String,
                                       artworkID: Int64?, folderArtworkID: Int64?) throws -> [(any DatabaseValueConvertible)?] {
-        let tags = result.tags
         let audio = result.audio
         let albumID = try upsertAlbum(tags, folder: folder, rootID: rootID)
         var values: [(any DatabaseValueConvertible)?] = [
@@ -152,22 +215,22 @@ struct ScanWriter {
         ]
         values += [
             audio.codec, audio.container, audio.durationMs, audio.sampleRate, audio.channels, audio.bitsPerSample, audio.bitrate,
-            artworkID, folderArtworkID, fileName, now,
+            artworkID, folderArtworkID, fileName, now, TrackFileTags(result.tags).json,
         ]
         return values
     }
 
-    private mutating func insertTrack(_ result: ProbeResult, folder: RawPath, rootID: Int64, fileName: String,
+    private mutating func insertTrack(_ result: ProbeResult, tags: TrackTags, folder: RawPath, rootID: Int64, fileName: String,
                                       artworkID: Int64?, folderArtworkID: Int64?) throws -> Int64 {
-        let values = try trackValues(result, folder: folder, rootID: rootID, fileName: fileName,
+        let values = try trackValues(result, tags: tags, folder: folder, rootID: rootID, fileName: fileName,
                                      artworkID: artworkID, folderArtworkID: folderArtworkID)
         try db.cachedStatement(sql: Self.insertSQL).execute(arguments: StatementArguments([result.uid.rawValue, now] + values))
         return db.lastInsertedRowID
     }
 
-    private mutating func updateTrack(_ id: Int64, _ result: ProbeResult, folder: RawPath, rootID: Int64, fileName: String,
+    private mutating func updateTrack(_ id: Int64, _ result: ProbeResult, tags: TrackTags, folder: RawPath, rootID: Int64, fileName: String,
                                       artworkID: Int64?, folderArtworkID: Int64?) throws {
-        let values = try trackValues(result, folder: folder, rootID: rootID, fileName: fileName,
+        let values = try trackValues(result, tags: tags, folder: folder, rootID: rootID, fileName: fileName,
                                      artworkID: artworkID, folderArtworkID: folderArtworkID)
         try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values + [id]))
     }

@@ -161,6 +161,7 @@ enum Schema {
                 """)
         }
         SearchSchema.register(in: &migrator)
+        UserDataSchema.register(in: &migrator)
         return migrator
     }
 }

@@ -14,6 +14,10 @@ public struct StoreError: OmniError {
         case database = "store.database"
         /// A search query could not be understood (never raised for plain text).
         case badQuery = "store.bad_query"
+        /// A user change was refused: a value of the wrong type, out of range or too long.
+        case invalid = "store.invalid"
+        /// A user change names something that does not exist (track, playlist, item, saved search).
+        case notFound = "store.not_found"
     }
 
     public var reason: Reason

@@ -5,7 +5,10 @@ import OmniModel
 /// A row of the `track` table, decoded, plus the relative path of its primary file.
 ///
 /// A plain value: it crosses threads and actors freely. Tag columns are the tags *as read from
-/// the file*; list columns (stored as JSON arrays) are decoded into arrays.
+/// the file* with the user's overrides applied (the effective values; the file's own values are
+/// in `Library.userState(uid:)`); list columns (stored as JSON arrays) are decoded into arrays.
+/// The user state (`favorite`, `rating`, `playCount`, `lastPlayed`) comes from the materialized
+/// operation tables (decision 0007).
 public struct TrackRecord: Sendable, Equatable, Codable {
     /// The row id (local to this database; use `uid` across devices).
     public var id: Int64
@@ -80,6 +83,14 @@ public struct TrackRecord: Sendable, Equatable, Codable {
     /// The relative path (under its root) of the track's primary file — the one with the lowest
     /// `file.id` — as text, invalid UTF-8 shown as U+FFFD; empty when no file points at the track.
     public var path: String
+    /// True when the user marked the track favorite (on any device).
+    public var favorite: Bool
+    /// The user's rating, 0...5, or nil.
+    public var rating: Int?
+    /// Completed plays, summed over devices.
+    public var playCount: Int
+    /// The last completed play on any device.
+    public var lastPlayed: Date?
 
     /// The `track` columns, for building requests (one `Column` per column of the table).
     public enum Columns {
@@ -130,7 +141,7 @@ public struct TrackRecord: Sendable, Equatable, Codable {
         case trackNumber, trackTotal, discNumber, discTotal, year, date, originalYear, genres, composer
         case composers, compilation, comment, label, bpm, musicalKey, replayGain, musicBrainz, codec
         case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, folderArtworkId, hasArtwork
-        case fileName, addedAt, updatedAt, path
+        case fileName, addedAt, updatedAt, path, favorite, rating, playCount, lastPlayed
     }
 }
 
@@ -150,6 +161,11 @@ extension TrackRecord {
     static func selection(alias: String = "track") -> String {
         columnNames.map { "\(alias).\($0)" }.joined(separator: ", ")
             + ", (SELECT file.relPath FROM file WHERE file.trackId = \(alias).id ORDER BY file.id LIMIT 1) AS path"
+            // User state: indexed lookups by uid, a few µs per row of a page.
+            + ", EXISTS (SELECT 1 FROM favoriteItem WHERE favoriteItem.uid = \(alias).uid)"
+            + ", (SELECT value FROM trackRating WHERE trackRating.uid = \(alias).uid)"
+            + ", (SELECT sum(count) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
+            + ", (SELECT max(lastPlayed) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
     }
 
     /// Decodes a row selected with `selection(alias:)`. Malformed JSON lists decode as empty,
@@ -204,6 +220,10 @@ extension TrackRecord {
         case .string(let text): path = text
         default: path = ""
         }
+        favorite = Self.bool(v[40])
+        rating = Self.int(v[41])
+        playCount = Self.int(v[42]) ?? 0
+        lastPlayed = Self.int64(v[43]).map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 
     private static func int64(_ value: DatabaseValue) -> Int64? {

@@ -1,0 +1,180 @@
+import Foundation
+import GRDB
+import OmniModel
+
+/// Turns one `UserMutation` into operations, reading what the user saw (the favorite items of a
+/// track, the neighbours of a playlist position, this device's play count) inside the write
+/// transaction that will apply them. It only *makes* operations; `OperationApplier` applies them.
+struct MutationPlanner {
+    let db: Database
+    var clock: HybridLogicalClock
+    let wallMs: Int64
+
+    init(db: Database, clock: HybridLogicalClock, wallMs: Int64) {
+        self.db = db
+        self.clock = clock
+        self.wallMs = wallMs
+    }
+
+    /// A new random id (64 bits, 16 hex digits) for a playlist, an item or a saved search.
+    static func newID() -> String {
+        let value = UInt64.random(in: 0...UInt64.max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    private mutating func op(_ target: String, _ payload: UserOperation.Payload) -> UserOperation {
+        UserOperation(hlc: clock.tick(), target: target, payload: payload)
+    }
+
+    mutating func plan(_ mutation: UserMutation) throws -> [UserOperation] {
+        switch mutation {
+        case .setOverrides(let uid, let fields):
+            try requireTrack(uid)
+            guard !fields.isEmpty else { return [] }
+            var ops: [UserOperation] = []
+            for field in fields.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+                let value = try fields[field]!.map { v throws(StoreError) in try TrackOverrides.validate(field, v) }
+                ops.append(op(uid.rawValue, .trackOverride(field: field, value: value)))
+            }
+            return ops
+
+        case .favorite(let uid, let on):
+            try requireTrack(uid)
+            let items = try String.fetchAll(db.cachedStatement(sql: "SELECT itemId FROM favoriteItem WHERE uid = ? ORDER BY itemId"),
+                                            arguments: [uid.rawValue])
+            if on {
+                return items.isEmpty ? [op(uid.rawValue, .favoriteAdd(itemId: Self.newID()))] : []
+            }
+            return items.isEmpty ? [] : [op(uid.rawValue, .favoriteRemove(itemIds: items))]
+
+        case .rate(let uid, let rating):
+            try requireTrack(uid)
+            if let rating, !(0...5).contains(rating) { throw StoreError(.invalid, message: "a rating is between 0 and 5") }
+            return [op(uid.rawValue, .rating(rating))]
+
+        case .played(let uid):
+            try requireTrack(uid)
+            let device = clock.device
+            let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count FROM trackPlay WHERE uid = ? AND device = ?"),
+                                         arguments: [uid.rawValue, device]) ?? 0
+            return [op(uid.rawValue, .played(count: count + 1, lastPlayedMs: wallMs))]
+
+        case .createPlaylist(let name):
+            let name = try UserDataValidation.playlistName(name)
+            return [op(Self.newID(), .playlistCreate(name: name))]
+
+        case .renamePlaylist(let id, let name):
+            let name = try UserDataValidation.playlistName(name)
+            try requirePlaylist(id)
+            return [op(id, .playlistRename(name: name))]
+
+        case .deletePlaylist(let id):
+            try requirePlaylist(id)
+            return [op(id, .playlistDelete)]
+
+        case .addToPlaylist(let id, let uids, let index):
+            try requirePlaylist(id)
+            guard !uids.isEmpty else { return [] }
+            guard uids.count <= 10_000 else { throw StoreError(.invalid, message: "at most 10,000 tracks can be added at once") }
+            for uid in Set(uids) { try requireTrack(uid) }
+            let items = try Self.items(db, playlist: id)
+            let at = min(max(index ?? items.count, 0), items.count)
+            let (before, after) = Self.neighbours(items.map(\.position), at: at)
+            let keys = try positionKeys(before, after, count: uids.count)
+            return zip(uids, keys).map { uid, key in
+                op(id, .playlistItemAdd(itemId: Self.newID(), uid: uid, position: key))
+            }
+
+        case .movePlaylistItem(let id, let itemId, let index):
+            try requirePlaylist(id)
+            var items = try Self.items(db, playlist: id)
+            guard let from = items.firstIndex(where: { $0.itemId == itemId }) else {
+                throw StoreError(.notFound, message: "no item \(itemId) in playlist \(id)")
+            }
+            items.remove(at: from)
+            let at = min(max(index, 0), items.count)
+            if at == from { return [] }
+            let (before, after) = Self.neighbours(items.map(\.position), at: at)
+            let key = try positionKeys(before, after, count: 1)[0]
+            return [op(id, .playlistItemMove(itemId: itemId, position: key))]
+
+        case .removePlaylistItem(let id, let itemId):
+            try requirePlaylist(id)
+            guard try Self.items(db, playlist: id).contains(where: { $0.itemId == itemId }) else {
+                throw StoreError(.notFound, message: "no item \(itemId) in playlist \(id)")
+            }
+            return [op(id, .playlistItemRemove(itemId: itemId))]
+
+        case .saveSearch(let id, let definition):
+            let definition = try UserDataValidation.savedSearch(definition)
+            if let id { try requireSearch(id) }
+            return [op(id ?? Self.newID(), .searchSave(definition))]
+
+        case .deleteSearch(let id):
+            try requireSearch(id)
+            return [op(id, .searchDelete)]
+        }
+    }
+
+    /// The position keys just before and after index `at` of `positions` (sorted). When
+    /// concurrent inserts left equal keys (ties ordered by item id), no key fits between two
+    /// equal neighbours: the new key goes after the whole run of equal keys.
+    static func neighbours(_ positions: [String], at: Int) -> (String?, String?) {
+        let before = at > 0 ? positions[at - 1] : nil
+        var after: String?
+        var i = at
+        while i < positions.count {
+            if let before, !Array(before.utf8).lexicographicallyPrecedes(Array(positions[i].utf8)) { i += 1; continue }
+            after = positions[i]
+            break
+        }
+        return (before, after)
+    }
+
+    private func positionKeys(_ before: String?, _ after: String?, count: Int) throws(StoreError) -> [String] {
+        do {
+            return try PositionKey.between(before, after, count: count)
+        } catch {
+            throw StoreError(.database, message: "cannot place the item in the playlist", detail: "between \(before ?? "start") and \(after ?? "end"): \(error)")
+        }
+    }
+
+    private func requireTrack(_ uid: TrackUID) throws {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM track WHERE uid = ?)"), arguments: [uid.rawValue]) == true else {
+            throw StoreError(.notFound, message: "no track \(uid)")
+        }
+    }
+
+    private func requirePlaylist(_ id: String) throws {
+        guard try Self.playlistVisible(db, id) else { throw StoreError(.notFound, message: "no playlist \(id)") }
+    }
+
+    private func requireSearch(_ id: String) throws {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM savedSearch WHERE id = ? AND deleted = 0)"),
+                                arguments: [id]) == true else {
+            throw StoreError(.notFound, message: "no saved search \(id)")
+        }
+    }
+
+    // MARK: - Shared reads of the materialized playlist state
+
+    /// A playlist is visible unless deleted by a delete newer than its newest edit.
+    static let visiblePlaylist = "(playlist.deleteStamp IS NULL OR playlist.editStamp > playlist.deleteStamp)"
+
+    static func playlistVisible(_ db: Database, _ id: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM playlist WHERE id = ? AND \(visiblePlaylist))"),
+                          arguments: [id]) == true
+    }
+
+    /// The visible items of a playlist, in order: added (not only moved), not removed, and added
+    /// after the playlist's newest delete, by position key then item id.
+    static func items(_ db: Database, playlist id: String) throws -> [(itemId: String, uid: String, position: String)] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT i.itemId, i.uid, i.position FROM playlistItem i JOIN playlist ON playlist.id = i.playlistId
+            WHERE i.playlistId = ? AND i.addStamp IS NOT NULL
+              AND (playlist.deleteStamp IS NULL OR i.addStamp > playlist.deleteStamp)
+            ORDER BY i.position, i.itemId
+            """), arguments: [id]).map { ($0[0], $0[1], $0[2]) }
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+import OmniModel
+
+/// The one merge function: applies operations, local or remote, to the op log and the
+/// materialized tables inside the caller's write transaction.
+///
+/// Every statement here is idempotent and commutes with the others: each materialized row is a
+/// function of the *set* of operations seen (LWW registers compare `stamp`s, counters take the
+/// max, removals leave tombstones that later-arriving adds respect), so any order of delivery,
+/// with duplicates, gives the same tables. `docs/decisions/0007-operations-and-overrides.md`
+/// explains each kind.
+///
+/// Not thread-safe by itself: it lives inside one GRDB write closure.
+struct OperationApplier {
+    let db: Database
+    /// Track uids whose overrides changed: their `track` columns are recomputed by `finish()`.
+    private(set) var overridden: Set<String> = []
+    /// Operations newly applied (duplicates excluded).
+    private(set) var applied: [UserOperation] = []
+
+    init(db: Database) {
+        self.db = db
+    }
+
+    /// Checks an operation's payload the way every replica does. An invalid remote operation is
+    /// skipped (every replica skips it the same way, so they still converge).
+    static func validate(_ op: UserOperation) throws(StoreError) {
+        func fail(_ message: String) -> StoreError { StoreError(.invalid, message: message, detail: "operation \(op.hlc) \(op.kind.rawValue)") }
+        if op.target.isEmpty || op.target.utf8.count > 200 { throw fail("an operation needs a target of 1 to 200 bytes") }
+        if op.device.isEmpty || op.device.utf8.count > 64 { throw fail("an operation needs a device id of 1 to 64 bytes") }
+        func checkID(_ id: String) throws(StoreError) {
+            if id.isEmpty || id.utf8.count > 64 { throw fail("item ids are 1 to 64 bytes") }
+        }
+        switch op.payload {
+        case .trackOverride(let field, let value):
+            if let value { _ = try TrackOverrides.validate(field, value) }
+        case .favoriteAdd(let itemId), .playlistItemRemove(let itemId):
+            try checkID(itemId)
+        case .favoriteRemove(let itemIds):
+            if itemIds.count > 10_000 { throw fail("too many item ids") }
+            for id in itemIds { try checkID(id) }
+        case .rating(let value):
+            if let value, !(0...5).contains(value) { throw fail("a rating is between 0 and 5") }
+        case .played(let count, let lastPlayedMs):
+            if count < 0 || lastPlayedMs < 0 { throw fail("play counts and times are positive") }
+        case .playlistCreate(let name), .playlistRename(let name):
+            _ = try UserDataValidation.playlistName(name)
+        case .playlistDelete, .searchDelete:
+            break
+        case .playlistItemAdd(let itemId, _, let position), .playlistItemMove(let itemId, let position):
+            try checkID(itemId)
+            if !PositionKey.isValid(position) { throw fail("not a position key: \(position)") }
+        case .searchSave(let definition):
+            _ = try UserDataValidation.savedSearch(definition)
+        }
+    }
+
+    /// Appends `op` to the log and merges it. Returns false for a duplicate (already in the log).
+    @discardableResult
+    mutating func apply(_ op: UserOperation) throws -> Bool {
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO opLog(hlc, device, kind, target, payload) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [op.hlc.clock, op.device, op.kind.rawValue, op.target,
+                                     String(decoding: try op.payload.jsonData(), as: UTF8.self)])
+        guard db.changesCount > 0 else { return false }
+        try merge(op)
+        applied.append(op)
+        return true
+    }
+
+    /// Recomputes the tracks whose overrides changed (once each).
+    mutating func finish(now: Double) throws {
+        for uid in overridden.sorted() {
+            try TrackOverrides.refresh(uid: uid, in: db, now: now)
+        }
+        overridden = []
+    }
+
+    /// `CASE` that keeps the greater of a stored stamp column and the new one.
+    private static func newer(_ column: String) -> String {
+        "CASE WHEN \(column) IS NULL OR excluded.\(column) > \(column) THEN excluded.\(column) ELSE \(column) END"
+    }
+
+    private mutating func merge(_ op: UserOperation) throws {
+        let stamp = op.hlc.encoded
+        let target = op.target
+        switch op.payload {
+        case .trackOverride(let field, let value):
+            let stored = try value.map { try TrackOverrides.validate(field, $0) }.map(TrackOverrides.encode)
+            try db.cachedStatement(sql: """
+                INSERT INTO trackOverride(uid, field, value, stamp) VALUES (?, ?, ?, ?)
+                ON CONFLICT(uid, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
+                WHERE excluded.stamp > trackOverride.stamp
+                """).execute(arguments: [target, field.rawValue, stored, stamp])
+            if db.changesCount > 0 { overridden.insert(target) }
+
+        case .favoriteAdd(let itemId):
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO favoriteItem(itemId, uid, stamp)
+                SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM favoriteTombstone WHERE itemId = ?)
+                """).execute(arguments: [itemId, target, stamp, itemId])
+
+        case .favoriteRemove(let itemIds):
+            for itemId in itemIds {
+                try db.cachedStatement(sql: """
+                    INSERT INTO favoriteTombstone(itemId, uid, stamp) VALUES (?, ?, ?)
+                    ON CONFLICT(itemId) DO UPDATE SET stamp = excluded.stamp WHERE excluded.stamp > favoriteTombstone.stamp
+                    """).execute(arguments: [itemId, target, stamp])
+                try db.cachedStatement(sql: "DELETE FROM favoriteItem WHERE itemId = ?").execute(arguments: [itemId])
+            }
+
+        case .rating(let value):
+            try db.cachedStatement(sql: """
+                INSERT INTO trackRating(uid, value, stamp) VALUES (?, ?, ?)
+                ON CONFLICT(uid) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
+                WHERE excluded.stamp > trackRating.stamp
+                """).execute(arguments: [target, value, stamp])
+
+        case .played(let count, let lastPlayedMs):
+            try db.cachedStatement(sql: """
+                INSERT INTO trackPlay(uid, device, count, lastPlayed) VALUES (?, ?, ?, ?)
+                ON CONFLICT(uid, device) DO UPDATE SET count = max(count, excluded.count),
+                    lastPlayed = max(lastPlayed, excluded.lastPlayed)
+                """).execute(arguments: [target, op.device, count, lastPlayedMs])
+
+        case .playlistCreate(let name), .playlistRename(let name):
+            try db.cachedStatement(sql: """
+                INSERT INTO playlist(id, name, nameStamp, editStamp) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET
+                    name = CASE WHEN nameStamp IS NULL OR excluded.nameStamp > nameStamp THEN excluded.name ELSE name END,
+                    nameStamp = \(Self.newer("nameStamp")),
+                    editStamp = \(Self.newer("editStamp"))
+                """).execute(arguments: [target, name, stamp, stamp])
+
+        case .playlistDelete:
+            try db.cachedStatement(sql: """
+                INSERT INTO playlist(id, deleteStamp) VALUES (?, ?)
+                ON CONFLICT(id) DO UPDATE SET deleteStamp = \(Self.newer("deleteStamp"))
+                """).execute(arguments: [target, stamp])
+
+        case .playlistItemAdd(let itemId, let uid, let position):
+            try touchPlaylist(target, stamp: stamp)
+            // The add is authoritative for the item's playlist and track; its position is one
+            // more write to the item's LWW position register.
+            try db.cachedStatement(sql: """
+                INSERT INTO playlistItem(itemId, playlistId, uid, position, positionStamp, addStamp)
+                SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM playlistItemTombstone WHERE itemId = ?)
+                ON CONFLICT(itemId) DO UPDATE SET playlistId = excluded.playlistId, uid = excluded.uid,
+                    addStamp = excluded.addStamp,
+                    position = CASE WHEN excluded.positionStamp > positionStamp THEN excluded.position ELSE position END,
+                    positionStamp = \(Self.newer("positionStamp"))
+                """).execute(arguments: [itemId, target, uid.rawValue, position, stamp, stamp, itemId])
+
+        case .playlistItemMove(let itemId, let position):
+            try touchPlaylist(target, stamp: stamp)
+            // A move may arrive before its add (then the row waits, invisible, for the add).
+            try db.cachedStatement(sql: """
+                INSERT INTO playlistItem(itemId, playlistId, uid, position, positionStamp, addStamp)
+                SELECT ?, ?, NULL, ?, ?, NULL WHERE NOT EXISTS (SELECT 1 FROM playlistItemTombstone WHERE itemId = ?)
+                ON CONFLICT(itemId) DO UPDATE SET
+                    position = CASE WHEN excluded.positionStamp > positionStamp THEN excluded.position ELSE position END,
+                    positionStamp = \(Self.newer("positionStamp"))
+                """).execute(arguments: [itemId, target, position, stamp, itemId])
+
+        case .playlistItemRemove(let itemId):
+            try touchPlaylist(target, stamp: stamp)
+            try db.cachedStatement(sql: """
+                INSERT INTO playlistItemTombstone(itemId, playlistId, stamp) VALUES (?, ?, ?)
+                ON CONFLICT(itemId) DO UPDATE SET stamp = excluded.stamp WHERE excluded.stamp > playlistItemTombstone.stamp
+                """).execute(arguments: [itemId, target, stamp])
+            try db.cachedStatement(sql: "DELETE FROM playlistItem WHERE itemId = ?").execute(arguments: [itemId])
+
+        case .searchSave(let definition):
+            let filters = definition.filters.flatMap { JSONText.encode($0) }
+            try db.cachedStatement(sql: """
+                INSERT INTO savedSearch(id, name, query, filters, sort, descending, limitCount, deleted, stamp)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+                ON CONFLICT(id) DO UPDATE SET name = excluded.name, query = excluded.query, filters = excluded.filters,
+                    sort = excluded.sort, descending = excluded.descending, limitCount = excluded.limitCount,
+                    deleted = 0, stamp = excluded.stamp
+                WHERE excluded.stamp > savedSearch.stamp
+                """).execute(arguments: [target, definition.name, definition.query, filters, definition.sort,
+                                         definition.descending, definition.limit, stamp])
+
+        case .searchDelete:
+            // A delete clears the definition, so the row is the same whichever order it came in.
+            try db.cachedStatement(sql: """
+                INSERT INTO savedSearch(id, deleted, stamp) VALUES (?, 1, ?)
+                ON CONFLICT(id) DO UPDATE SET name = NULL, query = NULL, filters = NULL, sort = NULL,
+                    descending = 0, limitCount = NULL, deleted = 1, stamp = excluded.stamp
+                WHERE excluded.stamp > savedSearch.stamp
+                """).execute(arguments: [target, stamp])
+        }
+    }
+
+    /// Records an edit of a playlist's items (an edit newer than a delete brings the playlist back).
+    private func touchPlaylist(_ id: String, stamp: String) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO playlist(id, editStamp) VALUES (?, ?)
+            ON CONFLICT(id) DO UPDATE SET editStamp = \(Self.newer("editStamp"))
+            """).execute(arguments: [id, stamp])
+    }
+}

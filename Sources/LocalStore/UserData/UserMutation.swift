@@ -1,0 +1,76 @@
+import Foundation
+import OmniModel
+
+/// What a user asks to change. `Library.record(_:at:)` turns it into operations (reading the
+/// current state: the favorite items seen, the neighbours of a playlist position, this device's
+/// play count) and applies them through the same merge function as remote operations.
+public enum UserMutation: Sendable, Equatable {
+    /// Edits fields of a track (`nil`: reset to the file's value). One operation per field.
+    case setOverrides(TrackUID, [TrackField: TrackFieldValue?])
+    /// Marks a track favorite (true) or not (false). Nothing is recorded when it already is.
+    case favorite(TrackUID, Bool)
+    /// Rates a track 0...5, or removes the rating (nil).
+    case rate(TrackUID, Int?)
+    /// A completed play: this device's count for the track goes up by one, `lastPlayed` is now.
+    case played(TrackUID)
+    /// Creates a playlist; the operation's `target` is its new id.
+    case createPlaylist(name: String)
+    /// Renames a playlist.
+    case renamePlaylist(id: String, name: String)
+    /// Deletes a playlist.
+    case deletePlaylist(id: String)
+    /// Adds tracks (the same track may appear several times) before the item now at `index`,
+    /// or at the end when `index` is nil or past the end. One operation per track, whose
+    /// payload holds the new item id.
+    case addToPlaylist(id: String, uids: [TrackUID], index: Int?)
+    /// Moves an item so that it ends up at `index` (clamped to the list).
+    case movePlaylistItem(id: String, itemId: String, index: Int)
+    /// Removes an item.
+    case removePlaylistItem(id: String, itemId: String)
+    /// Creates (id nil: the operation's `target` is the new id) or replaces a saved search.
+    case saveSearch(id: String?, SavedSearchDefinition)
+    /// Deletes a saved search.
+    case deleteSearch(id: String)
+
+    /// Edits (or, with `nil`, resets) one field of a track.
+    public static func setOverride(_ uid: TrackUID, _ field: TrackField, _ value: TrackFieldValue?) -> UserMutation {
+        .setOverrides(uid, [field: value])
+    }
+}
+
+/// Checks of user-supplied values shared by local mutations and remote operations.
+enum UserDataValidation {
+    /// A playlist name, trimmed: 1 to 200 characters, no control characters.
+    static func playlistName(_ name: String) throws(StoreError) -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 200,
+              !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw StoreError(.invalid, message: "a playlist name is 1 to 200 characters without control characters")
+        }
+        return trimmed
+    }
+
+    /// A saved search: a name like a playlist's, a query of at most 1,000 characters, a known
+    /// sort, a limit of 1 to 10,000, at most 32 filters of at most 200 characters.
+    static func savedSearch(_ d: SavedSearchDefinition) throws(StoreError) -> SavedSearchDefinition {
+        var out = d
+        do {
+            out.name = try playlistName(d.name)
+        } catch {
+            throw StoreError(.invalid, message: "a saved search's name is 1 to 200 characters without control characters")
+        }
+        guard d.query.count <= 1000 else { throw StoreError(.invalid, message: "a saved search's query is at most 1,000 characters") }
+        guard SearchSort(rawValue: d.sort) != nil else {
+            throw StoreError(.invalid, message: "unknown sort \"\(d.sort)\" (one of \(SearchSort.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if let limit = d.limit, !(1...10_000).contains(limit) {
+            throw StoreError(.invalid, message: "a saved search's limit is between 1 and 10,000")
+        }
+        if let filters = d.filters {
+            guard filters.count <= 32, filters.allSatisfy({ $0.key.count <= 200 && $0.value.count <= 200 }) else {
+                throw StoreError(.invalid, message: "a saved search has at most 32 filters of at most 200 characters")
+            }
+        }
+        return out
+    }
+}
