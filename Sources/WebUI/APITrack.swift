@@ -1,0 +1,39 @@
+import Foundation
+import LocalStore
+import OmniModel
+
+/// A track as the API sends it: `TrackDocument`'s keys plus the user's state.
+struct APITrack: Encodable, Sendable {
+    var document: TrackDocument
+    var albumId: Int64?
+
+    init(record: TrackRecord) {
+        document = TrackDocument(record: record)
+        albumId = record.albumId
+    }
+
+    private enum ExtraKeys: String, CodingKey { case albumId }
+
+    func encode(to encoder: any Encoder) throws {
+        try document.encode(to: encoder)
+        var container = encoder.container(keyedBy: ExtraKeys.self)
+        try container.encodeIfPresent(albumId, forKey: .albumId)
+    }
+}
+
+/// `GET /api/search`'s body.
+struct SearchResponse: Encodable, Sendable {
+    var tracks: [APITrack]
+    var total: Int
+    var suggestion: String?
+
+    private enum CodingKeys: String, CodingKey { case tracks, total, suggestion }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tracks, forKey: .tracks)
+        try container.encode(total, forKey: .total)
+        // Always present: `null` when there is nothing to suggest.
+        try container.encode(suggestion, forKey: .suggestion)
+    }
+}
