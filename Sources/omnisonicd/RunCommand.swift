@@ -5,6 +5,7 @@ import Logging
 import MediaIO
 import OmniModel
 import ServiceLifecycle
+import WebUI
 
 /// `omnisonicd run`: the long-running daemon.
 ///
@@ -83,24 +84,35 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "omnisonic") { StderrLogHandler(label: $0, level: configuration.logLevel) }
         FFmpegLogging.route(to: logger)
 
+        // Events go from the producers' threads, in order, to the hub that SSE clients read.
+        let events = EventHub()
+        let pipe = EventPipe { event in await events.publish(event) }
         let context: DaemonContext
         do {
-            context = try DaemonContext.open(configuration, logger: logger) { _ in }
+            context = try DaemonContext.open(configuration, logger: logger, publish: pipe.publish)
         } catch {
             FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
             logger.debug("\(error.expandedDescription)")
             throw ExitCode(1)
         }
-        let server = try makeHTTPService(context: context, logger: logger) { address in
-            // Tests (and people) read this line to learn the port when --listen asks for port 0.
-            // Written unbuffered: stdout is a pipe under tests and journald.
-            FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))
+        let server: any Service
+        do {
+            server = try makeHTTPService(context: context, events: events, logger: logger) { address in
+                // Tests (and people) read this line to learn the port when --listen asks for port 0.
+                // Written unbuffered: stdout is a pipe under tests and journald.
+                FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+            throw ExitCode(2)
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        // Started in this order and stopped in reverse: the server stops taking requests first,
+        // then the scan winds down (its last batch commits), then the last events are delivered.
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
+            .init(service: server, serviceName: "http"),
         ]
-        // Started last, so stopped first: no new requests while the scan winds down.
-        if let server { services.append(.init(service: server, serviceName: "http")) }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // systemd waits 90 s by default; we promise to be gone within 5.
