@@ -4,11 +4,18 @@ import Synchronization
 import Testing
 import TestSupport
 
+/// A value shared between threads behind a lock.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}
+
 /// `omnisonicd run` started as a real process, with its output read as it comes.
 final class RunningDaemon: @unchecked Sendable {
     let process = Process()
-    private let stdoutLines = Mutex<[String]>([])
-    private let stderrText = Mutex<String>("")
+    private let stdoutLines = Locked<[String]>([])
+    private let stderrText = Locked<String>("")
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Binary.path)
