@@ -93,7 +93,8 @@ enum HTTP {
         func json() throws -> [String: Any] { try Binary.object(body) }
     }
 
-    static func request(_ method: String = "GET", port: Int, path: String, headers: [String: String] = [:]) throws -> Response {
+    static func request(_ method: String = "GET", port: Int, path: String, headers: [String: String] = [:],
+                        body: [UInt8] = []) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         defer { close(fd) }
@@ -109,8 +110,14 @@ enum HTTP {
         guard connected == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        text += "Content-Length: 0\r\n\r\n"
-        _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, 0) }
+        text += "Content-Length: \(body.count)\r\n\r\n"
+        let bytes = Array(text.utf8) + body
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, 0) }
+            if n <= 0 { throw POSIXError(.EPIPE) }
+            sent += n
+        }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -201,6 +208,61 @@ struct RunCommandTests {
         }
         #expect(total == corpus.visibleTracks.count)
         #expect(second.stop().status == 0)
+    }
+
+    @Test("DELETE moves a track's file to the XDG trash and POST /api/import adds an upload under a safe name")
+    func deleteAndImport() throws {
+        let corpus = try Corpus.shared(tracks: 120)
+        let dir = try TemporaryDirectory("run")
+        let music = dir.appending("Music")
+        try corpus.copy(to: music)
+        let daemon = try RunningDaemon(["--music", music, "--data", dir.appending("data"), "--listen", "127.0.0.1:0"],
+                                       environment: ["XDG_DATA_HOME": dir.appending("xdg")])
+        let port = try daemon.waitForPort()
+        func total() throws -> Int { try HTTP.request(port: port, path: "/api/search?q=&limit=1").json()["total"] as? Int ?? -1 }
+        let deadline = Date().addingTimeInterval(60)
+        while try total() != corpus.visibleTracks.count && Date() < deadline { usleep(100_000) }
+        #expect(try total() == corpus.visibleTracks.count)
+
+        // Delete one track.
+        let first = try #require((try HTTP.request(port: port, path: "/api/search?q=&limit=1").json()["tracks"] as? [[String: Any]])?.first)
+        let uid = try #require(first["uid"] as? String)
+        let path = try #require(first["path"] as? String)
+        let deleted = try HTTP.request("DELETE", port: port, path: "/api/tracks/\(uid)")
+        #expect((200..<300).contains(deleted.status), "\(deleted.body)")
+        #expect(!FileManager.default.fileExists(atPath: music + "/" + path))
+        let trashed = try FileManager.default.contentsOfDirectory(atPath: dir.appending("xdg/Trash/files"))
+        #expect(trashed == [(path as NSString).lastPathComponent])
+        #expect(try total() == corpus.visibleTracks.count - 1)
+        #expect(try HTTP.request(port: port, path: "/api/tracks/\(uid)").status == 404)
+
+        // Import a real file whose name tries to escape the folder.
+        let upload = dir.appending("upload.mp3")
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=523:duration=1:sample_rate=22050", "-ac", "1",
+                          "-metadata", "title=Uploaded Tone", "-bitexact", upload])
+        let boundary = "omnisonic-test-boundary"
+        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"../../escape.mp3\"\r\n".utf8)
+        body += Array("Content-Type: audio/mpeg\r\n\r\n".utf8)
+        body += Array(try Data(contentsOf: URL(fileURLWithPath: upload)))
+        body += Array("\r\n--\(boundary)--\r\n".utf8)
+        let imported = try HTTP.request("POST", port: port, path: "/api/import",
+                                        headers: ["Content-Type": "multipart/form-data; boundary=\(boundary)"], body: body)
+        #expect(imported.status == 201, "\(imported.body)")
+        let tracks = try imported.json()["tracks"] as? [[String: Any]] ?? []
+        #expect(tracks.first?["title"] as? String == "Uploaded Tone")
+        #expect(tracks.first?["path"] as? String == "Imported/escape.mp3")
+        #expect(FileManager.default.fileExists(atPath: music + "/Imported/escape.mp3"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appending("escape.mp3")))
+        #expect(try total() == corpus.visibleTracks.count)
+        #expect((try HTTP.request(port: port, path: "/api/search?q=uploaded%20tone").json()["total"] as? Int) == 1)
+
+        // A rescan agrees with both changes.
+        #expect(try HTTP.request("POST", port: port, path: "/api/scan").status == 202)
+        usleep(300_000)
+        let rescanDeadline = Date().addingTimeInterval(30)
+        while (try HTTP.request(port: port, path: "/api/scan").json()["running"] as? Bool) == true && Date() < rescanDeadline { usleep(50_000) }
+        #expect(try total() == corpus.visibleTracks.count)
+        #expect(daemon.stop().status == 0)
     }
 
     @Test("a bad setting stops run at once with exit 2 and a message naming it")
