@@ -116,6 +116,8 @@ struct ScanServiceTests {
         _ = try f.context.indexer.scan(roots: [RawPath(f.music)])
         let before = try f.context.library.trackCount()
         let track = try #require(try f.context.library.search(SearchQuery(text: "", limit: 1)).tracks.first)
+        _ = try f.context.library.record(.favorite(track.uid, true))
+        _ = try f.context.library.record(.rate(track.uid, 4))
 
         let items = try await f.context.removeTrack(track.uid)
 
@@ -126,6 +128,9 @@ struct ScanServiceTests {
         #expect(try f.context.library.track(uid: track.uid) == nil)
         #expect(try f.context.library.trackCount() == before - 1)
         #expect(f.events.all.contains(.tracksRemoved(uids: [track.uid])))
+        // User data is keyed by uid and outlives the file: restoring it brings it back.
+        #expect(try f.context.library.userState(uid: track.uid).favorite)
+        #expect(try f.context.library.userState(uid: track.uid).rating == 4)
         let again = await #expect(throws: IndexError.self) { try await f.context.removeTrack(track.uid) }
         #expect(again?.code == "index.not_found")
         // The next scan agrees: nothing to remove.
