@@ -114,4 +114,28 @@ struct UserDataPlaylistTests {
         #expect(try library.savedSearches().isEmpty)
         #expect(try library.evaluate(savedSearch: id) == nil)
     }
+
+    @Test("Given two devices inserting at the same place at once, when merged, then both items stay in item-id order and a later insert still fits")
+    func concurrentInsertsTie() throws {
+        let a = try library(), b = try library()
+        try a.setDeviceID("a")
+        try b.setDeviceID("b")
+        let created = try a.record(.createPlaylist(name: "Tie"), at: at(1_000))
+        let id = created[0].target
+        let base = try a.record(.addToPlaylist(id: id, uids: [.t("t1"), .t("t5")], index: nil), at: at(1_001))
+        try b.apply(remote: created + base)
+        let fromA = try a.record(.addToPlaylist(id: id, uids: [.t("t2")], index: 1), at: at(2_000))
+        let fromB = try b.record(.addToPlaylist(id: id, uids: [.t("t3")], index: 1), at: at(2_000))
+        #expect(fromA[0].payload.position == fromB[0].payload.position) // the same key on both sides
+        try a.apply(remote: fromB)
+        try b.apply(remote: fromA)
+        let middle = [(fromA[0].itemId!, "Song 2"), (fromB[0].itemId!, "Song 3")].sorted { $0.0 < $1.0 }.map(\.1)
+        #expect(try titles(a, id) == ["Song 1"] + middle + ["Song 5"])
+        #expect(try titles(b, id) == titles(a, id))
+        try a.record(.addToPlaylist(id: id, uids: [.t("t4")], index: 2), at: at(3_000))
+        let after = try titles(a, id)
+        #expect(after.count == 5)
+        #expect(after.first == "Song 1" && after.last == "Song 5")
+        #expect(after.contains("Song 4"))
+    }
 }

@@ -169,3 +169,33 @@ struct UserDataTests {
         #expect(try library.operations(after: 1, limit: 1).map(\.seq) == [2])
     }
 }
+
+@Suite("User data: migration v3-user-data")
+struct UserDataMigrationTests {
+    @Test("Given a library made before v3, when it is opened, then its tracks get fileTags from their columns and can be edited and reset")
+    func upgradesExistingLibrary() throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        let queue = try DatabaseQueue(configuration: config)
+        try Schema.migrator().migrate(queue, upTo: "v2-search-indexes")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO track(uid, title, titleKey, artist, artists, genres, year, codec, container, fileName, addedAt, updatedAt)
+                VALUES ('old', 'Old Song', 'old song', 'Someone', '["Someone"]', '["Folk"]', 1970, 'mp3', 'mp3', 'old.mp3', 0, 0);
+                INSERT INTO trackFts(trackFts) VALUES('rebuild');
+                """)
+        }
+        let library = try Library(writer: queue)
+        let fileTags = try #require(try library.userState(uid: .t("old")).fileTags)
+        #expect(fileTags.title == "Old Song")
+        #expect(fileTags.artists == ["Someone"])
+        #expect(fileTags.genres == ["Folk"])
+        #expect(fileTags.year == 1970)
+        #expect(fileTags.titleFromFileName == false)
+        try library.record(.setOverride(.t("old"), .title, .text("New Song")), at: at(1_000))
+        #expect(try library.search(SearchQuery(text: "new song")).total == 1)
+        try library.record(.setOverride(.t("old"), .title, nil), at: at(2_000))
+        #expect(try library.track(uid: .t("old"))?.title == "Old Song")
+        #expect(try library.search(SearchQuery(text: "old song")).total == 1)
+    }
+}
