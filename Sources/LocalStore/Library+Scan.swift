@@ -4,8 +4,9 @@ import OmniModel
 
 /// The write path of scans: roots, files and the tracks read from them.
 ///
-/// These methods are only for tags read from files. User changes (edits, ratings, playlists)
-/// go through the operation log (a later module) and never touch these columns.
+/// These methods are only for what is read from files. User changes (edits, ratings, playlists)
+/// go through the operation log (`Library.record(_:)`); the scan applies the user's overrides
+/// to the tags it writes, so edits survive rescans (decision 0007).
 extension Library {
     /// Returns the root for `path`, creating it (online) when new.
     public func ensureRoot(_ path: RawPath) throws(StoreError) -> MusicRoot {

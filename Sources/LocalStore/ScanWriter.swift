@@ -109,6 +109,11 @@ struct ScanWriter {
                 WHERE id = ?
                 """).execute(arguments: [trackID, albumID])
         }
+        // An edited year shows on the album: the earliest year of its tracks.
+        for id in Set([albumID, oldAlbum].compactMap { $0 }) {
+            try db.cachedStatement(sql: "UPDATE album SET year = (SELECT min(year) FROM track WHERE albumId = album.id) WHERE id = ?")
+                .execute(arguments: [id])
+        }
         if let oldAlbum, oldAlbum != albumID {
             try db.cachedStatement(sql: "DELETE FROM album WHERE id = ? AND NOT EXISTS (SELECT 1 FROM track WHERE albumId = album.id)")
                 .execute(arguments: [oldAlbum])

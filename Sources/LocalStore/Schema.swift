@@ -7,14 +7,16 @@ import GRDB
 /// - `file`: one row per audio file under a root (relative path bytes, size, mtime, ctime, inode,
 ///   device, last probe error), pointing at the `track` it holds. Copies of one recording are
 ///   several files pointing at one track.
-/// - `track`: one row per recording, keyed by `uid`, with the tags *as read from the file*
-///   (user edits will be overrides keyed by `uid`, never written here) and the stream properties.
+/// - `track`: one row per recording, keyed by `uid`, with its tags and the stream properties.
+///   Since `v3-user-data` the tag columns are the *effective* values (the file's tags with the
+///   user's overrides applied) and `fileTags` keeps the editable tags as read (decision 0007).
 /// - `artist`, `album`, `genre` and the link tables `trackArtist` (with a role), `trackGenre`.
 /// - `artwork`: content-addressed images (sha256) stored in the cache directory;
 ///   `folderArtwork`: the `cover.jpg`-style picture of each folder that has one, with its stat.
 /// - `trackFts`: an FTS5 index with `track` as external content, kept in step in bulk by
 ///   `SearchIndex` (not by triggers: see there); `trackFtsVocab` exposes its vocabulary for
 ///   "did you mean".
+/// - `v3-user-data` (`UserDataSchema`): the operation log and the user-data tables.
 enum Schema {
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -288,6 +288,18 @@ public struct SavedSearchDefinition: Sendable, Equatable, Hashable, Codable {
     }
 }
 
+// MARK: - Conveniences
+
+extension UserOperation {
+    /// The item id an operation creates or names (favorite add, playlist item add/move/remove).
+    public var itemId: String? {
+        switch payload {
+        case .favoriteAdd(let id), .playlistItemAdd(let id, _, _), .playlistItemMove(let id, _), .playlistItemRemove(let id): id
+        default: nil
+        }
+    }
+}
+
 // MARK: - Events
 
 extension UserOperation {

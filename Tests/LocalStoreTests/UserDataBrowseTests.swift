@@ -49,6 +49,8 @@ struct UserDataBrowseTests {
         try library.record(.setOverrides(.t("b3"), [.year: .integer(1990), .genres: .list(["Rock"])]), at: at(1_000))
         #expect(try library.years().items == [YearSummary(year: 1990, trackCount: 3)])
         #expect(try library.genres().items.map(\.name) == ["Pop", "Rock"])
+        try library.record(.setOverride(.t("b1"), .year, .integer(1989)), at: at(1_500))
+        #expect(try library.albums(sort: .year).items.map(\.year) == [1989, 1990])
         try library.record(.favorite(.t("b2"), true), at: at(2_000))
         try library.record(.favorite(.t("b3"), true), at: at(3_000))
         #expect(try library.favorites().items.map(\.title) == ["Solo", "One"])

@@ -154,11 +154,14 @@ struct OperationApplier {
 
         case .playlistItemMove(let itemId, let position):
             try touchPlaylist(target, stamp: stamp)
-            // A move may arrive before its add (then the row waits, invisible, for the add).
+            // A move may arrive before its add (then the row waits, invisible, for the add; until
+            // then moves naming different playlists, which only a faulty client makes, keep the
+            // smallest id so that the row does not depend on arrival order).
             try db.cachedStatement(sql: """
                 INSERT INTO playlistItem(itemId, playlistId, uid, position, positionStamp, addStamp)
                 SELECT ?, ?, NULL, ?, ?, NULL WHERE NOT EXISTS (SELECT 1 FROM playlistItemTombstone WHERE itemId = ?)
                 ON CONFLICT(itemId) DO UPDATE SET
+                    playlistId = CASE WHEN addStamp IS NULL THEN min(playlistId, excluded.playlistId) ELSE playlistId END,
                     position = CASE WHEN excluded.positionStamp > positionStamp THEN excluded.position ELSE position END,
                     positionStamp = \(Self.newer("positionStamp"))
                 """).execute(arguments: [itemId, target, position, stamp, itemId])
