@@ -164,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "WebUITests",
             dependencies: [
-                "WebUI", "Indexer", "LocalStore", "OmniModel", "TestSupport",
+                "WebUI", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -84,3 +84,59 @@ public struct ArtworkReference: Sendable, Equatable {
         byteCount = row[2]
     }
 }
+
+extension Library {
+    /// The track whose file is at `path`: an absolute path under one of `roots`, or a path
+    /// relative to one of them (playlist import). `.` and `..` segments are resolved lexically
+    /// first; a path that climbs out of its root matches nothing.
+    ///
+    /// - Throws: `StoreError` when SQLite fails. Synchronous; any thread.
+    public func trackUID(path: RawPath, roots: [RawPath]) throws(StoreError) -> TrackUID? {
+        guard let normalized = Self.normalize(path.bytes) else { return nil }
+        var candidates: [(root: RawPath?, relative: [UInt8])] = []
+        if path.bytes.first == UInt8(ascii: "/") {
+            for root in roots {
+                guard let rootBytes = Self.normalize(root.bytes) else { continue }
+                let prefix = rootBytes + [UInt8(ascii: "/")]
+                if normalized.starts(with: prefix) { candidates.append((root, Array(normalized.dropFirst(prefix.count)))) }
+            }
+        } else {
+            candidates.append((nil, normalized))
+        }
+        guard !candidates.isEmpty else { return nil }
+        return try read("finding a track by path") { db in
+            for candidate in candidates {
+                let uid: String?
+                if let root = candidate.root {
+                    uid = try String.fetchOne(db.cachedStatement(sql: """
+                        SELECT track.uid FROM file JOIN root ON root.id = file.rootId JOIN track ON track.id = file.trackId
+                        WHERE root.path = ? AND file.relPath = ?
+                        """), arguments: [Data(root.bytes), Data(candidate.relative)])
+                } else {
+                    uid = try String.fetchOne(db.cachedStatement(sql: """
+                        SELECT track.uid FROM file JOIN track ON track.id = file.trackId WHERE file.relPath = ? ORDER BY file.id LIMIT 1
+                        """), arguments: [Data(candidate.relative)])
+                }
+                if let uid { return TrackUID(rawValue: uid) }
+            }
+            return nil
+        }
+    }
+
+    /// Removes empty and `.` segments and applies `..`; nil when `..` climbs above the start.
+    static func normalize(_ bytes: [UInt8]) -> [UInt8]? {
+        let absolute = bytes.first == UInt8(ascii: "/")
+        var parts: [ArraySlice<UInt8>] = []
+        for part in bytes.split(separator: UInt8(ascii: "/")) {
+            if part.elementsEqual([UInt8(ascii: ".")]) { continue }
+            if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+                continue
+            }
+            parts.append(part)
+        }
+        let joined = Array(parts.joined(separator: [UInt8(ascii: "/")]))
+        return absolute ? [UInt8(ascii: "/")] + joined : joined
+    }
+}

@@ -53,7 +53,8 @@ public struct APIError: HTTPResponseError, OmniError {
             return error
         case let error as StoreError:
             switch error.reason {
-            case .badQuery: return APIError(.badRequest, error.code, error.message)
+            case .badQuery, .invalid: return APIError(.badRequest, error.code, error.message)
+            case .notFound: return APIError(.notFound, "not_found", error.message)
             case .diskFull: return APIError(Self.insufficientStorage, error.code, error.message)
             default: return APIError(.internalServerError, error.code, error.message)
             }

@@ -32,6 +32,9 @@ struct Handlers: Sendable {
         router.get("/api/events") { _, _ in self.events() }
         router.post("/api/import") { request, context in try await self.importFiles(request, context) }
 
+        registerUserData(on: router)
+        registerPlaylists(on: router)
+
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }
     }
