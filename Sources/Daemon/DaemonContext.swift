@@ -31,6 +31,9 @@ public struct DaemonContext: Sendable {
     public static func open(_ configuration: Configuration, logger: Logger,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
                             publish: @escaping @Sendable (LibraryEvent) -> Void) throws(DaemonError) -> DaemonContext {
+        guard !configuration.music.isEmpty else {
+            throw DaemonError(.cannotStart, message: "no music folder is configured")
+        }
         for folder in [configuration.data, configuration.cache, configuration.artwork] {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
