@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Value types shared by every module: identities, tags, errors.
@@ -71,11 +75,38 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // The daemon's parts, as a library so tests start them in-process: configuration,
+        // the background scan service, and the wiring of services into one ServiceGroup.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+
+        // The HTTP server: JSON API, SSE events, static web/, security checks (Sources/WebUI/README.md).
+        .target(
+            name: "WebUI",
+            dependencies: [
+                "OmniModel", "LocalStore", "Indexer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+
         // The command-line entry point.
         .executableTarget(
             name: "omnisonicd",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher",
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,6 +152,24 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: ["omnisonicd", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "WebUITests",
+            dependencies: [
+                "WebUI", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),
     ]

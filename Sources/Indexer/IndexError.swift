@@ -12,6 +12,14 @@ public struct IndexError: OmniError {
         case artwork = "index.artwork"
         /// The scan was cancelled (shutdown).
         case cancelled = "index.cancelled"
+        /// A file could not be moved to the trash; it is where it was.
+        case trash = "index.trash"
+        /// An uploaded file was refused (not audio, too large, a bad name); nothing was kept.
+        case importRejected = "import.rejected"
+        /// An import could not be stored (the music folder is not writable, the disk is full).
+        case importFailed = "import.failed"
+        /// No track or file with this identity.
+        case notFound = "index.not_found"
     }
 
     public var reason: Reason
@@ -33,6 +41,15 @@ public struct IndexError: OmniError {
     init(_ error: StoreError) {
         self.init(.store, message: error.description, detail: error.expandedDescription)
         storeError = error
+    }
+
+    /// Runs a library call, converting its `StoreError` into an `IndexError.store`.
+    public static func store<T>(_ body: () throws(StoreError) -> T) throws(IndexError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw IndexError(error)
+        }
     }
 
     public var code: String { storeError?.code ?? reason.rawValue }

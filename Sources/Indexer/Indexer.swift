@@ -25,10 +25,10 @@ import Watcher
 /// `scan` blocks the calling thread until done. Call it from a dedicated thread. One scan at a
 /// time per library (the daemon serialises them).
 public final class Indexer: Sendable {
-    private let library: Library
-    private let reader: TagReader
-    private let artwork: ArtworkCache
-    private let logger: Logger
+    let library: Library
+    let reader: TagReader
+    let artwork: ArtworkCache
+    let logger: Logger
     private let probeThreads: Int
     private let batchSize: Int
     private let cancelled = Atomic<Bool>(false)

@@ -3,17 +3,17 @@ import Glibc
 
 /// `omnisonicd`: the command-line entry point.
 @main
-struct Omnisonicd: ParsableCommand {
+struct Omnisonicd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omnisonicd",
         abstract: "A local-first music daemon: library, search, playback and sync.",
         version: "0.1.0",
-        subcommands: [ProbeCommand.self, ScanCommand.self, SearchCommand.self])
+        subcommands: [RunCommand.self, ProbeCommand.self, ScanCommand.self, SearchCommand.self])
 
-    static func main() {
+    static func main() async {
         // A file-size limit or a closed pipe must become an error we report, not a silent death.
         signal(SIGXFSZ, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
-        main(nil)
+        await main(nil)
     }
 }

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+
+/// Everything `omnisonicd run` needs to know before it starts, resolved and validated.
+///
+/// A value is built by `Configuration.resolve(_:environment:)` from layers in precedence order:
+/// command-line flags, then environment variables, then (the service issue) the config file,
+/// then defaults that follow the XDG base directory rules. Each layer is a
+/// `ConfigurationLayer` of raw settings with their origin ("--listen", "OMNISONIC_LISTEN",
+/// "config.toml key listen"), so an error always names the key and where the bad value came
+/// from. Nothing here is global: the daemon passes this value to the services it starts.
+public struct Configuration: Sendable, Equatable {
+    /// Music folders, absolute paths, in order (imports go into the first one).
+    public var music: [String]
+    /// The library folder (database, lock file), absolute.
+    public var data: String
+    /// The cache folder (artwork), absolute.
+    public var cache: String
+    /// Where the HTTP server listens.
+    public var listen: ListenAddress
+    /// The access token clients must present; required on a non-loopback address.
+    public var token: String?
+    /// The folder of the browser app (`web/`), when one is served.
+    public var web: String?
+    /// The largest accepted upload, in bytes (one file of `POST /api/import`).
+    public var maxUploadBytes: Int64
+    /// The least severe log level written.
+    public var logLevel: Logger.Level
+
+    /// The library database: `<data>/library.sqlite`.
+    public var database: String { data + "/library.sqlite" }
+    /// The artwork cache: `<cache>/artwork`.
+    public var artwork: String { cache + "/artwork" }
+
+    /// The default listening address: loopback only.
+    public static let defaultListen = ListenAddress(host: "127.0.0.1", port: 6690)
+    /// The default upload limit: 1 GiB (a long lossless recording fits).
+    public static let defaultMaxUploadBytes: Int64 = 1 << 30
+
+    public init(music: [String], data: String, cache: String, listen: ListenAddress = Configuration.defaultListen,
+                token: String? = nil, web: String? = nil, maxUploadBytes: Int64 = Configuration.defaultMaxUploadBytes,
+                logLevel: Logger.Level = .info) {
+        self.music = music
+        self.data = data
+        self.cache = cache
+        self.listen = listen
+        self.token = token
+        self.web = web
+        self.maxUploadBytes = maxUploadBytes
+        self.logLevel = logLevel
+    }
+}
+
+/// A host and port to listen on (`127.0.0.1:6690`, `[::1]:6690`, `localhost:6690`).
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// An IP literal (without brackets) or `localhost`.
+    public var host: String
+    /// 0 asks the kernel for a free port (tests).
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port`; IPv6 hosts are bracketed (`[::1]:6690`).
+    ///
+    /// - Returns: nil when the text is not of that shape, the port is not 0–65535, or the host is
+    ///   neither an IP address nor `localhost` (a name could resolve to anything).
+    public init?(parsing text: String) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+            guard Self.isIPv6(String(host)) else { return nil }
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            guard host == "localhost" || Self.isIPv4(String(host)) else { return nil }
+        }
+        guard !portText.isEmpty, portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber),
+              let port = Int(portText), (0...65_535).contains(port) else { return nil }
+        self.host = String(host)
+        self.port = port
+    }
+
+    /// True for `127.0.0.0/8`, `::1` and `localhost`: only this computer can connect.
+    public var isLoopback: Bool {
+        if host == "localhost" || host == "::1" { return true }
+        if Self.isIPv4(host) { return host.hasPrefix("127.") }
+        var address = in6_addr()
+        if inet_pton(AF_INET6, host, &address) == 1 {
+            // ::ffff:127.x.y.z
+            let bytes = withUnsafeBytes(of: address) { Array($0) }
+            return bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+        }
+        return false
+    }
+
+    /// `host:port`, with brackets around an IPv6 host.
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    static func isIPv4(_ text: String) -> Bool {
+        var address = in_addr()
+        return inet_pton(AF_INET, text, &address) == 1
+    }
+
+    static func isIPv6(_ text: String) -> Bool {
+        var address = in6_addr()
+        return inet_pton(AF_INET6, text, &address) == 1
+    }
+}

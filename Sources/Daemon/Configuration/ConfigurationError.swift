@@ -1,0 +1,27 @@
+import OmniModel
+
+/// A configuration that cannot be used: the message names the key and where its value came from.
+public struct ConfigurationError: OmniError, Equatable {
+    public enum Reason: String, Sendable {
+        /// A value does not parse or is out of range.
+        case invalidValue = "config.invalid_value"
+        /// A required setting has no value in any layer.
+        case missing = "config.missing"
+        /// Settings that are fine alone but not together (a public address without a token).
+        case unsafe = "config.unsafe"
+    }
+
+    public var reason: Reason
+    /// The key concerned.
+    public var key: ConfigurationKey
+    public var message: String
+
+    public init(_ reason: Reason, key: ConfigurationKey, message: String) {
+        self.reason = reason
+        self.key = key
+        self.message = message
+    }
+
+    public var code: String { reason.rawValue }
+    public var description: String { message }
+}

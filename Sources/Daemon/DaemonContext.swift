@@ -1,0 +1,157 @@
+import Foundation
+import Glibc
+import Indexer
+import LocalStore
+import Logging
+import OmniModel
+
+/// The daemon's shared parts, opened once by `omnisonicd run` and handed to the HTTP layer.
+///
+/// Holds the library, its indexer, the background `ScanService`, and the operations the API
+/// needs beyond reading the library: removing a track to the trash and importing uploads.
+/// Those are blocking, so each runs on a dedicated thread and is awaited.
+///
+/// A `Sendable` value: every part is itself safe from any thread or task.
+public struct DaemonContext: Sendable {
+    public let configuration: Configuration
+    public let library: Library
+    public let artwork: ArtworkCache
+    public let indexer: Indexer
+    public let scans: ScanService
+    public let trash: Trash
+    public let importer: Importer
+    private let publish: @Sendable (LibraryEvent) -> Void
+    private let logger: Logger
+
+    /// Creates the data and cache folders (mode 0700), opens (and migrates) the library.
+    ///
+    /// - Parameter publish: receives every `LibraryEvent` (the web layer's event hub); any
+    ///   thread, must not block.
+    /// - Throws: `DaemonError` when a folder cannot be created or the library cannot be opened.
+    public static func open(_ configuration: Configuration, logger: Logger,
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            publish: @escaping @Sendable (LibraryEvent) -> Void) throws(DaemonError) -> DaemonContext {
+        guard !configuration.music.isEmpty else {
+            throw DaemonError(.cannotStart, message: "no music folder is configured")
+        }
+        for folder in [configuration.data, configuration.cache, configuration.artwork] {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw DaemonError(.cannotStart, message: "cannot create the folder \(folder)", detail: "\(error)")
+            }
+        }
+        let library: Library
+        do {
+            library = try Library(path: configuration.database)
+        } catch {
+            throw DaemonError(.cannotStart, message: error.description, detail: error.expandedDescription)
+        }
+        for root in configuration.music {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                logger.warning("music folder is missing; its tracks are kept until it is back", metadata: ["root": "\(root)"])
+            }
+        }
+        let artwork = ArtworkCache(directory: configuration.artwork)
+        let indexer = Indexer(library: library, artwork: artwork, logger: logger)
+        let roots = configuration.music.map(RawPath.init)
+        let scans = ScanService(indexer: indexer, roots: roots, logger: logger, publish: publish)
+        return DaemonContext(
+            configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans,
+            trash: Trash(home: Trash.homeTrash(environment: environment)),
+            importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
+            publish: publish, logger: logger)
+    }
+
+    private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,
+                 trash: Trash, importer: Importer, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
+        self.configuration = configuration
+        self.library = library
+        self.artwork = artwork
+        self.indexer = indexer
+        self.scans = scans
+        self.trash = trash
+        self.importer = importer
+        self.publish = publish
+        self.logger = logger
+    }
+
+    /// Moves every file of the track `uid` to the trash and removes the track from the library
+    /// (`DELETE /api/tracks/{uid}`). User data keyed by the uid (edits, ratings, playlist
+    /// entries) is kept: the track may come back (restored from the trash, or on another device).
+    ///
+    /// - Returns: the trashed files.
+    /// - Throws: `IndexError.notFound` for an unknown uid; `IndexError.trash` when a file cannot
+    ///   be trashed (the files trashed before it leave the library, the rest stay);
+    ///   `IndexError.store` when the library fails.
+    public func removeTrack(_ uid: TrackUID) async throws(IndexError) -> [Trash.Item] {
+        let library = self.library, trash = self.trash, artwork = self.artwork, logger = self.logger
+        let result: Result<[Trash.Item], IndexError> = await ScanService.onThread(named: "omnisonic-trash") {
+            Result { () throws(IndexError) in
+                let files = try IndexError.store { () throws(StoreError) in try library.files(ofTrack: uid) }
+                guard !files.isEmpty else { throw IndexError(.notFound, message: "no track \(uid)") }
+                var items: [Trash.Item] = []
+                var batch = ScanBatch()
+                var failure: IndexError?
+                for file in files {
+                    do throws(IndexError) {
+                        items.append(try trash.trash(file.absolutePath))
+                        batch.removed.append(file.id)
+                    } catch {
+                        // Already gone from disk: it only has to leave the library.
+                        if access(file.absolutePath.displayString, F_OK) != 0 && errno == ENOENT {
+                            batch.removed.append(file.id)
+                            continue
+                        }
+                        failure = error
+                        break
+                    }
+                }
+                try IndexError.store { () throws(StoreError) in
+                    try library.apply(batch)
+                    artwork.remove(hashes: try library.finishScan())
+                }
+                if let failure { throw failure }
+                logger.info("track moved to the trash", metadata: ["uid": "\(uid)", "files": "\(items.count)"])
+                return items
+            }
+        }
+        let items = try result.get()
+        publish(.tracksRemoved(uids: [uid]))
+        return items
+    }
+
+    /// Imports uploaded files into `<first music root>/Imported` and indexes them
+    /// (`POST /api/import`). Never throws: each file has its outcome.
+    public func importFiles(_ uploads: [Importer.Upload]) async -> [Importer.Outcome] {
+        let importer = self.importer
+        let outcomes = await ScanService.onThread(named: "omnisonic-import") { importer.importFiles(uploads) }
+        let uids = outcomes.compactMap { try? $0.result.get().uid }
+        if !uids.isEmpty { publish(.tracksChanged(uids: uids)) }
+        return outcomes
+    }
+}
+
+/// Why the daemon cannot start.
+public struct DaemonError: OmniError {
+    public enum Reason: String, Sendable {
+        /// A folder or the library could not be opened.
+        case cannotStart = "daemon.cannot_start"
+    }
+
+    public var reason: Reason
+    public var message: String
+    public var detail: String
+
+    public init(_ reason: Reason, message: String, detail: String = "") {
+        self.reason = reason
+        self.message = message
+        self.detail = detail
+    }
+
+    public var code: String { reason.rawValue }
+    public var description: String { message }
+    public var expandedDescription: String { detail.isEmpty ? message : "\(message) (\(detail))" }
+}

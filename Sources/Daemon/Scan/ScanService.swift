@@ -1,0 +1,238 @@
+import Foundation
+import Indexer
+import LocalStore
+import Logging
+import OmniModel
+import ServiceLifecycle
+import Synchronization
+
+/// Runs incremental scans in the background: one right away, then one per request.
+///
+/// - `Indexer.scan` blocks for as long as the scan takes, so each scan runs on a dedicated
+///   `Thread` (never the cooperative pool) and is awaited through a continuation.
+/// - Requests coalesce: a request while a scan runs queues exactly one more scan, however many
+///   requests arrive (the queued scan will see all their changes).
+/// - Progress is published as `LibraryEvent.scan` at most every `progressInterval` (and at each
+///   phase change), the end as `LibraryEvent.scanFinished`.
+/// - Graceful shutdown (SIGTERM) or task cancellation asks the indexer to stop: the batch being
+///   written commits, probe threads are joined, and `run()` returns.
+///
+/// Thread safety: `status()` and `requestScan()` may be called from any thread or task; the
+/// state lives in a `Mutex` because the scanning thread updates it synchronously.
+public final class ScanService: Service, Sendable {
+    private let indexer: Indexer
+    private let roots: [RawPath]
+    private let publish: @Sendable (LibraryEvent) -> Void
+    private let logger: Logger
+    private let progressInterval: Double
+    private let state = Mutex(State())
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    private struct State {
+        var status = ScanStatus()
+        var stopping = false
+        var lastPublished = -Double.infinity
+        var lastPhase: String?
+    }
+
+    /// - Parameters:
+    ///   - indexer: the indexer of the library (one scan at a time: only this service scans).
+    ///   - roots: the music folders, absolute.
+    ///   - scanAtStart: queue a scan as soon as `run()` starts.
+    ///   - progressInterval: the least time between two progress events, in seconds.
+    ///   - publish: receives events, from any thread; must not block.
+    public init(indexer: Indexer, roots: [RawPath], scanAtStart: Bool = true, progressInterval: Double = 0.5,
+                logger: Logger, publish: @escaping @Sendable (LibraryEvent) -> Void) {
+        self.indexer = indexer
+        self.roots = roots
+        self.publish = publish
+        self.logger = logger
+        self.progressInterval = progressInterval
+        // Newest-1 buffering is the coalescing: any number of wake-ups while a scan runs leave one.
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        if scanAtStart { _ = requestScan() }
+    }
+
+    /// What the scans are doing now and how the last one ended. Any thread.
+    public func status() -> ScanStatus { state.withLock { $0.status } }
+
+    /// Asks for a scan. Any thread.
+    ///
+    /// - Returns: `.started` when idle (the scan starts at once), `.queued` when one runs (one
+    ///   more follows it), `.refused` during shutdown.
+    @discardableResult
+    public func requestScan() -> ScanRequestOutcome {
+        let outcome: ScanRequestOutcome = state.withLock { state in
+            if state.stopping { return .refused }
+            if state.status.running {
+                state.status.queued = true
+                return .queued
+            }
+            state.status.queued = true
+            return .started
+        }
+        if outcome != .refused { wake.yield() }
+        return outcome
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                for await _ in wakeups {
+                    if state.withLock({ $0.stopping }) || Task.isCancelled { break }
+                    await scanOnce()
+                }
+            } onCancel: {
+                stop()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    /// Stops accepting requests and cancels the running scan (it ends after its current batch).
+    private func stop() {
+        state.withLock { $0.stopping = true }
+        indexer.cancel()
+        wake.finish()
+    }
+
+    /// Runs one scan on its own thread and records the outcome.
+    private func scanOnce() async {
+        state.withLock { state in
+            state.status.running = true
+            state.status.queued = false
+            state.status.phase = ScanProgress.Phase.walking.rawValue
+            state.status.done = 0
+            state.status.total = 0
+            state.status.rate = 0
+            state.status.startedAt = Date()
+            state.lastPhase = nil
+        }
+        logger.info("scan started", metadata: ["roots": "\(roots.count)"])
+        let indexer = self.indexer
+        let roots = self.roots
+        let result: Result<ScanSummary, IndexError> = await Self.onThread(named: "omnisonic-scan") { [self] in
+            do throws(IndexError) {
+                return .success(try indexer.scan(roots: roots) { [self] progress in self.progressed(progress) })
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (event, wasStopping): (LibraryEvent, Bool) = state.withLock { state in
+            state.status.running = false
+            state.status.phase = "idle"
+            state.status.finishedAt = Date()
+            switch result {
+            case .success(let summary):
+                state.status.lastSummary = summary
+                state.status.lastError = nil
+                return (.scanFinished(added: summary.added, updated: summary.updated, moved: summary.moved,
+                                      removed: summary.removed, failed: summary.failed, seconds: summary.seconds), state.stopping)
+            case .failure(let error):
+                state.status.lastError = ScanStatus.Failure(code: error.code, message: error.description)
+                return (.scan(phase: "idle", done: state.status.done, total: state.status.total, rate: state.status.rate), state.stopping)
+            }
+        }
+        switch result {
+        case .success(let summary):
+            logger.info("scan finished", metadata: [
+                "added": "\(summary.added)", "updated": "\(summary.updated)", "moved": "\(summary.moved)",
+                "removed": "\(summary.removed)", "failed": "\(summary.failed)",
+                "seconds": "\(String(format: "%.2f", summary.seconds))",
+            ])
+        case .failure(let error) where error.reason == .cancelled:
+            logger.info("scan stopped", metadata: ["detail": "\(error.description)"])
+        case .failure(let error):
+            logger.error("scan failed", metadata: ["code": "\(error.code)", "detail": "\(error.expandedDescription)"])
+        }
+        if !wasStopping || result.isSuccess { publish(event) }
+    }
+
+    /// Called on the scanning thread (at most every 100 ms by the indexer).
+    private func progressed(_ progress: ScanProgress) {
+        let (shouldPublish, stopping): (Bool, Bool) = state.withLock { state in
+            state.status.phase = progress.phase.rawValue
+            state.status.done = progress.done
+            state.status.total = progress.total
+            state.status.files = progress.files
+            state.status.rate = progress.rate
+            state.status.elapsed = progress.elapsed
+            let phaseChanged = state.lastPhase != progress.phase.rawValue
+            let due = progress.elapsed - state.lastPublished >= progressInterval
+            if phaseChanged || due {
+                state.lastPhase = progress.phase.rawValue
+                state.lastPublished = progress.elapsed
+                return (true, state.stopping)
+            }
+            return (false, state.stopping)
+        }
+        // `Indexer.scan` clears its cancel flag when it starts: a shutdown that raced with the
+        // start is repeated here, on the first progress report.
+        if stopping { indexer.cancel() }
+        if shouldPublish {
+            publish(.scan(phase: progress.phase.rawValue, done: progress.done, total: progress.total, rate: progress.rate))
+        }
+    }
+
+    /// Runs `body` on a new thread and returns its result to the awaiting task.
+    static func onThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.name = name
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+}
+
+/// The answer to `ScanService.requestScan()`.
+public enum ScanRequestOutcome: String, Sendable, Codable {
+    /// No scan was running: one starts now.
+    case started
+    /// A scan is running: one more will follow it (requests coalesce).
+    case queued
+    /// The daemon is shutting down.
+    case refused
+}
+
+/// What background scans are doing (`GET /api/scan`).
+public struct ScanStatus: Sendable, Equatable, Codable {
+    /// Why the last scan failed.
+    public struct Failure: Sendable, Equatable, Codable {
+        public var code: String
+        public var message: String
+    }
+
+    /// True while a scan runs.
+    public var running = false
+    /// True when a scan will start after the current one (or is about to start).
+    public var queued = false
+    /// "idle", "walking", "probing" or "finishing".
+    public var phase = "idle"
+    /// Files probed so far in this scan, and files to probe.
+    public var done = 0
+    public var total = 0
+    /// Audio files seen on disk by this scan.
+    public var files = 0
+    /// Files probed per second.
+    public var rate: Double = 0
+    /// Seconds since the running scan began.
+    public var elapsed: Double = 0
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    /// What the last completed scan changed.
+    public var lastSummary: ScanSummary?
+    /// Why the last scan did not complete (nil when it did).
+    public var lastError: Failure?
+
+    public init() {}
+}
+
+extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Indexer
+import LocalStore
+import Logging
+import OmniModel
+import Prometheus
+
+/// Everything `APIServer` needs, passed in by the daemon (no global state).
+public struct APIServerConfiguration: Sendable {
+    /// The address to listen on: `127.0.0.1` by default. A non-loopback address requires `accessToken`.
+    public var host: String
+    /// The port; 0 lets the system choose (read it back with `APIServer.address`).
+    public var port: Int
+    /// The library database.
+    public var library: Library
+    /// Where artwork images are (`ArtworkCache.path(forHash:)`).
+    public var artwork: ArtworkCache
+    /// The music roots (absolute paths): streamed files must lie inside one of them.
+    public var musicRoots: [RawPath]
+    /// The browser app's folder (`web/`), served at `/`; nil serves no static files.
+    public var webDirectory: String?
+    /// The OpenAPI document served at `GET /api/openapi.json` (`docs/api/openapi.json` in the
+    /// repository; installed beside `web/`). Read once, at `APIServer.init`.
+    public var openAPIPath: String?
+    /// When set, every request but `GET /healthz` must carry `Authorization: Bearer <token>`
+    /// or `?token=<token>`.
+    public var accessToken: String?
+    /// Extra names accepted in the `Host` header besides the bound address, `localhost`,
+    /// `127.0.0.1` and `[::1]` (a LAN name when listening beyond loopback).
+    public var allowedHosts: [String]
+    /// The largest JSON (or M3U) request body, in bytes.
+    public var maxBodyBytes: Int
+    /// The largest single uploaded file, in bytes (`POST /api/import`).
+    public var maxUploadBytes: Int
+    /// Live events for `GET /api/events`.
+    public var events: EventHub
+    /// Long or daemon-owned work: scans, trash, import.
+    public var actions: any DaemonActions
+    /// The Prometheus registry served at `/metrics` (the daemon may register its own metrics).
+    public var metrics: PrometheusCollectorRegistry
+    /// The interval between SSE keep-alive comments.
+    public var heartbeat: Duration
+    public var logger: Logger
+
+    public init(host: String = "127.0.0.1", port: Int = 0, library: Library, artwork: ArtworkCache,
+                musicRoots: [RawPath], webDirectory: String? = nil, openAPIPath: String? = nil,
+                accessToken: String? = nil, allowedHosts: [String] = [], maxBodyBytes: Int = 1 << 20,
+                maxUploadBytes: Int = 2 << 30, events: EventHub, actions: any DaemonActions,
+                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                heartbeat: Duration = .seconds(15), logger: Logger = Logger(label: "omnisonic.webui")) {
+        self.host = host
+        self.port = port
+        self.library = library
+        self.artwork = artwork
+        self.musicRoots = musicRoots
+        self.webDirectory = webDirectory
+        self.openAPIPath = openAPIPath
+        self.accessToken = accessToken
+        self.allowedHosts = allowedHosts
+        self.maxBodyBytes = maxBodyBytes
+        self.maxUploadBytes = maxUploadBytes
+        self.events = events
+        self.actions = actions
+        self.metrics = metrics
+        self.heartbeat = heartbeat
+        self.logger = logger
+    }
+
+    /// True for `127.0.0.0/8`, `::1` and `localhost`.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import OmniModel
+
+/// What the HTTP layer asks of the daemon: work that is long, blocking or owns state outside
+/// the library database. The daemon (`omnisonicd run`) provides the implementation, so WebUI
+/// does not depend on it; tests provide their own.
+///
+/// Every method is called from a request's task (the cooperative pool): an implementation must
+/// not block it — hand long work to the scan service or a dedicated thread and await it.
+public protocol DaemonActions: Sendable {
+    /// The current scan state (cheap; called by `GET /api/scan`).
+    func scanStatus() async -> ScanStatus
+
+    /// Starts a rescan of every music root unless one is running; returns at once with the
+    /// state after the request (`running == true`).
+    func startScan() async -> ScanStatus
+
+    /// Moves the files of track `uid` to the XDG trash and removes the track from the library
+    /// (playlist entries that refer to it are kept).
+    ///
+    /// - Returns: false when the library has no such track.
+    /// - Throws: any `OmniError` when the file cannot be trashed (reported as its code).
+    func trash(uid: TrackUID) async throws -> Bool
+
+    /// Imports uploaded files. Each file has already been streamed to `temporaryPath` (on the
+    /// same filesystem as the first music root, so a rename moves it) and its `fileName` has
+    /// been sanitised (no `/`, no leading `.`, not empty, ≤ 255 bytes) and has an audio
+    /// extension. The daemon moves each into its import folder (renaming on collision), indexes
+    /// them and returns the imported tracks' uids in upload order; temporary files it did not
+    /// move are deleted by WebUI afterwards.
+    ///
+    /// - Throws: any `OmniError` when the import fails as a whole.
+    func importFiles(_ files: [UploadedFile]) async throws -> ImportResult
+
+    /// The folder uploads are streamed into before `importFiles` (created if missing; must be
+    /// on the same filesystem as the import destination). Typically `<first root>/.omnisonic-upload`.
+    var uploadDirectory: String { get }
+}
+
+/// A scan's state as `GET /api/scan` reports it.
+public struct ScanStatus: Sendable, Equatable, Codable {
+    /// True while a scan runs.
+    public var running: Bool
+    /// "walking", "probing", "finishing" or "idle".
+    public var phase: String
+    /// Files done and to do in the current (or last) scan.
+    public var done: Int
+    public var total: Int
+    /// Files per second.
+    public var rate: Double
+    /// When the last scan finished (seconds since 1970), if any.
+    public var lastFinishedAt: Double?
+
+    public init(running: Bool, phase: String, done: Int, total: Int, rate: Double, lastFinishedAt: Double? = nil) {
+        self.running = running
+        self.phase = phase
+        self.done = done
+        self.total = total
+        self.rate = rate
+        self.lastFinishedAt = lastFinishedAt
+    }
+}
+
+/// One uploaded file waiting to be imported.
+public struct UploadedFile: Sendable, Equatable {
+    /// The sanitised file name the client gave (last path component only).
+    public var fileName: String
+    /// Where WebUI streamed the bytes.
+    public var temporaryPath: String
+    /// The size in bytes.
+    public var byteCount: Int
+
+    public init(fileName: String, temporaryPath: String, byteCount: Int) {
+        self.fileName = fileName
+        self.temporaryPath = temporaryPath
+        self.byteCount = byteCount
+    }
+}
+
+/// What `importFiles` did.
+public struct ImportResult: Sendable, Equatable {
+    /// The imported tracks, in upload order.
+    public var uids: [TrackUID]
+    /// Files that were not imported, with the reason (name → message).
+    public var rejected: [String: String]
+
+    public init(uids: [TrackUID], rejected: [String: String] = [:]) {
+        self.uids = uids
+        self.rejected = rejected
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Glibc
+import Hummingbird
+import LocalStore
+import OmniModel
+
+/// Audio streaming with HTTP Range, and artwork with ETags.
+extension Handlers {
+    /// `GET /api/tracks/{uid}/stream`: the primary file, whole (200) or one byte range (206),
+    /// read from disk in 128 KiB chunks on NIO's thread pool (constant memory at any size).
+    func stream(_ request: Request, _ context: BasicRequestContext, head: Bool = false) async throws -> Response {
+        let uid = try uid(context)
+        guard let file = try library.mediaFile(uid: uid), let record = try library.track(uid: uid) else {
+            throw APIError.notFound("track")
+        }
+        guard let path = try confinedPath(file) else { throw APIError.notFound("the track's file") }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw APIError.notFound("the track's file")
+        }
+        let size = Int(info.st_size)
+        var headers: HTTPFields = [
+            .contentType: Self.mimeType(container: record.container, codec: record.codec, path: path),
+            .acceptRanges: "bytes",
+            .cacheControl: "private, no-cache",
+        ]
+        let range: ClosedRange<Int>?
+        if let header = request.headers[.range] {
+            switch ByteRange.parse(header, size: size) {
+            case .satisfiable(let bytes): range = bytes
+            case .unsatisfiable:
+                throw APIError(.rangeNotSatisfiable, "bad_range", "the range is outside the file (\(size) bytes)",
+                               headers: [.contentRange: "bytes */\(size)"])
+            }
+        } else {
+            range = nil
+        }
+        let bytes = range ?? (0...max(size - 1, 0))
+        let length = size == 0 ? 0 : bytes.count
+        headers[.contentLength] = String(length)
+        if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
+        let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
+        if head || length == 0 { return Response(status: status, headers: headers, body: .init()) }
+        let body = try await fileIO.loadFile(path: path, range: bytes, context: context)
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// The absolute path of `file` after resolving symlinks, or nil when it is not inside one of
+    /// the configured music roots (a symlink pointing out of the roots, an unknown root).
+    func confinedPath(_ file: MediaFile) throws -> String? {
+        guard file.rootOnline else { return nil }
+        let candidate = file.absolutePath.displayString
+        guard let real = Self.realPath(candidate) else { return nil }
+        for root in configuration.musicRoots {
+            guard let realRoot = Self.realPath(root.displayString) else { continue }
+            if real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") { return real }
+        }
+        return nil
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The MIME type browsers expect for a container (libavformat's names), else by extension.
+    static func mimeType(container: String, codec: String, path: String) -> String {
+        switch container {
+        case "mp3": return "audio/mpeg"
+        case "flac": return "audio/flac"
+        case "ogg": return codec == "opus" ? "audio/ogg; codecs=opus" : "audio/ogg"
+        case "wav": return "audio/wav"
+        case "aiff": return "audio/aiff"
+        case "matroska,webm", "webm": return "audio/webm"
+        case "asf": return "audio/x-ms-wma"
+        case "ape": return "audio/x-ape"
+        case "wv": return "audio/x-wavpack"
+        case let name where name.hasPrefix("mov,mp4"): return "audio/mp4"
+        default: break
+        }
+        switch (path as NSString).pathExtension.lowercased() {
+        case "mp3": return "audio/mpeg"
+        case "flac": return "audio/flac"
+        case "ogg", "oga", "opus": return "audio/ogg"
+        case "m4a", "mp4", "aac", "alac": return "audio/mp4"
+        case "wav": return "audio/wav"
+        default: return "application/octet-stream"
+        }
+    }
+
+    // MARK: - Artwork
+
+    func trackArtwork(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let uid = try uid(context)
+        guard let artwork = try library.trackArtwork(uid: uid) else { throw APIError.notFound("artwork") }
+        return try await artworkResponse(artwork, request, context)
+    }
+
+    func albumArtwork(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("id", as: Int64.self) else { throw APIError.notFound("album") }
+        guard let artwork = try library.albumArtwork(albumID: id) else { throw APIError.notFound("artwork") }
+        return try await artworkResponse(artwork, request, context)
+    }
+
+    /// The image, or 304 when the client already has it (its hash is a strong ETag).
+    func artworkResponse(_ artwork: ArtworkReference, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let etag = "\"\(artwork.hash)\""
+        var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=86400"]
+        if let match = request.headers[.ifNoneMatch],
+           match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        let path = configuration.artwork.path(forHash: artwork.hash)
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw APIError.notFound("artwork") }
+        headers[.contentType] = artwork.mimeType
+        headers[.contentLength] = String(info.st_size)
+        return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context))
+    }
+}
+
+/// One byte range of a `Range` header (RFC 9110 §14.1.2); several ranges are not supported
+/// and are answered with the first one's bytes only when it is the only one.
+enum ByteRange: Equatable {
+    case satisfiable(ClosedRange<Int>)
+    case unsatisfiable
+
+    static func parse(_ header: String, size: Int) -> ByteRange {
+        let text = header.trimmingCharacters(in: .whitespaces)
+        guard text.lowercased().hasPrefix("bytes="), size > 0 else { return .unsatisfiable }
+        let spec = text.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .unsatisfiable }
+        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
+        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
+        let digits = { (s: String) in !s.isEmpty && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        if first.isEmpty {
+            // Suffix: the last N bytes.
+            guard digits(last), let count = Int(last), count > 0 else { return .unsatisfiable }
+            return .satisfiable(max(size - count, 0)...(size - 1))
+        }
+        guard digits(first), let start = Int(first), start < size else { return .unsatisfiable }
+        if last.isEmpty { return .satisfiable(start...(size - 1)) }
+        guard digits(last), let end = Int(last), end >= start else { return .unsatisfiable }
+        return .satisfiable(start...min(end, size - 1))
+    }
+}

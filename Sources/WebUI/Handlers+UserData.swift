@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import LocalStore
+import OmniModel
+
+/// Edits, favorites, ratings, plays, browsing. Every change goes through `Library.record`, the
+/// one write path (operation log + materialized tables in one transaction), then an event.
+extension Handlers {
+    func registerUserData(on router: Router<BasicRequestContext>) {
+        router.patch("/api/tracks/{uid}") { request, context in try await self.editTrack(request, context) }
+        router.post("/api/tracks/{uid}/favorite") { _, context in try await self.mutateTrack(context) { .favorite($0, true) } }
+        router.delete("/api/tracks/{uid}/favorite") { _, context in try await self.mutateTrack(context) { .favorite($0, false) } }
+        router.post("/api/tracks/{uid}/played") { _, context in try await self.mutateTrack(context) { .played($0) } }
+        router.put("/api/tracks/{uid}/rating") { request, context in
+            struct Body: Decodable { var rating: Int? }
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes)
+            return try await self.mutateTrack(context) { .rate($0, body.rating) }
+        }
+
+        router.get("/api/albums") { request, _ in
+            let query = QueryParameters(request)
+            let page = try self.library.albums(limit: try query.int("limit", default: 50, range: 0...1000),
+                                               offset: try query.int("offset", default: 0, range: 0...Int(Int32.max)),
+                                               sort: try query.choice("sort", default: AlbumSort.title),
+                                               descending: try query.choice("order", default: SortOrder.asc) == .desc)
+            return try JSONBody.response(page)
+        }
+        router.get("/api/albums/{id}") { _, context in
+            guard let id = context.parameters.get("id", as: Int64.self), let detail = try self.library.album(id: id) else {
+                throw APIError.notFound("album")
+            }
+            return try JSONBody.response(AlbumResponse(album: detail.album, tracks: detail.tracks.map(APITrack.init(record:))))
+        }
+        router.get("/api/artists") { request, _ in
+            let (limit, offset) = try Self.paging(request)
+            return try JSONBody.response(try self.library.artists(limit: limit, offset: offset))
+        }
+        router.get("/api/artists/{id}") { _, context in
+            guard let id = context.parameters.get("id", as: Int64.self), let detail = try self.library.artist(id: id) else {
+                throw APIError.notFound("artist")
+            }
+            return try JSONBody.response(detail)
+        }
+        router.get("/api/genres") { request, _ in
+            let (limit, offset) = try Self.paging(request)
+            return try JSONBody.response(try self.library.genres(limit: limit, offset: offset))
+        }
+        router.get("/api/genres/{id}/tracks") { request, context in
+            guard let id = context.parameters.get("id", as: Int64.self) else { throw APIError.notFound("genre") }
+            let (limit, offset) = try Self.paging(request)
+            return try Self.trackPage(try self.library.tracks(genre: id, limit: limit, offset: offset))
+        }
+        router.get("/api/years") { request, _ in
+            let (limit, offset) = try Self.paging(request)
+            return try JSONBody.response(try self.library.years(limit: limit, offset: offset))
+        }
+        router.get("/api/years/{year}/tracks") { request, context in
+            guard let year = context.parameters.get("year", as: Int.self) else { throw APIError.notFound("year") }
+            let (limit, offset) = try Self.paging(request)
+            return try Self.trackPage(try self.library.tracks(year: year, limit: limit, offset: offset))
+        }
+        router.get("/api/recent") { request, _ in
+            let (limit, offset) = try Self.paging(request)
+            return try Self.trackPage(try self.library.recentlyAdded(limit: limit, offset: offset))
+        }
+        router.get("/api/favorites") { request, _ in
+            let (limit, offset) = try Self.paging(request)
+            return try Self.trackPage(try self.library.favorites(limit: limit, offset: offset))
+        }
+    }
+
+    struct AlbumResponse: Encodable, Sendable {
+        var album: AlbumSummary
+        var tracks: [APITrack]
+    }
+
+    static func paging(_ request: Request) throws -> (limit: Int, offset: Int) {
+        let query = QueryParameters(request)
+        return (try query.int("limit", default: 50, range: 0...1000), try query.int("offset", default: 0, range: 0...Int(Int32.max)))
+    }
+
+    static func trackPage(_ page: Page<TrackRecord>) throws -> Response {
+        try JSONBody.response(PageResponse(items: page.items.map(APITrack.init(record:)), total: page.total))
+    }
+
+    /// Records a mutation about one track, publishes `tracksChanged`, answers the updated track.
+    func mutateTrack(_ context: BasicRequestContext, _ mutation: (TrackUID) -> UserMutation) async throws -> Response {
+        let uid = try uid(context)
+        guard try library.track(uid: uid) != nil else { throw APIError.notFound("track") }
+        let operations = try library.record(mutation(uid))
+        if !operations.isEmpty { await configuration.events.publish(.tracksChanged(uids: [uid])) }
+        guard let record = try library.track(uid: uid) else { throw APIError.notFound("track") }
+        return try JSONBody.response(APITrack(record: record))
+    }
+
+    /// `PATCH /api/tracks/{uid}`: `{"title": "…", "year": 1999, "genres": ["a"], "artist": null}`;
+    /// a value overrides the file's tag, `null` removes the override (the file's value returns).
+    func editTrack(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode([String: TrackFieldValue?].self, from: request, limit: configuration.maxBodyBytes)
+        var changes: [TrackField: TrackFieldValue?] = [:]
+        for (key, value) in body {
+            guard let field = TrackField(rawValue: key) else {
+                throw APIError(.badRequest, "bad_field", "\(key) cannot be edited (editable: \(TrackField.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            changes[field] = value
+        }
+        return try await mutateTrack(context) { .setOverrides($0, changes) }
+    }
+}

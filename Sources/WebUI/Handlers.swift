@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import Indexer
+import LocalStore
+import OmniModel
+import Prometheus
+
+/// The route table and the handlers' shared state. Each group of endpoints is in
+/// `Handlers+<Group>.swift`.
+struct Handlers: Sendable {
+    let configuration: APIServerConfiguration
+    let openAPIDocument: ByteBuffer?
+    let fileIO = FileIO()
+
+    var library: Library { configuration.library }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
+        router.get("/metrics") { _, _ in try self.metrics() }
+        router.get("/api/openapi.json") { _, _ in try self.openAPI() }
+
+        router.get("/api/search") { request, _ in try self.search(request) }
+        router.get("/api/tracks/{uid}") { _, context in try self.track(context) }
+        router.delete("/api/tracks/{uid}") { _, context in try await self.deleteTrack(context) }
+        router.get("/api/tracks/{uid}/stream") { request, context in try await self.stream(request, context) }
+        router.head("/api/tracks/{uid}/stream") { request, context in try await self.stream(request, context, head: true) }
+        router.get("/api/tracks/{uid}/artwork") { request, context in try await self.trackArtwork(request, context) }
+        router.get("/api/albums/{id}/artwork") { request, context in try await self.albumArtwork(request, context) }
+
+        router.get("/api/scan") { _, _ in try JSONBody.response(await self.configuration.actions.scanStatus()) }
+        router.post("/api/scan") { _, _ in try JSONBody.response(await self.configuration.actions.startScan(), status: .accepted) }
+        router.get("/api/events") { _, _ in self.events() }
+        router.post("/api/import") { request, context in try await self.importFiles(request, context) }
+
+        registerUserData(on: router)
+        registerPlaylists(on: router)
+
+        router.get("/") { request, context in try await self.staticFile(request, context) }
+        router.get("/**") { request, context in try await self.staticFile(request, context) }
+    }
+
+    // MARK: - Small endpoints
+
+    func metrics() throws -> Response {
+        let count = try library.trackCount()
+        configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "omnisonic", subsystem: "library", metricName: "tracks", unitName: "count", helpText: "Tracks in the library")).set(Double(count))
+        let text = configuration.metrics.emitToBuffer()
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: text)))
+    }
+
+    func openAPI() throws -> Response {
+        guard let document = openAPIDocument else { throw APIError.notFound("the API document") }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: document))
+    }
+
+    /// The `uid` path parameter (26 base32 characters; anything else cannot name a track).
+    func uid(_ context: BasicRequestContext) throws -> TrackUID {
+        guard let text = context.parameters.get("uid"), !text.isEmpty, text.count <= 64,
+              text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) })
+        else { throw APIError.notFound("track") }
+        return TrackUID(rawValue: text)
+    }
+
+    // MARK: - Tracks
+
+    func search(_ request: Request) throws -> Response {
+        let query = QueryParameters(request)
+        let text = query.string("q") ?? ""
+        let limit = try query.int("limit", default: 50, range: 0...10_000)
+        let offset = try query.int("offset", default: 0, range: 0...Int(Int32.max))
+        let sort = try query.choice("sort", default: text.isEmpty ? SearchSort.artist : SearchSort.relevance)
+        let order = try query.choice("order", default: SortOrder.asc)
+        let results = try library.search(SearchQuery(text: text, limit: limit, offset: offset, sort: sort,
+                                                     descending: order == .desc))
+        return try JSONBody.response(SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
+                                                    total: results.total, suggestion: results.suggestion))
+    }
+
+    func track(_ context: BasicRequestContext) throws -> Response {
+        let uid = try uid(context)
+        guard let record = try library.track(uid: uid) else { throw APIError.notFound("track") }
+        return try JSONBody.response(APITrack(record: record))
+    }
+
+    func deleteTrack(_ context: BasicRequestContext) async throws -> Response {
+        let uid = try uid(context)
+        guard try library.track(uid: uid) != nil else { throw APIError.notFound("track") }
+        guard try await configuration.actions.trash(uid: uid) else { throw APIError.notFound("track") }
+        return Response(status: .noContent)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+
+
+/// JSON bodies in and out, with the server's limits.
+enum JSONBody {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// A 200 (or `status`) JSON response.
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try encoder.encode(value)
+        return Response(status: status,
+                        headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Reads the whole body, refusing more than `limit` bytes (413).
+    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")
+        }
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")
+        }
+    }
+
+    /// Decodes a JSON body of type `T` (400 `bad_json` when it is not).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let buffer = try await collect(request, limit: limit)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError(.badRequest, "bad_json", "the request body is not the JSON this endpoint expects: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+             DecodingError.dataCorrupted(let context):
+            context.codingPath.isEmpty ? "malformed JSON" : "bad value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: "malformed JSON"
+        }
+    }
+}
+
+/// Query-string parsing with 400s for bad values.
+struct QueryParameters {
+    let parameters: Parameters
+
+    init(_ request: Request) { parameters = request.uri.queryParameters }
+
+    func string(_ name: String) -> String? { parameters.get(name) }
+
+    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = parameters.get(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError.badRequest("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
+    func choice<T: RawRepresentable>(_ name: String, default value: T) throws -> T where T.RawValue == String {
+        guard let text = parameters.get(name) else { return value }
+        guard let choice = T(rawValue: text) else { throw APIError.badRequest("\(name) has an unknown value") }
+        return choice
+    }
+}
+
+enum SortOrder: String { case asc, desc }

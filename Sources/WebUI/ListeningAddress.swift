@@ -1,0 +1,38 @@
+import Synchronization
+
+/// The address the server is bound to, known once it listens (port 0 picks a free port).
+///
+/// Set once by the server; read from any thread or task.
+public final class ListeningAddress: Sendable {
+    private struct State {
+        var port: Int?
+        var waiters: [CheckedContinuation<Int, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// The bound port, or nil before the server listens.
+    public var port: Int? { state.withLock { $0.port } }
+
+    /// Waits until the server listens and returns its port.
+    public func waitForPort() async -> Int {
+        await withCheckedContinuation { continuation in
+            let ready: Int? = state.withLock { state in
+                if let port = state.port { return port }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    func set(port: Int) {
+        let waiters = state.withLock { state in
+            state.port = port
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+    }
+}

@@ -1,0 +1,101 @@
+import Daemon
+import Foundation
+import Indexer
+import Logging
+import OmniModel
+import ServiceLifecycle
+import WebUI
+
+/// The one place where the HTTP server (the WebUI module) is wired to the daemon.
+///
+/// - Parameters:
+///   - events: the hub that `GET /api/events` streams from (fed by the daemon's `EventPipe`).
+///   - onListening: called once the server is bound, with `host:port` (the real port when 0
+///     was asked for).
+/// - Throws: `APIError` when the server's configuration is refused.
+func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger,
+                     onListening: @escaping @Sendable (String) -> Void) throws(APIError) -> any Service {
+    let configuration = context.configuration
+    let resources = Resources.locate()
+    if configuration.web == nil && resources.web == nil {
+        logger.warning("no web/ folder found beside the executable; serving the API only (set --web)")
+    }
+    let server = try APIServer(configuration: APIServerConfiguration(
+        host: configuration.listen.host, port: configuration.listen.port,
+        library: context.library, artwork: context.artwork,
+        musicRoots: configuration.music.map(RawPath.init),
+        webDirectory: configuration.web ?? resources.web, openAPIPath: resources.openAPI,
+        accessToken: configuration.token,
+        maxUploadBytes: Int(clamping: configuration.maxUploadBytes),
+        events: events, actions: WebActions(context: context),
+        logger: logger))
+    return HTTPService(server: server, host: configuration.listen.host, onListening: onListening)
+}
+
+/// Runs the API server and announces its address once bound.
+struct HTTPService: Service {
+    let server: APIServer
+    let host: String
+    let onListening: @Sendable (String) -> Void
+
+    func run() async throws {
+        let server = self.server, host = self.host, onListening = self.onListening
+        // Resolves when the socket is bound; if binding fails, run() throws and the process
+        // exits, so this task never outlives the daemon.
+        let announcer = Task {
+            let port = await server.address.waitForPort()
+            onListening(ListenAddress(host: host, port: port).description)
+        }
+        defer { announcer.cancel() }
+        try await server.run()
+    }
+}
+
+/// What the HTTP layer asks of the daemon, answered by the `DaemonContext`.
+struct WebActions: DaemonActions {
+    let context: DaemonContext
+
+    func scanStatus() async -> WebUI.ScanStatus {
+        Self.webStatus(context.scans.status())
+    }
+
+    func startScan() async -> WebUI.ScanStatus {
+        // Coalesces: while a scan runs, this queues exactly one more.
+        context.scans.requestScan()
+        var status = Self.webStatus(context.scans.status())
+        status.running = true
+        return status
+    }
+
+    func trash(uid: TrackUID) async throws -> Bool {
+        do {
+            _ = try await context.removeTrack(uid)
+            return true
+        } catch where error.reason == .notFound {
+            return false
+        }
+    }
+
+    func importFiles(_ files: [UploadedFile]) async throws -> ImportResult {
+        let outcomes = await context.importFiles(files.map {
+            Importer.Upload(temporaryPath: $0.temporaryPath, originalName: $0.fileName)
+        })
+        var result = ImportResult(uids: [])
+        for outcome in outcomes {
+            switch outcome.result {
+            case .success(let track): result.uids.append(track.uid)
+            case .failure(let error): result.rejected[outcome.originalName] = error.description
+            }
+        }
+        return result
+    }
+
+    /// Inside the first music root so that moving an upload is a link, not a copy; hidden, so
+    /// scans never index a half-written upload.
+    var uploadDirectory: String { context.configuration.music[0] + "/.omnisonic-upload" }
+
+    static func webStatus(_ status: Daemon.ScanStatus) -> WebUI.ScanStatus {
+        WebUI.ScanStatus(running: status.running, phase: status.phase, done: status.done, total: status.total,
+                         rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970)
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+import MediaIO
+import OmniModel
+import ServiceLifecycle
+import WebUI
+
+/// `omnisonicd run`: the long-running daemon.
+///
+/// Resolves the configuration (flags > environment > defaults), opens the library, then runs
+/// the services in one `ServiceGroup`: the background scan service and the HTTP server. SIGTERM
+/// and SIGINT shut it down gracefully (the running scan commits its current batch); exit 0.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon: keep the library up to date and serve the web UI and JSON API.",
+        discussion: """
+            Every option can also be set in the environment (OMNISONIC_MUSIC as a colon-separated \
+            list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
+            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL); options win over the environment. \
+            Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
+            $XDG_DATA_HOME/omnisonic, listen on 127.0.0.1:6690. A token is required when listening \
+            on an address other computers can reach. Prints "listening on http://HOST:PORT" once it serves.
+            """)
+
+    @Option(name: .customLong("music"), help: "A music folder (repeat for several; imports go into the first).",
+            completion: .directory)
+    var music: [String] = []
+
+    @Option(help: "The library folder (default: $XDG_DATA_HOME/omnisonic).", completion: .directory)
+    var data: String?
+
+    @Option(help: "The cache folder for artwork (default: <data>/cache, or $XDG_CACHE_HOME/omnisonic).",
+            completion: .directory)
+    var cache: String?
+
+    @Option(help: "HOST:PORT to serve on (default: 127.0.0.1:6690; port 0 picks a free port).")
+    var listen: String?
+
+    @Option(help: "The access token clients must send (required off loopback; prefer OMNISONIC_TOKEN: flags show in ps).")
+    var token: String?
+
+    @Option(help: "The folder of the browser app to serve.", completion: .directory)
+    var web: String?
+
+    @Option(name: .customLong("max-upload-size"), help: "The largest file accepted by an import, like 500M or 2G (default: 1G).")
+    var maxUploadSize: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
+    var logLevel: String?
+
+    /// The command line as the first configuration layer.
+    func commandLineLayer(workingDirectory: String) -> ConfigurationLayer {
+        var layer = ConfigurationLayer(name: "command line")
+        func set(_ key: ConfigurationKey, _ value: String?) {
+            if let value { layer.set(key, [value], origin: key.flag, baseDirectory: workingDirectory) }
+        }
+        if !music.isEmpty { layer.set(.music, music, origin: ConfigurationKey.music.flag, baseDirectory: workingDirectory) }
+        set(.data, data)
+        set(.cache, cache)
+        set(.listen, listen)
+        set(.token, token)
+        set(.web, web)
+        set(.maxUploadSize, maxUploadSize)
+        set(.logLevel, logLevel)
+        return layer
+    }
+
+    func run() async throws {
+        let environment = ConfigurationEnvironment.current
+        let configuration: Configuration
+        do {
+            // The service issue inserts the config file's layer after the environment.
+            configuration = try Configuration.resolve([
+                commandLineLayer(workingDirectory: environment.workingDirectory),
+                .environment(environment.variables, workingDirectory: environment.workingDirectory),
+            ], environment: environment)
+        } catch {
+            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        let logger = Logger(label: "omnisonic") { StderrLogHandler(label: $0, level: configuration.logLevel) }
+        FFmpegLogging.route(to: logger)
+
+        // Events go from the producers' threads, in order, to the hub that SSE clients read.
+        let events = EventHub()
+        let pipe = EventPipe { event in await events.publish(event) }
+        let context: DaemonContext
+        do {
+            context = try DaemonContext.open(configuration, logger: logger, publish: pipe.publish)
+        } catch {
+            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+            logger.debug("\(error.expandedDescription)")
+            throw ExitCode(1)
+        }
+        let server: any Service
+        do {
+            server = try makeHTTPService(context: context, events: events, logger: logger) { address in
+                // Tests (and people) read this line to learn the port when --listen asks for port 0.
+                // Written unbuffered: stdout is a pipe under tests and journald.
+                FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        // Started in this order and stopped in reverse: the server stops taking requests first,
+        // then the scan winds down (its last batch commits), then the last events are delivered.
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: pipe, serviceName: "events"),
+            .init(service: context.scans, serviceName: "scan"),
+            .init(service: server, serviceName: "http"),
+        ]
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        // systemd waits 90 s by default; we promise to be gone within 5.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(4)
+        groupConfiguration.maximumCancellationDuration = .seconds(1)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped after an error", metadata: ["detail": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import LocalStore
+import OmniModel
+import Testing
+@testable import WebUI
+
+@Suite("Playlists and saved searches")
+struct PlaylistTests {
+    func uids(_ reply: RawHTTP.Reply) throws -> [String] {
+        (try reply.json()["items"] as? [[String: Any]])?.compactMap { $0["uid"] as? String } ?? []
+    }
+
+    func itemIds(_ reply: RawHTTP.Reply) throws -> [String] {
+        (try reply.json()["items"] as? [[String: Any]])?.compactMap { $0["itemId"] as? String } ?? []
+    }
+
+    @Test("Given a playlist, when tracks are appended, inserted, moved and removed, then the order is exactly what was asked, duplicates included")
+    func order() async throws {
+        let fixture = try LibraryFixture(tracks: 6)
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        let t = try fixture.allTracks().map(\.uid.rawValue)
+        let created = try await server.http.json("POST", "/api/playlists", ["name": "Road trip"])
+        #expect(created.status == 201)
+        let id = try #require(try created.json()["id"] as? String)
+        var reply = try await server.http.json("POST", "/api/playlists/\(id)/items", ["uids": [t[0], t[1], t[2]]])
+        #expect(try uids(reply) == [t[0], t[1], t[2]])
+        reply = try await server.http.json("POST", "/api/playlists/\(id)/items", ["uids": [t[3], t[0]], "index": 1])
+        #expect(try uids(reply) == [t[0], t[3], t[0], t[1], t[2]])
+        let items = try itemIds(reply)
+        reply = try await server.http.json("POST", "/api/playlists/\(id)/items/\(items[4])/move", ["index": 0])
+        #expect(try uids(reply) == [t[2], t[0], t[3], t[0], t[1]])
+        reply = try await server.http.json("POST", "/api/playlists/\(id)/items/\(items[0])/move", ["index": 4])
+        #expect(try uids(reply) == [t[2], t[3], t[0], t[1], t[0]])
+        reply = try await server.http.send("DELETE", "/api/playlists/\(id)/items/\(items[2])")
+        #expect(try uids(reply) == [t[2], t[3], t[1], t[0]])
+        let fetched = try await server.http.get("/api/playlists/\(id)")
+        #expect(try uids(fetched) == [t[2], t[3], t[1], t[0]])
+        #expect((try fetched.json()["items"] as? [[String: Any]])?.first?["track"] as? [String: Any] != nil)
+        let list = try await server.http.get("/api/playlists")
+        let summary = try #require((try list.json()["playlists"] as? [[String: Any]])?.first)
+        #expect(summary["name"] as? String == "Road trip")
+        #expect(summary["trackCount"] as? Int == 4)
+        let renamed = try await server.http.json("PATCH", "/api/playlists/\(id)", ["name": "Night drive"])
+        #expect(try renamed.json()["name"] as? String == "Night drive")
+        #expect(try await server.http.send("DELETE", "/api/playlists/\(id)").status == 204)
+        #expect(try await server.http.get("/api/playlists/\(id)").status == 404)
+    }
+
+    @Test("Given a playlist, when exported as .m3u8 and imported back, then the same tracks come back in order")
+    func m3uRoundTrip() async throws {
+        let fixture = try LibraryFixture(tracks: 6)
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        let t = try fixture.allTracks().map(\.uid.rawValue)
+        let id = try #require(try await server.http.json("POST", "/api/playlists", ["name": "Mix"]).json()["id"] as? String)
+        _ = try await server.http.json("POST", "/api/playlists/\(id)/items", ["uids": [t[2], t[0], t[2]]])
+        let exported = try await server.http.get("/api/playlists/\(id).m3u8")
+        #expect(exported.status == 200)
+        #expect(exported.headers["content-type"]?.hasPrefix("audio/x-mpegurl") == true)
+        #expect(exported.text.hasPrefix("#EXTM3U\n"))
+        let text = exported.text + "/not/in/library.mp3\nhttp://radio.example/stream\n"
+        let imported = try await server.http.send("POST", "/api/playlists/import?name=Back", headers: [("Content-Type", "audio/x-mpegurl")], body: Array(text.utf8))
+        #expect(imported.status == 201, "\(imported.text)")
+        let json = try imported.json()
+        let playlist = try #require(json["playlist"] as? [String: Any])
+        #expect(playlist["name"] as? String == "Back")
+        #expect((playlist["items"] as? [[String: Any]])?.compactMap { $0["uid"] as? String } == [t[2], t[0], t[2]])
+        #expect(json["unresolved"] as? [String] == ["/not/in/library.mp3"])
+        // Relative paths resolve against the music roots.
+        let record = try #require(try fixture.allTracks().first)
+        let relative = try await server.http.send("POST", "/api/playlists/import", body: Array("#EXTM3U\n\(record.path)\r\n../../etc/passwd\n".utf8))
+        #expect((try relative.json()["playlist"] as? [String: Any]).flatMap { $0["items"] as? [[String: Any]] }?.count == 1)
+    }
+
+    @Test("Given bad playlist requests, when sent, then 400 or 404, never 5xx")
+    func badPlaylistRequests() async throws {
+        let fixture = try LibraryFixture.shared.get()
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        #expect(try await server.http.json("POST", "/api/playlists", ["title": "x"]).status == 400)
+        #expect(try await server.http.json("POST", "/api/playlists/nope/items", ["uids": ["a"]]).status == 404)
+        #expect(try await server.http.json("POST", "/api/playlists/nope/items/x/move", ["index": 0]).status == 404)
+        #expect(try await server.http.send("DELETE", "/api/playlists/nope").status == 404)
+        #expect(try await server.http.get("/api/playlists/nope.m3u8").status == 404)
+        let id = try #require(try await server.http.json("POST", "/api/playlists", ["name": "P"]).json()["id"] as? String)
+        #expect(try await server.http.json("POST", "/api/playlists/\(id)/items", ["uids": ["zzzz"]]).status < 500)
+        #expect(try await server.http.json("POST", "/api/playlists/\(id)/items", ["uids": [], "index": -1]).status == 400)
+        #expect(try await server.http.json("POST", "/api/playlists/\(id)/items/none/move", ["index": 0]).status == 404)
+        #expect(try await server.http.send("DELETE", "/api/playlists/\(id)").status == 204)
+    }
+
+    @Test("Given a saved search, when created, evaluated, changed and deleted, then its tracks follow the library and the definition")
+    func savedSearches() async throws {
+        let fixture = try LibraryFixture(tracks: 6)
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        let stream = try await server.http.open("/api/events")
+        _ = try await stream.read(until: ": connected")
+        let created = try await server.http.json("POST", "/api/searches", ["name": "Everything", "query": "", "sort": "title", "limit": 3])
+        #expect(created.status == 201, "\(created.text)")
+        let id = try #require(try created.json()["id"] as? String)
+        _ = try await stream.read(until: "event: savedSearchesChanged")
+        let tracks = try await server.http.get("/api/searches/\(id)/tracks")
+        #expect(tracks.status == 200)
+        #expect((try tracks.json()["tracks"] as? [[String: Any]])?.count == 3)
+        let changed = try await server.http.json("PUT", "/api/searches/\(id)", ["name": "All", "query": "", "limit": 2])
+        #expect(try changed.json()["name"] as? String == "All")
+        #expect((try await server.http.get("/api/searches/\(id)/tracks").json()["tracks"] as? [[String: Any]])?.count == 2)
+        let list = try await server.http.get("/api/searches")
+        #expect((try list.json()["searches"] as? [[String: Any]])?.count == 1)
+        #expect(try await server.http.json("POST", "/api/searches", ["name": "x", "query": "", "sort": "bogus"]).status == 400)
+        #expect(try await server.http.send("DELETE", "/api/searches/\(id)").status == 204)
+        #expect(try await server.http.get("/api/searches/\(id)").status == 404)
+        #expect(try await server.http.get("/api/searches/\(id)/tracks").status == 404)
+    }
+}

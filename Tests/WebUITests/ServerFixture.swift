@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import Indexer
+import LocalStore
+import Logging
+import OmniModel
+import ServiceLifecycle
+import Synchronization
+import TestSupport
+@testable import WebUI
+
+/// A real library built from a make-corpus corpus, in a temporary folder.
+final class LibraryFixture: Sendable {
+    let dir: TemporaryDirectory
+    let music: String
+    let library: Library
+    let artwork: ArtworkCache
+    let corpus: Corpus
+
+    init(tracks: Int = 24) throws {
+        corpus = try Corpus.shared(tracks: tracks)
+        dir = try TemporaryDirectory("webui")
+        music = dir.appending("Music")
+        try corpus.copy(to: music)
+        library = try Library(path: dir.appending("library.sqlite"))
+        artwork = ArtworkCache(directory: dir.appending("artwork"))
+        try Indexer(library: library, artwork: artwork).scan(roots: [RawPath(music)])
+    }
+
+    /// One library for the tests that only read (scanning takes a moment).
+    static let shared: Result<LibraryFixture, any Error> = Result { try LibraryFixture() }
+
+    /// Every track, in the default listing order.
+    func allTracks() throws -> [TrackRecord] {
+        try library.search(SearchQuery(text: "", limit: 10_000)).tracks
+    }
+
+    var repositoryRoot: String { Corpus.repositoryRoot }
+}
+
+/// Daemon actions that record what they were asked and do the minimum a test needs.
+final class TestActions: DaemonActions {
+    struct State {
+        var scans = 0
+        var trashed: [TrackUID] = []
+        var imported: [UploadedFile] = []
+    }
+    let state = Mutex(State())
+    let fixture: LibraryFixture
+    let events: EventHub
+
+    init(fixture: LibraryFixture, events: EventHub) {
+        self.fixture = fixture
+        self.events = events
+    }
+
+    var uploadDirectory: String { fixture.music + "/.omnisonic-upload" }
+
+    func scanStatus() async -> ScanStatus {
+        ScanStatus(running: false, phase: "idle", done: 0, total: 0, rate: 0)
+    }
+
+    func startScan() async -> ScanStatus {
+        state.withLock { $0.scans += 1 }
+        return ScanStatus(running: true, phase: "walking", done: 0, total: 0, rate: 0)
+    }
+
+    func trash(uid: TrackUID) async throws -> Bool {
+        state.withLock { $0.trashed.append(uid) }
+        await events.publish(.tracksRemoved(uids: [uid]))
+        return true
+    }
+
+    /// Moves the files into `Imported/` and rescans, like the daemon will.
+    func importFiles(_ files: [UploadedFile]) async throws -> ImportResult {
+        state.withLock { $0.imported += files }
+        let folder = fixture.music + "/Imported"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for file in files { rename(file.temporaryPath, folder + "/" + file.fileName) }
+        try Indexer(library: fixture.library, artwork: fixture.artwork).scan(roots: [RawPath(fixture.music)])
+        let uids = try await fixture.library.writer.read { db in
+            try files.compactMap { file in
+                try String.fetchOne(db, sql: "SELECT track.uid FROM file JOIN track ON track.id = file.trackId WHERE file.relPath = ?",
+                                    arguments: [Data(("Imported/" + file.fileName).utf8)])
+            }
+        }
+        return ImportResult(uids: uids.map(TrackUID.init(rawValue:)))
+    }
+}
+
+/// A running `APIServer` on 127.0.0.1 and an ephemeral port.
+final class RunningServer: Sendable {
+    let server: APIServer
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    let port: Int
+    let actions: TestActions
+    let events: EventHub
+    var http: RawHTTP { RawHTTP(port: port) }
+
+    static func start(_ fixture: LibraryFixture, token: String? = nil, webDirectory: String? = nil,
+                      maxBodyBytes: Int = 1 << 20, maxUploadBytes: Int = 64 << 20) async throws -> RunningServer {
+        let events = EventHub()
+        let actions = TestActions(fixture: fixture, events: events)
+        var logger = Logger(label: "webui-test")
+        logger.logLevel = .critical
+        let configuration = APIServerConfiguration(
+            host: "127.0.0.1", port: 0, library: fixture.library, artwork: fixture.artwork,
+            musicRoots: [RawPath(fixture.music)], webDirectory: webDirectory,
+            openAPIPath: fixture.repositoryRoot + "/docs/api/openapi.json", accessToken: token,
+            maxBodyBytes: maxBodyBytes, maxUploadBytes: maxUploadBytes, events: events, actions: actions,
+            heartbeat: .milliseconds(200), logger: logger)
+        let server = try APIServer(configuration: configuration)
+        // Run as the daemon will: a service in a ServiceGroup, stopped by graceful shutdown.
+        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let task = Task { try await group.run() }
+        let port = await server.address.waitForPort()
+        return RunningServer(server: server, group: group, task: task, port: port, actions: actions, events: events)
+    }
+
+    private init(server: APIServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int, actions: TestActions, events: EventHub) {
+        self.server = server
+        self.group = group
+        self.task = task
+        self.port = port
+        self.actions = actions
+        self.events = events
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}
