@@ -98,8 +98,13 @@ extension Library {
         }
         return try read("listing albums") { db in
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM album") ?? 0
-            let items = try Row.fetchAll(db, sql: "SELECT \(Self.albumColumns) FROM album ORDER BY \(order) LIMIT ? OFFSET ?",
-                                         arguments: [limit, offset]).map(Self.albumSummary)
+            // The page's ids first, then the per-album counts for those rows only: with the
+            // counts in the sorted query SQLite computes them for every album before sorting.
+            let items = try Row.fetchAll(db, sql: """
+                WITH page(id, n) AS (SELECT album.id, row_number() OVER (ORDER BY \(order)) FROM album
+                                     ORDER BY \(order) LIMIT ? OFFSET ?)
+                SELECT \(Self.albumColumns) FROM page JOIN album ON album.id = page.id ORDER BY page.n
+                """, arguments: [limit, offset]).map(Self.albumSummary)
             return Page(items: items, total: total)
         }
     }
