@@ -40,7 +40,7 @@ extension Handlers {
             struct Body: Decodable { var uids: [String]; var index: Int? }
             let id = try Self.parameter(context, "id")
             let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes)
-            if let index = body.index, index < 0 { throw APIError.badRequest("index must be 0 or more") }
+            if let index = body.index, !(0...1_000_000).contains(index) { throw APIError.badRequest("index must be in 0...1000000") }
             try await self.recordPlaylist(id, .addToPlaylist(id: id, uids: body.uids.map(TrackUID.init(rawValue:)), index: body.index))
             return try self.playlistResponse(id)
         }
@@ -53,7 +53,7 @@ extension Handlers {
             struct Body: Decodable { var index: Int }
             let id = try Self.parameter(context, "id")
             let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes)
-            guard body.index >= 0 else { throw APIError.badRequest("index must be 0 or more") }
+            guard (0...1_000_000).contains(body.index) else { throw APIError.badRequest("index must be in 0...1000000") }
             try await self.recordPlaylist(id, .movePlaylistItem(id: id, itemId: try Self.parameter(context, "itemId"), index: body.index))
             return try self.playlistResponse(id)
         }
@@ -176,7 +176,10 @@ extension Handlers {
         for entry in entries {
             if let uid = try library.trackUID(path: entry.path, roots: roots) { uids.append(uid) } else { unresolved.append(entry.path.displayString) }
         }
-        let name = QueryParameters(request).string("name").flatMap { $0.isEmpty ? nil : $0 } ?? entries.title ?? "Imported playlist"
+        // A title read from the file is cleaned (it is not the user's input); a bad ?name= is a 400.
+        let fileTitle = entries.title.map { String(String.UnicodeScalarView($0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }).prefix(200)) }
+            .flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        let name = QueryParameters(request).string("name") ?? fileTitle ?? "Imported playlist"
         let id = try await createPlaylist(name: name)
         if !uids.isEmpty { try library.record(.addToPlaylist(id: id, uids: uids, index: nil)) }
         guard let playlist = try library.playlist(id: id) else { throw APIError.notFound("playlist") }
@@ -237,10 +240,10 @@ extension Handlers {
         let body = try await JSONBody.decode(Body.self, from: request, limit: configuration.maxBodyBytes)
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("name must be 1 to 200 characters") }
-        guard body.query.utf8.count <= 4096 else { throw APIError.badRequest("query is too long") }
+        guard body.query.count <= 1000 else { throw APIError.badRequest("query is at most 1,000 characters") }
         if let sort = body.sort, SearchSort(rawValue: sort) == nil { throw APIError.badRequest("sort has an unknown value") }
         if let limit = body.limit, !(1...10_000).contains(limit) { throw APIError.badRequest("limit must be in 1...10000") }
-        if let filters = body.filters, filters.count > 20 || filters.keys.contains(where: { $0.isEmpty || $0.contains(":") || $0.contains(" ") }) {
+        if let filters = body.filters, filters.count > 20 || filters.keys.contains(where: { $0.isEmpty || $0.count > 50 || $0.contains(":") || $0.contains(where: \.isWhitespace) }) {
             throw APIError.badRequest("filters must be at most 20 field names without spaces or colons")
         }
         return SavedSearchDefinition(name: name, query: body.query, filters: body.filters, sort: body.sort ?? "relevance",

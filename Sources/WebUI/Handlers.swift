@@ -37,6 +37,24 @@ struct Handlers: Sendable {
 
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }
+        registerMethodNotAllowed(on: router)
+    }
+
+    /// A 405 with `Allow` for the methods a known path does not take (the router alone answers 404).
+    func registerMethodNotAllowed(on router: Router<BasicRequestContext>) {
+        var byPath: [String: (path: RouterPath, methods: Set<HTTPRequest.Method>)] = [:]
+        for route in router.routes { byPath[route.path.description, default: (route.path, [])].methods.insert(route.method) }
+        // QUERY (the safe method with a body, draft-ietf-httpbis-safe-method-w-body) is routed nowhere either.
+        let candidates: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .options, .trace] + [HTTPRequest.Method("QUERY")].compactMap { $0 }
+        for (_, entry) in byPath {
+            let allow = entry.methods.map(\.rawValue).sorted().joined(separator: ", ")
+            for method in candidates where !entry.methods.contains(method) {
+                router.on(entry.path, method: method) { request, _ -> Response in
+                    throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed here (allowed: \(allow))",
+                                   headers: [.allow: allow])
+                }
+            }
+        }
     }
 
     // MARK: - Small endpoints
