@@ -15,6 +15,12 @@ struct Handlers: Sendable {
     var library: Library { configuration.library }
 
     func register(on router: Router<BasicRequestContext>) {
+        registerRoutes(on: router)
+        registerMethodNotAllowed(on: router)
+    }
+
+    /// Every endpoint (without the 405 answers).
+    func registerRoutes(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
         router.get("/metrics") { _, _ in try self.metrics() }
         router.get("/api/openapi.json") { _, _ in try self.openAPI() }
@@ -37,7 +43,6 @@ struct Handlers: Sendable {
 
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }
-        registerMethodNotAllowed(on: router)
     }
 
     /// A 405 with `Allow` for the methods a known path does not take (the router alone answers 404).

@@ -3,6 +3,7 @@
 #
 #   bench/api/run.sh                         # 10,000 tracks (bench/scan's corpus), 10 s per endpoint
 #   TRACKS=2000 DURATION=5s bench/api/run.sh
+#   CORPUS=/path/to/corpus SWIFT_SCRATCH=.build-bench bench/api/run.sh
 #
 # 1. reuses (or generates, like bench/scan) the corpus under bench/out/corpus/;
 # 2. builds omnisonicd in release and indexes the corpus with `omnisonicd scan` into a temporary
@@ -39,9 +40,11 @@ else
 fi
 corpus=$(cd "$corpus" && pwd)
 
-echo "build: swift build -c release --product omnisonicd"
-swift build -c release --product omnisonicd 2>&1 | tail -n 1
-bin=$(swift build -c release --show-bin-path)/omnisonicd
+# SWIFT_SCRATCH: a build folder of your own (--scratch-path), when several worktrees build at once.
+scratch=(${SWIFT_SCRATCH:+--scratch-path "$SWIFT_SCRATCH"})
+echo "build: swift build -c release --product omnisonicd ${scratch[*]}"
+swift build -c release --product omnisonicd "${scratch[@]}" 2>&1 | tail -n 1
+bin=$(swift build -c release "${scratch[@]}" --show-bin-path)/omnisonicd
 if ! "$bin" run --help >/dev/null 2>&1; then
   echo "run.sh: this omnisonicd has no \`run\` command yet; nothing to measure" >&2
   exit 2
