@@ -91,8 +91,8 @@ extension Handlers {
             guard let results = try self.library.evaluate(savedSearch: try Self.parameter(context, "id"), limit: limit, offset: offset) else {
                 throw APIError.notFound("saved search")
             }
-            return try JSONBody.response(SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
-                                                        total: results.total, suggestion: results.suggestion))
+            return JSONBody.response(bytes: SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
+                                                           total: results.total, suggestion: results.suggestion).json())
         }
     }
 

@@ -87,7 +87,7 @@ extension Handlers {
     }
 
     static func trackPage(_ page: Page<TrackRecord>) throws -> Response {
-        try JSONBody.response(PageResponse(items: page.items.map(APITrack.init(record:)), total: page.total))
+        JSONBody.response(bytes: PageResponse(items: page.items.map(APITrack.init(record:)), total: page.total).json())
     }
 
     /// Records a mutation about one track, publishes `tracksChanged`, answers the updated track.

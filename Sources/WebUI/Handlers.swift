@@ -97,8 +97,8 @@ struct Handlers: Sendable {
         let order = try query.choice("order", default: SortOrder.asc)
         let results = try library.search(SearchQuery(text: text, limit: limit, offset: offset, sort: sort,
                                                      descending: order == .desc))
-        return try JSONBody.response(SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
-                                                    total: results.total, suggestion: results.suggestion))
+        return JSONBody.response(bytes: SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
+                                                       total: results.total, suggestion: results.suggestion).json())
     }
 
     func track(_ context: BasicRequestContext) throws -> Response {
