@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Indexer
 import LocalStore
 import OmniModel
 
@@ -143,43 +144,36 @@ extension Handlers {
         await configuration.events.publish(.playlistChanged(id: id))
     }
 
-    /// `GET /api/playlists/{id}.m3u8`: extended M3U, UTF-8, absolute paths; items whose track
-    /// this library lacks are written as comments so nothing is silently lost.
+    /// `GET /api/playlists/{id}.m3u8`: extended M3U8 with absolute paths (`Indexer.M3U.write`, shared
+    /// with the daemon); items whose track this library lacks are left out.
     func exportPlaylist(_ id: String) throws -> Response {
         guard let playlist = try library.playlist(id: id) else { throw APIError.notFound("playlist") }
-        var text = "#EXTM3U\n#PLAYLIST:\(M3U.oneLine(playlist.name))\n"
+        var items: [M3U.Item] = []
         for item in playlist.items {
-            guard let track = item.track, let file = try library.mediaFile(uid: item.uid) else {
-                text += "# missing track \(item.uid.rawValue)\n"
-                continue
-            }
-            let seconds = track.durationMs.map { $0 / 1000 } ?? -1
-            let label = [track.artist, track.title].compactMap { $0 }.joined(separator: " - ")
-            text += "#EXTINF:\(seconds),\(M3U.oneLine(label))\n\(file.absolutePath.displayString)\n"
+            guard let track = item.track, let file = try library.mediaFile(uid: item.uid) else { continue }
+            items.append(M3U.Item(path: file.absolutePath, durationMs: track.durationMs, artist: track.artist, title: track.title))
         }
-        let fileName = M3U.oneLine(playlist.name).replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "/", with: "-")
+        let fileName = String(playlist.name.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\"" && $0 != "/" && $0 != "\\" && $0.isASCII }
+            .map(Character.init))
         return Response(status: .ok,
                         headers: [.contentType: "audio/x-mpegurl; charset=utf-8",
                                   .contentDisposition: "attachment; filename=\"\(fileName.isEmpty ? "playlist" : fileName).m3u8\""],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
+                        body: .init(byteBuffer: ByteBuffer(string: M3U.write(items))))
     }
 
     /// `POST /api/playlists/import?name=…` with an `.m3u`/`.m3u8` body: a new playlist of the
-    /// entries found in the library (absolute paths under a music root, or paths relative to one);
-    /// the others are listed in `unresolved`.
+    /// entries the daemon's `M3UResolver` finds in the library (by path under a music root, else by
+    /// file name and duration); the others are listed in `unresolved`.
     func importPlaylist(_ request: Request) async throws -> Response {
         let buffer = try await JSONBody.collect(request, limit: configuration.maxBodyBytes)
         let entries = M3U.parse(Array(buffer.readableBytesView))
-        let roots = try library.roots().map(\.path)
         var uids: [TrackUID] = []
         var unresolved: [String] = []
-        for entry in entries {
-            if let uid = try library.trackUID(path: entry.path, roots: roots) { uids.append(uid) } else { unresolved.append(entry.path.displayString) }
+        for resolution in try M3UResolver(library: library).resolve(entries) {
+            if let uid = resolution.uid { uids.append(uid) } else if !resolution.entry.isRemoteURL { unresolved.append(resolution.entry.location) }
         }
-        // A title read from the file is cleaned (it is not the user's input); a bad ?name= is a 400.
-        let fileTitle = entries.title.map { String(String.UnicodeScalarView($0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }).prefix(200)) }
-            .flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
-        let name = QueryParameters(request).string("name") ?? fileTitle ?? "Imported playlist"
+        // A bad ?name= is a 400 (the store checks it).
+        let name = QueryParameters(request).string("name") ?? "Imported playlist"
         let id = try await createPlaylist(name: name)
         if !uids.isEmpty { try library.record(.addToPlaylist(id: id, uids: uids, index: nil)) }
         guard let playlist = try library.playlist(id: id) else { throw APIError.notFound("playlist") }
