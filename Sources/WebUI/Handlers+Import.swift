@@ -70,7 +70,8 @@ extension Handlers {
         for uid in result.uids {
             if let record = try library.track(uid: uid) { tracks.append(APITrack(record: record)) }
         }
-        return try JSONBody.response(ImportResponse(tracks: tracks, rejected: rejected))
+        // 201 when something was imported; 200 when the request was processed but nothing was.
+        return try JSONBody.response(ImportResponse(tracks: tracks, rejected: rejected), status: tracks.isEmpty ? .ok : .created)
     }
 
     /// Checks the first bytes for the signature of an audio container.

@@ -53,7 +53,7 @@ struct EventsAndImportTests {
         body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"notes.txt\"\r\n\r\nhello\r\n".utf8)
         body += Array("--\(boundary)--\r\n".utf8)
         let reply = try await server.http.send("POST", "/api/import", headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], body: body)
-        #expect(reply.status == 200, "\(reply.text)")
+        #expect(reply.status == 201, "\(reply.text)")
         let json = try reply.json()
         let tracks = try #require(json["tracks"] as? [[String: Any]])
         #expect(tracks.count == 3)
