@@ -30,8 +30,7 @@ struct APITrack: Encodable, Sendable {
         // Always present: null when unrated / never played.
         try container.encode(rating, forKey: .rating)
         try container.encode(playCount, forKey: .playCount)
-        try container.encode(lastPlayed.map { ISO8601DateFormatter.string(from: $0, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]) },
-                             forKey: .lastPlayed)
+        try container.encode(lastPlayed.map(APITrack.timestamp), forKey: .lastPlayed)
     }
 }
 

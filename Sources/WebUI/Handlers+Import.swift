@@ -61,11 +61,8 @@ extension Handlers {
             }
             accepted.append(UploadedFile(fileName: name, temporaryPath: part.path, byteCount: part.byteCount))
         }
-        guard !accepted.isEmpty else {
-            throw APIError(.unsupportedMediaType, "unsupported_type", "no audio file in the upload: "
-                           + rejected.map { "\($0.name): \($0.message)" }.joined(separator: "; "))
-        }
-        let result = try await configuration.actions.importFiles(accepted)
+        // Nothing importable is still a processed request: the answer says why for each file.
+        let result = accepted.isEmpty ? ImportResult(uids: []) : try await configuration.actions.importFiles(accepted)
         for (name, message) in result.rejected.sorted(by: { $0.key < $1.key }) {
             rejected.append(.init(name: name, message: message))
         }
@@ -73,7 +70,8 @@ extension Handlers {
         for uid in result.uids {
             if let record = try library.track(uid: uid) { tracks.append(APITrack(record: record)) }
         }
-        return try JSONBody.response(ImportResponse(tracks: tracks, rejected: rejected), status: .created)
+        // 201 when something was imported; 200 when the request was processed but nothing was.
+        return try JSONBody.response(ImportResponse(tracks: tracks, rejected: rejected), status: tracks.isEmpty ? .ok : .created)
     }
 
     /// Checks the first bytes for the signature of an audio container.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Indexer
 import LocalStore
 import OmniModel
 
@@ -40,7 +41,7 @@ extension Handlers {
             struct Body: Decodable { var uids: [String]; var index: Int? }
             let id = try Self.parameter(context, "id")
             let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes)
-            if let index = body.index, index < 0 { throw APIError.badRequest("index must be 0 or more") }
+            if let index = body.index, !(0...1_000_000).contains(index) { throw APIError.badRequest("index must be in 0...1000000") }
             try await self.recordPlaylist(id, .addToPlaylist(id: id, uids: body.uids.map(TrackUID.init(rawValue:)), index: body.index))
             return try self.playlistResponse(id)
         }
@@ -53,7 +54,7 @@ extension Handlers {
             struct Body: Decodable { var index: Int }
             let id = try Self.parameter(context, "id")
             let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes)
-            guard body.index >= 0 else { throw APIError.badRequest("index must be 0 or more") }
+            guard (0...1_000_000).contains(body.index) else { throw APIError.badRequest("index must be in 0...1000000") }
             try await self.recordPlaylist(id, .movePlaylistItem(id: id, itemId: try Self.parameter(context, "itemId"), index: body.index))
             return try self.playlistResponse(id)
         }
@@ -91,8 +92,8 @@ extension Handlers {
             guard let results = try self.library.evaluate(savedSearch: try Self.parameter(context, "id"), limit: limit, offset: offset) else {
                 throw APIError.notFound("saved search")
             }
-            return try JSONBody.response(SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
-                                                        total: results.total, suggestion: results.suggestion))
+            return JSONBody.response(bytes: SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
+                                                           total: results.total, suggestion: results.suggestion).json())
         }
     }
 
@@ -143,40 +144,36 @@ extension Handlers {
         await configuration.events.publish(.playlistChanged(id: id))
     }
 
-    /// `GET /api/playlists/{id}.m3u8`: extended M3U, UTF-8, absolute paths; items whose track
-    /// this library lacks are written as comments so nothing is silently lost.
+    /// `GET /api/playlists/{id}.m3u8`: extended M3U8 with absolute paths (`Indexer.M3U.write`, shared
+    /// with the daemon); items whose track this library lacks are left out.
     func exportPlaylist(_ id: String) throws -> Response {
         guard let playlist = try library.playlist(id: id) else { throw APIError.notFound("playlist") }
-        var text = "#EXTM3U\n#PLAYLIST:\(M3U.oneLine(playlist.name))\n"
+        var items: [M3U.Item] = []
         for item in playlist.items {
-            guard let track = item.track, let file = try library.mediaFile(uid: item.uid) else {
-                text += "# missing track \(item.uid.rawValue)\n"
-                continue
-            }
-            let seconds = track.durationMs.map { $0 / 1000 } ?? -1
-            let label = [track.artist, track.title].compactMap { $0 }.joined(separator: " - ")
-            text += "#EXTINF:\(seconds),\(M3U.oneLine(label))\n\(file.absolutePath.displayString)\n"
+            guard let track = item.track, let file = try library.mediaFile(uid: item.uid) else { continue }
+            items.append(M3U.Item(path: file.absolutePath, durationMs: track.durationMs, artist: track.artist, title: track.title))
         }
-        let fileName = M3U.oneLine(playlist.name).replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "/", with: "-")
+        let fileName = String(playlist.name.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\"" && $0 != "/" && $0 != "\\" && $0.isASCII }
+            .map(Character.init))
         return Response(status: .ok,
                         headers: [.contentType: "audio/x-mpegurl; charset=utf-8",
                                   .contentDisposition: "attachment; filename=\"\(fileName.isEmpty ? "playlist" : fileName).m3u8\""],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
+                        body: .init(byteBuffer: ByteBuffer(string: M3U.write(items))))
     }
 
     /// `POST /api/playlists/import?name=…` with an `.m3u`/`.m3u8` body: a new playlist of the
-    /// entries found in the library (absolute paths under a music root, or paths relative to one);
-    /// the others are listed in `unresolved`.
+    /// entries the daemon's `M3UResolver` finds in the library (by path under a music root, else by
+    /// file name and duration); the others are listed in `unresolved`.
     func importPlaylist(_ request: Request) async throws -> Response {
         let buffer = try await JSONBody.collect(request, limit: configuration.maxBodyBytes)
         let entries = M3U.parse(Array(buffer.readableBytesView))
-        let roots = try library.roots().map(\.path)
         var uids: [TrackUID] = []
         var unresolved: [String] = []
-        for entry in entries {
-            if let uid = try library.trackUID(path: entry.path, roots: roots) { uids.append(uid) } else { unresolved.append(entry.path.displayString) }
+        for resolution in try M3UResolver(library: library).resolve(entries) {
+            if let uid = resolution.uid { uids.append(uid) } else if !resolution.entry.isRemoteURL { unresolved.append(resolution.entry.location) }
         }
-        let name = QueryParameters(request).string("name").flatMap { $0.isEmpty ? nil : $0 } ?? entries.title ?? "Imported playlist"
+        // A bad ?name= is a 400 (the store checks it).
+        let name = QueryParameters(request).string("name") ?? "Imported playlist"
         let id = try await createPlaylist(name: name)
         if !uids.isEmpty { try library.record(.addToPlaylist(id: id, uids: uids, index: nil)) }
         guard let playlist = try library.playlist(id: id) else { throw APIError.notFound("playlist") }
@@ -237,10 +234,10 @@ extension Handlers {
         let body = try await JSONBody.decode(Body.self, from: request, limit: configuration.maxBodyBytes)
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("name must be 1 to 200 characters") }
-        guard body.query.utf8.count <= 4096 else { throw APIError.badRequest("query is too long") }
+        guard body.query.count <= 1000 else { throw APIError.badRequest("query is at most 1,000 characters") }
         if let sort = body.sort, SearchSort(rawValue: sort) == nil { throw APIError.badRequest("sort has an unknown value") }
         if let limit = body.limit, !(1...10_000).contains(limit) { throw APIError.badRequest("limit must be in 1...10000") }
-        if let filters = body.filters, filters.count > 20 || filters.keys.contains(where: { $0.isEmpty || $0.contains(":") || $0.contains(" ") }) {
+        if let filters = body.filters, filters.count > 20 || filters.keys.contains(where: { $0.isEmpty || $0.count > 50 || $0.contains(":") || $0.contains(where: \.isWhitespace) }) {
             throw APIError.badRequest("filters must be at most 20 field names without spaces or colons")
         }
         return SavedSearchDefinition(name: name, query: body.query, filters: body.filters, sort: body.sort ?? "relevance",

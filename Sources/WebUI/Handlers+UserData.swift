@@ -12,7 +12,14 @@ extension Handlers {
         router.delete("/api/tracks/{uid}/favorite") { _, context in try await self.mutateTrack(context) { .favorite($0, false) } }
         router.post("/api/tracks/{uid}/played") { _, context in try await self.mutateTrack(context) { .played($0) } }
         router.put("/api/tracks/{uid}/rating") { request, context in
-            struct Body: Decodable { var rating: Int? }
+            struct Body: Decodable {
+                var rating: Int?
+                // `rating` must be present (null clears it): `decode`, not `decodeIfPresent`.
+                init(from decoder: any Decoder) throws {
+                    rating = try decoder.container(keyedBy: CodingKeys.self).decode(Int?.self, forKey: .rating)
+                }
+                enum CodingKeys: String, CodingKey { case rating }
+            }
             let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes)
             return try await self.mutateTrack(context) { .rate($0, body.rating) }
         }
@@ -80,7 +87,7 @@ extension Handlers {
     }
 
     static func trackPage(_ page: Page<TrackRecord>) throws -> Response {
-        try JSONBody.response(PageResponse(items: page.items.map(APITrack.init(record:)), total: page.total))
+        JSONBody.response(bytes: PageResponse(items: page.items.map(APITrack.init(record:)), total: page.total).json())
     }
 
     /// Records a mutation about one track, publishes `tracksChanged`, answers the updated track.

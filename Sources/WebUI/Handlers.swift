@@ -15,6 +15,12 @@ struct Handlers: Sendable {
     var library: Library { configuration.library }
 
     func register(on router: Router<BasicRequestContext>) {
+        registerRoutes(on: router)
+        registerMethodNotAllowed(on: router)
+    }
+
+    /// Every endpoint (without the 405 answers).
+    func registerRoutes(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
         router.get("/metrics") { _, _ in try self.metrics() }
         router.get("/api/openapi.json") { _, _ in try self.openAPI() }
@@ -37,6 +43,23 @@ struct Handlers: Sendable {
 
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }
+    }
+
+    /// A 405 with `Allow` for the methods a known path does not take (the router alone answers 404).
+    func registerMethodNotAllowed(on router: Router<BasicRequestContext>) {
+        var byPath: [String: (path: RouterPath, methods: Set<HTTPRequest.Method>)] = [:]
+        for route in router.routes { byPath[route.path.description, default: (route.path, [])].methods.insert(route.method) }
+        // QUERY (the safe method with a body, draft-ietf-httpbis-safe-method-w-body) is routed nowhere either.
+        let candidates: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .options, .trace] + [HTTPRequest.Method("QUERY")].compactMap { $0 }
+        for (_, entry) in byPath {
+            let allow = entry.methods.map(\.rawValue).sorted().joined(separator: ", ")
+            for method in candidates where !entry.methods.contains(method) {
+                router.on(entry.path, method: method) { request, _ -> Response in
+                    throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed here (allowed: \(allow))",
+                                   headers: [.allow: allow])
+                }
+            }
+        }
     }
 
     // MARK: - Small endpoints
@@ -74,8 +97,8 @@ struct Handlers: Sendable {
         let order = try query.choice("order", default: SortOrder.asc)
         let results = try library.search(SearchQuery(text: text, limit: limit, offset: offset, sort: sort,
                                                      descending: order == .desc))
-        return try JSONBody.response(SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
-                                                    total: results.total, suggestion: results.suggestion))
+        return JSONBody.response(bytes: SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
+                                                       total: results.total, suggestion: results.suggestion).json())
     }
 
     func track(_ context: BasicRequestContext) throws -> Response {

@@ -55,6 +55,18 @@ struct MediaTests {
         }
     }
 
+    @Test("Given a track, when HEAD is asked for its stream, then the headers of the whole file come without a body")
+    func head() async throws {
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        let record = try #require(try fixture.allTracks().first)
+        let reply = try await server.http.send("HEAD", "/api/tracks/\(record.uid.rawValue)/stream")
+        #expect(reply.status == 200)
+        #expect(reply.headers["content-length"] == String(try fileBytes(record).count))
+        #expect(reply.headers["accept-ranges"] == "bytes")
+        #expect(reply.body.isEmpty)
+    }
+
     @Test("Given a track, when an unsatisfiable or malformed range is asked, then 416 with Content-Range bytes */size",
           arguments: ["bytes=999999999-", "bytes=5-2", "bytes=-0", "items=0-1", "bytes=0-1,4-5", "bytes=abc"])
     func badRange(_ header: String) async throws {
