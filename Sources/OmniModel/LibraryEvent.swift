@@ -32,4 +32,55 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case .savedSearchesChanged: "savedSearchesChanged"
         }
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id
+    }
+
+    /// Decodes the flat form written by `encode(to:)`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .type) {
+        case "scan":
+            self = .scan(phase: try c.decode(String.self, forKey: .phase), done: try c.decode(Int.self, forKey: .done),
+                         total: try c.decode(Int.self, forKey: .total), rate: try c.decode(Double.self, forKey: .rate))
+        case "scanFinished":
+            self = .scanFinished(added: try c.decode(Int.self, forKey: .added), updated: try c.decode(Int.self, forKey: .updated),
+                                 moved: try c.decode(Int.self, forKey: .moved), removed: try c.decode(Int.self, forKey: .removed),
+                                 failed: try c.decode(Int.self, forKey: .failed), seconds: try c.decode(Double.self, forKey: .seconds))
+        case "tracksChanged": self = .tracksChanged(uids: try c.decode([TrackUID].self, forKey: .uids))
+        case "tracksRemoved": self = .tracksRemoved(uids: try c.decode([TrackUID].self, forKey: .uids))
+        case "playlistChanged": self = .playlistChanged(id: try c.decode(String.self, forKey: .id))
+        case "playlistDeleted": self = .playlistDeleted(id: try c.decode(String.self, forKey: .id))
+        case "savedSearchesChanged": self = .savedSearchesChanged
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type \(other)")
+        }
+    }
+
+    /// Encodes as one flat object with a `type` field: `{"type":"tracksChanged","uids":[...]}`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .type)
+        switch self {
+        case let .scan(phase, done, total, rate):
+            try c.encode(phase, forKey: .phase)
+            try c.encode(done, forKey: .done)
+            try c.encode(total, forKey: .total)
+            try c.encode(rate, forKey: .rate)
+        case let .scanFinished(added, updated, moved, removed, failed, seconds):
+            try c.encode(added, forKey: .added)
+            try c.encode(updated, forKey: .updated)
+            try c.encode(moved, forKey: .moved)
+            try c.encode(removed, forKey: .removed)
+            try c.encode(failed, forKey: .failed)
+            try c.encode(seconds, forKey: .seconds)
+        case let .tracksChanged(uids), let .tracksRemoved(uids):
+            try c.encode(uids, forKey: .uids)
+        case let .playlistChanged(id), let .playlistDeleted(id):
+            try c.encode(id, forKey: .id)
+        case .savedSearchesChanged:
+            break
+        }
+    }
 }

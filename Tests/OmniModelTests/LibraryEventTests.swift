@@ -1,0 +1,30 @@
+import Foundation
+import OmniModel
+import Testing
+
+@Suite("Live events as JSON")
+struct LibraryEventTests {
+    @Test("Every event encodes as a flat object with its type and decodes back to itself",
+          arguments: [
+              LibraryEvent.scan(phase: "probing", done: 3, total: 10, rate: 120.5),
+              .scanFinished(added: 1, updated: 2, moved: 3, removed: 4, failed: 5, seconds: 0.25),
+              .tracksChanged(uids: [TrackUID(rawValue: "abc")]),
+              .tracksRemoved(uids: [TrackUID(rawValue: "abc"), TrackUID(rawValue: "def")]),
+              .playlistChanged(id: "p1"),
+              .playlistDeleted(id: "p2"),
+              .savedSearchesChanged,
+          ])
+    func roundTrip(_ event: LibraryEvent) throws {
+        let data = try JSONEncoder().encode(event)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["type"] as? String == event.name)
+        #expect(try JSONDecoder().decode(LibraryEvent.self, from: data) == event)
+    }
+
+    @Test("An unknown type is a decoding error, not a crash")
+    func unknownType() {
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(LibraryEvent.self, from: Data(#"{"type":"nope"}"#.utf8))
+        }
+    }
+}
