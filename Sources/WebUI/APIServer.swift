@@ -64,8 +64,17 @@ public struct APIServer: Service {
             },
             logger: configuration.logger)
         let events = configuration.events
+        let scanMetrics = ScanMetrics(registry: configuration.metrics)
+        let updates = await events.subscribe()
         try await withGracefulShutdownHandler {
-            try await app.run()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Scan events feed /metrics for as long as the server runs.
+                group.addTask {
+                    for await event in updates { scanMetrics.record(event) }
+                }
+                try await app.run()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             // Open SSE responses would otherwise keep the server waiting for them.
             Task { await events.finishAll() }

@@ -160,6 +160,23 @@ struct APITests {
         #expect(text.contains("omnisonic_http_requests_total{route=\"/api/tracks/{uid}\",method=\"GET\",status=\"404\"}"))
     }
 
+    @Test("Given a finished scan event, when /metrics is scraped, then the scan counters and duration histogram show it")
+    func scanMetrics() async throws {
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        await server.events.publish(.scanFinished(added: 7, updated: 2, moved: 1, removed: 3, failed: 1, seconds: 0.4))
+        var text = ""
+        for _ in 0..<50 {  // the server's subscription receives the event asynchronously
+            text = try await server.http.get("/metrics").text
+            if text.contains("omnisonic_scan_runs_total 1") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(text.contains("omnisonic_scan_runs_total 1"))
+        #expect(text.contains("omnisonic_scan_files_total{outcome=\"added\"} 7"))
+        #expect(text.contains("omnisonic_scan_files_total{outcome=\"failed\"} 1"))
+        #expect(text.contains("omnisonic_scan_duration_seconds_bucket{le=\"0.5\"} 1"))
+    }
+
     @Test("Given the scan actions, when GET and POST /api/scan, then the status is reported and a scan is requested")
     func scan() async throws {
         let server = try await RunningServer.start(fixture)
