@@ -13,14 +13,28 @@ extension Handlers {
         guard let file = try library.mediaFile(uid: uid), let record = try library.track(uid: uid) else {
             throw APIError.notFound("track")
         }
-        guard let path = try confinedPath(file) else { throw APIError.notFound("the track's file") }
+        guard let real = try confinedPath(file) else { throw APIError.notFound("the track's file") }
+        // A name that is not UTF-8 cannot be a Swift String: open it by its bytes and serve the
+        // open file through /proc/self/fd, which names it with ASCII only.
+        var descriptor: Int32 = -1
+        let path: String
+        if let text = String(validating: real.bytes, as: UTF8.self) {
+            path = text
+        } else {
+            descriptor = real.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+            guard descriptor >= 0 else { throw APIError.notFound("the track's file") }
+            path = "/proc/self/fd/\(descriptor)"
+        }
+        let openDescriptor = descriptor
+        var handedOver = false
+        defer { if openDescriptor >= 0 && !handedOver { close(openDescriptor) } }
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw APIError.notFound("the track's file")
         }
         let size = Int(info.st_size)
         var headers: HTTPFields = [
-            .contentType: Self.mimeType(container: record.container, codec: record.codec, path: path),
+            .contentType: Self.mimeType(container: record.container, codec: record.codec, path: real.displayString),
             .acceptRanges: "bytes",
             .cacheControl: "private, no-cache",
         ]
@@ -42,18 +56,24 @@ extension Handlers {
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
         if head || length == 0 { return Response(status: status, headers: headers, body: .init()) }
         let body = try await fileIO.loadFile(path: path, range: bytes, context: context)
-        return Response(status: status, headers: headers, body: body)
+        guard openDescriptor >= 0 else { return Response(status: status, headers: headers, body: body) }
+        // The body reopens /proc/self/fd/N while it is written: keep N open until then.
+        handedOver = true
+        return Response(status: status, headers: headers, body: ResponseBody(contentLength: length) { writer in
+            defer { close(openDescriptor) }
+            try await body.write(writer)
+        })
     }
 
-    /// The absolute path of `file` after resolving symlinks, or nil when it is not inside one of
-    /// the configured music roots (a symlink pointing out of the roots, an unknown root).
-    func confinedPath(_ file: MediaFile) throws -> String? {
-        guard file.rootOnline else { return nil }
-        let candidate = file.absolutePath.displayString
-        guard let real = Self.realPath(candidate) else { return nil }
+    /// The absolute path of `file` after resolving symlinks, as bytes, or nil when it is not
+    /// inside one of the configured music roots (a symlink pointing out of the roots, an unknown
+    /// root). Compared as bytes, so names that are not UTF-8 are checked exactly.
+    func confinedPath(_ file: MediaFile) throws -> RawPath? {
+        guard file.rootOnline, let real = Self.realPath(file.absolutePath) else { return nil }
         for root in configuration.musicRoots {
-            guard let realRoot = Self.realPath(root.displayString) else { continue }
-            if real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") { return real }
+            guard let realRoot = Self.realPath(root) else { continue }
+            let prefix = realRoot.bytes.last == UInt8(ascii: "/") ? realRoot.bytes : realRoot.bytes + [UInt8(ascii: "/")]
+            if real.bytes.starts(with: prefix) { return real }
         }
         return nil
     }
@@ -62,6 +82,13 @@ extension Handlers {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+
+    /// `realpath(3)` on raw bytes.
+    static func realPath(_ path: RawPath) -> RawPath? {
+        guard let resolved = path.withCString({ realpath($0, nil) }) else { return nil }
+        defer { free(resolved) }
+        return RawPath(bytes: Array(UnsafeBufferPointer(start: resolved, count: strlen(resolved))).map { UInt8(bitPattern: $0) })
     }
 
     /// The MIME type browsers expect for a container (libavformat's names), else by extension.

@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import Indexer
 import LocalStore
 import OmniModel
 import Testing
@@ -30,6 +32,33 @@ struct MediaTests {
             if ext == "m4a" { #expect(reply.headers["content-type"] == "audio/mp4") }
             if ext == "opus" { #expect(reply.headers["content-type"]?.hasPrefix("audio/ogg") == true) }
         }
+    }
+
+    @Test("Given a track whose file name is not UTF-8, when streamed, then its exact bytes are sent")
+    func nonUTF8FileName() async throws {
+        let fixture = try LibraryFixture()  // its own copy: this test renames a file
+        let record = try #require(try fixture.allTracks().first { !$0.path.contains("/.") })
+        let original = try fileBytes(record, in: fixture)
+        var name = Array("Caf".utf8)
+        name.append(0xE9)  // Latin-1 é: not UTF-8
+        name += Array(" moved.\((record.path as NSString).pathExtension)".utf8)
+        let target = RawPath(fixture.music).appending(RawPath(bytes: name))
+        #expect(RawPath(fixture.music + "/" + record.path).withCString { from in target.withCString { rename(from, $0) } } == 0)
+        try Indexer(library: fixture.library, artwork: fixture.artwork).scan(roots: [RawPath(fixture.music)])
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+
+        let reply = try await server.http.get("/api/tracks/\(record.uid.rawValue)/stream")
+
+        #expect(reply.status == 200)
+        #expect(reply.body == original)
+        let ranged = try await server.http.get("/api/tracks/\(record.uid.rawValue)/stream", headers: [("Range", "bytes=10-19")])
+        #expect(ranged.status == 206)
+        #expect(ranged.body == Array(original[10...19]))
+    }
+
+    func fileBytes(_ record: TrackRecord, in fixture: LibraryFixture) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture.music + "/" + record.path)))
     }
 
     @Test("Given a track, when byte ranges are asked (first bytes, middle, open end, suffix), then 206 with exactly those bytes and Content-Range")
