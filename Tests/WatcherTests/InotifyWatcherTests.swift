@@ -1,0 +1,333 @@
+import Foundation
+import Glibc
+import OmniModel
+import Testing
+import TestSupport
+@testable import Watcher
+
+// Real inotify on real temporary folders. Waits are bounded (≤ 2 s) and end as soon as the
+// expected change is seen; nothing sleeps for correctness.
+
+private func p(_ s: String) -> RawPath { RawPath(s) }
+
+/// Writes `bytes` to `path` with open/write/close (one IN_CLOSE_WRITE), making parent folders.
+private func write(_ path: String, bytes: Int = 32, truncate: Bool = true) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let fd = open(path, O_CREAT | O_WRONLY | (truncate ? O_TRUNC : O_APPEND), 0o644)
+    try #require(fd >= 0)
+    let data = [UInt8](repeating: 7, count: bytes)
+    #expect(data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes)
+    close(fd)
+}
+
+private func move(_ from: String, _ to: String) throws {
+    try #require(rename(from, to) == 0, "rename: \(String(cString: strerror(errno)))")
+}
+
+/// Runs the watcher and a real-clock coalescer, as the daemon will, until the emitted batches
+/// satisfy `done` or 2 s pass; then flushes what is left.
+private func changes(_ watcher: InotifyWatcher, until done: ([FileChange]) -> Bool) throws -> [FileChange] {
+    var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
+    var out: [FileChange] = []
+    let deadline = ContinuousClock.now + .seconds(2)
+    while ContinuousClock.now < deadline {
+        let raw = try watcher.nextChanges(timeout: .milliseconds(20))
+        if case .emit(let batch) = coalescer.receive(raw, now: .now) { out += batch }
+        if done(out) { return out }
+    }
+    return out + coalescer.flush()
+}
+
+/// Reads raw changes until `done` or 2 s pass.
+private func rawChanges(_ watcher: InotifyWatcher, until done: ([WatchChange]) -> Bool) throws -> [WatchChange] {
+    var out: [WatchChange] = []
+    let deadline = ContinuousClock.now + .seconds(2)
+    while !done(out), ContinuousClock.now < deadline {
+        out += try watcher.nextChanges(timeout: .milliseconds(20))
+    }
+    return out
+}
+
+@Suite("Watching a music root with inotify")
+struct InotifyWatcherTests {
+    @Test("Given a watched root, when a file is created, written and closed, then it is reported once as closed after write")
+    func createWriteClose() throws {
+        let dir = try TemporaryDirectory("watch")
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try write(dir.appending("a.mp3"))
+
+        let seen = try changes(watcher) { $0.contains(.fileClosedAfterWrite(p("a.mp3"))) }
+        #expect(seen == [.fileClosedAfterWrite(p("a.mp3"))])
+    }
+
+    @Test("Given a watched root, when a file is copied in with cp, then it is reported when complete")
+    func copyIn() throws {
+        let dir = try TemporaryDirectory("watch")
+        let outside = try TemporaryDirectory("outside")
+        try write(outside.appending("song.flac"), bytes: 300_000)
+        try FileManager.default.createDirectory(atPath: dir.appending("Album"), withIntermediateDirectories: true)
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try Shell.run("/bin/cp", [outside.appending("song.flac"), dir.appending("Album/song.flac")])
+
+        let seen = try changes(watcher) { $0.contains(.fileClosedAfterWrite(p("Album/song.flac"))) }
+        #expect(seen == [.fileClosedAfterWrite(p("Album/song.flac"))])
+    }
+
+    @Test("Given a file, when it is renamed within the root, then one move is reported")
+    func renameWithin() throws {
+        let dir = try TemporaryDirectory("watch")
+        try write(dir.appending("A/1.mp3"))
+        try FileManager.default.createDirectory(atPath: dir.appending("B"), withIntermediateDirectories: true)
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try move(dir.appending("A/1.mp3"), dir.appending("B/one.mp3"))
+
+        let seen = try changes(watcher) { !$0.isEmpty }
+        #expect(seen == [.moved(from: p("A/1.mp3"), to: p("B/one.mp3"), isDirectory: false)])
+    }
+
+    @Test("Given a file, when it is moved to a folder outside the root, then it is a removal (moved out)")
+    func moveOut() throws {
+        let dir = try TemporaryDirectory("watch")
+        let outside = try TemporaryDirectory("outside")
+        try write(dir.appending("x.mp3"))
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try move(dir.appending("x.mp3"), outside.appending("x.mp3"))
+
+        let seen = try changes(watcher) { !$0.isEmpty }
+        #expect(seen == [.fileMovedOut(p("x.mp3"))])
+    }
+
+    @Test("Given a file outside the root, when it is moved in, then it is an addition (moved in)")
+    func moveIn() throws {
+        let dir = try TemporaryDirectory("watch")
+        let outside = try TemporaryDirectory("outside")
+        try write(outside.appending("y.mp3"))
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try move(outside.appending("y.mp3"), dir.appending("y.mp3"))
+
+        let seen = try changes(watcher) { !$0.isEmpty }
+        #expect(seen == [.fileMovedIn(p("y.mp3"))])
+    }
+
+    @Test("Given a folder tree, when the folder is renamed, then one folder move is reported and later events use the new paths")
+    func folderRename() throws {
+        let dir = try TemporaryDirectory("watch")
+        try write(dir.appending("Old/Disc 1/1.mp3"))
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try move(dir.appending("Old"), dir.appending("New"))
+        let moved = try changes(watcher) { !$0.isEmpty }
+        try write(dir.appending("New/Disc 1/2.mp3"))
+        try move(dir.appending("New/Disc 1/1.mp3"), dir.appending("New/Disc 1/01.mp3"))
+        let after = try changes(watcher) { $0.count >= 2 }
+
+        #expect(moved == [.moved(from: p("Old"), to: p("New"), isDirectory: true)])
+        #expect(after == [.fileClosedAfterWrite(p("New/Disc 1/2.mp3")),
+                          .moved(from: p("New/Disc 1/1.mp3"), to: p("New/Disc 1/01.mp3"), isDirectory: false)])
+        #expect(watcher.watchedFolderCount == 3)
+    }
+
+    @Test("Given a folder moved out of the root, when files change in it later, then only its removal is reported and its watches go")
+    func folderMovedOut() throws {
+        let dir = try TemporaryDirectory("watch")
+        let outside = try TemporaryDirectory("outside")
+        try write(dir.appending("Gone/1.mp3"))
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+        watcher.detachedFolderLifetime = .zero
+
+        try move(dir.appending("Gone"), outside.appending("Gone"))
+        let seen = try changes(watcher) { !$0.isEmpty }
+        try write(outside.appending("Gone/2.mp3"))
+        try write(dir.appending("marker.mp3"))
+        let later = try changes(watcher) { $0.contains(.fileClosedAfterWrite(p("marker.mp3"))) }
+
+        #expect(seen == [.folderDeleted(p("Gone"))])
+        #expect(later == [.fileClosedAfterWrite(p("marker.mp3"))])
+        #expect(watcher.watchedFolderCount == 1)
+    }
+
+    @Test("Given a folder outside the root, when it is moved in, then it is watched and reported for scanning")
+    func folderMovedIn() throws {
+        let dir = try TemporaryDirectory("watch")
+        let outside = try TemporaryDirectory("outside")
+        try write(outside.appending("Album/CD1/1.mp3"))
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try move(outside.appending("Album"), dir.appending("Album"))
+        let seen = try changes(watcher) { !$0.isEmpty }
+        try write(dir.appending("Album/CD1/2.mp3"))
+        let later = try changes(watcher) { !$0.isEmpty }
+
+        #expect(seen == [.folderCreated(p("Album"))])
+        #expect(later == [.fileClosedAfterWrite(p("Album/CD1/2.mp3"))])
+    }
+
+    @Test("Given files and a folder, when they are deleted, then deletions are reported, the folder's covering its files")
+    func delete() throws {
+        let dir = try TemporaryDirectory("watch")
+        try write(dir.appending("a.mp3"))
+        try write(dir.appending("Album/1.mp3"))
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try FileManager.default.removeItem(atPath: dir.appending("a.mp3"))
+        try FileManager.default.removeItem(atPath: dir.appending("Album"))
+
+        let seen = try changes(watcher) { $0.contains(.folderDeleted(p("Album"))) }
+        #expect(seen == [.fileDeleted(p("a.mp3")), .folderDeleted(p("Album"))])
+        // IN_IGNORED for the removed folder arrives after IN_DELETE; it leaves the table.
+        _ = try rawChanges(watcher) { _ in watcher.watchedFolderCount == 1 }
+        #expect(watcher.watchedFolderCount == 1)
+    }
+
+    @Test("Given an existing file, when it is rewritten in place, then it is reported for re-probing (and IN_MODIFY alone is not)")
+    func inPlaceRewrite() throws {
+        let dir = try TemporaryDirectory("watch")
+        try write(dir.appending("a.mp3"))
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        let fd = open(dir.appending("a.mp3"), O_WRONLY)
+        try #require(fd >= 0)
+        _ = Glibc.write(fd, "tag", 3)
+        let whileOpen = try watcher.nextChanges(timeout: .milliseconds(100))
+        close(fd)
+        let seen = try changes(watcher) { !$0.isEmpty }
+
+        #expect(whileOpen == [])
+        #expect(seen == [.fileClosedAfterWrite(p("a.mp3"))])
+    }
+
+    @Test("Given a nested folder tree created quickly with files, when the top folder is reported and scanned, then every file is found and later changes inside are seen")
+    func nestedTreeCreatedQuickly() throws {
+        let dir = try TemporaryDirectory("watch")
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        // One shell command, so the files land before the watcher can add its watches.
+        try Shell.run("/bin/sh", ["-c", "cd \"$1\" && mkdir -p A/B/C && echo x > A/B/C/1.mp3 && echo y > A/B/2.mp3", "sh", dir.path])
+        let seen = try changes(watcher) { $0.contains(.folderCreated(p("A"))) }
+        var found = Set<RawPath>()
+        for case .folderCreated(let folder) in seen {
+            let walked = try DirectoryWalker().walk(root: RawPath(dir.path).appending(folder))
+            found.formUnion(walked.files.map { folder.appending($0.relativePath) })
+        }
+        for case .fileClosedAfterWrite(let file) in seen { found.insert(file) }
+        try write(dir.appending("A/B/C/3.mp3"))
+        let later = try changes(watcher) { !$0.isEmpty }
+
+        #expect(seen.first == .folderCreated(p("A")))
+        #expect(found.isSuperset(of: [p("A/B/C/1.mp3"), p("A/B/2.mp3")]))
+        #expect(later == [.fileClosedAfterWrite(p("A/B/C/3.mp3"))])
+        #expect(watcher.watchedFolderCount == 4)
+    }
+
+    @Test("Given hidden folders and names, when files change there, then nothing is reported; a hidden file renamed to a visible name is moved in")
+    func hiddenNames() throws {
+        let dir = try TemporaryDirectory("watch")
+        try FileManager.default.createDirectory(atPath: dir.appending(".Trash"), withIntermediateDirectories: true)
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try write(dir.appending(".Trash/a.mp3"))
+        try write(dir.appending(".b.mp3.part"))
+        try move(dir.appending(".b.mp3.part"), dir.appending("b.mp3"))
+
+        let seen = try changes(watcher) { !$0.isEmpty }
+        #expect(seen == [.fileMovedIn(p("b.mp3"))])
+        #expect(watcher.watchedFolderCount == 1)
+    }
+
+    @Test("Given a name that is not UTF-8, when the file is written, then its path bytes are kept exactly")
+    func nonUTF8Name() throws {
+        let dir = try TemporaryDirectory("watch")
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+        let name = RawPath(bytes: Array("caf".utf8) + [0xE9] + Array(".mp3".utf8))
+
+        let fd = RawPath(dir.path).appending(name).withCString { open($0, O_CREAT | O_WRONLY, 0o644) }
+        try #require(fd >= 0)
+        close(fd)
+
+        let seen = try changes(watcher) { !$0.isEmpty }
+        #expect(seen == [.fileClosedAfterWrite(name)])
+    }
+
+    @Test("Given a link back to the root inside it, when watching starts, then each folder is watched once and it does not loop")
+    func symlinkLoop() throws {
+        let dir = try TemporaryDirectory("watch")
+        try write(dir.appending("A/1.mp3"))
+        try #require(symlink(dir.path, dir.appending("A/loop")) == 0)
+        try #require(symlink(dir.appending("A"), dir.appending("linkToA")) == 0)
+
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        #expect(watcher.watchedFolderCount == 2)
+    }
+
+    @Test("Given a linked folder outside the root, when a file is written behind the link, then it is reported under the link's path")
+    func linkedFolderFollowed() throws {
+        let dir = try TemporaryDirectory("watch")
+        let other = try TemporaryDirectory("otherdisk")
+        try #require(symlink(other.path, dir.appending("Other")) == 0)
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try write(other.appending("1.mp3"))
+
+        let seen = try changes(watcher) { !$0.isEmpty }
+        #expect(seen == [.fileClosedAfterWrite(p("Other/1.mp3"))])
+    }
+
+    @Test("Given a watched root, when the root itself is deleted, then the root is reported gone (never as deletions of its tracks) and the watcher stops")
+    func rootGone() throws {
+        let parent = try TemporaryDirectory("watch")
+        let root = parent.appending("Music")
+        try write(root + "/a.mp3")
+        let watcher = try InotifyWatcher(root: RawPath(root))
+
+        try FileManager.default.removeItem(atPath: root)
+
+        let seen = try changes(watcher) { $0.contains(.rootGone(RawPath(root))) }
+        #expect(seen.last == .rootGone(RawPath(root)))
+        #expect(watcher.isStopped)
+    }
+
+    @Test("Given a missing root, when watching starts, then it throws root missing")
+    func missingRoot() throws {
+        let parent = try TemporaryDirectory("watch")
+        #expect(throws: WatchError(.rootMissing, path: RawPath(parent.appending("nope")), detail: "stat: No such file or directory")) {
+            _ = try InotifyWatcher(root: RawPath(parent.appending("nope")))
+        }
+    }
+
+    @Test("Given a watcher blocked without a timeout, when its stop signal fires from another thread, then it returns and stays stopped")
+    func stopSignal() throws {
+        let dir = try TemporaryDirectory("watch")
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+        let signal = watcher.stopSignal
+        let started = ContinuousClock.now
+
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { signal.stop() }
+        let result = try watcher.nextChanges(timeout: nil)
+
+        #expect(result == [])
+        #expect(watcher.isStopped)
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(try watcher.nextChanges(timeout: nil) == [])
+    }
+
+    @Test("Given IN_Q_OVERFLOW bytes from the kernel, when parsed and handled, then an overflow is reported (rescan needed)")
+    func overflowThroughParser() throws {
+        let dir = try TemporaryDirectory("watch")
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+        let bytes = InotifyEventParser.encode(InotifyEvent(watchDescriptor: -1, mask: .queueOverflow))
+
+        var out: [WatchChange] = []
+        for event in InotifyEventParser.parse(bytes).events { watcher.handle(event, into: &out) }
+        var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
+        _ = coalescer.receive([.closedAfterWrite(p("lost.mp3"))] + out, now: .now)
+
+        #expect(out == [.overflow])
+        #expect(coalescer.flush() == [.overflow])
+    }
+}
