@@ -43,6 +43,7 @@ public final class InotifyWatcher {
     private var startupChanges: [WatchChange] = []
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var watchLimitReached = false
+    private let maximumWatches: Int
 
     /// What the watcher knows about one watched folder.
     private struct Node {
@@ -64,11 +65,15 @@ public final class InotifyWatcher {
     ///
     /// Folders that could not be watched are not an error here: they are reported by the first
     /// `nextChanges` as `.watchFailed`.
+    /// - Parameter maximumWatches: a budget of watches for this root (default: no budget but the
+    ///   kernel's `max_user_watches`); past it, folders are reported as if the kernel had returned
+    ///   `ENOSPC`, so one huge root cannot take every watch of the user.
     /// - Throws: `WatchError` `.rootMissing` when `root` is not a folder, `.cannotStart` when no
     ///   inotify instance can be made, `.watchLimitReached`/`.watchFailed` when the root itself
     ///   cannot be watched. In every case the caller falls back to periodic rescans.
-    public init(root: RawPath) throws(WatchError) {
+    public init(root: RawPath, maximumWatches: Int = .max) throws(WatchError) {
         self.root = root
+        self.maximumWatches = maximumWatches
         var st = stat()
         guard root.withCString({ stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw WatchError(.rootMissing, path: root, detail: "stat: \(String(cString: strerror(errno)))")
@@ -151,6 +156,7 @@ public final class InotifyWatcher {
     func handle(_ event: InotifyEvent, into out: inout [WatchChange]) {
         if event.isQueueOverflow {
             out.append(.overflow)
+            rebuildWatches(into: &out)
             return
         }
         let wd = event.watchDescriptor
@@ -204,6 +210,21 @@ public final class InotifyWatcher {
         } else if event.isDeleted {
             out.append(.deleted(path, isDirectory: event.isDirectory))
         }
+    }
+
+    /// After an overflow the table cannot be trusted (folder creations, renames and `IN_IGNORED`s
+    /// were lost): every watch is removed and the tree is watched again from the root. Events
+    /// still queued for the old descriptors are then ignored (the kernel allocates descriptors
+    /// cyclically, so new ones do not reuse them); the rescan the overflow asks for covers them.
+    private func rebuildWatches(into out: inout [WatchChange]) {
+        for wd in nodes.keys { inotify_rm_watch(descriptor, wd) }
+        nodes = [:]
+        detached = [:]
+        rootWatch = -1
+        watchLimitReached = false
+        let failures = watchTree(parent: nil, name: RawPath(bytes: []), relative: RawPath(bytes: []))
+        out.append(contentsOf: failures)
+        if rootWatch < 0 { reportRootGone(into: &out) }
     }
 
     private func reportRootGone(into out: inout [WatchChange]) {
@@ -261,6 +282,12 @@ public final class InotifyWatcher {
                 return failures
             }
             let absolute = root.appending(folder.relative)
+            if nodes.count >= maximumWatches {
+                watchLimitReached = true
+                failures.append(.watchFailed(WatchError(.watchLimitReached, path: absolute,
+                                                        detail: "budget of \(maximumWatches) watches reached")))
+                return failures
+            }
             let wd = absolute.withCString { inotify_add_watch(descriptor, $0, Self.folderMask.rawValue) }
             if wd < 0 {
                 let code = errno

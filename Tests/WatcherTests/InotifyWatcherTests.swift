@@ -316,6 +316,44 @@ struct InotifyWatcherTests {
         #expect(try watcher.nextChanges(timeout: nil) == [])
     }
 
+    @Test("Given an overflow while a folder was renamed and another created, when handled, then the watches are rebuilt and events use the true paths")
+    func overflowRebuildsWatches() throws {
+        let dir = try TemporaryDirectory("watch")
+        try write(dir.appending("Old/1.mp3"))
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+        try move(dir.appending("Old"), dir.appending("New"))
+        try FileManager.default.createDirectory(atPath: dir.appending("Fresh/Sub"), withIntermediateDirectories: true)
+        _ = try watcher.nextChanges(timeout: .zero)  // (drained; pretend those events were lost)
+
+        var out: [WatchChange] = []
+        watcher.handle(InotifyEvent(watchDescriptor: -1, mask: .queueOverflow), into: &out)
+        try write(dir.appending("New/2.mp3"))
+        try write(dir.appending("Fresh/Sub/3.mp3"))
+        let later = try changes(watcher) { $0.count >= 2 }
+
+        #expect(out == [.overflow])
+        #expect(later == [.fileClosedAfterWrite(p("New/2.mp3")), .fileClosedAfterWrite(p("Fresh/Sub/3.mp3"))])
+        #expect(watcher.watchedFolderCount == 4)
+    }
+
+    @Test("Given a watch budget smaller than the tree, when watching starts, then the limit is reported as a watch failure (fall back to rescans)")
+    func watchLimit() throws {
+        let dir = try TemporaryDirectory("watch")
+        for folder in ["A", "B", "C"] { try FileManager.default.createDirectory(atPath: dir.appending(folder), withIntermediateDirectories: true) }
+        let watcher = try InotifyWatcher(root: RawPath(dir.path), maximumWatches: 2)
+
+        let first = try watcher.nextChanges(timeout: .zero)
+        try FileManager.default.createDirectory(atPath: dir.appending("D"), withIntermediateDirectories: true)
+        let later = try changes(watcher) { $0.count >= 2 }
+
+        #expect(watcher.watchedFolderCount == 2)
+        #expect(first.count == 1)
+        guard case .watchFailed(let error) = first.first else { Issue.record("no failure: \(first)"); return }
+        #expect(error.code == "watch.limit_reached")
+        #expect(later.first == .folderCreated(p("D")))
+        #expect(later.dropFirst().allSatisfy { if case .watchFailed(let e) = $0 { e.reason == .watchLimitReached } else { false } })
+    }
+
     @Test("Given IN_Q_OVERFLOW bytes from the kernel, when parsed and handled, then an overflow is reported (rescan needed)")
     func overflowThroughParser() throws {
         let dir = try TemporaryDirectory("watch")
