@@ -20,6 +20,8 @@ import OmniModel
 ///   out of the root: `.fileMovedOut` / `.folderDeleted`;
 /// - changes under a folder renamed inside the root are re-addressed to the new path and placed
 ///   after the folder's `.moved`, so applying a batch in order is always correct;
+/// - a folder to scan inside a folder already to be scanned is dropped (scans are recursive);
+///   a folder deleted or moved out covers every pending change inside it;
 /// - `.overflow` drops everything pending before it (the rescan it asks for covers them).
 ///
 /// Value type; use it from one task or thread at a time.
@@ -121,7 +123,7 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
                 newFiles.insert(path)
             }
         case .created(let path, isDirectory: true):
-            appendOnce(.folderCreated(path))
+            folderAppeared(path)
         case .closedAfterWrite(let path):
             fileIsComplete(path, change: .fileClosedAfterWrite(path))
         case .movedTo(let path, let cookie, let isDirectory):
@@ -129,7 +131,7 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
                case .movedFrom(let source, _, _) = entries[from] {
                 if isDirectory { pairFolder(source, path, at: from) } else { pairFile(source, path, at: from) }
             } else if isDirectory {
-                appendOnce(.folderCreated(path))
+                folderAppeared(path)
             } else {
                 fileIsComplete(path, change: .fileMovedIn(path))
             }
@@ -147,6 +149,12 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
         case .watchFailed(let error):
             entries.append(.change(.watchFailed(error)))
         }
+    }
+
+    /// A folder to scan; not when a folder around it is to be scanned already (the scan is recursive).
+    private mutating func folderAppeared(_ path: RawPath) {
+        let covered = firstIndex { if case .folderCreated(let outer) = $0 { Self.isInside(path, outer) } else { false } } != nil
+        if !covered { appendOnce(.folderCreated(path)) }
     }
 
     /// A complete file is at `path`: one change per file and batch.

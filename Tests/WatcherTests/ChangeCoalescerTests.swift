@@ -216,6 +216,13 @@ struct ChangeCoalescerTests {
         #expect(batch == [.folderDeleted(p("A"))])
     }
 
+    @Test("Given a folder created and then a folder inside it, when coalesced, then only the outer one is to be scanned")
+    func nestedFolderCreated() {
+        let batch = coalesce([.created(p("A"), isDirectory: true), .created(p("A/B"), isDirectory: true),
+                              .movedTo(p("A/C"), cookie: 1, isDirectory: true), .created(p("AB"), isDirectory: true)])
+        #expect(batch == [.folderCreated(p("A")), .folderCreated(p("AB"))])
+    }
+
     @Test("Given a folder created, filled and deleted in one batch, when coalesced, then nothing remains")
     func folderCreateThenDelete() {
         let batch = coalesce([.created(p("T"), isDirectory: true), .created(p("T/1.mp3"), isDirectory: false), .closedAfterWrite(p("T/1.mp3")),

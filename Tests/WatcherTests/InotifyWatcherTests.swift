@@ -369,3 +369,49 @@ struct InotifyWatcherTests {
         #expect(coalescer.flush() == [.overflow])
     }
 }
+
+@Suite("Watching under load")
+struct InotifyWatcherLoadTests {
+    @Test("Given 20 folders of 15 files copied in as fast as a shell can, when events and folder scans are combined, then every file is found exactly where it is")
+    func burstOfNewFolders() throws {
+        let dir = try TemporaryDirectory("watch")
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+        let script = #"cd "$1" && for a in $(seq 1 20); do mkdir -p "Artist $a/Album"; for t in $(seq 1 15); do echo x > "Artist $a/Album/$t.mp3"; done; done"#
+
+        try Shell.run("/bin/sh", ["-c", script, "sh", dir.path])
+
+        let expected = Set((1...20).flatMap { a in (1...15).map { RawPath("Artist \(a)/Album/\($0).mp3") } })
+        var found = Set<RawPath>()
+        var scanned = Set<RawPath>()
+        _ = try changesUntil(watcher) { batch in
+            for change in batch {
+                switch change {
+                case .fileClosedAfterWrite(let file): found.insert(file)
+                case .folderCreated(let folder):
+                    scanned.insert(folder)
+                    let walk = try? DirectoryWalker().walk(root: RawPath(dir.path).appending(folder))
+                    found.formUnion((walk?.files ?? []).map { folder.appending($0.relativePath) })
+                default: Issue.record("unexpected \(change)")
+                }
+            }
+            return found.isSuperset(of: expected)
+        }
+
+        #expect(found == expected)
+        // Each new artist folder is scanned; an album folder only when it was made after its
+        // artist folder was watched and in a later batch (a race the scan makes harmless).
+        #expect(Set((1...20).map { RawPath("Artist \($0)") }).isSubset(of: scanned))
+        #expect(watcher.watchedFolderCount == 41)
+    }
+}
+
+/// Like `changes(_:until:)`, but hands each batch to `consume` as it is emitted.
+private func changesUntil(_ watcher: InotifyWatcher, consume: ([FileChange]) throws -> Bool) throws -> Bool {
+    var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
+    let deadline = ContinuousClock.now + .seconds(2)
+    while ContinuousClock.now < deadline {
+        let raw = try watcher.nextChanges(timeout: .milliseconds(20))
+        if case .emit(let batch) = coalescer.receive(raw, now: .now), try consume(batch) { return true }
+    }
+    return try consume(coalescer.flush())
+}
