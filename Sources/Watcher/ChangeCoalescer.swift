@@ -116,6 +116,7 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
     // MARK: - Merging
 
     private mutating func apply(_ change: WatchChange) {
+        settleMovesAway(before: change)
         switch change {
         case .created(let path, isDirectory: false):
             // A path deleted earlier in this batch existed before it: never cancel its deletion.
@@ -148,6 +149,24 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
             entries.append(.change(.rootGone(root)))
         case .watchFailed(let error):
             entries.append(.change(.watchFailed(error)))
+        }
+    }
+
+    /// A new event about a path whose `IN_MOVED_FROM` is still unpaired means that rename left the
+    /// root (the kernel queues both halves back to back): settle it now, before the path is reused,
+    /// so a new file at the same path is not cancelled with the old one.
+    private mutating func settleMovesAway(before change: WatchChange) {
+        let path: RawPath
+        var cookie: UInt32?
+        switch change {
+        case .created(let p, _), .closedAfterWrite(let p), .deleted(let p, _): path = p
+        case .movedTo(let p, let c, _): path = p; cookie = c
+        case .movedFrom, .overflow, .rootGone, .watchFailed: return
+        }
+        for index in entries.indices {
+            guard case .movedFrom(path, let pending, let isDirectory) = entries[index], pending != cookie else { continue }
+            entries[index] = nil
+            if isDirectory { removeFolder(path, at: index) } else { removeFile(path, at: index, movedOut: true) }
         }
     }
 

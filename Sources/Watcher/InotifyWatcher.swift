@@ -170,7 +170,10 @@ public final class InotifyWatcher {
             return
         }
         if event.isUnmount {
-            if let path = relativePath(of: wd) { out.append(.deleted(path, isDirectory: true)) }
+            // A disk mounted inside the root went away: never a deletion of its tracks.
+            if let path = relativePath(of: wd) {
+                out.append(.watchFailed(WatchError(.unmounted, path: root.appending(path), detail: "IN_UNMOUNT")))
+            }
             return
         }
         // The parent reports deletes and moves of a folder, with the name.
@@ -384,5 +387,17 @@ public final class StopSignal: Sendable {
     public func stop() {
         var one: UInt8 = 1
         _ = write(writeEnd, &one, 1)
+    }
+}
+
+extension InotifyWatcher {
+    /// The watch descriptor of a watched folder (relative path), for tests that feed kernel records.
+    func watchDescriptor(of relative: RawPath) -> Int32? {
+        var current = rootWatch
+        for component in relative.bytes.split(separator: UInt8(ascii: "/")) {
+            guard let child = nodes[current]?.children[RawPath(bytes: Array(component))] else { return nil }
+            current = child
+        }
+        return current
     }
 }

@@ -17,6 +17,9 @@ public struct WatchError: OmniError, Hashable {
         case watchFailed = "watch.failed"
         /// The music root is missing or not a folder.
         case rootMissing = "watch.root_missing"
+        /// A file system mounted inside the root was unmounted: its folder is no longer watched,
+        /// and its files are not deleted (like an offline root).
+        case unmounted = "watch.unmounted"
         /// `read` or `poll` on the inotify descriptor failed.
         case readFailed = "watch.read_failed"
     }
@@ -41,6 +44,7 @@ public struct WatchError: OmniError, Hashable {
         case .watchLimitReached: "too many folders to watch under \(path); raise fs.inotify.max_user_watches (changes are found by periodic rescans meanwhile)"
         case .watchFailed: "cannot watch \(path) for changes (changes are found by periodic rescans)"
         case .rootMissing: "music folder \(path) is missing"
+        case .unmounted: "\(path) was unmounted (its tracks are kept; changes are found by rescans)"
         case .readFailed: "lost track of changes under \(path)"
         }
     }

@@ -147,6 +147,13 @@ struct ChangeCoalescerTests {
         #expect(coalescer.tick(now: .ms(90)) == .emit([.moved(from: p("a.mp3"), to: p("b.mp3"), isDirectory: false)]))
     }
 
+    @Test("Given a file renamed away and a new file written at its path, when coalesced, then the path is re-probed (as for a safe save), never cancelled")
+    func pathReusedAfterMoveAway() {
+        let batch = coalesce([.movedFrom(p("a.mp3"), cookie: 1, isDirectory: false), .created(p("a.mp3"), isDirectory: false),
+                              .closedAfterWrite(p("a.mp3"))])
+        #expect(batch == [.fileClosedAfterWrite(p("a.mp3"))])
+    }
+
     @Test("Given an IN_MOVED_TO alone, when coalesced, then a complete file moved in; a folder is to be scanned")
     func moveIn() {
         let batch = coalesce([.movedTo(p("new.mp3"), cookie: 1, isDirectory: false), .closedAfterWrite(p("new.mp3")),

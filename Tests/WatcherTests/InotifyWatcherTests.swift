@@ -354,6 +354,24 @@ struct InotifyWatcherTests {
         #expect(later.dropFirst().allSatisfy { if case .watchFailed(let e) = $0 { e.reason == .watchLimitReached } else { false } })
     }
 
+    @Test("Given a folder under the root, when its file system reports IN_UNMOUNT, then it is a watch failure, never a deletion")
+    func unmountIsNotDeletion() throws {
+        let dir = try TemporaryDirectory("watch")
+        try FileManager.default.createDirectory(atPath: dir.appending("USB"), withIntermediateDirectories: true)
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+        try write(dir.appending("USB/probe.mp3"))
+        let raw = try rawChanges(watcher) { !$0.isEmpty }
+        // The kernel's own record for the folder, as read(2) would return it.
+        let folderWatch = try #require(raw.isEmpty ? nil : watcher.watchDescriptor(of: p("USB")))
+
+        var out: [WatchChange] = []
+        for event in InotifyEventParser.parse(InotifyEventParser.encode(InotifyEvent(watchDescriptor: folderWatch, mask: .unmount))).events {
+            watcher.handle(event, into: &out)
+        }
+
+        #expect(out == [.watchFailed(WatchError(.unmounted, path: RawPath(dir.appending("USB")), detail: "IN_UNMOUNT"))])
+    }
+
     @Test("Given IN_Q_OVERFLOW bytes from the kernel, when parsed and handled, then an overflow is reported (rescan needed)")
     func overflowThroughParser() throws {
         let dir = try TemporaryDirectory("watch")
