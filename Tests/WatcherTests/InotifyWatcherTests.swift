@@ -24,15 +24,26 @@ private func move(_ from: String, _ to: String) throws {
     try #require(rename(from, to) == 0, "rename: \(String(cString: strerror(errno)))")
 }
 
-/// Runs the watcher and a real-clock coalescer, as the daemon will, until the emitted batches
-/// satisfy `done` or 2 s pass; then flushes what is left.
+/// Runs the watcher and a real-clock coalescer with the loop of docs/decisions/0009-watching.md
+/// (block in poll until a change or the coalescer's deadline) until the emitted batches satisfy
+/// `done` or 2 s pass; then flushes what is left.
 private func changes(_ watcher: InotifyWatcher, until done: ([FileChange]) -> Bool) throws -> [FileChange] {
     var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
     var out: [FileChange] = []
-    let deadline = ContinuousClock.now + .seconds(2)
-    while ContinuousClock.now < deadline {
-        let raw = try watcher.nextChanges(timeout: .milliseconds(20))
-        if case .emit(let batch) = coalescer.receive(raw, now: .now) { out += batch }
+    var deadline: ContinuousClock.Instant?
+    let giveUp = ContinuousClock.now + .seconds(2)
+    while !watcher.isStopped, ContinuousClock.now < giveUp {
+        let wait = min(deadline ?? giveUp, giveUp) - .now
+        let raw = try watcher.nextChanges(timeout: max(.zero, wait))
+        switch coalescer.receive(raw, now: .now) {
+        case .emit(let batch):
+            out += batch
+            deadline = nil
+        case .wait(let until):
+            deadline = until
+        case .idle:
+            deadline = nil
+        }
         if done(out) { return out }
     }
     return out + coalescer.flush()
