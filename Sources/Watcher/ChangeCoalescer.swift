@@ -57,6 +57,12 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
 
     public let configuration: Configuration
     private var entries: [Entry?] = []
+    /// Entry positions by every path they mention, so merging is not quadratic in a burst of
+    /// thousands of files. Positions may be stale (the entry was replaced or dropped): lookups
+    /// re-check the entry.
+    private var byPath: [RawPath: [Int]] = [:]
+    /// Pending `IN_MOVED_FROM` positions by cookie.
+    private var byCookie: [UInt32: Int] = [:]
     /// Files whose `IN_CREATE` was seen in this batch (they did not exist before it).
     private var newFiles: Set<RawPath> = []
     private var firstChangeAt: Instant?
@@ -107,6 +113,8 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
             return nil
         }
         entries = []
+        byPath = [:]
+        byCookie = [:]
         newFiles = []
         firstChangeAt = nil
         lastChangeAt = nil
@@ -120,7 +128,7 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
         switch change {
         case .created(let path, isDirectory: false):
             // A path deleted earlier in this batch existed before it: never cancel its deletion.
-            if firstIndex(where: { $0 == .fileDeleted(path) || $0 == .fileMovedOut(path) }) == nil {
+            if firstIndex(mentioning: path, where: { $0 == .fileDeleted(path) || $0 == .fileMovedOut(path) }) == nil {
                 newFiles.insert(path)
             }
         case .created(let path, isDirectory: true):
@@ -128,8 +136,8 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
         case .closedAfterWrite(let path):
             fileIsComplete(path, change: .fileClosedAfterWrite(path))
         case .movedTo(let path, let cookie, let isDirectory):
-            if let from = entries.firstIndex(where: { if case .movedFrom(_, cookie, isDirectory) = $0 { true } else { false } }),
-               case .movedFrom(let source, _, _) = entries[from] {
+            if let from = byCookie.removeValue(forKey: cookie),
+               case .movedFrom(let source, cookie, isDirectory) = entries[from] {
                 if isDirectory { pairFolder(source, path, at: from) } else { pairFile(source, path, at: from) }
             } else if isDirectory {
                 folderAppeared(path)
@@ -137,18 +145,22 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
                 fileIsComplete(path, change: .fileMovedIn(path))
             }
         case .movedFrom(let path, let cookie, let isDirectory):
-            entries.append(.movedFrom(path, cookie: cookie, isDirectory: isDirectory))
+            byCookie[cookie] = entries.endIndex
+            append(.movedFrom(path, cookie: cookie, isDirectory: isDirectory))
         case .deleted(let path, isDirectory: false):
             removeFile(path, at: entries.endIndex, movedOut: false)
         case .deleted(let path, isDirectory: true):
             removeFolder(path, at: entries.endIndex)
         case .overflow:
-            entries = [.change(.overflow)]
+            entries = []
+            byPath = [:]
+            byCookie = [:]
+            append(.change(.overflow))
             newFiles = []
         case .rootGone(let root):
-            entries.append(.change(.rootGone(root)))
+            append(.change(.rootGone(root)))
         case .watchFailed(let error):
-            entries.append(.change(.watchFailed(error)))
+            append(.change(.watchFailed(error)))
         }
     }
 
@@ -163,7 +175,7 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
         case .movedTo(let p, let c, _): path = p; cookie = c
         case .movedFrom, .overflow, .rootGone, .watchFailed: return
         }
-        for index in entries.indices {
+        for index in byPath[path] ?? [] {
             guard case .movedFrom(path, let pending, let isDirectory) = entries[index], pending != cookie else { continue }
             entries[index] = nil
             if isDirectory { removeFolder(path, at: index) } else { removeFile(path, at: index, movedOut: true) }
@@ -172,24 +184,29 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
 
     /// A folder to scan; not when a folder around it is to be scanned already (the scan is recursive).
     private mutating func folderAppeared(_ path: RawPath) {
-        let covered = firstIndex { if case .folderCreated(let outer) = $0 { Self.isInside(path, outer) } else { false } } != nil
+        var covered = false
+        var outer = path.deletingLastComponent
+        while !outer.isEmpty, !covered {
+            covered = firstIndex(mentioning: outer, where: { $0 == .folderCreated(outer) }) != nil
+            outer = outer.deletingLastComponent
+        }
         if !covered { appendOnce(.folderCreated(path)) }
     }
 
     /// A complete file is at `path`: one change per file and batch.
     private mutating func fileIsComplete(_ path: RawPath, change: FileChange) {
-        if firstIndex(where: { $0 == .fileClosedAfterWrite(path) || $0 == .fileMovedIn(path) }) != nil { return }
-        removeAll { $0 == .fileDeleted(path) || $0 == .fileMovedOut(path) }
-        entries.append(.change(change))
+        if firstIndex(mentioning: path, where: { $0 == .fileClosedAfterWrite(path) || $0 == .fileMovedIn(path) }) != nil { return }
+        removeAll(mentioning: path) { $0 == .fileDeleted(path) || $0 == .fileMovedOut(path) }
+        append(.change(change))
     }
 
     /// The file at `path` is gone (deleted, or renamed away and never seen again). The entry at
     /// `index` (a pending `IN_MOVED_FROM`, or the end) is where the removal goes.
     private mutating func removeFile(_ path: RawPath, at index: Int, movedOut: Bool) {
-        removeAll { $0 == .fileClosedAfterWrite(path) || $0 == .fileMovedIn(path) }
+        removeAll(mentioning: path) { $0 == .fileClosedAfterWrite(path) || $0 == .fileMovedIn(path) }
         if newFiles.remove(path) != nil { return }  // created in this batch: nothing to tell
         let removal: FileChange
-        if let renamed = firstIndex(where: { if case .moved(_, path, false) = $0 { true } else { false } }),
+        if let renamed = firstIndex(mentioning: path, where: { if case .moved(_, path, false) = $0 { true } else { false } }),
            case .change(.moved(let original, _, _)) = entries[renamed] {
             // Renamed, then gone: the original path is what the library knows.
             entries[renamed] = nil
@@ -197,26 +214,28 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
         } else {
             removal = movedOut ? .fileMovedOut(path) : .fileDeleted(path)
         }
-        if firstIndex(where: { $0 == removal }) != nil { return }
+        if let removed = Self.subject(of: removal), firstIndex(mentioning: removed, where: { $0 == removal }) != nil { return }
         insert(.change(removal), at: index)
     }
 
     /// The folder at `path` is gone; so is everything pending inside it.
     private mutating func removeFolder(_ path: RawPath, at index: Int) {
-        let wasNew = firstIndex(where: { $0 == .folderCreated(path) }) != nil
+        let wasNew = firstIndex(mentioning: path, where: { $0 == .folderCreated(path) }) != nil
         for i in entries.indices {
             guard case .change(let change) = entries[i], change != .folderDeleted(path) else { continue }
             if case .moved(let from, let to, let isDirectory) = change {
                 guard Self.isInside(to, path) || to == path else { continue }
                 // Moved into the doomed folder: the source is what disappears.
-                entries[i] = Self.isInside(from, path) || from == path ? nil
-                    : .change(isDirectory ? .folderDeleted(from) : .fileDeleted(from))
+                entries[i] = nil
+                if !(Self.isInside(from, path) || from == path) {
+                    store(.change(isDirectory ? .folderDeleted(from) : .fileDeleted(from)), at: i)
+                }
             } else if let subject = Self.subject(of: change), Self.isInside(subject, path) || subject == path {
                 entries[i] = nil
             }
         }
         newFiles = newFiles.filter { !Self.isInside($0, path) }
-        if wasNew || firstIndex(where: { $0 == .folderDeleted(path) }) != nil { return }
+        if wasNew || firstIndex(mentioning: path, where: { $0 == .folderDeleted(path) }) != nil { return }
         insert(.change(.folderDeleted(path)), at: index)
     }
 
@@ -224,21 +243,22 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
     private mutating func pairFile(_ source: RawPath, _ destination: RawPath, at index: Int) {
         entries[index] = nil
         let wasNew = newFiles.remove(source) != nil
-        let hadContent = firstIndex(where: { $0 == .fileClosedAfterWrite(source) || $0 == .fileMovedIn(source) }) != nil
-        removeAll { $0 == .fileClosedAfterWrite(source) || $0 == .fileMovedIn(source) }
-        if let chained = firstIndex(where: { if case .moved(_, source, false) = $0 { true } else { false } }),
+        let hadContent = firstIndex(mentioning: source, where: { $0 == .fileClosedAfterWrite(source) || $0 == .fileMovedIn(source) }) != nil
+        removeAll(mentioning: source) { $0 == .fileClosedAfterWrite(source) || $0 == .fileMovedIn(source) }
+        if let chained = firstIndex(mentioning: source, where: { if case .moved(_, source, false) = $0 { true } else { false } }),
            case .change(.moved(let original, _, _)) = entries[chained] {
-            entries[chained] = original == destination ? nil : .change(.moved(from: original, to: destination, isDirectory: false))
-            if hadContent { entries.append(.change(.fileClosedAfterWrite(destination))) }
+            entries[chained] = nil
+            if original != destination { store(.change(.moved(from: original, to: destination, isDirectory: false)), at: chained) }
+            if hadContent { append(.change(.fileClosedAfterWrite(destination))) }
             return
         }
         if wasNew {
             // Written under a temporary name, then renamed into place: a new file.
-            if hadContent { entries.append(.change(.fileClosedAfterWrite(destination))) } else { newFiles.insert(destination) }
+            if hadContent { append(.change(.fileClosedAfterWrite(destination))) } else { newFiles.insert(destination) }
             return
         }
         insert(.change(.moved(from: source, to: destination, isDirectory: false)), at: index)
-        if hadContent { entries.append(.change(.fileClosedAfterWrite(destination))) }
+        if hadContent { append(.change(.fileClosedAfterWrite(destination))) }
     }
 
     /// A folder renamed inside the root; its `IN_MOVED_FROM` is at `index`. Pending changes under
@@ -262,38 +282,54 @@ public struct ChangeCoalescer<Instant: InstantProtocol>: Sendable where Instant.
         if created {
             // A folder made in this batch and renamed: scan it under its final name.
             insert(.change(.folderCreated(destination)), at: index)
-        } else if let chained = firstIndex(where: { if case .moved(_, source, true) = $0 { true } else { false } }),
+        } else if let chained = firstIndex(mentioning: source, where: { if case .moved(_, source, true) = $0 { true } else { false } }),
                   case .change(.moved(let original, _, _)) = entries[chained] {
             entries[chained] = nil
             if original != destination { insert(.change(.moved(from: original, to: destination, isDirectory: true)), at: index) }
         } else {
             insert(.change(.moved(from: source, to: destination, isDirectory: true)), at: index)
         }
-        entries.append(contentsOf: later)
+        for entry in later { append(entry) }
     }
 
     // MARK: - Helpers
 
-    private func firstIndex(where predicate: (FileChange) -> Bool) -> Int? {
-        entries.firstIndex { if case .change(let change) = $0 { predicate(change) } else { false } }
+    /// The first pending change that mentions `path` and satisfies `predicate`.
+    private func firstIndex(mentioning path: RawPath, where predicate: (FileChange) -> Bool) -> Int? {
+        (byPath[path] ?? []).filter { if case .change(let change) = entries[$0] { predicate(change) } else { false } }.min()
     }
 
-    private mutating func removeAll(where predicate: (FileChange) -> Bool) {
-        for i in entries.indices {
+    private mutating func removeAll(mentioning path: RawPath, where predicate: (FileChange) -> Bool) {
+        for i in byPath[path] ?? [] {
             if case .change(let change) = entries[i], predicate(change) { entries[i] = nil }
         }
     }
 
     private mutating func appendOnce(_ change: FileChange) {
-        if firstIndex(where: { $0 == change }) == nil { entries.append(.change(change)) }
+        guard let subject = Self.subject(of: change) else { return append(.change(change)) }
+        if firstIndex(mentioning: subject, where: { $0 == change }) == nil { append(.change(change)) }
+    }
+
+    private mutating func append(_ entry: Entry) { store(entry, at: entries.endIndex) }
+
+    /// Writes `entry` at `index` (or appends at the end) and indexes the paths it mentions.
+    private mutating func store(_ entry: Entry, at index: Int) {
+        if index == entries.endIndex { entries.append(entry) } else { entries[index] = entry }
+        let paths: [RawPath]
+        switch entry {
+        case .movedFrom(let path, _, _): paths = [path]
+        case .change(.moved(let from, let to, _)): paths = [from, to]
+        case .change(let change): paths = Self.subject(of: change).map { [$0] } ?? []
+        }
+        for path in paths { byPath[path, default: []].append(index) }
     }
 
     /// Puts `entry` at `index` when that slot is free (a consumed `IN_MOVED_FROM`), else at the end.
     private mutating func insert(_ entry: Entry, at index: Int) {
         if index < entries.endIndex, entries[index] == nil {
-            entries[index] = entry
+            store(entry, at: index)
         } else {
-            entries.append(entry)
+            append(entry)
         }
     }
 

@@ -136,8 +136,10 @@ public final class InotifyWatcher {
 
     // MARK: - Reading
 
+    /// Reads until the queue is empty, but at most 16 buffers (about 30,000 events), so a flood
+    /// cannot keep one call from returning; the next `poll` then returns at once.
     private func readAvailable(into out: inout [WatchChange]) throws(WatchError) {
-        while true {
+        for _ in 0..<16 {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EAGAIN || errno == EWOULDBLOCK { return }

@@ -265,4 +265,23 @@ struct ChangeCoalescerTests {
         #expect(coalescer.flush() == [.fileClosedAfterWrite(p("a")), .fileMovedOut(p("b"))])
         #expect(coalescer.deadline == nil)
     }
+
+    @Test("Given a burst of 5,000 new files and 5,000 renames in one batch, when coalesced, then each is kept once and merging is not quadratic (under 1 s even in debug)")
+    func largeBurst() {
+        var coalescer = ChangeCoalescer<TestInstant>()
+        let files = (0..<5000).map { RawPath("Artist \($0 / 100)/Album/\($0).flac") }
+        let writes = files.flatMap { [WatchChange.created($0, isDirectory: false), .closedAfterWrite($0), .closedAfterWrite($0)] }
+        let renames = files.enumerated().flatMap { index, file in
+            [WatchChange.movedFrom(file, cookie: UInt32(index + 1), isDirectory: false),
+             .movedTo(RawPath("Sorted/\(index).flac"), cookie: UInt32(index + 1), isDirectory: false)]
+        }
+        let started = ContinuousClock.now
+
+        _ = coalescer.receive(writes, now: .ms(0))
+        _ = coalescer.receive(renames, now: .ms(10))
+        let batch = coalescer.flush()
+
+        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(batch == (0..<5000).map { .fileClosedAfterWrite(RawPath("Sorted/\($0).flac")) })
+    }
 }
