@@ -434,6 +434,35 @@ struct InotifyWatcherLoadTests {
     }
 }
 
+@Suite("Overflowing the kernel's queue")
+struct InotifyOverflowTests {
+    @Test("Given a watcher that is not read while more files are made than the queue holds, when read, then IN_Q_OVERFLOW is reported and watching goes on")
+    func realOverflow() throws {
+        let limit = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16384
+        // Two events per file (IN_CREATE, IN_CLOSE_WRITE); beyond 100,000 the test would be slow.
+        try #require(limit <= 100_000, "max_queued_events is \(limit)")
+        let dir = try TemporaryDirectory("overflow")
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try Shell.run("/bin/sh", ["-c", "cd \"$1\" && seq 1 \"$2\" | xargs touch", "sh", dir.path, String(limit / 2 + 500)])
+        var raw: [WatchChange] = []
+        var more: [WatchChange]
+        repeat {
+            more = try watcher.nextChanges(timeout: .zero)
+            raw += more
+        } while !more.isEmpty
+        try write(dir.appending("after.mp3"))
+        let later = try changes(watcher) { !$0.isEmpty }
+
+        #expect(raw.last == .overflow)
+        var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
+        _ = coalescer.receive(raw, now: .now)
+        #expect(coalescer.flush() == [.overflow])
+        #expect(later == [.fileClosedAfterWrite(p("after.mp3"))])
+    }
+}
+
 /// Like `changes(_:until:)`, but hands each batch to `consume` as it is emitted.
 private func changesUntil(_ watcher: InotifyWatcher, consume: ([FileChange]) throws -> Bool) throws -> Bool {
     var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
