@@ -154,7 +154,7 @@ public final class InotifyWatcher {
     }
 
     /// Applies one event to the folder table and reports what it means. Internal so tests can
-    /// feed the parser's output (`IN_Q_OVERFLOW` cannot be provoked reliably).
+    /// feed records a test cannot make the kernel send (`IN_UNMOUNT` needs a real unmount).
     func handle(_ event: InotifyEvent, into out: inout [WatchChange]) {
         if event.isQueueOverflow {
             out.append(.overflow)
