@@ -279,8 +279,18 @@ public final class InotifyWatcher {
     /// Returns the failures as `.watchFailed` changes. After `ENOSPC` no further watch is tried.
     private func watchTree(parent: Int32?, name: RawPath, relative: RawPath) -> [WatchChange] {
         var failures: [WatchChange] = []
-        var pending: [(parent: Int32?, name: RawPath, relative: RawPath)] = [(parent, name, relative)]
-        while let folder = pending.popLast() {
+        typealias Folder = (parent: Int32?, name: RawPath, relative: RawPath)
+        var pending: [Folder] = [(parent, name, relative)]
+        // As in `DirectoryWalker`: folders behind links come after every real folder, so a folder
+        // reachable both ways is watched (and reported) under its real path, as the library has it.
+        var linked: [Folder] = []
+        while true {
+            guard let folder = pending.popLast() else {
+                if linked.isEmpty { break }
+                pending = linked.reversed()
+                linked = []
+                continue
+            }
             if watchLimitReached {
                 failures.append(.watchFailed(WatchError(.watchLimitReached, path: root.appending(folder.relative),
                                                         detail: "inotify_add_watch: ENOSPC")))
@@ -318,18 +328,19 @@ public final class InotifyWatcher {
             } else {
                 rootWatch = wd
             }
-            for child in subfolders(of: absolute).sorted(by: >) {
-                pending.append((wd, child, folder.relative.appending(child)))
+            for child in subfolders(of: absolute).sorted(by: { $0.name > $1.name }) {
+                let entry: Folder = (wd, child.name, folder.relative.appending(child.name))
+                if child.isLink { linked.append(entry) } else { pending.append(entry) }
             }
         }
         return failures
     }
 
     /// Names of the visible folders (and links to folders) directly inside `absolute`.
-    private func subfolders(of absolute: RawPath) -> [RawPath] {
+    private func subfolders(of absolute: RawPath) -> [(name: RawPath, isLink: Bool)] {
         guard let dir = absolute.withCString({ opendir($0) }) else { return [] }
         defer { closedir(dir) }
-        var names: [RawPath] = []
+        var names: [(name: RawPath, isLink: Bool)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
                 let bytes = raw.bindMemory(to: UInt8.self)
@@ -338,13 +349,14 @@ public final class InotifyWatcher {
             if name.first == UInt8(ascii: ".") { continue }
             switch Int32(entry.pointee.d_type) {
             case Int32(DT_DIR):
-                names.append(RawPath(bytes: name))
+                names.append((RawPath(bytes: name), false))
             case Int32(DT_LNK), Int32(DT_UNKNOWN):
                 var st = stat()
                 let path = absolute.appending(RawPath(bytes: name))
-                if path.withCString({ stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-                    names.append(RawPath(bytes: name))
-                }
+                guard path.withCString({ stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+                var own = stat()
+                let isLink = path.withCString { lstat($0, &own) } == 0 && (own.st_mode & S_IFMT) == S_IFLNK
+                names.append((RawPath(bytes: name), isLink))
             default:
                 continue
             }

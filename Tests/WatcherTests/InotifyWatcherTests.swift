@@ -276,6 +276,20 @@ struct InotifyWatcherTests {
         #expect(watcher.watchedFolderCount == 2)
     }
 
+    @Test("Given a folder reachable directly and through a link that sorts first, when a file is written in it, then it is reported under its real path, as the walker records it")
+    func realPathWinsOverLink() throws {
+        let dir = try TemporaryDirectory("watch")
+        try write(dir.appending("Real/1.mp3"))
+        try #require(symlink(dir.appending("Real"), dir.appending("0 link")) == 0)
+        let watcher = try InotifyWatcher(root: RawPath(dir.path))
+
+        try write(dir.appending("Real/2.mp3"))
+
+        let seen = try changes(watcher) { !$0.isEmpty }
+        #expect(seen == [.fileClosedAfterWrite(p("Real/2.mp3"))])
+        #expect(try DirectoryWalker().walk(root: RawPath(dir.path)).files.map(\.relativePath).contains(p("Real/1.mp3")))
+    }
+
     @Test("Given a linked folder outside the root, when a file is written behind the link, then it is reported under the link's path")
     func linkedFolderFollowed() throws {
         let dir = try TemporaryDirectory("watch")
