@@ -1,3 +1,4 @@
+import Daemon
 import Foundation
 import OmniModel
 
@@ -15,15 +16,15 @@ struct LibraryPaths {
     var database: String { data + "/library.sqlite" }
     var artwork: String { cache + "/artwork" }
 
-    init(data: String?, cache: String?, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let home = environment["HOME"] ?? NSHomeDirectory()
+    /// The XDG defaults come from `ConfigurationEnvironment`, the same rules `omnisonicd run`
+    /// resolves its configuration with.
+    init(data: String?, cache: String?, environment: ConfigurationEnvironment = .current) {
         if let data {
             self.data = Self.absolute(data)
             self.cache = cache.map(Self.absolute) ?? self.data + "/cache"
         } else {
-            self.data = (environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.local/share") + "/omnisonic"
-            self.cache = cache.map(Self.absolute)
-                ?? (environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.cache") + "/omnisonic"
+            self.data = environment.defaultData
+            self.cache = cache.map(Self.absolute) ?? environment.defaultCache
         }
     }
 
