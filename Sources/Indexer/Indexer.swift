@@ -48,7 +48,8 @@ public final class Indexer: Sendable {
         self.batchSize = batchSize
     }
 
-    /// Asks a running scan to stop after the current batch (thread-safe).
+    /// Asks the running scan to stop after its current batch; called between scans, it stops the
+    /// next one as soon as it starts (a shutdown racing a scan's start is not lost). Thread-safe.
     public func cancel() { cancelled.store(true, ordering: .relaxed) }
 
     /// Scans `roots` (absolute paths) and returns what changed.
@@ -58,7 +59,8 @@ public final class Indexer: Sendable {
     ///   written stay, the rest is done by the next scan. Unreadable files and folders are not
     ///   errors: they are logged and counted in the summary.
     public func scan(roots: [RawPath], progress: (@Sendable (ScanProgress) -> Void)? = nil) throws(IndexError) -> ScanSummary {
-        cancelled.store(false, ordering: .relaxed)
+        // The request is used up by this scan, whichever way it ends.
+        defer { cancelled.store(false, ordering: .relaxed) }
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Double {

@@ -152,7 +152,7 @@ public final class ScanService: Service, Sendable {
 
     /// Called on the scanning thread (at most every 100 ms by the indexer).
     private func progressed(_ progress: ScanProgress) {
-        let (shouldPublish, stopping): (Bool, Bool) = state.withLock { state in
+        let shouldPublish: Bool = state.withLock { state in
             state.status.phase = progress.phase.rawValue
             state.status.done = progress.done
             state.status.total = progress.total
@@ -164,13 +164,10 @@ public final class ScanService: Service, Sendable {
             if phaseChanged || due {
                 state.lastPhase = progress.phase.rawValue
                 state.lastPublished = progress.elapsed
-                return (true, state.stopping)
+                return true
             }
-            return (false, state.stopping)
+            return false
         }
-        // `Indexer.scan` clears its cancel flag when it starts: a shutdown that raced with the
-        // start is repeated here, on the first progress report.
-        if stopping { indexer.cancel() }
         if shouldPublish {
             publish(.scan(phase: progress.phase.rawValue, done: progress.done, total: progress.total, rate: progress.rate))
         }
