@@ -31,7 +31,6 @@ public final class Indexer: Sendable {
     let logger: Logger
     private let probeThreads: Int
     private let batchSize: Int
-    private let cancelled = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - library: the database to keep in step.
@@ -48,19 +47,21 @@ public final class Indexer: Sendable {
         self.batchSize = batchSize
     }
 
-    /// Asks the running scan to stop after its current batch; called between scans, it stops the
-    /// next one as soon as it starts (a shutdown racing a scan's start is not lost). Thread-safe.
-    public func cancel() { cancelled.store(true, ordering: .relaxed) }
-
     /// Scans `roots` (absolute paths) and returns what changed.
     ///
-    /// - Parameter progress: called from the scanning thread, at most every 100 ms and once at the end.
+    /// - Parameters:
+    ///   - cancellation: when cancelled (from any thread, before or during the scan), the scan
+    ///     stops after its current batch and throws `IndexError.cancelled`.
+    ///   - progress: called from the scanning thread, at most every 100 ms and once at the end.
     /// - Throws: `IndexError.store` when the database fails (full disk...): batches already
     ///   written stay, the rest is done by the next scan. Unreadable files and folders are not
     ///   errors: they are logged and counted in the summary.
-    public func scan(roots: [RawPath], progress: (@Sendable (ScanProgress) -> Void)? = nil) throws(IndexError) -> ScanSummary {
-        // The request is used up by this scan, whichever way it ends.
-        defer { cancelled.store(false, ordering: .relaxed) }
+    public func scan(roots: [RawPath], cancellation: ScanCancellation = ScanCancellation(),
+                     progress: (@Sendable (ScanProgress) -> Void)? = nil) throws(IndexError) -> ScanSummary {
+        // The probe threads stop on the caller's request or on this scan's own failure; the
+        // failure must not cancel the caller's token (it may serve later scans).
+        let failed = ScanCancellation()
+        let cancelled = { @Sendable in cancellation.isCancelled || failed.isCancelled }
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Double {
@@ -132,7 +133,7 @@ public final class Indexer: Sendable {
             running.enter()
             let thread = Thread { [self] in
                 defer { running.leave() }
-                while !cancelled.load(ordering: .relaxed) {
+                while !cancelled() {
                     let i = cursor.next.add(1, ordering: .relaxed).oldValue
                     guard i < jobList.count else { break }
                     results.push(Self.probe(jobList[i], rootPath: rootPaths[jobList[i].rootID]!, reader: reader,
@@ -159,7 +160,7 @@ public final class Indexer: Sendable {
         report(.probing)
         do {
             while done < jobs.count {
-                if cancelled.load(ordering: .relaxed) { break }
+                if cancelled() { break }
                 if let output = results.pop(timeout: 0.1) {
                     done += 1
                     switch output.kind {
@@ -189,7 +190,7 @@ public final class Indexer: Sendable {
         } catch {
             // Stop the probe threads and wait for them before returning: a thread still inside
             // FFmpeg or libcrypto while the process exits crashes in their teardown.
-            cancel()
+            failed.cancel()
             Self.join(running, draining: results)
             throw IndexError(error)
         }
@@ -205,7 +206,7 @@ public final class Indexer: Sendable {
                 throw IndexError(error)
             }
         }
-        if cancelled.load(ordering: .relaxed) {
+        if cancellation.isCancelled {
             throw IndexError(.cancelled, message: "scan cancelled after \(done) of \(jobs.count) files")
         }
         summary.seconds = elapsed()

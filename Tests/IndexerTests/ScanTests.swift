@@ -239,4 +239,21 @@ struct ScanTests {
                                    logger: Logger(label: "test"))
         if case .vanished = output.kind {} else { Issue.record("expected .vanished") }
     }
+
+    @Test("A cancelled token stops a scan that starts after it, and leaves the indexer's next scan untouched")
+    func cancellationToken() throws {
+        let fixture = try IndexerFixture()
+        let token = ScanCancellation()
+        token.cancel()
+        do {
+            _ = try fixture.indexer.scan(roots: [RawPath(fixture.music)], cancellation: token)
+            Issue.record("a scan given a cancelled token completed")
+        } catch {
+            #expect(error.reason == .cancelled)
+        }
+        // Another caller's scan is not affected by the first caller's request.
+        let summary = try fixture.scan()
+        #expect(summary.added == fixture.corpus.visibleTracks.count)
+        #expect(try fixture.scan().added == 0)
+    }
 }

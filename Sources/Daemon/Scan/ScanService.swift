@@ -26,6 +26,8 @@ public final class ScanService: Service, Sendable {
     private let logger: Logger
     private let progressInterval: Double
     private let state = Mutex(State())
+    /// Cancelled once, at shutdown: stops the running scan and any that would start after.
+    private let shutdown = ScanCancellation()
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -94,7 +96,7 @@ public final class ScanService: Service, Sendable {
     /// Stops accepting requests and cancels the running scan (it ends after its current batch).
     private func stop() {
         state.withLock { $0.stopping = true }
-        indexer.cancel()
+        shutdown.cancel()
         wake.finish()
     }
 
@@ -113,9 +115,10 @@ public final class ScanService: Service, Sendable {
         logger.info("scan started", metadata: ["roots": "\(roots.count)"])
         let indexer = self.indexer
         let roots = self.roots
+        let shutdown = self.shutdown
         let result: Result<ScanSummary, IndexError> = await Self.onThread(named: "omnisonic-scan") { [self] in
             do throws(IndexError) {
-                return .success(try indexer.scan(roots: roots) { [self] progress in self.progressed(progress) })
+                return .success(try indexer.scan(roots: roots, cancellation: shutdown) { [self] progress in self.progressed(progress) })
             } catch {
                 return .failure(error)
             }
