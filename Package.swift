@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
 
+        // ALSA's libasound as a C system library (the player's output).
+        .systemLibrary(
+            name: "CALSA",
+            pkgConfig: "alsa",
+            providers: [.apt(["libasound2-dev"])]),
+
         // Tag reader, stream properties, artwork and audio identity (libavformat + own ID3/APE parsers).
         .target(
             name: "MediaIO",
@@ -75,12 +81,22 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // The server-side player: queue, libavcodec decoding, ALSA output thread, gapless (Sources/Player/README.md).
+        .target(
+            name: "Player",
+            dependencies: [
+                "OmniModel", "MediaIO", "LocalStore", "CFFmpeg", "CALSA",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+
         // The daemon's parts, as a library so tests start them in-process: configuration,
         // the background scan service, and the wiring of services into one ServiceGroup.
         .target(
             name: "Daemon",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher",
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Player",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -172,5 +188,12 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "PlayerTests",
+            dependencies: [
+                "Player", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
     ]
 )

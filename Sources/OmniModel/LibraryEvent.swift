@@ -19,6 +19,9 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
     case playlistDeleted(id: String)
     /// A saved search was created, changed or deleted.
     case savedSearchesChanged
+    /// The player's state changed (play, pause, stop, a new track, a queue edit, an error):
+    /// clients read `GET /api/player` for the whole picture.
+    case player(state: PlaybackState, index: Int?, uid: TrackUID?, positionMs: Int, error: String?)
 
     /// The SSE `event:` name of this event.
     public var name: String {
@@ -30,11 +33,12 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case .playlistChanged: "playlistChanged"
         case .playlistDeleted: "playlistDeleted"
         case .savedSearchesChanged: "savedSearchesChanged"
+        case .player: "player"
         }
     }
 
     private enum CodingKeys: String, CodingKey {
-        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id
+        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id, state, index, uid, positionMs, error
     }
 
     /// Decodes the flat form written by `encode(to:)`.
@@ -53,6 +57,10 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case "playlistChanged": self = .playlistChanged(id: try c.decode(String.self, forKey: .id))
         case "playlistDeleted": self = .playlistDeleted(id: try c.decode(String.self, forKey: .id))
         case "savedSearchesChanged": self = .savedSearchesChanged
+        case "player":
+            self = .player(state: try c.decode(PlaybackState.self, forKey: .state), index: try c.decodeIfPresent(Int.self, forKey: .index),
+                           uid: try c.decodeIfPresent(TrackUID.self, forKey: .uid), positionMs: try c.decode(Int.self, forKey: .positionMs),
+                           error: try c.decodeIfPresent(String.self, forKey: .error))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type \(other)")
         }
@@ -81,6 +89,12 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
             try c.encode(id, forKey: .id)
         case .savedSearchesChanged:
             break
+        case let .player(state, index, uid, positionMs, error):
+            try c.encode(state, forKey: .state)
+            try c.encode(index, forKey: .index)
+            try c.encode(uid, forKey: .uid)
+            try c.encode(positionMs, forKey: .positionMs)
+            try c.encode(error, forKey: .error)
         }
     }
 }

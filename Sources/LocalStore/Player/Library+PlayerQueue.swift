@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import OmniModel
+
+/// The player's queue as saved in the library (migration `v5-player`).
+public struct SavedPlayerQueue: Sendable, Equatable {
+    /// The entries in queue order.
+    public var entries: [QueueEntry]
+    /// The entry that was playing or paused, if any.
+    public var currentEntryId: Int64?
+    /// Where in it, in milliseconds.
+    public var positionMs: Int
+    /// 0...100.
+    public var volume: Int
+    public var repeatMode: RepeatMode
+    public var shuffle: Bool
+    public var consume: Bool
+    /// The play order while shuffling, as entry ids.
+    public var shuffleOrder: [Int64]
+
+    public init(entries: [QueueEntry] = [], currentEntryId: Int64? = nil, positionMs: Int = 0, volume: Int = 100,
+                repeatMode: RepeatMode = .off, shuffle: Bool = false, consume: Bool = false, shuffleOrder: [Int64] = []) {
+        self.entries = entries
+        self.currentEntryId = currentEntryId
+        self.positionMs = positionMs
+        self.volume = volume
+        self.repeatMode = repeatMode
+        self.shuffle = shuffle
+        self.consume = consume
+        self.shuffleOrder = shuffleOrder
+    }
+}
+
+extension Library {
+    /// The saved queue (empty on a new library).
+    ///
+    /// - Throws: `StoreError` when SQLite fails. Blocking; any thread.
+    public func savedPlayerQueue() throws(StoreError) -> SavedPlayerQueue {
+        try read("reading the play queue") { db in
+            var saved = SavedPlayerQueue()
+            saved.entries = try Row.fetchAll(db, sql: "SELECT id, uid FROM playerQueueEntry ORDER BY position").map {
+                QueueEntry(id: $0[0], uid: TrackUID(rawValue: $0[1]))
+            }
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT currentEntryId, positionMs, volume, repeatMode, shuffle, consume, shuffleOrder FROM playerState WHERE id = 1
+                """) {
+                saved.currentEntryId = row[0]
+                saved.positionMs = row[1]
+                saved.volume = min(100, max(0, row[2] as Int))
+                saved.repeatMode = RepeatMode(rawValue: row[3]) ?? .off
+                saved.shuffle = row[4]
+                saved.consume = row[5]
+                let order: String = row[6]
+                saved.shuffleOrder = (try? JSONDecoder().decode([Int64].self, from: Data(order.utf8))) ?? []
+            }
+            return saved
+        }
+    }
+
+    /// Replaces the saved queue and state, in one transaction.
+    ///
+    /// - Throws: `StoreError` when SQLite fails. Blocking; any thread.
+    public func savePlayerQueue(_ queue: SavedPlayerQueue) throws(StoreError) {
+        let order = String(decoding: (try? JSONEncoder().encode(queue.shuffleOrder)) ?? Data("[]".utf8), as: UTF8.self)
+        try write("saving the play queue") { db in
+            try db.execute(sql: "DELETE FROM playerQueueEntry")
+            let insert = try db.cachedStatement(sql: "INSERT INTO playerQueueEntry (id, position, uid) VALUES (?, ?, ?)")
+            for (position, entry) in queue.entries.enumerated() {
+                try insert.execute(arguments: [entry.id, position, entry.uid.rawValue])
+            }
+            try db.execute(sql: """
+                UPDATE playerState SET currentEntryId = ?, positionMs = ?, volume = ?, repeatMode = ?, shuffle = ?,
+                consume = ?, shuffleOrder = ? WHERE id = 1
+                """, arguments: [queue.currentEntryId, queue.positionMs, queue.volume, queue.repeatMode.rawValue,
+                                 queue.shuffle, queue.consume, order])
+        }
+    }
+
+    /// Saves only the current entry and position (cheap; called while playing).
+    ///
+    /// - Throws: `StoreError` when SQLite fails. Blocking; any thread.
+    public func savePlayerPosition(currentEntryId: Int64?, positionMs: Int) throws(StoreError) {
+        try write("saving the play position") { db in
+            try db.execute(sql: "UPDATE playerState SET currentEntryId = ?, positionMs = ? WHERE id = 1",
+                           arguments: [currentEntryId, positionMs])
+        }
+    }
+}

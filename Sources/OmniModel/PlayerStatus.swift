@@ -1,0 +1,91 @@
+/// What the player is doing, as every client sees it (`GET /api/player`, `LibraryEvent.player`).
+///
+/// A plain value produced by the `Player` module and rendered by the web layer (which adds the
+/// tracks' metadata from the library). Positions are in milliseconds.
+public struct PlayerStatus: Sendable, Equatable, Codable {
+    /// `playing`, `paused` or `stopped`.
+    public var state: PlaybackState
+    /// The queue, in order.
+    public var queue: [QueueEntry]
+    /// The index in `queue` of the current track, if any.
+    public var currentIndex: Int?
+    /// Where the current track is, in milliseconds.
+    public var positionMs: Int
+    /// The current track's length in milliseconds (nil when unknown or no track).
+    public var durationMs: Int?
+    /// Software volume, 0...100 (100 leaves samples untouched).
+    public var volume: Int
+    public var repeatMode: RepeatMode
+    public var shuffle: Bool
+    public var consume: Bool
+    /// The device and the format it was opened with (nil while it is closed).
+    public var output: OutputDescription
+    /// The last playback error ("the device ... is busy"), cleared by the next successful start.
+    public var error: String?
+
+    public init(state: PlaybackState = .stopped, queue: [QueueEntry] = [], currentIndex: Int? = nil, positionMs: Int = 0,
+                durationMs: Int? = nil, volume: Int = 100, repeatMode: RepeatMode = .off, shuffle: Bool = false,
+                consume: Bool = false, output: OutputDescription = OutputDescription(device: "default"), error: String? = nil) {
+        self.state = state
+        self.queue = queue
+        self.currentIndex = currentIndex
+        self.positionMs = positionMs
+        self.durationMs = durationMs
+        self.volume = volume
+        self.repeatMode = repeatMode
+        self.shuffle = shuffle
+        self.consume = consume
+        self.output = output
+        self.error = error
+    }
+
+    /// The current entry, if any.
+    public var current: QueueEntry? {
+        guard let currentIndex, queue.indices.contains(currentIndex) else { return nil }
+        return queue[currentIndex]
+    }
+}
+
+/// Whether the player is playing.
+public enum PlaybackState: String, Sendable, Codable, CaseIterable {
+    case playing, paused, stopped
+}
+
+/// What happens at the end of the queue or of a track.
+public enum RepeatMode: String, Sendable, Codable, CaseIterable {
+    /// Stop after the last track.
+    case off
+    /// Start the queue again after the last track.
+    case all
+    /// Play the current track again and again.
+    case one
+}
+
+/// One queue position: a stable entry id (the same track may be queued twice) and the track.
+public struct QueueEntry: Sendable, Equatable, Codable, Hashable {
+    /// Unique within the queue, kept across restarts.
+    public var id: Int64
+    public var uid: TrackUID
+
+    public init(id: Int64, uid: TrackUID) {
+        self.id = id
+        self.uid = uid
+    }
+}
+
+/// The output device and, while it is open, the format negotiated with it.
+public struct OutputDescription: Sendable, Equatable, Codable {
+    /// The ALSA device name ("default", "hw:0", ...).
+    public var device: String
+    public var sampleRate: Int?
+    public var channels: Int?
+    /// The ALSA sample format name ("S16_LE", "S32_LE", "FLOAT_LE").
+    public var format: String?
+
+    public init(device: String, sampleRate: Int? = nil, channels: Int? = nil, format: String? = nil) {
+        self.device = device
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.format = format
+    }
+}
