@@ -4,6 +4,7 @@ import Indexer
 import LocalStore
 import Logging
 import OmniModel
+import Player
 
 /// The daemon's shared parts, opened once by `omnisonicd run` and handed to the HTTP layer.
 ///
@@ -20,6 +21,8 @@ public struct DaemonContext: Sendable {
     public let scans: ScanService
     public let trash: Trash
     public let importer: Importer
+    /// The server-side player (its output thread runs under `PlayerService`).
+    public let player: Player
     private let publish: @Sendable (LibraryEvent) -> Void
     private let logger: Logger
 
@@ -58,15 +61,18 @@ public struct DaemonContext: Sendable {
         let indexer = Indexer(library: library, artwork: artwork, logger: logger)
         let roots = configuration.music.map(RawPath.init)
         let scans = ScanService(indexer: indexer, roots: roots, logger: logger, publish: publish)
+        let player = Player(library: library,
+                            configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain),
+                            logger: logger, publish: publish)
         return DaemonContext(
             configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans,
             trash: Trash(home: Trash.homeTrash(environment: environment)),
             importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
-            publish: publish, logger: logger)
+            player: player, publish: publish, logger: logger)
     }
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,
-                 trash: Trash, importer: Importer, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
+                 trash: Trash, importer: Importer, player: Player, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
         self.configuration = configuration
         self.library = library
         self.artwork = artwork
@@ -74,6 +80,7 @@ public struct DaemonContext: Sendable {
         self.scans = scans
         self.trash = trash
         self.importer = importer
+        self.player = player
         self.publish = publish
         self.logger = logger
     }

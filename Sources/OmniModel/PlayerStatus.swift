@@ -22,10 +22,13 @@ public struct PlayerStatus: Sendable, Equatable, Codable {
     public var output: OutputDescription
     /// The last playback error ("the device ... is busy"), cleared by the next successful start.
     public var error: String?
+    /// Device underruns recovered since the daemon started.
+    public var underruns: Int
 
     public init(state: PlaybackState = .stopped, queue: [QueueEntry] = [], currentIndex: Int? = nil, positionMs: Int = 0,
                 durationMs: Int? = nil, volume: Int = 100, repeatMode: RepeatMode = .off, shuffle: Bool = false,
-                consume: Bool = false, output: OutputDescription = OutputDescription(device: "default"), error: String? = nil) {
+                consume: Bool = false, output: OutputDescription = OutputDescription(device: "default"), error: String? = nil,
+                underruns: Int = 0) {
         self.state = state
         self.queue = queue
         self.currentIndex = currentIndex
@@ -37,6 +40,7 @@ public struct PlayerStatus: Sendable, Equatable, Codable {
         self.consume = consume
         self.output = output
         self.error = error
+        self.underruns = underruns
     }
 
     /// The current entry, if any.
@@ -88,4 +92,33 @@ public struct OutputDescription: Sendable, Equatable, Codable {
         self.channels = channels
         self.format = format
     }
+}
+
+/// What to fill the queue with.
+public enum QueueSource: Sendable, Equatable {
+    case tracks([TrackUID])
+    case playlist(String)
+    case album(Int64)
+    case savedSearch(String)
+    /// A search's results, as `GET /api/search?q=` ranks them.
+    case search(String)
+}
+
+/// One thing a client asks of the player (the API's `POST /api/player/...` routes).
+public enum PlayerCommand: Sendable, Equatable {
+    /// Adds the source's tracks before `index` (at the end when nil), or replaces the queue;
+    /// `play` then starts the first added track.
+    case enqueue(QueueSource, replace: Bool, index: Int?, play: Bool)
+    /// Plays the entry at `index`, or resumes.
+    case play(index: Int?)
+    case pause
+    case stop
+    case next
+    case previous
+    case seek(positionMs: Int)
+    case volume(percent: Int)
+    case remove(index: Int)
+    case move(from: Int, to: Int)
+    case clear
+    case modes(repeatMode: RepeatMode?, shuffle: Bool?, consume: Bool?)
 }

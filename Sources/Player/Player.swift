@@ -125,7 +125,7 @@ public final class Player: Sendable {
             PlayerStatus(state: s.playback, queue: s.queue.entries, currentIndex: s.queue.current,
                          positionMs: s.pendingSeekMs ?? s.positionMs, durationMs: s.queue.current == nil ? nil : s.durationMs,
                          volume: s.volume, repeatMode: s.queue.repeatMode, shuffle: s.queue.shuffle,
-                         consume: s.queue.consume, output: s.output, error: s.error)
+                         consume: s.queue.consume, output: s.output, error: s.error, underruns: s.underruns)
         }
     }
 
@@ -361,13 +361,38 @@ public final class Player: Sendable {
 
     /// Waits until every queued library write is done (tests).
     public func flushStore() { store.sync {} }
-}
 
-/// What to fill the queue with.
-public enum QueueSource: Sendable, Equatable {
-    case tracks([TrackUID])
-    case playlist(String)
-    case album(Int64)
-    case savedSearch(String)
-    case search(String)
+    /// Applies one client command and returns the state after it. Any thread; blocks only for
+    /// the short library reads an `enqueue` needs.
+    ///
+    /// - Throws: `PlayerError` `.trackMissing` (unknown track, playlist, album, saved search),
+    ///   `.badRequest` (an index outside the queue), `.store`.
+    public func perform(_ command: PlayerCommand) throws(PlayerError) -> PlayerStatus {
+        switch command {
+        case let .enqueue(source, replace, index, play):
+            let uids = try tracks(of: source)
+            let before = shared.withLock { $0.queue.entries.count }
+            try enqueue(uids, replace: replace, at: index)
+            if play, !uids.isEmpty {
+                try self.play(index: replace ? 0 : min(max(0, index ?? before), before))
+            }
+        case .play(let index): try play(index: index)
+        case .pause: pause()
+        case .stop: stop()
+        case .next: next()
+        case .previous: previous()
+        case .seek(let ms): seek(toMs: ms)
+        case .volume(let percent): setVolume(percent)
+        case .remove(let index): try remove(at: index)
+        case let .move(from, to): try move(from: from, to: to)
+        case .clear: clear()
+        case let .modes(repeatMode, shuffle, consume):
+            change(persist: true) { s in
+                if let repeatMode { s.queue.repeatMode = repeatMode }
+                if let shuffle, shuffle != s.queue.shuffle { s.queue.setShuffle(shuffle) }
+                if let consume { s.queue.consume = consume }
+            }
+        }
+        return status()
+    }
 }

@@ -35,6 +35,25 @@ public protocol DaemonActions: Sendable {
     /// The folder uploads are streamed into before `importFiles` (created if missing; must be
     /// on the same filesystem as the import destination). Typically `<first root>/.omnisonic-upload`.
     var uploadDirectory: String { get }
+
+    /// The player's state (`GET /api/player`); nil when this daemon runs no player.
+    func playerStatus() async -> PlayerStatus?
+
+    /// Applies a player command and returns the state after it. Must not wait for audio.
+    ///
+    /// - Throws: any `OmniError`; codes ending in `.track_missing` or `.bad_request` are the
+    ///   client's mistake (404), others are reported as 500.
+    func player(_ command: PlayerCommand) async throws -> PlayerStatus
+}
+
+extension DaemonActions {
+    /// No player: `GET /api/player` answers 404.
+    public func playerStatus() async -> PlayerStatus? { nil }
+
+    /// No player.
+    public func player(_ command: PlayerCommand) async throws -> PlayerStatus {
+        throw APIError.notFound("the player")
+    }
 }
 
 /// A scan's state as `GET /api/scan` reports it.

@@ -22,7 +22,7 @@ struct Handlers: Sendable {
     /// Every endpoint (without the 405 answers).
     func registerRoutes(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
-        router.get("/metrics") { _, _ in try self.metrics() }
+        router.get("/metrics") { _, _ in try await self.metrics() }
         router.get("/api/openapi.json") { _, _ in try self.openAPI() }
 
         router.get("/api/search") { request, _ in try self.search(request) }
@@ -40,6 +40,7 @@ struct Handlers: Sendable {
 
         registerUserData(on: router)
         registerPlaylists(on: router)
+        registerPlayer(on: router)
 
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }
@@ -64,7 +65,12 @@ struct Handlers: Sendable {
 
     // MARK: - Small endpoints
 
-    func metrics() throws -> Response {
+    func metrics() async throws -> Response {
+        if let player = await configuration.actions.playerStatus() {
+            configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
+                namespace: "omnisonic", subsystem: "player", metricName: "underruns", unitName: "total",
+                helpText: "Output underruns recovered with snd_pcm_recover since the daemon started")).set(Double(player.underruns))
+        }
         let count = try library.trackCount()
         configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "omnisonic", subsystem: "library", metricName: "tracks", unitName: "count", helpText: "Tracks in the library")).set(Double(count))

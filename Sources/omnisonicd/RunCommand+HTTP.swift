@@ -94,6 +94,12 @@ struct WebActions: DaemonActions {
     /// scans never index a half-written upload.
     var uploadDirectory: String { context.configuration.music[0] + "/.omnisonic-upload" }
 
+    func playerStatus() async -> PlayerStatus? { context.player.status() }
+
+    func player(_ command: PlayerCommand) async throws -> PlayerStatus {
+        try context.player.perform(command)
+    }
+
     static func webStatus(_ status: Daemon.ScanStatus) -> WebUI.ScanStatus {
         WebUI.ScanStatus(running: status.running, phase: status.phase, done: status.done, total: status.total,
                          rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970)

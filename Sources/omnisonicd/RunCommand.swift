@@ -19,7 +19,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Every option can also be set in the environment (OMNISONIC_MUSIC as a colon-separated \
             list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
-            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL); options win over the environment. \
+            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN); options win over the environment. \
             Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
             $XDG_DATA_HOME/omnisonic, listen on 127.0.0.1:6690. A token is required when listening \
             on an address other computers can reach. Prints "listening on http://HOST:PORT" once it serves.
@@ -48,6 +48,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-size"), help: "The largest file accepted by an import, like 500M or 2G (default: 1G).")
     var maxUploadSize: String?
 
+    @Option(help: "The ALSA device the player writes to (default: default).")
+    var output: String?
+
+    @Option(name: .customLong("replaygain"), help: "ReplayGain the player applies: off, track or album (default: off).")
+    var replayGain: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: String?
 
@@ -65,6 +71,8 @@ struct RunCommand: AsyncParsableCommand {
         set(.web, web)
         set(.maxUploadSize, maxUploadSize)
         set(.logLevel, logLevel)
+        set(.output, output)
+        set(.replayGain, replayGain)
         return layer
     }
 
@@ -111,6 +119,8 @@ struct RunCommand: AsyncParsableCommand {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
+            // Stopped before the scan and after the server: the device is released, the queue saved.
+            .init(service: PlayerService(player: context.player), serviceName: "player"),
             .init(service: server, serviceName: "http"),
         ]
         var groupConfiguration = ServiceGroupConfiguration(

@@ -11,6 +11,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
     case web
     case maxUploadSize = "max-upload-size"
     case logLevel = "log-level"
+    /// The player's ALSA device.
+    case output
+    /// ReplayGain: off, track or album.
+    case replayGain = "replaygain"
 
     /// The environment variable that sets this key.
     public var environmentVariable: String {
@@ -23,6 +27,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
         case .web: "OMNISONIC_WEB"
         case .maxUploadSize: "OMNISONIC_MAX_UPLOAD_SIZE"
         case .logLevel: "OMNISONIC_LOG_LEVEL"
+        case .output: "OMNISONIC_OUTPUT"
+        case .replayGain: "OMNISONIC_REPLAYGAIN"
         }
     }
 

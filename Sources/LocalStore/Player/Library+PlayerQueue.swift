@@ -86,3 +86,16 @@ extension Library {
         }
     }
 }
+
+extension Library {
+    /// The tracks with these uids that the library has, by uid (one read; for rendering a queue).
+    ///
+    /// - Throws: `StoreError` when SQLite fails. Blocking; any thread.
+    public func tracks(uids: [TrackUID]) throws(StoreError) -> [TrackUID: TrackRecord] {
+        try read("reading tracks") { db in
+            var out: [TrackUID: TrackRecord] = [:]
+            for (uid, record) in try Self.fetchTracks(db, uids: Set(uids.map(\.rawValue))) { out[TrackUID(rawValue: uid)] = record }
+            return out
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Logging
+import Player
+import ServiceLifecycle
+
+/// Runs the player for as long as the daemon runs: starts its output thread, and at graceful
+/// shutdown (or cancellation) stops it, which releases the ALSA device and saves the queue and
+/// position (restored, paused, at the next start).
+///
+/// The device itself is opened only while playing and released on stop, so other programs can
+/// use it while the daemon idles.
+public struct PlayerService: Service {
+    public let player: Player
+
+    public init(player: Player) {
+        self.player = player
+    }
+
+    public func run() async throws {
+        player.start()
+        let (ended, end) = AsyncStream.makeStream(of: Void.self)
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                for await _ in ended {}
+            } onCancel: {
+                end.finish()
+            }
+        } onGracefulShutdown: {
+            end.finish()
+        }
+        await player.shutdown()
+    }
+}
