@@ -27,9 +27,11 @@ extension Handlers {
                 body.uids.map { .tracks($0.map(TrackUID.init(rawValue:))) }, body.playlist.map(QueueSource.playlist),
                 body.album.map(QueueSource.album), body.savedSearch.map(QueueSource.savedSearch), body.query.map(QueueSource.search),
             ].compactMap { $0 }
-            guard sources.count == 1, let source = sources.first else {
-                throw APIError.badRequest("give exactly one of uids, playlist, album, savedSearch, query")
+            // The first given wins (the document lists this order).
+            guard let source = sources.first else {
+                throw APIError.badRequest("give one of uids, playlist, album, savedSearch, query")
             }
+            if let query = body.query, query.count > 1000 { throw APIError.badRequest("query is at most 1000 characters") }
             if case .tracks(let uids) = source, uids.count > 10_000 { throw APIError.badRequest("at most 10000 uids") }
             if let index = body.index, !(0...1_000_000).contains(index) { throw APIError.badRequest("index must be in 0...1000000") }
             return try await self.player(.enqueue(source, replace: body.replace ?? false, index: body.index, play: body.play ?? false))
