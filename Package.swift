@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "WebUITests",
             dependencies: [
-                "WebUI", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                "WebUI", "Indexer", "Player", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
