@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                "Daemon", "Player", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
