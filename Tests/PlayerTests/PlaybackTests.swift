@@ -231,3 +231,57 @@ final class PausedWrites: Sendable {
     func wrote(_ frames: Int) { state.withLock { if $0.counting { $0.frames += frames } } }
     func stop() -> Int { state.withLock { $0.counting = false; return $0.frames } }
 }
+
+@Suite("ReplayGain and conversion")
+struct ReplayGainAndConversionTests {
+    @Test("Given a track tagged -6.02 dB, when ReplayGain is track, then the samples are halved; when off, untouched")
+    func replayGainTrack() async throws {
+        let fixture = try PlayerFixture("replaygain", files: [
+            ("rg.flac", signalSource + ["-c:a", "flac", "-sample_fmt", "s16", "-metadata", "REPLAYGAIN_TRACK_GAIN=-6.0206 dB",
+                                        "-metadata", "REPLAYGAIN_TRACK_PEAK=0.5"]),
+        ])
+        let whole = fixture.dir.appending("whole.raw")
+        try fixture.ffmpeg(signalSource + ["-f", "s16le", "-c:a", "pcm_s16le", whole])
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: whole)))
+        let uid = try fixture.uid("rg.flac")
+        #expect(try fixture.library.track(uid: uid)?.replayGain?.trackGain != nil)
+        for mode in [ReplayGainMode.track, .off] {
+            let capture = fixture.dir.appending("capture/\(mode).raw")
+            let player = fixture.makePlayer(capture: capture, replayGain: mode)
+            // The second player finds the first one's queue in the library: replace it.
+            try player.enqueue([uid], replace: true)
+            try player.play()
+            try await fixture.wait(player) { $0.state == .stopped && $0.currentIndex == nil }
+            await player.shutdown()
+            let played = try fixture.capture(capture)
+            try #require(played.count == original.count, "\(mode) \(player.status().output) \(player.status().queue.count)")
+            if mode == .off {
+                #expect(played == original)
+            } else {
+                let worst = stride(from: 0, to: played.count, by: 2).map { i -> Int in
+                    let p = Int(Int16(bitPattern: UInt16(played[i]) | UInt16(played[i + 1]) << 8))
+                    let o = Int(Int16(bitPattern: UInt16(original[i]) | UInt16(original[i + 1]) << 8))
+                    return abs(p - o / 2)
+                }.max() ?? 0
+                #expect(worst <= 1)
+            }
+        }
+    }
+
+    @Test("Given 1 s of 44.1 kHz 16-bit stereo, when converted for a 48 kHz float mono device, then about 48000 frames come out")
+    func converterResamples() throws {
+        let converter = try Converter(from: PCMFormat(sampleRate: 44_100, channels: 2, sample: .s16),
+                                      to: PCMFormat(sampleRate: 48_000, channels: 1, sample: .float32))
+        let input = (0..<44_100).flatMap { i -> [Int16] in
+            let v = Int16(10_000 * sin(Double(i) * 2 * .pi * 440 / 44_100))
+            return [v, v]
+        }
+        var out: [UInt8] = []
+        input.withUnsafeBytes { _ = converter.convert(interleaved: $0, appendingTo: &out) }
+        converter.flush(appendingTo: &out)
+        let frames = out.count / 4
+        #expect(abs(frames - 48_000) <= 64)
+        let peak = out.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }.map(abs).max() ?? 0
+        #expect(peak > 0.25 && peak < 0.5)
+    }
+}
