@@ -142,6 +142,13 @@ let package = Package(
             path: "bench/ProbeBench",
             swiftSettings: strict),
 
+        // The player's CPU, latency and memory (bench/player/run.sh).
+        .executableTarget(
+            name: "PlayerBench",
+            dependencies: ["Player", "Indexer", "LocalStore", "OmniModel", .product(name: "Logging", package: "swift-log")],
+            path: "bench/PlayerBench",
+            swiftSettings: strict),
+
         // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.
         .target(
             name: "TestSupport",
