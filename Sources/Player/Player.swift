@@ -25,7 +25,6 @@ public final class Player: Sendable {
     let shared: Mutex<Shared>
     let wake = DispatchSemaphore(value: 0)
     let store = DispatchQueue(label: "omnisonic-player-store")
-    private let engineDone = Mutex<CheckedContinuation<Void, Never>?>(nil)
 
     /// What the user wants and what the output thread reports, behind one lock.
     struct Shared {
@@ -43,6 +42,8 @@ public final class Player: Sendable {
         var shutdown = false
         var started = false
         var finished = false
+        /// `shutdown()` waiting for the output thread to end.
+        var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
         var underruns = 0
     }
 
@@ -85,8 +86,12 @@ public final class Player: Sendable {
         guard first else { return }
         let thread = Thread { [self] in
             PlayerEngine(player: self).run()
-            shared.withLock { $0.finished = true }
-            engineDone.withLock { $0?.resume(); $0 = nil }
+            let waiters = shared.withLock { s -> [CheckedContinuation<Void, Never>] in
+                s.finished = true
+                defer { s.shutdownWaiters = [] }
+                return s.shutdownWaiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
         thread.name = "omnisonic-player"
         thread.stackSize = 1 << 20
@@ -102,11 +107,15 @@ public final class Player: Sendable {
         }
         if running {
             await withCheckedContinuation { continuation in
-                let resumeNow = shared.withLock { $0.finished }
-                if resumeNow { continuation.resume() } else { engineDone.withLock { $0 = continuation } }
+                // Checked and stored under the lock the thread takes when it ends: no lost wake-up.
+                let ended = shared.withLock { s -> Bool in
+                    if s.finished { return true }
+                    s.shutdownWaiters.append(continuation)
+                    return false
+                }
+                if ended { continuation.resume() }
                 wake.signal()
             }
-            // The thread may have finished between the two checks.
         }
         let saved = snapshotForStore()
         let library = self.library, logger = self.logger
