@@ -23,6 +23,8 @@ public struct DaemonContext: Sendable {
     public let importer: Importer
     /// The server-side player (its output thread runs under `PlayerService`).
     public let player: Player
+    /// Planned plays (run by `PlayerService`).
+    public let scheduler: PlayerScheduler
     private let publish: @Sendable (LibraryEvent) -> Void
     private let logger: Logger
 
@@ -68,11 +70,12 @@ public struct DaemonContext: Sendable {
             configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans,
             trash: Trash(home: Trash.homeTrash(environment: environment)),
             importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
-            player: player, publish: publish, logger: logger)
+            player: player, scheduler: PlayerScheduler(library: library, player: player, logger: logger),
+            publish: publish, logger: logger)
     }
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,
-                 trash: Trash, importer: Importer, player: Player, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
+                 trash: Trash, importer: Importer, player: Player, scheduler: PlayerScheduler, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
         self.configuration = configuration
         self.library = library
         self.artwork = artwork
@@ -81,6 +84,7 @@ public struct DaemonContext: Sendable {
         self.trash = trash
         self.importer = importer
         self.player = player
+        self.scheduler = scheduler
         self.publish = publish
         self.logger = logger
     }

@@ -122,3 +122,28 @@ public enum PlayerCommand: Sendable, Equatable {
     case clear
     case modes(repeatMode: RepeatMode?, shuffle: Bool?, consume: Bool?)
 }
+
+/// A play planned for later: at `at`, the queue is replaced with a playlist or a saved search's
+/// tracks and playback starts (an alarm, a shop's opening playlist). Fires once.
+public struct PlayerSchedule: Sendable, Equatable, Codable {
+    public var id: String
+    /// Seconds since 1970.
+    public var at: Double
+    /// Exactly one of these is set.
+    public var playlist: String?
+    public var savedSearch: String?
+
+    public init(id: String, at: Double, playlist: String? = nil, savedSearch: String? = nil) {
+        self.id = id
+        self.at = at
+        self.playlist = playlist
+        self.savedSearch = savedSearch
+    }
+
+    /// What to play.
+    public var source: QueueSource? {
+        if let playlist { return .playlist(playlist) }
+        if let savedSearch { return .savedSearch(savedSearch) }
+        return nil
+    }
+}

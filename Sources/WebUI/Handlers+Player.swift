@@ -7,6 +7,7 @@ import OmniModel
 /// answers with the whole state, like `GET /api/player`.
 extension Handlers {
     func registerPlayer(on router: Router<BasicRequestContext>) {
+        registerSchedule(on: router)
         router.get("/api/player") { _, _ in
             guard let status = await self.configuration.actions.playerStatus() else { throw APIError.notFound("the player") }
             return try self.playerResponse(status)
@@ -79,19 +80,34 @@ extension Handlers {
         }
     }
 
-    static func queueIndex(_ context: BasicRequestContext) throws -> Int {
-        guard let text = context.parameters.get("index"), let index = Int(text), (0...1_000_000).contains(index) else {
-            throw APIError.notFound("queue entry")
+    func registerSchedule(on router: Router<BasicRequestContext>) {
+        router.get("/api/player/schedule") { _, _ in
+            struct Body: Encodable { var schedules: [PlayerSchedule] }
+            return try JSONBody.response(Body(schedules: try await self.clientErrors { try await self.configuration.actions.playerSchedules() }))
         }
-        return index
+        router.post("/api/player/schedule") { request, _ in
+            struct Body: Decodable { var at: Double; var playlist: String?; var savedSearch: String? }
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes)
+            guard body.at.isFinite, (0...1e11).contains(body.at) else { throw APIError.badRequest("at is seconds since 1970") }
+            guard let source = body.playlist.map(QueueSource.playlist) ?? body.savedSearch.map(QueueSource.savedSearch) else {
+                throw APIError.badRequest("give playlist or savedSearch")
+            }
+            let schedule = try await self.clientErrors { try await self.configuration.actions.schedulePlay(at: body.at, source: source) }
+            return try JSONBody.response(schedule, status: .created)
+        }
+        router.delete("/api/player/schedule/{id}") { _, context in
+            let id = try Self.parameter(context, "id")
+            guard try await self.clientErrors({ try await self.configuration.actions.cancelSchedule(id: id) }) else {
+                throw APIError.notFound("schedule")
+            }
+            return Response(status: .noContent)
+        }
     }
 
-    /// Runs a command; the player's "no such track/entry" is the client's 404, its other
-    /// failures stay 5xx (the library failed).
-    func player(_ command: PlayerCommand) async throws -> Response {
-        let status: PlayerStatus
+    /// The player's "no such track/entry" is the client's 404; its other failures stay 5xx.
+    func clientErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            status = try await configuration.actions.player(command)
+            return try await body()
         } catch {
             switch error {
             case let error as APIError:
@@ -102,6 +118,19 @@ extension Handlers {
                 throw error
             }
         }
+    }
+
+    static func queueIndex(_ context: BasicRequestContext) throws -> Int {
+        guard let text = context.parameters.get("index"), let index = Int(text), (0...1_000_000).contains(index) else {
+            throw APIError.notFound("queue entry")
+        }
+        return index
+    }
+
+    /// Runs a command; the player's "no such track/entry" is the client's 404, its other
+    /// failures stay 5xx (the library failed).
+    func player(_ command: PlayerCommand) async throws -> Response {
+        let status = try await clientErrors { try await configuration.actions.player(command) }
         return try playerResponse(status)
     }
 

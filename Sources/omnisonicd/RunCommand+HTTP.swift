@@ -100,6 +100,14 @@ struct WebActions: DaemonActions {
         try context.player.perform(command)
     }
 
+    func playerSchedules() async throws -> [PlayerSchedule] { context.scheduler.list() }
+
+    func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
+        try context.scheduler.add(at: at, source: source)
+    }
+
+    func cancelSchedule(id: String) async throws -> Bool { try context.scheduler.cancel(id: id) }
+
     static func webStatus(_ status: Daemon.ScanStatus) -> WebUI.ScanStatus {
         WebUI.ScanStatus(running: status.running, phase: status.phase, done: status.done, total: status.total,
                          rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970)

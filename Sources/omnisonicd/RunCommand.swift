@@ -120,7 +120,7 @@ struct RunCommand: AsyncParsableCommand {
             .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
             // Stopped before the scan and after the server: the device is released, the queue saved.
-            .init(service: PlayerService(player: context.player), serviceName: "player"),
+            .init(service: PlayerService(player: context.player, scheduler: context.scheduler), serviceName: "player"),
             .init(service: server, serviceName: "http"),
         ]
         var groupConfiguration = ServiceGroupConfiguration(

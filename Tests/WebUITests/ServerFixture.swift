@@ -56,6 +56,7 @@ final class TestActions: DaemonActions {
         self.fixture = fixture
         self.events = events
         self.realPlayer = player
+        self.scheduler = player.map { PlayerScheduler(library: fixture.library, player: $0, logger: Logger(label: "test")) }
     }
 
     func playerStatus() async -> PlayerStatus? { realPlayer?.status() }
@@ -63,6 +64,24 @@ final class TestActions: DaemonActions {
     func player(_ command: PlayerCommand) async throws -> PlayerStatus {
         guard let realPlayer else { throw APIError.notFound("the player") }
         return try realPlayer.perform(command)
+    }
+
+    /// The scheduler over `realPlayer` (created with it).
+    let scheduler: PlayerScheduler?
+
+    func playerSchedules() async throws -> [PlayerSchedule] {
+        guard let scheduler else { throw APIError.notFound("the player") }
+        return scheduler.list()
+    }
+
+    func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
+        guard let scheduler else { throw APIError.notFound("the player") }
+        return try scheduler.add(at: at, source: source)
+    }
+
+    func cancelSchedule(id: String) async throws -> Bool {
+        guard let scheduler else { throw APIError.notFound("the player") }
+        return try scheduler.cancel(id: id)
     }
 
     var uploadDirectory: String { fixture.music + "/.omnisonic-upload" }

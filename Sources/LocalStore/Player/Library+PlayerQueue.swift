@@ -99,3 +99,45 @@ extension Library {
         }
     }
 }
+
+extension Library {
+    /// The planned plays, soonest first.
+    ///
+    /// - Throws: `StoreError` when SQLite fails. Blocking; any thread.
+    public func playerSchedules() throws(StoreError) -> [PlayerSchedule] {
+        try read("reading the player's schedule") { db in
+            try Row.fetchAll(db, sql: "SELECT id, at, sourceKind, sourceId FROM playerSchedule ORDER BY at, id").map { row in
+                let kind: String = row[2]
+                return PlayerSchedule(id: row[0], at: row[1], playlist: kind == "playlist" ? row[3] : nil,
+                                      savedSearch: kind == "savedSearch" ? row[3] : nil)
+            }
+        }
+    }
+
+    /// Saves a planned play.
+    ///
+    /// - Throws: `StoreError` (`.invalid` when it names neither a playlist nor a saved search).
+    public func addPlayerSchedule(_ schedule: PlayerSchedule, createdAt: Date = Date()) throws(StoreError) {
+        let kind: String, target: String
+        if let playlist = schedule.playlist { (kind, target) = ("playlist", playlist) } else if let saved = schedule.savedSearch {
+            (kind, target) = ("savedSearch", saved)
+        } else {
+            throw StoreError(.invalid, message: "a schedule plays a playlist or a saved search")
+        }
+        try write("saving a schedule") { db in
+            try db.execute(sql: "INSERT INTO playerSchedule (id, at, sourceKind, sourceId, createdAt) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [schedule.id, schedule.at, kind, target, createdAt.timeIntervalSince1970])
+        }
+    }
+
+    /// Removes a planned play. Returns false when there was none with that id.
+    ///
+    /// - Throws: `StoreError` when SQLite fails.
+    @discardableResult
+    public func removePlayerSchedule(id: String) throws(StoreError) -> Bool {
+        try write("removing a schedule") { db in
+            try db.execute(sql: "DELETE FROM playerSchedule WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+}

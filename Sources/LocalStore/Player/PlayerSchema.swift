@@ -8,6 +8,7 @@ import GRDB
 ///   entry's stable id (the same track may be queued twice).
 /// - `playerState`: exactly one row (`id = 1`): the current entry, where it was, the modes and
 ///   the shuffle order (a JSON array of entry ids).
+/// - `playerSchedule`: one-shot plays of a playlist or saved search at a time (seconds since 1970).
 enum PlayerSchema {
     static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v5-player") { db in
@@ -28,6 +29,13 @@ enum PlayerSchema {
                     shuffleOrder TEXT NOT NULL DEFAULT '[]'
                 );
                 INSERT INTO playerState (id) VALUES (1);
+                CREATE TABLE playerSchedule (
+                    id TEXT PRIMARY KEY,
+                    at REAL NOT NULL,
+                    sourceKind TEXT NOT NULL CHECK (sourceKind IN ('playlist', 'savedSearch')),
+                    sourceId TEXT NOT NULL,
+                    createdAt REAL NOT NULL
+                );
                 """)
         }
     }
