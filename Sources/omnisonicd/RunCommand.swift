@@ -107,12 +107,16 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         // Started in this order and stopped in reverse: the server stops taking requests first,
-        // then the scan winds down (its last batch commits), then the last events are delivered.
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        // then the watchers stop, then the scan winds down (its last batch commits), then the
+        // last events are delivered.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
-            .init(service: server, serviceName: "http"),
         ]
+        if let watcher = context.watcher {
+            services.append(.init(service: watcher, serviceName: "watch"))
+        }
+        services.append(.init(service: server, serviceName: "http"))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // systemd waits 90 s by default; we promise to be gone within 5.
