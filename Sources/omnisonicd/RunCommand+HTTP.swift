@@ -56,13 +56,13 @@ struct WebActions: DaemonActions {
     let context: DaemonContext
 
     func scanStatus() async -> WebUI.ScanStatus {
-        Self.webStatus(context.scans.status())
+        Self.webStatus(context.scans.status(), watcher: context.watcher?.status())
     }
 
     func startScan() async -> WebUI.ScanStatus {
         // Coalesces: while a scan runs, this queues exactly one more.
         context.scans.requestScan()
-        var status = Self.webStatus(context.scans.status())
+        var status = Self.webStatus(context.scans.status(), watcher: context.watcher?.status())
         status.running = true
         return status
     }
@@ -94,8 +94,12 @@ struct WebActions: DaemonActions {
     /// scans never index a half-written upload.
     var uploadDirectory: String { context.configuration.music[0] + "/.omnisonic-upload" }
 
-    static func webStatus(_ status: Daemon.ScanStatus) -> WebUI.ScanStatus {
+    static func webStatus(_ status: Daemon.ScanStatus, watcher: WatchService.Status?) -> WebUI.ScanStatus {
         WebUI.ScanStatus(running: status.running, phase: status.phase, done: status.done, total: status.total,
-                         rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970)
+                         rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970,
+                         watching: (watcher?.roots ?? []).map {
+                             WatchedFolder(path: $0.path, mode: $0.mode.rawValue, watchedFolders: $0.watchedFolders, problem: $0.problem)
+                         },
+                         changesApplied: status.changesApplied, lastChangeAt: status.lastChangeAt?.timeIntervalSince1970)
     }
 }

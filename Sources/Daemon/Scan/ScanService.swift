@@ -182,6 +182,7 @@ public final class ScanService: Service, Sendable {
                     "root": "\(root)", "added": "\(outcome.summary.added)", "updated": "\(outcome.summary.updated)",
                     "moved": "\(outcome.summary.moved)", "removed": "\(outcome.summary.removed)",
                     "failed": "\(outcome.summary.failed)", "folders": "\(scope.folders.count)",
+                    "seconds": "\(String(format: "%.3f", outcome.summary.seconds))",
                 ])
             }
             if !outcome.changed.isEmpty { publish(.tracksChanged(uids: outcome.changed)) }
