@@ -139,25 +139,28 @@ struct ServiceTests {
         #expect(socket.messages.contains("STOPPING=1"))
     }
 
-    @Test("SIGHUP adds a music folder from the edited file (its tracks become searchable); a bad file on reload is logged and the old configuration kept")
+    @Test("SIGHUP adds a music folder from the edited file (its tracks become searchable) and changes the log level; a bad file on reload is logged and the old configuration kept")
     func reload() throws {
         let corpus = try Corpus.shared(tracks: 120)
         let dir = try TemporaryDirectory("svc")
         let empty = dir.appending("empty")
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         let file = dir.appending("config/omnisonic/config.toml")
-        try Self.write("music = [\"\(empty)\"]\ndata = \"\(dir.appending("data"))\"\nlisten = \"127.0.0.1:0\"\n", to: file)
+        try Self.write("music = [\"\(empty)\"]\ndata = \"\(dir.appending("data"))\"\nlisten = \"127.0.0.1:0\"\nlog-level = \"warning\"\n", to: file)
         let daemon = try RunningDaemon([], environment: Self.isolated(dir))
         let port = try daemon.waitForPort()
         try Self.waitForIdleScan(port: port)
         #expect(try Self.total(port: port) == 0)
+        #expect(!daemon.stderr.contains("level=info"), "\(daemon.stderr)")
 
         try Self.write("music = [\"\(empty)\", \"\(corpus.root)\"]\ndata = \"\(dir.appending("data"))\"\nlisten = \"127.0.0.1:0\"\n", to: file)
         kill(daemon.process.processIdentifier, SIGHUP)
         let deadline = Date().addingTimeInterval(60)
         while try Self.total(port: port) != corpus.visibleTracks.count && Date() < deadline { usleep(100_000) }
         #expect(try Self.total(port: port) == corpus.visibleTracks.count, "\(daemon.stderr.suffix(2000))")
-        #expect(daemon.stderr.contains("msg=\"configuration reloaded\""))
+        // Info lines appear once the reloaded level (info) applies.
+        #expect(daemon.stderr.contains("level=info msg=\"configuration reloaded\""))
+        #expect(daemon.stderr.contains("level=info msg=\"music folders changed\" roots=2"))
         // A track of the added folder streams too (the web layer sees the new folders).
         let uid = try #require((try HTTP.request(port: port, path: "/api/search?q=&limit=1").json()["tracks"] as? [[String: Any]])?.first?["uid"] as? String)
         #expect(try HTTP.request("HEAD", port: port, path: "/api/tracks/\(uid)/stream").status == 200)
