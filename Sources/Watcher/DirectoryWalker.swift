@@ -25,6 +25,18 @@ public struct DirectoryWalker: Sendable {
     /// - Throws: `WalkError.rootMissing` when `root` does not exist or is not a folder; the
     ///   caller must then keep the root's tracks (an unmounted disk is not a deletion).
     public func walk(root: RawPath) throws(WalkError) -> WalkResult {
+        try walk(root: root, folder: RawPath(bytes: []), recursive: true)
+    }
+
+    /// Walks one folder of `root` (`folder` relative to it; empty for the root itself), with its
+    /// subfolders when `recursive`, or only the files directly in it. Paths in the result stay
+    /// relative to `root`. Used by the watcher's partial rescans.
+    ///
+    /// A `folder` that does not exist (deleted, renamed away) gives an empty result: everything
+    /// that was under it is gone. A `folder` that exists but cannot be read is reported in
+    /// `errors` as `unreadableFolder` (and the caller keeps what it knew under it).
+    /// - Throws: `WalkError.rootMissing` when `root` itself does not exist or is not a folder.
+    public func walk(root: RawPath, folder: RawPath, recursive: Bool) throws(WalkError) -> WalkResult {
         var rootStat = stat()
         let rc = root.withCString { stat($0, &rootStat) }
         guard rc == 0, (rootStat.st_mode & S_IFMT) == S_IFDIR else {
@@ -33,8 +45,20 @@ public struct DirectoryWalker: Sendable {
         // An empty folder where a disk should be mounted looks like "every file deleted".
         // The caller decides; we only report what is there.
         var result = WalkResult()
-        var visited = Set<DirectoryIdentity>([DirectoryIdentity(rootStat)])
-        var pending: [RawPath] = [RawPath(bytes: [])]
+        var startStat = rootStat
+        if !folder.bytes.isEmpty {
+            if root.appending(folder).withCString({ stat($0, &startStat) }) != 0 {
+                if errno != ENOENT && errno != ENOTDIR {
+                    result.errors.append(WalkError(.unreadableFolder, path: root.appending(folder),
+                                                   detail: String(cString: strerror(errno))))
+                    result.unreadableFolders.append(folder)
+                }
+                return result
+            }
+            guard (startStat.st_mode & S_IFMT) == S_IFDIR else { return result }
+        }
+        var visited = Set<DirectoryIdentity>([DirectoryIdentity(startStat)])
+        var pending: [RawPath] = [folder]
         var linkedFolders: [RawPath] = []
 
         while true {
@@ -56,6 +80,10 @@ public struct DirectoryWalker: Sendable {
             }
             walkFolder(root: root, relativeFolder: relativeFolder, visited: &visited,
                        pending: &pending, linkedFolders: &linkedFolders, result: &result)
+            if !recursive {
+                pending = []
+                linkedFolders = []
+            }
         }
         result.files.sort { $0.relativePath < $1.relativePath }
         result.folderArtwork.sort { $0.folder < $1.folder }
@@ -67,6 +95,7 @@ public struct DirectoryWalker: Sendable {
         let absolute = root.appending(relativeFolder)
         guard let dir = absolute.withCString({ opendir($0) }) else {
             result.errors.append(WalkError(.unreadableFolder, path: absolute, detail: String(cString: strerror(errno))))
+            result.unreadableFolders.append(relativeFolder)
             return
         }
         defer { closedir(dir) }

@@ -71,7 +71,9 @@ public final class InotifyWatcher {
     /// - Throws: `WatchError` `.rootMissing` when `root` is not a folder, `.cannotStart` when no
     ///   inotify instance can be made, `.watchLimitReached`/`.watchFailed` when the root itself
     ///   cannot be watched. In every case the caller falls back to periodic rescans.
-    public init(root: RawPath, maximumWatches: Int = .max) throws(WatchError) {
+    /// - Parameter stopSignal: a signal shared with other watchers or waits (one `stop()` ends
+    ///   them all); by default the watcher makes its own.
+    public init(root: RawPath, maximumWatches: Int = .max, stopSignal shared: StopSignal? = nil) throws(WatchError) {
         self.root = root
         self.maximumWatches = maximumWatches
         var st = stat()
@@ -83,9 +85,13 @@ public final class InotifyWatcher {
             throw WatchError(.cannotStart, path: root, detail: "inotify_init1: \(String(cString: strerror(errno)))")
         }
         let signal: StopSignal
-        do { signal = try StopSignal() } catch {
-            close(fd)
-            throw error
+        if let shared {
+            signal = shared
+        } else {
+            do { signal = try StopSignal() } catch {
+                close(fd)
+                throw error
+            }
         }
         descriptor = fd
         stopSignal = signal
@@ -371,7 +377,9 @@ public final class InotifyWatcher {
     }
 }
 
-/// Wakes a thread blocked in `InotifyWatcher.nextChanges` so it can end. Safe from any thread.
+/// Wakes a thread blocked in `InotifyWatcher.nextChanges` (or in `wait(timeout:)`) so it can
+/// end. Safe from any thread. Once stopped it stays stopped: the byte written is never read, so
+/// every watcher sharing the signal sees it.
 ///
 /// Owns a pipe (Swift's Glibc module exports neither `eventfd` nor `pipe2`), closed in `deinit`.
 public final class StopSignal: Sendable {
@@ -379,7 +387,8 @@ public final class StopSignal: Sendable {
     let descriptor: Int32
     private let writeEnd: Int32
 
-    init() throws(WatchError) {
+    /// - Throws: `WatchError.cannotStart` when no pipe can be made (out of descriptors).
+    public init() throws(WatchError) {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else {
             throw WatchError(.cannotStart, path: RawPath(bytes: []), detail: "pipe: \(String(cString: strerror(errno)))")
@@ -401,6 +410,23 @@ public final class StopSignal: Sendable {
     public func stop() {
         var one: UInt8 = 1
         _ = write(writeEnd, &one, 1)
+    }
+
+    /// True once `stop()` was called.
+    public var isStopped: Bool { wait(timeout: .zero) }
+
+    /// Sleeps until `stop()` is called or `timeout` passes (a blocking `poll`: call it from a
+    /// dedicated thread). Returns true when stopped.
+    @discardableResult
+    public func wait(timeout: Duration) -> Bool {
+        var fds = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let (seconds, attoseconds) = timeout.components
+        let milliseconds = Int32(clamping: max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        while true {
+            let ready = poll(&fds, 1, milliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            return ready > 0
+        }
     }
 }
 

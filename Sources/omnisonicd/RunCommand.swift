@@ -136,18 +136,23 @@ struct RunCommand: AsyncParsableCommand {
         }
         let reload = ReloadService(sources: sources, initial: configuration, logger: logger) { _, new in
             level.set(new.logLevel)
+            // The scan lane walks the new folders at once. (The watcher keeps the folders it
+            // started with until it can be given new ones: see docs/decisions/0012-service.md.)
             context.scans.reload(roots: new.music.map(RawPath.init))
         }
         // Started in this order and stopped in reverse: systemd hears STOPPING=1 at once, the
-        // server stops taking requests, then the scan winds down (its last batch commits), then
-        // the last events are delivered.
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        // server stops taking requests, then the watchers stop, then the scan winds down (its
+        // last batch commits), then the last events are delivered.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
             .init(service: reload, serviceName: "reload"),
-            .init(service: server, serviceName: "http"),
-            .init(service: systemd, serviceName: "systemd"),
         ]
+        if let watcher = context.watcher {
+            services.append(.init(service: watcher, serviceName: "watch"))
+        }
+        services.append(.init(service: server, serviceName: "http"))
+        services.append(.init(service: systemd, serviceName: "systemd"))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // systemd waits 90 s by default; we promise to be gone within 5.

@@ -33,7 +33,7 @@ final class DaemonFixture: @unchecked Sendable {
         let configuration = Configuration(music: [music], data: dir.appending("data"), cache: dir.appending("data/cache"))
         let events = self.events
         context = try DaemonContext.open(configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                         environment: ["XDG_DATA_HOME": dir.appending("xdg")]) { events.append($0) }
+                                         environment: ["XDG_DATA_HOME": dir.appending("xdg")], watch: false) { events.append($0) }
     }
 
     /// Waits until `condition` holds (polling; scans run on their own threads).

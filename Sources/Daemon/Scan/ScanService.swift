@@ -6,10 +6,15 @@ import OmniModel
 import ServiceLifecycle
 import Synchronization
 
-/// Runs incremental scans in the background: one right away, then one per request.
+/// The one lane through which the daemon changes the library from disk: full incremental scans
+/// (one right away, then one per request) and the watcher's partial rescans, one at a time and
+/// in order, so only this service ever runs the indexer.
 ///
-/// - `Indexer.scan` blocks for as long as the scan takes, so each scan runs on a dedicated
+/// - `Indexer.scan`/`refresh` block for as long as they take, so each runs on a dedicated
 ///   `Thread` (never the cooperative pool) and is awaited through a continuation.
+/// - Partial rescans (`refresh(root:scope:)`, from `WatchService`) queue in arrival order;
+///   consecutive ones for one root merge. A full scan that starts covers every partial rescan
+///   queued before it. A partial rescan publishes `tracksChanged` / `tracksRemoved`.
 /// - Requests coalesce: a request while a scan runs queues exactly one more scan, however many
 ///   requests arrive (the queued scan will see all their changes).
 /// - Progress is published as `LibraryEvent.scan` at most every `progressInterval` (and at each
@@ -37,6 +42,17 @@ public final class ScanService: Service, Sendable {
         var stopping = false
         var lastPublished = -Double.infinity
         var lastPhase: String?
+        /// Partial rescans and offline notices waiting, oldest first.
+        var pending: [Work] = []
+        /// Roots whose last partial rescan failed: their next one covers the whole root.
+        var needsWholeRoot: Set<RawPath> = []
+    }
+
+    /// One piece of work for the lane.
+    enum Work: Sendable, Equatable {
+        case fullScan
+        case refresh(RawPath, ScanScope)
+        case offline(RawPath)
     }
 
     /// - Parameters:
@@ -101,18 +117,131 @@ public final class ScanService: Service, Sendable {
         return outcome
     }
 
+    /// Queues a partial rescan of `root` (from the watcher). Any thread; never blocks.
+    public func refresh(root: RawPath, scope: ScanScope) {
+        let accepted: Bool = state.withLock { state in
+            if state.stopping { return false }
+            if case .refresh(let last, let lastScope)? = state.pending.last, last == root {
+                state.pending[state.pending.count - 1] = .refresh(root, ScanScope(folders: lastScope.folders + scope.folders))
+            } else {
+                state.pending.append(.refresh(root, scope))
+            }
+            return true
+        }
+        if accepted { wake.yield() }
+    }
+
+    /// Records that `root` is gone (an unplugged disk): it is marked offline, its tracks kept.
+    /// Any thread; never blocks.
+    public func rootWentOffline(_ root: RawPath) {
+        let accepted: Bool = state.withLock { state in
+            if state.stopping { return false }
+            state.pending.append(.offline(root))
+            return true
+        }
+        if accepted { wake.yield() }
+    }
+
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 for await _ in wakeups {
+                    while let work = nextWork() {
+                        if state.withLock({ $0.stopping }) || Task.isCancelled { break }
+                        switch work {
+                        case .fullScan: await scanOnce()
+                        case .refresh(let root, let scope): await refreshOnce(root: root, scope: scope)
+                        case .offline(let root): await markOffline(root)
+                        }
+                    }
                     if state.withLock({ $0.stopping }) || Task.isCancelled { break }
-                    await scanOnce()
                 }
             } onCancel: {
                 stop()
             }
         } onGracefulShutdown: {
             self.stop()
+        }
+    }
+
+    /// The next piece of work: a requested full scan first (it covers the partial rescans queued
+    /// before it), else the oldest queued item.
+    private func nextWork() -> Work? {
+        state.withLock { state in
+            if state.stopping { return nil }
+            if state.status.queued {
+                state.pending.removeAll { if case .refresh = $0 { true } else { false } }
+                state.needsWholeRoot = []
+                return .fullScan
+            }
+            guard !state.pending.isEmpty else { return nil }
+            let work = state.pending.removeFirst()
+            if case .refresh(let root, _) = work, state.needsWholeRoot.remove(root) != nil {
+                return .refresh(root, .wholeRoot)
+            }
+            return work
+        }
+    }
+
+    /// Runs one partial rescan on its own thread and publishes what changed.
+    private func refreshOnce(root: RawPath, scope: ScanScope) async {
+        let indexer = self.indexer
+        let shutdown = self.shutdown
+        let result: Result<RefreshOutcome, IndexError> = await Self.onThread(named: "omnisonic-refresh") {
+            do throws(IndexError) {
+                return .success(try indexer.refresh(root: root, scope: scope, cancellation: shutdown))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let outcome):
+            state.withLock { state in
+                state.status.changesApplied += 1
+                state.status.lastChangeAt = Date()
+            }
+            if outcome.summary.added + outcome.summary.updated + outcome.summary.moved + outcome.summary.removed > 0 {
+                logger.info("library updated from disk", metadata: [
+                    "root": "\(root)", "added": "\(outcome.summary.added)", "updated": "\(outcome.summary.updated)",
+                    "moved": "\(outcome.summary.moved)", "removed": "\(outcome.summary.removed)",
+                    "failed": "\(outcome.summary.failed)", "folders": "\(scope.folders.count)",
+                ])
+            }
+            if !outcome.changed.isEmpty { publish(.tracksChanged(uids: outcome.changed)) }
+            if !outcome.removed.isEmpty { publish(.tracksRemoved(uids: outcome.removed)) }
+        case .failure(let error):
+            switch error.reason {
+            case .cancelled:
+                break
+            case .rootMissing:
+                logger.warning("music folder is offline; its tracks are kept", metadata: ["root": "\(root)"])
+            default:
+                // Nothing of this batch may have been written: the next rescan of the root is whole.
+                state.withLock { _ = $0.needsWholeRoot.insert(root) }
+                logger.error("updating the library from disk failed", metadata: [
+                    "root": "\(root)", "code": "\(error.code)", "detail": "\(error.expandedDescription)",
+                ])
+            }
+        }
+    }
+
+    /// Marks a root offline (on its own thread: a database write).
+    private func markOffline(_ root: RawPath) async {
+        let indexer = self.indexer
+        let outcome: Result<Bool, IndexError> = await Self.onThread(named: "omnisonic-refresh") {
+            do throws(IndexError) {
+                return .success(try indexer.markOffline(root: root))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(true):
+            logger.warning("music folder went offline; its tracks are kept until it returns", metadata: ["root": "\(root)"])
+        case .success(false):
+            break
+        case .failure(let error):
+            logger.error("cannot mark a music folder offline", metadata: ["root": "\(root)", "detail": "\(error.expandedDescription)"])
         }
     }
 
@@ -247,6 +376,10 @@ public struct ScanStatus: Sendable, Equatable, Codable {
     public var finishedAt: Date?
     /// What the last completed scan changed.
     public var lastSummary: ScanSummary?
+    /// Partial rescans applied since start (the watcher's batches).
+    public var changesApplied = 0
+    /// When the last partial rescan finished.
+    public var lastChangeAt: Date?
     /// Why the last scan did not complete (nil when it did).
     public var lastError: Failure?
 
