@@ -93,7 +93,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let level = LogLevelSetting(configuration.logLevel)
         let logger = Logger(label: "omnisonic") { StderrLogHandler(label: $0, level: level) }
-        FFmpegLogging.route(to: logger)
+        // FFmpeg's complaints about a broken file (two or three lines without its name) only at
+        // debug: the scan logs one warning per unreadable file, naming it and the reason.
+        FFmpegLogging.route(to: Logger(label: "omnisonic.ffmpeg") { StderrLogHandler(label: $0, level: level, floor: .warning) })
 
         // One daemon per library folder, for as long as this process lives.
         let lock: InstanceLock

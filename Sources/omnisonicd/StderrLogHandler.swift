@@ -10,13 +10,20 @@ import Synchronization
 struct StderrLogHandler: LogHandler {
     /// The level: this handler's own, or the shared setting's (which SIGHUP may change).
     var logLevel: Logger.Level {
-        get { shared?.level ?? ownLevel }
+        get {
+            guard let shared else { return ownLevel }
+            let level = shared.level
+            // Below debug the floor does not apply: debugging shows everything asked for.
+            if let floor = sharedFloor, level > .debug { return max(level, floor) }
+            return level
+        }
         set { ownLevel = newValue; shared = nil }
     }
     var metadata: Logger.Metadata = [:]
     let label: String
     private var ownLevel: Logger.Level
     private var shared: LogLevelSetting?
+    private var sharedFloor: Logger.Level?
     private let clearLine = isatty(STDERR_FILENO) == 1
 
     init(label: String, level: Logger.Level) {
@@ -25,10 +32,14 @@ struct StderrLogHandler: LogHandler {
     }
 
     /// A handler whose level follows `level` (the daemon's, changed by a configuration reload).
-    init(label: String, level: LogLevelSetting) {
+    ///
+    /// - Parameter floor: the least severe level written unless `level` is debug or trace
+    ///   (FFmpeg's own lines: the scan already logs one warning per unreadable file).
+    init(label: String, level: LogLevelSetting, floor: Logger.Level? = nil) {
         self.label = label
         self.ownLevel = level.level
         self.shared = level
+        self.sharedFloor = floor
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
