@@ -221,6 +221,12 @@ struct ServiceTests {
         #expect(wrongToken.status == 1)
         #expect(wrongToken.stderr.contains("HTTP 401"))
 
+        // doctor sees the daemon through the same lock file, and a server answering /healthz is reachable.
+        let doctor = try Binary.run(["doctor", "--data", data, "--sync-url", "http://127.0.0.1:\(port)"],
+                                    environment: Self.isolated(dir, ["OMNISONIC_MUSIC": corpus.root]))
+        #expect(doctor.stdout.contains("ok    daemon: running (pid \(daemon.process.processIdentifier), http://127.0.0.1:\(port))"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("ok    sync: http://127.0.0.1:\(port) answers"), "\(doctor.stdout)")
+
         let metrics = try HTTP.request(port: port, path: "/metrics", headers: ["Authorization": "Bearer \(token)"])
         #expect(metrics.body.contains("omnisonic_uptime_seconds"))
         #expect(metrics.body.contains("omnisonic_build_info{version=\"0.1.0\"} 1"))
