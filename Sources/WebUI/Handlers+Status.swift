@@ -57,10 +57,12 @@ extension Handlers {
     /// `omnisonic_uptime_seconds` and `omnisonic_build_info{version}` (set before each scrape).
     func recordDaemonMetrics() async {
         guard let info = await configuration.actions.daemonInfo() else { return }
-        configuration.metrics.makeGauge(name: "omnisonic_uptime_seconds", help: "Seconds since the daemon started")
+        configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "omnisonic", metricName: "uptime", unitName: "seconds", helpText: "Seconds since the daemon started"))
             .set(max(0, Date().timeIntervalSince(info.startedAt)))
-        configuration.metrics.makeGauge(name: "omnisonic_build_info", labels: [("version", info.version)],
-                                        help: "Always 1; the version is the label")
+        configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "omnisonic", metricName: "build", unitName: "info", helpText: "Always 1; the version is the label"),
+                                        labels: [("version", info.version)])
             .set(Double(1))
     }
 }
