@@ -103,7 +103,7 @@ struct ServiceTests {
 
     @Test("sd_notify: READY=1 once the API answers, STATUS lines during the scan, WATCHDOG=1 at half WATCHDOG_USEC, STOPPING=1 on SIGTERM (exit 0 within 5 s); the scan logs a few lines, not one per file")
     func notifyProtocol() throws {
-        let corpus = try Corpus.shared(tracks: 300)
+        let corpus = try Corpus.shared(tracks: 120)
         let dir = try TemporaryDirectory("svc")
         let socket = try NotifySocket(path: dir.appending("notify.sock"))
         let daemon = try RunningDaemon(["--music", corpus.root, "--data", dir.appending("data"), "--listen", "127.0.0.1:0"],
@@ -117,7 +117,7 @@ struct ServiceTests {
         #expect(messages.contains { $0.hasPrefix("STATUS=Indexed ") && $0.hasSuffix(" files") }, "\(messages)")
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 2, "\(messages)")
         #expect(messages.filter { $0 == "READY=1" }.count == 1)
-        // No log spam: a few lines for a 300-file scan, one per unreadable file, none from FFmpeg at info.
+        // No log spam: a few lines for a 120-file scan, one per unreadable file, none from FFmpeg at info.
         let lines = daemon.stderr.split(separator: "\n")
         #expect(lines.count < 20, "\(daemon.stderr)")
         #expect(!daemon.stderr.contains("ffmpeg.level"), "\(daemon.stderr)")
