@@ -148,6 +148,8 @@ public struct DaemonError: OmniError {
     public enum Reason: String, Sendable {
         /// A folder or the library could not be opened.
         case cannotStart = "daemon.cannot_start"
+        /// Another daemon holds the library folder's lock (`InstanceLock`).
+        case alreadyRunning = "daemon.already_running"
     }
 
     public var reason: Reason

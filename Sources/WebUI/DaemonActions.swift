@@ -35,6 +35,14 @@ public protocol DaemonActions: Sendable {
     /// The folder uploads are streamed into before `importFiles` (created if missing; must be
     /// on the same filesystem as the import destination). Typically `<first root>/.omnisonic-upload`.
     var uploadDirectory: String { get }
+
+    /// The daemon's version, start time and pid (`GET /api/status`, `/metrics`); nil when
+    /// unknown (the default, for tests' implementations).
+    func daemonInfo() async -> DaemonInfo?
+}
+
+extension DaemonActions {
+    public func daemonInfo() async -> DaemonInfo? { nil }
 }
 
 /// A scan's state as `GET /api/scan` reports it.

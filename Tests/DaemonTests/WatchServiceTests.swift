@@ -306,4 +306,23 @@ struct WatchServiceTests {
         }
         await f.stop()
     }
+
+    @Test("Given a running watcher, when the music folders are reloaded, then a new folder is watched live and a removed one is let go")
+    func reloadRoots() async throws {
+        let f = try WatchFixture()
+        try await f.start()
+        let second = f.dir.appending("Second")
+        try FileManager.default.createDirectory(atPath: second, withIntermediateDirectories: true)
+        let roots = [RawPath(f.music), RawPath(second)]
+        f.watcher?.reload(roots: roots)
+        f.context.scans.reload(roots: roots)
+        try await f.wait { f.watcher?.status().roots.map(\.mode) == [.watching, .watching] }
+
+        try f.copy("staging/" + f.source("wav").path, "Second/live.wav")
+        try await f.wait { try f.tracks()["live.wav"] != nil }
+
+        f.watcher?.reload(roots: [RawPath(f.music)])
+        try await f.wait { f.watcher?.status().roots.map(\.path) == [f.music] }
+        await f.stop()
+    }
 }

@@ -26,7 +26,8 @@ import Synchronization
 /// state lives in a `Mutex` because the scanning thread updates it synchronously.
 public final class ScanService: Service, Sendable {
     private let indexer: Indexer
-    private let roots: [RawPath]
+    /// The music folders; replaced by `reload(roots:)` (SIGHUP). Each scan reads them once, at its start.
+    private let currentRoots: Mutex<[RawPath]>
     private let publish: @Sendable (LibraryEvent) -> Void
     private let logger: Logger
     private let progressInterval: Double
@@ -63,7 +64,7 @@ public final class ScanService: Service, Sendable {
     public init(indexer: Indexer, roots: [RawPath], scanAtStart: Bool = true, progressInterval: Double = 0.5,
                 logger: Logger, publish: @escaping @Sendable (LibraryEvent) -> Void) {
         self.indexer = indexer
-        self.roots = roots
+        self.currentRoots = Mutex(roots)
         self.publish = publish
         self.logger = logger
         self.progressInterval = progressInterval
@@ -74,6 +75,28 @@ public final class ScanService: Service, Sendable {
 
     /// What the scans are doing now and how the last one ended. Any thread.
     public func status() -> ScanStatus { state.withLock { $0.status } }
+
+    /// The music folders the next scan walks. Any thread.
+    public var roots: [RawPath] { currentRoots.withLock { $0 } }
+
+    /// Replaces the music folders (a configuration reload) and asks for a scan when they
+    /// changed. A scan already running finishes with the folders it started with; the queued
+    /// one walks the new set. Tracks of a folder that is no longer listed stay in the library,
+    /// as after a restart without it. Any thread.
+    ///
+    /// - Returns: nil when the folders are the same (no scan is asked for), else the outcome
+    ///   of the scan request.
+    @discardableResult
+    public func reload(roots: [RawPath]) -> ScanRequestOutcome? {
+        let changed = currentRoots.withLock { current in
+            guard current != roots else { return false }
+            current = roots
+            return true
+        }
+        guard changed else { return nil }
+        logger.info("music folders changed", metadata: ["roots": "\(roots.count)"])
+        return requestScan()
+    }
 
     /// Asks for a scan. Any thread.
     ///
@@ -242,9 +265,9 @@ public final class ScanService: Service, Sendable {
             state.status.startedAt = Date()
             state.lastPhase = nil
         }
+        let roots = self.roots
         logger.info("scan started", metadata: ["roots": "\(roots.count)"])
         let indexer = self.indexer
-        let roots = self.roots
         let shutdown = self.shutdown
         let result: Result<ScanSummary, IndexError> = await Self.onThread(named: "omnisonic-scan") { [self] in
             do throws(IndexError) {

@@ -26,7 +26,10 @@ import Watcher
 ///   `fallbackInterval` (periodic rescans are the fallback where watching is impossible).
 /// - **read/poll failing**: the watcher is dropped, made again, and the root reconciled.
 ///
-/// Shutdown: graceful shutdown or cancellation fires the shared `StopSignal`, which wakes every
+/// Reload (SIGHUP): `reload(roots:)` stops the threads of folders no longer configured and starts
+/// threads for new ones (the lane's own reload scans them).
+///
+/// Shutdown: graceful shutdown or cancellation fires every root's `StopSignal`, which wakes its
 /// thread at once; `run()` returns when all have ended.
 public final class WatchService: Service, Sendable {
     /// How often a missing root is looked for.
@@ -36,11 +39,21 @@ public final class WatchService: Service, Sendable {
     /// Watches one root may use (default: the kernel's limit only).
     public let maximumWatchesPerRoot: Int
 
-    private let roots: [RawPath]
+    private let initialRoots: [RawPath]
     private let scans: ScanService
     private let logger: Logger
-    private let stopSignal: StopSignal
     private let state = Mutex(Status())
+    /// The threads running now, by root, and whether the service is stopping.
+    private let threads = Mutex(Threads())
+    /// Resumed when the last thread ends during shutdown.
+    private struct Threads {
+        var byRoot: [RawPath: StopSignal] = [:]
+        var running = 0
+        var started = false
+        var stopping = false
+        var allEnded: CheckedContinuation<Void, Never>?
+        var stopped: CheckedContinuation<Void, Never>?
+    }
 
     /// What the watchers are doing, for `/api/scan` and `omnisonicd status`.
     public struct Status: Sendable, Equatable, Codable {
@@ -93,17 +106,12 @@ public final class WatchService: Service, Sendable {
     ///   - scans: the lane that applies changes; create it with `scanAtStart: false`, since this
     ///     service asks for the start reconcile once the roots are watched.
     public init(roots: [RawPath], scans: ScanService, logger: Logger, options: Options = Options()) throws(DaemonError) {
-        self.roots = roots
+        self.initialRoots = roots
         self.scans = scans
         self.logger = logger
         self.offlinePollInterval = options.offlinePollInterval
         self.fallbackInterval = options.fallbackInterval
         self.maximumWatchesPerRoot = options.maximumWatchesPerRoot
-        do {
-            stopSignal = try StopSignal()
-        } catch {
-            throw DaemonError(.cannotStart, message: "cannot prepare watching the music folders", detail: error.expandedDescription)
-        }
         state.withLock { status in
             status.roots = roots.map { RootStatus(path: $0.displayString, mode: .starting, watchedFolders: 0, problem: nil) }
         }
@@ -113,56 +121,139 @@ public final class WatchService: Service, Sendable {
     public func status() -> Status { state.withLock { $0 } }
 
     public func run() async throws {
-        let stop = stopSignal
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                await withTaskGroup(of: Void.self) { group in
-                    // Every root reports once it is watched (or known unwatchable); then the
-                    // start reconcile is asked for.
-                    let ready = ReadyCounter(count: roots.count)
-                    for (index, root) in roots.enumerated() {
-                        group.addTask { [self] in
-                            await ScanService.onThread(named: "omnisonic-watch-\(index)") { [self] in
-                                self.follow(root: root, index: index, ready: ready)
-                            }
-                        }
+                // Every root reports once it is watched (or known unwatchable); then the start
+                // reconcile is asked for.
+                let ready = ReadyCounter(count: initialRoots.count)
+                threads.withLock { $0.started = true }
+                for root in initialRoots { start(root, ready: ready) }
+                await ready.wait()
+                if !threads.withLock({ $0.stopping }) {
+                    logger.info("music folders watched; reconciling with the library", metadata: [
+                        "roots": "\(initialRoots.count)",
+                        "folders": "\(state.withLock { $0.roots.map(\.watchedFolders).reduce(0, +) })",
+                    ])
+                    scans.requestScan()
+                }
+                // Runs until shutdown; then every thread is stopped and awaited.
+                await withCheckedContinuation { continuation in
+                    let stopNow: Bool = threads.withLock { threads in
+                        if threads.stopping { return true }
+                        threads.stopped = continuation
+                        return false
                     }
-                    await ready.wait()
-                    if !stop.isStopped {
-                        logger.info("music folders watched; reconciling with the library", metadata: [
-                            "roots": "\(roots.count)",
-                            "folders": "\(state.withLock { $0.roots.map(\.watchedFolders).reduce(0, +) })",
-                        ])
-                        scans.requestScan()
+                    if stopNow { continuation.resume() }
+                }
+                await withCheckedContinuation { continuation in
+                    let done: Bool = threads.withLock { threads in
+                        if threads.running == 0 { return true }
+                        threads.allEnded = continuation
+                        return false
                     }
-                    await group.waitForAll()
+                    if done { continuation.resume() }
                 }
             } onCancel: {
-                stop.stop()
+                self.stopAll()
             }
         } onGracefulShutdown: {
-            stop.stop()
+            self.stopAll()
         }
         state.withLock { status in
             for i in status.roots.indices { status.roots[i].mode = .stopped }
         }
     }
 
+    /// Follows a new list of music folders (a configuration reload): threads of folders no longer
+    /// listed stop, new folders get one. Any thread. Before `run()` it only changes the list.
+    public func reload(roots: [RawPath]) {
+        let (added, removed): ([RawPath], [StopSignal]) = threads.withLock { threads in
+            if threads.stopping || !threads.started { return ([], []) }
+            let current = Set(threads.byRoot.keys)
+            let wanted = Set(roots)
+            let removed = current.subtracting(wanted).compactMap { threads.byRoot.removeValue(forKey: $0) }
+            return (roots.filter { !current.contains($0) }, removed)
+        }
+        for signal in removed { signal.stop() }
+        state.withLock { status in
+            let kept = status.roots.filter { entry in roots.contains { $0.displayString == entry.path } }
+            status.roots = kept + added.map { RootStatus(path: $0.displayString, mode: .starting, watchedFolders: 0, problem: nil) }
+        }
+        for root in added {
+            logger.info("watching a new music folder", metadata: ["root": "\(root)"])
+            start(root, ready: nil)
+        }
+    }
+
+    /// Starts the thread of one root (its first watcher counts towards `ready`).
+    private func start(_ root: RawPath, ready: ReadyCounter?) {
+        let signal: StopSignal
+        do {
+            signal = try StopSignal()
+        } catch {
+            logger.error("cannot watch a music folder", metadata: ["root": "\(root)", "detail": "\(error.expandedDescription)"])
+            ready?.arrive()
+            return
+        }
+        let accepted: Bool = threads.withLock { threads in
+            if threads.stopping { return false }
+            threads.byRoot[root] = signal
+            threads.running += 1
+            return true
+        }
+        guard accepted else {
+            ready?.arrive()
+            return
+        }
+        let thread = Thread { [self] in
+            self.follow(root: root, stopSignal: signal, ready: ready)
+            let waiter: CheckedContinuation<Void, Never>? = threads.withLock { threads in
+                threads.running -= 1
+                if threads.byRoot[root] === signal { threads.byRoot[root] = nil }
+                guard threads.running == 0 else { return nil }
+                defer { threads.allEnded = nil }
+                return threads.allEnded
+            }
+            waiter?.resume()
+        }
+        thread.name = "omnisonic-watch"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// Stops every thread (shutdown).
+    private func stopAll() {
+        let (signals, waiter): ([StopSignal], CheckedContinuation<Void, Never>?) = threads.withLock { threads in
+            threads.stopping = true
+            defer { threads.stopped = nil }
+            return (Array(threads.byRoot.values), threads.stopped)
+        }
+        for signal in signals { signal.stop() }
+        waiter?.resume()
+    }
+
+    /// Updates the status entry of `root`.
+    private func setStatus(_ root: RawPath, _ body: (inout RootStatus) -> Void) {
+        state.withLock { status in
+            if let i = status.roots.firstIndex(where: { $0.path == root.displayString }) { body(&status.roots[i]) }
+        }
+    }
+
     // MARK: - One root, on its own thread
 
-    private func follow(root: RawPath, index: Int, ready: ReadyCounter) {
+    private func follow(root: RawPath, stopSignal: StopSignal, ready: ReadyCounter?) {
         var isFirst = true
         var wasOffline = false
         var reportedProblem: String?
         func markReady() {
-            if isFirst { ready.arrive() }
+            if isFirst { ready?.arrive() }
             isFirst = false
         }
         func set(_ mode: RootStatus.Mode, folders: Int = 0, problem: String? = nil) {
-            state.withLock {
-                $0.roots[index].mode = mode
-                $0.roots[index].watchedFolders = folders
-                $0.roots[index].problem = problem
+            setStatus(root) {
+                $0.mode = mode
+                $0.watchedFolders = folders
+                $0.problem = problem
             }
         }
 
@@ -209,14 +300,14 @@ public final class WatchService: Service, Sendable {
             // failure, this reconcile does.
             if !isFirst { scans.refresh(root: root, scope: .wholeRoot) }
             markReady()
-            watch(watcher, root: root, index: index)
+            watch(watcher, root: root)
         }
         markReady()
         set(.stopped)
     }
 
     /// Runs one watcher until it stops (shutdown, the root gone, or a read failure).
-    private func watch(_ watcher: InotifyWatcher, root: RawPath, index: Int) {
+    private func watch(_ watcher: InotifyWatcher, root: RawPath) {
         var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
         // Folders that could not be watched, rescanned every `fallbackInterval`.
         var unwatched: [RawPath: WatchError] = [:]
@@ -259,9 +350,9 @@ public final class WatchService: Service, Sendable {
                         ])
                     }
                     if nextFallback == nil { nextFallback = now + fallbackInterval }
-                    state.withLock {
-                        $0.roots[index].mode = .partial
-                        $0.roots[index].problem = "\(unwatched.count) folder(s) cannot be watched (\(error.description)); rescanned every \(fallbackInterval)"
+                    setStatus(root) {
+                        $0.mode = .partial
+                        $0.problem = "\(unwatched.count) folder(s) cannot be watched (\(error.description)); rescanned every \(fallbackInterval)"
                     }
                 default:
                     break
@@ -273,7 +364,7 @@ public final class WatchService: Service, Sendable {
                 scans.rootWentOffline(root)
                 return
             }
-            state.withLock { $0.roots[index].watchedFolders = watcher.watchedFolderCount }
+            setStatus(root) { $0.watchedFolders = watcher.watchedFolderCount }
         }
     }
 }
