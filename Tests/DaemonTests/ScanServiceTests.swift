@@ -37,7 +37,8 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     /// Waits until `condition` holds (polling; scans run on their own threads).
-    func wait(timeout: Double = 30, _ condition: () -> Bool) async throws {
+    /// Generous: under a loaded machine, synchronous tests can hold the cooperative pool for long.
+    func wait(timeout: Double = 90, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
             if Date() > deadline { throw CancellationError() }

@@ -26,7 +26,7 @@ struct RefreshTests {
             ScanScope.Folder(RawPath("E/F"), recursive: false),
         ])
         #expect(ScanScope(changes: [.fileDeleted(RawPath("x.mp3")), .overflow], root: RawPath("/m")).isWholeRoot)
-        let failed = WatchError(.watchFailed, path: RawPath("/m/G/H"), detail: "EACCES")
+        let failed = WatcherError(.watchFailed, path: RawPath("/m/G/H"), detail: "EACCES")
         #expect(ScanScope(changes: [.watchFailed(failed)], root: RawPath("/m")).folders == [ScanScope.Folder(RawPath("G/H"), recursive: true)])
     }
 

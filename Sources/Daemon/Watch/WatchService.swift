@@ -310,7 +310,7 @@ public final class WatchService: Service, Sendable {
     private func watch(_ watcher: InotifyWatcher, root: RawPath) {
         var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
         // Folders that could not be watched, rescanned every `fallbackInterval`.
-        var unwatched: [RawPath: WatchError] = [:]
+        var unwatched: [RawPath: WatcherError] = [:]
         var nextFallback: ContinuousClock.Instant?
         while !watcher.isStopped {
             let deadline = [coalescer.deadline, nextFallback].compactMap { $0 }.min()
