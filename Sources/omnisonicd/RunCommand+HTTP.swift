@@ -32,6 +32,12 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, d
     // Music folders change on SIGHUP: files of a folder added since start stream too.
     let scans = context.scans
     serverConfiguration.currentMusicRoots = { scans.roots }
+    let watchMetrics = WatchMetrics(registry: serverConfiguration.metrics)
+    scans.observeRefreshes { report in
+        let s = report.outcome.summary
+        watchMetrics.record(latency: report.latency, added: s.added, updated: s.updated, moved: s.moved,
+                            removed: s.removed, failed: s.failed)
+    }
     let server = try APIServer(configuration: serverConfiguration)
     return HTTPService(server: server, host: configuration.listen.host, onListening: onListening)
 }

@@ -32,6 +32,7 @@ public final class ScanService: Service, Sendable {
     private let logger: Logger
     private let progressInterval: Double
     private let state = Mutex(State())
+    private let refreshObserver = Mutex<(@Sendable (RefreshReport) -> Void)?>(nil)
     /// Cancelled once, at shutdown: stops the running scan and any that would start after.
     private let shutdown = ScanCancellation()
     private let wakeups: AsyncStream<Void>
@@ -51,7 +52,8 @@ public final class ScanService: Service, Sendable {
     /// One piece of work for the lane.
     enum Work: Sendable, Equatable {
         case fullScan
-        case refresh(RawPath, ScanScope)
+        /// `since`: when the oldest change merged into it was queued (for the latency figure).
+        case refresh(RawPath, ScanScope, since: ContinuousClock.Instant)
         case offline(RawPath)
     }
 
@@ -121,10 +123,10 @@ public final class ScanService: Service, Sendable {
     public func refresh(root: RawPath, scope: ScanScope) {
         let accepted: Bool = state.withLock { state in
             if state.stopping { return false }
-            if case .refresh(let last, let lastScope)? = state.pending.last, last == root {
-                state.pending[state.pending.count - 1] = .refresh(root, ScanScope(folders: lastScope.folders + scope.folders))
+            if case .refresh(let last, let lastScope, let since)? = state.pending.last, last == root {
+                state.pending[state.pending.count - 1] = .refresh(root, ScanScope(folders: lastScope.folders + scope.folders), since: since)
             } else {
-                state.pending.append(.refresh(root, scope))
+                state.pending.append(.refresh(root, scope, since: .now))
             }
             return true
         }
@@ -150,7 +152,7 @@ public final class ScanService: Service, Sendable {
                         if state.withLock({ $0.stopping }) || Task.isCancelled { break }
                         switch work {
                         case .fullScan: await scanOnce()
-                        case .refresh(let root, let scope): await refreshOnce(root: root, scope: scope)
+                        case .refresh(let root, let scope, let since): await refreshOnce(root: root, scope: scope, since: since)
                         case .offline(let root): await markOffline(root)
                         }
                     }
@@ -176,15 +178,21 @@ public final class ScanService: Service, Sendable {
             }
             guard !state.pending.isEmpty else { return nil }
             let work = state.pending.removeFirst()
-            if case .refresh(let root, _) = work, state.needsWholeRoot.remove(root) != nil {
-                return .refresh(root, .wholeRoot)
+            if case .refresh(let root, _, let since) = work, state.needsWholeRoot.remove(root) != nil {
+                return .refresh(root, .wholeRoot, since: since)
             }
             return work
         }
     }
 
+    /// Receives a report after each partial rescan (for metrics). Any thread; replaces the
+    /// previous observer.
+    public func observeRefreshes(_ observer: @escaping @Sendable (RefreshReport) -> Void) {
+        refreshObserver.withLock { $0 = observer }
+    }
+
     /// Runs one partial rescan on its own thread and publishes what changed.
-    private func refreshOnce(root: RawPath, scope: ScanScope) async {
+    private func refreshOnce(root: RawPath, scope: ScanScope, since: ContinuousClock.Instant) async {
         let indexer = self.indexer
         let shutdown = self.shutdown
         let result: Result<RefreshOutcome, IndexError> = await Self.onThread(named: "omnisonic-refresh") {
@@ -208,6 +216,9 @@ public final class ScanService: Service, Sendable {
                     "seconds": "\(String(format: "%.3f", outcome.summary.seconds))",
                 ])
             }
+            let waited = ContinuousClock.now - since
+            let latency = Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18
+            refreshObserver.withLock { $0 }?(RefreshReport(outcome: outcome, latency: latency))
             if !outcome.changed.isEmpty { publish(.tracksChanged(uids: outcome.changed)) }
             if !outcome.removed.isEmpty { publish(.tracksRemoved(uids: outcome.removed)) }
         case .failure(let error):
@@ -338,6 +349,14 @@ public final class ScanService: Service, Sendable {
             thread.start()
         }
     }
+}
+
+/// What one partial rescan did, for metrics (`ScanService.observeRefreshes`).
+public struct RefreshReport: Sendable {
+    public var outcome: RefreshOutcome
+    /// Seconds from the oldest change of the batch reaching the lane to the library showing it
+    /// (queueing + the rescan; the watcher's coalescing, at most 100 ms, comes before).
+    public var latency: Double
 }
 
 /// The answer to `ScanService.requestScan()`.
