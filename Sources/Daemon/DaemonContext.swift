@@ -19,6 +19,8 @@ public struct DaemonContext: Sendable {
     public let artwork: ArtworkCache
     public let indexer: Indexer
     public let scans: ScanService
+    /// Follows the music folders with inotify (nil when opened with `watch: false`).
+    public let watcher: WatchService?
     public let trash: Trash
     public let importer: Importer
     /// The server-side player (its output thread runs under `PlayerService`).
@@ -30,11 +32,16 @@ public struct DaemonContext: Sendable {
 
     /// Creates the data and cache folders (mode 0700), opens (and migrates) the library.
     ///
-    /// - Parameter publish: receives every `LibraryEvent` (the web layer's event hub); any
-    ///   thread, must not block.
+    /// - Parameters:
+    ///   - watch: follow the music folders live (`WatchService`, which asks for the start scan
+    ///     once every root is watched); without it, `scans` scans once at start.
+    ///   - watchOptions: the watcher's timings and limits.
+    ///   - publish: receives every `LibraryEvent` (the web layer's event hub); any thread, must
+    ///     not block.
     /// - Throws: `DaemonError` when a folder cannot be created or the library cannot be opened.
     public static func open(_ configuration: Configuration, logger: Logger,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
+                            watch: Bool = true, watchOptions: WatchService.Options = WatchService.Options(),
                             publish: @escaping @Sendable (LibraryEvent) -> Void) throws(DaemonError) -> DaemonContext {
         guard !configuration.music.isEmpty else {
             throw DaemonError(.cannotStart, message: "no music folder is configured")
@@ -62,12 +69,13 @@ public struct DaemonContext: Sendable {
         let artwork = ArtworkCache(directory: configuration.artwork)
         let indexer = Indexer(library: library, artwork: artwork, logger: logger)
         let roots = configuration.music.map(RawPath.init)
-        let scans = ScanService(indexer: indexer, roots: roots, logger: logger, publish: publish)
+        let scans = ScanService(indexer: indexer, roots: roots, scanAtStart: !watch, logger: logger, publish: publish)
+        let watcher = watch ? try WatchService(roots: roots, scans: scans, logger: logger, options: watchOptions) : nil
         let player = Player(library: library,
                             configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain),
                             logger: logger, publish: publish)
         return DaemonContext(
-            configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans,
+            configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans, watcher: watcher,
             trash: Trash(home: Trash.homeTrash(environment: environment)),
             importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
             player: player, scheduler: PlayerScheduler(library: library, player: player, logger: logger),
@@ -75,12 +83,13 @@ public struct DaemonContext: Sendable {
     }
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,
-                 trash: Trash, importer: Importer, player: Player, scheduler: PlayerScheduler, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
+                 watcher: WatchService?, trash: Trash, importer: Importer, player: Player, scheduler: PlayerScheduler, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
         self.configuration = configuration
         self.library = library
         self.artwork = artwork
         self.indexer = indexer
         self.scans = scans
+        self.watcher = watcher
         self.trash = trash
         self.importer = importer
         self.player = player
@@ -122,7 +131,7 @@ public struct DaemonContext: Sendable {
                 }
                 try IndexError.store { () throws(StoreError) in
                     try library.apply(batch)
-                    artwork.remove(hashes: try library.finishScan())
+                    artwork.remove(hashes: try library.finishScan().unusedArtwork)
                 }
                 if let failure { throw failure }
                 logger.info("track moved to the trash", metadata: ["uid": "\(uid)", "files": "\(items.count)"])
@@ -150,6 +159,8 @@ public struct DaemonError: OmniError {
     public enum Reason: String, Sendable {
         /// A folder or the library could not be opened.
         case cannotStart = "daemon.cannot_start"
+        /// Another daemon holds the library folder's lock (`InstanceLock`).
+        case alreadyRunning = "daemon.already_running"
     }
 
     public var reason: Reason

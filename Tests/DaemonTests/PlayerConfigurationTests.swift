@@ -39,3 +39,17 @@ struct PlayerConfigurationTests {
         #expect(failure([(.output, "a\u{1}b")])?.key == .output)
     }
 }
+
+@Suite("Configuration file: the player's keys")
+struct PlayerConfigurationFileTests {
+    @Test("output and replaygain in config.toml feed the settings, below flags and the environment")
+    func fileKeys() throws {
+        let file = try ConfigurationFile.parse("output = \"hw:2\"\nreplaygain = \"album\"\n", path: "/home/ada/.config/omnisonic/config.toml")
+        let e = ConfigurationEnvironment(variables: ["HOME": "/home/ada"], workingDirectory: "/work/here")
+        let config = try Configuration.resolve([ConfigurationLayer(name: "command line"), file], environment: e)
+        #expect(config.output == "hw:2")
+        #expect(config.replayGain == .album)
+        let bad = try ConfigurationFile.parse("replaygain = \"loud\"\n", path: "/c.toml")
+        #expect(throws: ConfigurationError.self) { try Configuration.resolve([bad], environment: e) }
+    }
+}
