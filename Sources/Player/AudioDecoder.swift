@@ -8,8 +8,9 @@ import OmniModel
 ///
 /// Trimming: libavformat/libavcodec already drop the LAME/Xing delay and padding of MP3s, the
 /// Opus pre-skip and MP4 edit lists (skip-samples side data). On top of that the music's length
-/// from the header (`GaplessInfo`: MediaIO's LAME parser, or `iTunSMPB` for AAC) caps the
-/// output, and an `iTunSMPB` delay is dropped here when the demuxer signalled no skip itself.
+/// from the header (`GaplessInfo`: MediaIO's LAME parser, or `iTunSMPB` for AAC; else, for AAC
+/// in MP4, the container's duration) caps the output, and an `iTunSMPB` delay is dropped here
+/// when the demuxer signalled no skip itself.
 ///
 /// Not `Sendable`: owned by the output thread; FFmpeg contexts are used from one thread at a time.
 final class AudioDecoder {
@@ -114,6 +115,11 @@ final class AudioDecoder {
             lengthFrames = ctx.pointee.duration * Int64(rate) / Int64(omni_av_time_base())
         } else {
             lengthFrames = nil
+        }
+        // AAC in MP4 without iTunSMPB: the container's duration (the edit list's, when there is
+        // one) is the music's length; libavformat 5.1 trims the priming but not the padding.
+        if validFrames == nil, codecName == "aac", ctx.pointee.iformat.map({ String(cString: $0.pointee.name).contains("mp4") }) == true {
+            validFrames = lengthFrames
         }
     }
 

@@ -56,6 +56,25 @@ struct PlaybackTests {
         #expect(abs(frames - wholeFrames) <= 44, "captured \(frames) frames, the whole has \(wholeFrames)")
     }
 
+    @Test("Given two AAC (MP4 edit lists) or Opus (pre-skip) halves, when played one after the other, then the total length is within 1 ms of the whole",
+          arguments: [("m4a", ["-c:a", "aac", "-b:a", "160k"], 44_100), ("opus", ["-c:a", "libopus", "-b:a", "128k"], 48_000)])
+    func otherCodecHalvesKeepTheirLength(_ ext: String, _ codec: [String], _ rate: Int) async throws {
+        let source = ["-f", "lavfi", "-i", "aevalsrc=0.5*sin(2*PI*(220+200*t)*t)|0.4*sin(2*PI*330*t+1):s=\(rate):d=3"]
+        let split = rate * 70_001 / 44_100
+        let fixture = try PlayerFixture("gapless-\(ext)", files: [
+            ("a.\(ext)", source + ["-af", "atrim=end_sample=\(split)"] + codec),
+            ("b.\(ext)", source + ["-af", "atrim=start_sample=\(split),asetpts=PTS-STARTPTS"] + codec),
+        ])
+        let player = fixture.makePlayer()
+        try player.enqueue([try fixture.uid("a.\(ext)"), try fixture.uid("b.\(ext)")])
+        try player.play()
+        try await fixture.wait(player) { $0.state == .stopped && $0.currentIndex == nil }
+        await player.shutdown()
+        // Both decoders write 32-bit float stereo.
+        let frames = try fixture.capture().count / 8
+        #expect(abs(frames - 3 * rate) <= rate / 1000, "captured \(frames) frames, the whole has \(3 * rate)")
+    }
+
     @Test("Given a track playing, when seeking to 1 s, then the samples after the seek are the file's from sample 44100")
     func seekLandsOnTheSample() async throws {
         let (fixture, _) = try Self.flacHalves()
