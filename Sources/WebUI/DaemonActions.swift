@@ -35,6 +35,9 @@ public protocol DaemonActions: Sendable {
     /// The folder uploads are streamed into before `importFiles` (created if missing; must be
     /// on the same filesystem as the import destination). Typically `<first root>/.omnisonic-upload`.
     var uploadDirectory: String { get }
+
+    /// The sync client's state (`GET /api/sync`; cheap). Defaults to disabled (Handlers+Sync.swift).
+    func syncStatus() async -> SyncState
 }
 
 /// A scan's state as `GET /api/scan` reports it.

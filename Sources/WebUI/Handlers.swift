@@ -40,6 +40,7 @@ struct Handlers: Sendable {
 
         registerUserData(on: router)
         registerPlaylists(on: router)
+        registerSync(on: router)
 
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }

@@ -4,6 +4,7 @@ import Indexer
 import Logging
 import OmniModel
 import ServiceLifecycle
+import Sync
 import WebUI
 
 /// The one place where the HTTP server (the WebUI module) is wired to the daemon.
@@ -13,7 +14,7 @@ import WebUI
 ///   - onListening: called once the server is bound, with `host:port` (the real port when 0
 ///     was asked for).
 /// - Throws: `APIError` when the server's configuration is refused.
-func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger,
+func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, sync: SyncService? = nil,
                      onListening: @escaping @Sendable (String) -> Void) throws(APIError) -> any Service {
     let configuration = context.configuration
     let resources = Resources.locate()
@@ -27,7 +28,7 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger,
         webDirectory: configuration.web ?? resources.web, openAPIPath: resources.openAPI,
         accessToken: configuration.token,
         maxUploadBytes: Int(clamping: configuration.maxUploadBytes),
-        events: events, actions: WebActions(context: context),
+        events: events, actions: WebActions(context: context, sync: sync),
         logger: logger))
     return HTTPService(server: server, host: configuration.listen.host, onListening: onListening)
 }
@@ -54,6 +55,10 @@ struct HTTPService: Service {
 /// What the HTTP layer asks of the daemon, answered by the `DaemonContext`.
 struct WebActions: DaemonActions {
     let context: DaemonContext
+    /// The sync client, when a sync server is configured.
+    var sync: SyncService?
+
+    func syncStatus() async -> SyncState { sync?.state() ?? .disabled }
 
     func scanStatus() async -> WebUI.ScanStatus {
         Self.webStatus(context.scans.status())

@@ -5,6 +5,7 @@ import Logging
 import MediaIO
 import OmniModel
 import ServiceLifecycle
+import Sync
 import WebUI
 
 /// `omnisonicd run`: the long-running daemon.
@@ -19,7 +20,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Every option can also be set in the environment (OMNISONIC_MUSIC as a colon-separated \
             list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
-            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL); options win over the environment. \
+            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_SYNC_URL, OMNISONIC_SYNC_TOKEN); options win over the environment. \
             Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
             $XDG_DATA_HOME/omnisonic, listen on 127.0.0.1:6690. A token is required when listening \
             on an address other computers can reach. Prints "listening on http://HOST:PORT" once it serves.
@@ -51,6 +52,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: String?
 
+    @Option(name: .customLong("sync-url"), help: "The sync server to keep user data in step with (http://HOST:PORT).")
+    var syncURL: String?
+
+    @Option(name: .customLong("sync-token"), help: "This device's sync token (prefer OMNISONIC_SYNC_TOKEN: flags show in ps).")
+    var syncToken: String?
+
     /// The command line as the first configuration layer.
     func commandLineLayer(workingDirectory: String) -> ConfigurationLayer {
         var layer = ConfigurationLayer(name: "command line")
@@ -65,6 +72,8 @@ struct RunCommand: AsyncParsableCommand {
         set(.web, web)
         set(.maxUploadSize, maxUploadSize)
         set(.logLevel, logLevel)
+        set(.syncURL, syncURL)
+        set(.syncToken, syncToken)
         return layer
     }
 
@@ -95,9 +104,15 @@ struct RunCommand: AsyncParsableCommand {
             logger.debug("\(error.expandedDescription)")
             throw ExitCode(1)
         }
+        // Sync (decision 0013): pushes after user-data events, pulls continuously.
+        var sync: SyncService?
+        if let url = configuration.syncURL.flatMap(URL.init(string:)), let token = configuration.syncToken {
+            sync = SyncService(library: context.library, client: SyncClient(baseURL: url, token: token), logger: logger,
+                               triggers: await events.subscribe(), publish: pipe.publish)
+        }
         let server: any Service
         do {
-            server = try makeHTTPService(context: context, events: events, logger: logger) { address in
+            server = try makeHTTPService(context: context, events: events, logger: logger, sync: sync) { address in
                 // Tests (and people) read this line to learn the port when --listen asks for port 0.
                 // Written unbuffered: stdout is a pipe under tests and journald.
                 FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))
@@ -108,11 +123,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Started in this order and stopped in reverse: the server stops taking requests first,
         // then the scan winds down (its last batch commits), then the last events are delivered.
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
-            .init(service: server, serviceName: "http"),
         ]
+        if let sync { services.append(.init(service: sync, serviceName: "sync")) }
+        services.append(.init(service: server, serviceName: "http"))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // systemd waits 90 s by default; we promise to be gone within 5.
