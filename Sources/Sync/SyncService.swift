@@ -31,6 +31,8 @@ public final class SyncService: Service, Sendable {
     private let current = Mutex(SyncState(enabled: true))
     private let nudgeStream: AsyncStream<Void>
     private let nudgeContinuation: AsyncStream<Void>.Continuation
+    /// Wakes a loop sleeping in backoff when the other loop reached the server (0: pull, 1: push).
+    private let wakes = StreamNotifier()
 
     /// - Parameters:
     ///   - triggers: events after which to push at once (user-data events: playlist, track,
@@ -108,12 +110,13 @@ public final class SyncService: Service, Sendable {
                     let last = logged.last!.seq
                     let progress = await Self.blocking { () throws(StoreError) in try library.markPushed(through: last) }
                     if case .success(let progress) = progress { update { $0.pending = progress.pending } }
-                    succeeded()
+                    succeeded(wake: 0)
                     backoff.reset()
                     logger.debug("pushed", metadata: ["accepted": "\(answer.accepted)", "duplicates": "\(answer.duplicates)"])
                 } catch {
+                    let seen = wakes.generation(of: 1)
                     failed(error)
-                    try? await Task.sleep(for: backoff.next())
+                    await wakes.wait(for: 1, seen: seen, seconds: backoff.nextSeconds())
                 }
             }
             if Task.isCancelled { return }
@@ -126,6 +129,7 @@ public final class SyncService: Service, Sendable {
         var more = true
         while !Task.isCancelled {
             let cursor = state().cursor
+            let seen = wakes.generation(of: 0)
             do {
                 let answer = try await client.pull(after: cursor, limit: 1000, wait: more ? 0 : 25)
                 if answer.head < cursor {
@@ -148,17 +152,17 @@ public final class SyncService: Service, Sendable {
                         for event in Self.events(for: new) { publish(event) }
                     case .failure(let error):
                         failed(error)
-                        try? await Task.sleep(for: backoff.next())
+                        await wakes.wait(for: 0, seen: seen, seconds: backoff.nextSeconds())
                         continue
                     }
                 }
                 more = answer.more
-                succeeded()
+                succeeded(wake: 1)
                 backoff.reset()
             } catch {
                 if Task.isCancelled { return }
                 failed(error)
-                try? await Task.sleep(for: backoff.next())
+                await wakes.wait(for: 0, seen: seen, seconds: backoff.nextSeconds())
             }
         }
     }
@@ -177,9 +181,13 @@ public final class SyncService: Service, Sendable {
         if a != b { publish(.sync(after)) }
     }
 
-    private func succeeded() {
+    /// Records a successful exchange; if the state was disconnected, wakes the other loop
+    /// (`wake`) from its backoff, since the server is back.
+    private func succeeded(wake other: Int64) {
         let now = Date().timeIntervalSince1970
+        let wasConnected = state().connected
         update { $0.connected = true; $0.error = nil; $0.lastSync = now }
+        if !wasConnected { wakes.notify(other) }
     }
 
     private func failed(_ error: some Error) {
@@ -223,9 +231,9 @@ struct Backoff {
 
     mutating func reset() { attempt = 0 }
 
-    mutating func next() -> Duration {
+    mutating func nextSeconds() -> Double {
         let base = min(30.0, 0.25 * pow(2.0, Double(attempt)))
         attempt = min(attempt + 1, 16)
-        return .milliseconds(Int64(base * Double.random(in: 0.8...1.2) * 1000))
+        return base * Double.random(in: 0.8...1.2)
     }
 }
