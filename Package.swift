@@ -140,6 +140,13 @@ let package = Package(
             path: "bench/ProbeBench",
             swiftSettings: strict),
 
+        // Sync server ingest, bytes per operation, bootstrap of a new device (bench/sync/run.sh).
+        .executableTarget(
+            name: "SyncBench",
+            dependencies: ["Sync", "LocalStore", "OmniModel", .product(name: "Logging", package: "swift-log")],
+            path: "bench/SyncBench",
+            swiftSettings: strict),
+
         // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.
         .target(
             name: "TestSupport",

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LocalStore
 import Logging
 import OmniModel
 import ServiceLifecycle
@@ -142,7 +143,14 @@ public struct SyncServer: Service {
         let horizon = Int64(Date().timeIntervalSince1970 * 1000) + configuration.maxFutureSkewMs
         var encoded: [(id: String, body: [UInt8])] = []
         encoded.reserveCapacity(batch.ops.count)
+        var rejected = 0
         for op in batch.ops {
+            // What every replica would skip is dropped here: no state changes, and compaction
+            // never keeps an invalid operation in place of the valid one it beats.
+            guard op.isValidForMerge else {
+                rejected += 1
+                continue
+            }
             guard !op.target.isEmpty, op.target.utf8.count <= 200, !op.device.isEmpty, op.device.utf8.count <= 64 else {
                 throw SyncError(.invalid, message: "an operation needs a target of 1 to 200 bytes and a device of 1 to 64 bytes")
             }
@@ -158,7 +166,7 @@ public struct SyncServer: Service {
         let result = try await configuration.storage.append(userID: principal.userID, ops: encoded)
         if result.accepted > 0 { notifier.notify(principal.userID) }
         counters.pushed(accepted: result.accepted, duplicates: result.duplicates)
-        let body = PushResponse(accepted: result.accepted, duplicates: result.duplicates, head: result.head)
+        let body = PushResponse(accepted: result.accepted, duplicates: result.duplicates, head: result.head, rejected: rejected)
         return Self.json(Array((try? JSONEncoder().encode(body)) ?? Data()))
     }
 

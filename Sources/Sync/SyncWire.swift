@@ -3,7 +3,7 @@ import OmniModel
 
 // The wire protocol (HTTP/1.1, JSON; docs/decisions/0013-sync.md):
 //
-//   POST /v1/push            {"ops":[<UserOperation>...]}  → {"accepted":N,"duplicates":M,"head":S}
+//   POST /v1/push            {"ops":[<UserOperation>...]}  → {"accepted":N,"duplicates":M,"head":S,"rejected":R}
 //   GET  /v1/pull?after=C&limit=L&wait=W                   → {"cursor":C2,"head":S,"more":bool,"ops":[...]}
 //
 // Both need `Authorization: Bearer <device token>`. A pull with nothing after the cursor waits up
@@ -23,10 +23,13 @@ public struct PushResponse: Sendable, Codable, Equatable {
     public var duplicates: Int
     /// The stream's last sequence number after the push.
     public var head: Int64
-    public init(accepted: Int, duplicates: Int, head: Int64) {
+    /// Operations every replica would skip as invalid (decision 0007): dropped, not stored.
+    public var rejected: Int
+    public init(accepted: Int, duplicates: Int, head: Int64, rejected: Int = 0) {
         self.accepted = accepted
         self.duplicates = duplicates
         self.head = head
+        self.rejected = rejected
     }
 }
 

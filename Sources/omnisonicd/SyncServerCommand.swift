@@ -20,7 +20,7 @@ struct SyncServerCommand: AsyncParsableCommand {
             It speaks plain HTTP: put it behind a TLS reverse proxy (Sources/Sync/README.md) \
             when devices reach it over a network you do not trust.
             """,
-        subcommands: [SyncServe.self, SyncAddDevice.self, SyncListDevices.self, SyncRevokeDevice.self],
+        subcommands: [SyncServe.self, SyncAddDevice.self, SyncListDevices.self, SyncRevokeDevice.self, SyncCompact.self],
         defaultSubcommand: SyncServe.self)
 }
 
@@ -149,5 +149,29 @@ struct SyncRevokeDevice: AsyncParsableCommand {
     func run() async throws {
         guard try await options.storage().revokeDevice(id: id) else { SyncDataOptions.fail("no device \(id)") }
         print("device \(id) revoked")
+    }
+}
+
+struct SyncCompact: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Drop the operations no device needs any more (snapshot + tail; safe while serving).",
+        discussion: """
+            Every stream is compacted up to its last KEEP-TAIL operations: operations beaten by a \
+            newer one under the merge rules are deleted; removals (tombstones) are kept. Devices \
+            keep their cursors; a new device then bootstraps from far fewer operations.
+            """)
+
+    @OptionGroup var options: SyncDataOptions
+
+    @Option(name: .customLong("keep-tail"), help: "Operations at the end of each stream left untouched (default: 10000).")
+    var keepTail: Int64 = 10_000
+
+    func run() async throws {
+        let storage = try options.storage()
+        for user in try await storage.users() where user.head > keepTail {
+            let result = try await storage.compact(userID: user.id, through: user.head - keepTail)
+            print("\(user.name): kept \(result.kept), removed \(result.removed) of the first \(user.head - keepTail) operations")
+        }
     }
 }

@@ -158,3 +158,29 @@ struct SyncConvergenceTests {
         #expect(items.map(\.uid) == [.t("c1"), .t("c4")])
     }
 }
+
+@Suite("Sync: operations a faulty client makes still merge order-independently")
+struct FaultyClientConvergenceTests {
+    func stamp(_ ms: Int64, _ device: String) -> HLCTimestamp { HLCTimestamp(wallMs: ms, counter: 0, device: device) }
+
+    @Test("Given two adds (and two removals) reusing one item id with different tracks or playlists, when applied in either order, then the tables are identical")
+    func reusedItemIDs() throws {
+        let ops = [
+            UserOperation(hlc: stamp(1_000, "x"), target: "p1", payload: .playlistItemAdd(itemId: "dup", uid: .t("c1"), position: "a0")),
+            UserOperation(hlc: stamp(2_000, "y"), target: "p2", payload: .playlistItemAdd(itemId: "dup", uid: .t("c2"), position: "a1")),
+            UserOperation(hlc: stamp(1_500, "x"), target: "c1", payload: .favoriteAdd(itemId: "fav")),
+            UserOperation(hlc: stamp(1_600, "y"), target: "c2", payload: .favoriteAdd(itemId: "fav")),
+            UserOperation(hlc: stamp(3_000, "x"), target: "p1", payload: .playlistItemRemove(itemId: "gone")),
+            UserOperation(hlc: stamp(3_100, "y"), target: "p2", payload: .playlistItemRemove(itemId: "gone")),
+            UserOperation(hlc: stamp(3_200, "x"), target: "c1", payload: .favoriteRemove(itemIds: ["old"])),
+            UserOperation(hlc: stamp(3_300, "y"), target: "c2", payload: .favoriteRemove(itemIds: ["old"])),
+        ]
+        let base = UserDataConvergenceTests()
+        let forward = try base.replica("f"), backward = try base.replica("b")
+        for op in ops { try forward.apply(remote: [op]) }
+        for op in ops.reversed() { try backward.apply(remote: [op]) }
+        let dumps = try [forward, backward].map(base.dump)
+        #expect(dumps[0] == dumps[1])
+        #expect(dumps[0].contains { $0.hasPrefix("item:") && $0.contains("\"dup\" | \"p2\" | \"c2\"") })
+    }
+}
