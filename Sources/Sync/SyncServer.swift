@@ -144,6 +144,7 @@ public struct SyncServer: Service {
         var encoded: [(id: String, body: [UInt8])] = []
         encoded.reserveCapacity(batch.ops.count)
         var rejected = 0
+        let encoder = Wire.canonicalEncoder()
         for op in batch.ops {
             // What every replica would skip is dropped here: no state changes, and compaction
             // never keeps an invalid operation in place of the valid one it beats.
@@ -158,7 +159,7 @@ public struct SyncServer: Service {
                 throw SyncError(.invalid, message: "operation \(op.id) is stamped more than a day in the future; fix the device's clock")
             }
             do {
-                encoded.append((id: op.id.encoded, body: try Wire.encode(op)))
+                encoded.append((id: op.id.encoded, body: try Wire.encode(op, with: encoder)))
             } catch {
                 throw SyncError(.invalid, message: "an operation cannot be encoded", detail: "\(error)")
             }

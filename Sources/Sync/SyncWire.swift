@@ -63,10 +63,15 @@ public struct StoredOperation: Sendable, Equatable {
 
 enum Wire {
     /// The canonical JSON of one operation (sorted keys): what the server stores and serves.
-    static func encode(_ op: UserOperation) throws -> [UInt8] {
+    static func encode(_ op: UserOperation, with encoder: JSONEncoder = canonicalEncoder()) throws -> [UInt8] {
+        Array(try encoder.encode(op))
+    }
+
+    /// The encoder of `encode` (one per request: making one costs more than encoding an operation).
+    static func canonicalEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(op))
+        return encoder
     }
 
     /// A pull response built from stored bodies without decoding them again.
