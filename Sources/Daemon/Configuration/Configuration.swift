@@ -26,6 +26,10 @@ public struct Configuration: Sendable, Equatable {
     public var maxUploadBytes: Int64
     /// The least severe log level written.
     public var logLevel: Logger.Level
+    /// The sync server (`http://host:port` or `https://…`); nil: no sync (decision 0013).
+    public var syncURL: String?
+    /// This device's token on the sync server (`omnisonicd sync-server add-device`).
+    public var syncToken: String?
 
     /// The library database: `<data>/library.sqlite`.
     public var database: String { data + "/library.sqlite" }
@@ -39,7 +43,7 @@ public struct Configuration: Sendable, Equatable {
 
     public init(music: [String], data: String, cache: String, listen: ListenAddress = Configuration.defaultListen,
                 token: String? = nil, web: String? = nil, maxUploadBytes: Int64 = Configuration.defaultMaxUploadBytes,
-                logLevel: Logger.Level = .info) {
+                logLevel: Logger.Level = .info, syncURL: String? = nil, syncToken: String? = nil) {
         self.music = music
         self.data = data
         self.cache = cache
@@ -48,6 +52,8 @@ public struct Configuration: Sendable, Equatable {
         self.web = web
         self.maxUploadBytes = maxUploadBytes
         self.logLevel = logLevel
+        self.syncURL = syncURL
+        self.syncToken = syncToken
     }
 }
 

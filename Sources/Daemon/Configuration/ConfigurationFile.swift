@@ -45,15 +45,16 @@ public enum ConfigurationFile {
         "web": Entry(.web, .text),
         "max-upload-size": Entry(.maxUploadSize, .textOrInteger),
         "log-level": Entry(.logLevel, .text),
+        "sync.url": Entry(.syncURL, .text),
+        "sync.token": Entry(.syncToken, .text),
         // Reserved (see `reserved`), connected when their settings exist:
         // "output": Entry(.output, .text), "replaygain": Entry(.replayGain, .text),
-        // "sync.url": Entry(.syncURL, .text), "sync.token": Entry(.syncToken, .text),
     ]
 
     /// Names documented for settings that other parts of the daemon add (the player's output
     /// device and ReplayGain mode, the sync client's server and token). Until they are in
     /// `entries`, the error says so instead of calling them typos.
-    public static let reserved: Set<String> = ["output", "replaygain", "sync.url", "sync.token"]
+    public static let reserved: Set<String> = ["output", "replaygain"]
 
     /// Reads and parses the file at `path`.
     ///

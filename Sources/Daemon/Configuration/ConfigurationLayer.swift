@@ -11,6 +11,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
     case web
     case maxUploadSize = "max-upload-size"
     case logLevel = "log-level"
+    case syncURL = "sync-url"
+    case syncToken = "sync-token"
 
     /// The environment variable that sets this key.
     public var environmentVariable: String {
@@ -23,6 +25,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
         case .web: "OMNISONIC_WEB"
         case .maxUploadSize: "OMNISONIC_MAX_UPLOAD_SIZE"
         case .logLevel: "OMNISONIC_LOG_LEVEL"
+        case .syncURL: "OMNISONIC_SYNC_URL"
+        case .syncToken: "OMNISONIC_SYNC_TOKEN"
         }
     }
 
