@@ -40,6 +40,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
 
+        // ALSA's libasound as a C system library (the player's output).
+        .systemLibrary(
+            name: "CALSA",
+            pkgConfig: "alsa",
+            providers: [.apt(["libasound2-dev"])]),
+
         // Tag reader, stream properties, artwork and audio identity (libavformat + own ID3/APE parsers).
         .target(
             name: "MediaIO",
@@ -76,12 +82,22 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // The server-side player: queue, libavcodec decoding, ALSA output thread, gapless (Sources/Player/README.md).
+        .target(
+            name: "Player",
+            dependencies: [
+                "OmniModel", "MediaIO", "LocalStore", "CFFmpeg", "CALSA",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+
         // The daemon's parts, as a library so tests start them in-process: configuration,
         // the background scan service, and the wiring of services into one ServiceGroup.
         .target(
             name: "Daemon",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher",
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Player",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),  // config.toml (service issue)
@@ -150,6 +166,13 @@ let package = Package(
             path: "bench/SyncBench",
             swiftSettings: strict),
 
+        // The player's CPU, latency and memory (bench/player/run.sh).
+        .executableTarget(
+            name: "PlayerBench",
+            dependencies: ["Player", "Indexer", "LocalStore", "OmniModel", .product(name: "Logging", package: "swift-log")],
+            path: "bench/PlayerBench",
+            swiftSettings: strict),
+
         // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.
         .target(
             name: "TestSupport",
@@ -180,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                "Daemon", "Player", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -188,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "WebUITests",
             dependencies: [
-                "WebUI", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                "WebUI", "Indexer", "Player", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -205,5 +228,12 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "PlayerTests",
+            dependencies: [
+                "Player", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
     ]
 )

@@ -8,6 +8,9 @@
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/log.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/samplefmt.h>
+#include <libswresample/swresample.h>
 
 /// AVERROR(e) for a POSIX errno value.
 static inline int omni_averror(int e) { return AVERROR(e); }
@@ -27,6 +30,13 @@ static inline int omni_av_error_max_string_size(void) { return AV_ERROR_MAX_STRI
 static inline int omni_codecpar_channels(const AVCodecParameters *par) { return par->ch_layout.nb_channels; }
 /// The stream's codec name ("mp3", "opus"), never NULL.
 static inline const char *omni_codec_name(const AVCodecParameters *par) { return avcodec_get_name(par->codec_id); }
+
+/// AVERROR(EAGAIN): the decoder wants more input (or has no frame yet).
+static inline int omni_averror_eagain(void) { return AVERROR(EAGAIN); }
+/// Number of channels of a decoded frame.
+static inline int omni_frame_channels(const AVFrame *frame) { return frame->ch_layout.nb_channels; }
+/// Number of channels a codec context decodes to.
+static inline int omni_codec_context_channels(const AVCodecContext *ctx) { return ctx->ch_layout.nb_channels; }
 
 /// Receives one formatted FFmpeg log line (no va_list: Swift cannot define C functions taking one).
 typedef void (*omni_log_sink)(int level, const char *line);

@@ -4,6 +4,7 @@ import Indexer
 import LocalStore
 import Logging
 import OmniModel
+import Player
 
 /// The daemon's shared parts, opened once by `omnisonicd run` and handed to the HTTP layer.
 ///
@@ -22,6 +23,10 @@ public struct DaemonContext: Sendable {
     public let watcher: WatchService?
     public let trash: Trash
     public let importer: Importer
+    /// The server-side player (its output thread runs under `PlayerService`).
+    public let player: Player
+    /// Planned plays (run by `PlayerService`).
+    public let scheduler: PlayerScheduler
     private let publish: @Sendable (LibraryEvent) -> Void
     private let logger: Logger
 
@@ -66,15 +71,19 @@ public struct DaemonContext: Sendable {
         let roots = configuration.music.map(RawPath.init)
         let scans = ScanService(indexer: indexer, roots: roots, scanAtStart: !watch, logger: logger, publish: publish)
         let watcher = watch ? try WatchService(roots: roots, scans: scans, logger: logger, options: watchOptions) : nil
+        let player = Player(library: library,
+                            configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain),
+                            logger: logger, publish: publish)
         return DaemonContext(
             configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans, watcher: watcher,
             trash: Trash(home: Trash.homeTrash(environment: environment)),
             importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
+            player: player, scheduler: PlayerScheduler(library: library, player: player, logger: logger),
             publish: publish, logger: logger)
     }
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,
-                 watcher: WatchService?, trash: Trash, importer: Importer, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
+                 watcher: WatchService?, trash: Trash, importer: Importer, player: Player, scheduler: PlayerScheduler, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
         self.configuration = configuration
         self.library = library
         self.artwork = artwork
@@ -83,6 +92,8 @@ public struct DaemonContext: Sendable {
         self.watcher = watcher
         self.trash = trash
         self.importer = importer
+        self.player = player
+        self.scheduler = scheduler
         self.publish = publish
         self.logger = logger
     }

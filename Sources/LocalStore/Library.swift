@@ -41,6 +41,9 @@ public struct Library: Sendable {
         do {
             try Schema.migrator().migrate(writer)
         } catch {
+            // A full disk is said as such (a new library's migrations write a few hundred KiB).
+            let wrapped = StoreError(error, while: "migrating the library")
+            if wrapped.reason == .diskFull { throw wrapped }
             throw StoreError(.cannotOpen, message: "cannot migrate the library", detail: String(describing: error))
         }
     }

@@ -21,6 +21,9 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
     case savedSearchesChanged
     /// The sync client's state changed (connected, last sync, pending operations, error).
     case sync(SyncState)
+    /// The player's state changed (play, pause, stop, a new track, a queue edit, an error):
+    /// clients read `GET /api/player` for the whole picture.
+    case player(state: PlaybackState, index: Int?, uid: TrackUID?, positionMs: Int, error: String?)
 
     /// The SSE `event:` name of this event.
     public var name: String {
@@ -33,12 +36,13 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case .playlistDeleted: "playlistDeleted"
         case .savedSearchesChanged: "savedSearchesChanged"
         case .sync: "sync"
+        case .player: "player"
         }
     }
 
     private enum CodingKeys: String, CodingKey {
-        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id
-        case enabled, connected, lastSync, pending, error, cursor
+        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id, enabled
+        case connected, lastSync, pending, error, cursor, state, index, uid, positionMs
     }
 
     /// Decodes the flat form written by `encode(to:)`.
@@ -62,6 +66,10 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
                 enabled: try c.decode(Bool.self, forKey: .enabled), connected: try c.decode(Bool.self, forKey: .connected),
                 lastSync: try c.decodeIfPresent(Double.self, forKey: .lastSync), pending: try c.decode(Int.self, forKey: .pending),
                 error: try c.decodeIfPresent(String.self, forKey: .error), cursor: try c.decode(Int64.self, forKey: .cursor)))
+        case "player":
+            self = .player(state: try c.decode(PlaybackState.self, forKey: .state), index: try c.decodeIfPresent(Int.self, forKey: .index),
+                           uid: try c.decodeIfPresent(TrackUID.self, forKey: .uid), positionMs: try c.decode(Int.self, forKey: .positionMs),
+                           error: try c.decodeIfPresent(String.self, forKey: .error))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type \(other)")
         }
@@ -98,6 +106,12 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
             try c.encode(state.pending, forKey: .pending)
             try c.encodeIfPresent(state.error, forKey: .error)
             try c.encode(state.cursor, forKey: .cursor)
+        case let .player(state, index, uid, positionMs, error):
+            try c.encode(state, forKey: .state)
+            try c.encode(index, forKey: .index)
+            try c.encode(uid, forKey: .uid)
+            try c.encode(positionMs, forKey: .positionMs)
+            try c.encode(error, forKey: .error)
         }
     }
 }

@@ -41,10 +41,46 @@ public protocol DaemonActions: Sendable {
     /// The daemon's version, start time and pid (`GET /api/status`, `/metrics`); nil when
     /// unknown (the default, for tests' implementations).
     func daemonInfo() async -> DaemonInfo?
+
+    /// The player's state (`GET /api/player`); nil when this daemon runs no player.
+    func playerStatus() async -> PlayerStatus?
+
+    /// Applies a player command and returns the state after it. Must not wait for audio.
+    ///
+    /// - Throws: any `OmniError`; codes ending in `.track_missing` or `.bad_request` are the
+    ///   client's mistake (404), others are reported as 500.
+    func player(_ command: PlayerCommand) async throws -> PlayerStatus
+
+    /// The planned plays, soonest first.
+    func playerSchedules() async throws -> [PlayerSchedule]
+
+    /// Plans a play of a playlist or saved search at `at` (seconds since 1970).
+    ///
+    /// - Throws: like `player(_:)` (an unknown playlist is `.track_missing`).
+    func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule
+
+    /// Cancels a planned play; false when there is none with that id.
+    func cancelSchedule(id: String) async throws -> Bool
 }
 
 extension DaemonActions {
     public func daemonInfo() async -> DaemonInfo? { nil }
+
+    /// No player: `GET /api/player` answers 404.
+    public func playerStatus() async -> PlayerStatus? { nil }
+
+    /// No player.
+    public func player(_ command: PlayerCommand) async throws -> PlayerStatus {
+        throw APIError.notFound("the player")
+    }
+
+    public func playerSchedules() async throws -> [PlayerSchedule] { throw APIError.notFound("the player") }
+
+    public func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
+        throw APIError.notFound("the player")
+    }
+
+    public func cancelSchedule(id: String) async throws -> Bool { throw APIError.notFound("the player") }
 }
 
 /// A scan's state as `GET /api/scan` reports it.

@@ -24,7 +24,7 @@ struct Handlers: Sendable {
         router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
         router.get("/metrics") { _, _ in
             await self.recordDaemonMetrics()
-            return try self.metrics()
+            return try await self.metrics()
         }
         router.get("/api/openapi.json") { _, _ in try self.openAPI() }
 
@@ -45,6 +45,7 @@ struct Handlers: Sendable {
         registerUserData(on: router)
         registerPlaylists(on: router)
         registerSync(on: router)
+        registerPlayer(on: router)
 
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }
@@ -69,7 +70,12 @@ struct Handlers: Sendable {
 
     // MARK: - Small endpoints
 
-    func metrics() throws -> Response {
+    func metrics() async throws -> Response {
+        if let player = await configuration.actions.playerStatus() {
+            configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
+                namespace: "omnisonic", subsystem: "player", metricName: "underruns", unitName: "total",
+                helpText: "Output underruns recovered with snd_pcm_recover since the daemon started")).set(Double(player.underruns))
+        }
         let count = try library.trackCount()
         configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "omnisonic", subsystem: "library", metricName: "tracks", unitName: "count", helpText: "Tracks in the library")).set(Double(count))

@@ -113,6 +113,20 @@ struct WebActions: DaemonActions {
     /// scans never index a half-written upload.
     var uploadDirectory: String { context.configuration.music[0] + "/.omnisonic-upload" }
 
+    func playerStatus() async -> PlayerStatus? { context.player.status() }
+
+    func player(_ command: PlayerCommand) async throws -> PlayerStatus {
+        try context.player.perform(command)
+    }
+
+    func playerSchedules() async throws -> [PlayerSchedule] { context.scheduler.list() }
+
+    func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
+        try context.scheduler.add(at: at, source: source)
+    }
+
+    func cancelSchedule(id: String) async throws -> Bool { try context.scheduler.cancel(id: id) }
+
     static func webStatus(_ status: Daemon.ScanStatus, watcher: WatchService.Status?) -> WebUI.ScanStatus {
         WebUI.ScanStatus(running: status.running, phase: status.phase, done: status.done, total: status.total,
                          rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970,

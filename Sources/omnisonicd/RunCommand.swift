@@ -20,8 +20,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Every option can also be set in the environment (OMNISONIC_MUSIC as a colon-separated \
             list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
-            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_SYNC_URL, \
-            OMNISONIC_SYNC_TOKEN) and in the config file \
+            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_SYNC_URL, OMNISONIC_SYNC_TOKEN, \
+            OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN) and in the config file \
             (systemd/config.example.toml lists its keys); options win over the environment, which \
             wins over the file. SIGHUP re-reads the file (music folders and log level apply at once). \
             Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
@@ -52,6 +52,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-size"), help: "The largest file accepted by an import, like 500M or 2G (default: 1G).")
     var maxUploadSize: String?
 
+    @Option(help: "The ALSA device the player writes to (default: default).")
+    var output: String?
+
+    @Option(name: .customLong("replaygain"), help: "ReplayGain the player applies: off, track or album (default: off).")
+    var replayGain: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: String?
 
@@ -81,6 +87,8 @@ struct RunCommand: AsyncParsableCommand {
         set(.logLevel, logLevel)
         set(.syncURL, syncURL)
         set(.syncToken, syncToken)
+        set(.output, output)
+        set(.replayGain, replayGain)
         return layer
     }
 
@@ -167,6 +175,8 @@ struct RunCommand: AsyncParsableCommand {
             .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
             .init(service: reload, serviceName: "reload"),
+            // Stopped before the scan and after the server: the device is released, the queue saved.
+            .init(service: PlayerService(player: context.player, scheduler: context.scheduler), serviceName: "player"),
         ]
         // Sync stops after the server (no new operations), flushing what is pending.
         if let sync { services.append(.init(service: sync, serviceName: "sync")) }

@@ -13,6 +13,8 @@ struct LibraryEventTests {
               .playlistChanged(id: "p1"),
               .playlistDeleted(id: "p2"),
               .savedSearchesChanged,
+              .player(state: .playing, index: 2, uid: TrackUID(rawValue: "abc"), positionMs: 1500, error: nil),
+              .player(state: .stopped, index: nil, uid: nil, positionMs: 0, error: "the device is busy"),
           ])
     func roundTrip(_ event: LibraryEvent) throws {
         let data = try JSONEncoder().encode(event)

@@ -4,6 +4,7 @@ import Indexer
 import LocalStore
 import Logging
 import OmniModel
+import Player
 import ServiceLifecycle
 import Synchronization
 import TestSupport
@@ -48,10 +49,39 @@ final class TestActions: DaemonActions {
     let state = Mutex(State())
     let fixture: LibraryFixture
     let events: EventHub
+    /// The real player, for the player routes (nil: "no player", 404).
+    let realPlayer: Player?
 
-    init(fixture: LibraryFixture, events: EventHub) {
+    init(fixture: LibraryFixture, events: EventHub, player: Player? = nil) {
         self.fixture = fixture
         self.events = events
+        self.realPlayer = player
+        self.scheduler = player.map { PlayerScheduler(library: fixture.library, player: $0, logger: Logger(label: "test")) }
+    }
+
+    func playerStatus() async -> PlayerStatus? { realPlayer?.status() }
+
+    func player(_ command: PlayerCommand) async throws -> PlayerStatus {
+        guard let realPlayer else { throw APIError.notFound("the player") }
+        return try realPlayer.perform(command)
+    }
+
+    /// The scheduler over `realPlayer` (created with it).
+    let scheduler: PlayerScheduler?
+
+    func playerSchedules() async throws -> [PlayerSchedule] {
+        guard let scheduler else { throw APIError.notFound("the player") }
+        return scheduler.list()
+    }
+
+    func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
+        guard let scheduler else { throw APIError.notFound("the player") }
+        return try scheduler.add(at: at, source: source)
+    }
+
+    func cancelSchedule(id: String) async throws -> Bool {
+        guard let scheduler else { throw APIError.notFound("the player") }
+        return try scheduler.cancel(id: id)
     }
 
     var uploadDirectory: String { fixture.music + "/.omnisonic-upload" }
@@ -99,9 +129,9 @@ final class RunningServer: Sendable {
     var http: RawHTTP { RawHTTP(port: port) }
 
     static func start(_ fixture: LibraryFixture, token: String? = nil, webDirectory: String? = nil,
-                      maxBodyBytes: Int = 1 << 20, maxUploadBytes: Int = 64 << 20) async throws -> RunningServer {
-        let events = EventHub()
-        let actions = TestActions(fixture: fixture, events: events)
+                      maxBodyBytes: Int = 1 << 20, maxUploadBytes: Int = 64 << 20, events: EventHub = EventHub(),
+                      player: Player? = nil) async throws -> RunningServer {
+        let actions = TestActions(fixture: fixture, events: events, player: player)
         var logger = Logger(label: "webui-test")
         logger.logLevel = .critical
         let configuration = APIServerConfiguration(

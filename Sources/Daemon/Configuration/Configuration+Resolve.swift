@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Player
 
 /// What defaults depend on: the process environment, home and working directory. Passed in, not
 /// read from globals, so tests resolve configurations for any environment.
@@ -180,6 +181,7 @@ extension Configuration {
         var configuration = Configuration(music: music, data: data, cache: cache, listen: listen, token: token, web: web,
                                           maxUploadBytes: maxUpload, logLevel: level)
         try resolveSync(into: &configuration, single)
+        try resolvePlayer(into: &configuration, single)
         return configuration
     }
 
@@ -214,6 +216,33 @@ extension Configuration {
             }
             configuration.syncToken = value
         }
+    }
+
+    /// The player's `output` device and `replaygain` mode (decision 0011).
+    private static func resolvePlayer(
+        into configuration: inout Configuration,
+        _ single: (ConfigurationKey) throws(ConfigurationError) -> (value: String, setting: ConfigurationSetting)?
+    ) throws(ConfigurationError) {
+        var output = Configuration.defaultOutput
+        if let (value, setting) = try single(.output) {
+            guard !value.isEmpty, value.utf8.count <= 200, !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw ConfigurationError(.invalidValue, key: .output, message: """
+                    \(setting.origin) must be an ALSA device name such as default, hw:0,0 or plughw:1 (1 to 200 characters)
+                    """)
+            }
+            output = value
+        }
+        var replayGain = ReplayGainMode.off
+        if let (value, setting) = try single(.replayGain) {
+            guard let parsed = ReplayGainMode(rawValue: value.lowercased()) else {
+                throw ConfigurationError(.invalidValue, key: .replayGain, message: """
+                    \(setting.origin) must be off, track or album, not "\(value)"
+                    """)
+            }
+            replayGain = parsed
+        }
+        configuration.output = output
+        configuration.replayGain = replayGain
     }
 
     /// Parses `1048576`, `500K`, `500M`, `2G` (powers of 1024; a trailing `B`/`iB` is allowed).

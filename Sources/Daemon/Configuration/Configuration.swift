@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Player
 
 /// Everything `omnisonicd run` needs to know before it starts, resolved and validated.
 ///
@@ -30,6 +31,10 @@ public struct Configuration: Sendable, Equatable {
     public var syncURL: String?
     /// This device's token on the sync server (`omnisonicd sync-server add-device`).
     public var syncToken: String?
+    /// The ALSA device the player writes to.
+    public var output: String
+    /// Which ReplayGain the player applies.
+    public var replayGain: ReplayGainMode
 
     /// The library database: `<data>/library.sqlite`.
     public var database: String { data + "/library.sqlite" }
@@ -38,12 +43,15 @@ public struct Configuration: Sendable, Equatable {
 
     /// The default listening address: loopback only.
     public static let defaultListen = ListenAddress(host: "127.0.0.1", port: 6690)
+    /// The default output: ALSA's `default` device (a `plug` that converts what the card lacks).
+    public static let defaultOutput = "default"
     /// The default upload limit: 1 GiB (a long lossless recording fits).
     public static let defaultMaxUploadBytes: Int64 = 1 << 30
 
     public init(music: [String], data: String, cache: String, listen: ListenAddress = Configuration.defaultListen,
                 token: String? = nil, web: String? = nil, maxUploadBytes: Int64 = Configuration.defaultMaxUploadBytes,
-                logLevel: Logger.Level = .info, syncURL: String? = nil, syncToken: String? = nil) {
+                logLevel: Logger.Level = .info, syncURL: String? = nil, syncToken: String? = nil,
+                output: String = Configuration.defaultOutput, replayGain: ReplayGainMode = .off) {
         self.music = music
         self.data = data
         self.cache = cache
@@ -54,6 +62,8 @@ public struct Configuration: Sendable, Equatable {
         self.logLevel = logLevel
         self.syncURL = syncURL
         self.syncToken = syncToken
+        self.output = output
+        self.replayGain = replayGain
     }
 }
 

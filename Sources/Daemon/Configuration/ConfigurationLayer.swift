@@ -13,6 +13,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
     case logLevel = "log-level"
     case syncURL = "sync-url"
     case syncToken = "sync-token"
+    /// The player's ALSA device.
+    case output
+    /// ReplayGain: off, track or album.
+    case replayGain = "replaygain"
 
     /// The environment variable that sets this key.
     public var environmentVariable: String {
@@ -27,6 +31,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
         case .logLevel: "OMNISONIC_LOG_LEVEL"
         case .syncURL: "OMNISONIC_SYNC_URL"
         case .syncToken: "OMNISONIC_SYNC_TOKEN"
+        case .output: "OMNISONIC_OUTPUT"
+        case .replayGain: "OMNISONIC_REPLAYGAIN"
         }
     }
 

@@ -1,0 +1,41 @@
+#ifndef OMNISONIC_CALSA_SHIM_H
+#define OMNISONIC_CALSA_SHIM_H
+// ALSA's libasound as one C module for Swift. Swift cannot import function-like macros nor call
+// or define variadic C functions, so what the player needs of those is wrapped here.
+#include <alsa/asoundlib.h>
+
+/// An error handler that drops libasound's own messages (they go to stderr by default); the
+/// player reports errors itself from the return codes. Variadic, so it has to live in C.
+static inline void omni_snd_silent_handler(const char *file, int line, const char *function, int err, const char *fmt, ...) {
+    (void)file; (void)line; (void)function; (void)err; (void)fmt;
+}
+
+/// Silences libasound's stderr messages (process-wide; idempotent).
+static inline void omni_snd_silence_errors(void) { snd_lib_error_set_handler(omni_snd_silent_handler); }
+
+/// SND_PCM_NONBLOCK, as an int (an enum-like macro).
+static inline int omni_snd_pcm_nonblock(void) { return SND_PCM_NONBLOCK; }
+
+/// Opens `name` from the configuration text `config` (ALSA's own syntax) instead of the global
+/// configuration, so tests can define private devices (a `file` plugin over `null`) without
+/// touching the environment. Returns 0 or a negative errno. On success `*tree` holds the parsed
+/// configuration, which the caller frees with snd_config_delete after closing the pcm (plugins
+/// may keep pointers into it).
+static inline int omni_snd_pcm_open_from_text(snd_pcm_t **pcm, const char *name, const char *config, int mode,
+                                              snd_config_t **tree) {
+    snd_config_t *top = NULL;
+    snd_input_t *in = NULL;
+    int err = snd_config_top(&top);
+    if (err < 0) return err;
+    err = snd_input_buffer_open(&in, config, -1);
+    if (err < 0) { snd_config_delete(top); return err; }
+    err = snd_config_load(top, in);
+    snd_input_close(in);
+    if (err < 0) { snd_config_delete(top); return err; }
+    err = snd_pcm_open_lconf(pcm, name, SND_PCM_STREAM_PLAYBACK, mode, top);
+    if (err < 0) { snd_config_delete(top); return err; }
+    *tree = top;
+    return 0;
+}
+
+#endif

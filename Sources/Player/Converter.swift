@@ -1,0 +1,76 @@
+import CFFmpeg
+
+/// A libswresample context converting interleaved PCM from one format to another (rate,
+/// channels, sample format). Used only when the device cannot take the source format, or when a
+/// decoder produces a sample format the pipeline does not carry (double, unsigned 8-bit).
+///
+/// Not `Sendable`: owned by the output thread. Keeps the resampler's history across calls, so
+/// consecutive tracks of the same format stay gapless through it.
+final class Converter {
+    let input: PCMFormat?
+    let inputFormat: AVSampleFormat
+    let inputChannels: Int
+    let inputRate: Int
+    let output: PCMFormat
+    private var context: OpaquePointer?
+    private var scratch: [UInt8] = []
+
+    /// - Throws: `PlayerError.deviceFormat` when libswresample refuses the pair.
+    init(from inputFormat: AVSampleFormat, channels: Int, sampleRate: Int, to output: PCMFormat) throws(PlayerError) {
+        self.inputFormat = inputFormat
+        self.inputChannels = channels
+        self.inputRate = sampleRate
+        self.output = output
+        self.input = SampleFormat(ffmpeg: inputFormat).map { PCMFormat(sampleRate: sampleRate, channels: channels, sample: $0) }
+        var inLayout = AVChannelLayout(), outLayout = AVChannelLayout()
+        av_channel_layout_default(&inLayout, Int32(channels))
+        av_channel_layout_default(&outLayout, Int32(output.channels))
+        defer { av_channel_layout_uninit(&inLayout); av_channel_layout_uninit(&outLayout) }
+        var ctx: OpaquePointer?
+        var status = swr_alloc_set_opts2(&ctx, &outLayout, output.sample.ffmpeg, Int32(output.sampleRate),
+                                         &inLayout, inputFormat, Int32(sampleRate), 0, nil)
+        if status >= 0, ctx != nil { status = swr_init(ctx) }
+        guard status >= 0, let ctx else {
+            swr_free(&ctx)
+            throw PlayerError(.deviceFormat, message: "cannot convert \(sampleRate) Hz \(channels) ch to \(output)",
+                              detail: "swr_init: \(status)")
+        }
+        context = ctx
+    }
+
+    /// Convenience for interleaved input in one of our formats.
+    convenience init(from input: PCMFormat, to output: PCMFormat) throws(PlayerError) {
+        try self.init(from: input.sample.ffmpeg, channels: input.channels, sampleRate: input.sampleRate, to: output)
+    }
+
+    deinit { swr_free(&context) }
+
+    /// Converts `frames` frames whose planes (one for interleaved input) are `planes`, appending
+    /// the output to `out`. Returns the frames appended.
+    @discardableResult
+    func convert(planes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, frames: Int, appendingTo out: inout [UInt8]) -> Int {
+        let capacity = Int(swr_get_out_samples(context, Int32(frames))) + 64
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: capacity * output.frameBytes))
+        let produced: Int32 = out.withUnsafeMutableBytes { buffer in
+            var plane: UnsafeMutablePointer<UInt8>? = buffer.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self)
+            return swr_convert(context, &plane, Int32(capacity), planes, Int32(frames))
+        }
+        let kept = max(0, Int(produced))
+        out.removeLast((capacity - kept) * output.frameBytes)
+        return kept
+    }
+
+    /// Converts interleaved bytes in `input`'s format, appending to `out`.
+    @discardableResult
+    func convert(interleaved bytes: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Int {
+        let frameBytes = av_get_bytes_per_sample(inputFormat) * Int32(inputChannels)
+        let frames = bytes.count / Int(frameBytes)
+        var plane: UnsafePointer<UInt8>? = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        return convert(planes: &plane, frames: frames, appendingTo: &out)
+    }
+
+    /// Emits what the resampler still holds (at the very end of playback).
+    @discardableResult
+    func flush(appendingTo out: inout [UInt8]) -> Int { convert(planes: nil, frames: 0, appendingTo: &out) }
+}

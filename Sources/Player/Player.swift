@@ -1,0 +1,407 @@
+import Dispatch
+import Foundation
+import LocalStore
+import Logging
+import OmniModel
+import Synchronization
+
+/// The server-side player: a persisted queue, and an output thread that decodes the current
+/// track and writes it to ALSA, joining tracks without a gap.
+///
+/// Concurrency (who may touch what):
+/// - Every public method may be called from any thread or task. Each takes the state lock
+///   briefly, changes what the user asked for (the queue, the wanted playback state, a seek or
+///   a jump), wakes the output thread and returns; none waits for audio.
+/// - The output thread (`PlayerEngine`, one `Thread` started by `start()`) alone owns the
+///   decoders and the ALSA device. It reads the wanted state between writes (every period,
+///   ~50 ms) and reports back what it did (position, output format, errors) under the lock.
+/// - Library writes (the saved queue, play counts) go to one serial dispatch queue, in order,
+///   off both the output thread and the cooperative pool.
+public final class Player: Sendable {
+    let library: Library
+    let configuration: PlayerConfiguration
+    let logger: Logger
+    let publish: @Sendable (LibraryEvent) -> Void
+    let shared: Mutex<Shared>
+    let wake = DispatchSemaphore(value: 0)
+    let store = DispatchQueue(label: "omnisonic-player-store")
+
+    /// What the user wants and what the output thread reports, behind one lock.
+    struct Shared {
+        var queue = PlayQueue()
+        var playback = PlaybackState.stopped
+        var volume = 100
+        var error: String?
+        var output: OutputDescription
+        var positionMs = 0
+        var durationMs: Int?
+        /// A seek (or the saved position) the output thread applies when it next plays.
+        var pendingSeekMs: Int?
+        /// The current entry changed by a user action: reopen it, cut what the device holds.
+        var restart = false
+        var shutdown = false
+        var started = false
+        var finished = false
+        /// `shutdown()` waiting for the output thread to end.
+        var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+        var underruns = 0
+    }
+
+    /// Creates the player and restores the saved queue: the current entry comes back paused
+    /// at its saved position. Does not open the device (`start()` starts the output thread;
+    /// the device opens on `play`).
+    ///
+    /// - Parameter publish: receives `LibraryEvent.player` (and `.tracksChanged` after a
+    ///   completed play); any thread, must not block.
+    public init(library: Library, configuration: PlayerConfiguration, logger: Logger,
+                publish: @escaping @Sendable (LibraryEvent) -> Void) {
+        self.library = library
+        self.configuration = configuration
+        self.logger = logger
+        self.publish = publish
+        var state = Shared(output: OutputDescription(device: configuration.output))
+        do {
+            let saved = try library.savedPlayerQueue()
+            state.queue = PlayQueue(entries: saved.entries, currentEntryId: saved.currentEntryId, repeatMode: saved.repeatMode,
+                                    shuffle: saved.shuffle, consume: saved.consume, order: saved.shuffleOrder)
+            state.volume = saved.volume
+            if state.queue.current != nil {
+                state.playback = .paused
+                state.positionMs = saved.positionMs
+                state.pendingSeekMs = saved.positionMs
+                state.restart = true
+            }
+        } catch {
+            logger.error("cannot restore the play queue; starting empty", metadata: ["detail": "\(error.expandedDescription)"])
+        }
+        shared = Mutex(state)
+    }
+
+    /// Starts the output thread (once). Any thread.
+    public func start() {
+        let first = shared.withLock { state -> Bool in
+            defer { state.started = true }
+            return !state.started
+        }
+        guard first else { return }
+        let thread = Thread { [self] in
+            PlayerEngine(player: self).run()
+            let waiters = shared.withLock { s -> [CheckedContinuation<Void, Never>] in
+                s.finished = true
+                defer { s.shutdownWaiters = [] }
+                return s.shutdownWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        thread.name = "omnisonic-player"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Stops the output thread, releases the device and saves the queue and position. Returns
+    /// once the device is closed. Idempotent.
+    public func shutdown() async {
+        let running = shared.withLock { state -> Bool in
+            state.shutdown = true
+            return state.started && !state.finished
+        }
+        if running {
+            await withCheckedContinuation { continuation in
+                // Checked and stored under the lock the thread takes when it ends: no lost wake-up.
+                let ended = shared.withLock { s -> Bool in
+                    if s.finished { return true }
+                    s.shutdownWaiters.append(continuation)
+                    return false
+                }
+                if ended { continuation.resume() }
+                wake.signal()
+            }
+        }
+        let saved = snapshotForStore()
+        let library = self.library, logger = self.logger
+        store.sync {
+            do throws(StoreError) { try library.savePlayerQueue(saved) } catch {
+                logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
+            }
+        }
+    }
+
+    // MARK: - State
+
+    /// The whole state, as `GET /api/player` shows it. Any thread.
+    public func status() -> PlayerStatus {
+        shared.withLock { s in
+            PlayerStatus(state: s.playback, queue: s.queue.entries, currentIndex: s.queue.current,
+                         positionMs: s.pendingSeekMs ?? s.positionMs, durationMs: s.queue.current == nil ? nil : s.durationMs,
+                         volume: s.volume, repeatMode: s.queue.repeatMode, shuffle: s.queue.shuffle,
+                         consume: s.queue.consume, output: s.output, error: s.error, underruns: s.underruns)
+        }
+    }
+
+    /// Underruns recovered since the daemon started.
+    public var underruns: Int { shared.withLock { $0.underruns } }
+
+    // MARK: - Queue
+
+    /// Adds tracks to the queue (or replaces it), before `index` or at the end.
+    ///
+    /// - Throws: `PlayerError.trackMissing` naming the first uid the library does not have
+    ///   (nothing is added then); `.store` when the library fails.
+    public func enqueue(_ uids: [TrackUID], replace: Bool = false, at index: Int? = nil) throws(PlayerError) {
+        for uid in uids {
+            let known: Bool
+            do { known = try library.track(uid: uid) != nil } catch {
+                throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            }
+            guard known else { throw PlayerError(.trackMissing, message: "no track \(uid)") }
+        }
+        change(persist: true) { s in
+            if replace {
+                let wasCurrent = s.queue.current != nil
+                s.queue.replace(with: uids)
+                if wasCurrent { self.jump(&s, to: nil) }
+            } else {
+                s.queue.insert(uids, at: index)
+            }
+        }
+    }
+
+    /// The tracks of a playlist, an album, a saved search or a search, in their order.
+    ///
+    /// - Throws: `PlayerError.trackMissing` when the playlist, album or saved search does not
+    ///   exist; `.store` when the library fails.
+    public func tracks(of source: QueueSource) throws(PlayerError) -> [TrackUID] {
+        do {
+            switch source {
+            case .tracks(let uids):
+                return uids
+            case .playlist(let id):
+                guard let playlist = try library.playlist(id: id) else { throw PlayerError(.trackMissing, message: "no playlist \(id)") }
+                return playlist.items.map(\.uid)
+            case .album(let id):
+                guard let album = try library.album(id: id) else { throw PlayerError(.trackMissing, message: "no album \(id)") }
+                return album.tracks.map(\.uid)
+            case .savedSearch(let id):
+                guard let results = try library.evaluate(savedSearch: id, limit: 10_000) else {
+                    throw PlayerError(.trackMissing, message: "no saved search \(id)")
+                }
+                return results.tracks.map(\.uid)
+            case .search(let text):
+                return try library.search(SearchQuery(text: text, limit: 10_000)).tracks.map(\.uid)
+            }
+        } catch let error as PlayerError {
+            throw error
+        } catch let error as StoreError {
+            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+        } catch {
+            throw PlayerError(.store, message: "\(error)")
+        }
+    }
+
+    /// Removes the entry at `index`; removing the current entry moves on to the next one.
+    ///
+    /// - Throws: `PlayerError.badRequest` for an index outside the queue.
+    public func remove(at index: Int) throws(PlayerError) {
+        try checked(index)
+        change(persist: true) { s in
+            if s.queue.remove(at: index) { self.jump(&s, to: s.queue.current) }
+        }
+    }
+
+    /// Moves the entry at `from` to `to` (clamped). Playback is not interrupted.
+    ///
+    /// - Throws: `PlayerError.badRequest` for a `from` outside the queue.
+    public func move(from: Int, to: Int) throws(PlayerError) {
+        try checked(from)
+        change(persist: true) { $0.queue.move(from: from, to: to) }
+    }
+
+    /// Empties the queue and stops.
+    public func clear() {
+        change(persist: true) { s in
+            s.queue.clear()
+            self.jump(&s, to: nil)
+        }
+    }
+
+    public func setRepeat(_ mode: RepeatMode) { change(persist: true) { $0.queue.repeatMode = mode } }
+    public func setShuffle(_ on: Bool) { change(persist: true) { $0.queue.setShuffle(on) } }
+    public func setConsume(_ on: Bool) { change(persist: true) { $0.queue.consume = on } }
+
+    // MARK: - Transport
+
+    /// Plays the entry at `index`, or resumes (from a pause or a restored position), or starts
+    /// the first entry. A failed start (no device) is retried by playing again.
+    ///
+    /// - Throws: `PlayerError.badRequest` for an index outside the queue.
+    public func play(index: Int? = nil) throws(PlayerError) {
+        if let index { try checked(index) }
+        change(persist: true) { s in
+            if let index {
+                self.jump(&s, to: index)
+            } else if s.queue.current == nil {
+                guard let first = s.queue.nextIndex(automatic: false) else { return }
+                self.jump(&s, to: first)
+            }
+            s.playback = .playing
+            s.error = nil
+        }
+    }
+
+    /// Pauses (the device keeps its place, or plays out what it holds when it cannot pause).
+    public func pause() {
+        change(persist: true) { s in
+            if s.playback == .playing { s.playback = .paused }
+        }
+    }
+
+    /// Stops and releases the device; the current entry stays, from its start.
+    public func stop() {
+        change(persist: true) { s in
+            s.playback = .stopped
+            s.restart = true
+            s.pendingSeekMs = nil
+            s.positionMs = 0
+        }
+    }
+
+    /// Skips to the next entry (stops at the end of the queue unless repeating).
+    public func next() {
+        change(persist: true) { s in
+            let next = s.queue.nextIndex(automatic: false)
+            self.jump(&s, to: next)
+            if next == nil { s.playback = .stopped }
+        }
+    }
+
+    /// Restarts the current track when more than 3 seconds in, else goes to the previous entry.
+    public func previous() {
+        change(persist: true) { s in
+            if (s.pendingSeekMs ?? s.positionMs) > 3000, let current = s.queue.current {
+                self.jump(&s, to: current)
+            } else {
+                self.jump(&s, to: s.queue.previousIndex())
+            }
+        }
+    }
+
+    /// Moves within the current track, to the sample.
+    public func seek(toMs ms: Int) {
+        change(persist: false) { s in
+            guard s.queue.current != nil else { return }
+            var target = max(0, ms)
+            if let duration = s.durationMs { target = min(target, duration) }
+            s.pendingSeekMs = target
+            s.positionMs = target
+        }
+    }
+
+    /// Sets the software volume, 0...100 (clamped); 100 leaves samples untouched.
+    public func setVolume(_ percent: Int) {
+        change(persist: true) { $0.volume = min(100, max(0, percent)) }
+    }
+
+    // MARK: - Internals
+
+    private func checked(_ index: Int) throws(PlayerError) {
+        let count = shared.withLock { $0.queue.entries.count }
+        guard (0..<count).contains(index) else {
+            throw PlayerError(.badRequest, message: "no queue entry at index \(index) (the queue has \(count))")
+        }
+    }
+
+    /// Makes `index` current from its start and tells the output thread to cut over.
+    func jump(_ s: inout Shared, to index: Int?) {
+        s.queue.setCurrent(index)
+        s.restart = true
+        s.pendingSeekMs = nil
+        s.positionMs = 0
+        s.durationMs = nil
+        if index == nil { s.playback = .stopped }
+    }
+
+    /// Applies a user change, wakes the output thread, publishes the new state, saves it.
+    func change(persist: Bool, _ body: (inout Shared) -> Void) {
+        shared.withLock { body(&$0) }
+        wake.signal()
+        publishState()
+        if persist { save() }
+    }
+
+    func publishState() {
+        let event = shared.withLock { s in
+            LibraryEvent.player(state: s.playback, index: s.queue.current, uid: s.queue.currentEntry?.uid,
+                                positionMs: s.pendingSeekMs ?? s.positionMs, error: s.error)
+        }
+        publish(event)
+    }
+
+    func snapshotForStore() -> SavedPlayerQueue {
+        shared.withLock { s in
+            SavedPlayerQueue(entries: s.queue.entries, currentEntryId: s.queue.currentEntry?.id,
+                             positionMs: s.pendingSeekMs ?? s.positionMs, volume: s.volume, repeatMode: s.queue.repeatMode,
+                             shuffle: s.queue.shuffle, consume: s.queue.consume, shuffleOrder: s.queue.order)
+        }
+    }
+
+    /// Saves the queue and state on the store queue (in order, off every caller's thread).
+    func save() {
+        let saved = snapshotForStore()
+        let library = self.library, logger = self.logger
+        store.async {
+            do throws(StoreError) { try library.savePlayerQueue(saved) } catch {
+                logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
+            }
+        }
+    }
+
+    /// Records a completed play through the one write path, then tells clients.
+    func recordPlayed(_ uid: TrackUID) {
+        let library = self.library, logger = self.logger, publish = self.publish
+        store.async {
+            do throws(StoreError) {
+                _ = try library.record(.played(uid))
+                publish(.tracksChanged(uids: [uid]))
+            } catch {
+                logger.error("cannot record a play", metadata: ["uid": "\(uid)", "detail": "\(error.expandedDescription)"])
+            }
+        }
+    }
+
+    /// Waits until every queued library write is done (tests).
+    public func flushStore() { store.sync {} }
+
+    /// Applies one client command and returns the state after it. Any thread; blocks only for
+    /// the short library reads an `enqueue` needs.
+    ///
+    /// - Throws: `PlayerError` `.trackMissing` (unknown track, playlist, album, saved search),
+    ///   `.badRequest` (an index outside the queue), `.store`.
+    public func perform(_ command: PlayerCommand) throws(PlayerError) -> PlayerStatus {
+        switch command {
+        case let .enqueue(source, replace, index, play):
+            let uids = try tracks(of: source)
+            let before = shared.withLock { $0.queue.entries.count }
+            try enqueue(uids, replace: replace, at: index)
+            if play, !uids.isEmpty {
+                try self.play(index: replace ? 0 : min(max(0, index ?? before), before))
+            }
+        case .play(let index): try play(index: index)
+        case .pause: pause()
+        case .stop: stop()
+        case .next: next()
+        case .previous: previous()
+        case .seek(let ms): seek(toMs: ms)
+        case .volume(let percent): setVolume(percent)
+        case .remove(let index): try remove(at: index)
+        case let .move(from, to): try move(from: from, to: to)
+        case .clear: clear()
+        case let .modes(repeatMode, shuffle, consume):
+            change(persist: true) { s in
+                if let repeatMode { s.queue.repeatMode = repeatMode }
+                if let shuffle, shuffle != s.queue.shuffle { s.queue.setShuffle(shuffle) }
+                if let consume { s.queue.consume = consume }
+            }
+        }
+        return status()
+    }
+}

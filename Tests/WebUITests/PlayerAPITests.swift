@@ -1,0 +1,162 @@
+import Foundation
+import LocalStore
+import Logging
+import OmniModel
+import Player
+import Testing
+import TestSupport
+@testable import WebUI
+
+/// The player's routes against a real server on port 0, a real player and ALSA's `file` plugin.
+@Suite("Player API")
+struct PlayerAPITests {
+    struct Setup {
+        let fixture: LibraryFixture
+        let server: RunningServer
+        let player: Player
+        let capture: String
+    }
+
+    static func start() async throws -> Setup {
+        let fixture = try LibraryFixture(tracks: 6)
+        let capture = fixture.dir.appending("out.raw")
+        let events = EventHub()
+        let player = Player(library: fixture.library, configuration: PlayerConfiguration(
+            output: "capture", alsaConfiguration: """
+                pcm.capture { type file slave.pcm { type null } file "\(capture)" format "raw" }
+                """), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            publish: { event in Task { await events.publish(event) } })
+        player.start()
+        let server = try await RunningServer.start(fixture, events: events, player: player)
+        return Setup(fixture: fixture, server: server, player: player, capture: capture)
+    }
+
+    static func stop(_ setup: Setup) async {
+        await setup.server.stop()
+        await setup.player.shutdown()
+    }
+
+    @Test("Given an empty queue, when GET /api/player, then every documented key is there: stopped, no track, the device")
+    func emptyState() async throws {
+        let setup = try await Self.start()
+        let reply = try await setup.server.http.get("/api/player")
+        await Self.stop(setup)
+        #expect(reply.status == 200)
+        let json = try reply.json()
+        #expect(json["state"] as? String == "stopped")
+        #expect(json["track"] is NSNull)
+        #expect(json["error"] is NSNull)
+        #expect((json["queue"] as? [Any])?.isEmpty == true)
+        #expect(json["volume"] as? Int == 100)
+        #expect(json["repeat"] as? String == "off")
+        #expect((json["output"] as? [String: Any])?["device"] as? String == "capture")
+        for key in ["positionMs", "durationMs", "shuffle", "consume", "index", "underruns"] { #expect(json[key] != nil, "missing \(key)") }
+    }
+
+    @Test("Given tracks, when queued with play, then the player plays them to the end, writes frames, publishes events, and counts the plays")
+    func queueAndPlay() async throws {
+        let setup = try await Self.start()
+        let uids = try setup.fixture.allTracks().prefix(2).map(\.uid.rawValue)
+        let stream = try await setup.server.http.open("/api/events")
+        _ = try await stream.read(until: ": connected")
+        let reply = try await setup.server.http.json("POST", "/api/player/queue", ["uids": uids, "play": true])
+        #expect(reply.status == 200)
+        #expect((try reply.json()["queue"] as? [[String: Any]])?.compactMap { $0["uid"] as? String } == uids)
+        let event = try await stream.read(until: "event: player")
+        #expect(event.contains("\"type\":\"player\""))
+        var state: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            state = try await setup.server.http.get("/api/player").json()
+        } while !(state["state"] as? String == "stopped" && state["index"] is NSNull) && Date() < deadline
+        #expect(state["state"] as? String == "stopped")
+        #expect(state["error"] is NSNull)
+        setup.player.flushStore()
+        let played = try setup.fixture.library.userState(uid: TrackUID(rawValue: uids[0])).playCount
+        let metrics = try await setup.server.http.get("/metrics")
+        await Self.stop(setup)
+        #expect(played == 1)
+        let size = (try? FileManager.default.attributesOfItem(atPath: setup.capture)[.size] as? Int) ?? 0
+        #expect(size > 0)
+        #expect(metrics.text.contains("omnisonic_player_underruns"))
+    }
+
+    @Test("Given a queue, when moving, removing, setting modes and clearing over HTTP, then the state follows")
+    func queueEdits() async throws {
+        let setup = try await Self.start()
+        let http = setup.server.http
+        let uids = try setup.fixture.allTracks().prefix(3).map(\.uid.rawValue)
+        _ = try await http.json("POST", "/api/player/queue", ["uids": uids])
+        var json = try await http.json("POST", "/api/player/queue/0/move", ["index": 2]).json()
+        #expect((json["queue"] as? [[String: Any]])?.compactMap { $0["uid"] as? String } == [uids[1], uids[2], uids[0]])
+        json = try await http.send("DELETE", "/api/player/queue/1").json()
+        #expect((json["queue"] as? [[String: Any]])?.compactMap { $0["uid"] as? String } == [uids[1], uids[0]])
+        json = try await http.json("POST", "/api/player/mode", ["repeat": "all", "shuffle": true, "consume": true]).json()
+        #expect(json["repeat"] as? String == "all")
+        #expect(json["shuffle"] as? Bool == true)
+        #expect(json["consume"] as? Bool == true)
+        json = try await http.json("POST", "/api/player/volume", ["percent": 40]).json()
+        #expect(json["volume"] as? Int == 40)
+        json = try await http.send("DELETE", "/api/player/queue").json()
+        #expect((json["queue"] as? [Any])?.isEmpty == true)
+        await Self.stop(setup)
+    }
+
+    @Test("Given bad requests, when sent, then 404 for unknown tracks and entries, 400 for out-of-range values, never 5xx")
+    func badRequests() async throws {
+        let setup = try await Self.start()
+        let http = setup.server.http
+        let unknown = try await http.json("POST", "/api/player/queue", ["uids": ["nosuchtrack"]])
+        #expect(unknown.status == 404)
+        #expect(unknown.errorCode == "not_found")
+        #expect(try await http.json("POST", "/api/player/play", ["index": 7]).status == 404)
+        #expect(try await http.send("DELETE", "/api/player/queue/3").status == 404)
+        #expect(try await http.json("POST", "/api/player/volume", ["percent": 101]).status == 400)
+        #expect(try await http.json("POST", "/api/player/seek", ["positionMs": -1]).status == 400)
+        #expect(try await http.json("POST", "/api/player/queue", ["replace": true]).status == 400)
+        #expect(try await http.json("POST", "/api/player/mode", ["repeat": "sometimes"]).status == 400)
+        #expect(try await http.json("POST", "/api/player/queue", ["playlist": "nope"]).status == 404)
+        // No body resumes (nothing queued: stays stopped).
+        let play = try await http.send("POST", "/api/player/play")
+        #expect(play.status == 200)
+        #expect(try play.json()["state"] as? String == "stopped")
+        await Self.stop(setup)
+    }
+
+    @Test("Given a playlist, when a play is scheduled, then it is listed and kept; when due it replaces the queue and plays; a cancelled one never fires")
+    func schedule() async throws {
+        let setup = try await Self.start()
+        let http = setup.server.http
+        let library = setup.fixture.library
+        let id = try #require(try library.record(.createPlaylist(name: "Morning")).first?.target)
+        let uids = try setup.fixture.allTracks().prefix(2).map(\.uid)
+        try library.record(.addToPlaylist(id: id, uids: uids, index: nil))
+        let now = Date().timeIntervalSince1970
+
+        let later = try await http.json("POST", "/api/player/schedule", ["at": now + 3600, "playlist": id])
+        #expect(later.status == 201)
+        let laterID = try #require(try later.json()["id"] as? String)
+        let due = try await http.json("POST", "/api/player/schedule", ["at": now - 1, "playlist": id])
+        #expect(due.status == 201)
+        #expect(try await http.json("POST", "/api/player/schedule", ["at": now, "playlist": "nope"]).status == 404)
+        #expect(try await http.json("POST", "/api/player/schedule", ["at": now]).status == 400)
+        let listed = try await http.get("/api/player/schedule").json()["schedules"] as? [[String: Any]]
+        #expect(listed?.count == 2)
+        // Kept in the library: a new scheduler (a restart) finds both.
+        let restarted = PlayerScheduler(library: library, player: setup.player, logger: .init(label: "test"))
+        #expect(restarted.list().count == 2)
+
+        let fired = try #require(setup.server.actions.scheduler).fireDue()
+        #expect(fired.count == 1)
+        let state = try await http.get("/api/player").json()
+        #expect((state["queue"] as? [[String: Any]])?.compactMap { $0["uid"] as? String } == uids.map(\.rawValue))
+        #expect(["playing", "stopped"].contains(state["state"] as? String ?? ""))
+        #expect(try await http.send("DELETE", "/api/player/schedule/\(laterID)").status == 204)
+        #expect(try await http.send("DELETE", "/api/player/schedule/\(laterID)").status == 404)
+        #expect((try await http.get("/api/player/schedule").json()["schedules"] as? [Any])?.isEmpty == true)
+        #expect(try library.playerSchedules().isEmpty)
+        await Self.stop(setup)
+    }
+}
+
