@@ -12,7 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
-from selenium.webdriver.common.by import By
+import pytest
 from selenium.webdriver.common.keys import Keys
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -243,6 +243,24 @@ def test_given_playlists_when_created_filled_by_drag_and_reordered_by_drag_then_
     page.wait(lambda d: not page.all(f'[data-playlist-link="{playlist_id}"]'))
 
 
+def test_given_a_favorite_when_favorites_only_is_checked_with_text_then_only_matching_favorites_show(page, api):
+    page.open()
+    rows = wait_rows(page, 3)
+    uid, title = rows[2]
+    page.click(f'.row[data-uid="{uid}"] [data-action="row-menu"]')
+    page.click('[data-menu-item="favorite"]')
+    page.wait(lambda d: api.get(f"/api/tracks/{uid}")["favorite"] is True)
+    page.click('[data-filter="favorites"]')
+    expected = api.get("/api/search?limit=50&q=is:favorite")
+    assert uid in [t["uid"] for t in expected["tracks"]]
+    page.wait(lambda d: sorted(u for u, _ in page.rows()) == sorted(t["uid"] for t in expected["tracks"]), message="not the favorites")
+    word = title.split()[0]
+    type_search(page, word)
+    with_text = api.get(f"/api/search?limit=50&q={urllib_quote('is:favorite ' + word)}")
+    page.wait(lambda d: [u for u, _ in page.rows()] == [t["uid"] for t in with_text["tracks"]], message="favorites and text did not combine")
+    page.click('[data-filter="favorites"]')
+
+
 def test_given_a_search_when_saved_then_it_is_listed_and_shows_its_tracks(page, api):
     page.open()
     wait_rows(page)
@@ -371,3 +389,17 @@ def test_given_every_control_then_it_has_an_accessible_name(page):
           .filter(e => !(e.getAttribute('aria-label') || e.textContent.trim() || (e.labels && e.labels.length) || e.getAttribute('aria-labelledby') || e.title || e.placeholder))
           .map(e => e.outerHTML.slice(0, 120));""")
     assert nameless == []
+
+
+def test_given_a_server_player_when_the_switch_is_on_then_the_queue_is_sent_to_api_player(page, api):
+    if "/api/player" not in api.get("/api/openapi.json")["paths"]:
+        pytest.skip("this daemon has no server-side player (/api/player); the switch is hidden (checked above)")
+    page.open()
+    rows = wait_rows(page, 2)
+    page.click("[data-player-switch] input")
+    page.css(f'.row[data-uid="{rows[0][0]}"] .title').click()
+    page.css("[data-track-table]").send_keys(Keys.ENTER)
+    page.wait(lambda d: [entry["uid"] for entry in api.get("/api/player")["queue"]][:2] == [rows[0][0], rows[1][0]],
+              message="the queue did not reach /api/player")
+    assert page.js("return document.querySelector('[data-audio]').paused")
+    page.click("[data-player-switch] input")  # back to the browser (leaves the server paused)

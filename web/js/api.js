@@ -60,11 +60,14 @@ export async function request(method, path, body, options = {}) {
 }
 
 const get = (path, options) => request('GET', path, undefined, options);
+// encodeURIComponent, not URLSearchParams: the server reads `+` as a plus sign (RFC 3986), not
+// as the space of HTML forms.
 const q = (params) => {
-  const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') search.set(k, v);
-  const text = search.toString();
-  return text ? '?' + text : '';
+  const parts = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  }
+  return parts.length ? '?' + parts.join('&') : '';
 };
 
 export const api = {

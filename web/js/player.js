@@ -14,7 +14,7 @@ const state = {
   playedReported: null,
 };
 
-let audio, seek, volume, playButton, serverPoll = 0;
+let audio, seek, volume, playButton, serverPoll = 0, lastServerError = null;
 
 export function currentTrack() { return state.queue[state.index] || null; }
 export function queue() { return state.queue.slice(); }
@@ -26,7 +26,7 @@ export function playTracks(tracks, index = 0) {
   state.queue = tracks;
   state.index = Math.max(0, Math.min(index, tracks.length - 1));
   if (state.server) {
-    api.playerCommand('queue', { uids: tracks.map((t) => t.uid), replace: true, index: state.index })
+    api.playerCommand('queue', { uids: tracks.map((t) => t.uid), replace: true })
       .then(() => api.playerCommand('play', { index: state.index })).then(refreshServer).catch(showError);
     renderNow();
     return;
@@ -132,20 +132,23 @@ async function detectServerPlayer() {
   } catch { return false; }
 }
 
-async function refreshServer(data) {
+/**
+ * Reads GET /api/player (or uses `given`, a full PlayerState a command answered with) and shows
+ * it. The `player` SSE event only says that something changed, so it triggers a read.
+ */
+async function refreshServer(given) {
   try {
-    const s = data && data.state !== undefined ? data : await api.player();
+    const s = given && Array.isArray(given.queue) ? given : await api.player();
     state.serverState = s;
     if (!state.server) return;
-    if (Array.isArray(s.queue)) {
-      state.queue = s.queue.map((item) => (item && item.uid ? item : null)).filter(Boolean);
-      state.index = s.track ? state.queue.findIndex((t) => t.uid === s.track.uid) : -1;
-    }
+    state.queue = s.queue.map((entry) => entry.track || { uid: entry.uid, title: 'Track not in the library', artists: [] });
+    state.index = typeof s.index === 'number' ? s.index : -1;
     renderNow();
     renderPlaying(s.state === 'playing');
     renderTime(s.positionMs || 0, s.durationMs || (s.track && s.track.durationMs) || 0);
     if (typeof s.volume === 'number' && document.activeElement !== volume) volume.value = String(s.volume);
-    if (s.error) showError({ message: typeof s.error === 'string' ? s.error : s.error.message || 'The player failed' }, 'Player');
+    if (s.error && s.error !== lastServerError) showError({ message: s.error }, 'Player on this computer');
+    lastServerError = s.error;
   } catch (error) { showError(error, 'Player'); }
 }
 
@@ -158,7 +161,7 @@ function setServerMode(on) {
     audio.pause();
     const uids = state.queue.map((t) => t.uid);
     const start = uids.length
-      ? api.playerCommand('queue', { uids, replace: true, index: Math.max(0, state.index) })
+      ? api.playerCommand('queue', { uids, replace: true })
           .then(() => wasPlaying ? api.playerCommand('play', { index: Math.max(0, state.index) }) : null)
           .then(() => wasPlaying && position > 1 ? api.playerCommand('seek', { positionMs: Math.round(position * 1000) }) : null)
       : Promise.resolve();
@@ -232,7 +235,7 @@ export async function initPlayer() {
   }
 
   renderQueue();
-  on('player-state', (data) => { if (state.server) refreshServer(data); });
+  on('player-state', () => { if (state.server) refreshServer(); });
   on('tracks-removed', ({ uids }) => {
     const gone = new Set(uids);
     const current = currentTrack();

@@ -6,13 +6,6 @@ import { h, duration, highlighted, artistLine } from './dom.js';
 const PAGE = 100;
 const OVERSCAN = 8;
 
-/** `rating` (0-5 or null) as five stars, in a span with an accessible label. */
-export function stars(rating) {
-  const element = h('span', { class: 'rating', 'aria-label': rating ? `Rated ${rating} of 5` : 'Not rated' });
-  for (let i = 1; i <= 5; i += 1) element.append(h('span', { class: i <= (rating || 0) ? 'on' : '', 'aria-hidden': 'true' }, '★'));
-  return element;
-}
-
 const columns = [
   { key: null, label: '#', className: 'num' },
   { key: 'title', label: 'Title', className: 'title' },
@@ -232,7 +225,7 @@ export class TrackTable {
       num.textContent = String(index + 1);
       title.textContent = '…';
       for (const cell of [artist, album, year, genre, time]) cell.textContent = '';
-      rating.replaceChildren();
+      rating.textContent = '';
       menu.textContent = '';
       delete row.dataset.uid;
       return;
@@ -247,7 +240,9 @@ export class TrackTable {
     year.textContent = track.year ? String(track.year) : '';
     genre.textContent = (track.genres || []).join(', ');
     time.textContent = duration(track.durationMs);
-    rating.replaceChildren(stars(track.rating));
+    // Text, not elements: a row is refilled on every frame of a fast scroll.
+    rating.textContent = '★'.repeat(track.rating || 0) + '☆'.repeat(5 - (track.rating || 0));
+    rating.setAttribute('aria-label', track.rating ? `Rated ${track.rating} of 5` : 'Not rated');
     menu.textContent = '⋯';
     menu.setAttribute('aria-label', `Actions for ${track.title}`);
   }

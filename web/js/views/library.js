@@ -25,6 +25,7 @@ function filterTerms() {
   if (from && to) terms.year = `${Math.min(from, to)}..${Math.max(from, to)}`;
   else if (from) terms.year = `>=${from}`;
   else if (to) terms.year = `<=${to}`;
+  if (filters.favorites) terms.is = 'favorite';
   return terms;
 }
 
@@ -34,7 +35,7 @@ function fullQuery(text) {
   return parts.join(' ');
 }
 
-function hasFilters() { return Object.keys(filterTerms()).length > 0 || filters.favorites; }
+function hasFilters() { return Object.keys(filterTerms()).length > 0; }
 
 /**
  * @param root the <main> element
@@ -102,10 +103,6 @@ export function libraryView(root, params = {}) {
     if (saved) {
       return (offset, limit) => api.savedSearchTracks(saved, { offset, limit });
     }
-    if (filters.favorites) {
-      // The API lists favorites on their own (no text or filters): see docs/decisions/0010-web-ui.md.
-      return (offset, limit) => api.favorites({ offset, limit }).then((page) => ({ tracks: page.items, total: page.total, suggestion: null }));
-    }
     const q = fullQuery(text);
     const params = { q };
     if (sort.key) { params.sort = sort.key; params.order = sort.descending ? 'desc' : 'asc'; }
@@ -116,7 +113,7 @@ export function libraryView(root, params = {}) {
   function reload() {
     searchStarted = performance.now();
     replace(message);
-    const text = saved ? (savedDefinition ? savedDefinition.query : '') : (filters.favorites ? '' : searchText());
+    const text = saved ? (savedDefinition ? savedDefinition.query : '') : searchText();
     performance.mark('omni:reload', { detail: saved ? `saved:${saved}` : fullQuery(text) });
     return table.reset(source(), { terms: highlightTerms(text), sort });
   }
@@ -131,7 +128,7 @@ export function libraryView(root, params = {}) {
     const text = searchText().trim();
     suggestion.hidden = true;
     if (total === 0) {
-      if (!saved && !filters.favorites && text && suggested) {
+      if (!saved && text && suggested) {
         replace(suggestion, 'Did you mean ', h('a', { href: '#', 'data-action': 'suggestion', onclick: (event) => { event.preventDefault(); setSearchText(suggested); } }, suggested), '?');
         suggestion.hidden = false;
       }
