@@ -45,7 +45,7 @@ rm -rf "$(dirname "$kept")"
 pid=$!
 url=
 for _ in $(seq 1 600); do
-  url=$(sed -n 's/^listening on //p' "$work/out" | head -n 1)
+  url=$(sed -n 's/^listening on //p' "$work/out" 2>/dev/null | head -n 1 || true)
   [ -n "$url" ] && break
   sleep 0.1
 done

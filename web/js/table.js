@@ -175,10 +175,12 @@ export class TrackTable {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       this.render();
-      // Pages are fetched once scrolling pauses for a moment: a fling over 100,000 rows
-      // does not ask for every page it passes.
+      // Pages are fetched at most every 150 ms while scrolling, and once it pauses: a fling
+      // over 100,000 rows does not ask for every page it passes, a slow scroll fills as it goes.
+      const now = performance.now();
+      if (now - (this.lastLoad || 0) > 150) { this.lastLoad = now; this.loadVisible(); }
       clearTimeout(this.loadTimer);
-      this.loadTimer = setTimeout(() => this.loadVisible(), 40);
+      this.loadTimer = setTimeout(() => { this.lastLoad = performance.now(); this.loadVisible(); }, 40);
     });
   }
 
@@ -196,24 +198,30 @@ export class TrackTable {
       this.pool.push(row);
       this.spacer.append(row);
     }
-    for (let i = 0; i < this.pool.length; i += 1) {
-      const row = this.pool[i];
-      const index = first + i;
-      if (i >= needed) { if (!row.hidden) row.hidden = true; continue; }
-      row.hidden = false;
+    // Row `index` always uses pool[index % pool.length]: while it stays in view it keeps its
+    // element, so a scroll of three rows refills three rows, not all of them.
+    const used = new Set();
+    for (let index = first; index <= last; index += 1) {
+      const row = this.pool[index % this.pool.length];
+      used.add(row);
+      if (row.hidden) row.hidden = false;
       this.fill(row, index);
     }
+    for (const row of this.pool) if (!used.has(row) && !row.hidden) row.hidden = true;
     if (this.active >= 0) this.viewport.setAttribute('aria-activedescendant', `track-row-${this.active}`);
   }
 
   fill(row, index) {
     const track = this.track(index);
     const key = track ? track.uid + (track.title || '') + (track.favorite ? 1 : 0) + (track.rating || 0) + this.terms.join(' ') : '';
-    row.style.transform = `translateY(${index * this.rowHeight}px)`;
-    row.id = `track-row-${index}`;
-    row.dataset.index = String(index);
-    row.setAttribute('aria-rowindex', String(index + 1));
-    row.setAttribute('aria-selected', this.selection.has(index) ? 'true' : 'false');
+    if (row.dataset.index !== String(index)) {
+      row.style.transform = `translateY(${index * this.rowHeight}px)`;
+      row.id = `track-row-${index}`;
+      row.dataset.index = String(index);
+      row.setAttribute('aria-rowindex', String(index + 1));
+    }
+    const selected = this.selection.has(index) ? 'true' : 'false';
+    if (row.getAttribute('aria-selected') !== selected) row.setAttribute('aria-selected', selected);
     row.classList.toggle('active', index === this.active);
     row.classList.toggle('playing', !!track && track.uid === this.playingUid);
     if (row.dataset.key === key && row.dataset.filled === String(index)) return;
