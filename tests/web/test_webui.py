@@ -123,6 +123,20 @@ def urllib_quote(text):
     return quote(text)
 
 
+def test_given_an_open_library_when_another_client_edits_a_track_then_the_row_updates_without_reload(page, api):
+    page.open()
+    rows = wait_rows(page, 2)
+    uid, title = rows[1]
+    page.js("window.__notReloaded = true")
+    api.send("PATCH", f"/api/tracks/{uid}", {"title": "Changed elsewhere"})
+    try:
+        page.wait(lambda d: dict(page.rows()).get(uid) == "Changed elsewhere", message="the SSE update did not reach the table")
+        assert page.js("return window.__notReloaded === true")
+    finally:
+        api.send("PATCH", f"/api/tracks/{uid}", {"title": None})
+    page.wait(lambda d: dict(page.rows()).get(uid) == title)
+
+
 def open_first_track_details(page):
     page.open()
     wait_rows(page)
@@ -374,9 +388,10 @@ def test_given_a_phone_width_when_loaded_then_the_table_fits_and_the_menu_opens(
     wait_rows(page)
     assert page.js("return document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert not page.css("[data-sidebar]").is_displayed() or page.js("return document.querySelector('[data-sidebar]').getBoundingClientRect().right <= 0")
+    save_docs_screenshot(page, "phone")
     page.click('[data-action="toggle-nav"]')
     page.wait(lambda d: page.js("return document.querySelector('[data-sidebar]').getBoundingClientRect().left >= 0"))
-    save_docs_screenshot(page, "phone")
+    page.screenshot("phone-menu")
     page.css("body").send_keys(Keys.ESCAPE)
 
 

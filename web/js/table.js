@@ -249,7 +249,7 @@ export class TrackTable {
     genre.textContent = (track.genres || []).join(', ');
     time.textContent = duration(track.durationMs);
     // Text, not elements: a row is refilled on every frame of a fast scroll.
-    rating.textContent = '★'.repeat(track.rating || 0) + '☆'.repeat(5 - (track.rating || 0));
+    rating.textContent = '★'.repeat(track.rating || 0);
     rating.setAttribute('aria-label', track.rating ? `Rated ${track.rating} of 5` : 'Not rated');
     menu.textContent = '⋯';
     menu.setAttribute('aria-label', `Actions for ${track.title}`);

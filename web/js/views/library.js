@@ -206,7 +206,10 @@ export function libraryView(root, params = {}) {
       reload();
     }).catch((error) => replace(message, h('div', { class: 'error-box', role: 'alert', text: error.message })));
   } else {
-    replace(root, header, filterBar, suggestion, message, table.element);
+    // On a phone the filters fold away behind "Filters" (open by default on wider screens).
+    const folded = h('details', { class: 'filters-box', open: !matchMedia('(max-width: 720px)').matches || hasFilters() },
+      h('summary', { text: 'Filters' }), filterBar);
+    replace(root, header, folded, suggestion, message, table.element);
     reload();
   }
 
