@@ -177,6 +177,17 @@ def test_given_a_track_when_opened_edited_and_reset_then_the_override_is_saved_a
     page.wait(lambda d: page.attr("[data-rating]", "data-rating") == "4")
     track = api.get(f"/api/tracks/{uid}")
     assert track["favorite"] is True and track["rating"] == 4
+    # An edit the API refuses is explained in the dialog, which stays open.
+    page.expect_console_error(f"/api/tracks/{uid} - Failed to load resource: the server responded with a status of 400")
+    page.click('[data-action="edit"]')
+    year = page.wait_css('[data-edit-field="year"]')
+    year.clear()
+    year.send_keys("123456")
+    page.click('[data-action="save-edit"]')
+    page.wait(lambda d: page.text("dialog [role=alert]"), message="no error shown")
+    assert page.all("dialog[open]")
+    page.click('dialog [data-action="cancel"]')
+    assert api.get(f"/api/tracks/{uid}").get("year") != 123456
     # Escape closes a dialog.
     page.click('[data-action="edit"]')
     page.wait_css("dialog[open]")
