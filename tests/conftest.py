@@ -126,3 +126,9 @@ def audio_file(tmp_path):
     """One real audio file (mp3) that no test library has: make-corpus with another seed."""
     make_corpus(tmp_path / "src", 3, 977)
     return next(p for p in sorted((tmp_path / "src").rglob("*.mp3")) if "Broken" not in p.parts)
+
+
+@pytest.fixture
+def corpus_maker():
+    """`make_corpus(folder, tracks, seed)` for tests that need files of their own."""
+    return make_corpus

@@ -39,6 +39,10 @@ class Api:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
+    def text(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+            return response.read().decode()
+
     def status(self, path):
         try:
             with urllib.request.urlopen(self.base + path, timeout=10) as response:

@@ -8,6 +8,7 @@ with one shared DataTransfer, from JavaScript (`drag()` below). The app's handle
 ones a user's drag runs.
 """
 
+import base64
 import shutil
 import time
 from pathlib import Path
@@ -261,11 +262,29 @@ def test_given_playlists_when_created_filled_by_drag_and_reordered_by_drag_then_
     page.wait(lambda d: page.text("[data-playlist-name]") == "Long road trip")
     page.wait(lambda d: page.text(f'[data-playlist-link="{playlist_id}"]') == "Long road trip")
     assert page.attr('[data-action="export"]', "href").endswith(f"/api/playlists/{playlist_id}.m3u8")
+    exported = api.text(f"/api/playlists/{playlist_id}.m3u8")
+    assert exported.startswith("#EXTM3U") and exported.count("#EXTINF") == 3
     # Delete with confirmation.
     page.click('[data-action="delete-playlist"]')
     page.click('[data-action="confirm"]')
     page.wait(lambda d: api.status(f"/api/playlists/{playlist_id}") == 404)
     page.wait(lambda d: not page.all(f'[data-playlist-link="{playlist_id}"]'))
+
+
+def test_given_an_m3u_file_when_imported_from_the_sidebar_then_a_playlist_of_its_tracks_opens(page, api, web_daemon, tmp_path):
+    tracks = api.get("/api/search?limit=3")["tracks"]
+    playlist = tmp_path / "Party.m3u"
+    playlist.write_text("#EXTM3U\n" + "".join(f"{web_daemon.music / t['path']}\n" for t in tracks) + "/nowhere/missing.mp3\n")
+    page.open()
+    wait_rows(page)
+    page.css("[data-playlist-file]").send_keys(str(playlist))
+    page.wait(lambda d: page.all("[data-playlist-name]") and page.text("[data-playlist-name]") == "Party", message="the imported playlist did not open")
+    page.wait(lambda d: page.js("return [...document.querySelectorAll('[data-playlist-items] li')].map(li => li.dataset.uid)") == [t["uid"] for t in tracks])
+    assert "not found" in page.text("[data-toasts]")
+    playlist_id = page.js("return decodeURIComponent(location.hash.split('/')[2])")
+    page.click('[data-action="delete-playlist"]')
+    page.click('[data-action="confirm"]')
+    page.wait(lambda d: api.status(f"/api/playlists/{playlist_id}") == 404)
 
 
 def test_given_a_favorite_when_favorites_only_is_checked_with_text_then_only_matching_favorites_show(page, api):
@@ -329,6 +348,27 @@ def test_given_an_audio_file_when_uploaded_with_the_file_picker_then_it_shows_pr
     page.wait(lambda d: api.get("/api/search?limit=1")["total"] == before + 1)
     page.click('[data-nav="library"]')
     page.wait(lambda d: page.text("[data-count]") == f"{before + 1:,} tracks", message="the new track did not appear")
+
+
+def test_given_an_audio_file_when_dropped_on_the_window_then_it_is_imported(page, api, tmp_path, corpus_maker):
+    corpus_maker(tmp_path / "drop", 3, 4242)
+    audio = next(p for p in sorted((tmp_path / "drop").rglob("*.ogg")) if "Broken" not in p.parts)
+    before = api.get("/api/search?limit=1")["total"]
+    page.open()
+    wait_rows(page)
+    dropped = page.js("""
+        const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], arguments[1], { type: 'audio/ogg' }));
+        const fire = (type) => { const e = new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: data }); document.body.dispatchEvent(e); return e; };
+        fire('dragenter');
+        const shown = !document.querySelector('[data-drop-overlay]').hidden;
+        fire('dragover');
+        return [shown, fire('drop').defaultPrevented];""", base64.b64encode(audio.read_bytes()).decode(), audio.name)
+    assert dropped == [True, True]
+    page.wait(lambda d: page.attr("[data-uploads] li", "data-state") == "done", timeout=20, message="the dropped file was not imported")
+    assert page.js("return document.querySelector('[data-drop-overlay]').hidden")
+    page.wait(lambda d: api.get("/api/search?limit=1")["total"] == before + 1)
 
 
 def test_given_a_track_when_played_in_the_browser_then_the_audio_element_advances(page, api):
