@@ -2,10 +2,11 @@
 
     OMNISONICD_BIN=.build/debug/omnisonicd python3 -m pytest tests/web -q
 
-Drag and drop: Chromium's WebDriver does not run HTML5 drag and drop from ActionChains, so the
-tests dispatch the same DragEvents a browser would (dragstart → dragover → drop → dragend)
-with one shared DataTransfer, from JavaScript (`drag()` below). The app's handlers are the
-ones a user's drag runs.
+Drag and drop: Chromium 156's WebDriver performs HTML5 drag and drop from Selenium's
+ActionChains (checked: rows onto a playlist, playlist items onto each other), so those drags
+are real pointer drags. Dropping *files* cannot be done with a pointer from WebDriver: that test
+dispatches the DragEvents (dragenter, dragover, drop) with a DataTransfer holding a File from
+JavaScript, so the app's own handlers run.
 """
 
 import base64
@@ -18,30 +19,13 @@ from selenium.webdriver.common.keys import Keys
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-DRAG = """
-const [source, target, after] = arguments;
-const data = new DataTransfer();
-const fire = (element, type, y) => {
-  const rect = element.getBoundingClientRect();
-  const event = new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: data,
-    clientX: rect.left + rect.width / 2, clientY: y === undefined ? rect.top + rect.height / 2 : y });
-  element.dispatchEvent(event);
-  return event;
-};
-fire(source, 'dragstart');
-const rect = target.getBoundingClientRect();
-const y = after ? rect.bottom - 2 : rect.top + 2;
-fire(target, 'dragenter', y);
-const over = fire(target, 'dragover', y);
-const drop = fire(target, 'drop', y);
-fire(source, 'dragend');
-return [over.defaultPrevented, drop.defaultPrevented];
-"""
-
-
 def drag(page, source, target, after=False):
-    accepted, dropped = page.js(DRAG, source, target, after)
-    assert accepted and dropped, "the drop target did not accept the drag"
+    """A pointer drag from the middle of `source` to the upper or lower quarter of `target`."""
+    from selenium.webdriver import ActionChains
+    height = target.size["height"]
+    offset = height // 4 if after else -(height // 4)
+    ActionChains(page.driver).click_and_hold(source).move_by_offset(0, 8).move_to_element_with_offset(target, 0, offset) \
+        .move_to_element_with_offset(target, 1, offset).release().perform()
 
 
 def wait_rows(page, minimum=1):

@@ -160,9 +160,7 @@ export function trackView(root, uid) {
 
   async function remove() {
     await deleteTracks([track], () => {
-      const back = location.hash;
-      history.back();
-      if (history.length <= 1 || location.hash === back) location.hash = '#/library';
+      location.hash = '#/library';
       return () => {};
     });
   }
