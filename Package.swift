@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Value types shared by every module: identities, tags, errors.
@@ -83,6 +84,8 @@ let package = Package(
                 "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),  // config.toml (service issue)
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),  // SIGHUP reloads
             ],
             exclude: ["README.md"],
             swiftSettings: strict),

@@ -18,6 +18,8 @@ public struct DaemonContext: Sendable {
     public let artwork: ArtworkCache
     public let indexer: Indexer
     public let scans: ScanService
+    /// Follows the music folders with inotify (nil when opened with `watch: false`).
+    public let watcher: WatchService?
     public let trash: Trash
     public let importer: Importer
     private let publish: @Sendable (LibraryEvent) -> Void
@@ -25,11 +27,16 @@ public struct DaemonContext: Sendable {
 
     /// Creates the data and cache folders (mode 0700), opens (and migrates) the library.
     ///
-    /// - Parameter publish: receives every `LibraryEvent` (the web layer's event hub); any
-    ///   thread, must not block.
+    /// - Parameters:
+    ///   - watch: follow the music folders live (`WatchService`, which asks for the start scan
+    ///     once every root is watched); without it, `scans` scans once at start.
+    ///   - watchOptions: the watcher's timings and limits.
+    ///   - publish: receives every `LibraryEvent` (the web layer's event hub); any thread, must
+    ///     not block.
     /// - Throws: `DaemonError` when a folder cannot be created or the library cannot be opened.
     public static func open(_ configuration: Configuration, logger: Logger,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
+                            watch: Bool = true, watchOptions: WatchService.Options = WatchService.Options(),
                             publish: @escaping @Sendable (LibraryEvent) -> Void) throws(DaemonError) -> DaemonContext {
         guard !configuration.music.isEmpty else {
             throw DaemonError(.cannotStart, message: "no music folder is configured")
@@ -57,21 +64,23 @@ public struct DaemonContext: Sendable {
         let artwork = ArtworkCache(directory: configuration.artwork)
         let indexer = Indexer(library: library, artwork: artwork, logger: logger)
         let roots = configuration.music.map(RawPath.init)
-        let scans = ScanService(indexer: indexer, roots: roots, logger: logger, publish: publish)
+        let scans = ScanService(indexer: indexer, roots: roots, scanAtStart: !watch, logger: logger, publish: publish)
+        let watcher = watch ? try WatchService(roots: roots, scans: scans, logger: logger, options: watchOptions) : nil
         return DaemonContext(
-            configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans,
+            configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans, watcher: watcher,
             trash: Trash(home: Trash.homeTrash(environment: environment)),
             importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
             publish: publish, logger: logger)
     }
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,
-                 trash: Trash, importer: Importer, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
+                 watcher: WatchService?, trash: Trash, importer: Importer, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
         self.configuration = configuration
         self.library = library
         self.artwork = artwork
         self.indexer = indexer
         self.scans = scans
+        self.watcher = watcher
         self.trash = trash
         self.importer = importer
         self.publish = publish
@@ -111,7 +120,7 @@ public struct DaemonContext: Sendable {
                 }
                 try IndexError.store { () throws(StoreError) in
                     try library.apply(batch)
-                    artwork.remove(hashes: try library.finishScan())
+                    artwork.remove(hashes: try library.finishScan().unusedArtwork)
                 }
                 if let failure { throw failure }
                 logger.info("track moved to the trash", metadata: ["uid": "\(uid)", "files": "\(items.count)"])
@@ -139,6 +148,8 @@ public struct DaemonError: OmniError {
     public enum Reason: String, Sendable {
         /// A folder or the library could not be opened.
         case cannotStart = "daemon.cannot_start"
+        /// Another daemon holds the library folder's lock (`InstanceLock`).
+        case alreadyRunning = "daemon.already_running"
     }
 
     public var reason: Reason

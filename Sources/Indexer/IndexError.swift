@@ -18,6 +18,8 @@ public struct IndexError: OmniError {
         case importRejected = "import.rejected"
         /// An import could not be stored (the music folder is not writable, the disk is full).
         case importFailed = "import.failed"
+        /// A music root is missing (an unplugged disk): it is marked offline, its tracks kept.
+        case rootMissing = "index.root_missing"
         /// No track or file with this identity.
         case notFound = "index.not_found"
     }

@@ -58,16 +58,7 @@ public final class Indexer: Sendable {
     ///   errors: they are logged and counted in the summary.
     public func scan(roots: [RawPath], cancellation: ScanCancellation = ScanCancellation(),
                      progress: (@Sendable (ScanProgress) -> Void)? = nil) throws(IndexError) -> ScanSummary {
-        // The probe threads stop on the caller's request or on this scan's own failure; the
-        // failure must not cancel the caller's token (it may serve later scans).
-        let failed = ScanCancellation()
-        let cancelled = { @Sendable in cancellation.isCancelled || failed.isCancelled }
-        let clock = ContinuousClock()
-        let start = clock.now
-        func elapsed() -> Double {
-            let d = clock.now - start
-            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
+        let start = ContinuousClock.now
         var summary = ScanSummary()
 
         // 1. Walk.
@@ -107,12 +98,34 @@ public final class Indexer: Sendable {
         } catch {
             throw IndexError(error)
         }
+        var run = ScanRun(summary: summary, start: start)
+        try execute(plan, walked: walked, run: &run, cancellation: cancellation, progress: progress)
+        return run.summary
+    }
+
+    /// Writes a plan: moves, removals and folder pictures first, then probes new and changed
+    /// files on worker threads and writes them in batches, then finishes. Shared by full scans
+    /// and the watcher's partial rescans.
+    private func execute(_ plan: ScanPlan, walked: [(root: MusicRoot, result: WalkResult)], run: inout ScanRun,
+                         cancellation: ScanCancellation, progress: (@Sendable (ScanProgress) -> Void)?) throws(IndexError) {
+        // The probe threads stop on the caller's request or on this scan's own failure; the
+        // failure must not cancel the caller's token (it may serve later scans).
+        let failed = ScanCancellation()
+        let cancelled = { @Sendable in cancellation.isCancelled || failed.isCancelled }
+        let clock = ContinuousClock()
+        let start = run.start
+        func elapsed() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        var summary = run.summary
+        defer { run.summary = summary }
         summary.moved = plan.batch.moved.count
         summary.removed = plan.batch.removed.count
         var firstBatch = plan.batch
         let folderArtwork = resolveFolderArtwork(plan: plan, walked: walked, batch: &firstBatch)
         do {
-            try library.apply(firstBatch)
+            run.changed.formUnion(try library.apply(firstBatch))
         } catch {
             throw IndexError(error)
         }
@@ -176,17 +189,19 @@ public final class Indexer: Sendable {
                             batch.removed.append(id)
                             summary.removed += 1
                         }
+                    case .beingWritten:
+                        summary.busy += 1
                     }
                 }
                 let now = elapsed()
                 if batch.probed.count + batch.removed.count >= batchSize || (now - lastFlush > 1 && !batch.isEmpty) {
-                    try library.apply(batch)
+                    run.changed.formUnion(try library.apply(batch))
                     batch = ScanBatch()
                     lastFlush = now
                 }
                 if progress != nil && now - lastReport >= 0.1 { report(.probing) }
             }
-            try library.apply(batch)
+            run.changed.formUnion(try library.apply(batch))
         } catch {
             // Stop the probe threads and wait for them before returning: a thread still inside
             // FFmpeg or libcrypto while the process exits crashes in their teardown.
@@ -200,8 +215,9 @@ public final class Indexer: Sendable {
         report(.finishing)
         if !firstBatch.isEmpty || !jobs.isEmpty {
             do {
-                let unused = try library.finishScan()
-                artwork.remove(hashes: unused)
+                let cleanup = try library.finishScan()
+                artwork.remove(hashes: cleanup.unusedArtwork)
+                run.removed.append(contentsOf: cleanup.removedTracks)
             } catch {
                 throw IndexError(error)
             }
@@ -211,7 +227,92 @@ public final class Indexer: Sendable {
         }
         summary.seconds = elapsed()
         report(.finishing)
-        return summary
+    }
+
+    /// Marks `root` offline (its disk is gone): its files, tracks and user data are kept, and
+    /// the next scan or refresh that finds it brings it back online.
+    ///
+    /// - Returns: true when it was online.
+    public func markOffline(root path: RawPath) throws(IndexError) -> Bool {
+        try IndexError.store { () throws(StoreError) in
+            let root = try library.ensureRoot(path)
+            guard root.online else { return false }
+            try library.setRoot(root.id, online: false)
+            return true
+        }
+    }
+
+    /// Rescans only the folders of one root that a batch of watched changes touched (stat only,
+    /// probing what is new or changed), and returns what changed in the library.
+    ///
+    /// Moves inside the scope are recognised as in a full scan (same device, inode, size and
+    /// mtime: path updated, uid and user data kept, nothing probed), so the watcher's rename
+    /// pairs need no special path: both folders are simply in scope.
+    /// - Parameters:
+    ///   - root: a music root (absolute), as given to `scan`.
+    ///   - scope: the folders to compare (see `ScanScope(changes:root:)`).
+    /// - Throws: `IndexError.rootMissing` when the root itself is gone (the caller marks it
+    ///   offline; nothing is removed), `IndexError.store` when the database fails.
+    public func refresh(root path: RawPath, scope: ScanScope, cancellation: ScanCancellation = ScanCancellation()) throws(IndexError) -> RefreshOutcome {
+        let start = ContinuousClock.now
+        var summary = ScanSummary()
+        let root: MusicRoot
+        var result = WalkResult()
+        do {
+            root = try library.ensureRoot(path)
+            for folder in scope.folders {
+                let walked: WalkResult
+                do {
+                    walked = try DirectoryWalker().walk(root: path, folder: folder.path, recursive: folder.recursive)
+                } catch {
+                    if root.online { try library.setRoot(root.id, online: false) }
+                    throw IndexError(.rootMissing, message: "music folder \(path) is offline; its tracks are kept",
+                                     detail: error.detail)
+                }
+                for error in walked.errors {
+                    logger.warning("\(error.description)", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
+                }
+                result.files += walked.files
+                result.folderArtwork += walked.folderArtwork
+                result.errors += walked.errors
+                result.unreadableFolders += walked.unreadableFolders
+                result.folders += walked.folders
+            }
+            if !root.online {
+                logger.info("music folder is back online", metadata: ["root": "\(path)"])
+                try library.setRoot(root.id, online: true)
+            }
+        } catch let error as StoreError {
+            throw IndexError(error)
+        } catch let error as IndexError {
+            throw error
+        } catch {
+            throw IndexError(.store, message: "\(error)")
+        }
+        // The scope's folders are disjoint (normalised), so concatenating and sorting keeps the
+        // merge join's order.
+        result.files.sort { $0.relativePath < $1.relativePath }
+        result.folderArtwork.sort { $0.folder < $1.folder }
+        summary.files = result.files.count
+        summary.walkErrors = result.errors.count
+
+        let plan: ScanPlan
+        do {
+            var stored: [StoredFile] = []
+            var pictures: [StoredFolderArtwork] = []
+            for folder in scope.folders {
+                stored += try library.storedFiles(root: root.id, folder: folder.path, recursive: folder.recursive)
+                pictures += try library.storedFolderArtwork(root: root.id, folder: folder.path, recursive: folder.recursive)
+            }
+            stored.sort { $0.relativePath < $1.relativePath }
+            plan = ScanPlan(walked: [(root, result)], stored: stored, storedPictures: pictures)
+        } catch {
+            throw IndexError(error)
+        }
+        var run = ScanRun(summary: summary, start: start)
+        try execute(plan, walked: [(root, result)], run: &run, cancellation: cancellation, progress: nil)
+        let removed = Set(run.removed)
+        return RefreshOutcome(summary: run.summary, changed: run.changed.subtracting(removed).sorted(), removed: removed.sorted())
     }
 
     /// Waits for the probe threads to end, emptying the queue so none stays blocked on a push.
@@ -250,6 +351,10 @@ public final class Indexer: Sendable {
     static func probe(_ job: ProbeJob, rootPath: RawPath, reader: TagReader, artwork: ArtworkCache,
                               logger: Logger) -> ProbeOutput {
         let path = rootPath.appending(job.entry.relativePath)
+        if WriterCheck.isBeingWritten(path) {
+            // A copy in progress: its close event (or the next scan) brings it in complete.
+            return ProbeOutput(job: job, kind: .beingWritten)
+        }
         do {
             var result = try reader.probe(path, withArtwork: true)
             var stored: StoredArtwork?
@@ -277,6 +382,16 @@ public final class Indexer: Sendable {
     }
 }
 
+/// What one scan accumulates while it writes.
+struct ScanRun {
+    var summary: ScanSummary
+    var start: ContinuousClock.Instant
+    /// Tracks added, re-read or moved.
+    var changed = Set<TrackUID>()
+    /// Tracks gone from the library.
+    var removed: [TrackUID] = []
+}
+
 /// The index of the next job, shared by the probe threads.
 final class JobCursor: Sendable {
     let next = Atomic<Int>(0)
@@ -296,6 +411,8 @@ struct ProbeOutput: Sendable {
     enum Kind: Sendable {
         case probed(ScanBatch.Probed)
         case vanished
+        /// Still open for writing by some process: left for its close event.
+        case beingWritten
     }
     var job: ProbeJob
     var kind: Kind

@@ -23,11 +23,23 @@ struct ScanPlan {
         var mtimeNs: Int64
     }
 
+    /// Compares whole roots with everything stored for them.
     init(walked: [(root: MusicRoot, result: WalkResult)], library: Library) throws(StoreError) {
         let rootIDs = walked.map(\.root.id)
+        self.init(walked: walked, stored: try library.storedFiles(roots: rootIDs),
+                  storedPictures: try library.storedFolderArtwork(roots: rootIDs))
+    }
+
+    /// Compares walks with the stored rows of the same extent (whole roots, or the folders a
+    /// partial rescan walked): `stored` and `storedPictures` must cover exactly what was walked.
+    /// Stored files under a folder the walk could not read are kept as they are.
+    init(walked: [(root: MusicRoot, result: WalkResult)], stored allStored: [StoredFile],
+         storedPictures allPictures: [StoredFolderArtwork]) {
         // Both lists are sorted by path bytes (the walker sorts; SQLite orders BLOBs by memcmp),
         // so a merge join pairs them in one pass, without hashing 10,000 paths twice.
-        let storedByRoot = Dictionary(grouping: try library.storedFiles(roots: rootIDs), by: \.rootID)
+        let storedByRoot = Dictionary(grouping: allStored, by: \.rootID)
+        let unreadable = Dictionary(grouping: walked.flatMap { w in w.result.unreadableFolders.map { (w.root.id, $0) } },
+                                    by: \.0).mapValues { $0.map(\.1) }
         var missing: [StoredFile] = []
         var newFiles: [(rootID: Int64, entry: FileEntry)] = []
         for (root, result) in walked {
@@ -48,6 +60,11 @@ struct ScanPlan {
                 }
             }
             missing.append(contentsOf: stored[s...])
+        }
+
+        // A folder that could not be read (permissions, I/O error) is not a deletion.
+        if !unreadable.isEmpty {
+            missing.removeAll { file in unreadable[file.rootID]?.contains { file.relativePath.isWithin($0) } ?? false }
         }
 
         // What was not paired is missing from disk: moved away or deleted.
@@ -71,7 +88,7 @@ struct ScanPlan {
 
         // Folder pictures.
         var storedPictures: [FolderKey: StoredFolderArtwork] = [:]
-        for picture in try library.storedFolderArtwork(roots: rootIDs) {
+        for picture in allPictures {
             storedPictures[FolderKey(rootID: picture.rootID, folder: picture.folder)] = picture
         }
         for (root, result) in walked {
@@ -85,6 +102,8 @@ struct ScanPlan {
                 }
             }
         }
-        removedFolderArtwork = storedPictures.keys.map { ($0.rootID, $0.folder) }
+        removedFolderArtwork = storedPictures.keys
+            .filter { key in !(unreadable[key.rootID]?.contains { key.folder.isWithin($0) } ?? false) }
+            .map { ($0.rootID, $0.folder) }
     }
 }

@@ -12,6 +12,9 @@ public struct ScanSummary: Sendable, Equatable, Codable {
     public var removed: Int = 0
     /// Files that could not be read (corrupt, unreadable); counted and kept as errors.
     public var failed: Int = 0
+    /// Files left alone because some process still had them open for writing (a copy in
+    /// progress); their close event, or the next scan, indexes them.
+    public var busy: Int = 0
     /// Folders and links that could not be walked.
     public var walkErrors: Int = 0
     /// Wall-clock seconds.

@@ -58,6 +58,43 @@ extension Library {
         }
     }
 
+    /// The file rows of one root under `folder` (relative; empty for the whole root): every one
+    /// below it when `recursive`, else only those directly in it. Sorted by path bytes.
+    public func storedFiles(root rootID: Int64, folder: RawPath, recursive: Bool) throws(StoreError) -> [StoredFile] {
+        try read("reading the file list of a folder") { db in
+            var sql = "SELECT id, relPath, size, mtimeNs, ctimeNs, inode, device, trackId FROM file WHERE rootId = ?"
+            var arguments: StatementArguments = [rootID]
+            let prefix = folder.isEmpty ? [] : folder.bytes + [UInt8(ascii: "/")]
+            if !prefix.isEmpty {
+                // Paths under `folder/` sort between "folder/" and "folder0" ('0' follows '/').
+                var upper = prefix
+                upper[upper.count - 1] = UInt8(ascii: "0")
+                sql += " AND relPath >= ? AND relPath < ?"
+                _ = arguments.append(contentsOf: [Data(prefix), Data(upper)])
+            }
+            if !recursive {
+                sql += " AND instr(substr(relPath, ?), X'2F') = 0"
+                _ = arguments.append(contentsOf: [prefix.count + 1])
+            }
+            sql += " ORDER BY relPath"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                let path: Data = row[1]
+                return StoredFile(
+                    id: row[0], rootID: rootID, relativePath: RawPath(bytes: [UInt8](path)),
+                    size: row[2], mtimeNs: row[3], ctimeNs: row[4],
+                    inode: UInt64(bitPattern: row[5]), device: UInt64(bitPattern: row[6]), trackID: row[7])
+            }
+        }
+    }
+
+    /// The stored folder pictures of one root for `folder` (and the folders below it when
+    /// `recursive`).
+    public func storedFolderArtwork(root rootID: Int64, folder: RawPath, recursive: Bool) throws(StoreError) -> [StoredFolderArtwork] {
+        try storedFolderArtwork(roots: [rootID]).filter {
+            recursive ? $0.folder.isWithin(folder) : $0.folder == folder
+        }
+    }
+
     /// The stored folder pictures of the given roots.
     public func storedFolderArtwork(roots rootIDs: [Int64]) throws(StoreError) -> [StoredFolderArtwork] {
         try read("reading folder pictures") { db in
@@ -80,11 +117,13 @@ extension Library {
 
     /// Writes one batch of scan results in a single transaction.
     ///
+    /// - Returns: the tracks the batch added, changed or moved (for change events).
     /// - Throws: `StoreError` (`store.disk_full` when SQLite reports a full disk); the whole
     ///   batch is then rolled back.
-    public func apply(_ batch: ScanBatch) throws(StoreError) {
-        if batch.isEmpty { return }
-        try write("saving scan results") { db in
+    @discardableResult
+    public func apply(_ batch: ScanBatch) throws(StoreError) -> [TrackUID] {
+        if batch.isEmpty { return [] }
+        return try write("saving scan results") { db in
             let now = Date().timeIntervalSince1970
             // Existing tracks this batch may change leave the search index first (see SearchIndex).
             var stale: [Int64] = []
@@ -114,18 +153,28 @@ extension Library {
             }
             for moved in batch.moved { try writer.move(moved) }
             for probed in batch.probed { try writer.save(probed) }
-            try SearchIndex.add(writer.touched.union(stale), in: db)
+            let touched = writer.touched.union(stale)
+            try SearchIndex.add(touched, in: db)
+            if touched.isEmpty { return [] }
+            return try String.fetchAll(db, sql: "SELECT uid FROM track WHERE id IN (SELECT value FROM json_each(?))",
+                                       arguments: ["[" + touched.map(String.init).joined(separator: ",") + "]"]).map(TrackUID.init(rawValue:))
         }
     }
 
     /// Removes what no file refers to any more (tracks, albums, artists, genres, pictures) and
     /// recomputes album artwork. Run once at the end of a scan.
     ///
-    /// - Returns: the hashes of pictures no longer used, whose cache files may be deleted.
+    /// - Returns: the tracks removed and the pictures no longer used (whose cache files may be
+    ///   deleted).
     @discardableResult
-    public func finishScan() throws(StoreError) -> [String] {
+    public func finishScan() throws(StoreError) -> ScanCleanup {
         try write("cleaning up after a scan") { db in
-            let orphans = try Int64.fetchAll(db, sql: "SELECT id FROM track WHERE NOT EXISTS (SELECT 1 FROM file WHERE file.trackId = track.id)")
+            var removedTracks: [TrackUID] = []
+            let orphanRows = try Row.fetchAll(db, sql: """
+                SELECT id, uid FROM track WHERE NOT EXISTS (SELECT 1 FROM file WHERE file.trackId = track.id)
+                """)
+            let orphans: [Int64] = orphanRows.map { $0[0] }
+            removedTracks = orphanRows.map { TrackUID(rawValue: $0[1]) }
             if !orphans.isEmpty {
                 try SearchIndex.remove(orphans, in: db)
                 try db.execute(sql: "DELETE FROM track WHERE id IN (SELECT value FROM json_each(?))",
@@ -153,7 +202,7 @@ extension Library {
             if !unused.isEmpty {
                 try db.execute(sql: "DELETE FROM artwork WHERE id NOT IN (\(used))")
             }
-            return unused
+            return ScanCleanup(removedTracks: removedTracks, unusedArtwork: unused)
         }
     }
 

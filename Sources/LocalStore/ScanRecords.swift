@@ -29,6 +29,19 @@ public struct StoredFile: Sendable, Equatable {
 }
 
 /// The stored state of a folder's `cover.jpg`-style picture.
+/// What `Library.finishScan()` removed.
+public struct ScanCleanup: Sendable, Equatable {
+    /// Tracks no file holds any more (deleted, moved out): gone from the library and search.
+    public var removedTracks: [TrackUID]
+    /// Hashes of pictures nothing uses: their cache files may be deleted.
+    public var unusedArtwork: [String]
+
+    public init(removedTracks: [TrackUID] = [], unusedArtwork: [String] = []) {
+        self.removedTracks = removedTracks
+        self.unusedArtwork = unusedArtwork
+    }
+}
+
 public struct StoredFolderArtwork: Sendable, Equatable {
     public var rootID: Int64
     public var folder: RawPath

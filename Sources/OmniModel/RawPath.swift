@@ -47,6 +47,20 @@ public struct RawPath: Hashable, Comparable, Sendable, CustomStringConvertible {
         return RawPath(bytes: Array(bytes[..<slash]))
     }
 
+    /// True when `self` is `folder` or a path under it (every path is within the empty path).
+    public func isWithin(_ folder: RawPath) -> Bool {
+        if folder.bytes.isEmpty { return true }
+        guard bytes.count >= folder.bytes.count, bytes.starts(with: folder.bytes) else { return false }
+        return bytes.count == folder.bytes.count || bytes[folder.bytes.count] == UInt8(ascii: "/")
+    }
+
+    /// `self` relative to `base` (nil when `self` is not within `base`); `base` itself gives "".
+    public func relative(to base: RawPath) -> RawPath? {
+        guard isWithin(base) else { return nil }
+        if base.bytes.isEmpty { return self }
+        return RawPath(bytes: Array(bytes.dropFirst(base.bytes.count).drop(while: { $0 == UInt8(ascii: "/") })))
+    }
+
     /// The lowercased ASCII extension without the dot ("mp3"), or "" when there is none.
     public var lowercasedExtension: String {
         let name = lastComponent.bytes

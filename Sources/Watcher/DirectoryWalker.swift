@@ -12,7 +12,7 @@ import OmniModel
 ///   re-entered. Folders behind links are walked after all real folders, so the path under which
 ///   a linked folder's files are recorded does not depend on `readdir` order.
 /// - An unreadable folder (`lost+found`, permission denied), a broken link or a file that
-///   vanishes between `readdir` and `stat` becomes a `WalkError` and the walk goes on.
+///   vanishes between `readdir` and `stat` becomes a `WatcherError` and the walk goes on.
 /// - Names are bytes: nothing is decoded, so non-UTF-8 names are kept exactly.
 ///
 /// Blocking (many system calls): run it on a dedicated thread. It holds no state between calls
@@ -22,19 +22,43 @@ public struct DirectoryWalker: Sendable {
 
     /// Walks `root` (an absolute path).
     ///
-    /// - Throws: `WalkError.rootMissing` when `root` does not exist or is not a folder; the
+    /// - Throws: `WatcherError.rootMissing` when `root` does not exist or is not a folder; the
     ///   caller must then keep the root's tracks (an unmounted disk is not a deletion).
-    public func walk(root: RawPath) throws(WalkError) -> WalkResult {
+    public func walk(root: RawPath) throws(WatcherError) -> WalkResult {
+        try walk(root: root, folder: RawPath(bytes: []), recursive: true)
+    }
+
+    /// Walks one folder of `root` (`folder` relative to it; empty for the root itself), with its
+    /// subfolders when `recursive`, or only the files directly in it. Paths in the result stay
+    /// relative to `root`. Used by the watcher's partial rescans.
+    ///
+    /// A `folder` that does not exist (deleted, renamed away) gives an empty result: everything
+    /// that was under it is gone. A `folder` that exists but cannot be read is reported in
+    /// `errors` as `unreadableFolder` (and the caller keeps what it knew under it).
+    /// - Throws: `WatcherError.rootMissing` when `root` itself does not exist or is not a folder.
+    public func walk(root: RawPath, folder: RawPath, recursive: Bool) throws(WatcherError) -> WalkResult {
         var rootStat = stat()
         let rc = root.withCString { stat($0, &rootStat) }
         guard rc == 0, (rootStat.st_mode & S_IFMT) == S_IFDIR else {
-            throw WalkError(.rootMissing, path: root, detail: rc == 0 ? "not a folder" : String(cString: strerror(errno)))
+            throw WatcherError(.rootMissing, path: root, detail: rc == 0 ? "not a folder" : String(cString: strerror(errno)))
         }
         // An empty folder where a disk should be mounted looks like "every file deleted".
         // The caller decides; we only report what is there.
         var result = WalkResult()
-        var visited = Set<DirectoryIdentity>([DirectoryIdentity(rootStat)])
-        var pending: [RawPath] = [RawPath(bytes: [])]
+        var startStat = rootStat
+        if !folder.bytes.isEmpty {
+            if root.appending(folder).withCString({ stat($0, &startStat) }) != 0 {
+                if errno != ENOENT && errno != ENOTDIR {
+                    result.errors.append(WatcherError(.unreadableFolder, path: root.appending(folder),
+                                                   detail: String(cString: strerror(errno))))
+                    result.unreadableFolders.append(folder)
+                }
+                return result
+            }
+            guard (startStat.st_mode & S_IFMT) == S_IFDIR else { return result }
+        }
+        var visited = Set<DirectoryIdentity>([DirectoryIdentity(startStat)])
+        var pending: [RawPath] = [folder]
         var linkedFolders: [RawPath] = []
 
         while true {
@@ -48,7 +72,7 @@ public struct DirectoryWalker: Sendable {
                     if visited.insert(DirectoryIdentity(st)).inserted {
                         pending.append(linked)
                     } else {
-                        result.errors.append(WalkError(.symlinkLoop, path: root.appending(linked), detail: "leads to a folder already walked"))
+                        result.errors.append(WatcherError(.symlinkLoop, path: root.appending(linked), detail: "leads to a folder already walked"))
                     }
                 }
                 linkedFolders = []
@@ -56,6 +80,10 @@ public struct DirectoryWalker: Sendable {
             }
             walkFolder(root: root, relativeFolder: relativeFolder, visited: &visited,
                        pending: &pending, linkedFolders: &linkedFolders, result: &result)
+            if !recursive {
+                pending = []
+                linkedFolders = []
+            }
         }
         result.files.sort { $0.relativePath < $1.relativePath }
         result.folderArtwork.sort { $0.folder < $1.folder }
@@ -66,7 +94,8 @@ public struct DirectoryWalker: Sendable {
                             pending: inout [RawPath], linkedFolders: inout [RawPath], result: inout WalkResult) {
         let absolute = root.appending(relativeFolder)
         guard let dir = absolute.withCString({ opendir($0) }) else {
-            result.errors.append(WalkError(.unreadableFolder, path: absolute, detail: String(cString: strerror(errno))))
+            result.errors.append(WatcherError(.unreadableFolder, path: absolute, detail: String(cString: strerror(errno))))
+            result.unreadableFolders.append(relativeFolder)
             return
         }
         defer { closedir(dir) }
@@ -100,7 +129,7 @@ public struct DirectoryWalker: Sendable {
             if kind == S_IFLNK {
                 var st = stat()
                 guard statAt(fd, name, follow: true, &st) else {
-                    result.errors.append(WalkError(.brokenSymlink, path: root.appending(relative), detail: String(cString: strerror(errno))))
+                    result.errors.append(WatcherError(.brokenSymlink, path: root.appending(relative), detail: String(cString: strerror(errno))))
                     continue
                 }
                 kind = st.st_mode & S_IFMT
@@ -118,7 +147,7 @@ public struct DirectoryWalker: Sendable {
             var st = stat()
             guard statAt(fd, name, follow: true, &st) else {
                 // Vanished between readdir and stat: it is simply not there any more.
-                result.errors.append(WalkError(.statFailed, path: root.appending(relative), detail: String(cString: strerror(errno))))
+                result.errors.append(WatcherError(.statFailed, path: root.appending(relative), detail: String(cString: strerror(errno))))
                 continue
             }
             record(relative, st, isAudio: isAudio, artRank: artRank, folder: relativeFolder, best: &bestArtwork, result: &result)
@@ -131,7 +160,7 @@ public struct DirectoryWalker: Sendable {
             if root.appending(folder).withCString({ stat($0, &st) }) == 0 {
                 // A bind mount can bring a folder back: identity, not name, decides.
                 guard visited.insert(DirectoryIdentity(st)).inserted else {
-                    result.errors.append(WalkError(.symlinkLoop, path: root.appending(folder), detail: "folder already walked"))
+                    result.errors.append(WatcherError(.symlinkLoop, path: root.appending(folder), detail: "folder already walked"))
                     continue
                 }
             }

@@ -68,24 +68,30 @@ public final class InotifyWatcher {
     /// - Parameter maximumWatches: a budget of watches for this root (default: no budget but the
     ///   kernel's `max_user_watches`); past it, folders are reported as if the kernel had returned
     ///   `ENOSPC`, so one huge root cannot take every watch of the user.
-    /// - Throws: `WatchError` `.rootMissing` when `root` is not a folder, `.cannotStart` when no
+    /// - Throws: `WatcherError` `.rootMissing` when `root` is not a folder, `.cannotStart` when no
     ///   inotify instance can be made, `.watchLimitReached`/`.watchFailed` when the root itself
     ///   cannot be watched. In every case the caller falls back to periodic rescans.
-    public init(root: RawPath, maximumWatches: Int = .max) throws(WatchError) {
+    /// - Parameter stopSignal: a signal shared with other watchers or waits (one `stop()` ends
+    ///   them all); by default the watcher makes its own.
+    public init(root: RawPath, maximumWatches: Int = .max, stopSignal shared: StopSignal? = nil) throws(WatcherError) {
         self.root = root
         self.maximumWatches = maximumWatches
         var st = stat()
         guard root.withCString({ stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw WatchError(.rootMissing, path: root, detail: "stat: \(String(cString: strerror(errno)))")
+            throw WatcherError(.rootMissing, path: root, detail: "stat: \(String(cString: strerror(errno)))")
         }
         let fd = inotify_init1(Int32(O_NONBLOCK | O_CLOEXEC))
         guard fd >= 0 else {
-            throw WatchError(.cannotStart, path: root, detail: "inotify_init1: \(String(cString: strerror(errno)))")
+            throw WatcherError(.cannotStart, path: root, detail: "inotify_init1: \(String(cString: strerror(errno)))")
         }
         let signal: StopSignal
-        do { signal = try StopSignal() } catch {
-            close(fd)
-            throw error
+        if let shared {
+            signal = shared
+        } else {
+            do { signal = try StopSignal() } catch {
+                close(fd)
+                throw error
+            }
         }
         descriptor = fd
         stopSignal = signal
@@ -93,7 +99,7 @@ public final class InotifyWatcher {
         guard rootWatch >= 0 else {
             // deinit closes the descriptor.
             if case .watchFailed(let error) = failures.first { throw error }
-            throw WatchError(.watchFailed, path: root, detail: "inotify_add_watch")
+            throw WatcherError(.watchFailed, path: root, detail: "inotify_add_watch")
         }
         startupChanges = failures
     }
@@ -109,9 +115,9 @@ public final class InotifyWatcher {
     /// in kernel order. Returns `[]` on timeout, on `EINTR` and once stopped.
     ///
     /// Blocking: run it on the watcher's dedicated thread.
-    /// - Throws: `WatchError.readFailed` when `poll` or `read` fail (the descriptor is unusable:
+    /// - Throws: `WatcherError.readFailed` when `poll` or `read` fail (the descriptor is unusable:
     ///   drop the watcher, reconcile, and start again or fall back to periodic rescans).
-    public func nextChanges(timeout: Duration?) throws(WatchError) -> [WatchChange] {
+    public func nextChanges(timeout: Duration?) throws(WatcherError) -> [WatchChange] {
         var out = startupChanges
         startupChanges = []
         if isStopped { return out }
@@ -121,7 +127,7 @@ public final class InotifyWatcher {
         let ready = poll(&fds, 2, milliseconds)
         if ready < 0 {
             if errno == EINTR { return out }
-            throw WatchError(.readFailed, path: root, detail: "poll: \(String(cString: strerror(errno)))")
+            throw WatcherError(.readFailed, path: root, detail: "poll: \(String(cString: strerror(errno)))")
         }
         if fds[1].revents != 0 {
             isStopped = true
@@ -138,13 +144,13 @@ public final class InotifyWatcher {
 
     /// Reads until the queue is empty, but at most 16 buffers (about 30,000 events), so a flood
     /// cannot keep one call from returning; the next `poll` then returns at once.
-    private func readAvailable(into out: inout [WatchChange]) throws(WatchError) {
+    private func readAvailable(into out: inout [WatchChange]) throws(WatcherError) {
         for _ in 0..<16 {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EAGAIN || errno == EWOULDBLOCK { return }
                 if errno == EINTR { continue }
-                throw WatchError(.readFailed, path: root, detail: "read: \(String(cString: strerror(errno)))")
+                throw WatcherError(.readFailed, path: root, detail: "read: \(String(cString: strerror(errno)))")
             }
             if count == 0 { return }
             // The kernel returns whole records only, so nothing is carried over between reads.
@@ -174,7 +180,7 @@ public final class InotifyWatcher {
         if event.isUnmount {
             // A disk mounted inside the root went away: never a deletion of its tracks.
             if let path = relativePath(of: wd) {
-                out.append(.watchFailed(WatchError(.unmounted, path: root.appending(path), detail: "IN_UNMOUNT")))
+                out.append(.watchFailed(WatcherError(.unmounted, path: root.appending(path), detail: "IN_UNMOUNT")))
             }
             return
         }
@@ -292,14 +298,14 @@ public final class InotifyWatcher {
                 continue
             }
             if watchLimitReached {
-                failures.append(.watchFailed(WatchError(.watchLimitReached, path: root.appending(folder.relative),
+                failures.append(.watchFailed(WatcherError(.watchLimitReached, path: root.appending(folder.relative),
                                                         detail: "inotify_add_watch: ENOSPC")))
                 return failures
             }
             let absolute = root.appending(folder.relative)
             if nodes.count >= maximumWatches {
                 watchLimitReached = true
-                failures.append(.watchFailed(WatchError(.watchLimitReached, path: absolute,
+                failures.append(.watchFailed(WatcherError(.watchLimitReached, path: absolute,
                                                         detail: "budget of \(maximumWatches) watches reached")))
                 return failures
             }
@@ -311,10 +317,10 @@ public final class InotifyWatcher {
                     continue  // vanished or replaced meanwhile: its parent's events say so
                 case ENOSPC:
                     watchLimitReached = true
-                    failures.append(.watchFailed(WatchError(.watchLimitReached, path: absolute, detail: "inotify_add_watch: ENOSPC")))
+                    failures.append(.watchFailed(WatcherError(.watchLimitReached, path: absolute, detail: "inotify_add_watch: ENOSPC")))
                     return failures
                 default:
-                    failures.append(.watchFailed(WatchError(.watchFailed, path: absolute,
+                    failures.append(.watchFailed(WatcherError(.watchFailed, path: absolute,
                                                             detail: "inotify_add_watch: \(String(cString: strerror(code)))")))
                     continue
                 }
@@ -371,7 +377,9 @@ public final class InotifyWatcher {
     }
 }
 
-/// Wakes a thread blocked in `InotifyWatcher.nextChanges` so it can end. Safe from any thread.
+/// Wakes a thread blocked in `InotifyWatcher.nextChanges` (or in `wait(timeout:)`) so it can
+/// end. Safe from any thread. Once stopped it stays stopped: the byte written is never read, so
+/// every watcher sharing the signal sees it.
 ///
 /// Owns a pipe (Swift's Glibc module exports neither `eventfd` nor `pipe2`), closed in `deinit`.
 public final class StopSignal: Sendable {
@@ -379,10 +387,11 @@ public final class StopSignal: Sendable {
     let descriptor: Int32
     private let writeEnd: Int32
 
-    init() throws(WatchError) {
+    /// - Throws: `WatcherError.cannotStart` when no pipe can be made (out of descriptors).
+    public init() throws(WatcherError) {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else {
-            throw WatchError(.cannotStart, path: RawPath(bytes: []), detail: "pipe: \(String(cString: strerror(errno)))")
+            throw WatcherError(.cannotStart, path: RawPath(bytes: []), detail: "pipe: \(String(cString: strerror(errno)))")
         }
         for end in ends {
             _ = fcntl(end, F_SETFD, FD_CLOEXEC)
@@ -401,6 +410,23 @@ public final class StopSignal: Sendable {
     public func stop() {
         var one: UInt8 = 1
         _ = write(writeEnd, &one, 1)
+    }
+
+    /// True once `stop()` was called.
+    public var isStopped: Bool { wait(timeout: .zero) }
+
+    /// Sleeps until `stop()` is called or `timeout` passes (a blocking `poll`: call it from a
+    /// dedicated thread). Returns true when stopped.
+    @discardableResult
+    public func wait(timeout: Duration) -> Bool {
+        var fds = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let (seconds, attoseconds) = timeout.components
+        let milliseconds = Int32(clamping: max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        while true {
+            let ready = poll(&fds, 1, milliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            return ready > 0
+        }
     }
 }
 

@@ -27,7 +27,10 @@ public struct WalkResult: Sendable {
     /// The best folder picture of each folder that has one.
     public var folderArtwork: [FolderArtworkEntry] = []
     /// Problems met on the way (unreadable folders, broken links, loops); never fatal.
-    public var errors: [WalkError] = []
+    public var errors: [WatcherError] = []
+    /// Folders that exist but could not be read (relative to the root; empty path = the root):
+    /// what the library knew under them must be kept, not taken for deleted.
+    public var unreadableFolders: [RawPath] = []
     /// Number of folders read.
     public var folders: Int = 0
 

@@ -25,7 +25,7 @@ public enum WatchChange: Sendable, Hashable {
     /// `IN_UNMOUNT` on the root). Absolute path. Mark it offline; never delete its tracks.
     case rootGone(RawPath)
     /// A folder could not be watched; reconcile it by rescans.
-    case watchFailed(WatchError)
+    case watchFailed(WatcherError)
 }
 
 /// A change to act on, after `ChangeCoalescer` merged a burst. Paths are relative to the root.
@@ -52,5 +52,5 @@ public enum FileChange: Sendable, Hashable {
     /// The root (absolute path) is gone: mark it offline, keep its tracks.
     case rootGone(RawPath)
     /// A folder cannot be watched: reconcile it now and by periodic rescans.
-    case watchFailed(WatchError)
+    case watchFailed(WatcherError)
 }

@@ -17,6 +17,9 @@ public struct APIServerConfiguration: Sendable {
     public var artwork: ArtworkCache
     /// The music roots (absolute paths): streamed files must lie inside one of them.
     public var musicRoots: [RawPath]
+    /// When set, read instead of `musicRoots` on each request: the daemon's music folders
+    /// change when its configuration is reloaded (SIGHUP). Any thread; must not block.
+    public var currentMusicRoots: (@Sendable () -> [RawPath])?
     /// The browser app's folder (`web/`), served at `/`; nil serves no static files.
     public var webDirectory: String?
     /// The OpenAPI document served at `GET /api/openapi.json` (`docs/api/openapi.json` in the

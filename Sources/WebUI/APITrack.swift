@@ -10,6 +10,7 @@ struct APITrack: Encodable, Sendable {
     var rating: Int?
     var playCount: Int
     var lastPlayed: Date?
+    var available: Bool
 
     init(record: TrackRecord) {
         document = TrackDocument(record: record)
@@ -18,9 +19,10 @@ struct APITrack: Encodable, Sendable {
         rating = record.rating
         playCount = record.playCount
         lastPlayed = record.lastPlayed
+        available = record.available
     }
 
-    private enum ExtraKeys: String, CodingKey { case albumId, favorite, rating, playCount, lastPlayed }
+    private enum ExtraKeys: String, CodingKey { case albumId, favorite, rating, playCount, lastPlayed, available }
 
     func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
@@ -31,6 +33,7 @@ struct APITrack: Encodable, Sendable {
         try container.encode(rating, forKey: .rating)
         try container.encode(playCount, forKey: .playCount)
         try container.encode(lastPlayed.map(APITrack.timestamp), forKey: .lastPlayed)
+        try container.encode(available, forKey: .available)
     }
 }
 

@@ -35,6 +35,14 @@ public protocol DaemonActions: Sendable {
     /// The folder uploads are streamed into before `importFiles` (created if missing; must be
     /// on the same filesystem as the import destination). Typically `<first root>/.omnisonic-upload`.
     var uploadDirectory: String { get }
+
+    /// The daemon's version, start time and pid (`GET /api/status`, `/metrics`); nil when
+    /// unknown (the default, for tests' implementations).
+    func daemonInfo() async -> DaemonInfo?
+}
+
+extension DaemonActions {
+    public func daemonInfo() async -> DaemonInfo? { nil }
 }
 
 /// A scan's state as `GET /api/scan` reports it.
@@ -50,14 +58,44 @@ public struct ScanStatus: Sendable, Equatable, Codable {
     public var rate: Double
     /// When the last scan finished (seconds since 1970), if any.
     public var lastFinishedAt: Double?
+    /// How each music folder is followed live (empty when the daemon does not watch).
+    public var watching: [WatchedFolder]
+    /// Changes from the watchers applied since the daemon started.
+    public var changesApplied: Int
+    /// When the last of them was applied (seconds since 1970), if any.
+    public var lastChangeAt: Double?
 
-    public init(running: Bool, phase: String, done: Int, total: Int, rate: Double, lastFinishedAt: Double? = nil) {
+    public init(running: Bool, phase: String, done: Int, total: Int, rate: Double, lastFinishedAt: Double? = nil,
+                watching: [WatchedFolder] = [], changesApplied: Int = 0, lastChangeAt: Double? = nil) {
         self.running = running
         self.phase = phase
         self.done = done
         self.total = total
         self.rate = rate
         self.lastFinishedAt = lastFinishedAt
+        self.watching = watching
+        self.changesApplied = changesApplied
+        self.lastChangeAt = lastChangeAt
+    }
+}
+
+/// How one music folder is followed (`ScanStatus.watching`).
+public struct WatchedFolder: Sendable, Equatable, Codable {
+    /// The music folder.
+    public var path: String
+    /// "starting", "watching", "partial" (some folders rescanned periodically instead),
+    /// "polling" (no inotify: rescanned periodically), "offline" (missing) or "stopped".
+    public var mode: String
+    /// Folders watched with inotify.
+    public var watchedFolders: Int
+    /// What is wrong, in plain words, when something is.
+    public var problem: String?
+
+    public init(path: String, mode: String, watchedFolders: Int, problem: String? = nil) {
+        self.path = path
+        self.mode = mode
+        self.watchedFolders = watchedFolders
+        self.problem = problem
     }
 }
 

@@ -232,10 +232,16 @@ extension Handlers {
             var limit: Int?
         }
         let body = try await JSONBody.decode(Body.self, from: request, limit: configuration.maxBodyBytes)
+        // The schema's rule (LocalStore applies the same): ≤ 200 code points, no control
+        // character, not only white space.
+        let scalars = body.name.unicodeScalars
+        guard scalars.count <= 200, !scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
+              scalars.contains(where: { !$0.properties.isWhitespace }) else {
+            throw APIError.badRequest("name must be 1 to 200 characters, without control characters")
+        }
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        // Lengths in Unicode scalars, as JSON Schema's maxLength counts them (not grapheme
-        // clusters: "e\u{301}" is two, and schemathesis sends such strings).
-        guard !name.isEmpty, name.unicodeScalars.count <= 200 else { throw APIError.badRequest("name must be 1 to 200 characters") }
+        // In code points, as JSON Schema's maxLength counts them (not grapheme clusters:
+        // "e\u{301}" is two, and schemathesis sends such strings).
         guard body.query.unicodeScalars.count <= 1000 else { throw APIError.badRequest("query is at most 1,000 characters") }
         if let sort = body.sort, SearchSort(rawValue: sort) == nil { throw APIError.badRequest("sort has an unknown value") }
         if let limit = body.limit, !(1...10_000).contains(limit) { throw APIError.badRequest("limit must be in 1...10000") }

@@ -22,7 +22,10 @@ struct Handlers: Sendable {
     /// Every endpoint (without the 405 answers).
     func registerRoutes(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
-        router.get("/metrics") { _, _ in try self.metrics() }
+        router.get("/metrics") { _, _ in
+            await self.recordDaemonMetrics()
+            return try self.metrics()
+        }
         router.get("/api/openapi.json") { _, _ in try self.openAPI() }
 
         router.get("/api/search") { request, _ in try self.search(request) }
@@ -38,6 +41,7 @@ struct Handlers: Sendable {
         router.get("/api/events") { _, _ in self.events() }
         router.post("/api/import") { request, context in try await self.importFiles(request, context) }
 
+        registerStatus(on: router)
         registerUserData(on: router)
         registerPlaylists(on: router)
 

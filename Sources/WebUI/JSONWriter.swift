@@ -129,6 +129,7 @@ extension APITrack {
         w.key("playCount"); w.int(playCount)
         w.key("lastPlayed")
         if let lastPlayed { w.string(APITrack.timestamp(lastPlayed)) } else { w.null() }
+        w.key("available"); w.bool(available)
         w.endObject()
     }
 

@@ -51,3 +51,36 @@ struct ScanMetrics: Sendable {
         }
     }
 }
+
+/// Figures of the library following the disk live, for `/metrics`:
+/// - `omnisonic_watch_apply_seconds` (histogram): from a watched batch reaching the scan lane to
+///   the library showing it,
+/// - `omnisonic_watch_batches_total`, `omnisonic_watch_files_total{outcome=...}`.
+/// The daemon feeds it from its scan lane (`record`), since these are not browser events.
+public struct WatchMetrics: Sendable {
+    let latency: ValueHistogram
+    let batches: Counter
+    let files: [String: Counter]
+
+    public init(registry: PrometheusCollectorRegistry) {
+        latency = registry.makeValueHistogram(
+            name: "omnisonic_watch_apply_seconds", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 10],
+            help: "From a watched change reaching the scan lane to the library showing it")
+        batches = registry.makeCounter(name: "omnisonic_watch_batches_total", help: "Watched batches applied")
+        var files: [String: Counter] = [:]
+        for outcome in ["added", "updated", "moved", "removed", "failed"] {
+            files[outcome] = registry.makeCounter(name: "omnisonic_watch_files_total", labels: [("outcome", outcome)],
+                                                  help: "Files by what a watched batch did with them")
+        }
+        self.files = files
+    }
+
+    /// Records one applied batch.
+    public func record(latency seconds: Double, added: Int, updated: Int, moved: Int, removed: Int, failed: Int) {
+        latency.record(seconds)
+        batches.increment()
+        for (outcome, n) in [("added", added), ("updated", updated), ("moved", moved), ("removed", removed), ("failed", failed)] where n > 0 {
+            files[outcome]?.increment(by: Int64(n))
+        }
+    }
+}

@@ -13,22 +13,32 @@ import WebUI
 ///   - onListening: called once the server is bound, with `host:port` (the real port when 0
 ///     was asked for).
 /// - Throws: `APIError` when the server's configuration is refused.
-func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger,
+func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, daemonInfo: DaemonInfo? = nil,
                      onListening: @escaping @Sendable (String) -> Void) throws(APIError) -> any Service {
     let configuration = context.configuration
     let resources = Resources.locate()
     if configuration.web == nil && resources.web == nil {
         logger.warning("no web/ folder found beside the executable; serving the API only (set --web)")
     }
-    let server = try APIServer(configuration: APIServerConfiguration(
+    var serverConfiguration = APIServerConfiguration(
         host: configuration.listen.host, port: configuration.listen.port,
         library: context.library, artwork: context.artwork,
         musicRoots: configuration.music.map(RawPath.init),
         webDirectory: configuration.web ?? resources.web, openAPIPath: resources.openAPI,
         accessToken: configuration.token,
         maxUploadBytes: Int(clamping: configuration.maxUploadBytes),
-        events: events, actions: WebActions(context: context),
-        logger: logger))
+        events: events, actions: WebActions(context: context, info: daemonInfo),
+        logger: logger)
+    // Music folders change on SIGHUP: files of a folder added since start stream too.
+    let scans = context.scans
+    serverConfiguration.currentMusicRoots = { scans.roots }
+    let watchMetrics = WatchMetrics(registry: serverConfiguration.metrics)
+    scans.observeRefreshes { report in
+        let s = report.outcome.summary
+        watchMetrics.record(latency: report.latency, added: s.added, updated: s.updated, moved: s.moved,
+                            removed: s.removed, failed: s.failed)
+    }
+    let server = try APIServer(configuration: serverConfiguration)
     return HTTPService(server: server, host: configuration.listen.host, onListening: onListening)
 }
 
@@ -54,15 +64,18 @@ struct HTTPService: Service {
 /// What the HTTP layer asks of the daemon, answered by the `DaemonContext`.
 struct WebActions: DaemonActions {
     let context: DaemonContext
+    var info: DaemonInfo?
+
+    func daemonInfo() async -> DaemonInfo? { info }
 
     func scanStatus() async -> WebUI.ScanStatus {
-        Self.webStatus(context.scans.status())
+        Self.webStatus(context.scans.status(), watcher: context.watcher?.status())
     }
 
     func startScan() async -> WebUI.ScanStatus {
         // Coalesces: while a scan runs, this queues exactly one more.
         context.scans.requestScan()
-        var status = Self.webStatus(context.scans.status())
+        var status = Self.webStatus(context.scans.status(), watcher: context.watcher?.status())
         status.running = true
         return status
     }
@@ -94,8 +107,12 @@ struct WebActions: DaemonActions {
     /// scans never index a half-written upload.
     var uploadDirectory: String { context.configuration.music[0] + "/.omnisonic-upload" }
 
-    static func webStatus(_ status: Daemon.ScanStatus) -> WebUI.ScanStatus {
+    static func webStatus(_ status: Daemon.ScanStatus, watcher: WatchService.Status?) -> WebUI.ScanStatus {
         WebUI.ScanStatus(running: status.running, phase: status.phase, done: status.done, total: status.total,
-                         rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970)
+                         rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970,
+                         watching: (watcher?.roots ?? []).map {
+                             WatchedFolder(path: $0.path, mode: $0.mode.rawValue, watchedFolders: $0.watchedFolders, problem: $0.problem)
+                         },
+                         changesApplied: status.changesApplied, lastChangeAt: status.lastChangeAt?.timeIntervalSince1970)
     }
 }

@@ -19,7 +19,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Every option can also be set in the environment (OMNISONIC_MUSIC as a colon-separated \
             list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
-            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL); options win over the environment. \
+            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL) and in the config file \
+            (systemd/config.example.toml lists its keys); options win over the environment, which \
+            wins over the file. SIGHUP re-reads the file (music folders and log level apply at once). \
             Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
             $XDG_DATA_HOME/omnisonic, listen on 127.0.0.1:6690. A token is required when listening \
             on an address other computers can reach. Prints "listening on http://HOST:PORT" once it serves.
@@ -51,6 +53,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: String?
 
+    @Option(help: "The config file (default: $OMNISONIC_CONFIG, else $XDG_CONFIG_HOME/omnisonic/config.toml if it exists).",
+            completion: .file(extensions: ["toml"]))
+    var config: String?
+
     /// The command line as the first configuration layer.
     func commandLineLayer(workingDirectory: String) -> ConfigurationLayer {
         var layer = ConfigurationLayer(name: "command line")
@@ -69,27 +75,47 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Read (and removed from the environment) before anything can start a child process.
+        let notifier = SystemdNotifier.fromEnvironment()
+        // Until the reload service traps it, a SIGHUP must not kill the daemon (its default action).
+        signal(SIGHUP, SIG_IGN)
+        let startedAt = Date()
         let environment = ConfigurationEnvironment.current
+        let sources = ConfigurationSources(commandLine: commandLineLayer(workingDirectory: environment.workingDirectory),
+                                           configFlag: config, environment: environment)
         let configuration: Configuration
         do {
-            // The service issue inserts the config file's layer after the environment.
-            configuration = try Configuration.resolve([
-                commandLineLayer(workingDirectory: environment.workingDirectory),
-                .environment(environment.variables, workingDirectory: environment.workingDirectory),
-            ], environment: environment)
+            // flags > environment > config file > defaults.
+            configuration = try sources.resolve()
         } catch {
             FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
-        let logger = Logger(label: "omnisonic") { StderrLogHandler(label: $0, level: configuration.logLevel) }
-        FFmpegLogging.route(to: logger)
+        let level = LogLevelSetting(configuration.logLevel)
+        let logger = Logger(label: "omnisonic") { StderrLogHandler(label: $0, level: level) }
+        // FFmpeg's complaints about a broken file (two or three lines without its name) only at
+        // debug: the scan logs one warning per unreadable file, naming it and the reason.
+        FFmpegLogging.route(to: Logger(label: "omnisonic.ffmpeg") { StderrLogHandler(label: $0, level: level, floor: .warning) })
+
+        // One daemon per library folder, for as long as this process lives.
+        let lock: InstanceLock
+        do {
+            lock = try InstanceLock(data: configuration.data)
+        } catch {
+            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+        let systemd = SystemdService(notifier: notifier)
 
         // Events go from the producers' threads, in order, to the hub that SSE clients read.
         let events = EventHub()
         let pipe = EventPipe { event in await events.publish(event) }
         let context: DaemonContext
         do {
-            context = try DaemonContext.open(configuration, logger: logger, publish: pipe.publish)
+            context = try DaemonContext.open(configuration, logger: logger, publish: { event in
+                pipe.publish(event)
+                systemd.record(event)  // STATUS= lines during scans
+            })
         } catch {
             FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
             logger.debug("\(error.expandedDescription)")
@@ -97,22 +123,39 @@ struct RunCommand: AsyncParsableCommand {
         }
         let server: any Service
         do {
-            server = try makeHTTPService(context: context, events: events, logger: logger) { address in
+            server = try makeHTTPService(context: context, events: events, logger: logger,
+                                         daemonInfo: DaemonInfo(version: Omnisonicd.configuration.version,
+                                                                startedAt: startedAt, pid: getpid())) { address in
                 // Tests (and people) read this line to learn the port when --listen asks for port 0.
                 // Written unbuffered: stdout is a pipe under tests and journald.
                 FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))
+                lock.update(listen: address)  // for `omnisonicd status` and a second `run`'s refusal
+                notifier?.ready()
             }
         } catch {
             FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
-        // Started in this order and stopped in reverse: the server stops taking requests first,
-        // then the scan winds down (its last batch commits), then the last events are delivered.
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        let reload = ReloadService(sources: sources, initial: configuration, logger: logger) { _, new in
+            level.set(new.logLevel)
+            // The watchers follow the new list, and the scan lane walks the new folders at once.
+            let roots = new.music.map(RawPath.init)
+            context.watcher?.reload(roots: roots)
+            context.scans.reload(roots: roots)
+        }
+        // Started in this order and stopped in reverse: systemd hears STOPPING=1 at once, the
+        // server stops taking requests, then the watchers stop, then the scan winds down (its
+        // last batch commits), then the last events are delivered.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
-            .init(service: server, serviceName: "http"),
+            .init(service: reload, serviceName: "reload"),
         ]
+        if let watcher = context.watcher {
+            services.append(.init(service: watcher, serviceName: "watch"))
+        }
+        services.append(.init(service: server, serviceName: "http"))
+        services.append(.init(service: systemd, serviceName: "systemd"))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // systemd waits 90 s by default; we promise to be gone within 5.
@@ -122,9 +165,11 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            notifier?.stopping()
             logger.error("stopped after an error", metadata: ["detail": "\(error)"])
             throw ExitCode(1)
         }
         logger.info("stopped")
+        withExtendedLifetime(lock) {}
     }
 }

@@ -1,20 +1,45 @@
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 
 /// Logs one line per event to standard error as `level=... msg="..." key=value ...`.
 ///
 /// journald adds timestamps, so none are written. When standard error is a terminal the line
 /// first clears the current line, so log lines and the scan's progress bar do not mix.
 struct StderrLogHandler: LogHandler {
-    var logLevel: Logger.Level
+    /// The level: this handler's own, or the shared setting's (which SIGHUP may change).
+    var logLevel: Logger.Level {
+        get {
+            guard let shared else { return ownLevel }
+            let level = shared.level
+            // Below debug the floor does not apply: debugging shows everything asked for.
+            if let floor = sharedFloor, level > .debug { return max(level, floor) }
+            return level
+        }
+        set { ownLevel = newValue; shared = nil }
+    }
     var metadata: Logger.Metadata = [:]
     let label: String
+    private var ownLevel: Logger.Level
+    private var shared: LogLevelSetting?
+    private var sharedFloor: Logger.Level?
     private let clearLine = isatty(STDERR_FILENO) == 1
 
     init(label: String, level: Logger.Level) {
         self.label = label
-        self.logLevel = level
+        self.ownLevel = level
+    }
+
+    /// A handler whose level follows `level` (the daemon's, changed by a configuration reload).
+    ///
+    /// - Parameter floor: the least severe level written unless `level` is debug or trace
+    ///   (FFmpeg's own lines: the scan already logs one warning per unreadable file).
+    init(label: String, level: LogLevelSetting, floor: Logger.Level? = nil) {
+        self.label = label
+        self.ownLevel = level.level
+        self.shared = level
+        self.sharedFloor = floor
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -39,6 +64,19 @@ struct StderrLogHandler: LogHandler {
         return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
+}
+
+/// A log level that can change while loggers hold it (`omnisonicd run` on SIGHUP).
+final class LogLevelSetting: Sendable {
+    private let current: Mutex<Logger.Level>
+
+    init(_ level: Logger.Level) { current = Mutex(level) }
+
+    /// Any thread.
+    var level: Logger.Level { current.withLock { $0 } }
+
+    /// Any thread.
+    func set(_ level: Logger.Level) { current.withLock { $0 = level } }
 }
 
 /// Log-level option shared by the commands.

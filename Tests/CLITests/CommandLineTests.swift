@@ -163,6 +163,18 @@ struct CommandLineTests {
         #expect(summary["walkErrors"] as? Int == 1)
         #expect(summary["added"] as? Int == corpus.visibleTracks.count)
         #expect(output.stderr.contains("lost+found"))
+
+        // Readable for a while: its file comes in. Unreadable again: it is kept, not deleted.
+        let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        chmod(music + "/lost+found", 0o755)
+        let opened = try Binary.object(try Binary.run(["scan", "--music", music, "--data", data, "--json"],
+                                                      wrapper: asNobody, environment: ["HOME": data]).stdout)
+        #expect(opened["updated"] as? Int == 0)
+        chmod(music + "/lost+found", 0o700)
+        let closed = try Binary.object(try Binary.run(["scan", "--music", music, "--data", data, "--json"],
+                                                      wrapper: asNobody, environment: ["HOME": data]).stdout)
+        #expect(closed["walkErrors"] as? Int == 1)
+        #expect(closed["removed"] as? Int == 0)
     }
 
     @Test("A missing music folder is reported with exit status 3 and its tracks are kept")

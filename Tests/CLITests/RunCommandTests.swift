@@ -185,6 +185,38 @@ struct RunCommandTests {
         #expect(seconds < 5)
     }
 
+    @Test("run follows the music folder live: a copied file is searchable without a rescan, /api/scan shows the folder watched, /metrics counts the batch")
+    func liveWatching() throws {
+        let corpus = try Corpus.shared(tracks: 120)
+        let dir = try TemporaryDirectory("run-watch")
+        let music = dir.appending("Music")
+        try FileManager.default.createDirectory(atPath: music + "/Album", withIntermediateDirectories: true)
+        let daemon = try RunningDaemon(["--music", music, "--data", dir.appending("data"), "--listen", "127.0.0.1:0"],
+                                       environment: ["XDG_DATA_HOME": dir.appending("xdg")])
+        let port = try daemon.waitForPort()
+        func scan() throws -> [String: Any] { try HTTP.request(port: port, path: "/api/scan").json() }
+        var deadline = Date().addingTimeInterval(60)
+        while try scan()["lastFinishedAt"] == nil && Date() < deadline { usleep(50_000) }
+        let watching = try #require(try scan()["watching"] as? [[String: Any]])
+        #expect(watching.first?["mode"] as? String == "watching")
+        #expect(watching.first?["watchedFolders"] as? Int == 2)
+
+        let source = try #require(corpus.visibleTracks.first { $0.format == "flac" && $0.tags.title != nil })
+        try FileManager.default.copyItem(atPath: corpus.root + "/" + source.path, toPath: music + "/Album/new.flac")
+        var found = false
+        deadline = Date().addingTimeInterval(30)
+        while !found && Date() < deadline {
+            found = try HTTP.request(port: port, path: "/api/search?q=&limit=5").json()["total"] as? Int == 1
+            if !found { usleep(20_000) }
+        }
+        #expect(found, "\(daemon.stderr.suffix(2000))")
+        #expect(try scan()["changesApplied"] as? Int ?? 0 >= 1)
+        let metrics = try HTTP.request(port: port, path: "/metrics").body
+        #expect(metrics.contains("omnisonic_watch_batches_total"))
+        #expect(metrics.contains("omnisonic_watch_files_total{outcome=\"added\"} 1"), "\(metrics)")
+        #expect(daemon.stop().status == 0)
+    }
+
     @Test("SIGTERM while the first scan runs still exits 0 within 5 s, and the next run completes the library")
     func stopDuringScan() throws {
         let corpus = try Corpus.shared(tracks: 300)

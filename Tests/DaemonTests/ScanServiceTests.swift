@@ -33,11 +33,12 @@ final class DaemonFixture: @unchecked Sendable {
         let configuration = Configuration(music: [music], data: dir.appending("data"), cache: dir.appending("data/cache"))
         let events = self.events
         context = try DaemonContext.open(configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                         environment: ["XDG_DATA_HOME": dir.appending("xdg")]) { events.append($0) }
+                                         environment: ["XDG_DATA_HOME": dir.appending("xdg")], watch: false) { events.append($0) }
     }
 
     /// Waits until `condition` holds (polling; scans run on their own threads).
-    func wait(timeout: Double = 30, _ condition: () -> Bool) async throws {
+    /// Generous: under a loaded machine, synchronous tests can hold the cooperative pool for long.
+    func wait(timeout: Double = 90, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
             if Date() > deadline { throw CancellationError() }

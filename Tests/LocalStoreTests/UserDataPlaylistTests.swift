@@ -16,6 +16,22 @@ struct UserDataPlaylistTests {
         try #require(try library.playlist(id: id)).items.map { $0.track?.title ?? "?" }
     }
 
+    @Test("Given names at the edges of the API schema's rule, when playlists are created, then exactly the valid ones are accepted, trimmed",
+          arguments: [
+              (" Road trip ", "Road trip"), ("\u{85}", nil), ("\u{2028} \u{A0}", nil), ("a\u{7F}", nil), ("tab\there", nil),
+              (String(repeating: "é", count: 200), String(repeating: "é", count: 200)),
+              (String(repeating: "e\u{301}", count: 101), nil),  // 101 characters, 202 code points
+          ] as [(String, String?)])
+    func nameRule(name: String, stored: String?) throws {
+        let library = try library()
+        do {
+            let id = try library.record(.createPlaylist(name: name))[0].target
+            #expect(try library.playlist(id: id)?.name == stored)
+        } catch {
+            #expect(stored == nil, "\(error)")
+        }
+    }
+
     @Test("Given a new playlist, when tracks are appended, inserted, moved and removed (one track twice), then the order follows each step")
     func orderAfterEdits() throws {
         let library = try library()

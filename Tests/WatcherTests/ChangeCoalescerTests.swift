@@ -253,7 +253,7 @@ struct ChangeCoalescerTests {
 
     @Test("Given a watch failure and the root gone, when coalesced, then both are passed on in order")
     func failuresPassThrough() {
-        let error = WatchError(.watchLimitReached, path: p("/music/A"))
+        let error = WatcherError(.watchLimitReached, path: p("/music/A"))
         let batch = coalesce([.watchFailed(error), .closedAfterWrite(p("a")), .rootGone(p("/music"))])
         #expect(batch == [.watchFailed(error), .fileClosedAfterWrite(p("a")), .rootGone(p("/music"))])
     }

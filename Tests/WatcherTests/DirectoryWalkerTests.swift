@@ -102,7 +102,7 @@ struct DirectoryWalkerTests {
     @Test("A missing root throws rootMissing instead of looking empty")
     func missingRoot() throws {
         let dir = try TemporaryDirectory("walk")
-        #expect(throws: WalkError.self) { try DirectoryWalker().walk(root: RawPath(dir.appending("unplugged"))) }
+        #expect(throws: WatcherError.self) { try DirectoryWalker().walk(root: RawPath(dir.appending("unplugged"))) }
         do {
             _ = try DirectoryWalker().walk(root: RawPath(dir.appending("unplugged")))
         } catch {

@@ -320,7 +320,7 @@ struct InotifyWatcherTests {
     @Test("Given a missing root, when watching starts, then it throws root missing")
     func missingRoot() throws {
         let parent = try TemporaryDirectory("watch")
-        #expect(throws: WatchError(.rootMissing, path: RawPath(parent.appending("nope")), detail: "stat: No such file or directory")) {
+        #expect(throws: WatcherError(.rootMissing, path: RawPath(parent.appending("nope")), detail: "stat: No such file or directory")) {
             _ = try InotifyWatcher(root: RawPath(parent.appending("nope")))
         }
     }
@@ -394,7 +394,7 @@ struct InotifyWatcherTests {
             watcher.handle(event, into: &out)
         }
 
-        #expect(out == [.watchFailed(WatchError(.unmounted, path: RawPath(dir.appending("USB")), detail: "IN_UNMOUNT"))])
+        #expect(out == [.watchFailed(WatcherError(.unmounted, path: RawPath(dir.appending("USB")), detail: "IN_UNMOUNT"))])
     }
 
     @Test("Given IN_Q_OVERFLOW bytes from the kernel, when parsed and handled, then an overflow is reported (rescan needed)")

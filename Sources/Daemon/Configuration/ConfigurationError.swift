@@ -9,14 +9,19 @@ public struct ConfigurationError: OmniError, Equatable {
         case missing = "config.missing"
         /// Settings that are fine alone but not together (a public address without a token).
         case unsafe = "config.unsafe"
+        /// The config file has a key no setting reads (a typo, or a setting of a later version).
+        case unknownKey = "config.unknown_key"
+        /// The config file cannot be read or is not valid TOML.
+        case badFile = "config.bad_file"
     }
 
     public var reason: Reason
-    /// The key concerned.
-    public var key: ConfigurationKey
+    /// The key concerned; nil when the error is about the config file itself or a key of it
+    /// that is no setting (`unknownKey`, `badFile`).
+    public var key: ConfigurationKey?
     public var message: String
 
-    public init(_ reason: Reason, key: ConfigurationKey, message: String) {
+    public init(_ reason: Reason, key: ConfigurationKey?, message: String) {
         self.reason = reason
         self.key = key
         self.message = message

@@ -6,10 +6,15 @@ import OmniModel
 import ServiceLifecycle
 import Synchronization
 
-/// Runs incremental scans in the background: one right away, then one per request.
+/// The one lane through which the daemon changes the library from disk: full incremental scans
+/// (one right away, then one per request) and the watcher's partial rescans, one at a time and
+/// in order, so only this service ever runs the indexer.
 ///
-/// - `Indexer.scan` blocks for as long as the scan takes, so each scan runs on a dedicated
+/// - `Indexer.scan`/`refresh` block for as long as they take, so each runs on a dedicated
 ///   `Thread` (never the cooperative pool) and is awaited through a continuation.
+/// - Partial rescans (`refresh(root:scope:)`, from `WatchService`) queue in arrival order;
+///   consecutive ones for one root merge. A full scan that starts covers every partial rescan
+///   queued before it. A partial rescan publishes `tracksChanged` / `tracksRemoved`.
 /// - Requests coalesce: a request while a scan runs queues exactly one more scan, however many
 ///   requests arrive (the queued scan will see all their changes).
 /// - Progress is published as `LibraryEvent.scan` at most every `progressInterval` (and at each
@@ -21,11 +26,13 @@ import Synchronization
 /// state lives in a `Mutex` because the scanning thread updates it synchronously.
 public final class ScanService: Service, Sendable {
     private let indexer: Indexer
-    private let roots: [RawPath]
+    /// The music folders; replaced by `reload(roots:)` (SIGHUP). Each scan reads them once, at its start.
+    private let currentRoots: Mutex<[RawPath]>
     private let publish: @Sendable (LibraryEvent) -> Void
     private let logger: Logger
     private let progressInterval: Double
     private let state = Mutex(State())
+    private let refreshObserver = Mutex<(@Sendable (RefreshReport) -> Void)?>(nil)
     /// Cancelled once, at shutdown: stops the running scan and any that would start after.
     private let shutdown = ScanCancellation()
     private let wakeups: AsyncStream<Void>
@@ -36,6 +43,18 @@ public final class ScanService: Service, Sendable {
         var stopping = false
         var lastPublished = -Double.infinity
         var lastPhase: String?
+        /// Partial rescans and offline notices waiting, oldest first.
+        var pending: [Work] = []
+        /// Roots whose last partial rescan failed: their next one covers the whole root.
+        var needsWholeRoot: Set<RawPath> = []
+    }
+
+    /// One piece of work for the lane.
+    enum Work: Sendable, Equatable {
+        case fullScan
+        /// `since`: when the oldest change merged into it was queued (for the latency figure).
+        case refresh(RawPath, ScanScope, since: ContinuousClock.Instant)
+        case offline(RawPath)
     }
 
     /// - Parameters:
@@ -47,7 +66,7 @@ public final class ScanService: Service, Sendable {
     public init(indexer: Indexer, roots: [RawPath], scanAtStart: Bool = true, progressInterval: Double = 0.5,
                 logger: Logger, publish: @escaping @Sendable (LibraryEvent) -> Void) {
         self.indexer = indexer
-        self.roots = roots
+        self.currentRoots = Mutex(roots)
         self.publish = publish
         self.logger = logger
         self.progressInterval = progressInterval
@@ -58,6 +77,28 @@ public final class ScanService: Service, Sendable {
 
     /// What the scans are doing now and how the last one ended. Any thread.
     public func status() -> ScanStatus { state.withLock { $0.status } }
+
+    /// The music folders the next scan walks. Any thread.
+    public var roots: [RawPath] { currentRoots.withLock { $0 } }
+
+    /// Replaces the music folders (a configuration reload) and asks for a scan when they
+    /// changed. A scan already running finishes with the folders it started with; the queued
+    /// one walks the new set. Tracks of a folder that is no longer listed stay in the library,
+    /// as after a restart without it. Any thread.
+    ///
+    /// - Returns: nil when the folders are the same (no scan is asked for), else the outcome
+    ///   of the scan request.
+    @discardableResult
+    public func reload(roots: [RawPath]) -> ScanRequestOutcome? {
+        let changed = currentRoots.withLock { current in
+            guard current != roots else { return false }
+            current = roots
+            return true
+        }
+        guard changed else { return nil }
+        logger.info("music folders changed", metadata: ["roots": "\(roots.count)"])
+        return requestScan()
+    }
 
     /// Asks for a scan. Any thread.
     ///
@@ -78,18 +119,141 @@ public final class ScanService: Service, Sendable {
         return outcome
     }
 
+    /// Queues a partial rescan of `root` (from the watcher). Any thread; never blocks.
+    public func refresh(root: RawPath, scope: ScanScope) {
+        let accepted: Bool = state.withLock { state in
+            if state.stopping { return false }
+            if case .refresh(let last, let lastScope, let since)? = state.pending.last, last == root {
+                state.pending[state.pending.count - 1] = .refresh(root, ScanScope(folders: lastScope.folders + scope.folders), since: since)
+            } else {
+                state.pending.append(.refresh(root, scope, since: .now))
+            }
+            return true
+        }
+        if accepted { wake.yield() }
+    }
+
+    /// Records that `root` is gone (an unplugged disk): it is marked offline, its tracks kept.
+    /// Any thread; never blocks.
+    public func rootWentOffline(_ root: RawPath) {
+        let accepted: Bool = state.withLock { state in
+            if state.stopping { return false }
+            state.pending.append(.offline(root))
+            return true
+        }
+        if accepted { wake.yield() }
+    }
+
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 for await _ in wakeups {
+                    while let work = nextWork() {
+                        if state.withLock({ $0.stopping }) || Task.isCancelled { break }
+                        switch work {
+                        case .fullScan: await scanOnce()
+                        case .refresh(let root, let scope, let since): await refreshOnce(root: root, scope: scope, since: since)
+                        case .offline(let root): await markOffline(root)
+                        }
+                    }
                     if state.withLock({ $0.stopping }) || Task.isCancelled { break }
-                    await scanOnce()
                 }
             } onCancel: {
                 stop()
             }
         } onGracefulShutdown: {
             self.stop()
+        }
+    }
+
+    /// The next piece of work: a requested full scan first (it covers the partial rescans queued
+    /// before it), else the oldest queued item.
+    private func nextWork() -> Work? {
+        state.withLock { state in
+            if state.stopping { return nil }
+            if state.status.queued {
+                state.pending.removeAll { if case .refresh = $0 { true } else { false } }
+                state.needsWholeRoot = []
+                return .fullScan
+            }
+            guard !state.pending.isEmpty else { return nil }
+            let work = state.pending.removeFirst()
+            if case .refresh(let root, _, let since) = work, state.needsWholeRoot.remove(root) != nil {
+                return .refresh(root, .wholeRoot, since: since)
+            }
+            return work
+        }
+    }
+
+    /// Receives a report after each partial rescan (for metrics). Any thread; replaces the
+    /// previous observer.
+    public func observeRefreshes(_ observer: @escaping @Sendable (RefreshReport) -> Void) {
+        refreshObserver.withLock { $0 = observer }
+    }
+
+    /// Runs one partial rescan on its own thread and publishes what changed.
+    private func refreshOnce(root: RawPath, scope: ScanScope, since: ContinuousClock.Instant) async {
+        let indexer = self.indexer
+        let shutdown = self.shutdown
+        let result: Result<RefreshOutcome, IndexError> = await Self.onThread(named: "omnisonic-refresh") {
+            do throws(IndexError) {
+                return .success(try indexer.refresh(root: root, scope: scope, cancellation: shutdown))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let outcome):
+            state.withLock { state in
+                state.status.changesApplied += 1
+                state.status.lastChangeAt = Date()
+            }
+            if outcome.summary.added + outcome.summary.updated + outcome.summary.moved + outcome.summary.removed > 0 {
+                logger.info("library updated from disk", metadata: [
+                    "root": "\(root)", "added": "\(outcome.summary.added)", "updated": "\(outcome.summary.updated)",
+                    "moved": "\(outcome.summary.moved)", "removed": "\(outcome.summary.removed)",
+                    "failed": "\(outcome.summary.failed)", "folders": "\(scope.folders.count)",
+                    "seconds": "\(String(format: "%.3f", outcome.summary.seconds))",
+                ])
+            }
+            let waited = ContinuousClock.now - since
+            let latency = Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18
+            refreshObserver.withLock { $0 }?(RefreshReport(outcome: outcome, latency: latency))
+            if !outcome.changed.isEmpty { publish(.tracksChanged(uids: outcome.changed)) }
+            if !outcome.removed.isEmpty { publish(.tracksRemoved(uids: outcome.removed)) }
+        case .failure(let error):
+            switch error.reason {
+            case .cancelled:
+                break
+            case .rootMissing:
+                logger.warning("music folder is offline; its tracks are kept", metadata: ["root": "\(root)"])
+            default:
+                // Nothing of this batch may have been written: the next rescan of the root is whole.
+                state.withLock { _ = $0.needsWholeRoot.insert(root) }
+                logger.error("updating the library from disk failed", metadata: [
+                    "root": "\(root)", "code": "\(error.code)", "detail": "\(error.expandedDescription)",
+                ])
+            }
+        }
+    }
+
+    /// Marks a root offline (on its own thread: a database write).
+    private func markOffline(_ root: RawPath) async {
+        let indexer = self.indexer
+        let outcome: Result<Bool, IndexError> = await Self.onThread(named: "omnisonic-refresh") {
+            do throws(IndexError) {
+                return .success(try indexer.markOffline(root: root))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(true):
+            logger.warning("music folder went offline; its tracks are kept until it returns", metadata: ["root": "\(root)"])
+        case .success(false):
+            break
+        case .failure(let error):
+            logger.error("cannot mark a music folder offline", metadata: ["root": "\(root)", "detail": "\(error.expandedDescription)"])
         }
     }
 
@@ -112,9 +276,9 @@ public final class ScanService: Service, Sendable {
             state.status.startedAt = Date()
             state.lastPhase = nil
         }
+        let roots = self.roots
         logger.info("scan started", metadata: ["roots": "\(roots.count)"])
         let indexer = self.indexer
-        let roots = self.roots
         let shutdown = self.shutdown
         let result: Result<ScanSummary, IndexError> = await Self.onThread(named: "omnisonic-scan") { [self] in
             do throws(IndexError) {
@@ -187,6 +351,14 @@ public final class ScanService: Service, Sendable {
     }
 }
 
+/// What one partial rescan did, for metrics (`ScanService.observeRefreshes`).
+public struct RefreshReport: Sendable {
+    public var outcome: RefreshOutcome
+    /// Seconds from the oldest change of the batch reaching the lane to the library showing it
+    /// (queueing + the rescan; the watcher's coalescing, at most 100 ms, comes before).
+    public var latency: Double
+}
+
 /// The answer to `ScanService.requestScan()`.
 public enum ScanRequestOutcome: String, Sendable, Codable {
     /// No scan was running: one starts now.
@@ -224,6 +396,10 @@ public struct ScanStatus: Sendable, Equatable, Codable {
     public var finishedAt: Date?
     /// What the last completed scan changed.
     public var lastSummary: ScanSummary?
+    /// Partial rescans applied since start (the watcher's batches).
+    public var changesApplied = 0
+    /// When the last partial rescan finished.
+    public var lastChangeAt: Date?
     /// Why the last scan did not complete (nil when it did).
     public var lastError: Failure?
 

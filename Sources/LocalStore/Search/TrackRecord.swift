@@ -91,6 +91,9 @@ public struct TrackRecord: Sendable, Equatable, Codable {
     public var playCount: Int
     /// The last completed play on any device.
     public var lastPlayed: Date?
+    /// True when one of the track's files is in a music folder that is online (false while its
+    /// disk is unplugged: the track is kept, but cannot be played).
+    public var available: Bool
 
     /// The `track` columns, for building requests (one `Column` per column of the table).
     public enum Columns {
@@ -141,7 +144,7 @@ public struct TrackRecord: Sendable, Equatable, Codable {
         case trackNumber, trackTotal, discNumber, discTotal, year, date, originalYear, genres, composer
         case composers, compilation, comment, label, bpm, musicalKey, replayGain, musicBrainz, codec
         case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, folderArtworkId, hasArtwork
-        case fileName, addedAt, updatedAt, path, favorite, rating, playCount, lastPlayed
+        case fileName, addedAt, updatedAt, path, favorite, rating, playCount, lastPlayed, available
     }
 }
 
@@ -166,6 +169,7 @@ extension TrackRecord {
             + ", (SELECT value FROM trackRating WHERE trackRating.uid = \(alias).uid)"
             + ", (SELECT sum(count) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
             + ", (SELECT max(lastPlayed) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
+            + ", EXISTS (SELECT 1 FROM file JOIN root ON root.id = file.rootId WHERE file.trackId = \(alias).id AND root.online)"
     }
 
     /// Decodes a row selected with `selection(alias:)`. Malformed JSON lists decode as empty,
@@ -224,6 +228,7 @@ extension TrackRecord {
         rating = Self.int(v[41])
         playCount = Self.int(v[42]) ?? 0
         lastPlayed = Self.int64(v[43]).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        available = v.count > 44 ? Self.bool(v[44]) : true
     }
 
     private static func int64(_ value: DatabaseValue) -> Int64? {

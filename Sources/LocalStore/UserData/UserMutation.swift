@@ -40,14 +40,17 @@ public enum UserMutation: Sendable, Equatable {
 
 /// Checks of user-supplied values shared by local mutations and remote operations.
 enum UserDataValidation {
-    /// A playlist name, trimmed: 1 to 200 characters, no control characters.
+    /// A playlist name: at most 200 code points as given, no C0 control character or DEL, at
+    /// least one character that is not white space (Unicode's White_Space, U+0085 and U+2028
+    /// included); stored trimmed. The same rule as the API document's schema, so a client that
+    /// validates against it and the server always agree.
     static func playlistName(_ name: String) throws(StoreError) -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= 200,
-              !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+        let scalars = name.unicodeScalars
+        guard scalars.count <= 200, !scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
+              scalars.contains(where: { !$0.properties.isWhitespace }) else {
             throw StoreError(.invalid, message: "a playlist name is 1 to 200 characters without control characters")
         }
-        return trimmed
+        return name.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A saved search: a name like a playlist's, a query of at most 1,000 characters, a known
