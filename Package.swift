@@ -120,11 +120,25 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // Multi-device sync: the sync server (per-user operation streams over HTTP, SQLite) and
+        // the daemon's client service (Sources/Sync/README.md, docs/decisions/0013-sync.md).
+        .target(
+            name: "Sync",
+            dependencies: [
+                "OmniModel", "LocalStore", "MediaIO",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+
         // The command-line entry point.
         .executableTarget(
             name: "omnisonicd",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI",
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,6 +157,13 @@ let package = Package(
             name: "ProbeBench",
             dependencies: ["MediaIO", "OmniModel"],
             path: "bench/ProbeBench",
+            swiftSettings: strict),
+
+        // Sync server ingest, bytes per operation, bootstrap of a new device (bench/sync/run.sh).
+        .executableTarget(
+            name: "SyncBench",
+            dependencies: ["Sync", "LocalStore", "OmniModel", .product(name: "Logging", package: "swift-log")],
+            path: "bench/SyncBench",
             swiftSettings: strict),
 
         // The player's CPU, latency and memory (bench/player/run.sh).
@@ -195,6 +216,15 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: [
+                "Sync", "LocalStore", "OmniModel", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),

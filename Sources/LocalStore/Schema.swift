@@ -164,6 +164,7 @@ enum Schema {
         }
         SearchSchema.register(in: &migrator)
         UserDataSchema.register(in: &migrator)
+        SyncSchema.register(in: &migrator)
         PlayerSchema.register(in: &migrator)
         return migrator
     }

@@ -19,6 +19,8 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
     case playlistDeleted(id: String)
     /// A saved search was created, changed or deleted.
     case savedSearchesChanged
+    /// The sync client's state changed (connected, last sync, pending operations, error).
+    case sync(SyncState)
     /// The player's state changed (play, pause, stop, a new track, a queue edit, an error):
     /// clients read `GET /api/player` for the whole picture.
     case player(state: PlaybackState, index: Int?, uid: TrackUID?, positionMs: Int, error: String?)
@@ -33,12 +35,14 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case .playlistChanged: "playlistChanged"
         case .playlistDeleted: "playlistDeleted"
         case .savedSearchesChanged: "savedSearchesChanged"
+        case .sync: "sync"
         case .player: "player"
         }
     }
 
     private enum CodingKeys: String, CodingKey {
-        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id, state, index, uid, positionMs, error
+        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id, enabled
+        case connected, lastSync, pending, error, cursor, state, index, uid, positionMs
     }
 
     /// Decodes the flat form written by `encode(to:)`.
@@ -57,6 +61,11 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case "playlistChanged": self = .playlistChanged(id: try c.decode(String.self, forKey: .id))
         case "playlistDeleted": self = .playlistDeleted(id: try c.decode(String.self, forKey: .id))
         case "savedSearchesChanged": self = .savedSearchesChanged
+        case "sync":
+            self = .sync(SyncState(
+                enabled: try c.decode(Bool.self, forKey: .enabled), connected: try c.decode(Bool.self, forKey: .connected),
+                lastSync: try c.decodeIfPresent(Double.self, forKey: .lastSync), pending: try c.decode(Int.self, forKey: .pending),
+                error: try c.decodeIfPresent(String.self, forKey: .error), cursor: try c.decode(Int64.self, forKey: .cursor)))
         case "player":
             self = .player(state: try c.decode(PlaybackState.self, forKey: .state), index: try c.decodeIfPresent(Int.self, forKey: .index),
                            uid: try c.decodeIfPresent(TrackUID.self, forKey: .uid), positionMs: try c.decode(Int.self, forKey: .positionMs),
@@ -89,6 +98,14 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
             try c.encode(id, forKey: .id)
         case .savedSearchesChanged:
             break
+        case let .sync(state):
+            // Flat, like the other events: {"type":"sync","enabled":true,"connected":...}.
+            try c.encode(state.enabled, forKey: .enabled)
+            try c.encode(state.connected, forKey: .connected)
+            try c.encodeIfPresent(state.lastSync, forKey: .lastSync)
+            try c.encode(state.pending, forKey: .pending)
+            try c.encodeIfPresent(state.error, forKey: .error)
+            try c.encode(state.cursor, forKey: .cursor)
         case let .player(state, index, uid, positionMs, error):
             try c.encode(state, forKey: .state)
             try c.encode(index, forKey: .index)

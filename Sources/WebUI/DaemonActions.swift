@@ -36,6 +36,8 @@ public protocol DaemonActions: Sendable {
     /// on the same filesystem as the import destination). Typically `<first root>/.omnisonic-upload`.
     var uploadDirectory: String { get }
 
+    /// The sync client's state (`GET /api/sync`; cheap). Defaults to disabled (Handlers+Sync.swift).
+    func syncStatus() async -> SyncState
     /// The daemon's version, start time and pid (`GET /api/status`, `/metrics`); nil when
     /// unknown (the default, for tests' implementations).
     func daemonInfo() async -> DaemonInfo?

@@ -240,7 +240,9 @@ extension Handlers {
             throw APIError.badRequest("name must be 1 to 200 characters, without control characters")
         }
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard body.query.count <= 1000 else { throw APIError.badRequest("query is at most 1,000 characters") }
+        // In code points, as JSON Schema's maxLength counts them (not grapheme clusters:
+        // "e\u{301}" is two, and schemathesis sends such strings).
+        guard body.query.unicodeScalars.count <= 1000 else { throw APIError.badRequest("query is at most 1,000 characters") }
         if let sort = body.sort, SearchSort(rawValue: sort) == nil { throw APIError.badRequest("sort has an unknown value") }
         if let limit = body.limit, !(1...10_000).contains(limit) { throw APIError.badRequest("limit must be in 1...10000") }
         if let filters = body.filters, filters.count > 20 || filters.keys.contains(where: { $0.isEmpty || $0.count > 50 || $0.contains(":") || $0.contains(where: \.isWhitespace) }) {

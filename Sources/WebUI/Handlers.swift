@@ -44,6 +44,7 @@ struct Handlers: Sendable {
         registerStatus(on: router)
         registerUserData(on: router)
         registerPlaylists(on: router)
+        registerSync(on: router)
         registerPlayer(on: router)
 
         router.get("/") { request, context in try await self.staticFile(request, context) }

@@ -14,7 +14,7 @@ struct DoctorCommand: ParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(name: .customLong("sync-url"), help: "A sync server to test (http://HOST:PORT); its /healthz must answer.")
+    @Option(name: .customLong("sync-url"), help: "A sync server to test (http://HOST:PORT; default: the configured one); its /healthz must answer.")
     var syncURL: String?
 
     @Option(name: .customLong("proc"), help: ArgumentHelp("The proc filesystem to read (tests).", visibility: .hidden))
@@ -44,8 +44,8 @@ struct DoctorCommand: ParsableCommand {
         }
         checkSound(report: &report)
         checkUserNamespaces(report: &report)
-        // The sync client's settings (`[sync] url`) feed this once they exist; until then, --sync-url.
-        if let syncURL { checkSyncServer(syncURL, report: &report) }
+        // The configured sync server (`[sync] url`, OMNISONIC_SYNC_URL), or the one named here.
+        if let url = syncURL ?? configuration?.syncURL { checkSyncServer(url, report: &report) }
 
         print(report.text, terminator: "")
         if report.failed { throw ExitCode(1) }

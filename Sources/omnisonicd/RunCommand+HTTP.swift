@@ -4,6 +4,7 @@ import Indexer
 import Logging
 import OmniModel
 import ServiceLifecycle
+import Sync
 import WebUI
 
 /// The one place where the HTTP server (the WebUI module) is wired to the daemon.
@@ -14,6 +15,7 @@ import WebUI
 ///     was asked for).
 /// - Throws: `APIError` when the server's configuration is refused.
 func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, daemonInfo: DaemonInfo? = nil,
+                     sync: SyncService? = nil,
                      onListening: @escaping @Sendable (String) -> Void) throws(APIError) -> any Service {
     let configuration = context.configuration
     let resources = Resources.locate()
@@ -27,7 +29,7 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, d
         webDirectory: configuration.web ?? resources.web, openAPIPath: resources.openAPI,
         accessToken: configuration.token,
         maxUploadBytes: Int(clamping: configuration.maxUploadBytes),
-        events: events, actions: WebActions(context: context, info: daemonInfo),
+        events: events, actions: WebActions(context: context, info: daemonInfo, sync: sync),
         logger: logger)
     // Music folders change on SIGHUP: files of a folder added since start stream too.
     let scans = context.scans
@@ -67,6 +69,10 @@ struct WebActions: DaemonActions {
     var info: DaemonInfo?
 
     func daemonInfo() async -> DaemonInfo? { info }
+    /// The sync client, when a sync server is configured.
+    var sync: SyncService?
+
+    func syncStatus() async -> SyncState { sync?.state() ?? .disabled }
 
     func scanStatus() async -> WebUI.ScanStatus {
         Self.webStatus(context.scans.status(), watcher: context.watcher?.status())

@@ -5,6 +5,7 @@ import Logging
 import MediaIO
 import OmniModel
 import ServiceLifecycle
+import Sync
 import WebUI
 
 /// `omnisonicd run`: the long-running daemon.
@@ -19,7 +20,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Every option can also be set in the environment (OMNISONIC_MUSIC as a colon-separated \
             list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
-            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN) and in the config file \
+            OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_SYNC_URL, OMNISONIC_SYNC_TOKEN, \
+            OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN) and in the config file \
             (systemd/config.example.toml lists its keys); options win over the environment, which \
             wins over the file. SIGHUP re-reads the file (music folders and log level apply at once). \
             Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
@@ -63,6 +65,12 @@ struct RunCommand: AsyncParsableCommand {
             completion: .file(extensions: ["toml"]))
     var config: String?
 
+    @Option(name: .customLong("sync-url"), help: "The sync server to keep user data in step with (http://HOST:PORT).")
+    var syncURL: String?
+
+    @Option(name: .customLong("sync-token"), help: "This device's sync token (prefer OMNISONIC_SYNC_TOKEN: flags show in ps).")
+    var syncToken: String?
+
     /// The command line as the first configuration layer.
     func commandLineLayer(workingDirectory: String) -> ConfigurationLayer {
         var layer = ConfigurationLayer(name: "command line")
@@ -77,6 +85,8 @@ struct RunCommand: AsyncParsableCommand {
         set(.web, web)
         set(.maxUploadSize, maxUploadSize)
         set(.logLevel, logLevel)
+        set(.syncURL, syncURL)
+        set(.syncToken, syncToken)
         set(.output, output)
         set(.replayGain, replayGain)
         return layer
@@ -129,11 +139,18 @@ struct RunCommand: AsyncParsableCommand {
             logger.debug("\(error.expandedDescription)")
             throw ExitCode(1)
         }
+        // Sync (decision 0013): pushes after user-data events, pulls continuously.
+        var sync: SyncService?
+        if let url = configuration.syncURL.flatMap(URL.init(string:)), let token = configuration.syncToken {
+            sync = SyncService(library: context.library, client: SyncClient(baseURL: url, token: token), logger: logger,
+                               triggers: await events.subscribe(), publish: pipe.publish)
+        }
         let server: any Service
         do {
             server = try makeHTTPService(context: context, events: events, logger: logger,
                                          daemonInfo: DaemonInfo(version: Omnisonicd.configuration.version,
-                                                                startedAt: startedAt, pid: getpid())) { address in
+                                                                startedAt: startedAt, pid: getpid()),
+                                         sync: sync) { address in
                 // Tests (and people) read this line to learn the port when --listen asks for port 0.
                 // Written unbuffered: stdout is a pipe under tests and journald.
                 FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))
@@ -161,6 +178,8 @@ struct RunCommand: AsyncParsableCommand {
             // Stopped before the scan and after the server: the device is released, the queue saved.
             .init(service: PlayerService(player: context.player, scheduler: context.scheduler), serviceName: "player"),
         ]
+        // Sync stops after the server (no new operations), flushing what is pending.
+        if let sync { services.append(.init(service: sync, serviceName: "sync")) }
         if let watcher = context.watcher {
             services.append(.init(service: watcher, serviceName: "watch"))
         }

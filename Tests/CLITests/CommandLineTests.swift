@@ -121,6 +121,12 @@ struct CommandLineTests {
         #expect(try Binary.run(["scan", "--music", corpus.root, "--data", reference]).status == 0)
         let expected = try snapshot(reference + "/library.sqlite")
         let data = dir.appending("data")
+        // The library is created (migrated) first, without the limit: the limit is about scan
+        // writes, and the schema's size must not decide whether the test can start (each new
+        // migration adds pages to the first run's write-ahead log).
+        let empty = dir.appending("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        #expect(try Binary.run(["scan", "--music", empty, "--data", data]).status == 0)
 
         // RLIMIT_FSIZE makes every write past 300 KiB fail with EFBIG, as a full disk would.
         // Several times: the failure must also stop the probe threads cleanly, whatever they

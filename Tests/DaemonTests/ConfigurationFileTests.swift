@@ -29,6 +29,13 @@ struct ConfigurationFileTests {
             token = "0123456789abcdef0123"
             max-upload-size = 1048576
             log-level = "debug"
+
+            output = "plughw:1"
+            replaygain = "album"
+
+            [sync]
+            url = "http://10.0.0.2:6691/"
+            token = "device-token-0123456789"
             """, path: "/etc/omni/config.toml")
         let config = try Configuration.resolve([layer], environment: environment())
         #expect(config.music == ["/etc/omni/Music", "/home/ada/More", "/abs/music"])
@@ -38,6 +45,10 @@ struct ConfigurationFileTests {
         #expect(config.token == "0123456789abcdef0123")
         #expect(config.maxUploadBytes == 1 << 20)
         #expect(config.logLevel == .debug)
+        #expect(config.output == "plughw:1")
+        #expect(config.replayGain == .album)
+        #expect(config.syncURL == "http://10.0.0.2:6691")
+        #expect(config.syncToken == "device-token-0123456789")
         #expect(layer.settings[.listen]?.origin == "/etc/omni/config.toml key \"listen\"")
     }
 
@@ -60,10 +71,9 @@ struct ConfigurationFileTests {
         #expect(nested.reason == .unknownKey)
         #expect(nested.description.contains("key \"player\""))
 
-        let reserved = try #require(failure("[sync]\nurl = \"http://x:1\""))
-        #expect(reserved.reason == .unknownKey)
-        #expect(reserved.description.contains("key \"sync.url\""))
-        #expect(reserved.description.contains("not supported by this build"))
+        let badMode = try #require(failure("replaygain = \"loud\""))
+        #expect(badMode.key == .replayGain)
+        #expect(badMode.description.contains("key \"replaygain\""))
 
         let type = try #require(failure("listen = 6690"))
         #expect(type.reason == .invalidValue)

@@ -30,3 +30,17 @@ struct LibraryEventTests {
         }
     }
 }
+
+@Suite("LibraryEvent: sync")
+struct SyncEventTests {
+    @Test("A sync event encodes flat with type sync and decodes back to the same state")
+    func roundTrip() throws {
+        let event = LibraryEvent.sync(SyncState(enabled: true, connected: false, lastSync: 12.5, pending: 3, error: "down", cursor: 42))
+        let data = try JSONEncoder().encode(event)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["type"] as? String == "sync")
+        #expect(object["pending"] as? Int == 3)
+        #expect(try JSONDecoder().decode(LibraryEvent.self, from: data) == event)
+        #expect(event.name == "sync")
+    }
+}

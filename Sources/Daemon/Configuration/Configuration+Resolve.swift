@@ -178,7 +178,51 @@ extension Configuration {
             level = parsed
         }
 
-        // Player.
+        var configuration = Configuration(music: music, data: data, cache: cache, listen: listen, token: token, web: web,
+                                          maxUploadBytes: maxUpload, logLevel: level)
+        try resolveSync(into: &configuration, single)
+        try resolvePlayer(into: &configuration, single)
+        return configuration
+    }
+
+    /// `sync-url` and `sync-token` (decision 0013): both or neither; the URL http(s) with a host.
+    private static func resolveSync(
+        into configuration: inout Configuration,
+        _ single: (ConfigurationKey) throws(ConfigurationError) -> (value: String, setting: ConfigurationSetting)?
+    ) throws(ConfigurationError) {
+        let url = try single(.syncURL)
+        let token = try single(.syncToken)
+        if let (value, setting) = url {
+            guard let parsed = URL(string: value), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  parsed.host?.isEmpty == false, parsed.query == nil else {
+                throw ConfigurationError(.invalidValue, key: .syncURL, message: """
+                    \(setting.origin) must be the sync server's http:// or https:// address (like http://192.168.1.10:7700), not "\(value)"
+                    """)
+            }
+            guard token != nil else {
+                throw ConfigurationError(.missing, key: .syncToken, message: """
+                    \(setting.origin) is set but no device token is (set --sync-token or OMNISONIC_SYNC_TOKEN to the line \
+                    `omnisonicd sync-server add-device` printed)
+                    """)
+            }
+            configuration.syncURL = value.hasSuffix("/") ? String(value.dropLast()) : value
+        }
+        if let (value, setting) = token {
+            guard url != nil else {
+                throw ConfigurationError(.missing, key: .syncURL, message: "\(setting.origin) is set but no sync server is (set --sync-url)")
+            }
+            guard !value.isEmpty, value.utf8.count <= 256, value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw ConfigurationError(.invalidValue, key: .syncToken, message: "\(setting.origin) must be printable ASCII without spaces")
+            }
+            configuration.syncToken = value
+        }
+    }
+
+    /// The player's `output` device and `replaygain` mode (decision 0011).
+    private static func resolvePlayer(
+        into configuration: inout Configuration,
+        _ single: (ConfigurationKey) throws(ConfigurationError) -> (value: String, setting: ConfigurationSetting)?
+    ) throws(ConfigurationError) {
         var output = Configuration.defaultOutput
         if let (value, setting) = try single(.output) {
             guard !value.isEmpty, value.utf8.count <= 200, !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
@@ -197,9 +241,8 @@ extension Configuration {
             }
             replayGain = parsed
         }
-
-        return Configuration(music: music, data: data, cache: cache, listen: listen, token: token, web: web,
-                             maxUploadBytes: maxUpload, logLevel: level, output: output, replayGain: replayGain)
+        configuration.output = output
+        configuration.replayGain = replayGain
     }
 
     /// Parses `1048576`, `500K`, `500M`, `2G` (powers of 1024; a trailing `B`/`iB` is allowed).

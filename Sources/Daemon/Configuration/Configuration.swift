@@ -27,6 +27,10 @@ public struct Configuration: Sendable, Equatable {
     public var maxUploadBytes: Int64
     /// The least severe log level written.
     public var logLevel: Logger.Level
+    /// The sync server (`http://host:port` or `https://…`); nil: no sync (decision 0013).
+    public var syncURL: String?
+    /// This device's token on the sync server (`omnisonicd sync-server add-device`).
+    public var syncToken: String?
     /// The ALSA device the player writes to.
     public var output: String
     /// Which ReplayGain the player applies.
@@ -46,8 +50,8 @@ public struct Configuration: Sendable, Equatable {
 
     public init(music: [String], data: String, cache: String, listen: ListenAddress = Configuration.defaultListen,
                 token: String? = nil, web: String? = nil, maxUploadBytes: Int64 = Configuration.defaultMaxUploadBytes,
-                logLevel: Logger.Level = .info, output: String = Configuration.defaultOutput,
-                replayGain: ReplayGainMode = .off) {
+                logLevel: Logger.Level = .info, syncURL: String? = nil, syncToken: String? = nil,
+                output: String = Configuration.defaultOutput, replayGain: ReplayGainMode = .off) {
         self.music = music
         self.data = data
         self.cache = cache
@@ -56,6 +60,8 @@ public struct Configuration: Sendable, Equatable {
         self.web = web
         self.maxUploadBytes = maxUploadBytes
         self.logLevel = logLevel
+        self.syncURL = syncURL
+        self.syncToken = syncToken
         self.output = output
         self.replayGain = replayGain
     }

@@ -11,6 +11,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
     case web
     case maxUploadSize = "max-upload-size"
     case logLevel = "log-level"
+    case syncURL = "sync-url"
+    case syncToken = "sync-token"
     /// The player's ALSA device.
     case output
     /// ReplayGain: off, track or album.
@@ -27,6 +29,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
         case .web: "OMNISONIC_WEB"
         case .maxUploadSize: "OMNISONIC_MAX_UPLOAD_SIZE"
         case .logLevel: "OMNISONIC_LOG_LEVEL"
+        case .syncURL: "OMNISONIC_SYNC_URL"
+        case .syncToken: "OMNISONIC_SYNC_TOKEN"
         case .output: "OMNISONIC_OUTPUT"
         case .replayGain: "OMNISONIC_REPLAYGAIN"
         }

@@ -13,13 +13,15 @@ struct ParsedSearch: Sendable, Equatable {
     var codecs: [String] = []
     /// `is:compilation`.
     var compilationOnly = false
+    /// `is:favorite`: only the user's favorites (the `favoriteItem` set of user data).
+    var favoritesOnly = false
     /// The folded free text (terms without a field), compared with `track.titleKey` so that an
     /// exact title match ranks first. Nil when there is no free text.
     var exactTitleKey: String?
     /// True when a filter (field term or SQL filter) was given.
     var hasFilters: Bool { terms.contains { $0.field != nil } || hasSQLFilters }
     /// True when there are filters that act on `track` columns rather than on the FTS index.
-    var hasSQLFilters: Bool { yearMin != nil || yearMax != nil || !codecs.isEmpty || compilationOnly }
+    var hasSQLFilters: Bool { yearMin != nil || yearMax != nil || !codecs.isEmpty || compilationOnly || favoritesOnly }
     /// True when nothing constrains the search: the whole library is listed.
     var isEmpty: Bool { terms.isEmpty && !hasSQLFilters }
 }
@@ -64,7 +66,7 @@ enum SearchField: String, Sendable, Equatable, CaseIterable {
 ///   one column; the value may be quoted (`artist:"guns n roses"`). A field with an empty value is
 ///   ignored (the user is still typing).
 /// - `year:1990`, `year:1990..1999`, `year:>=2000`, `year:>2000`, `year:<1980`, `year:<=1980`.
-/// - `codec:flac`, `is:compilation`.
+/// - `codec:flac`, `is:compilation`, `is:favorite`.
 /// - Anything else, `foo:bar` and malformed filters included, is plain text.
 /// - The last term is a prefix (results follow typing); earlier terms are whole tokens, except
 ///   terms with CJK characters, which are always prefixes because the unicode61 tokenizer keeps a
@@ -203,8 +205,11 @@ enum SearchQueryParser {
             result.codecs.append(codec)
             return nil
         case "is":
-            guard value.lowercased() == "compilation" else { return plain }
-            result.compilationOnly = true
+            switch value.lowercased() {
+            case "compilation": result.compilationOnly = true
+            case "favorite", "favourite": result.favoritesOnly = true
+            default: return plain
+            }
             return nil
         default:
             return plain

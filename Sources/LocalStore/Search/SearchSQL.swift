@@ -62,6 +62,10 @@ enum SearchSQL {
         if search.compilationOnly {
             clauses.append("track.compilation = 1")
         }
+        if search.favoritesOnly {
+            // The same set as `Library.favorites` (a tombstoned favorite leaves favoriteItem).
+            clauses.append("track.uid IN (SELECT uid FROM favoriteItem)")
+        }
         return clauses.isEmpty ? nil : (clauses.joined(separator: " AND "), arguments)
     }
 

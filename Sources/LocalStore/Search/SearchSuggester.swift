@@ -59,6 +59,7 @@ enum SearchSuggester {
         }
         filters += parsed.codecs.map { "codec:\($0)" }
         if parsed.compilationOnly { filters.append("is:compilation") }
+        if parsed.favoritesOnly { filters.append("is:favorite") }
         return (parts + filters).joined(separator: " ")
     }
 

@@ -96,16 +96,19 @@ struct OperationApplier {
             if db.changesCount > 0 { overridden.insert(target) }
 
         case .favoriteAdd(let itemId):
+            // Two adds with one item id (only a faulty client makes them): the newer names the
+            // track, so the row does not depend on arrival order.
             try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO favoriteItem(itemId, uid, stamp)
+                INSERT INTO favoriteItem(itemId, uid, stamp)
                 SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM favoriteTombstone WHERE itemId = ?)
+                ON CONFLICT(itemId) DO UPDATE SET uid = excluded.uid, stamp = excluded.stamp WHERE excluded.stamp > favoriteItem.stamp
                 """).execute(arguments: [itemId, target, stamp, itemId])
 
         case .favoriteRemove(let itemIds):
             for itemId in itemIds {
                 try db.cachedStatement(sql: """
                     INSERT INTO favoriteTombstone(itemId, uid, stamp) VALUES (?, ?, ?)
-                    ON CONFLICT(itemId) DO UPDATE SET stamp = excluded.stamp WHERE excluded.stamp > favoriteTombstone.stamp
+                    ON CONFLICT(itemId) DO UPDATE SET uid = excluded.uid, stamp = excluded.stamp WHERE excluded.stamp > favoriteTombstone.stamp
                     """).execute(arguments: [itemId, target, stamp])
                 try db.cachedStatement(sql: "DELETE FROM favoriteItem WHERE itemId = ?").execute(arguments: [itemId])
             }
@@ -142,12 +145,15 @@ struct OperationApplier {
         case .playlistItemAdd(let itemId, let uid, let position):
             try touchPlaylist(target, stamp: stamp)
             // The add is authoritative for the item's playlist and track; its position is one
-            // more write to the item's LWW position register.
+            // more write to the item's LWW position register. Two adds with one item id (only a
+            // faulty client makes them): the newer wins, so the row does not depend on arrival order.
             try db.cachedStatement(sql: """
                 INSERT INTO playlistItem(itemId, playlistId, uid, position, positionStamp, addStamp)
                 SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM playlistItemTombstone WHERE itemId = ?)
-                ON CONFLICT(itemId) DO UPDATE SET playlistId = excluded.playlistId, uid = excluded.uid,
-                    addStamp = excluded.addStamp,
+                ON CONFLICT(itemId) DO UPDATE SET
+                    playlistId = CASE WHEN addStamp IS NULL OR excluded.addStamp > addStamp THEN excluded.playlistId ELSE playlistId END,
+                    uid = CASE WHEN addStamp IS NULL OR excluded.addStamp > addStamp THEN excluded.uid ELSE uid END,
+                    addStamp = \(Self.newer("addStamp")),
                     position = CASE WHEN excluded.positionStamp > positionStamp THEN excluded.position ELSE position END,
                     positionStamp = \(Self.newer("positionStamp"))
                 """).execute(arguments: [itemId, target, uid.rawValue, position, stamp, stamp, itemId])
@@ -170,7 +176,8 @@ struct OperationApplier {
             try touchPlaylist(target, stamp: stamp)
             try db.cachedStatement(sql: """
                 INSERT INTO playlistItemTombstone(itemId, playlistId, stamp) VALUES (?, ?, ?)
-                ON CONFLICT(itemId) DO UPDATE SET stamp = excluded.stamp WHERE excluded.stamp > playlistItemTombstone.stamp
+                ON CONFLICT(itemId) DO UPDATE SET playlistId = excluded.playlistId, stamp = excluded.stamp
+                WHERE excluded.stamp > playlistItemTombstone.stamp
                 """).execute(arguments: [itemId, target, stamp])
             try db.cachedStatement(sql: "DELETE FROM playlistItem WHERE itemId = ?").execute(arguments: [itemId])
 

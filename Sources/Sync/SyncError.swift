@@ -1,0 +1,35 @@
+import OmniModel
+
+/// Why a sync operation failed (server, storage or client side).
+public struct SyncError: OmniError {
+    public enum Reason: String, Sendable {
+        /// No token, an unknown token or a revoked one (HTTP 401).
+        case unauthorized = "sync.unauthorized"
+        /// A request larger than the server accepts (HTTP 413).
+        case tooLarge = "sync.too_large"
+        /// Too many requests from one device (HTTP 429).
+        case rateLimited = "sync.rate_limited"
+        /// A malformed request or argument (HTTP 400).
+        case invalid = "sync.invalid"
+        /// The storage backend failed (HTTP 500).
+        case storage = "sync.storage"
+        /// The server cannot be reached or answered something unexpected (client side).
+        case unavailable = "sync.unavailable"
+        /// Something named does not exist (a device to revoke).
+        case notFound = "sync.not_found"
+    }
+
+    public var reason: Reason
+    public var message: String
+    public var detail: String
+
+    public init(_ reason: Reason, message: String, detail: String = "") {
+        self.reason = reason
+        self.message = message
+        self.detail = detail
+    }
+
+    public var code: String { reason.rawValue }
+    public var description: String { message }
+    public var expandedDescription: String { detail.isEmpty ? message : "\(message) (\(detail))" }
+}

@@ -1,0 +1,288 @@
+import Foundation
+import Hummingbird
+import LocalStore
+import Logging
+import OmniModel
+import ServiceLifecycle
+import Synchronization
+
+/// What the sync server needs: where to listen, its storage, its limits.
+public struct SyncServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port (tests); the bound port is in `SyncServer.port`.
+    public var port: Int
+    public var storage: any SyncStorage
+    /// The largest request body accepted (413 above it).
+    public var maxBodyBytes: Int = 4 << 20
+    /// The most operations one push may carry (413 above it).
+    public var maxOpsPerPush: Int = 10_000
+    /// The most operations one pull returns.
+    public var maxPullLimit: Int = 5_000
+    /// The longest a pull waits for new operations, in seconds.
+    public var maxWaitSeconds: Double = 30
+    /// Requests per second and burst allowed per device (429 above).
+    public var requestsPerSecond: Double = 50
+    public var requestBurst: Double = 200
+    /// Operations stamped further than this in the future (ms) are refused: an HLC drags every
+    /// replica's clock forward to the largest timestamp it sees (decision 0007).
+    public var maxFutureSkewMs: Int64 = 24 * 3600 * 1000
+    public var logger: Logger
+
+    public init(host: String, port: Int, storage: any SyncStorage, logger: Logger = Logger(label: "omnisonic.sync-server")) {
+        self.host = host
+        self.port = port
+        self.storage = storage
+        self.logger = logger
+    }
+}
+
+/// The sync server: per-user append-only operation streams over HTTP (decision 0013).
+///
+/// `POST /v1/push`, `GET /v1/pull` (long poll), `GET /healthz`, `GET /metrics`. Every `/v1`
+/// request needs `Authorization: Bearer <device token>`; the token decides the user, and a
+/// request can only ever touch that user's stream (the user id never comes from the request).
+///
+/// A `Service`: listening starts in `run()`; graceful shutdown wakes long polls and stops.
+public struct SyncServer: Service {
+    public let configuration: SyncServerConfiguration
+    let notifier = StreamNotifier()
+    let limiter: RateLimiter
+    let counters = SyncServerCounters()
+    private let bound = BoundPort()
+
+    public init(configuration: SyncServerConfiguration) {
+        self.configuration = configuration
+        limiter = RateLimiter(perSecond: configuration.requestsPerSecond, burst: configuration.requestBurst)
+    }
+
+    /// Waits until the server listens and returns its port.
+    public func port() async -> Int { await bound.wait() }
+
+    public func run() async throws {
+        let bound = self.bound, notifier = self.notifier
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) },
+            logger: configuration.logger)
+        try await withGracefulShutdownHandler {
+            try await app.run()
+        } onGracefulShutdown: {
+            notifier.close()
+        }
+    }
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/healthz") { _, _ in Self.json(Array("{\"status\":\"ok\"}".utf8)) }
+        router.get("/metrics") { _, _ in try await self.metrics() }
+        router.post("/v1/push") { request, _ in await self.respond { () throws(SyncError) in try await self.push(request) } }
+        router.get("/v1/pull") { request, _ in await self.respond { () throws(SyncError) in try await self.pull(request) } }
+        return router
+    }
+
+    // MARK: - Handlers
+
+    private func respond(_ body: () async throws(SyncError) -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch {
+            counters.rejected(error.reason)
+            let status: HTTPResponse.Status = switch error.reason {
+            case .unauthorized: .unauthorized
+            case .tooLarge: .contentTooLarge
+            case .rateLimited: .tooManyRequests
+            case .invalid: .badRequest
+            case .notFound: .notFound
+            case .storage, .unavailable: .internalServerError
+            }
+            if error.reason == .storage { configuration.logger.error("\(error.expandedDescription)") }
+            var response = Self.json(Self.errorBody(error), status: status)
+            if error.reason == .rateLimited { response.headers[.retryAfter] = error.detail }
+            if error.reason == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+            return response
+        }
+    }
+
+    private func authenticate(_ request: Request) async throws(SyncError) -> SyncPrincipal {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw SyncError(.unauthorized, message: "a device token is required (Authorization: Bearer <token>)")
+        }
+        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty, token.utf8.count <= 256,
+              let principal = try await configuration.storage.authenticate(tokenHash: DeviceToken.hash(token)) else {
+            throw SyncError(.unauthorized, message: "unknown or revoked device token")
+        }
+        if let wait = limiter.take(principal.deviceID) {
+            throw SyncError(.rateLimited, message: "too many requests from this device", detail: String(Int(wait.rounded(.up)) + 0))
+        }
+        return principal
+    }
+
+    func push(_ request: Request) async throws(SyncError) -> Response {
+        let principal = try await authenticate(request)
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw SyncError(.tooLarge, message: "a push is at most \(limit) bytes")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw SyncError(.tooLarge, message: "a push is at most \(limit) bytes")
+        }
+        let batch: PushRequest
+        do {
+            batch = try JSONDecoder().decode(PushRequest.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw SyncError(.invalid, message: "the body is not a batch of operations", detail: "\(error)")
+        }
+        guard batch.ops.count <= configuration.maxOpsPerPush else {
+            throw SyncError(.tooLarge, message: "a push carries at most \(configuration.maxOpsPerPush) operations")
+        }
+        let horizon = Int64(Date().timeIntervalSince1970 * 1000) + configuration.maxFutureSkewMs
+        var encoded: [(id: String, body: [UInt8])] = []
+        encoded.reserveCapacity(batch.ops.count)
+        var rejected = 0
+        let encoder = Wire.canonicalEncoder()
+        for op in batch.ops {
+            // What every replica would skip is dropped here: no state changes, and compaction
+            // never keeps an invalid operation in place of the valid one it beats.
+            guard op.isValidForMerge else {
+                rejected += 1
+                continue
+            }
+            guard !op.target.isEmpty, op.target.utf8.count <= 200, !op.device.isEmpty, op.device.utf8.count <= 64 else {
+                throw SyncError(.invalid, message: "an operation needs a target of 1 to 200 bytes and a device of 1 to 64 bytes")
+            }
+            guard op.hlc.wallMs <= horizon else {
+                throw SyncError(.invalid, message: "operation \(op.id) is stamped more than a day in the future; fix the device's clock")
+            }
+            do {
+                encoded.append((id: op.id.encoded, body: try Wire.encode(op, with: encoder)))
+            } catch {
+                throw SyncError(.invalid, message: "an operation cannot be encoded", detail: "\(error)")
+            }
+        }
+        let result = try await configuration.storage.append(userID: principal.userID, ops: encoded)
+        if result.accepted > 0 { notifier.notify(principal.userID) }
+        counters.pushed(accepted: result.accepted, duplicates: result.duplicates)
+        let body = PushResponse(accepted: result.accepted, duplicates: result.duplicates, head: result.head, rejected: rejected)
+        return Self.json(Array((try? JSONEncoder().encode(body)) ?? Data()))
+    }
+
+    func pull(_ request: Request) async throws(SyncError) -> Response {
+        let principal = try await authenticate(request)
+        let query = request.uri.queryParameters
+        func number(_ name: String, default value: Double, range: ClosedRange<Double>) throws(SyncError) -> Double {
+            guard let text = query[name[...]] else { return value }
+            guard let parsed = Double(String(text)), parsed.isFinite, range.contains(parsed) else {
+                throw SyncError(.invalid, message: "\(name) must be a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return parsed
+        }
+        let after = Int64(try number("after", default: 0, range: 0...9e15))
+        let limit = Int(try number("limit", default: 1000, range: 1...Double(configuration.maxPullLimit)))
+        let wait = try number("wait", default: 0, range: 0...configuration.maxWaitSeconds)
+        let seen = notifier.generation(of: principal.userID)
+        var (ops, head) = try await configuration.storage.read(userID: principal.userID, after: after, limit: limit)
+        if ops.isEmpty && wait > 0 {
+            await notifier.wait(for: principal.userID, seen: seen, seconds: wait)
+            (ops, head) = try await configuration.storage.read(userID: principal.userID, after: after, limit: limit)
+        }
+        counters.pulled(ops.count)
+        let cursor = ops.last?.seq ?? after
+        return Self.json(Wire.pullBody(cursor: cursor, head: head, more: cursor < head, ops: ops))
+    }
+
+    func metrics() async throws -> Response {
+        let totals = try? await configuration.storage.totals()
+        var text = counters.exposition()
+        func gauge(_ name: String, _ help: String, _ value: Int) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+        }
+        gauge("omnisonic_sync_waiting_pulls", "Long polls waiting for operations", notifier.waiting)
+        if let totals {
+            gauge("omnisonic_sync_users", "Users", totals.users)
+            gauge("omnisonic_sync_devices", "Devices with a valid token", totals.devices)
+            gauge("omnisonic_sync_operations_stored", "Operations in all streams", totals.operations)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    // MARK: - Helpers
+
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func errorBody(_ error: SyncError) -> [UInt8] {
+        struct Body: Encodable {
+            struct Inner: Encodable { var code: String; var message: String }
+            var error: Inner
+        }
+        return Array((try? JSONEncoder().encode(Body(error: .init(code: error.code, message: error.message)))) ?? Data())
+    }
+}
+
+/// The bound port, set once the server listens.
+final class BoundPort: Sendable {
+    private let state = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+    func set(_ port: Int) {
+        let waiters = state.withLock { state in
+            state.port = port
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+    }
+
+    func wait() async -> Int {
+        await withCheckedContinuation { continuation in
+            let ready: Int? = state.withLock { state in
+                if let port = state.port { return port }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// The server's counters for `/metrics` (Prometheus text format).
+final class SyncServerCounters: Sendable {
+    private struct Values {
+        var pushes = 0, accepted = 0, duplicates = 0, pulls = 0, served = 0
+        var rejected: [String: Int] = [:]
+    }
+    private let values = Mutex(Values())
+
+    func pushed(accepted: Int, duplicates: Int) {
+        values.withLock { $0.pushes += 1; $0.accepted += accepted; $0.duplicates += duplicates }
+    }
+
+    func pulled(_ count: Int) { values.withLock { $0.pulls += 1; $0.served += count } }
+
+    func rejected(_ reason: SyncError.Reason) { values.withLock { $0.rejected[reason.rawValue, default: 0] += 1 } }
+
+    func exposition() -> String {
+        let v = values.withLock { $0 }
+        var text = ""
+        func counter(_ name: String, _ help: String, _ value: Int) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+        }
+        counter("omnisonic_sync_pushes_total", "Push requests served", v.pushes)
+        counter("omnisonic_sync_ops_accepted_total", "Operations appended", v.accepted)
+        counter("omnisonic_sync_ops_duplicate_total", "Operations pushed again (ignored)", v.duplicates)
+        counter("omnisonic_sync_pulls_total", "Pull requests served", v.pulls)
+        counter("omnisonic_sync_ops_served_total", "Operations sent to devices", v.served)
+        text += "# HELP omnisonic_sync_rejected_total Requests refused, by reason\n# TYPE omnisonic_sync_rejected_total counter\n"
+        for (reason, count) in v.rejected.sorted(by: { $0.key < $1.key }) {
+            text += "omnisonic_sync_rejected_total{reason=\"\(reason)\"} \(count)\n"
+        }
+        return text
+    }
+}

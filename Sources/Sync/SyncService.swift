@@ -1,0 +1,239 @@
+import Foundation
+import LocalStore
+import Logging
+import OmniModel
+import ServiceLifecycle
+import Synchronization
+
+/// The daemon's sync client: pushes this device's operations soon after they are recorded and
+/// pulls the user's stream continuously (long poll), offline-first (decision 0013).
+///
+/// - Push: whenever a user-data event passes (`triggers`) and at least every `pollInterval`, the
+///   operations of this device not yet acknowledged (`Library.unpushedOperations`) go in batches
+///   of up to 1,000; the acknowledgement moves `pushed` (a crash in between only re-sends: the
+///   server ignores operations it has).
+/// - Pull: `GET /v1/pull` after the stored cursor, waiting up to 25 s; new operations are merged
+///   by `Library.applyPulled` (same merge as local changes) and the cursor moves in the same
+///   transaction; their `LibraryEvent`s are published.
+/// - Offline: any failure marks the state disconnected and retries with exponential backoff
+///   (0.25 s doubling to 30 s, ±20 % jitter); local changes keep being recorded meanwhile.
+/// - State: `state()` for `GET /api/sync`, and a `.sync` event whenever it changes.
+///
+/// Library calls block (SQLite), so each runs on a dedicated thread. A `Service`: graceful
+/// shutdown cancels both loops (an open long poll is cancelled at once).
+public final class SyncService: Service, Sendable {
+    private let library: Library
+    private let client: SyncClient
+    private let logger: Logger
+    private let publish: @Sendable (LibraryEvent) -> Void
+    private let triggers: AsyncStream<LibraryEvent>?
+    private let pollInterval: Duration
+    private let current = Mutex(SyncState(enabled: true))
+    private let nudgeStream: AsyncStream<Void>
+    private let nudgeContinuation: AsyncStream<Void>.Continuation
+    /// Wakes a loop sleeping in backoff when the other loop reached the server (0: pull, 1: push).
+    private let wakes = StreamNotifier()
+
+    /// - Parameters:
+    ///   - triggers: events after which to push at once (user-data events: playlist, track,
+    ///     saved-search changes); nil polls only.
+    ///   - publish: receives the events of pulled operations and `.sync` state changes; any
+    ///     thread, must not block.
+    public init(library: Library, client: SyncClient, logger: Logger, triggers: AsyncStream<LibraryEvent>? = nil,
+                pollInterval: Duration = .milliseconds(500), publish: @escaping @Sendable (LibraryEvent) -> Void) {
+        self.library = library
+        self.client = client
+        self.logger = logger
+        self.triggers = triggers
+        self.pollInterval = pollInterval
+        self.publish = publish
+        (nudgeStream, nudgeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The current state (cheap; any task).
+    public func state() -> SyncState { current.withLock { $0 } }
+
+    /// Asks for a push now (any thread; coalesces).
+    public func nudge() { nudgeContinuation.yield() }
+
+    public func run() async {
+        let server = client.baseURL.absoluteString
+        let library = self.library
+        // The stored progress belongs to one server; another URL starts over.
+        if case .success(let progress) = await Self.blocking({ () throws(StoreError) in try library.syncProgress(server: server) }) {
+            update { $0.cursor = progress.cursor; $0.pending = progress.pending }
+        }
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.pushLoop() }
+                group.addTask { await self.pullLoop() }
+                group.addTask {
+                    // A fallback tick: operations recorded without an event still go out.
+                    while !Task.isCancelled {
+                        self.nudge()
+                        try? await Task.sleep(for: self.pollInterval)
+                    }
+                }
+                if let triggers = self.triggers {
+                    group.addTask {
+                        for await event in triggers {
+                            switch event {
+                            case .tracksChanged, .playlistChanged, .playlistDeleted, .savedSearchesChanged: self.nudge()
+                            default: break
+                            }
+                        }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        nudgeContinuation.finish()
+    }
+
+    // MARK: - Loops
+
+    private func pushLoop() async {
+        var backoff = Backoff()
+        let library = self.library
+        for await _ in nudgeStream {
+            while !Task.isCancelled {
+                let batch = await Self.blocking { () throws(StoreError) in try library.unpushedOperations(limit: 1000) }
+                guard case .success(let logged) = batch else {
+                    if case .failure(let error) = batch { failed(error) }
+                    break
+                }
+                if logged.isEmpty { break }
+                update { $0.pending = max($0.pending, logged.count) }
+                do {
+                    let answer = try await client.push(logged.map(\.operation))
+                    let last = logged.last!.seq
+                    let progress = await Self.blocking { () throws(StoreError) in try library.markPushed(through: last) }
+                    if case .success(let progress) = progress { update { $0.pending = progress.pending } }
+                    succeeded(wake: 0)
+                    backoff.reset()
+                    logger.debug("pushed", metadata: ["accepted": "\(answer.accepted)", "duplicates": "\(answer.duplicates)"])
+                } catch {
+                    let seen = wakes.generation(of: 1)
+                    failed(error)
+                    await wakes.wait(for: 1, seen: seen, seconds: backoff.nextSeconds())
+                }
+            }
+            if Task.isCancelled { return }
+        }
+    }
+
+    private func pullLoop() async {
+        var backoff = Backoff()
+        let library = self.library
+        var more = true
+        while !Task.isCancelled {
+            let cursor = state().cursor
+            let seen = wakes.generation(of: 0)
+            do {
+                let answer = try await client.pull(after: cursor, limit: 1000, wait: more ? 0 : 25)
+                if answer.head < cursor {
+                    // The server lost history (restored from an older backup, or replaced):
+                    // start over; pushes are idempotent, so everything is sent again safely.
+                    logger.warning("the sync server is behind this device; synchronizing from the start",
+                                   metadata: ["cursor": "\(cursor)", "head": "\(answer.head)"])
+                    let reset = await Self.blocking { () throws(StoreError) in try library.resetSyncProgress() }
+                    if case .success(let progress) = reset { update { $0.cursor = progress.cursor; $0.pending = progress.pending } }
+                    more = true
+                    nudge()
+                    continue
+                }
+                if !answer.ops.isEmpty {
+                    let ops = answer.ops, next = answer.cursor
+                    let applied = await Self.blocking { () throws(StoreError) in try library.applyPulled(ops, cursor: next) }
+                    switch applied {
+                    case .success(let new):
+                        update { $0.cursor = next }
+                        for event in Self.events(for: new) { publish(event) }
+                    case .failure(let error):
+                        failed(error)
+                        await wakes.wait(for: 0, seen: seen, seconds: backoff.nextSeconds())
+                        continue
+                    }
+                }
+                more = answer.more
+                succeeded(wake: 1)
+                backoff.reset()
+            } catch {
+                if Task.isCancelled { return }
+                failed(error)
+                await wakes.wait(for: 0, seen: seen, seconds: backoff.nextSeconds())
+            }
+        }
+    }
+
+    // MARK: - State
+
+    private func update(_ change: (inout SyncState) -> Void) {
+        let (before, after) = current.withLock { state -> (SyncState, SyncState) in
+            let before = state
+            change(&state)
+            return (before, state)
+        }
+        var a = before, b = after
+        a.lastSync = nil
+        b.lastSync = nil
+        if a != b { publish(.sync(after)) }
+    }
+
+    /// Records a successful exchange; if the state was disconnected, wakes the other loop
+    /// (`wake`) from its backoff, since the server is back.
+    private func succeeded(wake other: Int64) {
+        let now = Date().timeIntervalSince1970
+        let wasConnected = state().connected
+        update { $0.connected = true; $0.error = nil; $0.lastSync = now }
+        if !wasConnected { wakes.notify(other) }
+    }
+
+    private func failed(_ error: some Error) {
+        let message = (error as? any OmniError)?.description ?? "\(error)"
+        if state().connected || state().error != message {
+            logger.warning("sync failed; retrying", metadata: ["error": "\(message)"])
+        }
+        update { $0.connected = false; $0.error = message }
+    }
+
+    /// The events to announce for operations merged from other devices (one `tracksChanged`
+    /// with every uid, the other events once each, in order).
+    static func events(for ops: [UserOperation]) -> [LibraryEvent] {
+        var uids: [TrackUID] = []
+        var seenUIDs = Set<TrackUID>()
+        var others: [LibraryEvent] = []
+        for op in ops {
+            let event = op.event
+            if case .tracksChanged(let changed) = event {
+                for uid in changed where seenUIDs.insert(uid).inserted { uids.append(uid) }
+            } else if !others.contains(event) {
+                others.append(event)
+            }
+        }
+        return (uids.isEmpty ? [] : [.tracksChanged(uids: uids)]) + others
+    }
+
+    /// Runs a blocking library call on a dedicated thread.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T) async -> Result<T, StoreError> {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: Result { () throws(StoreError) in try body() }) }
+            thread.name = "omnisonic-sync"
+            thread.start()
+        }
+    }
+}
+
+/// Exponential backoff with jitter: 0.25 s, 0.5 s, … up to 30 s.
+struct Backoff {
+    private var attempt = 0
+
+    mutating func reset() { attempt = 0 }
+
+    mutating func nextSeconds() -> Double {
+        let base = min(30.0, 0.25 * pow(2.0, Double(attempt)))
+        attempt = min(attempt + 1, 16)
+        return base * Double.random(in: 0.8...1.2)
+    }
+}

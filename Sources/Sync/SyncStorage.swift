@@ -1,0 +1,55 @@
+/// Who a request comes from, once its token is checked.
+public struct SyncPrincipal: Sendable, Equatable {
+    /// The user whose stream the device reads and writes (and no other).
+    public var userID: Int64
+    public var deviceID: Int64
+    public init(userID: Int64, deviceID: Int64) {
+        self.userID = userID
+        self.deviceID = deviceID
+    }
+}
+
+/// A device as `sync-server list-devices` shows it.
+public struct DeviceRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var user: String
+    public var name: String
+    /// Seconds since 1970.
+    public var createdAt: Int64
+    public var revoked: Bool
+}
+
+/// The result of appending a batch.
+public struct AppendResult: Sendable, Equatable {
+    public var accepted: Int
+    public var duplicates: Int
+    public var head: Int64
+}
+
+/// Where the sync server keeps users, devices and operation streams. SQLite by default
+/// (`SQLiteSyncStorage`); the protocol is what another backend (PostgreSQL) implements.
+///
+/// Rules every backend keeps:
+/// - each user has one append-only stream numbered 1, 2, 3, … without gaps, also under
+///   concurrent appends (a per-user counter updated in the appending transaction);
+/// - an operation id (`UserOperation.id`, its encoded HLC timestamp) is stored at most once per
+///   user: appending it again is counted as a duplicate and changes nothing;
+/// - tokens are stored only as their SHA-256.
+///
+/// Methods are async and must not block the caller's executor.
+public protocol SyncStorage: Sendable {
+    /// Creates the user if needed and a device with the given token hash; returns the device id.
+    func addDevice(user: String, name: String, tokenHash: String, now: Int64) async throws(SyncError) -> Int64
+    /// Every device, by user then id.
+    func listDevices() async throws(SyncError) -> [DeviceRecord]
+    /// Revokes a device (its token stops working at once). False when there is no such device.
+    func revokeDevice(id: Int64) async throws(SyncError) -> Bool
+    /// The user and device of a token hash, unless unknown or revoked.
+    func authenticate(tokenHash: String) async throws(SyncError) -> SyncPrincipal?
+    /// Appends the operations not already in the user's stream, in the given order, atomically.
+    func append(userID: Int64, ops: [(id: String, body: [UInt8])]) async throws(SyncError) -> AppendResult
+    /// Up to `limit` operations of the user's stream after `after`, and the stream's head.
+    func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64)
+    /// Totals for `/metrics`: users, devices, operations stored.
+    func totals() async throws(SyncError) -> (users: Int, devices: Int, operations: Int)
+}

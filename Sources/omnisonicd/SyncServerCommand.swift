@@ -1,0 +1,177 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+import ServiceLifecycle
+import Sync
+
+/// `omnisonicd sync-server`: the sync server and its device administration (decision 0013).
+///
+/// `sync-server --data DIR --listen ADDR` serves; `add-device`, `list-devices` and
+/// `revoke-device` edit the same database (`DIR/sync.sqlite`), also while it serves.
+struct SyncServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync-server",
+        abstract: "Run the sync server, or manage its devices.",
+        discussion: """
+            The server keeps one append-only operation stream per user in DIR/sync.sqlite and \
+            serves it over HTTP (POST /v1/push, GET /v1/pull, /healthz, /metrics). Each device \
+            authenticates with a token from `add-device`; the server stores only its SHA-256. \
+            It speaks plain HTTP: put it behind a TLS reverse proxy (Sources/Sync/README.md) \
+            when devices reach it over a network you do not trust.
+            """,
+        subcommands: [SyncServe.self, SyncAddDevice.self, SyncListDevices.self, SyncRevokeDevice.self, SyncCompact.self],
+        defaultSubcommand: SyncServe.self)
+}
+
+/// Options every sync-server command shares.
+struct SyncDataOptions: ParsableArguments {
+    @Option(help: "The sync server's folder (created if missing; holds sync.sqlite).", completion: .directory)
+    var data: String
+
+    func storage() throws -> SQLiteSyncStorage {
+        let folder = (data as NSString).standardizingPath
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            Self.fail("cannot create the folder \(folder): \(error)")
+        }
+        do {
+            return try SQLiteSyncStorage(path: folder + "/sync.sqlite")
+        } catch {
+            Self.fail(error.expandedDescription)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("omnisonicd sync-server: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+struct SyncServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the sync API (the default).")
+
+    @OptionGroup var options: SyncDataOptions
+
+    @Option(help: "HOST:PORT to serve on (default: 127.0.0.1:7700; port 0 picks a free port).")
+    var listen: String = "127.0.0.1:7700"
+
+    @Option(name: .customLong("max-body-size"), help: "The largest push accepted, in bytes (default: 4194304).")
+    var maxBodySize: Int = 4 << 20
+
+    @Option(name: .customLong("rate"), help: "Requests per second allowed per device (default: 50; bursts of 4x).")
+    var rate: Double = 50
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let address = ListenAddress(parsing: listen) else {
+            SyncDataOptions.fail("--listen must be HOST:PORT with an IP address or localhost, not \"\(listen)\"")
+        }
+        guard maxBodySize >= 1024, rate > 0 else { SyncDataOptions.fail("--max-body-size must be ≥ 1024 and --rate > 0") }
+        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        let logger = Logger(label: "omnisonic.sync-server") { StderrLogHandler(label: $0, level: level) }
+        var configuration = SyncServerConfiguration(host: address.host, port: address.port, storage: try options.storage(),
+                                                    logger: logger)
+        configuration.maxBodyBytes = maxBodySize
+        configuration.requestsPerSecond = rate
+        configuration.requestBurst = rate * 4
+        let server = SyncServer(configuration: configuration)
+        let announcer = Task {
+            let port = await server.port()
+            FileHandle.standardOutput.write(Data("listening on http://\(ListenAddress(host: address.host, port: port))\n".utf8))
+        }
+        defer { announcer.cancel() }
+        var group = ServiceGroupConfiguration(services: [.init(service: server, serviceName: "sync-server")],
+                                              gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(4)
+        group.maximumCancellationDuration = .seconds(1)
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            logger.error("stopped after an error", metadata: ["detail": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct SyncAddDevice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add-device",
+        abstract: "Create the user if needed and a device token for it (printed as the last line; shown only once).")
+
+    @OptionGroup var options: SyncDataOptions
+
+    @Option(help: "The user the device belongs to (its data is shared with the user's other devices only).")
+    var user: String
+
+    @Option(help: "A label for the device (default: device).")
+    var name: String = "device"
+
+    func run() async throws {
+        guard !user.isEmpty, user.utf8.count <= 100, !user.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            SyncDataOptions.fail("--user must be 1 to 100 bytes without control characters")
+        }
+        let storage = try options.storage()
+        let token = DeviceToken.generate()
+        let id = try await storage.addDevice(user: user, name: name, tokenHash: DeviceToken.hash(token),
+                                             now: Int64(Date().timeIntervalSince1970))
+        print("device \(id) of user \(user) added; its token (keep it secret, it is not stored):")
+        print(token)
+    }
+}
+
+struct SyncListDevices: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list-devices", abstract: "List users' devices.")
+
+    @OptionGroup var options: SyncDataOptions
+
+    func run() async throws {
+        print("id\tuser\tname\tcreated\tstatus")
+        for device in try await options.storage().listDevices() {
+            let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(device.createdAt)))
+            print("\(device.id)\t\(device.user)\t\(device.name)\t\(created)\t\(device.revoked ? "revoked" : "active")")
+        }
+    }
+}
+
+struct SyncRevokeDevice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke-device", abstract: "Revoke a device's token (at once).")
+
+    @OptionGroup var options: SyncDataOptions
+
+    @Argument(help: "The device id (from list-devices).")
+    var id: Int64
+
+    func run() async throws {
+        guard try await options.storage().revokeDevice(id: id) else { SyncDataOptions.fail("no device \(id)") }
+        print("device \(id) revoked")
+    }
+}
+
+struct SyncCompact: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Drop the operations no device needs any more (snapshot + tail; safe while serving).",
+        discussion: """
+            Every stream is compacted up to its last KEEP-TAIL operations: operations beaten by a \
+            newer one under the merge rules are deleted; removals (tombstones) are kept. Devices \
+            keep their cursors; a new device then bootstraps from far fewer operations.
+            """)
+
+    @OptionGroup var options: SyncDataOptions
+
+    @Option(name: .customLong("keep-tail"), help: "Operations at the end of each stream left untouched (default: 10000).")
+    var keepTail: Int64 = 10_000
+
+    func run() async throws {
+        let storage = try options.storage()
+        for user in try await storage.users() where user.head > keepTail {
+            let result = try await storage.compact(userID: user.id, through: user.head - keepTail)
+            print("\(user.name): kept \(result.kept), removed \(result.removed) of the first \(user.head - keepTail) operations")
+        }
+    }
+}

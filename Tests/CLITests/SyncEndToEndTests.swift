@@ -1,0 +1,241 @@
+import Foundation
+import Glibc
+import GRDB
+import Testing
+import TestSupport
+
+/// Any omnisonicd subcommand started as a real process, its stdout read line by line.
+final class RunningCommand: @unchecked Sendable {
+    let process = Process()
+    let lines = Locked<[String]>([])
+    let errors = Locked<String>("")
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: Binary.path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let lines = self.lines, errors = self.errors
+        Thread.detachNewThread {
+            var buffer = ""
+            while true {
+                let data = out.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                buffer += String(decoding: data, as: UTF8.self)
+                while let newline = buffer.firstIndex(of: "\n") {
+                    let line = String(buffer[..<newline])
+                    buffer.removeSubrange(...newline)
+                    lines.withLock { $0.append(line) }
+                }
+            }
+        }
+        Thread.detachNewThread {
+            while true {
+                let data = err.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                errors.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }
+    }
+
+    var stderr: String { errors.withLock { $0 } }
+
+    func waitForPort(timeout: Double = 30) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = lines.withLock({ $0.first { $0.hasPrefix("listening on http://") } }),
+               let port = Int(line.split(separator: ":").last ?? "") {
+                return port
+            }
+            if !process.isRunning { break }
+            usleep(10_000)
+        }
+        throw Shell.Failure(command: process.arguments?.joined(separator: " ") ?? "", status: -1, stderr: stderr)
+    }
+
+    func stop(_ signal: Int32 = SIGTERM) {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+/// Polls `condition` every 50 ms until it holds or `seconds` pass (a deadline, not a timing assertion).
+func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(50_000)
+    }
+    return try condition()
+}
+
+@Suite("Sync end to end: a sync server and daemons as real processes", .serialized)
+struct SyncEndToEndTests {
+    struct Setup {
+        let dir: TemporaryDirectory
+        var serverPort: Int
+        let tokens: [String: String]
+        let uids: [String]
+    }
+
+    /// The same six audio files in two music folders, under different paths and names.
+    func musicFolders(_ dir: TemporaryDirectory) throws -> (String, String) {
+        let corpus = try Corpus.shared(tracks: 300)
+        let tracks = corpus.visibleTracks.filter { $0.kind == "album" }.prefix(6)
+        let a = dir.appending("music-a"), b = dir.appending("music-b")
+        try FileManager.default.createDirectory(atPath: a, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: b + "/other/place", withIntermediateDirectories: true)
+        for (index, track) in tracks.enumerated() {
+            let source = corpus.root + "/" + track.path
+            let name = (track.path as NSString).lastPathComponent
+            try FileManager.default.copyItem(atPath: source, toPath: a + "/\(index)-" + name)
+            try FileManager.default.copyItem(atPath: source, toPath: b + "/other/place/renamed \(index)." + (name as NSString).pathExtension)
+        }
+        return (a, b)
+    }
+
+    static func token(_ dir: TemporaryDirectory, user: String) throws -> String {
+        let output = try Binary.run(["sync-server", "add-device", "--data", dir.appending("server"), "--user", user])
+        return String(output.stdout.split(separator: "\n").last ?? "")
+    }
+
+    func daemon(_ dir: TemporaryDirectory, _ name: String, music: String, server: Int, token: String) throws -> (RunningCommand, Int) {
+        let process = try RunningCommand(["run", "--music", music, "--data", dir.appending("data-\(name)"), "--listen", "127.0.0.1:0",
+                                          "--sync-url", "http://127.0.0.1:\(server)"],
+                                         environment: ["OMNISONIC_SYNC_TOKEN": token, "XDG_DATA_HOME": dir.appending("xdg")])
+        return (process, try process.waitForPort())
+    }
+
+    func json(_ method: String = "GET", _ port: Int, _ path: String, _ body: String? = nil) throws -> [String: Any] {
+        let response = try HTTP.request(method, port: port, path: path,
+                                        headers: body == nil ? [:] : ["Content-Type": "application/json"], body: Array((body ?? "").utf8))
+        guard (200..<300).contains(response.status) else {
+            throw Shell.Failure(command: "\(method) \(path)", status: Int32(response.status), stderr: response.body)
+        }
+        return response.body.isEmpty ? [:] : try response.json()
+    }
+
+    func get(_ port: Int, _ path: String) throws -> [String: Any] { try json("GET", port, path) }
+
+    func uids(_ port: Int) throws -> [String] {
+        let tracks = try get(port, "/api/search?q=&limit=100")["tracks"] as? [[String: Any]] ?? []
+        return tracks.compactMap { $0["uid"] as? String }.sorted()
+    }
+
+    func playlist(_ port: Int, _ id: String) -> (name: String, uids: [String], items: [String])? {
+        guard let object = try? get(port, "/api/playlists/\(id)"), let name = object["name"] as? String else { return nil }
+        let items = object["items"] as? [[String: Any]] ?? []
+        return (name, items.compactMap { $0["uid"] as? String }, items.compactMap { $0["itemId"] as? String })
+    }
+
+    @Test("Given a sync server and two daemons of one user whose folders hold the same files under other names, when one edits a playlist, then the other shows it in order; offline edits on both converge when the server returns; another user's device receives nothing")
+    func playlistsFollowTheUser() throws {
+        let dir = try TemporaryDirectory("sync-e2e")
+        let (musicA, musicB) = try musicFolders(dir)
+        let tokenA = try Self.token(dir, user: "alice"), tokenB = try Self.token(dir, user: "alice")
+        let tokenC = try Self.token(dir, user: "bob")
+        #expect(tokenA.count == 64 && tokenA != tokenB)
+        let listed = try Binary.run(["sync-server", "list-devices", "--data", dir.appending("server")]).stdout
+        #expect(listed.contains("alice") && listed.contains("bob"))
+        #expect(!listed.contains(tokenA))
+
+        var server = try RunningCommand(["sync-server", "--data", dir.appending("server"), "--listen", "127.0.0.1:0"])
+        let serverPort = try server.waitForPort()
+        let (daemonA, portA) = try daemon(dir, "a", music: musicA, server: serverPort, token: tokenA)
+        let (daemonB, portB) = try daemon(dir, "b", music: musicB, server: serverPort, token: tokenB)
+        let (daemonC, portC) = try daemon(dir, "c", music: musicA, server: serverPort, token: tokenC)
+        #expect(try eventually { try uids(portA).count == 6 && uids(portB).count == 6 && uids(portC).count == 6 })
+        let tracks = try uids(portA)
+        #expect(try uids(portB) == tracks) // same audio, other paths: same identities
+
+        // A playlist made on A appears on B, same tracks, same order.
+        let created = try json("POST", portA, "/api/playlists", #"{"name":"Road trip"}"#)
+        let id = try #require(created["id"] as? String)
+        let order = [tracks[3], tracks[0], tracks[5], tracks[3]]
+        _ = try json("POST", portA, "/api/playlists/\(id)/items", #"{"uids":\#(String(decoding: try JSONEncoder().encode(order), as: UTF8.self))}"#)
+        #expect(eventually { playlist(portB, id)?.uids == order }, "\(daemonB.stderr.suffix(1500))")
+        #expect(playlist(portB, id)?.name == "Road trip")
+        #expect(try eventually { try get(portB, "/api/sync")["connected"] as? Bool == true })
+
+        // Server down: both edit. A renames, then B renames later; A adds, B removes an item.
+        server.stop()
+        _ = try json("PATCH", portA, "/api/playlists/\(id)", #"{"name":"A's name"}"#)
+        usleep(30_000)
+        _ = try json("PATCH", portB, "/api/playlists/\(id)", #"{"name":"B's name, later"}"#)
+        _ = try json("POST", portA, "/api/playlists/\(id)/items", #"{"uids":["\#(tracks[1])"],"index":0}"#)
+        let removed = try #require(playlist(portB, id)?.items[1])
+        _ = try HTTP.request("DELETE", port: portB, path: "/api/playlists/\(id)/items/\(removed)")
+        #expect(try eventually { try get(portA, "/api/sync")["connected"] as? Bool == false })
+        #expect(try get(portA, "/api/sync")["pending"] as? Int ?? 0 > 0)
+
+        // The server returns on the same port: both converge.
+        server = try RunningCommand(["sync-server", "--data", dir.appending("server"), "--listen", "127.0.0.1:\(serverPort)"])
+        _ = try server.waitForPort()
+        let expected = [tracks[1], tracks[3], tracks[5], tracks[3]]
+        #expect(eventually(40) {
+            guard let a = playlist(portA, id), let b = playlist(portB, id) else { return false }
+            return a.name == "B's name, later" && b.name == a.name && a.items == b.items && a.uids == expected
+        }, "A: \(String(describing: playlist(portA, id))) B: \(String(describing: playlist(portB, id))) \(daemonA.stderr.suffix(800))")
+        #expect(try eventually { try get(portA, "/api/sync")["pending"] as? Int == 0 })
+
+        // Bob's device saw nothing of Alice's.
+        #expect((try get(portC, "/api/playlists")["playlists"] as? [Any])?.isEmpty == true)
+        #expect(playlist(portC, id) == nil)
+        #expect(try eventually { try get(portC, "/api/sync")["connected"] as? Bool == true })
+
+        for process in [daemonA, daemonB, daemonC, server] { process.stop() }
+    }
+
+    @Test("Given a server killed (SIGKILL) while a device pushes many changes, when it restarts, then its stream holds every operation exactly once and both devices agree")
+    func serverKilledMidPush() throws {
+        let dir = try TemporaryDirectory("sync-kill")
+        let (musicA, musicB) = try musicFolders(dir)
+        let tokenA = try Self.token(dir, user: "alice"), tokenB = try Self.token(dir, user: "alice")
+        var server = try RunningCommand(["sync-server", "--data", dir.appending("server"), "--listen", "127.0.0.1:0"])
+        let serverPort = try server.waitForPort()
+        let (daemonA, portA) = try daemon(dir, "a", music: musicA, server: serverPort, token: tokenA)
+        let (daemonB, portB) = try daemon(dir, "b", music: musicB, server: serverPort, token: tokenB)
+        #expect(try eventually { try uids(portA).count == 6 && uids(portB).count == 6 })
+        let tracks = try uids(portA)
+        let id = try #require(try json("POST", portA, "/api/playlists", #"{"name":"Many"}"#)["id"] as? String)
+        // Changes keep coming while the server is killed and restarted.
+        for round in 0..<60 {
+            let uid = tracks[round % tracks.count]
+            _ = try json("POST", portA, "/api/playlists/\(id)/items", #"{"uids":["\#(uid)","\#(uid)"]}"#)
+            _ = try HTTP.request("POST", port: round % 2 == 0 ? portA : portB, path: "/api/tracks/\(uid)/played")
+            if round == 20 { server.stop(SIGKILL) }
+            if round == 35 {
+                server = try RunningCommand(["sync-server", "--data", dir.appending("server"), "--listen", "127.0.0.1:\(serverPort)"])
+                _ = try server.waitForPort()
+            }
+        }
+        #expect(eventually(40) {
+            guard let a = playlist(portA, id), let b = playlist(portB, id) else { return false }
+            return a.items.count == 120 && a.items == b.items
+        }, "\(daemonA.stderr.suffix(800))")
+        #expect(try eventually { try get(portA, "/api/sync")["pending"] as? Int == 0 && get(portB, "/api/sync")["pending"] as? Int == 0 })
+        for process in [daemonA, daemonB, server] { process.stop() }
+
+        // Every operation of both devices is on the server exactly once, numbered without gaps.
+        let stored = try DatabaseQueue(path: dir.appending("server/sync.sqlite")).read { db in
+            try Row.fetchOne(db, sql: "SELECT count(*), count(DISTINCT opId), max(seq) FROM op")!
+        }
+        func logged(_ name: String) throws -> Int {
+            try DatabaseQueue(path: dir.appending("data-\(name)/library.sqlite")).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM opLog")! }
+        }
+        let (countA, countB) = (try logged("a"), try logged("b"))
+        #expect(countA == countB)
+        #expect(stored[0] as Int == countA)
+        #expect(stored[1] as Int == countA)
+        #expect(stored[2] as Int == countA)
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import LocalStore
+import OmniModel
+@testable import Sync
+import Testing
+import TestSupport
+
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Random operations of three devices about a few tracks, playlists, items and favorites, with
+/// conflicts (equal times, same registers), removals, moves before adds, and invalid operations.
+func randomHistory(_ count: Int, seed: UInt64) -> [UserOperation] {
+    var rng = SplitMix(state: seed)
+    var ops: [UserOperation] = []
+    var added = Set<Int>(), favorites: [Int] = []
+    var wall: Int64 = 1_760_000_000_000
+    let keys = ["a0", "a1", "a1V", "a2", "Zz", "a0V"]
+    for index in 0..<count {
+        wall += Int64.random(in: 0...2, using: &rng)
+        let device = "d\(index % 3)"
+        // Equal wall times across devices (ties broken by the device), never two operations with
+        // one timestamp on a device (an HLC cannot make them; the log would keep only one).
+        let hlc = HLCTimestamp(wallMs: wall, counter: UInt32(index / 3), device: device)
+        let uid = "u\(Int.random(in: 0..<6, using: &rng))"
+        let item = Int.random(in: 0..<400, using: &rng)
+        let playlist = "p\(item % 3)"
+        let op: UserOperation
+        switch Int.random(in: 0..<14, using: &rng) {
+        case 0: op = UserOperation(hlc: hlc, target: uid, payload: .trackOverride(field: .title, value: Bool.random(using: &rng) ? .text("T\(Int.random(in: 0..<9, using: &rng))") : nil))
+        case 1: op = UserOperation(hlc: hlc, target: uid, payload: .rating(Int.random(in: 0...7, using: &rng))) // 6, 7: invalid
+        case 2: op = UserOperation(hlc: hlc, target: uid, payload: .played(count: Int.random(in: 1...9, using: &rng), lastPlayedMs: Int64.random(in: 0...99, using: &rng)))
+        case 3: op = UserOperation(hlc: hlc, target: playlist, payload: .playlistCreate(name: "N\(Int.random(in: 0..<9, using: &rng))"))
+        case 4: op = UserOperation(hlc: hlc, target: playlist, payload: .playlistRename(name: "R\(Int.random(in: 0..<9, using: &rng))"))
+        case 5: op = UserOperation(hlc: hlc, target: playlist, payload: .playlistDelete)
+        case 6, 7:
+            added.insert(item)
+            op = UserOperation(hlc: hlc, target: playlist, payload: .playlistItemAdd(itemId: "i\(item)", uid: TrackUID(rawValue: uid), position: keys.randomElement(using: &rng)!))
+        case 8: op = UserOperation(hlc: hlc, target: playlist, payload: .playlistItemMove(itemId: "i\(item)", position: keys.randomElement(using: &rng)!))
+        case 9: op = UserOperation(hlc: hlc, target: playlist, payload: .playlistItemRemove(itemId: "i\(added.randomElement(using: &rng) ?? item)"))
+        case 10:
+            let id = Int.random(in: 0..<1000, using: &rng)
+            favorites.append(id)
+            op = UserOperation(hlc: hlc, target: "u\(id % 6)", payload: .favoriteAdd(itemId: "f\(id)"))
+        case 11:
+            let some = favorites.filter { _ in Bool.random(using: &rng) }
+            op = UserOperation(hlc: hlc, target: uid, payload: .favoriteRemove(itemIds: some.map { "f\($0)" }))
+        case 12: op = UserOperation(hlc: hlc, target: "s\(item % 2)", payload: .searchSave(SavedSearchDefinition(name: "S\(item)", query: "q\(item)")))
+        default: op = UserOperation(hlc: hlc, target: "s\(item % 2)", payload: .searchDelete)
+        }
+        ops.append(op)
+    }
+    return ops
+}
+
+/// The materialized user-data tables (not the op log, which is history), canonical order.
+func state(_ library: Library) throws -> [String] {
+    try library.writer.read { db in
+        var lines: [String] = []
+        for (label, sql) in [
+            ("override", "SELECT uid, field, value, stamp FROM trackOverride ORDER BY uid, field"),
+            ("favorite", "SELECT itemId, uid, stamp FROM favoriteItem ORDER BY itemId"),
+            ("favoriteTomb", "SELECT itemId, stamp FROM favoriteTombstone ORDER BY itemId"),
+            ("rating", "SELECT uid, value, stamp FROM trackRating ORDER BY uid"),
+            ("play", "SELECT uid, device, count, lastPlayed FROM trackPlay ORDER BY uid, device"),
+            ("playlist", "SELECT id, name, nameStamp, editStamp, deleteStamp FROM playlist ORDER BY id"),
+            ("item", "SELECT itemId, playlistId, uid, position, positionStamp, addStamp FROM playlistItem WHERE addStamp IS NOT NULL ORDER BY itemId"),
+            ("itemTomb", "SELECT itemId, stamp FROM playlistItemTombstone ORDER BY itemId"),
+            ("search", "SELECT id, name, query, deleted, stamp FROM savedSearch ORDER BY id"),
+        ] {
+            for row in try Row.fetchAll(db, sql: sql) {
+                lines.append(label + ": " + row.databaseValues.map(\.description).joined(separator: " | "))
+            }
+        }
+        return lines
+    }
+}
+
+/// Pulls everything after `cursor` into `library`.
+func catchUp(_ library: Library, _ client: SyncClient, from cursor: Int64) async throws {
+    var cursor = cursor
+    while true {
+        let page = try await client.pull(after: cursor, limit: 500)
+        _ = try library.applyPulled(page.ops, cursor: page.cursor)
+        cursor = page.cursor
+        if !page.more { break }
+    }
+}
+
+@Suite("Sync server: compaction (snapshot + tail)")
+struct CompactionTests {
+    @Test("Given a random history with conflicts, removals and invalid operations, when the server compacts it, then a new device and a device whose cursor was inside the compacted part reach the state of a device that applied everything",
+          arguments: [UInt64(3), 11, 2026])
+    func compactedStreamGivesTheSameState(seed: UInt64) async throws {
+        let fixture = try await ServerFixture()
+        defer { Task { await fixture.stop() } }
+        let folder = try TemporaryDirectory("compaction")
+        let client = fixture.client(try await fixture.device("alice"))
+        let history = randomHistory(3000, seed: seed)
+
+        // Reference: everything, shuffled, with duplicates.
+        let reference = try Library(path: folder.appending("reference.sqlite"))
+        var rng = SplitMix(state: seed)
+        try reference.apply(remote: (history + history.prefix(300)).shuffled(using: &rng))
+
+        var pushed = 0
+        while pushed < history.count {
+            let answer = try await client.push(Array(history[pushed..<min(pushed + 700, history.count)]))
+            #expect(answer.rejected + answer.accepted + answer.duplicates == min(700, history.count - pushed))
+            pushed += 700
+        }
+        // A device that pulled the first part before compaction.
+        let early = try Library(path: folder.appending("early.sqlite"))
+        let firstPage = try await client.pull(after: 0, limit: 900)
+        _ = try early.applyPulled(firstPage.ops, cursor: firstPage.cursor)
+
+        let head = try await client.pull(after: 0, limit: 1).head
+        let result = try await fixture.storage.compact(userID: 1, through: head - 200) // snapshot + a 200-operation tail
+        #expect(result.removed > result.kept / 2) // it compacts something real
+
+        let fresh = try Library(path: folder.appending("fresh.sqlite"))
+        try await catchUp(fresh, client, from: 0)
+        try await catchUp(early, client, from: firstPage.cursor)
+
+        let expected = try state(reference)
+        #expect(expected.contains { $0.hasPrefix("item:") } && expected.contains { $0.hasPrefix("itemTomb:") })
+        let freshState = try state(fresh), earlyState = try state(early)
+        let freshDiff = Set(freshState).symmetricDifference(expected).sorted(), earlyDiff = Set(earlyState).symmetricDifference(expected).sorted()
+        #expect(freshDiff.isEmpty && freshState.count == expected.count, "\(freshDiff.prefix(6))")
+        #expect(earlyDiff.isEmpty && earlyState.count == expected.count)
+    }
+}

@@ -1,0 +1,149 @@
+"""Browser fixtures: headless Chromium (Debian's chromium + chromium-driver) driven by Selenium,
+against a real daemon on a 30-track make-corpus library (`web_daemon`, tests/conftest.py).
+
+Every test fails when the page logged a console error (SEVERE in the browser log): JavaScript
+exceptions, failed requests, CSP violations. Screenshots go to tests/web/artifacts/ (gitignored).
+"""
+
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+class Api:
+    """The JSON API from the test's side (to check what the UI did)."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def get(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+            return json.loads(response.read())
+
+    def send(self, method, path, body):
+        """A JSON request (no Origin header: like curl, which the API allows)."""
+        request = urllib.request.Request(self.base + path, method=method, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def text(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+            return response.read().decode()
+
+    def status(self, path):
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+@pytest.fixture(scope="session")
+def api(web_daemon):
+    return Api(web_daemon.url)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMEDRIVER).exists() or not Path(CHROMIUM).exists():
+        pytest.skip("chromium and chromium-driver are not installed (scripts/setup-deps)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--autoplay-policy=no-user-gesture-required", "--window-size=1280,800", "--lang=en-US"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(20)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Page:
+    """The browser on the app, with helpers the tests share."""
+
+    def __init__(self, driver, url):
+        self.driver, self.url = driver, url
+        self.expected_errors = []
+
+    def expect_console_error(self, text):
+        """A console error containing `text` is expected (a test provoking an API error: Chromium
+        logs every 4xx response of fetch as a console error)."""
+        self.expected_errors.append(text)
+
+    def open(self, hash_="#/library"):
+        # about:blank first: a get() that only changes the hash would not reload the app.
+        self.driver.get("about:blank")
+        self.driver.get(self.url + "/" + hash_)
+        self.wait(lambda d: d.execute_script("return document.documentElement.dataset.ready === 'true'"))
+
+    def wait(self, condition, timeout=10, message=""):
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(condition, message)
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def css(self, selector):
+        return self.driver.find_element("css selector", selector)
+
+    def all(self, selector):
+        return self.driver.find_elements("css selector", selector)
+
+    def wait_css(self, selector, timeout=10):
+        return self.wait(lambda d: (lambda found: found[0] if found and found[0].is_displayed() else False)(
+            d.find_elements("css selector", selector)), timeout, f"no visible {selector}")
+
+    def text(self, selector):
+        """The text of the first `selector` (read in the page: never stale), or None."""
+        return self.js("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : null", selector)
+
+    def attr(self, selector, name):
+        return self.js("const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null", selector, name)
+
+    def click(self, selector, timeout=10):
+        """Clicks the element `selector` once it is visible, again if a re-render replaced it."""
+        def attempt(driver):
+            try:
+                element = self.wait_css(selector, timeout)
+                element.click()
+                return True
+            except StaleElementReferenceException:
+                return False
+        return self.wait(attempt, timeout, f"could not click {selector}")
+
+    def rows(self):
+        """The loaded, visible table rows as (uid, title) in order."""
+        return self.js("""
+            return [...document.querySelectorAll('[data-track-table] .row:not([hidden])')]
+              .filter(r => r.dataset.uid).sort((a, b) => a.dataset.index - b.dataset.index)
+              .map(r => [r.dataset.uid, r.querySelector('.title').textContent]);""")
+
+    def screenshot(self, name):
+        self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+@pytest.fixture
+def page(browser, web_daemon):
+    browser.set_window_size(1280, 800)
+    browser.get_log("browser")  # drop what earlier tests left
+    page = Page(browser, web_daemon.url)
+    yield page
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+              and not any(text in entry["message"] for text in page.expected_errors)]
+    assert not errors, "console errors:\n" + "\n".join(entry["message"] for entry in errors)

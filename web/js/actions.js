@@ -1,0 +1,114 @@
+// What can be done to tracks from anywhere (row menus, the detail page, drops): play, queue,
+// add to a playlist, favorite, rate, delete with undo.
+import { api } from './api.js';
+import { emit } from './bus.js';
+import { enqueue, playTracks } from './player.js';
+import { toast, showError, confirmDialog, openMenu, promptDialog } from './ui.js';
+
+let playlistsCache = [];
+/** The playlists the sidebar last loaded (for "Add to playlist" menus). */
+export function setKnownPlaylists(playlists) { playlistsCache = playlists; }
+
+export async function addToPlaylist(id, uids, name) {
+  try {
+    await api.addToPlaylist(id, uids);
+    const target = name || (playlistsCache.find((p) => p.id === id) || {}).name || 'the playlist';
+    toast(`Added ${uids.length === 1 ? '1 track' : uids.length + ' tracks'} to ${target}`);
+  } catch (error) { showError(error, 'Could not add to the playlist'); }
+}
+
+export async function newPlaylistWith(uids) {
+  const name = await promptDialog('New playlist', 'Playlist name', '', 'Create');
+  if (!name) return null;
+  try {
+    const playlist = await api.createPlaylist(name);
+    if (uids && uids.length) await api.addToPlaylist(playlist.id, uids);
+    emit('playlists-changed', { id: playlist.id });
+    toast(`Created ${name}`);
+    return playlist;
+  } catch (error) { showError(error, 'Could not create the playlist'); return null; }
+}
+
+/** The menu items for `tracks`; `extra` items (e.g. remove from playlist) go first. */
+export function trackMenuItems(tracks, { onDelete, extra = [] } = {}) {
+  const uids = tracks.map((t) => t.uid);
+  const one = tracks.length === 1 ? tracks[0] : null;
+  const items = [
+    { id: 'play', label: tracks.length > 1 ? `Play ${tracks.length} tracks` : 'Play', run: () => playTracks(tracks, 0) },
+    { id: 'play-next', label: 'Play next', run: () => enqueue(tracks, true) },
+    { id: 'queue', label: 'Add to queue', run: () => enqueue(tracks, false) },
+    'separator',
+    ...playlistsCache.map((p) => ({ id: 'add-to-' + p.id, label: `Add to “${p.name}”`, run: () => addToPlaylist(p.id, uids, p.name) })),
+    { id: 'new-playlist', label: 'Add to a new playlist…', run: () => newPlaylistWith(uids) },
+    'separator',
+    ...extra,
+  ];
+  if (one) {
+    items.push({ id: 'details', label: 'Details', run: () => { location.hash = `#/track/${one.uid}`; } });
+    items.push({ id: 'favorite', label: one.favorite ? 'Remove from favorites' : 'Add to favorites', run: () => setFavorite(one, !one.favorite) });
+  }
+  if (onDelete) items.push({ id: 'delete', label: tracks.length > 1 ? `Delete ${tracks.length} tracks…` : 'Delete…', run: () => onDelete(tracks) });
+  return items.filter((item, i, all) => item !== 'separator' || (i > 0 && all[i - 1] !== 'separator'));
+}
+
+export function openTrackMenu(anchor, tracks, options) {
+  openMenu(anchor, trackMenuItems(tracks, options), tracks.length === 1 ? `Actions for ${tracks[0].title}` : 'Actions for the selection');
+}
+
+export async function setFavorite(track, on) {
+  try {
+    const updated = await api.favorite(track.uid, on);
+    Object.assign(track, updated);
+    emit('track-updated', { track: updated });
+    return updated;
+  } catch (error) { showError(error, 'Could not change the favorite'); return null; }
+}
+
+export async function setRating(track, rating) {
+  try {
+    const updated = await api.rate(track.uid, rating);
+    Object.assign(track, updated);
+    emit('track-updated', { track: updated });
+    return updated;
+  } catch (error) { showError(error, 'Could not save the rating'); return null; }
+}
+
+const UNDO_MS = 6000;
+const pending = new Map(); // uid → {commit}
+
+/**
+ * Deletes `tracks` after a confirmation, with an undo: the API has no restore (trash is
+ * final as far as HTTP goes), so the DELETE is sent only when the undo toast expires.
+ * `hide()` hides them now and returns `unhide()`. Resolves true when confirmed.
+ */
+export async function deleteTracks(tracks, hide) {
+  const names = tracks.length === 1 ? `“${tracks[0].title}”` : `${tracks.length} tracks`;
+  const ok = await confirmDialog(`Delete ${names}?`,
+    'The files are moved to the trash folder of omnisonicd and leave the library. You can undo for a few seconds.', 'Delete', true);
+  if (!ok) return false;
+  const unhide = hide ? hide() : () => {};
+  const commit = async () => {
+    for (const track of tracks) pending.delete(track.uid);
+    const failures = [];
+    for (const track of tracks) {
+      try { await api.deleteTrack(track.uid); } catch (error) { if (error.status !== 404) failures.push(error); }
+    }
+    if (failures.length) { unhide(); showError(failures[0], 'Could not delete'); } else unhide({ committed: true });
+    emit('tracks-removed', { uids: tracks.map((t) => t.uid), local: true });
+  };
+  for (const track of tracks) pending.set(track.uid, { commit });
+  toast(`Deleted ${names}`, {
+    ms: UNDO_MS,
+    action: { label: 'Undo', run: () => { for (const track of tracks) pending.delete(track.uid); unhide(); toast('Delete undone'); } },
+    onExpire: commit,
+  });
+  return true;
+}
+
+/** Sends the deletes still waiting for their undo to expire (before the page goes away). */
+export function flushPendingDeletes() {
+  const commits = new Set([...pending.values()].map((p) => p.commit));
+  for (const commit of commits) commit();
+}
+
+export function isPendingDelete(uid) { return pending.has(uid); }

@@ -1,0 +1,111 @@
+// The JSON API client: the only module that knows URLs. Errors become ApiError with a message
+// fit for people ("The server could not be reached", the API's own message otherwise).
+
+const tokenKey = 'omnisonic.token';
+
+/** The access token: `?token=` in the page's address (remembered), or the remembered one. */
+export function token() {
+  const fromURL = new URLSearchParams(location.search).get('token');
+  if (fromURL) { localStorage.setItem(tokenKey, fromURL); return fromURL; }
+  return localStorage.getItem(tokenKey);
+}
+
+/** `path` with the token appended when there is one (for <audio>, <img>, EventSource, downloads). */
+export function url(path) {
+  const t = token();
+  if (!t) return path;
+  return path + (path.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(t);
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function plainMessage(status, code, message) {
+  if (status === 401) return 'This server needs an access token: open the page with ?token=… in its address.';
+  if (status === 0) return 'The server could not be reached. Is omnisonicd still running?';
+  if (status >= 500) return `The server failed: ${message || 'unknown error'}.`;
+  return message ? message[0].toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? '' : '.') : `Request failed (${status}).`;
+}
+
+/** fetch + JSON. `body` objects are sent as JSON; returns null for 204. Throws ApiError. */
+export async function request(method, path, body, options = {}) {
+  const headers = {};
+  const t = token();
+  if (t) headers.Authorization = 'Bearer ' + t;
+  let payload = body;
+  if (body !== undefined && !(body instanceof Blob) && !(body instanceof FormData) && typeof body !== 'string') {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: payload, signal: options.signal });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'unreachable', plainMessage(0));
+  }
+  if (response.status === 204) return null;
+  const type = response.headers.get('Content-Type') || '';
+  const data = type.includes('json') ? await response.json().catch(() => null) : await response.text();
+  if (!response.ok) {
+    const error = data && data.error ? data.error : {};
+    throw new ApiError(response.status, error.code || 'http_' + response.status, plainMessage(response.status, error.code, error.message));
+  }
+  return data;
+}
+
+const get = (path, options) => request('GET', path, undefined, options);
+// encodeURIComponent, not URLSearchParams: the server reads `+` as a plus sign (RFC 3986), not
+// as the space of HTML forms.
+const q = (params) => {
+  const parts = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  }
+  return parts.length ? '?' + parts.join('&') : '';
+};
+
+export const api = {
+  search: (params, options) => get('/api/search' + q(params), options),
+  track: (uid) => get(`/api/tracks/${uid}`),
+  editTrack: (uid, changes) => request('PATCH', `/api/tracks/${uid}`, changes),
+  deleteTrack: (uid) => request('DELETE', `/api/tracks/${uid}`),
+  favorite: (uid, on) => request(on ? 'POST' : 'DELETE', `/api/tracks/${uid}/favorite`),
+  rate: (uid, rating) => request('PUT', `/api/tracks/${uid}/rating`, { rating }),
+  played: (uid) => request('POST', `/api/tracks/${uid}/played`),
+  streamURL: (uid) => url(`/api/tracks/${uid}/stream`),
+  trackArtworkURL: (uid) => url(`/api/tracks/${uid}/artwork`),
+  albumArtworkURL: (id) => url(`/api/albums/${id}/artwork`),
+  albums: (params) => get('/api/albums' + q(params)),
+  album: (id) => get(`/api/albums/${id}`),
+  artists: (params) => get('/api/artists' + q(params)),
+  artist: (id) => get(`/api/artists/${id}`),
+  genres: (params) => get('/api/genres' + q(params)),
+  years: (params) => get('/api/years' + q(params)),
+  favorites: (params, options) => get('/api/favorites' + q(params), options),
+  scan: () => get('/api/scan'),
+  startScan: () => request('POST', '/api/scan'),
+  playlists: () => get('/api/playlists'),
+  playlist: (id) => get(`/api/playlists/${encodeURIComponent(id)}`),
+  createPlaylist: (name) => request('POST', '/api/playlists', { name }),
+  renamePlaylist: (id, name) => request('PATCH', `/api/playlists/${encodeURIComponent(id)}`, { name }),
+  deletePlaylist: (id) => request('DELETE', `/api/playlists/${encodeURIComponent(id)}`),
+  addToPlaylist: (id, uids, index) => request('POST', `/api/playlists/${encodeURIComponent(id)}/items`, index === undefined ? { uids } : { uids, index }),
+  removeFromPlaylist: (id, itemId) => request('DELETE', `/api/playlists/${encodeURIComponent(id)}/items/${encodeURIComponent(itemId)}`),
+  movePlaylistItem: (id, itemId, index) => request('POST', `/api/playlists/${encodeURIComponent(id)}/items/${encodeURIComponent(itemId)}/move`, { index }),
+  exportPlaylistURL: (id) => url(`/api/playlists/${encodeURIComponent(id)}.m3u8`),
+  importPlaylist: (name, text) => request('POST', '/api/playlists/import' + q({ name }), text),
+  searches: () => get('/api/searches'),
+  savedSearch: (id) => get(`/api/searches/${encodeURIComponent(id)}`),
+  saveSearch: (definition) => request('POST', '/api/searches', definition),
+  deleteSearch: (id) => request('DELETE', `/api/searches/${encodeURIComponent(id)}`),
+  savedSearchTracks: (id, params, options) => get(`/api/searches/${encodeURIComponent(id)}/tracks` + q(params), options),
+  openAPI: () => get('/api/openapi.json'),
+  player: () => get('/api/player'),
+  playerCommand: (name, body) => request('POST', `/api/player/${name}`, body),
+};

@@ -1,0 +1,55 @@
+// Live updates: one EventSource on /api/events, turned into bus events; the scan progress bar.
+import { api, url } from './api.js';
+import { emit } from './bus.js';
+
+let source = null;
+
+function showScan(status) {
+  const box = document.querySelector('[data-scan]');
+  const bar = document.querySelector('[data-scan-progress]');
+  const label = document.querySelector('[data-scan-label]');
+  if (!status || !status.running || status.phase === 'idle') { box.hidden = true; return; }
+  box.hidden = false;
+  if (status.total > 0) { bar.max = status.total; bar.value = Math.min(status.done, status.total); } else bar.removeAttribute('value');
+  const phase = { walking: 'Looking for music', probing: 'Reading tags', finishing: 'Finishing' }[status.phase] || 'Scanning';
+  label.textContent = status.total > 0 ? `${phase}: ${status.done.toLocaleString()} of ${status.total.toLocaleString()}` : `${phase}…`;
+}
+
+/** Subscribes to the daemon's events and shows the current scan. */
+export async function initLive() {
+  try { const status = await api.scan(); showScan(status); emit('scan', status); } catch { /* shown by the views */ }
+  connect();
+  // A page kept in the back/forward cache must not keep its stream: browsers allow six
+  // connections per server, and each cached page would hold one until the others starve.
+  addEventListener('pagehide', () => { if (source) { source.close(); source = null; } });
+  addEventListener('pageshow', (event) => { if (event.persisted && !source) { connect(); emit('library-changed', {}); } });
+}
+
+function connect() {
+  source = new EventSource(url('/api/events'));
+  let lastRefresh = 0;
+  source.addEventListener('scan', (event) => {
+    const data = JSON.parse(event.data);
+    const status = { running: true, phase: data.phase, done: data.done, total: data.total, rate: data.rate };
+    showScan(status);
+    emit('scan', status);
+    // New files appear while the scan runs, at most every 2 s.
+    if (Date.now() - lastRefresh > 2000) { lastRefresh = Date.now(); emit('library-changed', { scan: true }); }
+  });
+  source.addEventListener('scanFinished', (event) => {
+    showScan(null);
+    emit('scan-finished', JSON.parse(event.data));
+    emit('library-changed', { scan: true });
+  });
+  source.addEventListener('tracksChanged', (event) => emit('library-changed', { uids: JSON.parse(event.data).uids }));
+  source.addEventListener('tracksRemoved', (event) => emit('tracks-removed', { uids: JSON.parse(event.data).uids }));
+  source.addEventListener('playlistChanged', (event) => emit('playlists-changed', { id: JSON.parse(event.data).id }));
+  source.addEventListener('playlistDeleted', (event) => emit('playlist-deleted', { id: JSON.parse(event.data).id }));
+  source.addEventListener('savedSearchesChanged', () => emit('searches-changed'));
+  for (const name of ['player', 'playerChanged', 'playerState']) {
+    source.addEventListener(name, (event) => { try { emit('player-state', JSON.parse(event.data)); } catch { /* not JSON */ } });
+  }
+  // EventSource reconnects by itself; after a reconnect, refresh what may have been missed.
+  let opened = false;
+  source.addEventListener('open', () => { if (opened) { emit('library-changed', {}); emit('playlists-changed', {}); } opened = true; });
+}

@@ -1,0 +1,243 @@
+// Library view: every track (or the search results, favorites, a saved search) in the virtual
+// table, with sort, filters, "did you mean", and "save this search".
+import { api } from '../api.js';
+import { h, replace, highlightTerms } from '../dom.js';
+import { on, emit } from '../bus.js';
+import { TrackTable } from '../table.js';
+import { playTracks, currentTrack } from '../player.js';
+import { openTrackMenu, deleteTracks } from '../actions.js';
+import { searchText, setSearchText } from '../search.js';
+import { showError, promptDialog, toast } from '../ui.js';
+
+// Filters survive view changes (a user going to an album and back keeps them).
+const filters = { genre: '', yearFrom: '', yearTo: '', artist: '', favorites: false };
+const sort = { key: null, descending: false };
+let genresCache = null;
+
+function quote(value) { return /[\s"]/.test(value) ? `"${value.replace(/"/g, '')}"` : value; }
+
+/** The filters as query-language terms (before the free text, whose last word stays a prefix). */
+function filterTerms() {
+  const terms = {};
+  if (filters.genre) terms.genre = quote(filters.genre);
+  if (filters.artist.trim()) terms.artist = quote(filters.artist.trim());
+  const from = parseInt(filters.yearFrom, 10), to = parseInt(filters.yearTo, 10);
+  if (from && to) terms.year = `${Math.min(from, to)}..${Math.max(from, to)}`;
+  else if (from) terms.year = `>=${from}`;
+  else if (to) terms.year = `<=${to}`;
+  if (filters.favorites) terms.is = 'favorite';
+  return terms;
+}
+
+function fullQuery(text) {
+  const parts = Object.entries(filterTerms()).map(([k, v]) => `${k}:${v}`);
+  if (text.trim()) parts.push(text.trim());
+  return parts.join(' ');
+}
+
+function hasFilters() { return Object.keys(filterTerms()).length > 0; }
+
+/**
+ * @param root the <main> element
+ * @param params {savedSearch?: id}
+ */
+export function libraryView(root, params = {}) {
+  const saved = params.savedSearch || null;
+  let savedDefinition = null;
+  const title = h('h1', { text: saved ? 'Saved search' : 'Library', 'data-view-title': '' });
+  const count = h('span', { class: 'count', 'data-count': '', 'aria-live': 'polite' });
+  const saveButton = h('button', { type: 'button', class: 'button', 'data-action': 'save-search' }, 'Save search');
+  const playAll = h('button', { type: 'button', class: 'button', 'data-action': 'play-all' }, 'Play all');
+  const deleteSaved = saved ? h('button', { type: 'button', class: 'button danger', 'data-action': 'delete-search' }, 'Delete saved search') : null;
+  const header = h('div', { class: 'view-header' }, title, count, playAll, saved ? deleteSaved : saveButton);
+  const suggestion = h('div', { class: 'suggestion', 'data-suggestion': '', hidden: true });
+  const message = h('div', { 'data-message': '' });
+
+  const genre = h('select', { 'aria-label': 'Genre', 'data-filter': 'genre' }, h('option', { value: '' }, 'All genres'));
+  const yearFrom = h('input', { type: 'number', min: '0', max: '9999', placeholder: 'From year', 'aria-label': 'From year', 'data-filter': 'yearFrom', value: filters.yearFrom });
+  const yearTo = h('input', { type: 'number', min: '0', max: '9999', placeholder: 'To year', 'aria-label': 'To year', 'data-filter': 'yearTo', value: filters.yearTo });
+  const artist = h('input', { type: 'text', placeholder: 'Artist', 'aria-label': 'Artist', 'data-filter': 'artist', value: filters.artist });
+  const favorites = h('input', { type: 'checkbox', 'data-filter': 'favorites', checked: filters.favorites });
+  const clear = h('button', { type: 'button', class: 'button', 'data-action': 'clear-filters' }, 'Clear filters');
+  const filterBar = h('div', { class: 'filters', role: 'group', 'aria-label': 'Filters' },
+    genre, yearFrom, '–', yearTo, artist, h('label', {}, favorites, ' Favorites only'), clear);
+
+  const table = new TrackTable({
+    label: 'Tracks',
+    sort,
+    source: () => Promise.resolve({ tracks: [], total: 0 }),
+    onActivate: (index, t) => playTracks(t.tracksFrom(index), 0),
+    onMenu: (indices, anchor, t) => {
+      const tracks = indices.map((i) => t.track(i)).filter(Boolean);
+      if (!tracks.length) return;
+      openTrackMenu(anchor, tracks, { onDelete: (chosen) => remove(chosen, indices) });
+    },
+    onSort: (key) => {
+      if (sort.key === key) sort.descending = !sort.descending; else { sort.key = key; sort.descending = false; }
+      reload();
+    },
+    onLoad: ({ total, suggestion: suggested, first }) => showResult(total, suggested, first),
+    onError: (error) => { replace(message, h('div', { class: 'error-box', role: 'alert', text: error.message })); count.textContent = ''; },
+  });
+
+  async function remove(tracks, indices) {
+    const sorted = [...indices].sort((a, b) => b - a);
+    await deleteTracks(tracks, () => {
+      const tokens = sorted.map((i) => table.hide(i));
+      updateCount();
+      return ({ committed } = {}) => {
+        tokens.forEach((token) => table.unhide(token));
+        if (committed) table.refresh();
+        updateCount();
+      };
+    });
+  }
+
+  function updateCount() {
+    const total = table.count;
+    count.textContent = `${total.toLocaleString()} ${total === 1 ? 'track' : 'tracks'}`;
+  }
+
+  function source() {
+    const text = searchText();
+    if (saved) {
+      return (offset, limit) => api.savedSearchTracks(saved, { offset, limit });
+    }
+    const q = fullQuery(text);
+    const params = { q };
+    if (sort.key) { params.sort = sort.key; params.order = sort.descending ? 'desc' : 'asc'; }
+    return (offset, limit) => api.search({ ...params, offset, limit });
+  }
+
+  let searchStarted = 0;
+  function reload() {
+    searchStarted = performance.now();
+    replace(message);
+    const text = saved ? (savedDefinition ? savedDefinition.query : '') : searchText();
+    performance.mark('omni:reload', { detail: saved ? `saved:${saved}` : fullQuery(text) });
+    return table.reset(source(), { terms: highlightTerms(text), sort });
+  }
+
+  function showResult(total, suggested, first) {
+    updateCount();
+    if (first) {
+      performance.mark('omni:results-rendered');
+      if (!window.__omniFirstRows) { window.__omniFirstRows = performance.now(); performance.mark('omni:first-rows'); }
+      if (searchStarted) performance.measure('omni:search', { start: searchStarted, end: performance.now() });
+    }
+    const text = searchText().trim();
+    suggestion.hidden = true;
+    if (total === 0) {
+      if (!saved && text && suggested) {
+        replace(suggestion, 'Did you mean ', h('a', { href: '#', 'data-action': 'suggestion', onclick: (event) => { event.preventDefault(); setSearchText(suggested); } }, suggested), '?');
+        suggestion.hidden = false;
+      }
+      replace(message, emptyState(text));
+    } else if (first) {
+      replace(message);
+    }
+  }
+
+  function emptyState(text) {
+    if (saved) return h('div', { class: 'empty' }, h('h2', { text: 'Nothing matches this saved search yet' }));
+    if (text || hasFilters()) {
+      return h('div', { class: 'empty' },
+        h('h2', { text: text ? `Nothing found for “${text}”` : 'No track matches these filters' }),
+        h('p', { text: 'Check the spelling, use fewer words, or clear the filters.' }),
+        hasFilters() ? h('button', { type: 'button', class: 'button', onclick: clearFilters }, 'Clear filters') : null);
+    }
+    const scanning = !document.querySelector('[data-scan]').hidden;
+    if (scanning) return h('div', { class: 'empty' }, h('h2', { text: 'Building your library…' }), h('p', { text: 'Tracks appear here as they are found.' }));
+    return h('div', { class: 'empty', 'data-empty': 'library' },
+      h('h2', { text: 'Your library is empty' }),
+      h('p', {}, 'Start the daemon with your music folder, for example ', h('code', { text: 'omnisonicd run --music ~/Music' }), ', or ', h('a', { href: '#/import' }, 'import files'), ' by dragging them onto this window.'),
+      h('button', { type: 'button', class: 'button', onclick: () => api.startScan().then(() => toast('Scanning your music folders…')).catch(showError) }, 'Scan the music folders again'));
+  }
+
+  function clearFilters() {
+    Object.assign(filters, { genre: '', yearFrom: '', yearTo: '', artist: '', favorites: false });
+    genre.value = ''; yearFrom.value = ''; yearTo.value = ''; artist.value = ''; favorites.checked = false;
+    reload();
+  }
+
+  let filterTimer = 0;
+  const onFilter = (event) => {
+    const name = event.target.dataset.filter;
+    if (!name) return;
+    const value = event.target.type === 'checkbox' ? event.target.checked : event.target.value;
+    if (filters[name] === value) return;
+    filters[name] = event.target.type === 'checkbox' ? event.target.checked : event.target.value;
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(reload, event.target.type === 'checkbox' || event.target.tagName === 'SELECT' ? 0 : 250);
+  };
+  filterBar.addEventListener('input', onFilter);
+  filterBar.addEventListener('change', onFilter);
+  clear.addEventListener('click', clearFilters);
+  playAll.addEventListener('click', async () => {
+    try {
+      const tracks = table.tracksFrom(0);
+      if (tracks.length) playTracks(tracks, 0);
+    } catch (error) { showError(error); }
+  });
+  saveButton.addEventListener('click', async () => {
+    const text = searchText().trim();
+    if (!text && !Object.keys(filterTerms()).length) { toast('Type a search or choose filters first, then save it.'); return; }
+    const name = await promptDialog('Save search', 'Name of the saved search', text || 'My search', 'Save');
+    if (!name) return;
+    try {
+      const definition = { name, query: text, filters: filterTerms() };
+      if (sort.key) { definition.sort = sort.key; definition.descending = sort.descending; }
+      const created = await api.saveSearch(definition);
+      emit('searches-changed');
+      toast(`Saved “${created.name}”`);
+    } catch (error) { showError(error, 'Could not save the search'); }
+  });
+  if (deleteSaved) {
+    deleteSaved.addEventListener('click', async () => {
+      try { await api.deleteSearch(saved); emit('searches-changed'); location.hash = '#/library'; } catch (error) { showError(error); }
+    });
+  }
+
+  if (saved) {
+    replace(root, header, message, table.element);
+    api.savedSearch(saved).then((definition) => {
+      savedDefinition = definition;
+      title.textContent = definition.name;
+      reload();
+    }).catch((error) => replace(message, h('div', { class: 'error-box', role: 'alert', text: error.message })));
+  } else {
+    // On a phone the filters fold away behind "Filters" (open by default on wider screens).
+    const folded = h('details', { class: 'filters-box', open: !matchMedia('(max-width: 720px)').matches || hasFilters() },
+      h('summary', { text: 'Filters' }), filterBar);
+    replace(root, header, folded, suggestion, message, table.element);
+    reload();
+  }
+
+  if (!genresCache) genresCache = api.genres({ limit: 1000 }).then((page) => page.items).catch(() => []);
+  genresCache.then((items) => {
+    for (const item of items) genre.append(h('option', { value: item.name }, item.name));
+    genre.value = filters.genre;
+  });
+
+  const current = currentTrack();
+  if (current) table.playingUid = current.uid;
+  const subscriptions = [
+    on('search', () => { if (!saved) reload(); }),
+    on('library-changed', () => table.refresh()),
+    on('tracks-removed', ({ local }) => { if (!local) table.refresh(); }),
+    on('track-updated', () => table.refresh()),
+    on('now-playing', ({ track }) => table.setPlaying(track ? track.uid : null)),
+  ];
+
+  return {
+    focus: () => table.viewport.focus(),
+    table,
+    destroy() { subscriptions.forEach((off) => off()); table.destroy(); clearTimeout(filterTimer); },
+  };
+}
+
+/** Favorites as their own page (#/favorites) uses the same view with the filter on. */
+export function favoritesView(root) {
+  filters.favorites = true;
+  return libraryView(root);
+}

@@ -1,0 +1,173 @@
+// Track detail: artwork, every field, play/queue/playlist, favorite, rating, edit (overrides with
+// "reset to the file's value") and delete with undo.
+import { api } from '../api.js';
+import { h, replace, duration, artistLine } from '../dom.js';
+import { on } from '../bus.js';
+import { playTracks, enqueue } from '../player.js';
+import { setFavorite, setRating, deleteTracks, openTrackMenu } from '../actions.js';
+import { modal, showError, toast } from '../ui.js';
+
+/** The fields the API lets a user override (PATCH /api/tracks/{uid}). */
+const EDITABLE = [
+  { key: 'title', label: 'Title', type: 'text' },
+  { key: 'artist', label: 'Artist', type: 'text' },
+  { key: 'album', label: 'Album', type: 'text' },
+  { key: 'albumArtist', label: 'Album artist', type: 'text' },
+  { key: 'year', label: 'Year', type: 'number' },
+  { key: 'genres', label: 'Genres', type: 'list', hint: 'separated by ;' },
+  { key: 'trackNumber', label: 'Track number', type: 'number' },
+  { key: 'discNumber', label: 'Disc number', type: 'number' },
+  { key: 'bpm', label: 'BPM', type: 'number' },
+  { key: 'key', label: 'Key', type: 'text' },
+];
+
+function fieldText(track, key) {
+  const value = track[key];
+  if (value === undefined || value === null) return '';
+  return Array.isArray(value) ? value.join('; ') : String(value);
+}
+
+export function artwork(track, album) {
+  const placeholder = () => h('div', { class: 'art', role: 'img', 'aria-label': 'No artwork' }, (track.album || track.title || '?').slice(0, 1).toUpperCase());
+  let source = null;
+  if (track.hasArtwork) source = api.trackArtworkURL(track.uid);
+  else if (album && album.artworkId) source = api.albumArtworkURL(album.id);
+  return source ? h('img', { class: 'art', src: source, alt: `Artwork of ${track.album || track.title}` }) : placeholder();
+}
+
+function rows(track) {
+  const list = [
+    ['Title', track.title], ['Artist', artistLine(track)], ['Album', track.album], ['Album artist', track.albumArtist],
+    ['Track', track.trackNumber ? `${track.trackNumber}${track.trackTotal ? ' of ' + track.trackTotal : ''}` : ''],
+    ['Disc', track.discNumber ? `${track.discNumber}${track.discTotal ? ' of ' + track.discTotal : ''}` : ''],
+    ['Year', track.year], ['Date', track.date], ['Original year', track.originalYear], ['Genres', (track.genres || []).join(', ')],
+    ['Composer', track.composer || (track.composers || []).join(', ')], ['Compilation', track.compilation ? 'Yes' : ''],
+    ['Comment', track.comment], ['Label', track.label], ['BPM', track.bpm], ['Key', track.key],
+    ['Duration', duration(track.durationMs)], ['Format', [track.codec, track.container].filter(Boolean).join(' in ')],
+    ['Sample rate', track.sampleRate ? `${track.sampleRate.toLocaleString()} Hz` : ''], ['Channels', track.channels],
+    ['Bits per sample', track.bitsPerSample], ['Bitrate', track.bitrate ? `${Math.round(track.bitrate / 1000)} kbit/s` : ''],
+    ['Plays', String(track.playCount)], ['Last played', track.lastPlayed ? new Date(track.lastPlayed).toLocaleString() : 'Never'],
+    ['File', track.path], ['Title from file name', track.titleFromFileName ? 'Yes (the file has no title tag)' : ''],
+  ];
+  for (const [k, v] of Object.entries(track.replayGain || {})) list.push([`ReplayGain ${k}`, String(v)]);
+  for (const [k, v] of Object.entries(track.musicBrainz || {})) list.push([`MusicBrainz ${k}`, v]);
+  return list.filter(([, value]) => value !== undefined && value !== null && value !== '');
+}
+
+/**
+ * The edit dialog. Each field has "Reset" (sends null: the override goes, the file's value
+ * returns). Only changed fields are sent. Resolves with the updated track or null.
+ */
+export function editDialog(track) {
+  return modal(`Edit “${track.title}”`, (close) => {
+    const changes = new Map();
+    const grid = h('div', { class: 'form-grid' });
+    for (const field of EDITABLE) {
+      const id = `edit-${field.key}`;
+      const input = h('input', { id, name: field.key, type: field.type === 'number' ? 'number' : 'text', value: fieldText(track, field.key),
+        'data-edit-field': field.key, step: field.key === 'bpm' ? 'any' : '1', min: '0', placeholder: field.hint || '' });
+      const reset = h('button', { type: 'button', class: 'button', 'data-reset-field': field.key, 'aria-label': `Reset ${field.label} to the file's value`,
+        title: "Use the file's value" }, 'Reset');
+      input.addEventListener('input', () => changes.set(field.key, input.value));
+      reset.addEventListener('click', () => {
+        changes.set(field.key, null);
+        input.value = '';
+        input.placeholder = "file's value";
+        reset.setAttribute('aria-pressed', 'true');
+      });
+      grid.append(h('label', { for: id, text: field.label }), input, reset);
+    }
+    const error = h('p', { class: 'error-box', role: 'alert', hidden: true });
+    const form = h('form', { method: 'dialog', 'data-edit-form': '' },
+      h('p', { class: 'count', text: "Changes are kept by omnisonic; the file itself is never rewritten. “Reset” brings back the file's value." }),
+      grid, error,
+      h('div', { class: 'dialog-buttons' },
+        h('button', { type: 'button', class: 'button', 'data-action': 'cancel', onclick: () => close(null) }, 'Cancel'),
+        h('button', { type: 'submit', class: 'button primary', 'data-action': 'save-edit' }, 'Save')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const body = {};
+      for (const [key, raw] of changes) {
+        const field = EDITABLE.find((f) => f.key === key);
+        if (raw === null) { body[key] = null; continue; }
+        const text = raw.trim();
+        if (field.type === 'number') body[key] = text === '' ? null : Number(text);
+        else if (field.type === 'list') body[key] = text === '' ? null : text.split(';').map((s) => s.trim()).filter(Boolean);
+        else body[key] = text === '' ? null : text;
+      }
+      if (!Object.keys(body).length) { close(null); return; }
+      try {
+        close(await api.editTrack(track.uid, body));
+      } catch (failure) {
+        error.textContent = failure.message;
+        error.hidden = false;
+      }
+    });
+    return form;
+  });
+}
+
+export function trackView(root, uid) {
+  let track = null;
+  replace(root, h('div', { class: 'view-body' }, h('p', { class: 'count', text: 'Loading…' })));
+
+  async function load() {
+    try {
+      track = await api.track(uid);
+      const album = !track.hasArtwork && track.albumId ? await api.album(track.albumId).then((a) => a.album).catch(() => null) : null;
+      render(album);
+    } catch (error) {
+      replace(root, h('div', { class: 'view-body' }, h('div', { class: 'error-box', role: 'alert', text: error.status === 404 ? 'This track is no longer in the library.' : error.message }),
+        h('p', {}, h('a', { href: '#/library' }, 'Back to the library'))));
+    }
+  }
+
+  function render(album) {
+    const favorite = h('button', { type: 'button', class: 'button', 'data-action': 'favorite', 'aria-pressed': String(!!track.favorite) },
+      track.favorite ? '♥ Favorite' : '♡ Add to favorites');
+    favorite.addEventListener('click', async () => { if (await setFavorite(track, !track.favorite)) render(album); });
+    const starButtons = h('div', { class: 'stars', role: 'group', 'aria-label': 'Rating', 'data-rating': String(track.rating ?? 0) });
+    for (let i = 1; i <= 5; i += 1) {
+      starButtons.append(h('button', { type: 'button', 'data-rate': String(i), 'aria-pressed': String(i <= (track.rating || 0)),
+        'aria-label': `Rate ${i} of 5`, onclick: async () => { if (await setRating(track, track.rating === i ? null : i)) render(album); } }, '★'));
+    }
+    const more = h('button', { type: 'button', class: 'button', 'data-action': 'more', 'aria-label': 'More actions' }, '⋯');
+    more.addEventListener('click', () => openTrackMenu(more, [track]));
+    const fields = h('dl', { class: 'fields', 'data-fields': '' });
+    for (const [label, value] of rows(track)) fields.append(h('dt', { text: label }), h('dd', { text: String(value) }));
+    const links = h('p', {},
+      track.albumId ? h('a', { href: `#/album/${track.albumId}`, 'data-link': 'album' }, 'Go to the album') : null);
+    replace(root, h('div', { class: 'view-body' },
+      h('div', { class: 'detail' },
+        h('div', {}, artwork(track, album)),
+        h('div', {},
+          h('h1', { 'data-track-title': '', text: track.title }),
+          h('p', { class: 'count', text: [artistLine(track), track.album].filter(Boolean).join(' — ') }),
+          h('div', { class: 'actions' },
+            h('button', { type: 'button', class: 'button primary', 'data-action': 'play', onclick: () => playTracks([track], 0) }, '▶ Play'),
+            h('button', { type: 'button', class: 'button', 'data-action': 'queue', onclick: () => { enqueue([track]); toast('Added to the queue'); } }, 'Add to queue'),
+            favorite, starButtons,
+            h('button', { type: 'button', class: 'button', 'data-action': 'edit', onclick: edit }, 'Edit…'),
+            h('button', { type: 'button', class: 'button danger', 'data-action': 'delete', onclick: remove }, 'Delete…'),
+            more),
+          fields, links))));
+  }
+
+  async function edit() {
+    const updated = await editDialog(track);
+    if (updated) { track = updated; toast('Saved'); load(); }
+  }
+
+  async function remove() {
+    await deleteTracks([track], () => {
+      location.hash = '#/library';
+      return () => {};
+    });
+  }
+
+  load();
+  const off = on('library-changed', ({ uids }) => { if (!uids || uids.includes(uid)) load(); });
+  return { destroy: off };
+}
+
+export { showError };
