@@ -1,6 +1,7 @@
 """The web app in a real browser (headless Chromium) against a real daemon and library.
 
     OMNISONICD_BIN=.build/debug/omnisonicd python3 -m pytest tests/web -q
+    OMNI_UPDATE_SCREENSHOTS=1 python3 -m pytest tests/web   # also refresh docs/screenshots/
 
 Drag and drop: Chromium 156's WebDriver performs HTML5 drag and drop from Selenium's
 ActionChains (checked: rows onto a playlist, playlist items onto each other), so those drags
@@ -10,6 +11,7 @@ JavaScript, so the app's own handlers run.
 """
 
 import base64
+import os
 import shutil
 import time
 from pathlib import Path
@@ -42,9 +44,12 @@ def type_search(page, text):
 
 
 def save_docs_screenshot(page, name):
+    """A screenshot in tests/web/artifacts/; also in docs/screenshots/ (the README's) when
+    OMNI_UPDATE_SCREENSHOTS=1, so that ordinary runs leave the committed ones alone."""
     page.screenshot(name)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(Path(__file__).resolve().parent / "artifacts" / f"{name}.png", DOCS_SCREENSHOTS / f"{name}.png")
+    if os.environ.get("OMNI_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(__file__).resolve().parent / "artifacts" / f"{name}.png", DOCS_SCREENSHOTS / f"{name}.png")
 
 
 def test_given_a_library_when_the_app_loads_then_the_table_shows_every_track_with_its_count(page, api):
