@@ -203,6 +203,19 @@ def test_given_a_track_when_deleted_then_undo_keeps_it_and_letting_the_toast_exp
     page.wait(lambda d: api.status(f"/api/tracks/{uid}") == 404, timeout=12, message="the track was not deleted after the undo expired")
 
 
+def test_given_a_track_page_when_deleted_then_the_library_hides_it_until_undo(page, api):
+    uid, title = open_first_track_details(page)
+    page.click('[data-action="delete"]')
+    page.click('[data-action="confirm"]')
+    page.wait(lambda d: page.js("return location.hash") == "#/library")
+    wait_rows(page)
+    page.wait(lambda d: uid not in [u for u, _ in page.rows()], message="the deleted track is still listed")
+    page.click('[data-action="toast-action"]')  # Undo
+    page.wait(lambda d: uid in [u for u, _ in page.rows()], message="undo did not bring the row back")
+    time.sleep(6.5)
+    assert api.status(f"/api/tracks/{uid}") == 200
+
+
 def test_given_playlists_when_created_filled_by_drag_and_reordered_by_drag_then_the_api_has_that_order(page, api):
     page.open()
     rows = wait_rows(page, 4)
