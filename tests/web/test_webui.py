@@ -1,6 +1,7 @@
 """The web app in a real browser (headless Chromium) against a real daemon and library.
 
     OMNISONICD_BIN=.build/debug/omnisonicd python3 -m pytest tests/web -q
+    OMNI_UPDATE_SCREENSHOTS=1 python3 -m pytest tests/web   # also refresh docs/screenshots/
 
 Drag and drop: Chromium 156's WebDriver performs HTML5 drag and drop from Selenium's
 ActionChains (checked: rows onto a playlist, playlist items onto each other), so those drags
@@ -10,6 +11,7 @@ JavaScript, so the app's own handlers run.
 """
 
 import base64
+import os
 import shutil
 import time
 from pathlib import Path
@@ -42,9 +44,12 @@ def type_search(page, text):
 
 
 def save_docs_screenshot(page, name):
+    """A screenshot in tests/web/artifacts/; also in docs/screenshots/ (the README's) when
+    OMNI_UPDATE_SCREENSHOTS=1, so that ordinary runs leave the committed ones alone."""
     page.screenshot(name)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(Path(__file__).resolve().parent / "artifacts" / f"{name}.png", DOCS_SCREENSHOTS / f"{name}.png")
+    if os.environ.get("OMNI_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(__file__).resolve().parent / "artifacts" / f"{name}.png", DOCS_SCREENSHOTS / f"{name}.png")
 
 
 def test_given_a_library_when_the_app_loads_then_the_table_shows_every_track_with_its_count(page, api):
@@ -196,6 +201,19 @@ def test_given_a_track_when_deleted_then_undo_keeps_it_and_letting_the_toast_exp
     page.click('[data-menu-item="delete"]')
     page.click('[data-action="confirm"]')
     page.wait(lambda d: api.status(f"/api/tracks/{uid}") == 404, timeout=12, message="the track was not deleted after the undo expired")
+
+
+def test_given_a_track_page_when_deleted_then_the_library_hides_it_until_undo(page, api):
+    uid, title = open_first_track_details(page)
+    page.click('[data-action="delete"]')
+    page.click('[data-action="confirm"]')
+    page.wait(lambda d: page.js("return location.hash") == "#/library")
+    wait_rows(page)
+    page.wait(lambda d: uid not in [u for u, _ in page.rows()], message="the deleted track is still listed")
+    page.click('[data-action="toast-action"]')  # Undo
+    page.wait(lambda d: uid in [u for u, _ in page.rows()], message="undo did not bring the row back")
+    time.sleep(6.5)
+    assert api.status(f"/api/tracks/{uid}") == 200
 
 
 def test_given_playlists_when_created_filled_by_drag_and_reordered_by_drag_then_the_api_has_that_order(page, api):

@@ -99,7 +99,12 @@ export async function deleteTracks(tracks, hide) {
   for (const track of tracks) pending.set(track.uid, { commit });
   toast(`Deleted ${names}`, {
     ms: UNDO_MS,
-    action: { label: 'Undo', run: () => { for (const track of tracks) pending.delete(track.uid); unhide(); toast('Delete undone'); } },
+    action: { label: 'Undo', run: () => {
+      for (const track of tracks) pending.delete(track.uid);
+      unhide();
+      emit('delete-undone', { uids: tracks.map((t) => t.uid) });
+      toast('Delete undone');
+    } },
     onExpire: commit,
   });
   return true;

@@ -156,6 +156,13 @@ export class TrackTable {
       if (generation !== this.generation) return;
       this.pages.set(page, result.tracks);
       this.stalePages.delete(page);
+      // Tracks deleted elsewhere (the detail page) whose undo is still running stay hidden.
+      if (this.options.isHidden) {
+        result.tracks.forEach((track, i) => {
+          const source = page * PAGE + i;
+          if (this.options.isHidden(track.uid) && !this.hidden.includes(source)) { this.hidden.push(source); this.hidden.sort((a, b) => a - b); }
+        });
+      }
       const first = this.total === null;
       if (this.total !== result.total) {
         this.total = result.total;
@@ -350,6 +357,17 @@ export class TrackTable {
     this.selection.clear();
     this.render();
     return source;
+  }
+
+  /** Shows again the hidden rows of `uids` (an undo made elsewhere). */
+  unhideUids(uids) {
+    const gone = new Set(uids);
+    this.hidden = this.hidden.filter((source) => {
+      const page = Math.floor(source / PAGE);
+      const track = (this.pages.get(page) || [])[source - page * PAGE];
+      return !(track && gone.has(track.uid));
+    });
+    this.render();
   }
 
   unhide(source) {

@@ -5,7 +5,7 @@ import { h, replace, highlightTerms } from '../dom.js';
 import { on, emit } from '../bus.js';
 import { TrackTable } from '../table.js';
 import { playTracks, currentTrack } from '../player.js';
-import { openTrackMenu, deleteTracks } from '../actions.js';
+import { openTrackMenu, deleteTracks, isPendingDelete } from '../actions.js';
 import { searchText, setSearchText } from '../search.js';
 import { showError, promptDialog, toast } from '../ui.js';
 
@@ -72,6 +72,7 @@ export function libraryView(root, params = {}) {
       if (!tracks.length) return;
       openTrackMenu(anchor, tracks, { onDelete: (chosen) => remove(chosen, indices) });
     },
+    isHidden: isPendingDelete,
     onSort: (key) => {
       if (sort.key === key) sort.descending = !sort.descending; else { sort.key = key; sort.descending = false; }
       reload();
@@ -224,8 +225,10 @@ export function libraryView(root, params = {}) {
   const subscriptions = [
     on('search', () => { if (!saved) reload(); }),
     on('library-changed', () => table.refresh()),
-    on('tracks-removed', ({ local }) => { if (!local) table.refresh(); }),
+    // Gone for good: their hidden rows are let go before the fresh pages (without them) arrive.
+    on('tracks-removed', ({ uids }) => { table.unhideUids(uids || []); table.refresh(); }),
     on('track-updated', () => table.refresh()),
+    on('delete-undone', ({ uids }) => { table.unhideUids(uids); updateCount(); }),
     on('now-playing', ({ track }) => table.setPlaying(track ? track.uid : null)),
   ];
 
