@@ -96,9 +96,12 @@ public final class SyncService: Service, Sendable {
     private func pushLoop() async {
         var backoff = Backoff()
         let library = self.library
+        // Halved when the server finds a batch too large (operations with long id lists).
+        var batchSize = 1000
         for await _ in nudgeStream {
             while !Task.isCancelled {
-                let batch = await Self.blocking { () throws(StoreError) in try library.unpushedOperations(limit: 1000) }
+                let limit = batchSize
+                let batch = await Self.blocking { () throws(StoreError) in try library.unpushedOperations(limit: limit) }
                 guard case .success(let logged) = batch else {
                     if case .failure(let error) = batch { failed(error) }
                     break
@@ -112,8 +115,13 @@ public final class SyncService: Service, Sendable {
                     if case .success(let progress) = progress { update { $0.pending = progress.pending } }
                     succeeded(wake: 0)
                     backoff.reset()
+                    batchSize = min(1000, batchSize * 2)
                     logger.debug("pushed", metadata: ["accepted": "\(answer.accepted)", "duplicates": "\(answer.duplicates)"])
                 } catch {
+                    if error.reason == .tooLarge && batchSize > 1 {
+                        batchSize = max(1, batchSize / 2)
+                        continue
+                    }
                     let seen = wakes.generation(of: 1)
                     failed(error)
                     await wakes.wait(for: 1, seen: seen, seconds: backoff.nextSeconds())
@@ -131,7 +139,9 @@ public final class SyncService: Service, Sendable {
             let cursor = state().cursor
             let seen = wakes.generation(of: 0)
             do {
-                let answer = try await client.pull(after: cursor, limit: 1000, wait: more ? 0 : 25)
+                // After a failure the first pull does not wait: the state turns connected as soon
+                // as the server answers, not when a quiet stream's long poll ends.
+                let answer = try await client.pull(after: cursor, limit: 1000, wait: more || !state().connected ? 0 : 25)
                 if answer.head < cursor {
                     // The server lost history (restored from an older backup, or replaced):
                     // start over; pushes are idempotent, so everything is sent again safely.

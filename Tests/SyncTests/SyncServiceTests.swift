@@ -94,4 +94,17 @@ struct SyncServiceTests {
         #expect(try await server.storage.totals().operations == 3)
         await device.stop()
     }
+
+    @Test("Given a server accepting small pushes only, when a device has many changes pending, then it splits its batches and sends them all")
+    func batchesShrinkWhenTooLarge() async throws {
+        let fixture = try await ServerFixture { $0.maxBodyBytes = 8192 }
+        defer { Task { await fixture.stop() } }
+        let folder = try TemporaryDirectory("sync-split")
+        let library = try Library(path: folder.appending("a.sqlite"))
+        for index in 0..<150 { try library.record(.createPlaylist(name: "Playlist number \(index)")) }
+        let device = Device.start(library, url: fixture.url, token: try await fixture.device("alice"))
+        #expect(await eventually(40) { device.service.state().pending == 0 && device.service.state().connected })
+        #expect(try await fixture.storage.totals().operations == 150)
+        await device.stop()
+    }
 }
