@@ -210,6 +210,9 @@ struct RunCommandTests {
             if !found { usleep(20_000) }
         }
         #expect(found, "\(daemon.stderr.suffix(2000))")
+        // The counter follows the write by a moment.
+        deadline = Date().addingTimeInterval(30)
+        while try scan()["changesApplied"] as? Int ?? 0 < 1 && Date() < deadline { usleep(20_000) }
         #expect(try scan()["changesApplied"] as? Int ?? 0 >= 1)
         let metrics = try HTTP.request(port: port, path: "/metrics").body
         #expect(metrics.contains("omnisonic_watch_batches_total"))
