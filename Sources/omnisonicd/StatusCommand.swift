@@ -25,7 +25,7 @@ struct ServiceOptions: ParsableArguments {
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show what the running daemon is doing: library size, scan, uptime.",
+        abstract: "Show what the running daemon is doing: library size, scan and watching, player, sync, uptime.",
         discussion: """
             Finds the daemon through the lock file in its library folder and asks GET /api/status \
             (with the configured token). Exits 3 when no daemon runs on that folder.
@@ -110,8 +110,39 @@ struct StatusCommand: ParsableCommand {
                 text += "\n"
             }
         }
-        // Parts added by other subsystems (player, sync), shown as they come.
-        for key in status.keys.sorted() where !["version", "pid", "startedAt", "uptimeSeconds", "library", "scan"].contains(key) {
+        if let scan = status["scan"] as? [String: Any], let folders = scan["watching"] as? [[String: Any]], !folders.isEmpty {
+            for folder in folders {
+                text += "watching: \(folder["path"] as? String ?? "?"): \(folder["mode"] as? String ?? "?")"
+                if let count = folder["watchedFolders"] as? Int, count > 0 { text += ", \(grouped(count)) folders" }
+                if let problem = folder["problem"] as? String { text += " (\(problem))" }
+                text += "\n"
+            }
+        }
+        if let player = status["player"] as? [String: Any] {
+            text += "player: \(player["state"] as? String ?? "?")"
+            if let title = player["title"] as? String {
+                text += " \"\(title)\""
+                if let artist = player["artist"] as? String { text += " by \(artist)" }
+                if let position = player["positionMs"] as? Int { text += " at \(duration(Double(position) / 1000))" }
+            }
+            text += ", \(player["queueLength"] as? Int ?? 0) in the queue, volume \(player["volume"] as? Int ?? 0)%"
+            text += ", output \(player["device"] as? String ?? "?")"
+            if let error = player["error"] as? String { text += " (error: \(error))" }
+            text += "\n"
+        }
+        if let sync = status["sync"] as? [String: Any] {
+            if sync["enabled"] as? Bool == true {
+                text += "sync: " + (sync["connected"] as? Bool == true ? "connected" : "not connected")
+                if let last = sync["lastSync"] as? Double { text += ", last sync \(duration(Date().timeIntervalSince1970 - last)) ago" }
+                text += ", \(sync["pending"] as? Int ?? 0) operations pending"
+                if let error = sync["error"] as? String { text += " (error: \(error))" }
+                text += "\n"
+            } else {
+                text += "sync: off (no sync server configured)\n"
+            }
+        }
+        // Parts added later by other subsystems, shown as they come.
+        for key in status.keys.sorted() where !["version", "pid", "startedAt", "uptimeSeconds", "library", "scan", "player", "sync"].contains(key) {
             if let value = status[key], let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
                 text += "\(key): \(String(decoding: data, as: UTF8.self))\n"
             }

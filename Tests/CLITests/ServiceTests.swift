@@ -216,6 +216,11 @@ struct ServiceTests {
         #expect(text.stdout.contains("is running (pid \(daemon.process.processIdentifier)) on http://127.0.0.1:\(port)"), "\(text.stdout)")
         #expect(text.stdout.contains("library: \(corpus.visibleTracks.count) tracks"), "\(text.stdout)")
         #expect(text.stdout.contains("scan: idle"))
+        #expect(text.stdout.contains("watching: "), "\(text.stdout)")
+        #expect(text.stdout.contains("player: stopped, 0 in the queue, volume 100%"), "\(text.stdout)")
+        #expect(text.stdout.contains("sync: off (no sync server configured)"), "\(text.stdout)")
+        #expect((object["sync"] as? [String: Any])?["enabled"] as? Bool == false)
+        #expect((object["player"] as? [String: Any])?["state"] as? String == "stopped")
 
         let wrongToken = try Binary.run(["status", "--data", data], environment: Self.isolated(dir, ["OMNISONIC_TOKEN": "another-token-0123456789"]))
         #expect(wrongToken.status == 1)
