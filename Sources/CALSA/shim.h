@@ -38,4 +38,28 @@ static inline int omni_snd_pcm_open_from_text(snd_pcm_t **pcm, const char *name,
     return 0;
 }
 
+/// The names of the PCMs the configuration text `config` defines (`pcm.NAME { ... }`), one per
+/// line, in a malloc'd string the caller frees; NULL when the text does not parse or defines none.
+static inline char *omni_snd_pcm_names_from_text(const char *config) {
+    snd_config_t *top = NULL, *pcms = NULL;
+    snd_input_t *in = NULL;
+    if (snd_config_top(&top) < 0) return NULL;
+    if (snd_input_buffer_open(&in, config, -1) < 0) { snd_config_delete(top); return NULL; }
+    int err = snd_config_load(top, in);
+    snd_input_close(in);
+    if (err < 0 || snd_config_search(top, "pcm", &pcms) < 0) { snd_config_delete(top); return NULL; }
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out) { snd_config_delete(top); return NULL; }
+    snd_config_iterator_t i, next;
+    snd_config_for_each(i, next, pcms) {
+        const char *id = NULL;
+        if (snd_config_get_id(snd_config_iterator_entry(i), &id) >= 0 && id) fprintf(out, "%s\n", id);
+    }
+    fclose(out);
+    snd_config_delete(top);
+    return text;
+}
+
 #endif

@@ -121,6 +121,42 @@ public enum PlayerCommand: Sendable, Equatable {
     case move(from: Int, to: Int)
     case clear
     case modes(repeatMode: RepeatMode?, shuffle: Bool?, consume: Bool?)
+    /// Plays through another ALSA device from now on (`OutputDescription.isValidDevice`).
+    case output(device: String)
+}
+
+extension OutputDescription {
+    /// A device name a client may choose: 1 to 200 characters (Unicode scalars), no control
+    /// characters (C0, DEL, C1). ALSA decides whether it exists.
+    public static func isValidDevice(_ name: String) -> Bool {
+        let scalars = name.unicodeScalars
+        return (1...200).contains(scalars.count) && !scalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+}
+
+/// One ALSA playback device a client may choose (`GET /api/player/outputs`).
+public struct OutputChoice: Sendable, Equatable, Codable {
+    /// The PCM name to pass to `PlayerCommand.output` ("default", "hw:CARD=PCH,DEV=0", ...).
+    public var name: String
+    /// ALSA's description (one line), or a short note.
+    public var description: String
+
+    public init(name: String, description: String) {
+        self.name = name
+        self.description = description
+    }
+}
+
+/// The devices ALSA knows and the one the player uses (`GET /api/player/outputs`).
+public struct OutputList: Sendable, Equatable, Codable {
+    public var outputs: [OutputChoice]
+    /// The device the player plays through (or will, at the next play).
+    public var current: String
+
+    public init(outputs: [OutputChoice], current: String) {
+        self.outputs = outputs
+        self.current = current
+    }
 }
 
 /// A play planned for later: at `at`, the queue is replaced with a playlist or a saved search's

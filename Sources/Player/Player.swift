@@ -33,6 +33,9 @@ public final class Player: Sendable {
         var volume = 100
         var error: String?
         var output: OutputDescription
+        /// The device the user chose (`setOutput`, at start the configured one): the output
+        /// thread reopens on it when it differs from the one it has open.
+        var wantedOutput: String
         var positionMs = 0
         var durationMs: Int?
         /// A seek (or the saved position) the output thread applies when it next plays.
@@ -59,7 +62,7 @@ public final class Player: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.publish = publish
-        var state = Shared(output: OutputDescription(device: configuration.output))
+        var state = Shared(output: OutputDescription(device: configuration.output), wantedOutput: configuration.output)
         do {
             let saved = try library.savedPlayerQueue()
             state.queue = PlayQueue(entries: saved.entries, currentEntryId: saved.currentEntryId, repeatMode: saved.repeatMode,
@@ -301,6 +304,45 @@ public final class Player: Sendable {
         change(persist: true) { $0.volume = min(100, max(0, percent)) }
     }
 
+    /// Plays through `device` from now on: while playing, the output thread lets the old
+    /// device play out what it holds, closes it and goes on, at the same position, on the new
+    /// one; while paused or stopped the new device is used at the next play. The state's
+    /// `output.device` names it at once. A device that cannot be opened is reported like any
+    /// device error (`error`, paused; playing again retries). Not saved: a restart uses the
+    /// configured device again.
+    ///
+    /// - Throws: `PlayerError.badRequest` for a name that is empty, longer than 200
+    ///   characters or holds control characters (`OutputDescription.isValidDevice`).
+    public func setOutput(_ device: String) throws(PlayerError) {
+        guard OutputDescription.isValidDevice(device) else {
+            throw PlayerError(.badRequest, message: "an output device name is 1 to 200 characters without control characters")
+        }
+        change(persist: false) { s in
+            s.wantedOutput = device
+            if s.output.device != device { s.output = OutputDescription(device: device) }
+        }
+    }
+
+    /// The playback devices ALSA knows (from the private configuration when the player has
+    /// one), always with "default", the configured device and the current one. Lists on a
+    /// thread of its own (ALSA may probe the cards).
+    public func outputs() async -> OutputList {
+        let configuration = self.configuration
+        let current = shared.withLock { $0.wantedOutput }
+        let found: [OutputChoice] = await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: AlsaDevice.list(configuration: configuration.alsaConfiguration)) }
+            thread.name = "omnisonic-outputs"
+            thread.start()
+        }
+        var outputs: [OutputChoice] = []
+        var seen = Set<String>()
+        for choice in [OutputChoice(name: "default", description: "ALSA's default device")] + found
+            + [configuration.output, current].map({ OutputChoice(name: $0, description: "configured or chosen") }) where seen.insert(choice.name).inserted {
+            outputs.append(choice)
+        }
+        return OutputList(outputs: outputs, current: current)
+    }
+
     // MARK: - Internals
 
     private func checked(_ index: Int) throws(PlayerError) {
@@ -395,6 +437,7 @@ public final class Player: Sendable {
         case .remove(let index): try remove(at: index)
         case let .move(from, to): try move(from: from, to: to)
         case .clear: clear()
+        case .output(let device): try setOutput(device)
         case let .modes(repeatMode, shuffle, consume):
             change(persist: true) { s in
                 if let repeatMode { s.queue.repeatMode = repeatMode }

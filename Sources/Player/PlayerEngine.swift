@@ -27,9 +27,8 @@ final class PlayerEngine {
     /// Frames decoded into `buffer` but not written because the device could not open: written
     /// first when playback resumes, so a retry loses and repeats nothing.
     private var carried = 0
-    private var target: AlsaDevice.Target {
-        AlsaDevice.Target(name: player.configuration.output, configuration: player.configuration.alsaConfiguration)
-    }
+    /// The name of the device open now (nil when closed).
+    private var openedName: String?
 
     struct OpenTrack {
         let entry: QueueEntry
@@ -191,17 +190,23 @@ final class PlayerEngine {
     /// Opens (or reopens for a new format) the device. False when it cannot: the error is in
     /// the state, playback pauses at the current position, and playing again retries.
     private func ensureDevice(for format: PCMFormat) -> Bool {
-        if device != nil, requested == format { return true }
+        let wanted = player.shared.withLock { $0.wantedOutput }
+        if device != nil, requested == format, openedName == wanted { return true }
+        // Another format or another device: the old one plays out what it holds first, so
+        // nothing is lost or repeated across the switch.
         releaseDevice(drain: true)
+        let target = AlsaDevice.Target(name: wanted, configuration: player.configuration.alsaConfiguration)
         do {
             let opened = try AlsaDevice(target: target, wanted: format)
             converter = opened.format == format ? nil : try Converter(from: format, to: opened.format)
             device = opened
             requested = format
+            openedName = wanted
             let description = OutputDescription(device: target.name, sampleRate: opened.format.sampleRate,
                                                 channels: opened.format.channels, format: opened.format.sample.rawValue)
             player.shared.withLock { s in
-                s.output = description
+                // A newer choice made meanwhile stays visible (the next period opens it).
+                s.output = s.wantedOutput == wanted ? description : OutputDescription(device: s.wantedOutput)
                 s.error = nil
             }
             player.logger.info("output opened", metadata: ["device": "\(target.name)", "format": "\(opened.format)",
@@ -281,6 +286,7 @@ final class PlayerEngine {
         device.close()
         self.device = nil
         requested = nil
+        openedName = nil
         converter = nil
         player.shared.withLock { $0.output = OutputDescription(device: $0.output.device) }
     }

@@ -61,6 +61,10 @@ public protocol DaemonActions: Sendable {
 
     /// Cancels a planned play; false when there is none with that id.
     func cancelSchedule(id: String) async throws -> Bool
+
+    /// The output devices the player can choose (`GET /api/player/outputs`); nil when this
+    /// daemon runs no player.
+    func playerOutputs() async -> OutputList?
 }
 
 extension DaemonActions {
@@ -81,6 +85,9 @@ extension DaemonActions {
     }
 
     public func cancelSchedule(id: String) async throws -> Bool { throw APIError.notFound("the player") }
+
+    /// No player: `GET /api/player/outputs` answers 404.
+    public func playerOutputs() async -> OutputList? { nil }
 }
 
 /// A scan's state as `GET /api/scan` reports it.

@@ -8,6 +8,7 @@ import OmniModel
 extension Handlers {
     func registerPlayer(on router: Router<BasicRequestContext>) {
         registerSchedule(on: router)
+        registerOutputs(on: router)
         router.get("/api/player") { _, _ in
             guard let status = await self.configuration.actions.playerStatus() else { throw APIError.notFound("the player") }
             return try self.playerResponse(status)
@@ -75,6 +76,21 @@ extension Handlers {
             struct Body: Decodable { var `repeat`: RepeatMode?; var shuffle: Bool?; var consume: Bool? }
             let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["repeat", "shuffle", "consume"])
             return try await self.player(.modes(repeatMode: body.repeat, shuffle: body.shuffle, consume: body.consume))
+        }
+    }
+
+    func registerOutputs(on router: Router<BasicRequestContext>) {
+        router.get("/api/player/outputs") { _, _ in
+            guard let list = await self.configuration.actions.playerOutputs() else { throw APIError.notFound("the player") }
+            return try JSONBody.response(list)
+        }
+        router.post("/api/player/output") { request, _ in
+            struct Body: Decodable { var device: String }
+            let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["device"])
+            guard OutputDescription.isValidDevice(body.device) else {
+                throw APIError.badRequest("device is 1 to 200 characters without control characters")
+            }
+            return try await self.player(.output(device: body.device))
         }
     }
 

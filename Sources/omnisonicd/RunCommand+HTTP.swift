@@ -121,6 +121,8 @@ struct WebActions: DaemonActions {
 
     func playerSchedules() async throws -> [PlayerSchedule] { context.scheduler.list() }
 
+    func playerOutputs() async -> OutputList? { await context.player.outputs() }
+
     func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
         try context.scheduler.add(at: at, source: source)
     }

@@ -158,5 +158,27 @@ struct PlayerAPITests {
         #expect(try library.playerSchedules().isEmpty)
         await Self.stop(setup)
     }
-}
 
+    @Test("Given the player on capture, when GET /api/player/outputs and POST /api/player/output, then the list holds default and capture, the state names the new device, and bad names are 400")
+    func outputSelection() async throws {
+        let setup = try await Self.start()
+        let http = setup.server.http
+        let listed = try await http.get("/api/player/outputs")
+        #expect(listed.status == 200)
+        let list = try listed.json()
+        let names = (list["outputs"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        #expect(names.contains("default") && names.contains("capture"), "\(names)")
+        #expect((list["outputs"] as? [[String: Any]])?.allSatisfy { $0["description"] is String } == true)
+        #expect(list["current"] as? String == "capture")
+        let switched = try await http.json("POST", "/api/player/output", ["device": "elsewhere"])
+        #expect(switched.status == 200)
+        #expect((try switched.json()["output"] as? [String: Any])?["device"] as? String == "elsewhere")
+        #expect(try await http.get("/api/player/outputs").json()["current"] as? String == "elsewhere")
+        for bad: Any in ["", String(repeating: "x", count: 201), "a\u{1}b", 5, NSNull()] {
+            #expect(try await http.json("POST", "/api/player/output", ["device": bad]).status == 400, "\(bad)")
+        }
+        #expect(try await http.json("POST", "/api/player/output", [String: Any]()).status == 400)
+        #expect(setup.player.status().output.device == "elsewhere")
+        await Self.stop(setup)
+    }
+}

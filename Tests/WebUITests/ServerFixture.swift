@@ -61,6 +61,8 @@ final class TestActions: DaemonActions {
 
     func playerStatus() async -> PlayerStatus? { realPlayer?.status() }
 
+    func playerOutputs() async -> OutputList? { await realPlayer?.outputs() }
+
     func player(_ command: PlayerCommand) async throws -> PlayerStatus {
         guard let realPlayer else { throw APIError.notFound("the player") }
         return try realPlayer.perform(command)

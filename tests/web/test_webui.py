@@ -465,6 +465,10 @@ def test_given_a_server_player_when_the_switch_is_on_then_the_queue_is_sent_to_a
     page.open()
     rows = wait_rows(page, 2)
     page.click("[data-player-switch] input")
+    # The output device list appears, fed by /api/player/outputs, and names the current device.
+    page.wait(lambda d: page.js("""const s = document.querySelector('[data-output-device]');
+        return !s.hidden && [...s.options].some(o => o.value === 'default') && s.value !== ''"""),
+              message="the output device list did not show")
     page.css(f'.row[data-uid="{rows[0][0]}"] .title').click()
     page.css("[data-track-table]").send_keys(Keys.ENTER)
     page.wait(lambda d: [entry["uid"] for entry in api.get("/api/player")["queue"]][:2] == [rows[0][0], rows[1][0]],

@@ -108,4 +108,5 @@ export const api = {
   openAPI: () => get('/api/openapi.json'),
   player: () => get('/api/player'),
   playerCommand: (name, body) => request('POST', `/api/player/${name}`, body),
+  playerOutputs: () => get('/api/player/outputs'),
 };

@@ -14,7 +14,7 @@ const state = {
   playedReported: null,
 };
 
-let audio, seek, volume, playButton, serverPoll = 0, lastServerError = null;
+let audio, seek, volume, playButton, outputSelect, serverPoll = 0, lastServerError = null;
 
 export function currentTrack() { return state.queue[state.index] || null; }
 export function queue() { return state.queue.slice(); }
@@ -147,14 +147,36 @@ async function refreshServer(given) {
     renderPlaying(s.state === 'playing');
     renderTime(s.positionMs || 0, s.durationMs || (s.track && s.track.durationMs) || 0);
     if (typeof s.volume === 'number' && document.activeElement !== volume) volume.value = String(s.volume);
+    if (s.output && typeof s.output.device === 'string') showOutput(s.output.device);
     if (s.error && s.error !== lastServerError) showError({ message: s.error }, 'Player on this computer');
     lastServerError = s.error;
   } catch (error) { showError(error, 'Player'); }
 }
 
+/** Selects `device` in the output list (adding it when the list does not have it). */
+function showOutput(device) {
+  if (!outputSelect || document.activeElement === outputSelect) return;
+  if (![...outputSelect.options].some((option) => option.value === device)) {
+    outputSelect.append(h('option', { value: device, text: device }));
+  }
+  outputSelect.value = device;
+}
+
+/** Fills the output device list from GET /api/player/outputs (server mode only). */
+async function loadOutputs() {
+  try {
+    const list = await api.playerOutputs();
+    outputSelect.replaceChildren(...list.outputs.map((output) =>
+      h('option', { value: output.name, title: output.description || null, text: output.name })));
+    outputSelect.hidden = !state.server;
+    showOutput(list.current);
+  } catch (error) { showError(error, 'Output devices'); }
+}
+
 function setServerMode(on) {
   state.server = on;
   clearInterval(serverPoll);
+  if (outputSelect) { outputSelect.hidden = !on; if (on) loadOutputs(); }
   if (on) {
     const position = audio.currentTime;
     const wasPlaying = !audio.paused;
@@ -180,6 +202,10 @@ export async function initPlayer() {
   seek = document.querySelector('[data-seek]');
   volume = document.querySelector('[data-volume]');
   playButton = document.querySelector('[data-action="play-pause"]');
+  outputSelect = document.querySelector('[data-output-device]');
+  outputSelect.addEventListener('change', () => {
+    api.playerCommand('output', { device: outputSelect.value }).then(refreshServer).catch(showError);
+  });
   const savedVolume = Number(localStorage.getItem('omnisonic.volume') ?? 80);
   volume.value = String(savedVolume);
   audio.volume = savedVolume / 100;
