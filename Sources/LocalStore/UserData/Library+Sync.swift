@@ -73,26 +73,10 @@ extension Library {
     ///
     /// Synchronous; any thread.
     public func applyPulled(_ operations: [UserOperation], cursor: Int64, at now: Date = Date()) throws(StoreError) -> [UserOperation] {
-        let wallMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         return try write("merging changes from the sync server") { db in
-            var clock = try Self.clock(db, wallMs: wallMs)
-            var applier = OperationApplier(db: db)
-            var newest: HLCTimestamp?
-            for op in operations {
-                do {
-                    try OperationApplier.validate(op)
-                } catch {
-                    continue
-                }
-                if try applier.apply(op), newest == nil || op.hlc > newest! { newest = op.hlc }
-            }
-            try applier.finish(now: now.timeIntervalSince1970)
-            if let newest {
-                clock.receive(newest)
-                try Self.saveClock(clock, db)
-            }
+            let applied = try Self.merge(operations, in: db, at: now)
             try Self.setValue(db, "cursor", max(cursor, try Self.value(db, "cursor")))
-            return applier.applied
+            return applied
         }
     }
 

@@ -85,25 +85,8 @@ extension Library {
     @discardableResult
     public func apply(remote operations: [UserOperation], at now: Date = Date()) throws(StoreError) -> Int {
         guard !operations.isEmpty else { return 0 }
-        let wallMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         return try write("merging changes from other devices") { db in
-            var clock = try Self.clock(db, wallMs: wallMs)
-            var applier = OperationApplier(db: db)
-            var newest: HLCTimestamp?
-            for op in operations {
-                do {
-                    try OperationApplier.validate(op)
-                } catch {
-                    continue
-                }
-                if try applier.apply(op), newest == nil || op.hlc > newest! { newest = op.hlc }
-            }
-            try applier.finish(now: now.timeIntervalSince1970)
-            if let newest {
-                clock.receive(newest)
-                try Self.saveClock(clock, db)
-            }
-            return applier.applied.count
+            try Self.merge(operations, in: db, at: now).count
         }
     }
 
@@ -170,5 +153,32 @@ extension Library {
         guard let last = clock.last else { return }
         try db.cachedStatement(sql: "INSERT INTO meta(key, value) VALUES ('hlc', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .execute(arguments: [last.encoded])
+    }
+}
+
+extension Library {
+    /// The one merge of operations from elsewhere, inside a write transaction: each valid
+    /// operation goes through `OperationApplier` (invalid ones are skipped, as on every device),
+    /// the hybrid logical clock moves past the newest applied one, and the operations that were
+    /// new here are returned. Used by `apply(remote:)` and by the sync client's `applyPulled`.
+    static func merge(_ operations: [UserOperation], in db: Database, at now: Date) throws -> [UserOperation] {
+        let wallMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        var clock = try clock(db, wallMs: wallMs)
+        var applier = OperationApplier(db: db)
+        var newest: HLCTimestamp?
+        for op in operations {
+            do {
+                try OperationApplier.validate(op)
+            } catch {
+                continue
+            }
+            if try applier.apply(op), newest == nil || op.hlc > newest! { newest = op.hlc }
+        }
+        try applier.finish(now: now.timeIntervalSince1970)
+        if let newest {
+            clock.receive(newest)
+            try saveClock(clock, db)
+        }
+        return applier.applied
     }
 }
