@@ -299,10 +299,12 @@ public final class Indexer: Sendable {
         let plan: ScanPlan
         do {
             var stored: [StoredFile] = []
-            var pictures: [StoredFolderArtwork] = []
             for folder in scope.folders {
                 stored += try library.storedFiles(root: root.id, folder: folder.path, recursive: folder.recursive)
-                pictures += try library.storedFolderArtwork(root: root.id, folder: folder.path, recursive: folder.recursive)
+            }
+            // One read of the root's pictures (a row per folder), kept for the folders in scope.
+            let pictures = try library.storedFolderArtwork(roots: [root.id]).filter { picture in
+                scope.folders.contains { $0.recursive ? picture.folder.isWithin($0.path) : picture.folder == $0.path }
             }
             stored.sort { $0.relativePath < $1.relativePath }
             plan = ScanPlan(walked: [(root, result)], stored: stored, storedPictures: pictures)

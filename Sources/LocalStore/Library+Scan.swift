@@ -87,14 +87,6 @@ extension Library {
         }
     }
 
-    /// The stored folder pictures of one root for `folder` (and the folders below it when
-    /// `recursive`).
-    public func storedFolderArtwork(root rootID: Int64, folder: RawPath, recursive: Bool) throws(StoreError) -> [StoredFolderArtwork] {
-        try storedFolderArtwork(roots: [rootID]).filter {
-            recursive ? $0.folder.isWithin(folder) : $0.folder == folder
-        }
-    }
-
     /// The stored folder pictures of the given roots.
     public func storedFolderArtwork(roots rootIDs: [Int64]) throws(StoreError) -> [StoredFolderArtwork] {
         try read("reading folder pictures") { db in
