@@ -11,77 +11,11 @@ final class Locked<Value: Sendable>: Sendable {
     func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }
 
-/// `omnisonicd run` started as a real process, with its output read as it comes.
-final class RunningDaemon: @unchecked Sendable {
-    let process = Process()
-    private let stdoutLines = Locked<[String]>([])
-    private let stderrText = Locked<String>("")
-
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: Binary.path)
-        process.arguments = ["run"] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let lines = stdoutLines, text = stderrText
-        Thread.detachNewThread {
-            var buffer = ""
-            while true {
-                let data = out.fileHandleForReading.availableData
-                if data.isEmpty { break }
-                buffer += String(decoding: data, as: UTF8.self)
-                while let newline = buffer.firstIndex(of: "\n") {
-                    let line = String(buffer[..<newline])
-                    buffer.removeSubrange(...newline)
-                    lines.withLock { $0.append(line) }
-                }
-            }
-        }
-        Thread.detachNewThread {
-            while true {
-                let data = err.fileHandleForReading.availableData
-                if data.isEmpty { break }
-                text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-        }
-    }
-
-    var stderr: String { stderrText.withLock { $0 } }
-
-    /// Waits for `listening on http://HOST:PORT` and returns the port.
-    func waitForPort(timeout: Double = 30) throws -> Int {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let line = stdoutLines.withLock({ $0.first { $0.hasPrefix("listening on http://") } }),
-               let port = Int(line.split(separator: ":").last ?? "") {
-                return port
-            }
-            if !process.isRunning { break }
-            usleep(10_000)
-        }
-        throw Shell.Failure(command: "omnisonicd run", status: process.isRunning ? -1 : process.terminationStatus, stderr: stderr)
-    }
-
-    /// Sends `signal` and waits for the exit; returns the status and the seconds it took.
-    func stop(_ signal: Int32 = SIGTERM, timeout: Double = 10) -> (status: Int32, seconds: Double) {
-        let start = Date()
-        kill(process.processIdentifier, signal)
-        while process.isRunning && Date().timeIntervalSince(start) < timeout { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return (-1, Date().timeIntervalSince(start))
-        }
-        return (process.terminationStatus, Date().timeIntervalSince(start))
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+/// `omnisonicd run` started as a real process (see `RunningCommand`).
+final class RunningDaemon: RunningCommand, @unchecked Sendable {
+    /// `arguments` are those of `run` (the subcommand is added).
+    override init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try super.init(["run"] + arguments, environment: environment)
     }
 }
 

@@ -4,11 +4,12 @@ import GRDB
 import Testing
 import TestSupport
 
-/// Any omnisonicd subcommand started as a real process, its stdout read line by line.
-final class RunningCommand: @unchecked Sendable {
+/// Any omnisonicd subcommand started as a real process, its stdout read line by line and its
+/// stderr collected as they come.
+class RunningCommand: @unchecked Sendable {
     let process = Process()
-    let lines = Locked<[String]>([])
-    let errors = Locked<String>("")
+    private let lines = Locked<[String]>([])
+    private let errors = Locked<String>("")
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Binary.path)
@@ -45,6 +46,7 @@ final class RunningCommand: @unchecked Sendable {
 
     var stderr: String { errors.withLock { $0 } }
 
+    /// Waits for `listening on http://HOST:PORT` and returns the port.
     func waitForPort(timeout: Double = 30) throws -> Int {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -55,14 +57,23 @@ final class RunningCommand: @unchecked Sendable {
             if !process.isRunning { break }
             usleep(10_000)
         }
-        throw Shell.Failure(command: process.arguments?.joined(separator: " ") ?? "", status: -1, stderr: stderr)
+        throw Shell.Failure(command: "omnisonicd " + (process.arguments?.joined(separator: " ") ?? ""),
+                            status: process.isRunning ? -1 : process.terminationStatus, stderr: stderr)
     }
 
-    func stop(_ signal: Int32 = SIGTERM) {
+    /// Sends `signal` and waits for the exit (SIGKILL after `timeout`); returns the status (-1
+    /// when it had to be killed) and the seconds it took.
+    @discardableResult
+    func stop(_ signal: Int32 = SIGTERM, timeout: Double = 10) -> (status: Int32, seconds: Double) {
+        let start = Date()
         kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        while process.isRunning && Date().timeIntervalSince(start) < timeout { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return (-1, Date().timeIntervalSince(start))
+        }
+        return (process.terminationStatus, Date().timeIntervalSince(start))
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
