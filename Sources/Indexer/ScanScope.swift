@@ -90,7 +90,4 @@ public struct RefreshOutcome: Sendable, Equatable {
         self.changed = changed
         self.removed = removed
     }
-
-    /// True when the library did not change.
-    public var isEmpty: Bool { changed.isEmpty && removed.isEmpty && summary.failed == 0 }
 }
