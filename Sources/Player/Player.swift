@@ -363,19 +363,26 @@ public final class Player: Sendable {
     }
 
     /// Applies a user change, wakes the output thread, publishes the new state, saves it.
+    /// Applies a user change and publishes the state it produced: the event is taken under the
+    /// same lock as the change, before the output thread is woken, so it never shows what the
+    /// output thread did next (a retry failing again) instead of what the user did.
     func change(persist: Bool, _ body: (inout Shared) -> Void) {
-        shared.withLock { body(&$0) }
+        let event = shared.withLock { s in
+            body(&s)
+            return Self.event(s)
+        }
         wake.signal()
-        publishState()
+        publish(event)
         if persist { save() }
     }
 
     func publishState() {
-        let event = shared.withLock { s in
-            LibraryEvent.player(state: s.playback, index: s.queue.current, uid: s.queue.currentEntry?.uid,
-                                positionMs: s.pendingSeekMs ?? s.positionMs, error: s.error)
-        }
-        publish(event)
+        publish(shared.withLock { Self.event($0) })
+    }
+
+    private static func event(_ s: Shared) -> LibraryEvent {
+        .player(state: s.playback, index: s.queue.current, uid: s.queue.currentEntry?.uid,
+                positionMs: s.pendingSeekMs ?? s.positionMs, error: s.error)
     }
 
     func snapshotForStore() -> SavedPlayerQueue {
