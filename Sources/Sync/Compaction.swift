@@ -77,43 +77,50 @@ public enum Compaction {
     }
 }
 
+extension Compaction {
+    /// The sequence numbers to delete from a stream prefix given as stored (`seq`, canonical
+    /// JSON body), in sequence order. Every backend's `compact` is this plus its own delete.
+    public static func removable(_ rows: [(seq: Int64, body: [UInt8])]) throws(SyncError) -> [Int64] {
+        let decoder = JSONDecoder()
+        var ops: [(seq: Int64, op: UserOperation)] = []
+        ops.reserveCapacity(rows.count)
+        for row in rows {
+            do {
+                ops.append((row.seq, try decoder.decode(UserOperation.self, from: Data(row.body))))
+            } catch {
+                throw SyncError(.storage, message: "operation \(row.seq) of the stream cannot be read; nothing was compacted",
+                                detail: "\(error)")
+            }
+        }
+        let keep = survivors(ops)
+        return ops.lazy.map(\.seq).filter { !keep.contains($0) }
+    }
+}
+
 extension SQLiteSyncStorage {
-    /// Compacts the stream of `userID` up to `through` (inclusive): the operations that no
-    /// longer matter are deleted; sequence numbers of the others stay, so cursors stay valid.
-    ///
-    /// - Returns: how many operations were kept and removed.
     public func compact(userID: Int64, through: Int64) async throws(SyncError) -> (kept: Int, removed: Int) {
         do {
             return try await pool.write { db in
                 let rows = try Row.fetchAll(db, sql: "SELECT seq, body FROM op WHERE userId = ? AND seq <= ? ORDER BY seq",
                                             arguments: [userID, through])
-                let decoder = JSONDecoder()
-                var ops: [(seq: Int64, op: UserOperation)] = []
-                ops.reserveCapacity(rows.count)
-                for row in rows {
-                    let seq: Int64 = row[0]
-                    let body: Data = row[1]
-                    ops.append((seq, try decoder.decode(UserOperation.self, from: body)))
-                }
-                let keep = Compaction.survivors(ops)
+                    .map { (seq: $0[0] as Int64, body: Array($0[1] as Data)) }
+                let removable = try Compaction.removable(rows)
                 let delete = try db.cachedStatement(sql: "DELETE FROM op WHERE userId = ? AND seq = ?")
-                var removed = 0
-                for (seq, _) in ops where !keep.contains(seq) {
-                    try delete.execute(arguments: [userID, seq])
-                    removed += 1
-                }
-                return (kept: ops.count - removed, removed: removed)
+                for seq in removable { try delete.execute(arguments: [userID, seq]) }
+                return (kept: rows.count - removable.count, removed: removable.count)
             }
+        } catch let error as SyncError {
+            throw error
         } catch {
             throw SyncError(.storage, message: "compacting the stream of user \(userID) failed", detail: "\(error)")
         }
     }
 
-    /// Every user id with its stream head (for `sync-server compact`).
-    public func users() async throws(SyncError) -> [(id: Int64, name: String, head: Int64)] {
+    public func streams() async throws(SyncError) -> [StreamHead] {
         do {
             return try await pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, name, head FROM user ORDER BY id").map { (id: $0[0], name: $0[1], head: $0[2]) }
+                try Row.fetchAll(db, sql: "SELECT id, name, head FROM user ORDER BY id")
+                    .map { StreamHead(userID: $0[0], user: $0[1], head: $0[2]) }
             }
         } catch {
             throw SyncError(.storage, message: "listing users failed", detail: "\(error)")

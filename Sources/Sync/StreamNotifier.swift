@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Wakes long-polling pulls when their user's stream grows (in this process).
+/// Wakes long-polling pulls when their user's stream grows: after a push this process served,
+/// and (PostgreSQL) when another process announces one (`SyncStorage.run(wake:)`).
 ///
 /// Each user has a generation number, raised by `notify`. A pull reads the generation *before*
 /// reading the database; if it found nothing, it waits until the generation moves past what it
@@ -14,12 +15,16 @@ public final class StreamNotifier: Sendable {
 
     private struct State {
         var generations: [Int64: UInt64] = [:]
+        /// Added to every user's generation: raised by `notifyAll`.
+        var epoch: UInt64 = 0
         var waiters: [Int: Waiter] = [:]
         var nextID = 0
         /// Waiters cancelled before they registered.
         var cancelled: Set<Int> = []
         /// Set on shutdown: waits return at once.
         var closed = false
+
+        func generation(of user: Int64) -> UInt64 { (generations[user] ?? 0) &+ epoch }
     }
 
     private let state = Mutex(State())
@@ -28,8 +33,11 @@ public final class StreamNotifier: Sendable {
 
     /// The current generation of `user`'s stream.
     public func generation(of user: Int64) -> UInt64 {
-        state.withLock { $0.generations[user] ?? 0 }
+        state.withLock { $0.generation(of: user) }
     }
+
+    /// True after `close()` (shutting down).
+    public var isClosed: Bool { state.withLock { $0.closed } }
 
     /// Pulls waiting right now (for `/metrics`).
     public var waiting: Int { state.withLock { $0.waiters.count } }
@@ -40,6 +48,17 @@ public final class StreamNotifier: Sendable {
             state.generations[user, default: 0] += 1
             let ids = state.waiters.filter { $0.value.user == user }.map(\.key)
             return ids.compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    /// Marks every stream as possibly grown and wakes every waiting pull (each re-reads once):
+    /// for when announcements from other processes may have been missed.
+    public func notifyAll() {
+        let woken = state.withLock { state in
+            state.epoch += 1
+            defer { state.waiters = [:] }
+            return state.waiters.values.map(\.continuation)
         }
         for continuation in woken { continuation.resume() }
     }
@@ -74,7 +93,7 @@ public final class StreamNotifier: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.closed || state.cancelled.remove(id) != nil || (state.generations[user] ?? 0) > seen { return true }
+                    if state.closed || state.cancelled.remove(id) != nil || state.generation(of: user) > seen { return true }
                     state.waiters[id] = Waiter(user: user, seen: seen, continuation: continuation)
                     return false
                 }

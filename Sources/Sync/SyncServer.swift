@@ -65,10 +65,24 @@ public struct SyncServer: Service {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) },
             logger: configuration.logger)
-        try await withGracefulShutdownHandler {
-            try await app.run()
-        } onGracefulShutdown: {
-            notifier.close()
+        // The storage's background work (PostgreSQL: the pool and the LISTEN for other
+        // processes' pushes) runs detached from the graceful shutdown, so that requests still
+        // in flight when it starts can finish; it stops once the HTTP server has.
+        let storage = configuration.storage
+        let background = Task.detached {
+            await storage.run { user in
+                if let user { notifier.notify(user) } else { notifier.notifyAll() }
+            }
+        }
+        defer { background.cancel() }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await app.run()
+            } onGracefulShutdown: {
+                notifier.close()
+            }
+        } onCancel: {
+            background.cancel()
         }
     }
 
@@ -184,10 +198,17 @@ public struct SyncServer: Service {
         let after = Int64(try number("after", default: 0, range: 0...9e15))
         let limit = Int(try number("limit", default: 1000, range: 1...Double(configuration.maxPullLimit)))
         let wait = try number("wait", default: 0, range: 0...configuration.maxWaitSeconds)
-        let seen = notifier.generation(of: principal.userID)
+        // The generation is read before the stream, so a push landing in between is not missed;
+        // a wake that finds nothing new (another process's announcement of a push this one
+        // already served, a lost connection's catch-up) just waits again.
+        var seen = notifier.generation(of: principal.userID)
         var (ops, head) = try await configuration.storage.read(userID: principal.userID, after: after, limit: limit)
-        if ops.isEmpty && wait > 0 {
-            await notifier.wait(for: principal.userID, seen: seen, seconds: wait)
+        let deadline = Date(timeIntervalSinceNow: wait)
+        while ops.isEmpty, !notifier.isClosed, !Task.isCancelled {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0.001 else { break }
+            await notifier.wait(for: principal.userID, seen: seen, seconds: remaining)
+            seen = notifier.generation(of: principal.userID)
             (ops, head) = try await configuration.storage.read(userID: principal.userID, after: after, limit: limit)
         }
         counters.pulled(ops.count)

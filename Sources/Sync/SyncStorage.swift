@@ -26,15 +26,26 @@ public struct AppendResult: Sendable, Equatable {
     public var head: Int64
 }
 
-/// Where the sync server keeps users, devices and operation streams. SQLite by default
-/// (`SQLiteSyncStorage`); the protocol is what another backend (PostgreSQL) implements.
+/// A user's stream as `sync-server compact` sees it.
+public struct StreamHead: Sendable, Equatable {
+    public var userID: Int64
+    public var user: String
+    /// The last sequence number of the stream (0 when empty).
+    public var head: Int64
+}
+
+/// Where the sync server keeps users, devices and operation streams: SQLite by default
+/// (`SQLiteSyncStorage`, one server process), PostgreSQL for several server processes over one
+/// database (`PostgresSyncStorage`).
 ///
 /// Rules every backend keeps:
 /// - each user has one append-only stream numbered 1, 2, 3, … without gaps, also under
-///   concurrent appends (a per-user counter updated in the appending transaction);
+///   concurrent appends from several processes (a per-user counter raised in the appending
+///   transaction, which holds the user's row until it commits);
 /// - an operation id (`UserOperation.id`, its encoded HLC timestamp) is stored at most once per
 ///   user: appending it again is counted as a duplicate and changes nothing;
-/// - tokens are stored only as their SHA-256.
+/// - tokens are stored only as their SHA-256;
+/// - compaction deletes only what `Compaction.survivors` drops and never renumbers.
 ///
 /// Methods are async and must not block the caller's executor.
 public protocol SyncStorage: Sendable {
@@ -50,6 +61,32 @@ public protocol SyncStorage: Sendable {
     func append(userID: Int64, ops: [(id: String, body: [UInt8])]) async throws(SyncError) -> AppendResult
     /// Up to `limit` operations of the user's stream after `after`, and the stream's head.
     func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64)
-    /// Totals for `/metrics`: users, devices, operations stored.
+    /// Totals for `/metrics`: users, devices, operations appended (compacted ones included).
     func totals() async throws(SyncError) -> (users: Int, devices: Int, operations: Int)
+    /// Every user's stream head, by user id.
+    func streams() async throws(SyncError) -> [StreamHead]
+    /// Compacts the stream of `userID` up to `through` (inclusive): the operations that no
+    /// longer matter (`Compaction.survivors`) are deleted; the others keep their sequence
+    /// numbers, so every device's cursor stays valid. Safe while serving, from any process.
+    ///
+    /// - Returns: how many operations of that prefix were kept and removed.
+    func compact(userID: Int64, through: Int64) async throws(SyncError) -> (kept: Int, removed: Int)
+    /// Background work the storage needs while it is used (PostgreSQL: the connection pool and
+    /// a `LISTEN` for other processes' appends); returns when its task is cancelled. Calls
+    /// `wake(user)` when another process appended to `user`'s stream, `wake(nil)` when any
+    /// stream may have grown unseen (the notification connection was lost and is back).
+    /// Storage used by one process only (SQLite) has nothing to do and returns at once.
+    func run(wake: @escaping @Sendable (Int64?) -> Void) async
+}
+
+extension SyncStorage {
+    public func run(wake: @escaping @Sendable (Int64?) -> Void) async {}
+
+    /// Runs `body` with the storage's background work running (commands that use the storage
+    /// without serving: `add-device`, `compact`, tests).
+    public func using<T: Sendable>(_ body: (Self) async throws -> T) async throws -> T {
+        let background = Task.detached { await self.run(wake: { _ in }) }
+        defer { background.cancel() }
+        return try await body(self)
+    }
 }

@@ -7,14 +7,16 @@ import Sync
 
 /// `omnisonicd sync-server`: the sync server and its device administration (decision 0013).
 ///
-/// `sync-server --data DIR --listen ADDR` serves; `add-device`, `list-devices` and
-/// `revoke-device` edit the same database (`DIR/sync.sqlite`), also while it serves.
+/// `sync-server --data DIR --listen ADDR` serves; `add-device`, `list-devices`,
+/// `revoke-device` and `compact` edit the same database (`DIR/sync.sqlite`, or the PostgreSQL
+/// database of `--postgres`), also while it serves.
 struct SyncServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync-server",
         abstract: "Run the sync server, or manage its devices.",
         discussion: """
-            The server keeps one append-only operation stream per user in DIR/sync.sqlite and \
+            The server keeps one append-only operation stream per user in DIR/sync.sqlite (or, \
+            with --postgres, in a PostgreSQL database that several servers may share) and \
             serves it over HTTP (POST /v1/push, GET /v1/pull, /healthz, /metrics). Each device \
             authenticates with a token from `add-device`; the server stores only its SHA-256. \
             It speaks plain HTTP: put it behind a TLS reverse proxy (Sources/Sync/README.md) \
@@ -24,13 +26,42 @@ struct SyncServerCommand: AsyncParsableCommand {
         defaultSubcommand: SyncServe.self)
 }
 
-/// Options every sync-server command shares.
+/// Options every sync-server command shares: where the server keeps its data.
 struct SyncDataOptions: ParsableArguments {
-    @Option(help: "The sync server's folder (created if missing; holds sync.sqlite).", completion: .directory)
-    var data: String
+    @Option(help: "The sync server's folder for the SQLite backend (created if missing; holds sync.sqlite).",
+            completion: .directory)
+    var data: String?
 
-    func storage() throws -> SQLiteSyncStorage {
-        let folder = (data as NSString).standardizingPath
+    @Option(help: ArgumentHelp(
+        "Use PostgreSQL instead of SQLite (several servers may share it): postgres://user[:password]@host[:port]/database[?sslmode=disable|require], or postgres://user@/database?host=/run/postgresql for a socket.",
+        discussion: "Also read from OMNISONIC_SYNC_POSTGRES; without a password in the URL, PGPASSWORD is used."))
+    var postgres: String?
+
+    /// The URL from the flag or the environment.
+    var postgresURL: String? { postgres ?? ProcessInfo.processInfo.environment["OMNISONIC_SYNC_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    func validate() throws {
+        if data != nil && postgres != nil { throw ValidationError("give --data DIR or --postgres URL, not both") }
+        if data == nil && postgresURL == nil {
+            throw ValidationError("give --data DIR (SQLite) or --postgres URL (or OMNISONIC_SYNC_POSTGRES)")
+        }
+    }
+
+    /// The storage the options name. PostgreSQL's needs its `run(wake:)` going (the server
+    /// runs it; other commands go through `SyncStorage.using`).
+    func storage() -> any SyncStorage {
+        if data == nil, let url = postgresURL {
+            do {
+                return try PostgresSyncStorage(url: url)
+            } catch {
+                Self.fail(error.expandedDescription)
+            }
+        }
+        return sqlite()
+    }
+
+    private func sqlite() -> SQLiteSyncStorage {
+        let folder = ((data ?? ".") as NSString).standardizingPath
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -40,6 +71,16 @@ struct SyncDataOptions: ParsableArguments {
         do {
             return try SQLiteSyncStorage(path: folder + "/sync.sqlite")
         } catch {
+            Self.fail(error.expandedDescription)
+        }
+    }
+
+    /// Runs `body` on the storage with its background work going; a storage failure ends the
+    /// command with its message and status 1.
+    func withStorage<T: Sendable>(_ body: (any SyncStorage) async throws -> T) async throws -> T {
+        do {
+            return try await storage().using { try await body($0) }
+        } catch let error as SyncError {
             Self.fail(error.expandedDescription)
         }
     }
@@ -74,8 +115,7 @@ struct SyncServe: AsyncParsableCommand {
         guard maxBodySize >= 1024, rate > 0 else { SyncDataOptions.fail("--max-body-size must be ≥ 1024 and --rate > 0") }
         let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
         let logger = Logger(label: "omnisonic.sync-server") { StderrLogHandler(label: $0, level: level) }
-        var configuration = SyncServerConfiguration(host: address.host, port: address.port, storage: try options.storage(),
-                                                    logger: logger)
+        var configuration = SyncServerConfiguration(host: address.host, port: address.port, storage: options.storage(), logger: logger)
         configuration.maxBodyBytes = maxBodySize
         configuration.requestsPerSecond = rate
         configuration.requestBurst = rate * 4
@@ -115,10 +155,10 @@ struct SyncAddDevice: AsyncParsableCommand {
         guard !user.isEmpty, user.utf8.count <= 100, !user.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             SyncDataOptions.fail("--user must be 1 to 100 bytes without control characters")
         }
-        let storage = try options.storage()
         let token = DeviceToken.generate()
-        let id = try await storage.addDevice(user: user, name: name, tokenHash: DeviceToken.hash(token),
-                                             now: Int64(Date().timeIntervalSince1970))
+        let id = try await options.withStorage { storage in
+            try await storage.addDevice(user: user, name: name, tokenHash: DeviceToken.hash(token), now: Int64(Date().timeIntervalSince1970))
+        }
         print("device \(id) of user \(user) added; its token (keep it secret, it is not stored):")
         print(token)
     }
@@ -130,8 +170,9 @@ struct SyncListDevices: AsyncParsableCommand {
     @OptionGroup var options: SyncDataOptions
 
     func run() async throws {
+        let devices = try await options.withStorage { try await $0.listDevices() }
         print("id\tuser\tname\tcreated\tstatus")
-        for device in try await options.storage().listDevices() {
+        for device in devices {
             let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(device.createdAt)))
             print("\(device.id)\t\(device.user)\t\(device.name)\t\(created)\t\(device.revoked ? "revoked" : "active")")
         }
@@ -147,7 +188,7 @@ struct SyncRevokeDevice: AsyncParsableCommand {
     var id: Int64
 
     func run() async throws {
-        guard try await options.storage().revokeDevice(id: id) else { SyncDataOptions.fail("no device \(id)") }
+        guard try await options.withStorage({ try await $0.revokeDevice(id: id) }) else { SyncDataOptions.fail("no device \(id)") }
         print("device \(id) revoked")
     }
 }
@@ -168,10 +209,15 @@ struct SyncCompact: AsyncParsableCommand {
     var keepTail: Int64 = 10_000
 
     func run() async throws {
-        let storage = try options.storage()
-        for user in try await storage.users() where user.head > keepTail {
-            let result = try await storage.compact(userID: user.id, through: user.head - keepTail)
-            print("\(user.name): kept \(result.kept), removed \(result.removed) of the first \(user.head - keepTail) operations")
+        let keepTail = self.keepTail
+        let lines = try await options.withStorage { storage in
+            var lines: [String] = []
+            for stream in try await storage.streams() where stream.head > keepTail {
+                let result = try await storage.compact(userID: stream.userID, through: stream.head - keepTail)
+                lines.append("\(stream.user): kept \(result.kept), removed \(result.removed) of the first \(stream.head - keepTail) operations")
+            }
+            return lines
         }
+        for line in lines { print(line) }
     }
 }

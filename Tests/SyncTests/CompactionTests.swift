@@ -99,9 +99,9 @@ func catchUp(_ library: Library, _ client: SyncClient, from cursor: Int64) async
 @Suite("Sync server: compaction (snapshot + tail)")
 struct CompactionTests {
     @Test("Given a random history with conflicts, removals and invalid operations, when the server compacts it, then a new device and a device whose cursor was inside the compacted part reach the state of a device that applied everything",
-          arguments: [UInt64(3), 11, 2026])
-    func compactedStreamGivesTheSameState(seed: UInt64) async throws {
-        let fixture = try await ServerFixture()
+          arguments: Backend.allCases, [UInt64(3), 11, 2026])
+    func compactedStreamGivesTheSameState(backend: Backend, seed: UInt64) async throws {
+        let fixture = try await ServerFixture(backend)
         defer { Task { await fixture.stop() } }
         let folder = try TemporaryDirectory("compaction")
         let client = fixture.client(try await fixture.device("alice"))

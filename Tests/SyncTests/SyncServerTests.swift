@@ -10,17 +10,29 @@ import ServiceLifecycle
 import Testing
 import TestSupport
 
-/// A sync server on a free loopback port with SQLite storage in a temporary folder.
+/// The storage backends every server test runs against.
+enum Backend: String, CaseIterable, Sendable {
+    case sqlite, postgres
+}
+
+/// A sync server on a free loopback port with SQLite storage in a temporary folder, or a fresh
+/// database on the test PostgreSQL server.
 final class ServerFixture: Sendable {
     let folder: TemporaryDirectory
-    let storage: SQLiteSyncStorage
+    let storage: any SyncStorage
     let server: SyncServer
     let task: Task<Void, any Error>
     let port: Int
 
-    init(configure: (inout SyncServerConfiguration) -> Void = { _ in }, folder: TemporaryDirectory? = nil, port: Int = 0) async throws {
+    init(_ backend: Backend = .sqlite, configure: (inout SyncServerConfiguration) -> Void = { _ in }, folder: TemporaryDirectory? = nil,
+         port: Int = 0, postgresURL: String? = nil) async throws {
         self.folder = try folder ?? TemporaryDirectory("sync-server")
-        storage = try SQLiteSyncStorage(path: self.folder.appending("sync.sqlite"))
+        switch backend {
+        case .sqlite:
+            storage = try SQLiteSyncStorage(path: self.folder.appending("sync.sqlite"))
+        case .postgres:
+            storage = try PostgresSyncStorage(url: try postgresURL ?? PostgresServer.shared().database())
+        }
         var configuration = SyncServerConfiguration(host: "127.0.0.1", port: port, storage: storage)
         configuration.logger.logLevel = .critical
         configure(&configuration)
@@ -67,9 +79,9 @@ func raw(_ url: URL, method: String = "GET", token: String? = nil, body: Data? =
 
 @Suite("Sync server: streams, auth, isolation, limits")
 struct SyncServerTests {
-    @Test("Given a push retried, when a second device pulls, then every operation arrives once, in order, numbered 1…n")
-    func idempotentPush() async throws {
-        let fixture = try await ServerFixture()
+    @Test("Given a push retried, when a second device pulls, then every operation arrives once, in order, numbered 1…n", arguments: Backend.allCases)
+    func idempotentPush(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         defer { Task { await fixture.stop() } }
         let a = fixture.client(try await fixture.device("alice")), b = fixture.client(try await fixture.device("alice"))
         let batch = ops("dev-a", 50)
@@ -93,9 +105,9 @@ struct SyncServerTests {
         #expect(pulled == batch + ops("dev-a", 5, from: 1_760_000_000_000))
     }
 
-    @Test("Given two users, when each pushes, then neither can read the other's stream, and the same operation id lives in both")
-    func usersAreIsolated() async throws {
-        let fixture = try await ServerFixture()
+    @Test("Given two users, when each pushes, then neither can read the other's stream, and the same operation id lives in both", arguments: Backend.allCases)
+    func usersAreIsolated(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         defer { Task { await fixture.stop() } }
         let alice = fixture.client(try await fixture.device("alice"))
         let bob = fixture.client(try await fixture.device("bob"))
@@ -113,9 +125,9 @@ struct SyncServerTests {
         #expect(probe.ops.isEmpty)
     }
 
-    @Test("Given no token, a wrong token or a revoked one, when a device pushes or pulls, then 401 and nothing is stored")
-    func authentication() async throws {
-        let fixture = try await ServerFixture()
+    @Test("Given no token, a wrong token or a revoked one, when a device pushes or pulls, then 401 and nothing is stored", arguments: Backend.allCases)
+    func authentication(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         defer { Task { await fixture.stop() } }
         let token = try await fixture.device("alice")
         let body = try JSONEncoder().encode(PushRequest(ops: ops("d", 1)))
@@ -129,9 +141,9 @@ struct SyncServerTests {
         #expect(try await fixture.storage.totals().operations == 0)
     }
 
-    @Test("Given a pull waiting on an empty stream, when another device pushes, then the pull answers with the operation")
-    func longPoll() async throws {
-        let fixture = try await ServerFixture()
+    @Test("Given a pull waiting on an empty stream, when another device pushes, then the pull answers with the operation", arguments: Backend.allCases)
+    func longPoll(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         defer { Task { await fixture.stop() } }
         let a = fixture.client(try await fixture.device("alice")), b = fixture.client(try await fixture.device("alice"))
         let waiting = Task { try await b.pull(after: 0, wait: 20) }
@@ -143,9 +155,10 @@ struct SyncServerTests {
         #expect(answer.cursor == 1)
     }
 
-    @Test("Given strict limits, when a device sends too much or too often, then 413 and 429, and nothing oversize is stored")
-    func limits() async throws {
-        let fixture = try await ServerFixture { configuration in
+    @Test("Given strict limits, when a device sends too much or too often, then 413 and 429, and nothing oversize is stored",
+          arguments: Backend.allCases)
+    func limits(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend) { configuration in
             configuration.maxBodyBytes = 4096
             configuration.maxOpsPerPush = 20
             configuration.requestBurst = 6
@@ -172,9 +185,9 @@ struct SyncServerTests {
         #expect(try await raw(fixture.url.appendingPathComponent("healthz")).0 == 200)
     }
 
-    @Test("Given many devices pushing concurrently, then the stream is numbered 1…n without gaps and holds every operation once")
-    func concurrentPushes() async throws {
-        let fixture = try await ServerFixture()
+    @Test("Given many devices pushing concurrently, then the stream is numbered 1…n without gaps and holds every operation once", arguments: Backend.allCases)
+    func concurrentPushes(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         defer { Task { await fixture.stop() } }
         var clients: [SyncClient] = []
         for _ in 0..<8 { clients.append(fixture.client(try await fixture.device("alice"))) }

@@ -1,0 +1,350 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// The storage for several stateless sync-server processes over one PostgreSQL database
+/// (`sync-server --postgres URL`; decision 0014).
+///
+/// Tables (`sync_user`, `sync_device`, `sync_op`) mirror `SQLiteSyncStorage`'s and are created
+/// on first use, under an advisory lock so that processes starting together do not race.
+///
+/// **Numbering under concurrent writers.** A push is one transaction that first locks its
+/// user's row (`SELECT head … FOR UPDATE`). Pushes of one user, from any process, queue there;
+/// the one holding the lock skips the ids already stored (it sees every committed push, READ
+/// COMMITTED takes a new snapshot per statement), numbers the rest `head + 1 …` with
+/// `row_number()` in one `INSERT … SELECT FROM unnest(…)`, raises `head` and commits. Streams
+/// are therefore gapless and duplicate-free whatever the number of processes; pushes of
+/// different users never wait for each other.
+///
+/// **Waking long polls in other processes.** The appending transaction also runs
+/// `pg_notify('omnisonic_sync', user id)`, delivered at commit. `run(wake:)` keeps one pooled
+/// connection in `LISTEN omnisonic_sync` and hands each notification to the server, which wakes
+/// that user's waiting pulls: a push through one process reaches a device long-polling another
+/// within milliseconds. When that connection is lost it is re-established (backing off up to
+/// 5 s) and every waiting pull re-reads once, so nothing is missed.
+public final class PostgresSyncStorage: SyncStorage {
+    /// The notification channel appends announce themselves on.
+    static let channel = "omnisonic_sync"
+    /// Advisory lock keys: schema creation, and one per user's compaction (base + user id).
+    static let schemaLock: Int64 = 0x6F6D_6E69_0000_0000
+    static let compactionLockBase: Int64 = 0x6F6D_6E69_0001_0000
+
+    let client: PostgresClient
+    let logger: Logger
+    /// What the storage reaches, for messages (never the password).
+    public let description: String
+    private let ready = Mutex(false)
+
+    /// - Parameters:
+    ///   - url: `postgres://user[:password]@host[:port]/database[?sslmode=disable|require]`, or
+    ///     `postgres://user@/database?host=/run/postgresql` for a Unix socket. Without a password
+    ///     in the URL, `PGPASSWORD` is used. TLS defaults to `disable` on loopback and sockets
+    ///     and to `require` (verified against the system's roots) for any other host.
+    ///   - maximumConnections: the pool's size per process (one of them listens).
+    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                maximumConnections: Int = 20, logger: Logger = Logger(label: "omnisonic.sync.postgres")) throws(SyncError) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw SyncError(.invalid, message: "not a PostgreSQL URL (postgres://user@host:port/database): \(Self.redacted(url))")
+        }
+        let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        guard let user = components.user, !user.isEmpty else {
+            throw SyncError(.invalid, message: "the PostgreSQL URL needs a user (postgres://user@host/database)")
+        }
+        let database = components.path.count > 1 ? String(components.path.dropFirst()) : nil
+        let password = components.password ?? environment["PGPASSWORD"]
+        var configuration: PostgresClient.Configuration
+        if let socket = query["host"], socket.hasPrefix("/") {
+            let path = socket.hasSuffix(".s.PGSQL.\(components.port ?? 5432)") ? socket : socket + "/.s.PGSQL.\(components.port ?? 5432)"
+            configuration = .init(unixSocketPath: path, username: user, password: password, database: database)
+            description = "postgres \(user)@\(path)/\(database ?? user)"
+        } else {
+            guard let host = components.host, !host.isEmpty else {
+                throw SyncError(.invalid, message: "the PostgreSQL URL needs a host, or ?host=/socket/folder")
+            }
+            let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
+            let tls: PostgresClient.Configuration.TLS
+            switch query["sslmode"] ?? (loopback ? "disable" : "require") {
+            case "disable": tls = .disable
+            case "require", "verify-full": tls = .require(.makeClientConfiguration())
+            case let other:
+                throw SyncError(.invalid, message: "sslmode must be disable or require, not \(other)")
+            }
+            configuration = .init(host: host, port: components.port ?? 5432, username: user, password: password,
+                                  database: database, tls: tls)
+            description = "postgres \(user)@\(host):\(components.port ?? 5432)/\(database ?? user)"
+        }
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// The URL with its password hidden (for messages).
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? "postgres://***"
+    }
+
+    // MARK: - Background work
+
+    public func run(wake: @escaping @Sendable (Int64?) -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.listen(wake: wake) }
+            await group.next() // either ends only when cancelled
+            group.cancelAll()
+        }
+    }
+
+    /// Keeps one connection listening for appends until cancelled.
+    private func listen(wake: @escaping @Sendable (Int64?) -> Void) async {
+        var delay = 0.1
+        var lost = false
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        if lost {
+                            logger.notice("listening for other servers' pushes again")
+                            wake(nil) // what arrived meanwhile
+                        }
+                        lost = false
+                        delay = 0.1
+                        for try await notification in notifications {
+                            if let user = Int64(notification.payload) { wake(user) }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                if !lost {
+                    logger.warning("lost the PostgreSQL notification connection; pulls in this process will not see other servers' pushes until it is back",
+                                   metadata: ["detail": "\(String(reflecting: error))"])
+                }
+                lost = true
+            }
+            try? await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+            delay = min(delay * 2, 5)
+        }
+    }
+
+    // MARK: - Schema
+
+    /// Creates the tables on first use (several processes may start at once: an advisory lock
+    /// serializes them).
+    private func prepare() async throws(SyncError) {
+        if ready.withLock({ $0 }) { return }
+        try await run("creating the schema") { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS sync_user (
+                        id BIGSERIAL PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        head BIGINT NOT NULL DEFAULT 0)
+                    """, logger: logger)
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS sync_device (
+                        id BIGSERIAL PRIMARY KEY,
+                        user_id BIGINT NOT NULL REFERENCES sync_user(id),
+                        name TEXT NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        created_at BIGINT NOT NULL,
+                        revoked_at BIGINT)
+                    """, logger: logger)
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS sync_op (
+                        user_id BIGINT NOT NULL REFERENCES sync_user(id),
+                        seq BIGINT NOT NULL,
+                        op_id TEXT NOT NULL,
+                        body BYTEA NOT NULL,
+                        PRIMARY KEY (user_id, seq),
+                        UNIQUE (user_id, op_id))
+                    """, logger: logger)
+            }
+        }
+        ready.withLock { $0 = true }
+    }
+
+    private func run<T>(_ doing: String, _ body: (PostgresClient, Logger) async throws -> T) async throws(SyncError) -> T {
+        do {
+            return try await body(client, logger)
+        } catch let error as SyncError {
+            throw error
+        } catch {
+            throw SyncError(.storage, message: "the sync database (\(description)) failed while \(doing)", detail: String(reflecting: error))
+        }
+    }
+
+    // MARK: - SyncStorage
+
+    public func addDevice(user: String, name: String, tokenHash: String, now: Int64) async throws(SyncError) -> Int64 {
+        try await prepare()
+        return try await run("adding a device") { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("INSERT INTO sync_user(name) VALUES (\(user)) ON CONFLICT (name) DO NOTHING", logger: logger)
+                let rows = try await connection.query("""
+                    INSERT INTO sync_device(user_id, name, token_hash, created_at)
+                    SELECT id, \(name), \(tokenHash), \(now) FROM sync_user WHERE name = \(user) RETURNING id
+                    """, logger: logger)
+                for try await id in rows.decode(Int64.self) { return id }
+                throw SyncError(.storage, message: "PostgreSQL returned no device id")
+            }
+        }
+    }
+
+    public func listDevices() async throws(SyncError) -> [DeviceRecord] {
+        try await prepare()
+        return try await run("listing devices") { client, logger in
+            let rows = try await client.query("""
+                SELECT d.id, u.name, d.name, d.created_at, d.revoked_at IS NOT NULL
+                FROM sync_device d JOIN sync_user u ON u.id = d.user_id ORDER BY u.name, d.id
+                """, logger: logger)
+            var out: [DeviceRecord] = []
+            for try await (id, user, name, created, revoked) in rows.decode((Int64, String, String, Int64, Bool).self) {
+                out.append(DeviceRecord(id: id, user: user, name: name, createdAt: created, revoked: revoked))
+            }
+            return out
+        }
+    }
+
+    public func revokeDevice(id: Int64) async throws(SyncError) -> Bool {
+        try await prepare()
+        let now = Int64(Date().timeIntervalSince1970)
+        return try await run("revoking a device") { client, logger in
+            let rows = try await client.query("""
+                UPDATE sync_device SET revoked_at = coalesce(revoked_at, \(now)) WHERE id = \(id) RETURNING id
+                """, logger: logger)
+            for try await _ in rows.decode(Int64.self) { return true }
+            return false
+        }
+    }
+
+    public func authenticate(tokenHash: String) async throws(SyncError) -> SyncPrincipal? {
+        try await prepare()
+        return try await run("checking a token") { client, logger in
+            let rows = try await client.query("""
+                SELECT user_id, id FROM sync_device WHERE token_hash = \(tokenHash) AND revoked_at IS NULL
+                """, logger: logger)
+            for try await (user, device) in rows.decode((Int64, Int64).self) { return SyncPrincipal(userID: user, deviceID: device) }
+            return nil
+        }
+    }
+
+    public func append(userID: Int64, ops: [(id: String, body: [UInt8])]) async throws(SyncError) -> AppendResult {
+        try await prepare()
+        // Duplicates inside one batch: the first counts (as SQLite's INSERT OR IGNORE does).
+        var seen = Set<String>()
+        let unique = ops.filter { seen.insert($0.id).inserted }
+        let ids = unique.map(\.id)
+        let bodies = unique.map { ByteBuffer(bytes: $0.body) }
+        return try await run("storing operations") { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                // The per-user counter: concurrent pushes of this user, from any process, wait here.
+                var locked: Int64?
+                for try await value in try await connection.query(
+                    "SELECT head FROM sync_user WHERE id = \(userID) FOR UPDATE", logger: logger).decode(Int64.self) {
+                    locked = value
+                }
+                guard let head = locked else { throw SyncError(.notFound, message: "no user \(userID)") }
+                var accepted: Int64 = 0
+                if !ids.isEmpty {
+                    let rows = try await connection.query("""
+                        WITH batch AS (
+                            SELECT t.op_id, t.body, t.ord
+                            FROM unnest(\(ids)::text[], \(bodies)::bytea[]) WITH ORDINALITY AS t(op_id, body, ord)
+                            WHERE NOT EXISTS (SELECT 1 FROM sync_op o WHERE o.user_id = \(userID) AND o.op_id = t.op_id)
+                        ), inserted AS (
+                            INSERT INTO sync_op(user_id, seq, op_id, body)
+                            SELECT \(userID), \(head) + row_number() OVER (ORDER BY ord), op_id, body FROM batch
+                            RETURNING 1
+                        )
+                        SELECT count(*) FROM inserted
+                        """, logger: logger)
+                    for try await count in rows.decode(Int64.self) { accepted = count }
+                }
+                if accepted > 0 {
+                    try await connection.query("""
+                        UPDATE sync_user SET head = \(head + accepted) WHERE id = \(userID)
+                        """, logger: logger)
+                    try await connection.query("SELECT pg_notify(\(Self.channel), \(String(userID)))", logger: logger)
+                }
+                return AppendResult(accepted: Int(accepted), duplicates: ops.count - Int(accepted), head: head + accepted)
+            }
+        }
+    }
+
+    public func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64) {
+        try await prepare()
+        return try await run("reading operations") { client, logger in
+            // One statement, one snapshot: the head never lags the operations returned.
+            let rows = try await client.query("""
+                SELECT u.head, o.seq, o.body FROM sync_user u
+                LEFT JOIN LATERAL (
+                    SELECT seq, body FROM sync_op WHERE user_id = u.id AND seq > \(after) ORDER BY seq LIMIT \(Int64(limit))
+                ) o ON true
+                WHERE u.id = \(userID) ORDER BY o.seq
+                """, logger: logger)
+            var head: Int64 = 0
+            var ops: [StoredOperation] = []
+            for try await (value, seq, body) in rows.decode((Int64, Int64?, ByteBuffer?).self) {
+                head = value
+                if let seq, let body { ops.append(StoredOperation(seq: seq, body: Array(body.readableBytesView))) }
+            }
+            return (ops: ops, head: head)
+        }
+    }
+
+    public func totals() async throws(SyncError) -> (users: Int, devices: Int, operations: Int) {
+        try await prepare()
+        return try await run("counting") { client, logger in
+            let rows = try await client.query("""
+                SELECT (SELECT count(*) FROM sync_user), (SELECT count(*) FROM sync_device WHERE revoked_at IS NULL),
+                       (SELECT coalesce(sum(head), 0)::bigint FROM sync_user)
+                """, logger: logger)
+            for try await (users, devices, ops) in rows.decode((Int64, Int64, Int64).self) {
+                return (users: Int(users), devices: Int(devices), operations: Int(ops))
+            }
+            return (users: 0, devices: 0, operations: 0)
+        }
+    }
+
+    public func streams() async throws(SyncError) -> [StreamHead] {
+        try await prepare()
+        return try await run("listing users") { client, logger in
+            var out: [StreamHead] = []
+            for try await (id, name, head) in try await client.query("SELECT id, name, head FROM sync_user ORDER BY id", logger: logger)
+                .decode((Int64, String, Int64).self) {
+                out.append(StreamHead(userID: id, user: name, head: head))
+            }
+            return out
+        }
+    }
+
+    public func compact(userID: Int64, through: Int64) async throws(SyncError) -> (kept: Int, removed: Int) {
+        try await prepare()
+        return try await run("compacting the stream of user \(userID)") { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                // One compaction of a stream at a time, whichever process runs it; pushes go on.
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.compactionLockBase + userID))", logger: logger)
+                var rows: [(seq: Int64, body: [UInt8])] = []
+                for try await (seq, body) in try await connection.query("""
+                    SELECT seq, body FROM sync_op WHERE user_id = \(userID) AND seq <= \(through) ORDER BY seq
+                    """, logger: logger).decode((Int64, ByteBuffer).self) {
+                    rows.append((seq: seq, body: Array(body.readableBytesView)))
+                }
+                let removable = try Compaction.removable(rows)
+                if !removable.isEmpty {
+                    try await connection.query("""
+                        DELETE FROM sync_op WHERE user_id = \(userID) AND seq = ANY(\(removable)::bigint[])
+                        """, logger: logger)
+                }
+                return (kept: rows.count - removable.count, removed: removable.count)
+            }
+        }
+    }
+}
