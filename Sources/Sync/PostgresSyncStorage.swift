@@ -37,6 +37,8 @@ public final class PostgresSyncStorage: SyncStorage {
     /// What the storage reaches, for messages (never the password).
     public let description: String
     private let ready = Mutex(false)
+    /// The longest a request waits for a database connection before failing (503).
+    let leaseTimeout: Duration
 
     /// - Parameters:
     ///   - url: `postgres://user[:password]@host[:port]/database[?sslmode=disable|require]`, or
@@ -44,8 +46,11 @@ public final class PostgresSyncStorage: SyncStorage {
     ///     in the URL, `PGPASSWORD` is used. TLS defaults to `disable` on loopback and sockets
     ///     and to `require` (verified against the system's roots) for any other host.
     ///   - maximumConnections: the pool's size per process (one of them listens).
+    ///   - leaseTimeout: how long a request may wait for a connection (an unreachable database
+    ///     fails requests after this, with `SyncError.Reason.unavailable`).
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                maximumConnections: Int = 20, logger: Logger = Logger(label: "omnisonic.sync.postgres")) throws(SyncError) {
+                maximumConnections: Int = 20, leaseTimeout: Duration = .seconds(10),
+                logger: Logger = Logger(label: "omnisonic.sync.postgres")) throws(SyncError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
             throw SyncError(.invalid, message: "not a PostgreSQL URL (postgres://user@host:port/database): \(Self.redacted(url))")
         }
@@ -78,8 +83,13 @@ public final class PostgresSyncStorage: SyncStorage {
         }
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool logs every failed connection attempt at info: keep its log for warnings and
+        // up unless debugging.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.logger = logger
+        self.leaseTimeout = leaseTimeout
     }
 
     /// The URL with its password hidden (for messages).
@@ -138,8 +148,8 @@ public final class PostgresSyncStorage: SyncStorage {
     /// serializes them).
     private func prepare() async throws(SyncError) {
         if ready.withLock({ $0 }) { return }
-        try await run("creating the schema") { client, logger in
-            try await client.withTransaction(logger: logger) { connection in
+        try await run("creating the schema") { connection, logger in
+            try await connection.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
                 try await connection.query("""
                     CREATE TABLE IF NOT EXISTS sync_user (
@@ -170,9 +180,39 @@ public final class PostgresSyncStorage: SyncStorage {
         ready.withLock { $0 = true }
     }
 
-    private func run<T>(_ doing: String, _ body: (PostgresClient, Logger) async throws -> T) async throws(SyncError) -> T {
+    /// Runs `body` on a pooled connection. Waiting for a connection is bounded by
+    /// `leaseTimeout` (the pool would otherwise keep retrying an unreachable server for a
+    /// minute while the request waits); once it has one, the body runs to its end.
+    private func run<T: Sendable>(_ doing: String,
+                                  _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws(SyncError) -> T {
+        let leased = LeaseFlag()
+        let client = self.client, logger = self.logger, timeout = leaseTimeout
         do {
-            return try await body(client, logger)
+            return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+                group.addTask {
+                    .done(try await client.withConnection { connection in
+                        leased.set()
+                        return try await body(connection, logger)
+                    })
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return .timer
+                }
+                while let outcome = try await group.next() {
+                    switch outcome {
+                    case .done(let value):
+                        group.cancelAll()
+                        return value
+                    case .timer where !leased.isSet:
+                        group.cancelAll()
+                        throw SyncError(.unavailable, message: "the sync database (\(description)) did not answer within \(timeout) while \(doing)")
+                    case .timer:
+                        continue
+                    }
+                }
+                throw CancellationError()
+            }
         } catch let error as SyncError {
             throw error
         } catch {
@@ -184,8 +224,8 @@ public final class PostgresSyncStorage: SyncStorage {
 
     public func addDevice(user: String, name: String, tokenHash: String, now: Int64) async throws(SyncError) -> Int64 {
         try await prepare()
-        return try await run("adding a device") { client, logger in
-            try await client.withTransaction(logger: logger) { connection in
+        return try await run("adding a device") { connection, logger in
+            try await connection.withTransaction(logger: logger) { connection in
                 try await connection.query("INSERT INTO sync_user(name) VALUES (\(user)) ON CONFLICT (name) DO NOTHING", logger: logger)
                 let rows = try await connection.query("""
                     INSERT INTO sync_device(user_id, name, token_hash, created_at)
@@ -199,8 +239,8 @@ public final class PostgresSyncStorage: SyncStorage {
 
     public func listDevices() async throws(SyncError) -> [DeviceRecord] {
         try await prepare()
-        return try await run("listing devices") { client, logger in
-            let rows = try await client.query("""
+        return try await run("listing devices") { connection, logger in
+            let rows = try await connection.query("""
                 SELECT d.id, u.name, d.name, d.created_at, d.revoked_at IS NOT NULL
                 FROM sync_device d JOIN sync_user u ON u.id = d.user_id ORDER BY u.name, d.id
                 """, logger: logger)
@@ -215,8 +255,8 @@ public final class PostgresSyncStorage: SyncStorage {
     public func revokeDevice(id: Int64) async throws(SyncError) -> Bool {
         try await prepare()
         let now = Int64(Date().timeIntervalSince1970)
-        return try await run("revoking a device") { client, logger in
-            let rows = try await client.query("""
+        return try await run("revoking a device") { connection, logger in
+            let rows = try await connection.query("""
                 UPDATE sync_device SET revoked_at = coalesce(revoked_at, \(now)) WHERE id = \(id) RETURNING id
                 """, logger: logger)
             for try await _ in rows.decode(Int64.self) { return true }
@@ -226,8 +266,8 @@ public final class PostgresSyncStorage: SyncStorage {
 
     public func authenticate(tokenHash: String) async throws(SyncError) -> SyncPrincipal? {
         try await prepare()
-        return try await run("checking a token") { client, logger in
-            let rows = try await client.query("""
+        return try await run("checking a token") { connection, logger in
+            let rows = try await connection.query("""
                 SELECT user_id, id FROM sync_device WHERE token_hash = \(tokenHash) AND revoked_at IS NULL
                 """, logger: logger)
             for try await (user, device) in rows.decode((Int64, Int64).self) { return SyncPrincipal(userID: user, deviceID: device) }
@@ -242,8 +282,8 @@ public final class PostgresSyncStorage: SyncStorage {
         let unique = ops.filter { seen.insert($0.id).inserted }
         let ids = unique.map(\.id)
         let bodies = unique.map { ByteBuffer(bytes: $0.body) }
-        return try await run("storing operations") { client, logger in
-            try await client.withTransaction(logger: logger) { connection in
+        return try await run("storing operations") { connection, logger in
+            try await connection.withTransaction(logger: logger) { connection in
                 // The per-user counter: concurrent pushes of this user, from any process, wait here.
                 var locked: Int64?
                 for try await value in try await connection.query(
@@ -280,9 +320,9 @@ public final class PostgresSyncStorage: SyncStorage {
 
     public func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64) {
         try await prepare()
-        return try await run("reading operations") { client, logger in
+        return try await run("reading operations") { connection, logger in
             // One statement, one snapshot: the head never lags the operations returned.
-            let rows = try await client.query("""
+            let rows = try await connection.query("""
                 SELECT u.head, o.seq, o.body FROM sync_user u
                 LEFT JOIN LATERAL (
                     SELECT seq, body FROM sync_op WHERE user_id = u.id AND seq > \(after) ORDER BY seq LIMIT \(Int64(limit))
@@ -301,8 +341,8 @@ public final class PostgresSyncStorage: SyncStorage {
 
     public func totals() async throws(SyncError) -> (users: Int, devices: Int, operations: Int) {
         try await prepare()
-        return try await run("counting") { client, logger in
-            let rows = try await client.query("""
+        return try await run("counting") { connection, logger in
+            let rows = try await connection.query("""
                 SELECT (SELECT count(*) FROM sync_user), (SELECT count(*) FROM sync_device WHERE revoked_at IS NULL),
                        (SELECT coalesce(sum(head), 0)::bigint FROM sync_user)
                 """, logger: logger)
@@ -315,9 +355,9 @@ public final class PostgresSyncStorage: SyncStorage {
 
     public func streams() async throws(SyncError) -> [StreamHead] {
         try await prepare()
-        return try await run("listing users") { client, logger in
+        return try await run("listing users") { connection, logger in
             var out: [StreamHead] = []
-            for try await (id, name, head) in try await client.query("SELECT id, name, head FROM sync_user ORDER BY id", logger: logger)
+            for try await (id, name, head) in try await connection.query("SELECT id, name, head FROM sync_user ORDER BY id", logger: logger)
                 .decode((Int64, String, Int64).self) {
                 out.append(StreamHead(userID: id, user: name, head: head))
             }
@@ -327,8 +367,8 @@ public final class PostgresSyncStorage: SyncStorage {
 
     public func compact(userID: Int64, through: Int64) async throws(SyncError) -> (kept: Int, removed: Int) {
         try await prepare()
-        return try await run("compacting the stream of user \(userID)") { client, logger in
-            try await client.withTransaction(logger: logger) { connection in
+        return try await run("compacting the stream of user \(userID)") { connection, logger in
+            try await connection.withTransaction(logger: logger) { connection in
                 // One compaction of a stream at a time, whichever process runs it; pushes go on.
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.compactionLockBase + userID))", logger: logger)
                 var rows: [(seq: Int64, body: [UInt8])] = []
@@ -347,4 +387,17 @@ public final class PostgresSyncStorage: SyncStorage {
             }
         }
     }
+}
+
+/// What finished first in `PostgresSyncStorage.run`: the work, or the lease timer.
+private enum LeaseOutcome<T: Sendable>: Sendable {
+    case done(T)
+    case timer
+}
+
+/// Set once a connection is leased.
+private final class LeaseFlag: Sendable {
+    private let flag = Mutex(false)
+    var isSet: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
 }

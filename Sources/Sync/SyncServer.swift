@@ -108,9 +108,10 @@ public struct SyncServer: Service {
             case .rateLimited: .tooManyRequests
             case .invalid: .badRequest
             case .notFound: .notFound
-            case .storage, .unavailable: .internalServerError
+            case .storage: .internalServerError
+            case .unavailable: .serviceUnavailable
             }
-            if error.reason == .storage { configuration.logger.error("\(error.expandedDescription)") }
+            if error.reason == .storage || error.reason == .unavailable { configuration.logger.error("\(error.expandedDescription)") }
             var response = Self.json(Self.errorBody(error), status: status)
             if error.reason == .rateLimited { response.headers[.retryAfter] = error.detail }
             if error.reason == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }

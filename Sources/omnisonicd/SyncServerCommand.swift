@@ -49,10 +49,10 @@ struct SyncDataOptions: ParsableArguments {
 
     /// The storage the options name. PostgreSQL's needs its `run(wake:)` going (the server
     /// runs it; other commands go through `SyncStorage.using`).
-    func storage() -> any SyncStorage {
+    func storage(logger: Logger = Logger(label: "omnisonic.sync.postgres") { StderrLogHandler(label: $0, level: .warning) }) -> any SyncStorage {
         if data == nil, let url = postgresURL {
             do {
-                return try PostgresSyncStorage(url: url)
+                return try PostgresSyncStorage(url: url, logger: logger)
             } catch {
                 Self.fail(error.expandedDescription)
             }
@@ -115,7 +115,7 @@ struct SyncServe: AsyncParsableCommand {
         guard maxBodySize >= 1024, rate > 0 else { SyncDataOptions.fail("--max-body-size must be ≥ 1024 and --rate > 0") }
         let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
         let logger = Logger(label: "omnisonic.sync-server") { StderrLogHandler(label: $0, level: level) }
-        var configuration = SyncServerConfiguration(host: address.host, port: address.port, storage: options.storage(), logger: logger)
+        var configuration = SyncServerConfiguration(host: address.host, port: address.port, storage: options.storage(logger: logger), logger: logger)
         configuration.maxBodyBytes = maxBodySize
         configuration.requestsPerSecond = rate
         configuration.requestBurst = rate * 4

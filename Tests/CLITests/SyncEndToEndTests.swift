@@ -89,8 +89,60 @@ func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) rethrows
     return try condition()
 }
 
-@Suite("Sync end to end: a sync server and daemons as real processes", .serialized)
+/// Where the sync servers of an end-to-end test keep their data.
+enum SyncBackend: String, CaseIterable, Sendable {
+    /// `--data DIR`: one server process.
+    case sqlite
+    /// `--postgres URL` on a throwaway PostgreSQL: two server processes over one database, each
+    /// device talking to its own.
+    case postgres
+}
+
+@Suite("Sync end to end: sync servers and daemons as real processes", .serialized)
 struct SyncEndToEndTests {
+    /// The storage options of every `sync-server` command of one test.
+    struct Store {
+        let arguments: [String]
+        let postgresURL: String?
+
+        init(_ backend: SyncBackend, _ dir: TemporaryDirectory) throws {
+            switch backend {
+            case .sqlite:
+                arguments = ["--data", dir.appending("server")]
+                postgresURL = nil
+            case .postgres:
+                let url = try PostgresServer.shared().database()
+                arguments = ["--postgres", url]
+                postgresURL = url
+            }
+        }
+
+        /// Starts a server on `port` (0: a free one).
+        func serve(port: Int = 0) throws -> RunningCommand {
+            try RunningCommand(["sync-server", "serve"] + arguments + ["--listen", "127.0.0.1:\(port)"])
+        }
+
+        /// A new device of `user`: the token printed as the last line.
+        func token(user: String) throws -> String {
+            let output = try Binary.run(["sync-server", "add-device"] + arguments + ["--user", user])
+            return String(output.stdout.split(separator: "\n").last ?? "")
+        }
+
+        /// Operations stored, distinct operation ids, and the largest sequence number.
+        func storedCounts() throws -> [Int] {
+            let sql = "SELECT count(*), count(DISTINCT %@), coalesce(max(seq), 0) FROM %@"
+            if let postgresURL {
+                let line = try PostgresServer.shared().psql(postgresURL, String(format: sql, "op_id", "sync_op"))
+                return line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").compactMap { Int($0) }
+            }
+            return try DatabaseQueue(path: arguments[1] + "/sync.sqlite").read { db in
+                let row = try Row.fetchOne(db, sql: String(format: sql, "opId", "op"))!
+                return [row[0], row[1], row[2]]
+            }
+        }
+    }
+
+
     struct Setup {
         let dir: TemporaryDirectory
         var serverPort: Int
@@ -112,11 +164,6 @@ struct SyncEndToEndTests {
             try FileManager.default.copyItem(atPath: source, toPath: b + "/other/place/renamed \(index)." + (name as NSString).pathExtension)
         }
         return (a, b)
-    }
-
-    static func token(_ dir: TemporaryDirectory, user: String) throws -> String {
-        let output = try Binary.run(["sync-server", "add-device", "--data", dir.appending("server"), "--user", user])
-        return String(output.stdout.split(separator: "\n").last ?? "")
     }
 
     func daemon(_ dir: TemporaryDirectory, _ name: String, music: String, server: Int, token: String) throws -> (RunningCommand, Int) {
@@ -148,22 +195,27 @@ struct SyncEndToEndTests {
         return (name, items.compactMap { $0["uid"] as? String }, items.compactMap { $0["itemId"] as? String })
     }
 
-    @Test("Given a sync server and two daemons of one user whose folders hold the same files under other names, when one edits a playlist, then the other shows it in order; offline edits on both converge when the server returns; another user's device receives nothing")
-    func playlistsFollowTheUser() throws {
+    @Test("Given a sync server and two daemons of one user whose folders hold the same files under other names, when one edits a playlist, then the other shows it in order; offline edits on both converge when the server returns; another user's device receives nothing (PostgreSQL: each daemon on its own server process over one database)",
+          arguments: SyncBackend.allCases)
+    func playlistsFollowTheUser(backend: SyncBackend) throws {
         let dir = try TemporaryDirectory("sync-e2e")
+        let store = try Store(backend, dir)
         let (musicA, musicB) = try musicFolders(dir)
-        let tokenA = try Self.token(dir, user: "alice"), tokenB = try Self.token(dir, user: "alice")
-        let tokenC = try Self.token(dir, user: "bob")
+        let tokenA = try store.token(user: "alice"), tokenB = try store.token(user: "alice")
+        let tokenC = try store.token(user: "bob")
         #expect(tokenA.count == 64 && tokenA != tokenB)
-        let listed = try Binary.run(["sync-server", "list-devices", "--data", dir.appending("server")]).stdout
+        let listed = try Binary.run(["sync-server", "list-devices"] + store.arguments).stdout
         #expect(listed.contains("alice") && listed.contains("bob"))
         #expect(!listed.contains(tokenA))
 
-        var server = try RunningCommand(["sync-server", "--data", dir.appending("server"), "--listen", "127.0.0.1:0"])
+        // SQLite: one server for every device; PostgreSQL: B talks to a second server process.
+        var server = try store.serve()
         let serverPort = try server.waitForPort()
+        var second = backend == .postgres ? try store.serve() : nil
+        let secondPort = try second?.waitForPort() ?? serverPort
         let (daemonA, portA) = try daemon(dir, "a", music: musicA, server: serverPort, token: tokenA)
-        let (daemonB, portB) = try daemon(dir, "b", music: musicB, server: serverPort, token: tokenB)
-        let (daemonC, portC) = try daemon(dir, "c", music: musicA, server: serverPort, token: tokenC)
+        let (daemonB, portB) = try daemon(dir, "b", music: musicB, server: secondPort, token: tokenB)
+        let (daemonC, portC) = try daemon(dir, "c", music: musicA, server: secondPort, token: tokenC)
         #expect(try eventually { try uids(portA).count == 6 && uids(portB).count == 6 && uids(portC).count == 6 })
         let tracks = try uids(portA)
         #expect(try uids(portB) == tracks) // same audio, other paths: same identities
@@ -177,8 +229,9 @@ struct SyncEndToEndTests {
         #expect(playlist(portB, id)?.name == "Road trip")
         #expect(try eventually { try get(portB, "/api/sync")["connected"] as? Bool == true })
 
-        // Server down: both edit. A renames, then B renames later; A adds, B removes an item.
+        // Servers down: both edit. A renames, then B renames later; A adds, B removes an item.
         server.stop()
+        second?.stop()
         _ = try json("PATCH", portA, "/api/playlists/\(id)", #"{"name":"A's name"}"#)
         usleep(30_000)
         _ = try json("PATCH", portB, "/api/playlists/\(id)", #"{"name":"B's name, later"}"#)
@@ -188,9 +241,13 @@ struct SyncEndToEndTests {
         #expect(try eventually { try get(portA, "/api/sync")["connected"] as? Bool == false })
         #expect(try get(portA, "/api/sync")["pending"] as? Int ?? 0 > 0)
 
-        // The server returns on the same port: both converge.
-        server = try RunningCommand(["sync-server", "--data", dir.appending("server"), "--listen", "127.0.0.1:\(serverPort)"])
+        // The servers return on the same ports: both converge.
+        server = try store.serve(port: serverPort)
         _ = try server.waitForPort()
+        if second != nil {
+            second = try store.serve(port: secondPort)
+            _ = try second?.waitForPort()
+        }
         let expected = [tracks[1], tracks[3], tracks[5], tracks[3]]
         #expect(eventually(40) {
             guard let a = playlist(portA, id), let b = playlist(portB, id) else { return false }
@@ -203,15 +260,17 @@ struct SyncEndToEndTests {
         #expect(playlist(portC, id) == nil)
         #expect(try eventually { try get(portC, "/api/sync")["connected"] as? Bool == true })
 
-        for process in [daemonA, daemonB, daemonC, server] { process.stop() }
+        for process in [daemonA, daemonB, daemonC, server] + (second.map { [$0] } ?? []) { process.stop() }
     }
 
-    @Test("Given a server killed (SIGKILL) while a device pushes many changes, when it restarts, then its stream holds every operation exactly once and both devices agree")
-    func serverKilledMidPush() throws {
+    @Test("Given a server killed (SIGKILL) while a device pushes many changes, when it restarts, then its stream holds every operation exactly once and both devices agree",
+          arguments: SyncBackend.allCases)
+    func serverKilledMidPush(backend: SyncBackend) throws {
         let dir = try TemporaryDirectory("sync-kill")
+        let store = try Store(backend, dir)
         let (musicA, musicB) = try musicFolders(dir)
-        let tokenA = try Self.token(dir, user: "alice"), tokenB = try Self.token(dir, user: "alice")
-        var server = try RunningCommand(["sync-server", "--data", dir.appending("server"), "--listen", "127.0.0.1:0"])
+        let tokenA = try store.token(user: "alice"), tokenB = try store.token(user: "alice")
+        var server = try store.serve()
         let serverPort = try server.waitForPort()
         let (daemonA, portA) = try daemon(dir, "a", music: musicA, server: serverPort, token: tokenA)
         let (daemonB, portB) = try daemon(dir, "b", music: musicB, server: serverPort, token: tokenB)
@@ -225,7 +284,7 @@ struct SyncEndToEndTests {
             _ = try HTTP.request("POST", port: round % 2 == 0 ? portA : portB, path: "/api/tracks/\(uid)/played")
             if round == 20 { server.stop(SIGKILL) }
             if round == 35 {
-                server = try RunningCommand(["sync-server", "--data", dir.appending("server"), "--listen", "127.0.0.1:\(serverPort)"])
+                server = try store.serve(port: serverPort)
                 _ = try server.waitForPort()
             }
         }
@@ -237,16 +296,12 @@ struct SyncEndToEndTests {
         for process in [daemonA, daemonB, server] { process.stop() }
 
         // Every operation of both devices is on the server exactly once, numbered without gaps.
-        let stored = try DatabaseQueue(path: dir.appending("server/sync.sqlite")).read { db in
-            try Row.fetchOne(db, sql: "SELECT count(*), count(DISTINCT opId), max(seq) FROM op")!
-        }
+        let stored = try store.storedCounts()
         func logged(_ name: String) throws -> Int {
             try DatabaseQueue(path: dir.appending("data-\(name)/library.sqlite")).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM opLog")! }
         }
         let (countA, countB) = (try logged("a"), try logged("b"))
         #expect(countA == countB)
-        #expect(stored[0] as Int == countA)
-        #expect(stored[1] as Int == countA)
-        #expect(stored[2] as Int == countA)
+        #expect(stored == [countA, countA, countA])
     }
 }

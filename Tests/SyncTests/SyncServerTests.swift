@@ -31,7 +31,9 @@ final class ServerFixture: Sendable {
         case .sqlite:
             storage = try SQLiteSyncStorage(path: self.folder.appending("sync.sqlite"))
         case .postgres:
-            storage = try PostgresSyncStorage(url: try postgresURL ?? PostgresServer.shared().database())
+            var quiet = Logger(label: "test.sync.postgres")
+            quiet.logLevel = .critical
+            storage = try PostgresSyncStorage(url: try postgresURL ?? PostgresServer.shared().database(), logger: quiet)
         }
         var configuration = SyncServerConfiguration(host: "127.0.0.1", port: port, storage: storage)
         configuration.logger.logLevel = .critical
