@@ -121,7 +121,8 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
-        // Multi-device sync: the sync server (per-user operation streams over HTTP, SQLite) and
+        // Multi-device sync: the sync server (per-user operation streams over HTTP(S), SQLite or
+        // PostgreSQL) and
         // the daemon's client service (Sources/Sync/README.md, docs/decisions/0013-sync.md).
         .target(
             name: "Sync",
@@ -130,6 +131,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import LocalStore
 import Logging
 import OmniModel
@@ -26,6 +29,9 @@ public struct SyncServerConfiguration: Sendable {
     /// Operations stamped further than this in the future (ms) are refused: an HLC drags every
     /// replica's clock forward to the largest timestamp it sees (decision 0007).
     public var maxFutureSkewMs: Int64 = 24 * 3600 * 1000
+    /// Serve HTTPS with this certificate chain and key (`SyncServerConfiguration.tls(certificate:key:)`);
+    /// nil serves plain HTTP (loopback, or behind a TLS reverse proxy).
+    public var tls: TLSConfiguration?
     public var logger: Logger
 
     public init(host: String, port: Int, storage: any SyncStorage, logger: Logger = Logger(label: "omnisonic.sync-server")) {
@@ -33,6 +39,28 @@ public struct SyncServerConfiguration: Sendable {
         self.port = port
         self.storage = storage
         self.logger = logger
+    }
+
+    /// A server TLS configuration from PEM files: the certificate chain (leaf first) and its
+    /// private key. Errors name the file that cannot be used.
+    public static func tls(certificate: String, key: String) throws(SyncError) -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificate)
+        } catch {
+            throw SyncError(.invalid, message: "cannot read the TLS certificate chain \(certificate) (PEM expected)", detail: "\(error)")
+        }
+        guard !chain.isEmpty else { throw SyncError(.invalid, message: "no certificate in \(certificate)") }
+        let privateKey: NIOSSLPrivateKey
+        do {
+            privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+        } catch {
+            throw SyncError(.invalid, message: "cannot read the TLS private key \(key) (unencrypted PEM expected)", detail: "\(error)")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
+                                                                     privateKey: .privateKey(privateKey))
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
     }
 }
 
@@ -60,8 +88,10 @@ public struct SyncServer: Service {
 
     public func run() async throws {
         let bound = self.bound, notifier = self.notifier
+        let server: HTTPServerBuilder = try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
         let app = Application(
             router: makeRouter(),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) },
             logger: configuration.logger)

@@ -19,8 +19,9 @@ struct SyncServerCommand: AsyncParsableCommand {
             with --postgres, in a PostgreSQL database that several servers may share) and \
             serves it over HTTP (POST /v1/push, GET /v1/pull, /healthz, /metrics). Each device \
             authenticates with a token from `add-device`; the server stores only its SHA-256. \
-            It speaks plain HTTP: put it behind a TLS reverse proxy (Sources/Sync/README.md) \
-            when devices reach it over a network you do not trust.
+            It serves HTTPS with --tls-cert and --tls-key, or plain HTTP for loopback and for a \
+            TLS reverse proxy in front (Sources/Sync/README.md); use one of the two whenever \
+            devices reach it over a network you do not trust.
             """,
         subcommands: [SyncServe.self, SyncAddDevice.self, SyncListDevices.self, SyncRevokeDevice.self, SyncCompact.self],
         defaultSubcommand: SyncServe.self)
@@ -108,6 +109,13 @@ struct SyncServe: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (leaf first; with --tls-key).",
+            completion: .file())
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.", completion: .file())
+    var tlsKey: String?
+
     func run() async throws {
         guard let address = ListenAddress(parsing: listen) else {
             SyncDataOptions.fail("--listen must be HOST:PORT with an IP address or localhost, not \"\(listen)\"")
@@ -116,13 +124,24 @@ struct SyncServe: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
         let logger = Logger(label: "omnisonic.sync-server") { StderrLogHandler(label: $0, level: level) }
         var configuration = SyncServerConfiguration(host: address.host, port: address.port, storage: options.storage(logger: logger), logger: logger)
+        switch (tlsCertificate, tlsKey) {
+        case (nil, nil): break
+        case let (certificate?, key?):
+            do {
+                configuration.tls = try SyncServerConfiguration.tls(certificate: certificate, key: key)
+            } catch {
+                SyncDataOptions.fail(error.expandedDescription)
+            }
+        default: SyncDataOptions.fail("--tls-cert and --tls-key go together")
+        }
+        let scheme = configuration.tls == nil ? "http" : "https"
         configuration.maxBodyBytes = maxBodySize
         configuration.requestsPerSecond = rate
         configuration.requestBurst = rate * 4
         let server = SyncServer(configuration: configuration)
         let announcer = Task {
             let port = await server.port()
-            FileHandle.standardOutput.write(Data("listening on http://\(ListenAddress(host: address.host, port: port))\n".utf8))
+            FileHandle.standardOutput.write(Data("listening on \(scheme)://\(ListenAddress(host: address.host, port: port))\n".utf8))
         }
         defer { announcer.cancel() }
         var group = ServiceGroupConfiguration(services: [.init(service: server, serviceName: "sync-server")],

@@ -46,11 +46,11 @@ class RunningCommand: @unchecked Sendable {
 
     var stderr: String { errors.withLock { $0 } }
 
-    /// Waits for `listening on http://HOST:PORT` and returns the port.
+    /// Waits for `listening on http://HOST:PORT` (or https) and returns the port.
     func waitForPort(timeout: Double = 30) throws -> Int {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let line = lines.withLock({ $0.first { $0.hasPrefix("listening on http://") } }),
+            if let line = lines.withLock({ $0.first { $0.hasPrefix("listening on http://") || $0.hasPrefix("listening on https://") } }),
                let port = Int(line.split(separator: ":").last ?? "") {
                 return port
             }
@@ -303,5 +303,42 @@ struct SyncEndToEndTests {
         let (countA, countB) = (try logged("a"), try logged("b"))
         #expect(countA == countB)
         #expect(stored == [countA, countA, countA])
+    }
+
+    @Test("Given --tls-cert and --tls-key, the sync server speaks HTTPS only: a client trusting the certificate pushes and pulls, plain HTTP gets no answer, and a bad key stops it at once naming the file")
+    func nativeTLS() throws {
+        let dir = try TemporaryDirectory("sync-tls")
+        let cert = dir.appending("cert.pem"), key = dir.appending("key.pem")
+        _ = try Shell.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                                               "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                                               "-addext", "subjectAltName=IP:127.0.0.1"])
+        let store = try Store(.sqlite, dir)
+        let token = try store.token(user: "alice")
+        let server = try RunningCommand(["sync-server", "serve"] + store.arguments + ["--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
+        defer { server.stop() }
+        let port = try server.waitForPort()
+        let base = "https://127.0.0.1:\(port)"
+        func curl(_ arguments: [String]) throws -> Shell.Output {
+            try Shell.capture("/usr/bin/curl", ["-sS", "--max-time", "10", "--cacert", cert] + arguments)
+        }
+        #expect(try curl([base + "/healthz"]).stdout.contains("\"ok\""))
+        let op = #"{"ops":[{"hlc":"0199c82cc000-00000000-dev-tls","target":"p1","kind":"playlist.rename","payload":{"name":"over TLS"}}]}"#
+        let push = try curl(["-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json", "--data", op, base + "/v1/push"])
+        #expect(push.stdout.contains("\"accepted\":1"), "\(push.stdout) \(push.stderr)")
+        let pull = try curl(["-H", "Authorization: Bearer \(token)", base + "/v1/pull?after=0"])
+        #expect(pull.stdout.contains("over TLS"), "\(pull.stdout)")
+        // Without the certificate trusted, and in plain HTTP, nothing gets through.
+        #expect(try Shell.capture("/usr/bin/curl", ["-sS", "--max-time", "10", base + "/healthz"]).status != 0)
+        let plain = try Shell.capture("/usr/bin/curl", ["-sS", "--max-time", "5", "http://127.0.0.1:\(port)/healthz"])
+        #expect(plain.status != 0 || !plain.stdout.contains("ok"))
+
+        // A key that is not a key: exit 1 at once, the file named.
+        try Data("not a key".utf8).write(to: URL(fileURLWithPath: dir.appending("bad.pem")))
+        let bad = try Binary.run(["sync-server", "serve"] + store.arguments + ["--listen", "127.0.0.1:0", "--tls-cert", cert,
+                                                                              "--tls-key", dir.appending("bad.pem")])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("bad.pem"))
+        let half = try Binary.run(["sync-server", "serve"] + store.arguments + ["--listen", "127.0.0.1:0", "--tls-cert", cert])
+        #expect(half.status != 0 && half.stderr.contains("--tls-key"))
     }
 }

@@ -1,7 +1,8 @@
 // Sync server figures (docs/PERFORMANCE.md, bench/sync/run.sh):
-//   SyncBench [OPS] [BOOTSTRAP_OPS]
+//   SyncBench [OPS] [BOOTSTRAP_OPS] [--postgres URL [--servers N]]
 // 1. ingest: OPS operations pushed over loopback HTTP in batches of 1,000 by 4 devices at once
-//    into the SQLite backend (operations per second, wall clock);
+//    into the SQLite backend, or into PostgreSQL through N server instances (each with its own
+//    connection pool, devices spread over them) (operations per second, wall clock);
 // 2. bytes per operation: push body on the wire, pull body on the wire, the database at rest;
 // 3. bootstrap: a new device (a fresh library on disk) pulls and merges BOOTSTRAP_OPS operations.
 import Foundation
@@ -10,9 +11,18 @@ import Logging
 import OmniModel
 import Sync
 
-let arguments = CommandLine.arguments
-let total = arguments.count > 1 ? Int(arguments[1]) ?? 200_000 : 200_000
-let bootstrapCount = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
+/// Takes `--name VALUE` out of `arguments`.
+func option(_ name: String, in arguments: inout [String]) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    defer { arguments.removeSubrange(index...(index + 1)) }
+    return arguments[index + 1]
+}
+var arguments = Array(CommandLine.arguments.dropFirst())
+let postgresURL = option("--postgres", in: &arguments)
+let serverCount = max(1, Int(option("--servers", in: &arguments) ?? "1") ?? 1)
+let total = arguments.count > 0 ? Int(arguments[0]) ?? 200_000 : 200_000
+let bootstrapCount = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
+let backend = postgresURL == nil ? "SQLite" : "PostgreSQL, \(serverCount) server\(serverCount == 1 ? "" : "s")"
 let batch = 1000
 let devices = 4
 
@@ -51,15 +61,25 @@ func folderSize(_ path: String) -> Int {
 let folder = NSTemporaryDirectory() + "syncbench-\(UUID().uuidString.prefix(8))"
 try FileManager.default.createDirectory(atPath: folder + "/server", withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: folder) }
-let storage = try SQLiteSyncStorage(path: folder + "/server/sync.sqlite")
-var configuration = SyncServerConfiguration(host: "127.0.0.1", port: 0, storage: storage)
-configuration.logger.logLevel = .critical
-configuration.requestsPerSecond = 100_000
-configuration.requestBurst = 100_000
-let server = SyncServer(configuration: configuration)
-let serverTask = Task { try await server.run() }
-let port = await server.port()
-let url = URL(string: "http://127.0.0.1:\(port)")!
+/// A server on a free port over `storage`, without rate limits.
+func startServer(_ storage: any SyncStorage) async -> (URL, Task<Void, any Error>) {
+    var configuration = SyncServerConfiguration(host: "127.0.0.1", port: 0, storage: storage)
+    configuration.logger.logLevel = .critical
+    configuration.requestsPerSecond = 100_000
+    configuration.requestBurst = 100_000
+    let server = SyncServer(configuration: configuration)
+    let task = Task { try await server.run() }
+    return (URL(string: "http://127.0.0.1:\(await server.port())")!, task)
+}
+
+var quiet = Logger(label: "bench")
+quiet.logLevel = .critical
+let storages: [any SyncStorage] = try postgresURL.map { url in
+    try (0..<serverCount).map { _ in try PostgresSyncStorage(url: url, logger: quiet) }
+} ?? [SQLiteSyncStorage(path: folder + "/server/sync.sqlite")]
+let storage = storages[0]
+var servers: [(url: URL, task: Task<Void, any Error>)] = []
+for each in storages { servers.append(await startServer(each)) }
 
 var tokens: [String] = []
 for _ in 0..<(devices + 1) {
@@ -76,7 +96,7 @@ let wireBytes = try prepared[0].prefix(batch).count > 0
 let started = Date()
 try await withThrowingTaskGroup(of: Void.self) { group in
     for device in 0..<devices {
-        let client = SyncClient(baseURL: url, token: tokens[device])
+        let client = SyncClient(baseURL: servers[device % servers.count].url, token: tokens[device])
         let ops = prepared[device]
         group.addTask {
             var index = 0
@@ -91,27 +111,37 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 }
 let ingestSeconds = Date().timeIntervalSince(started)
 let stored = try await storage.totals().operations
-print(String(format: "ingest: %d operations in %.2f s = %.0f ops/s (batches of %d, %d devices, SQLite)",
-             stored, ingestSeconds, Double(stored) / ingestSeconds, batch, devices))
+print(String(format: "ingest: %d operations in %.2f s = %.0f ops/s (batches of %d, %d devices, %@)",
+             stored, ingestSeconds, Double(stored) / ingestSeconds, batch, devices, backend))
 
 // 2. Bytes.
-try storage.checkpoint()
-let atRest = folderSize(folder + "/server")
-let pullClient = SyncClient(baseURL: url, token: tokens[devices])
+let atRest: Int
+if let postgresURL {
+    // The operation table with its indexes and TOAST, as PostgreSQL counts it.
+    let psql = Process()
+    psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+    psql.arguments = [postgresURL, "-At", "-c", "VACUUM sync_op", "-c", "SELECT pg_total_relation_size('sync_op')"]
+    let out = Pipe()
+    psql.standardOutput = out
+    try psql.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    psql.waitUntilExit()
+    atRest = Int(text.split(separator: "\n").last.map(String.init) ?? "") ?? 0
+} else {
+    try (storage as! SQLiteSyncStorage).checkpoint()
+    atRest = folderSize(folder + "/server")
+}
+let pullClient = SyncClient(baseURL: servers[0].url, token: tokens[devices])
 let page = try await pullClient.pull(after: 0, limit: 1000)
 let pullBytes = try JSONEncoder().encode(page).count
-print(String(format: "bytes per operation: push %.0f B on the wire (JSON body), pull %.0f B, at rest %.0f B (SQLite files incl. indexes)",
-             Double(wireBytes) / Double(batch), Double(pullBytes) / Double(page.ops.count), Double(atRest) / Double(stored)))
+print(String(format: "bytes per operation: push %.0f B on the wire (JSON body), pull %.0f B, at rest %.0f B (%@ incl. indexes)",
+             Double(wireBytes) / Double(batch), Double(pullBytes) / Double(page.ops.count), Double(atRest) / Double(stored),
+             postgresURL == nil ? "SQLite files" : "sync_op"))
 
 // 3. Bootstrap: a new device pulls BOOTSTRAP_OPS operations of one stream and merges them.
-let bootStorage = try SQLiteSyncStorage(path: folder + "/server/boot.sqlite")
-var bootConfiguration = SyncServerConfiguration(host: "127.0.0.1", port: 0, storage: bootStorage)
-bootConfiguration.logger.logLevel = .critical
-bootConfiguration.requestsPerSecond = 100_000
-bootConfiguration.requestBurst = 100_000
-let bootServer = SyncServer(configuration: bootConfiguration)
-let bootTask = Task { try await bootServer.run() }
-let bootURL = URL(string: "http://127.0.0.1:\(await bootServer.port())")!
+// SQLite: a database of its own; PostgreSQL: another user in the same database.
+let bootStorage: any SyncStorage = postgresURL == nil ? try SQLiteSyncStorage(path: folder + "/server/boot.sqlite") : storage
+let (bootURL, bootTask) = postgresURL == nil ? await startServer(bootStorage) : servers[0]
 let bootToken = DeviceToken.generate()
 _ = try await bootStorage.addDevice(user: "boot", name: "d", tokenHash: DeviceToken.hash(bootToken), now: 0)
 let bootClient = SyncClient(baseURL: bootURL, token: bootToken)
@@ -136,5 +166,5 @@ let bootSeconds = Date().timeIntervalSince(bootStarted)
 print(String(format: "bootstrap: %d operations pulled and merged into a new library in %.2f s (%.0f ops/s)",
              merged, bootSeconds, Double(merged) / bootSeconds))
 
-serverTask.cancel()
+for server in servers { server.task.cancel() }
 bootTask.cancel()

@@ -2,10 +2,12 @@
 """Propagation latency of sync on loopback (docs/PERFORMANCE.md).
 
 Starts `omnisonicd sync-server` and two daemons of one user (real processes), then N times:
+(with --postgres URL: two sync servers over that database, each daemon on its own, so every
+change crosses from one server process to the other through LISTEN/NOTIFY)
 renames a playlist through daemon A's API and polls daemon B's API (every 2 ms) until it shows
 the new name. Prints p50/p95/max of (B shows it) - (A's call started).
 
-    python3 bench/sync/propagation.py [--bin PATH] [--rounds 50]
+    python3 bench/sync/propagation.py [--bin PATH] [--rounds 50] [--postgres URL]
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -28,22 +30,25 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--bin", default=os.path.join(here, "../../.build/release/omnisonicd"))
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--postgres", help="a PostgreSQL URL: two servers over it instead of one on SQLite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data = os.path.join(tmp, "server")
+        store = ["--postgres", args.postgres] if args.postgres else ["--data", os.path.join(tmp, "server")]
         def token():
-            out = subprocess.run([args.bin, "sync-server", "add-device", "--data", data, "--user", "bench"],
+            out = subprocess.run([args.bin, "sync-server", "add-device", *store, "--user", "bench"],
                                  check=True, capture_output=True, text=True).stdout
             return out.strip().splitlines()[-1]
         tokens = [token(), token()]
         processes = []
         try:
-            server = subprocess.Popen([args.bin, "sync-server", "--data", data, "--listen", "127.0.0.1:0"],
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            processes.append(server)
-            server_port = wait_port(server)
+            server_ports = []
+            for _ in range(2 if args.postgres else 1):
+                server = subprocess.Popen([args.bin, "sync-server", "serve", *store, "--listen", "127.0.0.1:0"],
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                processes.append(server)
+                server_ports.append(wait_port(server))
             ports = []
-            for name, tok in zip("ab", tokens):
+            for name, tok, server_port in zip("ab", tokens, server_ports * 2):
                 music = os.path.join(tmp, "music-" + name)
                 os.makedirs(music)
                 env = dict(os.environ, OMNISONIC_SYNC_TOKEN=tok, XDG_DATA_HOME=os.path.join(tmp, "xdg"))
