@@ -16,14 +16,21 @@ import OmniModel
 ///   with the latest play;
 /// - each playlist keeps its newest edit of any kind (its `editStamp`, which decides whether a
 ///   delete hides it);
-/// - removals are kept (they are the tombstones); the favorite adds and the playlist item
-///   adds/moves they remove are dropped.
+/// - removals are the tombstones: the favorite adds and the playlist item adds/moves they
+///   remove are dropped; a removal itself is kept until every device has acknowledged it
+///   (`tombstonesThrough`), then it is collected too.
 ///
-/// Tombstone horizon: removals are never dropped by compaction (a device offline for any time
-/// may still hold the item they remove). They are small (an id) and one per removal.
+/// Collecting a removal is safe once every active device has acknowledged past it: each has
+/// applied it (so none still shows the item), and none holds an unsent copy of the add it
+/// removes (a device acknowledges only with nothing of its own unsent), so the add can never
+/// be pushed again. A device added later bootstraps from a snapshot that holds neither.
 public enum Compaction {
     /// The sequence numbers to keep among `ops` (every operation of a stream up to a horizon).
-    public static func survivors(_ ops: [(seq: Int64, op: UserOperation)]) -> Set<Int64> {
+    /// Removals at or before `tombstonesThrough` are collected (0: keep every removal), unless
+    /// they remove an id in `addedLater` (added again after the compacted part: only a client
+    /// that reuses ids or delivers out of causal order makes that; the removal still decides).
+    public static func survivors(_ ops: [(seq: Int64, op: UserOperation)], tombstonesThrough: Int64 = 0,
+                                 addedLater: Set<String> = []) -> Set<Int64> {
         var keep = Set<Int64>()
         var newest: [String: (HLCTimestamp, Int64)] = [:]
         func newer(_ key: String, _ seq: Int64, _ op: UserOperation) {
@@ -33,6 +40,7 @@ public enum Compaction {
         var largestCount: [String: (Int, HLCTimestamp, Int64)] = [:]
         var latestPlay: [String: (Int64, HLCTimestamp, Int64)] = [:]
         var removedFavorites = Set<String>(), removedItems = Set<String>()
+        var collectible: [(seq: Int64, ids: [String])] = []
         for (_, op) in ops {
             switch op.payload {
             case .favoriteRemove(let ids): removedFavorites.formUnion(ids)
@@ -51,8 +59,10 @@ public enum Compaction {
                 if let l = latestPlay[key], (l.0, l.1) >= (last, op.hlc) {} else { latestPlay[key] = (last, op.hlc, seq) }
             case .favoriteAdd(let id):
                 if !removedFavorites.contains(id) { keep.insert(seq) }
-            case .favoriteRemove, .playlistItemRemove:
-                keep.insert(seq)
+            case .favoriteRemove(let ids):
+                if seq > tombstonesThrough { keep.insert(seq) } else { collectible.append((seq, ids)) }
+            case .playlistItemRemove(let id):
+                if seq > tombstonesThrough { keep.insert(seq) } else { collectible.append((seq, [id])) }
             case .playlistCreate, .playlistRename:
                 newer("n\u{1}\(target)", seq, op)
             case .playlistDelete:
@@ -73,6 +83,18 @@ public enum Compaction {
         for (_, value) in newest { keep.insert(value.1) }
         for (_, value) in largestCount { keep.insert(value.2) }
         for (_, value) in latestPlay { keep.insert(value.2) }
+        // A removal is collected only when no add of what it removes survives: not one after
+        // the compacted part, not one kept in it for another reason (a playlist's newest edit).
+        if !collectible.isEmpty {
+            var survivingAdds = addedLater
+            for (seq, op) in ops where keep.contains(seq) {
+                switch op.payload {
+                case .favoriteAdd(let id), .playlistItemAdd(let id, _, _): survivingAdds.insert(id)
+                default: break
+                }
+            }
+            for removal in collectible where removal.ids.contains(where: survivingAdds.contains) { keep.insert(removal.seq) }
+        }
         return keep
     }
 }
@@ -80,19 +102,33 @@ public enum Compaction {
 extension Compaction {
     /// The sequence numbers to delete from a stream prefix given as stored (`seq`, canonical
     /// JSON body), in sequence order. Every backend's `compact` is this plus its own delete.
-    public static func removable(_ rows: [(seq: Int64, body: [UInt8])]) throws(SyncError) -> [Int64] {
+    ///
+    /// - Parameters:
+    ///   - tail: the operations after the prefix (read only when tombstones may be collected:
+    ///     their adds keep the removals of the same ids).
+    ///   - tombstonesThrough: the cursor every active device has acknowledged.
+    public static func removable(_ rows: [(seq: Int64, body: [UInt8])], tail: [(seq: Int64, body: [UInt8])] = [],
+                                 tombstonesThrough: Int64 = 0) throws(SyncError) -> [Int64] {
         let decoder = JSONDecoder()
-        var ops: [(seq: Int64, op: UserOperation)] = []
-        ops.reserveCapacity(rows.count)
-        for row in rows {
+        func decode(_ row: (seq: Int64, body: [UInt8])) throws(SyncError) -> UserOperation {
             do {
-                ops.append((row.seq, try decoder.decode(UserOperation.self, from: Data(row.body))))
+                return try decoder.decode(UserOperation.self, from: Data(row.body))
             } catch {
                 throw SyncError(.storage, message: "operation \(row.seq) of the stream cannot be read; nothing was compacted",
                                 detail: "\(error)")
             }
         }
-        let keep = survivors(ops)
+        var ops: [(seq: Int64, op: UserOperation)] = []
+        ops.reserveCapacity(rows.count)
+        for row in rows { ops.append((row.seq, try decode(row))) }
+        var addedLater = Set<String>()
+        for row in tail {
+            switch try decode(row).payload {
+            case .favoriteAdd(let id), .playlistItemAdd(let id, _, _): addedLater.insert(id)
+            default: break
+            }
+        }
+        let keep = survivors(ops, tombstonesThrough: tombstonesThrough, addedLater: addedLater)
         return ops.lazy.map(\.seq).filter { !keep.contains($0) }
     }
 }
@@ -104,7 +140,15 @@ extension SQLiteSyncStorage {
                 let rows = try Row.fetchAll(db, sql: "SELECT seq, body FROM op WHERE userId = ? AND seq <= ? ORDER BY seq",
                                             arguments: [userID, through])
                     .map { (seq: $0[0] as Int64, body: Array($0[1] as Data)) }
-                let removable = try Compaction.removable(rows)
+                // No active device: nobody can hold what a removal removes.
+                let acknowledged = try Int64.fetchOne(db, sql: "SELECT min(seen) FROM device WHERE userId = ? AND revokedAt IS NULL",
+                                                      arguments: [userID]) ?? through
+                let floor = min(acknowledged, through)
+                let tail = floor > 0
+                    ? try Row.fetchAll(db, sql: "SELECT seq, body FROM op WHERE userId = ? AND seq > ? ORDER BY seq", arguments: [userID, through])
+                        .map { (seq: $0[0] as Int64, body: Array($0[1] as Data)) }
+                    : []
+                let removable = try Compaction.removable(rows, tail: tail, tombstonesThrough: floor)
                 let delete = try db.cachedStatement(sql: "DELETE FROM op WHERE userId = ? AND seq = ?")
                 for seq in removable { try delete.execute(arguments: [userID, seq]) }
                 return (kept: rows.count - removable.count, removed: removable.count)

@@ -175,6 +175,11 @@ public final class PostgresSyncStorage: SyncStorage {
                         PRIMARY KEY (user_id, seq),
                         UNIQUE (user_id, op_id))
                     """, logger: logger)
+                // Added after the first release of this schema: the acknowledged cursor.
+                try await connection.query("""
+                    ALTER TABLE sync_device ADD COLUMN IF NOT EXISTS seen BIGINT NOT NULL DEFAULT 0,
+                                            ADD COLUMN IF NOT EXISTS seen_at BIGINT
+                    """, logger: logger)
             }
         }
         ready.withLock { $0 = true }
@@ -241,12 +246,12 @@ public final class PostgresSyncStorage: SyncStorage {
         try await prepare()
         return try await run("listing devices") { connection, logger in
             let rows = try await connection.query("""
-                SELECT d.id, u.name, d.name, d.created_at, d.revoked_at IS NOT NULL
+                SELECT d.id, u.name, d.name, d.created_at, d.revoked_at IS NOT NULL, d.seen, d.seen_at
                 FROM sync_device d JOIN sync_user u ON u.id = d.user_id ORDER BY u.name, d.id
                 """, logger: logger)
             var out: [DeviceRecord] = []
-            for try await (id, user, name, created, revoked) in rows.decode((Int64, String, String, Int64, Bool).self) {
-                out.append(DeviceRecord(id: id, user: user, name: name, createdAt: created, revoked: revoked))
+            for try await (id, user, name, created, revoked, seen, seenAt) in rows.decode((Int64, String, String, Int64, Bool, Int64, Int64?).self) {
+                out.append(DeviceRecord(id: id, user: user, name: name, createdAt: created, revoked: revoked, seen: seen, seenAt: seenAt))
             }
             return out
         }
@@ -268,9 +273,11 @@ public final class PostgresSyncStorage: SyncStorage {
         try await prepare()
         return try await run("checking a token") { connection, logger in
             let rows = try await connection.query("""
-                SELECT user_id, id FROM sync_device WHERE token_hash = \(tokenHash) AND revoked_at IS NULL
+                SELECT user_id, id, seen FROM sync_device WHERE token_hash = \(tokenHash) AND revoked_at IS NULL
                 """, logger: logger)
-            for try await (user, device) in rows.decode((Int64, Int64).self) { return SyncPrincipal(userID: user, deviceID: device) }
+            for try await (user, device, seen) in rows.decode((Int64, Int64, Int64).self) {
+                return SyncPrincipal(userID: user, deviceID: device, seen: seen)
+            }
             return nil
         }
     }
@@ -315,6 +322,15 @@ public final class PostgresSyncStorage: SyncStorage {
                 }
                 return AppendResult(accepted: Int(accepted), duplicates: ops.count - Int(accepted), head: head + accepted)
             }
+        }
+    }
+
+    public func acknowledge(deviceID: Int64, cursor: Int64, now: Int64) async throws(SyncError) {
+        try await prepare()
+        try await run("recording a device's cursor") { connection, logger in
+            try await connection.query("""
+                UPDATE sync_device SET seen = \(cursor), seen_at = \(now) WHERE id = \(deviceID) AND seen < \(cursor)
+                """, logger: logger)
         }
     }
 
@@ -377,7 +393,23 @@ public final class PostgresSyncStorage: SyncStorage {
                     """, logger: logger).decode((Int64, ByteBuffer).self) {
                     rows.append((seq: seq, body: Array(body.readableBytesView)))
                 }
-                let removable = try Compaction.removable(rows)
+                // No active device: nobody can hold what a removal removes.
+                var acknowledged = through
+                for try await value in try await connection.query("""
+                    SELECT min(seen) FROM sync_device WHERE user_id = \(userID) AND revoked_at IS NULL
+                    """, logger: logger).decode(Int64?.self) {
+                    acknowledged = value ?? through
+                }
+                let floor = min(acknowledged, through)
+                var tail: [(seq: Int64, body: [UInt8])] = []
+                if floor > 0 {
+                    for try await (seq, body) in try await connection.query("""
+                        SELECT seq, body FROM sync_op WHERE user_id = \(userID) AND seq > \(through) ORDER BY seq
+                        """, logger: logger).decode((Int64, ByteBuffer).self) {
+                        tail.append((seq: seq, body: Array(body.readableBytesView)))
+                    }
+                }
+                let removable = try Compaction.removable(rows, tail: tail, tombstonesThrough: floor)
                 if !removable.isEmpty {
                     try await connection.query("""
                         DELETE FROM sync_op WHERE user_id = \(userID) AND seq = ANY(\(removable)::bigint[])

@@ -6,7 +6,8 @@ import GRDB
 /// Schema (migration `v1-sync-server`):
 /// - `user(id, name UNIQUE, head)`: `head` is the stream's last sequence number, raised in the
 ///   appending transaction (the per-user counter);
-/// - `device(id, userId, name, tokenHash UNIQUE, createdAt, revokedAt)`;
+/// - `device(id, userId, name, tokenHash UNIQUE, createdAt, revokedAt, seen, seenAt)`: `seen`
+///   is the device's acknowledged cursor (migration `v2-device-seen`);
 /// - `op(userId, seq, opId, body)`, primary key `(userId, seq)`, `UNIQUE(userId, opId)`: the
 ///   streams; `body` is the operation's canonical JSON.
 ///
@@ -47,6 +48,12 @@ public final class SQLiteSyncStorage: SyncStorage {
                     ) WITHOUT ROWID;
                     """)
             }
+            migrator.registerMigration("v2-device-seen") { db in
+                try db.execute(sql: """
+                    ALTER TABLE device ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE device ADD COLUMN seenAt INTEGER;
+                    """)
+            }
             try migrator.migrate(pool)
         } catch {
             throw SyncError(.storage, message: "cannot open the sync database at \(path)", detail: "\(error)")
@@ -76,9 +83,9 @@ public final class SQLiteSyncStorage: SyncStorage {
     public func listDevices() async throws(SyncError) -> [DeviceRecord] {
         try await run("listing devices", { db in
             try Row.fetchAll(db, sql: """
-                SELECT device.id, user.name, device.name, device.createdAt, device.revokedAt IS NOT NULL
+                SELECT device.id, user.name, device.name, device.createdAt, device.revokedAt IS NOT NULL, device.seen, device.seenAt
                 FROM device JOIN user ON user.id = device.userId ORDER BY user.name, device.id
-                """).map { DeviceRecord(id: $0[0], user: $0[1], name: $0[2], createdAt: $0[3], revoked: $0[4]) }
+                """).map { DeviceRecord(id: $0[0], user: $0[1], name: $0[2], createdAt: $0[3], revoked: $0[4], seen: $0[5], seenAt: $0[6]) }
         }, write: false)
     }
 
@@ -92,9 +99,9 @@ public final class SQLiteSyncStorage: SyncStorage {
 
     public func authenticate(tokenHash: String) async throws(SyncError) -> SyncPrincipal? {
         try await run("checking a token", { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT userId, id FROM device WHERE tokenHash = ? AND revokedAt IS NULL"),
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT userId, id, seen FROM device WHERE tokenHash = ? AND revokedAt IS NULL"),
                              arguments: [tokenHash])
-                .map { SyncPrincipal(userID: $0[0], deviceID: $0[1]) }
+                .map { SyncPrincipal(userID: $0[0], deviceID: $0[1], seen: $0[2]) }
         }, write: false)
     }
 
@@ -115,6 +122,13 @@ public final class SQLiteSyncStorage: SyncStorage {
                 try db.cachedStatement(sql: "UPDATE user SET head = ? WHERE id = ?").execute(arguments: [head, userID])
             }
             return AppendResult(accepted: accepted, duplicates: batch.count - accepted, head: head)
+        }, write: true)
+    }
+
+    public func acknowledge(deviceID: Int64, cursor: Int64, now: Int64) async throws(SyncError) {
+        try await run("recording a device's cursor", { db in
+            try db.cachedStatement(sql: "UPDATE device SET seen = ?, seenAt = ? WHERE id = ? AND seen < ?")
+                .execute(arguments: [cursor, now, deviceID, cursor])
         }, write: true)
     }
 

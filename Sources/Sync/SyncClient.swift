@@ -51,13 +51,15 @@ public final class SyncClient: Sendable {
     }
 
     /// The operations after `cursor`; with `wait` > 0 the server holds the request until some
-    /// arrive or `wait` seconds pass.
-    public func pull(after cursor: Int64, limit: Int = 1000, wait: Double = 0) async throws(SyncError) -> PullResponse {
+    /// arrive or `wait` seconds pass. `acknowledge`: this device has applied everything through
+    /// `cursor` and has none of its own operations unsent (lets the server collect tombstones).
+    public func pull(after cursor: Int64, limit: Int = 1000, wait: Double = 0, acknowledge: Bool = false) async throws(SyncError) -> PullResponse {
         guard var components = URLComponents(url: baseURL.appendingPathComponent("v1/pull"), resolvingAgainstBaseURL: false) else {
             throw SyncError(.invalid, message: "not a URL: \(baseURL)")
         }
         components.queryItems = [URLQueryItem(name: "after", value: String(cursor)), URLQueryItem(name: "limit", value: String(limit)),
                                  URLQueryItem(name: "wait", value: String(Int(wait)))]
+            + (acknowledge ? [URLQueryItem(name: "ack", value: String(cursor))] : [])
         guard let url = components.url else { throw SyncError(.invalid, message: "not a URL: \(baseURL)") }
         var request = URLRequest(url: url)
         request.timeoutInterval = wait + 15

@@ -29,6 +29,10 @@ public struct SyncServerConfiguration: Sendable {
     /// Operations stamped further than this in the future (ms) are refused: an HLC drags every
     /// replica's clock forward to the largest timestamp it sees (decision 0007).
     public var maxFutureSkewMs: Int64 = 24 * 3600 * 1000
+    /// Compact every stream this often (nil: never; `sync-server compact` does it on demand).
+    public var compactionInterval: Duration? = nil
+    /// Operations at the end of each stream that compaction leaves untouched.
+    public var keepTail: Int64 = 10_000
     /// Serve HTTPS with this certificate chain and key (`SyncServerConfiguration.tls(certificate:key:)`);
     /// nil serves plain HTTP (loopback, or behind a TLS reverse proxy).
     public var tls: TLSConfiguration?
@@ -105,6 +109,10 @@ public struct SyncServer: Service {
             }
         }
         defer { background.cancel() }
+        let compaction = configuration.compactionInterval.map { interval in
+            Task { [configuration] in await Self.compactPeriodically(configuration, every: interval) }
+        }
+        defer { compaction?.cancel() }
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await app.run()
@@ -113,7 +121,41 @@ public struct SyncServer: Service {
             }
         } onCancel: {
             background.cancel()
+            compaction?.cancel()
         }
+    }
+
+    /// Compacts every stream longer than `keepTail` now and then every `interval` until
+    /// cancelled. Failures are logged and retried at the next round.
+    static func compactPeriodically(_ configuration: SyncServerConfiguration, every interval: Duration) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+                try await compactAll(configuration.storage, keepTail: configuration.keepTail, logger: configuration.logger)
+            } catch let error as SyncError {
+                configuration.logger.warning("compaction failed; next try in \(interval)", metadata: ["detail": "\(error.expandedDescription)"])
+            } catch {
+                return // cancelled
+            }
+        }
+    }
+
+    /// Compacts every stream of `storage` up to its last `keepTail` operations; returns one
+    /// line per stream compacted (`sync-server compact` prints them).
+    @discardableResult
+    public static func compactAll(_ storage: any SyncStorage, keepTail: Int64, logger: Logger) async throws(SyncError) -> [String] {
+        var lines: [String] = []
+        for stream in try await storage.streams() where stream.head > keepTail {
+            let started = ContinuousClock.now
+            let result = try await storage.compact(userID: stream.userID, through: stream.head - keepTail)
+            let line = "\(stream.user): kept \(result.kept), removed \(result.removed) of the first \(stream.head - keepTail) operations"
+            if result.removed > 0 {
+                logger.info("compacted", metadata: ["user": "\(stream.user)", "kept": "\(result.kept)", "removed": "\(result.removed)",
+                                                    "seconds": "\(ContinuousClock.now - started)"])
+            }
+            lines.append(line)
+        }
+        return lines
     }
 
     func makeRouter() -> Router<BasicRequestContext> {
@@ -229,6 +271,16 @@ public struct SyncServer: Service {
         let after = Int64(try number("after", default: 0, range: 0...9e15))
         let limit = Int(try number("limit", default: 1000, range: 1...Double(configuration.maxPullLimit)))
         let wait = try number("wait", default: 0, range: 0...configuration.maxWaitSeconds)
+        // ack=N: the device has applied everything through N and has nothing of its own unsent.
+        if let text = query["ack"] {
+            guard let ack = Int64(String(text)), ack >= 0, ack <= after else {
+                throw SyncError(.invalid, message: "ack must be a cursor from 0 to after")
+            }
+            if ack > principal.seen {
+                try await configuration.storage.acknowledge(deviceID: principal.deviceID, cursor: ack,
+                                                            now: Int64(Date().timeIntervalSince1970))
+            }
+        }
         // The generation is read before the stream, so a push landing in between is not missed;
         // a wake that finds nothing new (another process's announcement of a push this one
         // already served, a lost connection's catch-up) just waits again.

@@ -141,7 +141,12 @@ public final class SyncService: Service, Sendable {
             do {
                 // After a failure the first pull does not wait: the state turns connected as soon
                 // as the server answers, not when a quiet stream's long poll ends.
-                let answer = try await client.pull(after: cursor, limit: 1000, wait: more || !state().connected ? 0 : 25)
+                // Acknowledge the cursor only with nothing of this device's own unsent: the server
+                // may then forget removals up to it (a resent add could otherwise come back).
+                let unsent = await Self.blocking { () throws(StoreError) in try library.unpushedOperations(limit: 1) }
+                let clean = if case .success(let ops) = unsent { ops.isEmpty } else { false }
+                let answer = try await client.pull(after: cursor, limit: 1000, wait: more || !state().connected ? 0 : 25,
+                                                   acknowledge: clean && cursor > 0)
                 if answer.head < cursor {
                     // The server lost history (restored from an older backup, or replaced):
                     // start over; pushes are idempotent, so everything is sent again safely.

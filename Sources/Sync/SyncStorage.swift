@@ -3,9 +3,13 @@ public struct SyncPrincipal: Sendable, Equatable {
     /// The user whose stream the device reads and writes (and no other).
     public var userID: Int64
     public var deviceID: Int64
-    public init(userID: Int64, deviceID: Int64) {
+    /// The device's acknowledged cursor: it has applied every operation up to here and had
+    /// nothing of its own unsent when it said so (`acknowledge`).
+    public var seen: Int64
+    public init(userID: Int64, deviceID: Int64, seen: Int64 = 0) {
         self.userID = userID
         self.deviceID = deviceID
+        self.seen = seen
     }
 }
 
@@ -17,6 +21,10 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
     /// Seconds since 1970.
     public var createdAt: Int64
     public var revoked: Bool
+    /// Its acknowledged cursor (0 until its first acknowledgement).
+    public var seen: Int64
+    /// When it last acknowledged, seconds since 1970.
+    public var seenAt: Int64?
 }
 
 /// The result of appending a batch.
@@ -59,6 +67,10 @@ public protocol SyncStorage: Sendable {
     func authenticate(tokenHash: String) async throws(SyncError) -> SyncPrincipal?
     /// Appends the operations not already in the user's stream, in the given order, atomically.
     func append(userID: Int64, ops: [(id: String, body: [UInt8])]) async throws(SyncError) -> AppendResult
+    /// Records that a device has applied its stream through `cursor` with none of its own
+    /// operations unsent (the cursor never moves back). Compaction collects a removal only once
+    /// every active device of the user has acknowledged past it.
+    func acknowledge(deviceID: Int64, cursor: Int64, now: Int64) async throws(SyncError)
     /// Up to `limit` operations of the user's stream after `after`, and the stream's head.
     func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64)
     /// Totals for `/metrics`: users, devices, operations appended (compacted ones included).
@@ -66,7 +78,8 @@ public protocol SyncStorage: Sendable {
     /// Every user's stream head, by user id.
     func streams() async throws(SyncError) -> [StreamHead]
     /// Compacts the stream of `userID` up to `through` (inclusive): the operations that no
-    /// longer matter (`Compaction.survivors`) are deleted; the others keep their sequence
+    /// longer matter (`Compaction.survivors`) are deleted, and the removals (tombstones) that
+    /// every non-revoked device of the user has acknowledged; the others keep their sequence
     /// numbers, so every device's cursor stays valid. Safe while serving, from any process.
     ///
     /// - Returns: how many operations of that prefix were kept and removed.

@@ -109,6 +109,12 @@ struct SyncServe: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("compact-every"), help: "Minutes between compactions of every stream (default: 60; 0: never).")
+    var compactEvery: Double = 60
+
+    @Option(name: .customLong("keep-tail"), help: "Operations at the end of each stream that compaction leaves untouched (default: 10000).")
+    var keepTail: Int64 = 10_000
+
     @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (leaf first; with --tls-key).",
             completion: .file())
     var tlsCertificate: String?
@@ -134,6 +140,9 @@ struct SyncServe: AsyncParsableCommand {
             }
         default: SyncDataOptions.fail("--tls-cert and --tls-key go together")
         }
+        guard compactEvery >= 0, compactEvery.isFinite, keepTail >= 0 else { SyncDataOptions.fail("--compact-every and --keep-tail must be ≥ 0") }
+        configuration.compactionInterval = compactEvery > 0 ? .milliseconds(Int64(compactEvery * 60_000)) : nil
+        configuration.keepTail = keepTail
         let scheme = configuration.tls == nil ? "http" : "https"
         configuration.maxBodyBytes = maxBodySize
         configuration.requestsPerSecond = rate
@@ -190,10 +199,12 @@ struct SyncListDevices: AsyncParsableCommand {
 
     func run() async throws {
         let devices = try await options.withStorage { try await $0.listDevices() }
-        print("id\tuser\tname\tcreated\tstatus")
+        print("id\tuser\tname\tcreated\tstatus\tacknowledged\tlast acknowledged")
+        let format = ISO8601DateFormatter()
         for device in devices {
-            let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(device.createdAt)))
-            print("\(device.id)\t\(device.user)\t\(device.name)\t\(created)\t\(device.revoked ? "revoked" : "active")")
+            let created = format.string(from: Date(timeIntervalSince1970: Double(device.createdAt)))
+            let seenAt = device.seenAt.map { format.string(from: Date(timeIntervalSince1970: Double($0))) } ?? "never"
+            print("\(device.id)\t\(device.user)\t\(device.name)\t\(created)\t\(device.revoked ? "revoked" : "active")\t\(device.seen)\t\(seenAt)")
         }
     }
 }
@@ -218,8 +229,11 @@ struct SyncCompact: AsyncParsableCommand {
         abstract: "Drop the operations no device needs any more (snapshot + tail; safe while serving).",
         discussion: """
             Every stream is compacted up to its last KEEP-TAIL operations: operations beaten by a \
-            newer one under the merge rules are deleted; removals (tombstones) are kept. Devices \
-            keep their cursors; a new device then bootstraps from far fewer operations.
+            newer one under the merge rules are deleted, and removals (tombstones) once every \
+            active device of the user has acknowledged them (list-devices shows each device's \
+            acknowledged cursor; revoke a device that will not come back). Devices keep their \
+            cursors; a new device then bootstraps from far fewer operations. `serve` also does \
+            this every --compact-every minutes.
             """)
 
     @OptionGroup var options: SyncDataOptions
@@ -230,12 +244,7 @@ struct SyncCompact: AsyncParsableCommand {
     func run() async throws {
         let keepTail = self.keepTail
         let lines = try await options.withStorage { storage in
-            var lines: [String] = []
-            for stream in try await storage.streams() where stream.head > keepTail {
-                let result = try await storage.compact(userID: stream.userID, through: stream.head - keepTail)
-                lines.append("\(stream.user): kept \(result.kept), removed \(result.removed) of the first \(stream.head - keepTail) operations")
-            }
-            return lines
+            try await SyncServer.compactAll(storage, keepTail: keepTail, logger: Logger(label: "omnisonic.sync.compact") { StderrLogHandler(label: $0, level: .warning) })
         }
         for line in lines { print(line) }
     }

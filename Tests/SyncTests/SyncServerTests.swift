@@ -211,3 +211,25 @@ struct SyncServerTests {
         #expect(Set(all.ops.map(\.body)).count == 8 * 5 * 40)
     }
 }
+
+extension SyncServerTests {
+    @Test("Given pulls with ack, then the device's acknowledged cursor rises and never falls, and an ack past the pull's cursor is refused", arguments: Backend.allCases)
+    func acknowledgements(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        defer { Task { await fixture.stop() } }
+        let token = try await fixture.device("alice")
+        let client = fixture.client(token)
+        _ = try await client.push(ops("dev-a", 10))
+        func seen() async throws -> Int64? { try await fixture.storage.listDevices().first?.seen }
+        _ = try await client.pull(after: 6)
+        #expect(try await seen() == 0) // a pull without ack says nothing
+        _ = try await client.pull(after: 6, acknowledge: true)
+        #expect(try await seen() == 6)
+        _ = try await client.pull(after: 3, acknowledge: true)
+        #expect(try await seen() == 6)
+        let (status, body) = try await raw(fixture.url.appendingPathComponent("v1/pull").appending(queryItems: [
+            URLQueryItem(name: "after", value: "2"), URLQueryItem(name: "ack", value: "9")]), token: token)
+        #expect(status == 400 && body.contains("ack"))
+        #expect(try await seen() == 6)
+    }
+}

@@ -58,6 +58,13 @@ struct SyncServiceTests {
         #expect(try await eventually { try b.library.playlist(id: id)?.name == "Mix" })
         #expect(await eventually { b.events.all.contains(.playlistChanged(id: id)) })
         #expect(await eventually { a.service.state().connected && a.service.state().pending == 0 })
+        // With nothing unsent, each device acknowledges its cursor (tombstone collection).
+        var acknowledged = false
+        for _ in 0..<400 where !acknowledged {
+            acknowledged = try await fixture.storage.listDevices().allSatisfy { $0.seen >= 1 && $0.seenAt != nil }
+            if !acknowledged { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(acknowledged)
         #expect(b.events.all.contains { if case .sync(let state) = $0 { return state.connected } else { return false } })
         try b.library.record(.renamePlaylist(id: id, name: "Mix 2"))
         #expect(try await eventually { try a.library.playlist(id: id)?.name == "Mix 2" })
