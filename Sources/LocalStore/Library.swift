@@ -15,6 +15,8 @@ public struct Library: Sendable {
 
     /// Opens (creating if needed) the library at `path` and migrates it to the current schema.
     ///
+    /// A copy of a library file takes a device id of its own here (`Library+DeviceIdentity.swift`).
+    ///
     /// - Throws: `StoreError` (`store.cannot_open`) when the file cannot be opened or migrated.
     public init(path: String) throws(StoreError) {
         do {
@@ -28,6 +30,7 @@ public struct Library: Sendable {
             }
             let pool = try DatabasePool(path: path, configuration: config)
             try self.init(writer: pool)
+            try claimDeviceIdentity(path: path)
         } catch let error as StoreError {
             throw error
         } catch {

@@ -15,7 +15,7 @@ public struct SyncProgress: Sendable, Equatable {
 // # Sync bookkeeping
 //
 // The sync client (Sources/Sync) pushes this device's own operations (`opLog.device` = the
-// device id) after `pushed`, and pulls the server's stream after `cursor`. Pulled operations are
+// device id, or a former one of a copied library: Library+DeviceIdentity.swift) after `pushed`, and pulls the server's stream after `cursor`. Pulled operations are
 // merged by the same function as local ones and the cursor moves in the same transaction, so a
 // crash never skips or re-counts a batch. Decision record: docs/decisions/0013-sync.md.
 extension Library {
@@ -39,11 +39,11 @@ extension Library {
     /// - Throws: `StoreError` when SQLite fails. Synchronous; any thread.
     public func unpushedOperations(limit: Int) throws(StoreError) -> [LoggedOperation] {
         try read("reading the operations to push") { db in
-            let device = try Self.deviceID(db)
+            let own = try Self.ownOperations(db)
             let pushed = try Self.value(db, "pushed")
             let rows = try Row.fetchAll(db, sql: """
-                SELECT seq, hlc, device, kind, target, payload FROM opLog WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?
-                """, arguments: [device, pushed, max(0, limit)])
+                SELECT seq, hlc, device, kind, target, payload FROM opLog WHERE \(own.sql) AND seq > ? ORDER BY seq LIMIT ?
+                """, arguments: own.arguments + [pushed, max(0, limit)])
             return try rows.map { row in
                 guard let hlc = HLCTimestamp(clock: row[1], device: row[2]), let kind = UserOperation.Kind(rawValue: row[3]) else {
                     throw StoreError(.database, message: "a logged operation cannot be read", detail: "seq \(row[0] as Int64)")
@@ -81,10 +81,10 @@ extension Library {
     }
 
     static func progress(_ db: Database) throws -> SyncProgress {
-        let device = try deviceID(db)
+        let own = try ownOperations(db)
         let pushed = try value(db, "pushed")
-        let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM opLog WHERE device = ? AND seq > ?",
-                                       arguments: [device, pushed]) ?? 0
+        let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM opLog WHERE \(own.sql) AND seq > ?",
+                                       arguments: own.arguments + [pushed]) ?? 0
         return SyncProgress(cursor: try value(db, "cursor"), pushed: pushed, pending: pending)
     }
 
