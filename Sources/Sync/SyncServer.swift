@@ -110,7 +110,7 @@ public struct SyncServer: Service {
         }
         defer { background.cancel() }
         let compaction = configuration.compactionInterval.map { interval in
-            Task { [configuration] in await Self.compactPeriodically(configuration, every: interval) }
+            Task { [configuration, counters] in await Self.compactPeriodically(configuration, every: interval, counters: counters) }
         }
         defer { compaction?.cancel() }
         try await withTaskCancellationHandler {
@@ -127,12 +127,15 @@ public struct SyncServer: Service {
 
     /// Compacts every stream longer than `keepTail` now and then every `interval` until
     /// cancelled. Failures are logged and retried at the next round.
-    static func compactPeriodically(_ configuration: SyncServerConfiguration, every interval: Duration) async {
+    static func compactPeriodically(_ configuration: SyncServerConfiguration, every interval: Duration, counters: SyncServerCounters) async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
-                try await compactAll(configuration.storage, keepTail: configuration.keepTail, logger: configuration.logger)
+                let removed = try await compactAll(configuration.storage, keepTail: configuration.keepTail, logger: configuration.logger)
+                    .reduce(0) { $0 + $1.removed }
+                counters.compacted(removed)
             } catch let error as SyncError {
+                counters.rejected(.storage)
                 configuration.logger.warning("compaction failed; next try in \(interval)", metadata: ["detail": "\(error.expandedDescription)"])
             } catch {
                 return // cancelled
@@ -140,11 +143,13 @@ public struct SyncServer: Service {
         }
     }
 
-    /// Compacts every stream of `storage` up to its last `keepTail` operations; returns one
-    /// line per stream compacted (`sync-server compact` prints them).
+    /// Compacts every stream of `storage` up to its last `keepTail` operations; returns, per
+    /// stream compacted, a line saying what happened (`sync-server compact` prints them) and
+    /// the number of operations removed.
     @discardableResult
-    public static func compactAll(_ storage: any SyncStorage, keepTail: Int64, logger: Logger) async throws(SyncError) -> [String] {
-        var lines: [String] = []
+    public static func compactAll(_ storage: any SyncStorage, keepTail: Int64, logger: Logger) async throws(SyncError)
+        -> [(line: String, removed: Int)] {
+        var lines: [(line: String, removed: Int)] = []
         for stream in try await storage.streams() where stream.head > keepTail {
             let started = ContinuousClock.now
             let result = try await storage.compact(userID: stream.userID, through: stream.head - keepTail)
@@ -153,7 +158,7 @@ public struct SyncServer: Service {
                 logger.info("compacted", metadata: ["user": "\(stream.user)", "kept": "\(result.kept)", "removed": "\(result.removed)",
                                                     "seconds": "\(ContinuousClock.now - started)"])
             }
-            lines.append(line)
+            lines.append((line: line, removed: result.removed))
         }
         return lines
     }
@@ -309,7 +314,7 @@ public struct SyncServer: Service {
         if let totals {
             gauge("omnisonic_sync_users", "Users", totals.users)
             gauge("omnisonic_sync_devices", "Devices with a valid token", totals.devices)
-            gauge("omnisonic_sync_operations_stored", "Operations in all streams", totals.operations)
+            gauge("omnisonic_sync_operations_stored", "Operations appended to all streams (compacted ones included)", totals.operations)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -359,7 +364,7 @@ final class BoundPort: Sendable {
 /// The server's counters for `/metrics` (Prometheus text format).
 final class SyncServerCounters: Sendable {
     private struct Values {
-        var pushes = 0, accepted = 0, duplicates = 0, pulls = 0, served = 0
+        var pushes = 0, accepted = 0, duplicates = 0, pulls = 0, served = 0, compactions = 0, compacted = 0
         var rejected: [String: Int] = [:]
     }
     private let values = Mutex(Values())
@@ -369,6 +374,8 @@ final class SyncServerCounters: Sendable {
     }
 
     func pulled(_ count: Int) { values.withLock { $0.pulls += 1; $0.served += count } }
+
+    func compacted(_ removed: Int) { values.withLock { $0.compactions += 1; $0.compacted += removed } }
 
     func rejected(_ reason: SyncError.Reason) { values.withLock { $0.rejected[reason.rawValue, default: 0] += 1 } }
 
@@ -383,6 +390,8 @@ final class SyncServerCounters: Sendable {
         counter("omnisonic_sync_ops_duplicate_total", "Operations pushed again (ignored)", v.duplicates)
         counter("omnisonic_sync_pulls_total", "Pull requests served", v.pulls)
         counter("omnisonic_sync_ops_served_total", "Operations sent to devices", v.served)
+        counter("omnisonic_sync_compactions_total", "Rounds of automatic compaction completed", v.compactions)
+        counter("omnisonic_sync_ops_compacted_total", "Operations removed by automatic compaction (beaten, or tombstones every device acknowledged)", v.compacted)
         text += "# HELP omnisonic_sync_rejected_total Requests refused, by reason\n# TYPE omnisonic_sync_rejected_total counter\n"
         for (reason, count) in v.rejected.sorted(by: { $0.key < $1.key }) {
             text += "omnisonic_sync_rejected_total{reason=\"\(reason)\"} \(count)\n"

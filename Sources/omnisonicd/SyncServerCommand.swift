@@ -246,6 +246,6 @@ struct SyncCompact: AsyncParsableCommand {
         let lines = try await options.withStorage { storage in
             try await SyncServer.compactAll(storage, keepTail: keepTail, logger: Logger(label: "omnisonic.sync.compact") { StderrLogHandler(label: $0, level: .warning) })
         }
-        for line in lines { print(line) }
+        for line in lines { print(line.line) }
     }
 }
