@@ -21,9 +21,9 @@ import OmniModel
 ///   (`tombstonesThrough`), then it is collected too.
 ///
 /// Collecting a removal is safe once every active device has acknowledged past it: each has
-/// applied it (so none still shows the item), and none holds an unsent copy of the add it
-/// removes (a device acknowledges only with nothing of its own unsent), so the add can never
-/// be pushed again. A device added later bootstraps from a snapshot that holds neither.
+/// applied it (so none still shows the item), and none can push the add it removes again (a
+/// device acknowledges only when nothing it sent awaits an acknowledgement). A device added
+/// later bootstraps from a snapshot that holds neither.
 public enum Compaction {
     /// The sequence numbers to keep among `ops` (every operation of a stream up to a horizon).
     /// Removals at or before `tombstonesThrough` are collected (0: keep every removal), unless

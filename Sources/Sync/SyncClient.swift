@@ -52,7 +52,7 @@ public final class SyncClient: Sendable {
 
     /// The operations after `cursor`; with `wait` > 0 the server holds the request until some
     /// arrive or `wait` seconds pass. `acknowledge`: this device has applied everything through
-    /// `cursor` and has none of its own operations unsent (lets the server collect tombstones).
+    /// `cursor` and nothing it sent awaits an acknowledgement (lets the server collect tombstones).
     public func pull(after cursor: Int64, limit: Int = 1000, wait: Double = 0, acknowledge: Bool = false) async throws(SyncError) -> PullResponse {
         guard var components = URLComponents(url: baseURL.appendingPathComponent("v1/pull"), resolvingAgainstBaseURL: false) else {
             throw SyncError(.invalid, message: "not a URL: \(baseURL)")

@@ -113,20 +113,15 @@ public struct SyncServer: Service {
             Task { [configuration, counters] in await Self.compactPeriodically(configuration, every: interval, counters: counters) }
         }
         defer { compaction?.cancel() }
-        try await withTaskCancellationHandler {
-            try await withGracefulShutdownHandler {
-                try await app.run()
-            } onGracefulShutdown: {
-                notifier.close()
-            }
-        } onCancel: {
-            background.cancel()
-            compaction?.cancel()
+        try await withGracefulShutdownHandler {
+            try await app.run()
+        } onGracefulShutdown: {
+            notifier.close()
         }
     }
 
-    /// Compacts every stream longer than `keepTail` now and then every `interval` until
-    /// cancelled. Failures are logged and retried at the next round.
+    /// Compacts every stream longer than `keepTail` every `interval` (the first round one
+    /// interval after the start) until cancelled. Failures are logged and retried at the next round.
     static func compactPeriodically(_ configuration: SyncServerConfiguration, every interval: Duration, counters: SyncServerCounters) async {
         while !Task.isCancelled {
             do {
@@ -135,7 +130,6 @@ public struct SyncServer: Service {
                     .reduce(0) { $0 + $1.removed }
                 counters.compacted(removed)
             } catch let error as SyncError {
-                counters.rejected(.storage)
                 configuration.logger.warning("compaction failed; next try in \(interval)", metadata: ["detail": "\(error.expandedDescription)"])
             } catch {
                 return // cancelled
@@ -276,7 +270,7 @@ public struct SyncServer: Service {
         let after = Int64(try number("after", default: 0, range: 0...9e15))
         let limit = Int(try number("limit", default: 1000, range: 1...Double(configuration.maxPullLimit)))
         let wait = try number("wait", default: 0, range: 0...configuration.maxWaitSeconds)
-        // ack=N: the device has applied everything through N and has nothing of its own unsent.
+        // ack=N: the device has applied everything through N and nothing it sent awaits an acknowledgement.
         if let text = query["ack"] {
             guard let ack = Int64(String(text)), ack >= 0, ack <= after else {
                 throw SyncError(.invalid, message: "ack must be a cursor from 0 to after")

@@ -141,12 +141,13 @@ public final class SyncService: Service, Sendable {
             do {
                 // After a failure the first pull does not wait: the state turns connected as soon
                 // as the server answers, not when a quiet stream's long poll ends.
-                // Acknowledge the cursor only with nothing of this device's own unsent: the server
-                // may then forget removals up to it (a resent add could otherwise come back).
-                let unsent = await Self.blocking { () throws(StoreError) in try library.unpushedOperations(limit: 1) }
-                let clean = if case .success(let ops) = unsent { ops.isEmpty } else { false }
+                // Acknowledge the cursor only with nothing pending: the server may then forget
+                // removals up to it, and an add it stored but never acknowledged, sent again,
+                // would come back. `pending` stays above 0 from a push until its acknowledgement
+                // is saved (and from the start when one was lost); changes recorded since the
+                // last push were never sent, so they cannot be such an add.
                 let answer = try await client.pull(after: cursor, limit: 1000, wait: more || !state().connected ? 0 : 25,
-                                                   acknowledge: clean && cursor > 0)
+                                                   acknowledge: cursor > 0 && state().pending == 0)
                 if answer.head < cursor {
                     // The server lost history (restored from an older backup, or replaced):
                     // start over; pushes are idempotent, so everything is sent again safely.

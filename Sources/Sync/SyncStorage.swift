@@ -4,7 +4,7 @@ public struct SyncPrincipal: Sendable, Equatable {
     public var userID: Int64
     public var deviceID: Int64
     /// The device's acknowledged cursor: it has applied every operation up to here and had
-    /// nothing of its own unsent when it said so (`acknowledge`).
+    /// nothing it sent still awaiting an acknowledgement when it said so (`acknowledge`).
     public var seen: Int64
     public init(userID: Int64, deviceID: Int64, seen: Int64 = 0) {
         self.userID = userID
@@ -67,8 +67,8 @@ public protocol SyncStorage: Sendable {
     func authenticate(tokenHash: String) async throws(SyncError) -> SyncPrincipal?
     /// Appends the operations not already in the user's stream, in the given order, atomically.
     func append(userID: Int64, ops: [(id: String, body: [UInt8])]) async throws(SyncError) -> AppendResult
-    /// Records that a device has applied its stream through `cursor` with none of its own
-    /// operations unsent (the cursor never moves back). Compaction collects a removal only once
+    /// Records that a device has applied its stream through `cursor` with nothing it sent
+    /// awaiting an acknowledgement (the cursor never moves back). Compaction collects a removal only once
     /// every active device of the user has acknowledged past it.
     func acknowledge(deviceID: Int64, cursor: Int64, now: Int64) async throws(SyncError)
     /// Up to `limit` operations of the user's stream after `after`, and the stream's head.

@@ -219,11 +219,10 @@ extension CompactionTests {
         _ = try await client.push(ops("dev-a", 100)) // 100 renames of one playlist: the last wins
         var stored: [StoredOperation] = []
         var metrics = ""
-        for _ in 0..<200 {
+        _ = try await eventually {
             stored = try await fixture.storage.read(userID: 1, after: 0, limit: 1000).ops
             metrics = try await raw(fixture.url.appendingPathComponent("metrics")).1
-            if stored.count == 11 && metrics.contains("omnisonic_sync_ops_compacted_total 89") { break }
-            try await Task.sleep(for: .milliseconds(50))
+            return stored.count == 11 && metrics.contains("omnisonic_sync_ops_compacted_total 89")
         }
         // The newest rename of the compacted part and the 10-operation tail; /metrics counts it.
         #expect(stored.map(\.seq) == [90] + Array(91...100))

@@ -58,13 +58,6 @@ extension PostgresTests {
 
         let listening = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
         func listeners() throws -> Int { Int(try postgres.psql(url, listening).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
-        func eventually(_ condition: () throws -> Bool) async throws -> Bool {
-            for _ in 0..<300 {
-                if try condition() { return true }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return try condition()
-        }
         #expect(try await eventually { try listeners() == 2 })
 
         // A pull waits on the second server; its notification connection is killed; a push

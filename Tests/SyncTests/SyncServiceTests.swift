@@ -15,13 +15,13 @@ final class EventLog: Sendable {
 }
 
 /// Waits (polling every 20 ms) until `condition` holds or `seconds` pass: a deadline, not a timing assertion.
-func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
+func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
-    return try condition()
+    return try await condition()
 }
 
 struct Device {
@@ -59,12 +59,7 @@ struct SyncServiceTests {
         #expect(await eventually { b.events.all.contains(.playlistChanged(id: id)) })
         #expect(await eventually { a.service.state().connected && a.service.state().pending == 0 })
         // With nothing unsent, each device acknowledges its cursor (tombstone collection).
-        var acknowledged = false
-        for _ in 0..<400 where !acknowledged {
-            acknowledged = try await fixture.storage.listDevices().allSatisfy { $0.seen >= 1 && $0.seenAt != nil }
-            if !acknowledged { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(acknowledged)
+        #expect(try await eventually { try await fixture.storage.listDevices().allSatisfy { $0.seen >= 1 && $0.seenAt != nil } })
         #expect(b.events.all.contains { if case .sync(let state) = $0 { return state.connected } else { return false } })
         try b.library.record(.renamePlaylist(id: id, name: "Mix 2"))
         #expect(try await eventually { try a.library.playlist(id: id)?.name == "Mix 2" })
