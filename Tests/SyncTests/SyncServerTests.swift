@@ -33,7 +33,9 @@ final class ServerFixture: Sendable {
         case .postgres:
             var quiet = Logger(label: "test.sync.postgres")
             quiet.logLevel = .critical
-            storage = try PostgresSyncStorage(url: try postgresURL ?? PostgresServer.shared().database(), logger: quiet)
+            // A generous wait for a connection: the tests open many pools at once, sometimes on a busy machine.
+            storage = try PostgresSyncStorage(url: try postgresURL ?? PostgresServer.shared().database(), leaseTimeout: .seconds(60),
+                                              logger: quiet)
         }
         var configuration = SyncServerConfiguration(host: "127.0.0.1", port: port, storage: storage)
         configuration.logger.logLevel = .critical
