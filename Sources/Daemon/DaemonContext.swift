@@ -70,7 +70,7 @@ public struct DaemonContext: Sendable {
         let indexer = Indexer(library: library, artwork: artwork, logger: logger)
         let roots = configuration.music.map(RawPath.init)
         let scans = ScanService(indexer: indexer, roots: roots, scanAtStart: !watch, logger: logger, publish: publish)
-        let watcher = watch ? try WatchService(roots: roots, scans: scans, logger: logger, options: watchOptions) : nil
+        let watcher = watch ? WatchService(roots: roots, scans: scans, logger: logger, options: watchOptions) : nil
         let player = Player(library: library,
                             configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain),
                             logger: logger, publish: publish)

@@ -98,7 +98,7 @@ public final class Indexer: Sendable {
         } catch {
             throw IndexError(error)
         }
-        var run = ScanRun(summary: summary, start: start)
+        var run = ScanRun(summary: summary, start: start, reportsChanges: false)
         try execute(plan, walked: walked, run: &run, cancellation: cancellation, progress: progress)
         return run.summary
     }
@@ -125,7 +125,7 @@ public final class Indexer: Sendable {
         var firstBatch = plan.batch
         let folderArtwork = resolveFolderArtwork(plan: plan, walked: walked, batch: &firstBatch)
         do {
-            run.changed.formUnion(try library.apply(firstBatch))
+            run.changed.formUnion(try library.apply(firstBatch, reportingChanges: run.reportsChanges))
         } catch {
             throw IndexError(error)
         }
@@ -195,13 +195,13 @@ public final class Indexer: Sendable {
                 }
                 let now = elapsed()
                 if batch.probed.count + batch.removed.count >= batchSize || (now - lastFlush > 1 && !batch.isEmpty) {
-                    run.changed.formUnion(try library.apply(batch))
+                    run.changed.formUnion(try library.apply(batch, reportingChanges: run.reportsChanges))
                     batch = ScanBatch()
                     lastFlush = now
                 }
                 if progress != nil && now - lastReport >= 0.1 { report(.probing) }
             }
-            run.changed.formUnion(try library.apply(batch))
+            run.changed.formUnion(try library.apply(batch, reportingChanges: run.reportsChanges))
         } catch {
             // Stop the probe threads and wait for them before returning: a thread still inside
             // FFmpeg or libcrypto while the process exits crashes in their teardown.
@@ -311,7 +311,7 @@ public final class Indexer: Sendable {
         } catch {
             throw IndexError(error)
         }
-        var run = ScanRun(summary: summary, start: start)
+        var run = ScanRun(summary: summary, start: start, reportsChanges: true)
         try execute(plan, walked: [(root, result)], run: &run, cancellation: cancellation, progress: nil)
         let removed = Set(run.removed)
         return RefreshOutcome(summary: run.summary, changed: run.changed.subtracting(removed).sorted(), removed: removed.sorted())
@@ -388,7 +388,10 @@ public final class Indexer: Sendable {
 struct ScanRun {
     var summary: ScanSummary
     var start: ContinuousClock.Instant
-    /// Tracks added, re-read or moved.
+    /// Whether to collect `changed` (partial rescans announce it; a full scan does not, and
+    /// saves a query per batch).
+    let reportsChanges: Bool
+    /// Tracks added, re-read or moved (when `reportsChanges`).
     var changed = Set<TrackUID>()
     /// Tracks gone from the library.
     var removed: [TrackUID] = []

@@ -21,17 +21,13 @@ extension Library {
     /// - Throws: `StoreError` when SQLite fails. Blocking (milliseconds: three index scans);
     ///   safe from any thread.
     public func counts() throws(StoreError) -> LibraryCounts {
-        do {
-            return try writer.read { db in
-                let row = try Row.fetchOne(db, sql: """
-                    SELECT (SELECT count(*) FROM track),
-                           (SELECT count(DISTINCT albumId) FROM track WHERE albumId IS NOT NULL),
-                           (SELECT count(DISTINCT artistId) FROM trackArtist WHERE role IN ('artist', 'albumartist'))
-                    """)
-                return LibraryCounts(tracks: row?[0] ?? 0, albums: row?[1] ?? 0, artists: row?[2] ?? 0)
-            }
-        } catch {
-            throw StoreError(error, while: "counting the library")
+        try read("counting the library") { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM track),
+                       (SELECT count(DISTINCT albumId) FROM track WHERE albumId IS NOT NULL),
+                       (SELECT count(DISTINCT artistId) FROM trackArtist WHERE role IN ('artist', 'albumartist'))
+                """)
+            return LibraryCounts(tracks: row?[0] ?? 0, albums: row?[1] ?? 0, artists: row?[2] ?? 0)
         }
     }
 }

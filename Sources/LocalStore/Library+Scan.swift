@@ -43,16 +43,9 @@ extension Library {
         try read("reading the file list") { db in
             var files: [StoredFile] = []
             for rootID in rootIDs {
-                let cursor = try Row.fetchCursor(db, sql: """
-                    SELECT id, relPath, size, mtimeNs, ctimeNs, inode, device, trackId FROM file WHERE rootId = ? ORDER BY relPath
-                    """, arguments: [rootID])
-                while let row = try cursor.next() {
-                    let path: Data = row[1]
-                    files.append(StoredFile(
-                        id: row[0], rootID: rootID, relativePath: RawPath(bytes: [UInt8](path)),
-                        size: row[2], mtimeNs: row[3], ctimeNs: row[4],
-                        inode: UInt64(bitPattern: row[5]), device: UInt64(bitPattern: row[6]), trackID: row[7]))
-                }
+                let cursor = try Row.fetchCursor(db, sql: "SELECT \(StoredFile.columns) FROM file WHERE rootId = ? ORDER BY relPath",
+                                                 arguments: [rootID])
+                while let row = try cursor.next() { files.append(StoredFile(row: row, rootID: rootID)) }
             }
             return files
         }
@@ -62,7 +55,7 @@ extension Library {
     /// below it when `recursive`, else only those directly in it. Sorted by path bytes.
     public func storedFiles(root rootID: Int64, folder: RawPath, recursive: Bool) throws(StoreError) -> [StoredFile] {
         try read("reading the file list of a folder") { db in
-            var sql = "SELECT id, relPath, size, mtimeNs, ctimeNs, inode, device, trackId FROM file WHERE rootId = ?"
+            var sql = "SELECT \(StoredFile.columns) FROM file WHERE rootId = ?"
             var arguments: StatementArguments = [rootID]
             let prefix = folder.isEmpty ? [] : folder.bytes + [UInt8(ascii: "/")]
             if !prefix.isEmpty {
@@ -77,13 +70,7 @@ extension Library {
                 _ = arguments.append(contentsOf: [prefix.count + 1])
             }
             sql += " ORDER BY relPath"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                let path: Data = row[1]
-                return StoredFile(
-                    id: row[0], rootID: rootID, relativePath: RawPath(bytes: [UInt8](path)),
-                    size: row[2], mtimeNs: row[3], ctimeNs: row[4],
-                    inode: UInt64(bitPattern: row[5]), device: UInt64(bitPattern: row[6]), trackID: row[7])
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { StoredFile(row: $0, rootID: rootID) }
         }
     }
 
@@ -109,11 +96,14 @@ extension Library {
 
     /// Writes one batch of scan results in a single transaction.
     ///
-    /// - Returns: the tracks the batch added, changed or moved (for change events).
+    /// - Parameter reportingChanges: read back the uids of the tracks the batch touched (one
+    ///   more query; partial rescans announce them, full scans do not).
+    /// - Returns: with `reportingChanges`, the tracks the batch added, changed or moved (for
+    ///   change events); otherwise empty.
     /// - Throws: `StoreError` (`store.disk_full` when SQLite reports a full disk); the whole
     ///   batch is then rolled back.
     @discardableResult
-    public func apply(_ batch: ScanBatch) throws(StoreError) -> [TrackUID] {
+    public func apply(_ batch: ScanBatch, reportingChanges: Bool = false) throws(StoreError) -> [TrackUID] {
         if batch.isEmpty { return [] }
         return try write("saving scan results") { db in
             let now = Date().timeIntervalSince1970
@@ -147,7 +137,7 @@ extension Library {
             for probed in batch.probed { try writer.save(probed) }
             let touched = writer.touched.union(stale)
             try SearchIndex.add(touched, in: db)
-            if touched.isEmpty { return [] }
+            if touched.isEmpty || !reportingChanges { return [] }
             return try String.fetchAll(db, sql: "SELECT uid FROM track WHERE id IN (SELECT value FROM json_each(?))",
                                        arguments: ["[" + touched.map(String.init).joined(separator: ",") + "]"]).map(TrackUID.init(rawValue:))
         }
@@ -244,5 +234,18 @@ public struct LibraryStatistics: Sendable, Equatable, Codable {
 extension Array {
     func chunked(_ size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+extension StoredFile {
+    /// The `file` columns `init(row:rootID:)` reads, in its order.
+    static let columns = "id, relPath, size, mtimeNs, ctimeNs, inode, device, trackId"
+
+    /// A row selected with `columns`.
+    init(row: Row, rootID: Int64) {
+        let path: Data = row[1]
+        self.init(id: row[0], rootID: rootID, relativePath: RawPath(bytes: [UInt8](path)),
+                  size: row[2], mtimeNs: row[3], ctimeNs: row[4],
+                  inode: UInt64(bitPattern: row[5]), device: UInt64(bitPattern: row[6]), trackID: row[7])
     }
 }

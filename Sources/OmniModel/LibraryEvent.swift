@@ -41,8 +41,8 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id, enabled
-        case connected, lastSync, pending, error, cursor, state, index, uid, positionMs
+        case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id
+        case error, state, index, uid, positionMs
     }
 
     /// Decodes the flat form written by `encode(to:)`.
@@ -61,11 +61,7 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case "playlistChanged": self = .playlistChanged(id: try c.decode(String.self, forKey: .id))
         case "playlistDeleted": self = .playlistDeleted(id: try c.decode(String.self, forKey: .id))
         case "savedSearchesChanged": self = .savedSearchesChanged
-        case "sync":
-            self = .sync(SyncState(
-                enabled: try c.decode(Bool.self, forKey: .enabled), connected: try c.decode(Bool.self, forKey: .connected),
-                lastSync: try c.decodeIfPresent(Double.self, forKey: .lastSync), pending: try c.decode(Int.self, forKey: .pending),
-                error: try c.decodeIfPresent(String.self, forKey: .error), cursor: try c.decode(Int64.self, forKey: .cursor)))
+        case "sync": self = .sync(try SyncState(from: decoder))
         case "player":
             self = .player(state: try c.decode(PlaybackState.self, forKey: .state), index: try c.decodeIfPresent(Int.self, forKey: .index),
                            uid: try c.decodeIfPresent(TrackUID.self, forKey: .uid), positionMs: try c.decode(Int.self, forKey: .positionMs),
@@ -100,12 +96,7 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
             break
         case let .sync(state):
             // Flat, like the other events: {"type":"sync","enabled":true,"connected":...}.
-            try c.encode(state.enabled, forKey: .enabled)
-            try c.encode(state.connected, forKey: .connected)
-            try c.encodeIfPresent(state.lastSync, forKey: .lastSync)
-            try c.encode(state.pending, forKey: .pending)
-            try c.encodeIfPresent(state.error, forKey: .error)
-            try c.encode(state.cursor, forKey: .cursor)
+            try state.encode(to: encoder)
         case let .player(state, index, uid, positionMs, error):
             try c.encode(state, forKey: .state)
             try c.encode(index, forKey: .index)

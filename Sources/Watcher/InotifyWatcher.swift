@@ -370,7 +370,7 @@ public final class InotifyWatcher {
         return names
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int32 {
+    fileprivate static func milliseconds(_ duration: Duration) -> Int32 {
         let (seconds, attoseconds) = duration.components
         let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(0, total))
@@ -420,8 +420,7 @@ public final class StopSignal: Sendable {
     @discardableResult
     public func wait(timeout: Duration) -> Bool {
         var fds = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let (seconds, attoseconds) = timeout.components
-        let milliseconds = Int32(clamping: max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        let milliseconds = InotifyWatcher.milliseconds(timeout)
         while true {
             let ready = poll(&fds, 1, milliseconds)
             if ready < 0 && errno == EINTR { continue }

@@ -30,7 +30,7 @@ struct InstallServiceCommand: ParsableCommand {
             return
         }
         let environment = ConfigurationEnvironment.current
-        let folder = Self.userUnitFolder(environment: environment)
+        let folder = environment.userUnitFolder
         let file = folder + "/omnisonicd.service"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -41,13 +41,6 @@ struct InstallServiceCommand: ParsableCommand {
         }
         print("wrote \(file) (ExecStart=\(path) run)")
         print("start it now and at each login: systemctl --user enable --now omnisonicd")
-    }
-
-    /// `$XDG_CONFIG_HOME/systemd/user`, where a user manager looks for units an administrator did not install.
-    static func userUnitFolder(environment: ConfigurationEnvironment) -> String {
-        if let value = environment.variables["XDG_CONFIG_HOME"], value.hasPrefix("/") { return value + "/systemd/user" }
-        let home = environment.variables["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return home + "/.config/systemd/user"
     }
 
     /// The running executable, symlinks resolved (what ExecStart must name).

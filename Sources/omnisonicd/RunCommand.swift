@@ -161,7 +161,7 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
-        let reload = ReloadService(sources: sources, initial: configuration, logger: logger) { _, new in
+        let reload = ReloadService(sources: sources, initial: configuration, logger: logger) { new in
             level.set(new.logLevel)
             // The watchers follow the new list, and the scan lane walks the new folders at once.
             let roots = new.music.map(RawPath.init)

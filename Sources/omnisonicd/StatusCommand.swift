@@ -92,14 +92,14 @@ struct StatusCommand: ParsableCommand {
         if let uptime = status["uptimeSeconds"] as? Double { text += ", up \(duration(uptime))" }
         text += "\n"
         if let library = status["library"] as? [String: Any] {
-            let count = { (key: String) in grouped(library[key] as? Int ?? 0) }
+            let count = { (key: String) in SystemdService.grouped(library[key] as? Int ?? 0) }
             text += "library: \(count("tracks")) tracks, \(count("albums")) albums, \(count("artists")) artists\n"
         }
         if let scan = status["scan"] as? [String: Any] {
             let phase = scan["phase"] as? String ?? "idle"
             let done = scan["done"] as? Int ?? 0, total = scan["total"] as? Int ?? 0
             switch phase {
-            case "probing": text += "scan: indexed \(grouped(done)) of \(grouped(total)) files\n"
+            case "probing": text += "scan: indexed \(SystemdService.grouped(done)) of \(SystemdService.grouped(total)) files\n"
             case "walking": text += "scan: walking the music folders\n"
             case "finishing": text += "scan: finishing\n"
             default:
@@ -113,7 +113,7 @@ struct StatusCommand: ParsableCommand {
         if let scan = status["scan"] as? [String: Any], let folders = scan["watching"] as? [[String: Any]], !folders.isEmpty {
             for folder in folders {
                 text += "watching: \(folder["path"] as? String ?? "?"): \(folder["mode"] as? String ?? "?")"
-                if let count = folder["watchedFolders"] as? Int, count > 0 { text += ", \(grouped(count)) folders" }
+                if let count = folder["watchedFolders"] as? Int, count > 0 { text += ", \(SystemdService.grouped(count)) folders" }
                 if let problem = folder["problem"] as? String { text += " (\(problem))" }
                 text += "\n"
             }
@@ -148,16 +148,6 @@ struct StatusCommand: ParsableCommand {
             }
         }
         return text
-    }
-
-    static func grouped(_ number: Int) -> String {
-        var out = ""
-        let digits = String(number.magnitude)
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out += "," }
-            out.append(digit)
-        }
-        return number < 0 ? "-" + out : out
     }
 
     /// `3725` → `1h 2m`, `42` → `42s`.

@@ -60,7 +60,7 @@ struct ConfigurationFileTests {
         #expect(config.maxUploadBytes == 2 << 30)
     }
 
-    @Test("unknown keys, reserved keys, wrong TOML types and bad values are errors naming the key and the file")
+    @Test("unknown keys, wrong TOML types and bad values are errors naming the key and the file")
     func errors() throws {
         let typo = try #require(failure("lisen = \"127.0.0.1:1\""))
         #expect(typo.reason == .unknownKey)

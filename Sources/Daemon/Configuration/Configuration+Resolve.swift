@@ -31,6 +31,9 @@ public struct ConfigurationEnvironment: Sendable {
     public var defaultData: String { xdg("XDG_DATA_HOME", fallback: ".local/share") + "/omnisonic" }
     /// `$XDG_CACHE_HOME/omnisonic`.
     public var defaultCache: String { xdg("XDG_CACHE_HOME", fallback: ".cache") + "/omnisonic" }
+    /// `$XDG_CONFIG_HOME/systemd/user`, where a user's systemd manager looks for units an
+    /// administrator did not install (`omnisonicd install-service`).
+    public var userUnitFolder: String { xdg("XDG_CONFIG_HOME", fallback: ".config") + "/systemd/user" }
     /// `$XDG_CONFIG_HOME/omnisonic/config.toml`, where the service issue's config file lives.
     public var defaultConfigFile: String { xdg("XDG_CONFIG_HOME", fallback: ".config") + "/omnisonic/config.toml" }
 

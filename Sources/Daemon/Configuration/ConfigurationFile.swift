@@ -19,8 +19,6 @@ public enum ConfigurationFile {
         case textList
         /// A string or a non-negative integer (`max-upload-size = "2G"` or `= 1048576`).
         case textOrInteger
-        /// `true` or `false`, given to the setting as "true"/"false".
-        case boolean
     }
 
     /// One key of the file: the setting it feeds and the TOML values it accepts.
@@ -50,10 +48,6 @@ public enum ConfigurationFile {
         "output": Entry(.output, .text),
         "replaygain": Entry(.replayGain, .text),
     ]
-
-    /// Names documented for settings a build may lack (none today: every documented key is in
-    /// `entries`). Such a key is reported as "not supported by this build" instead of as a typo.
-    public static let reserved: Set<String> = []
 
     /// Reads and parses the file at `path`.
     ///
@@ -96,7 +90,7 @@ public enum ConfigurationFile {
     /// Table prefixes that hold known keys (`sync.` for `sync.url`).
     private static var tablePrefixes: Set<String> {
         var prefixes = Set<String>()
-        for name in Array(entries.keys) + Array(reserved) {
+        for name in entries.keys {
             var parts = name.split(separator: ".").dropLast()
             while !parts.isEmpty {
                 prefixes.insert(parts.joined(separator: ".") + ".")
@@ -118,10 +112,6 @@ public enum ConfigurationFile {
                 layer.set(entry.key, values, origin: origin, baseDirectory: folder)
             } else if value.type == .table, let nested = value.table, tablePrefixes.contains(full + ".") {
                 try read(nested, prefix: full + ".", path: path, folder: folder, into: &layer)
-            } else if reserved.contains(full) {
-                throw ConfigurationError(.unknownKey, key: nil, message: """
-                    \(origin) is not supported by this build of omnisonicd yet (remove it, or upgrade)
-                    """)
             } else {
                 let known = entries.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
                 throw ConfigurationError(.unknownKey, key: nil, message: """
@@ -153,9 +143,6 @@ public enum ConfigurationFile {
             if let text = value.string { return [text] }
             guard value.type == .int, let number = value.int else { throw wrongType("a string or an integer") }
             return [String(number)]
-        case .boolean:
-            guard value.type == .bool, let flag = value.bool else { throw wrongType("true or false") }
-            return [flag ? "true" : "false"]
         }
     }
 }

@@ -17,7 +17,7 @@ import UnixSignals
 public final class ReloadService: Service, Sendable {
     private let sources: ConfigurationSources
     private let logger: Logger
-    private let apply: @Sendable (_ old: Configuration, _ new: Configuration) -> Void
+    private let apply: @Sendable (_ new: Configuration) -> Void
     private let current: Mutex<Configuration>
 
     /// - Parameters:
@@ -25,15 +25,12 @@ public final class ReloadService: Service, Sendable {
     ///   - apply: applies a new configuration (music folders, log level); called on the
     ///     reloading task, must not block.
     public init(sources: ConfigurationSources, initial: Configuration, logger: Logger,
-                apply: @escaping @Sendable (_ old: Configuration, _ new: Configuration) -> Void) {
+                apply: @escaping @Sendable (_ new: Configuration) -> Void) {
         self.sources = sources
         self.logger = logger
         self.apply = apply
         self.current = Mutex(initial)
     }
-
-    /// The configuration in effect.
-    public var configuration: Configuration { current.withLock { $0 } }
 
     public func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
@@ -42,31 +39,27 @@ public final class ReloadService: Service, Sendable {
         }
     }
 
-    /// Re-resolves the configuration and applies it.
-    ///
-    /// - Returns: the configuration in effect afterwards, or the error that kept the old one.
-    @discardableResult
-    public func reload() -> Result<Configuration, ConfigurationError> {
+    /// Re-resolves the configuration and applies it; a configuration that does not resolve is
+    /// logged and the old one stays.
+    public func reload() {
         let resolved: Result<Configuration, ConfigurationError> = Result { () throws(ConfigurationError) in try sources.resolve() }
         switch resolved {
         case .failure(let error):
             logger.error("configuration not reloaded; keeping the old one",
                          metadata: ["code": "\(error.code)", "detail": "\(error.description)"])
-            return .failure(error)
         case .success(let new):
             let old = current.withLock { current in
                 let old = current
                 current = new
                 return old
             }
-            apply(old, new)
+            apply(new)
             let restart = Self.restartNeeded(from: old, to: new)
             if !restart.isEmpty {
                 logger.warning("some changed settings take effect at the next restart",
                                metadata: ["keys": "\(restart.map(\.rawValue).joined(separator: ","))"])
             }
             logger.info("configuration reloaded", metadata: ["file": "\(sources.configFile)", "music": "\(new.music.count)"])
-            return .success(new)
         }
     }
 

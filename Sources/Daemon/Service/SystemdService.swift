@@ -82,8 +82,8 @@ public final class SystemdService: Service, Sendable {
         }
     }
 
-    /// `10000` → `10,000` (no locale: journald lines look the same everywhere).
-    static func grouped(_ number: Int) -> String {
+    /// `10000` → `10,000` (no locale: journald lines and `omnisonicd status` look the same everywhere).
+    public static func grouped(_ number: Int) -> String {
         let digits = String(number.magnitude)
         var out = ""
         for (index, digit) in digits.enumerated() {

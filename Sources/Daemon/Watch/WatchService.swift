@@ -18,12 +18,12 @@ import Watcher
 /// - **Watching**: `InotifyWatcher` + `ChangeCoalescer` (50 ms quiet, 100 ms max latency).
 ///   Idle costs no CPU: the thread sleeps in `poll(2)` with no timeout.
 /// - **Root gone or missing** (an unplugged disk): the root is marked offline (its tracks and
-///   user data are kept) and its existence is checked every `offlinePollInterval`; when it is
+///   user data are kept) and its existence is checked every `Options.offlinePollInterval`; when it is
 ///   back, it is watched again and reconciled (its tracks come back with the same uids).
 /// - **Overflow**: the watcher rebuilds its watches; the root is reconciled.
 /// - **A folder that cannot be watched** (`max_user_watches`, permissions, a file system without
 ///   inotify) and **no inotify at all**: logged once, reconciled now and then every
-///   `fallbackInterval` (periodic rescans are the fallback where watching is impossible).
+///   `Options.fallbackInterval` (periodic rescans are the fallback where watching is impossible).
 /// - **read/poll failing**: the watcher is dropped, made again, and the root reconciled.
 ///
 /// Reload (SIGHUP): `reload(roots:)` stops the threads of folders no longer configured and starts
@@ -32,13 +32,7 @@ import Watcher
 /// Shutdown: graceful shutdown or cancellation fires every root's `StopSignal`, which wakes its
 /// thread at once; `run()` returns when all have ended.
 public final class WatchService: Service, Sendable {
-    /// How often a missing root is looked for.
-    public let offlinePollInterval: Duration
-    /// How often a root (or part of one) that cannot be watched is rescanned instead.
-    public let fallbackInterval: Duration
-    /// Watches one root may use (default: the kernel's limit only).
-    public let maximumWatchesPerRoot: Int
-
+    private let options: Options
     private let initialRoots: [RawPath]
     private let scans: ScanService
     private let logger: Logger
@@ -105,13 +99,11 @@ public final class WatchService: Service, Sendable {
     ///   - roots: the music folders (absolute).
     ///   - scans: the lane that applies changes; create it with `scanAtStart: false`, since this
     ///     service asks for the start reconcile once the roots are watched.
-    public init(roots: [RawPath], scans: ScanService, logger: Logger, options: Options = Options()) throws(DaemonError) {
+    public init(roots: [RawPath], scans: ScanService, logger: Logger, options: Options = Options()) {
         self.initialRoots = roots
         self.scans = scans
         self.logger = logger
-        self.offlinePollInterval = options.offlinePollInterval
-        self.fallbackInterval = options.fallbackInterval
-        self.maximumWatchesPerRoot = options.maximumWatchesPerRoot
+        self.options = options
         state.withLock { status in
             status.roots = roots.map { RootStatus(path: $0.displayString, mode: .starting, watchedFolders: 0, problem: nil) }
         }
@@ -260,24 +252,24 @@ public final class WatchService: Service, Sendable {
         while !stopSignal.isStopped {
             let watcher: InotifyWatcher
             do {
-                watcher = try InotifyWatcher(root: root, maximumWatches: maximumWatchesPerRoot, stopSignal: stopSignal)
+                watcher = try InotifyWatcher(root: root, maximumWatches: options.maximumWatchesPerRoot, stopSignal: stopSignal)
             } catch {
                 if error.reason == .rootMissing {
                     if !wasOffline {
                         // The start reconcile marks it offline too; this covers a root that
                         // vanished while watched.
                         if !isFirst { scans.rootWentOffline(root) }
-                        logger.warning("music folder is missing; its tracks are kept and it is looked for every \(offlinePollInterval)",
+                        logger.warning("music folder is missing; its tracks are kept and it is looked for every \(options.offlinePollInterval)",
                                        metadata: ["root": "\(root)"])
                     }
                     wasOffline = true
                     set(.offline, problem: "the folder is missing (an unplugged disk?)")
                     markReady()
-                    if stopSignal.wait(timeout: offlinePollInterval) { break }
+                    if stopSignal.wait(timeout: options.offlinePollInterval) { break }
                     continue
                 }
                 // No inotify for this root: rescan it periodically instead.
-                let problem = "\(error.description): rescanned every \(fallbackInterval) instead"
+                let problem = "\(error.description): rescanned every \(options.fallbackInterval) instead"
                 if reportedProblem != problem {
                     logger.error("cannot watch a music folder; falling back to periodic rescans", metadata: [
                         "root": "\(root)", "code": "\(error.code)", "detail": "\(error.expandedDescription)",
@@ -287,7 +279,7 @@ public final class WatchService: Service, Sendable {
                 set(.polling, problem: problem)
                 if !isFirst { scans.refresh(root: root, scope: .wholeRoot) }
                 markReady()
-                if stopSignal.wait(timeout: fallbackInterval) { break }
+                if stopSignal.wait(timeout: options.fallbackInterval) { break }
                 scans.refresh(root: root, scope: .wholeRoot)
                 continue
             }
@@ -309,7 +301,7 @@ public final class WatchService: Service, Sendable {
     /// Runs one watcher until it stops (shutdown, the root gone, or a read failure).
     private func watch(_ watcher: InotifyWatcher, root: RawPath) {
         var coalescer = ChangeCoalescer<ContinuousClock.Instant>()
-        // Folders that could not be watched, rescanned every `fallbackInterval`.
+        // Folders that could not be watched, rescanned every `Options.fallbackInterval`.
         var unwatched: [RawPath: WatcherError] = [:]
         var nextFallback: ContinuousClock.Instant?
         while !watcher.isStopped {
@@ -327,7 +319,7 @@ public final class WatchService: Service, Sendable {
             let now = ContinuousClock.now
             if let due = nextFallback, now >= due {
                 scans.refresh(root: root, scope: ScanScope(folders: unwatched.keys.map { ScanScope.Folder($0, recursive: true) }))
-                nextFallback = now + fallbackInterval
+                nextFallback = now + options.fallbackInterval
             }
             guard case .emit(let batch) = coalescer.receive(changes, now: now) else { continue }
             var rootGone = false
@@ -345,14 +337,14 @@ public final class WatchService: Service, Sendable {
                     let relative = error.reason == .watchLimitReached
                         ? RawPath(bytes: []) : error.path.relative(to: root) ?? RawPath(bytes: [])
                     if unwatched.updateValue(error, forKey: relative) == nil {
-                        logger.warning("a folder cannot be watched; it is rescanned every \(fallbackInterval)", metadata: [
+                        logger.warning("a folder cannot be watched; it is rescanned every \(options.fallbackInterval)", metadata: [
                             "folder": "\(error.path)", "code": "\(error.code)", "detail": "\(error.expandedDescription)",
                         ])
                     }
-                    if nextFallback == nil { nextFallback = now + fallbackInterval }
+                    if nextFallback == nil { nextFallback = now + options.fallbackInterval }
                     setStatus(root) {
                         $0.mode = .partial
-                        $0.problem = "\(unwatched.count) folder(s) cannot be watched (\(error.description)); rescanned every \(fallbackInterval)"
+                        $0.problem = "\(unwatched.count) folder(s) cannot be watched (\(error.description)); rescanned every \(options.fallbackInterval)"
                     }
                 default:
                     break

@@ -228,7 +228,7 @@ extension TrackRecord {
         rating = Self.int(v[41])
         playCount = Self.int(v[42]) ?? 0
         lastPlayed = Self.int64(v[43]).map { Date(timeIntervalSince1970: Double($0) / 1000) }
-        available = v.count > 44 ? Self.bool(v[44]) : true
+        available = Self.bool(v[44])
     }
 
     private static func int64(_ value: DatabaseValue) -> Int64? {
