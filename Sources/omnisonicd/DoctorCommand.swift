@@ -161,15 +161,15 @@ struct DoctorCommand: ParsableCommand {
         }
     }
 
-    /// The sync server answers `GET /healthz` within 3 s.
+    /// The sync server answers `GET /healthz` within 3 s (over HTTPS too: the server serves it
+    /// natively, decision 0014).
     func checkSyncServer(_ url: String, report: inout DoctorReport) {
-        guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host else {
-            report.fail("sync", "\(url) is not an http://HOST:PORT address", fix: "set the sync server's address like http://192.168.1.10:6691")
+        guard let base = URL(string: url), ["http", "https"].contains(base.scheme ?? ""), base.host != nil else {
+            report.fail("sync", "\(url) is not an http(s)://HOST:PORT address", fix: "set the sync server's address like http://192.168.1.10:6691")
             return
         }
-        let port = components.port ?? 80
         do {
-            let response = try LocalHTTP.get(host: host, port: port, path: "/healthz", timeout: 3)
+            let response = try LocalHTTP.get(base.appendingPathComponent("healthz"), timeout: 3)
             if response.status == 200 {
                 report.ok("sync", "\(url) answers")
             } else {

@@ -153,4 +153,17 @@ struct ConfigurationTests {
         #expect(failure([(.web, ["/nonexistent/web"])])?.key == .web)
         #expect(failure([(.music, [])])?.reason == .missing)
     }
+
+    @Test("a reload names every changed setting it cannot apply, the sync client's, the output and ReplayGain included, and not the music folders or the log level")
+    func reloadNamesWhatWaitsForARestart() throws {
+        let old = try resolve()
+        var new = old
+        new.syncURL = "http://192.168.1.10:6691"
+        new.syncToken = "0123456789abcdef0123"
+        new.output = "hw:1"
+        new.replayGain = old.replayGain == .album ? .track : .album
+        new.music = ["/elsewhere"]
+        new.logLevel = old.logLevel == .debug ? .info : .debug
+        #expect(ReloadService.restartNeeded(from: old, to: new) == [.syncURL, .syncToken, .output, .replayGain])
+    }
 }

@@ -72,6 +72,10 @@ public final class ReloadService: Service, Sendable {
         if old.token != new.token { keys.append(.token) }
         if old.web != new.web { keys.append(.web) }
         if old.maxUploadBytes != new.maxUploadBytes { keys.append(.maxUploadSize) }
+        if old.syncURL != new.syncURL { keys.append(.syncURL) }
+        if old.syncToken != new.syncToken { keys.append(.syncToken) }
+        if old.output != new.output { keys.append(.output) }
+        if old.replayGain != new.replayGain { keys.append(.replayGain) }
         return keys
     }
 }
