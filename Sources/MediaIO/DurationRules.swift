@@ -15,9 +15,8 @@ enum DurationRules {
     static func mp3DurationMs(_ file: FileReader, audioStart: Int, audioEnd: Int) -> Int? {
         let head = file.read(at: audioStart, count: 16 * 1024)
         guard let (offset, frame) = MPEGAudioFrame.firstFrame(in: head) else { return nil }
-        if let info = frame.vbrInfo(head, frameAt: offset), let frames = info.frames, frames > 0 {
-            let samples = frames * frame.samplesPerFrame - (info.encoderDelay ?? 0) - (info.encoderPadding ?? 0)
-            return max(0, samples) * 1000 / frame.sampleRate
+        if let samples = frame.vbrInfo(head, frameAt: offset)?.musicSamples(samplesPerFrame: frame.samplesPerFrame) {
+            return Int(samples) * 1000 / frame.sampleRate
         }
         let audioBytes = audioEnd - (audioStart + offset)
         guard audioBytes > 0, frame.bitrate > 0 else { return nil }

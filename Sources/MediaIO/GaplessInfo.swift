@@ -24,19 +24,10 @@ public struct GaplessInfo: Sendable, Equatable {
     /// Reads an MP3's LAME/Xing header (after a leading ID3v2 tag). Nil when the file has no
     /// Xing/Info header with a frame count. Blocking (two small reads); any thread.
     public static func mp3(path: RawPath) -> GaplessInfo? {
-        guard let file = FileReader(path: path) else { return nil }
-        let header = file.read(at: 0, count: 10)
-        var audioStart = 0
-        if header.count == 10, header.starts(with: Array("ID3".utf8)) {
-            let size = Int(header[6] & 0x7F) << 21 | Int(header[7] & 0x7F) << 14 | Int(header[8] & 0x7F) << 7 | Int(header[9] & 0x7F)
-            audioStart = 10 + size + (header[5] & 0x10 != 0 ? 10 : 0)
-        }
-        let head = file.read(at: audioStart, count: 16 * 1024)
-        guard let (offset, frame) = MPEGAudioFrame.firstFrame(in: head),
-              let info = frame.vbrInfo(head, frameAt: offset), let frames = info.frames, frames > 0 else { return nil }
-        let delay = info.encoderDelay ?? 0, padding = info.encoderPadding ?? 0
-        return GaplessInfo(encoderDelay: delay, padding: padding,
-                           validSamples: max(0, Int64(frames) * Int64(frame.samplesPerFrame) - Int64(delay) - Int64(padding)))
+        guard let file = FileReader(path: path), let (head, offset, frame) = MPEGAudioFrame.firstFrame(in: file),
+              let info = frame.vbrInfo(head, frameAt: offset),
+              let samples = info.musicSamples(samplesPerFrame: frame.samplesPerFrame) else { return nil }
+        return GaplessInfo(encoderDelay: info.encoderDelay ?? 0, padding: info.encoderPadding ?? 0, validSamples: samples)
     }
 
     /// Parses an `iTunSMPB` value: ` 00000000 00000840 000001CA 00000000003F31F6 ...` (hex

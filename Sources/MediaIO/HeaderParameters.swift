@@ -27,16 +27,8 @@ enum HeaderParameters {
             parameters.pointee.bits_per_raw_sample = bits
             return true
         case AV_CODEC_ID_MP3, AV_CODEC_ID_MP2, AV_CODEC_ID_MP1:
-            guard let file = FileReader(path: path) else { return false }
-            let header = file.read(at: 0, count: 10)
-            var audioStart = 0
-            if header.count == 10, header.starts(with: Array("ID3".utf8)) {
-                // Syncsafe size, plus the 10-byte header and the footer when flagged.
-                let size = Int(header[6] & 0x7F) << 21 | Int(header[7] & 0x7F) << 14 | Int(header[8] & 0x7F) << 7 | Int(header[9] & 0x7F)
-                audioStart = 10 + size + (header[5] & 0x10 != 0 ? 10 : 0)
-            }
-            let head = file.read(at: audioStart, count: 16 * 1024)
-            guard let (_, frame) = MPEGAudioFrame.firstFrame(in: head), frame.sampleRate > 0, frame.channels > 0 else { return false }
+            guard let file = FileReader(path: path), let (_, _, frame) = MPEGAudioFrame.firstFrame(in: file),
+                  frame.sampleRate > 0, frame.channels > 0 else { return false }
             set(parameters, sampleRate: Int32(frame.sampleRate), channels: Int32(frame.channels))
             if parameters.pointee.bit_rate == 0 { parameters.pointee.bit_rate = Int64(frame.bitrate) }
             return true

@@ -66,6 +66,21 @@ struct MPEGAudioFrame: Equatable {
         return nil
     }
 
+    /// The first frame of an MP3 file, after its leading ID3v2 tag if any: the first 16 KiB of
+    /// audio read from there, and the frame's offset in them. Blocking (two small reads).
+    static func firstFrame(in file: FileReader) -> (head: [UInt8], offset: Int, frame: MPEGAudioFrame)? {
+        let header = file.read(at: 0, count: 10)
+        var audioStart = 0
+        if header.count == 10, header.starts(with: Array("ID3".utf8)) {
+            // Syncsafe size, plus the 10-byte header and the footer when flagged.
+            let size = Int(header[6] & 0x7F) << 21 | Int(header[7] & 0x7F) << 14 | Int(header[8] & 0x7F) << 7 | Int(header[9] & 0x7F)
+            audioStart = 10 + size + (header[5] & 0x10 != 0 ? 10 : 0)
+        }
+        let head = file.read(at: audioStart, count: 16 * 1024)
+        guard let (offset, frame) = firstFrame(in: head) else { return nil }
+        return (head, offset, frame)
+    }
+
     /// What a Xing/Info or VBRI header in this frame says.
     struct VBRInfo: Equatable {
         var frames: Int?
@@ -73,6 +88,13 @@ struct MPEGAudioFrame: Equatable {
         /// Encoder delay and padding in samples, from a LAME (or Lavc) extension.
         var encoderDelay: Int?
         var encoderPadding: Int?
+
+        /// Samples (per channel) of music in a stream of frames of `samplesPerFrame`: the frame
+        /// count's samples minus the encoder delay and padding; nil without a frame count.
+        func musicSamples(samplesPerFrame: Int) -> Int64? {
+            guard let frames, frames > 0 else { return nil }
+            return max(0, Int64(frames) * Int64(samplesPerFrame) - Int64(encoderDelay ?? 0) - Int64(encoderPadding ?? 0))
+        }
     }
 
     /// Parses a Xing/Info (LAME) or VBRI header from the frame at `bytes[offset]`.
