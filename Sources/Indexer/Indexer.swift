@@ -67,25 +67,15 @@ public final class Indexer: Sendable {
         do {
             for path in roots {
                 let root = try library.ensureRoot(path)
-                let result: WalkResult
-                do {
-                    result = try DirectoryWalker().walk(root: path)
-                } catch {
+                switch try walk(root, at: path, scope: .wholeRoot) {
+                case .failure(let error):
                     logger.warning("music folder is offline; its tracks are kept", metadata: ["root": "\(path)", "detail": "\(error.detail)"])
                     summary.walkErrors += 1
-                    if root.online { try library.setRoot(root.id, online: false) }
-                    continue
+                case .success(let result):
+                    summary.walkErrors += result.errors.count
+                    summary.files += result.files.count
+                    walked.append((root, result))
                 }
-                for error in result.errors {
-                    logger.warning("\(error.description)", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
-                }
-                summary.walkErrors += result.errors.count
-                summary.files += result.files.count
-                if !root.online {
-                    logger.info("music folder is back online", metadata: ["root": "\(path)"])
-                    try library.setRoot(root.id, online: true)
-                }
-                walked.append((root, result))
             }
         } catch {
             throw IndexError(error)
@@ -229,6 +219,38 @@ public final class Indexer: Sendable {
         report(.finishing)
     }
 
+    /// Walks the folders of `scope` in one root (stat only), logs what could not be read, and
+    /// keeps the root's online flag in step: offline when the root itself is gone (its tracks are
+    /// kept), back online when it is there again. Shared by full scans and partial rescans.
+    ///
+    /// - Returns: the folders' files, artwork and errors together, or the error that says the
+    ///   root is gone.
+    private func walk(_ root: MusicRoot, at path: RawPath, scope: ScanScope) throws(StoreError) -> Result<WalkResult, WatcherError> {
+        var result = WalkResult()
+        for folder in scope.folders {
+            let walked: WalkResult
+            do {
+                walked = try DirectoryWalker().walk(root: path, folder: folder.path, recursive: folder.recursive)
+            } catch {
+                if root.online { try library.setRoot(root.id, online: false) }
+                return .failure(error)
+            }
+            for error in walked.errors {
+                logger.warning("\(error.description)", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
+            }
+            result.files += walked.files
+            result.folderArtwork += walked.folderArtwork
+            result.errors += walked.errors
+            result.unreadableFolders += walked.unreadableFolders
+            result.folders += walked.folders
+        }
+        if !root.online {
+            logger.info("music folder is back online", metadata: ["root": "\(path)"])
+            try library.setRoot(root.id, online: true)
+        }
+        return .success(result)
+    }
+
     /// Marks `root` offline (its disk is gone): its files, tracks and user data are kept, and
     /// the next scan or refresh that finds it brings it back online.
     ///
@@ -257,37 +279,18 @@ public final class Indexer: Sendable {
         let start = ContinuousClock.now
         var summary = ScanSummary()
         let root: MusicRoot
-        var result = WalkResult()
+        let walkedScope: Result<WalkResult, WatcherError>
         do {
             root = try library.ensureRoot(path)
-            for folder in scope.folders {
-                let walked: WalkResult
-                do {
-                    walked = try DirectoryWalker().walk(root: path, folder: folder.path, recursive: folder.recursive)
-                } catch {
-                    if root.online { try library.setRoot(root.id, online: false) }
-                    throw IndexError(.rootMissing, message: "music folder \(path) is offline; its tracks are kept",
-                                     detail: error.detail)
-                }
-                for error in walked.errors {
-                    logger.warning("\(error.description)", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
-                }
-                result.files += walked.files
-                result.folderArtwork += walked.folderArtwork
-                result.errors += walked.errors
-                result.unreadableFolders += walked.unreadableFolders
-                result.folders += walked.folders
-            }
-            if !root.online {
-                logger.info("music folder is back online", metadata: ["root": "\(path)"])
-                try library.setRoot(root.id, online: true)
-            }
-        } catch let error as StoreError {
-            throw IndexError(error)
-        } catch let error as IndexError {
-            throw error
+            walkedScope = try walk(root, at: path, scope: scope)
         } catch {
-            throw IndexError(.store, message: "\(error)")
+            throw IndexError(error)
+        }
+        var result: WalkResult
+        switch walkedScope {
+        case .success(let walked): result = walked
+        case .failure(let error):
+            throw IndexError(.rootMissing, message: "music folder \(path) is offline; its tracks are kept", detail: error.detail)
         }
         // The scope's folders are disjoint (normalised), so concatenating and sorting keeps the
         // merge join's order.
