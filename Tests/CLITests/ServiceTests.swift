@@ -19,10 +19,10 @@ struct ServiceTests {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    static func waitForIdleScan(port: Int, timeout: Double = 60) throws {
+    static func waitForIdleScan(port: Int, headers: [String: String] = [:], timeout: Double = 60) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let scan = try HTTP.request(port: port, path: "/api/scan").json()
+            let scan = try HTTP.request(port: port, path: "/api/scan", headers: headers).json()
             if scan["running"] as? Bool == false && scan["lastFinishedAt"] != nil { return }
             usleep(50_000)
         }
@@ -194,12 +194,7 @@ struct ServiceTests {
         let daemon = try RunningDaemon(["--music", corpus.root, "--data", data, "--listen", "127.0.0.1:0"],
                                        environment: Self.isolated(dir, ["OMNISONIC_TOKEN": token]))
         let port = try daemon.waitForPort()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let scan = try HTTP.request(port: port, path: "/api/scan", headers: ["Authorization": "Bearer \(token)"]).json()
-            if scan["running"] as? Bool == false && scan["lastFinishedAt"] != nil { break }
-            usleep(50_000)
-        }
+        try Self.waitForIdleScan(port: port, headers: ["Authorization": "Bearer \(token)"])
         let json = try Binary.run(["status", "--data", data, "--json"], environment: Self.isolated(dir, ["OMNISONIC_TOKEN": token]))
         #expect(json.status == 0, "\(json.stderr)")
         let object = try Binary.object(json.stdout)

@@ -141,18 +141,14 @@ struct WatchServiceTests {
 
         try await f.wait { try f.tracks().count == expected }
         // Events follow the write; wait for the last one.
-        try await f.wait {
-            let named = f.events.all.flatMap { event -> [TrackUID] in
+        func changed() -> [TrackUID] {
+            f.events.all.flatMap { event -> [TrackUID] in
                 if case .tracksChanged(let uids) = event { return uids }
                 return []
             }
-            return Set(named).count >= expected
         }
-        let changed: [TrackUID] = f.events.all.flatMap { event -> [TrackUID] in
-            if case .tracksChanged(let uids) = event { return uids }
-            return []
-        }
-        #expect(Set(changed) == Set(try f.tracks().values.map(\.uid)))
+        try await f.wait { Set(changed()).count >= expected }
+        #expect(Set(changed()) == Set(try f.tracks().values.map(\.uid)))
         await f.stop()
     }
 
