@@ -393,6 +393,18 @@ public final class Player: Sendable {
         }
     }
 
+    /// Saves only the current entry and position on the store queue (cheap: the timed save while
+    /// playing and the save on pause; queue edits save everything with `save()`).
+    func savePosition() {
+        let (entryId, positionMs) = shared.withLock { s in (s.queue.currentEntry?.id, s.pendingSeekMs ?? s.positionMs) }
+        let library = self.library, logger = self.logger
+        store.async {
+            do throws(StoreError) { try library.savePlayerPosition(currentEntryId: entryId, positionMs: positionMs) } catch {
+                logger.error("cannot save the play position", metadata: ["detail": "\(error.expandedDescription)"])
+            }
+        }
+    }
+
     /// Saves the queue and state on the store queue (in order, off every caller's thread).
     func save() {
         let saved = snapshotForStore()

@@ -165,7 +165,7 @@ final class PlayerEngine {
         player.configuration.onWrite?(frames, entry.id)
         if Date().timeIntervalSince(lastSave) >= player.configuration.saveInterval {
             lastSave = Date()
-            player.save()
+            player.savePosition()
         }
     }
 
@@ -277,7 +277,7 @@ final class PlayerEngine {
     }
 
     private func rememberPosition() {
-        player.save()
+        player.savePosition()
     }
 
     private func releaseDevice(drain: Bool) {
