@@ -154,7 +154,7 @@ public final class Player: Sendable {
         for uid in uids {
             let known: Bool
             do { known = try library.track(uid: uid) != nil } catch {
-                throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+                throw PlayerError(error)
             }
             guard known else { throw PlayerError(.trackMissing, message: "no track \(uid)") }
         }
@@ -195,7 +195,7 @@ public final class Player: Sendable {
         } catch let error as PlayerError {
             throw error
         } catch let error as StoreError {
-            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            throw PlayerError(error)
         } catch {
             throw PlayerError(.store, message: "\(error)")
         }

@@ -178,7 +178,7 @@ final class PlayerEngine {
             file = try library.mediaFile(uid: entry.uid)
             record = try library.track(uid: entry.uid)
         } catch {
-            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            throw PlayerError(error)
         }
         guard let file else { throw PlayerError(.trackMissing, message: "track \(entry.uid) has no file in the library") }
         let decoder = try AudioDecoder(path: file.absolutePath)

@@ -47,7 +47,7 @@ public final class PlayerScheduler: Sendable {
         }
         _ = try player.tracks(of: source)  // exists?
         do { try library.addPlayerSchedule(schedule) } catch {
-            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            throw PlayerError(error)
         }
         pending.withLock { list in
             list.append(schedule)
@@ -62,7 +62,7 @@ public final class PlayerScheduler: Sendable {
     public func cancel(id: String) throws(PlayerError) -> Bool {
         let removed: Bool
         do { removed = try library.removePlayerSchedule(id: id) } catch {
-            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            throw PlayerError(error)
         }
         pending.withLock { $0.removeAll { $0.id == id } }
         return removed
