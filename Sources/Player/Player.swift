@@ -151,12 +151,10 @@ public final class Player: Sendable {
     /// - Throws: `PlayerError.trackMissing` naming the first uid the library does not have
     ///   (nothing is added then); `.store` when the library fails.
     public func enqueue(_ uids: [TrackUID], replace: Bool = false, at index: Int? = nil) throws(PlayerError) {
-        for uid in uids {
-            let known: Bool
-            do { known = try library.track(uid: uid) != nil } catch {
-                throw PlayerError(error)
-            }
-            guard known else { throw PlayerError(.trackMissing, message: "no track \(uid)") }
+        let known: [TrackUID: TrackRecord]
+        do { known = try library.tracks(uids: uids) } catch { throw PlayerError(error) }
+        if let missing = uids.first(where: { known[$0] == nil }) {
+            throw PlayerError(.trackMissing, message: "no track \(missing)")
         }
         change(persist: true) { s in
             if replace {
