@@ -327,10 +327,8 @@ public final class Player: Sendable {
     public func outputs() async -> OutputList {
         let configuration = self.configuration
         let current = shared.withLock { $0.wantedOutput }
-        let found: [OutputChoice] = await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: AlsaDevice.list(configuration: configuration.alsaConfiguration)) }
-            thread.name = "omnisonic-outputs"
-            thread.start()
+        let found = await DedicatedThread.run(named: "omnisonic-outputs") {
+            AlsaDevice.list(configuration: configuration.alsaConfiguration)
         }
         var outputs: [OutputChoice] = []
         var seen = Set<String>()
