@@ -122,9 +122,13 @@ public final class Player: Sendable {
         }
         let saved = snapshotForStore()
         let library = self.library, logger = self.logger
-        store.sync {
-            do throws(StoreError) { try library.savePlayerQueue(saved) } catch {
-                logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
+        // After every save queued before it; the task waits without holding a thread of the pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            store.async {
+                do throws(StoreError) { try library.savePlayerQueue(saved) } catch {
+                    logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
+                }
+                continuation.resume()
             }
         }
     }
