@@ -32,10 +32,10 @@ public final class Player: Sendable {
         var playback = PlaybackState.stopped
         var volume = 100
         var error: String?
+        /// `device` is the one the user chose (`setOutput`, at start the configured one): the
+        /// output thread reopens on it when it differs from the one it has open. The format
+        /// fields describe the device open now.
         var output: OutputDescription
-        /// The device the user chose (`setOutput`, at start the configured one): the output
-        /// thread reopens on it when it differs from the one it has open.
-        var wantedOutput: String
         var positionMs = 0
         var durationMs: Int?
         /// A seek (or the saved position) the output thread applies when it next plays.
@@ -62,7 +62,7 @@ public final class Player: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.publish = publish
-        var state = Shared(output: OutputDescription(device: configuration.output), wantedOutput: configuration.output)
+        var state = Shared(output: OutputDescription(device: configuration.output))
         do {
             let saved = try library.savedPlayerQueue()
             state.queue = PlayQueue(entries: saved.entries, currentEntryId: saved.currentEntryId, repeatMode: saved.repeatMode,
@@ -320,7 +320,6 @@ public final class Player: Sendable {
             throw PlayerError(.badRequest, message: "an output device name is 1 to 200 characters without control characters")
         }
         change(persist: false) { s in
-            s.wantedOutput = device
             if s.output.device != device { s.output = OutputDescription(device: device) }
         }
     }
@@ -330,7 +329,7 @@ public final class Player: Sendable {
     /// thread of its own (ALSA may probe the cards).
     public func outputs() async -> OutputList {
         let configuration = self.configuration
-        let current = shared.withLock { $0.wantedOutput }
+        let current = shared.withLock { $0.output.device }
         let found = await DedicatedThread.run(named: "omnisonic-outputs") {
             AlsaDevice.list(configuration: configuration.alsaConfiguration)
         }

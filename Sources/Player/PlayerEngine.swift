@@ -190,7 +190,7 @@ final class PlayerEngine {
     /// Opens (or reopens for a new format) the device. False when it cannot: the error is in
     /// the state, playback pauses at the current position, and playing again retries.
     private func ensureDevice(for format: PCMFormat) -> Bool {
-        let wanted = player.shared.withLock { $0.wantedOutput }
+        let wanted = player.shared.withLock { $0.output.device }
         if device != nil, requested == format, openedName == wanted { return true }
         // Another format or another device: the old one plays out what it holds first, so
         // nothing is lost or repeated across the switch.
@@ -206,7 +206,7 @@ final class PlayerEngine {
                                                 channels: opened.format.channels, format: opened.format.sample.rawValue)
             player.shared.withLock { s in
                 // A newer choice made meanwhile stays visible (the next period opens it).
-                s.output = s.wantedOutput == wanted ? description : OutputDescription(device: s.wantedOutput)
+                if s.output.device == wanted { s.output = description }
                 s.error = nil
             }
             player.logger.info("output opened", metadata: ["device": "\(target.name)", "format": "\(opened.format)",
