@@ -13,9 +13,6 @@ static inline void omni_snd_silent_handler(const char *file, int line, const cha
 /// Silences libasound's stderr messages (process-wide; idempotent).
 static inline void omni_snd_silence_errors(void) { snd_lib_error_set_handler(omni_snd_silent_handler); }
 
-/// SND_PCM_NONBLOCK, as an int (an enum-like macro).
-static inline int omni_snd_pcm_nonblock(void) { return SND_PCM_NONBLOCK; }
-
 /// Opens `name` from the configuration text `config` (ALSA's own syntax) instead of the global
 /// configuration, so tests can define private devices (a `file` plugin over `null`) without
 /// touching the environment. Returns 0 or a negative errno. On success `*tree` holds the parsed

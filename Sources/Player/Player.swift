@@ -145,9 +145,6 @@ public final class Player: Sendable {
         }
     }
 
-    /// Underruns recovered since the daemon started.
-    public var underruns: Int { shared.withLock { $0.underruns } }
-
     // MARK: - Queue
 
     /// Adds tracks to the queue (or replaces it), before `index` or at the end.
@@ -361,7 +358,6 @@ public final class Player: Sendable {
         if index == nil { s.playback = .stopped }
     }
 
-    /// Applies a user change, wakes the output thread, publishes the new state, saves it.
     /// Applies a user change and publishes the state it produced: the event is taken under the
     /// same lock as the change, before the output thread is woken, so it never shows what the
     /// output thread did next (a retry failing again) instead of what the user did.
