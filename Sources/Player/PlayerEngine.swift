@@ -1,5 +1,6 @@
 import Foundation
 import LocalStore
+import Logging
 import OmniModel
 
 /// The output thread's loop: decode the current track, scale it when asked, convert it only
@@ -214,22 +215,16 @@ final class PlayerEngine {
             player.publishState()
             return true
         } catch {
-            releaseDevice(drain: false)
-            // The decoder and the chunk it decoded are kept: playing again resumes exactly here.
-            player.logger.warning("cannot open the output", metadata: ["detail": "\(error.expandedDescription)"])
-            player.shared.withLock { s in
-                s.error = error.description
-                if s.playback == .playing { s.playback = .paused }
-            }
-            player.publishState()
+            deviceFailed(error, log: "cannot open the output")
             return false
         }
     }
 
-    private func deviceFailed(_ error: PlayerError) {
-        player.logger.warning("the output failed", metadata: ["detail": "\(error.expandedDescription)"])
-        // The decoder and the chunk that failed are kept: playing again (on a device that is
-        // back) resumes with that chunk.
+    /// The device could not be opened or written: the error goes into the state and playback
+    /// pauses. The decoder and the chunk it decoded (or that failed) are kept: playing again (on
+    /// a device that is back) resumes exactly with that chunk.
+    private func deviceFailed(_ error: PlayerError, log message: Logger.Message = "the output failed") {
+        player.logger.warning(message, metadata: ["detail": "\(error.expandedDescription)"])
         releaseDevice(drain: false)
         player.shared.withLock { s in
             s.error = error.description
