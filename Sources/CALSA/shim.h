@@ -13,16 +13,10 @@ static inline void omni_snd_silent_handler(const char *file, int line, const cha
 /// Silences libasound's stderr messages (process-wide; idempotent).
 static inline void omni_snd_silence_errors(void) { snd_lib_error_set_handler(omni_snd_silent_handler); }
 
-/// SND_PCM_NONBLOCK, as an int (an enum-like macro).
-static inline int omni_snd_pcm_nonblock(void) { return SND_PCM_NONBLOCK; }
-
-/// Opens `name` from the configuration text `config` (ALSA's own syntax) instead of the global
-/// configuration, so tests can define private devices (a `file` plugin over `null`) without
-/// touching the environment. Returns 0 or a negative errno. On success `*tree` holds the parsed
-/// configuration, which the caller frees with snd_config_delete after closing the pcm (plugins
-/// may keep pointers into it).
-static inline int omni_snd_pcm_open_from_text(snd_pcm_t **pcm, const char *name, const char *config, int mode,
-                                              snd_config_t **tree) {
+/// Parses the configuration text `config` (ALSA's own syntax) into a new tree. Returns 0 and
+/// the tree in `*tree`, which the caller frees with snd_config_delete, or a negative errno (and
+/// nothing to free).
+static inline int omni_snd_config_from_text(const char *config, snd_config_t **tree) {
     snd_config_t *top = NULL;
     snd_input_t *in = NULL;
     int err = snd_config_top(&top);
@@ -32,6 +26,20 @@ static inline int omni_snd_pcm_open_from_text(snd_pcm_t **pcm, const char *name,
     err = snd_config_load(top, in);
     snd_input_close(in);
     if (err < 0) { snd_config_delete(top); return err; }
+    *tree = top;
+    return 0;
+}
+
+/// Opens `name` from the configuration text `config` (ALSA's own syntax) instead of the global
+/// configuration, so tests can define private devices (a `file` plugin over `null`) without
+/// touching the environment. Returns 0 or a negative errno. On success `*tree` holds the parsed
+/// configuration, which the caller frees with snd_config_delete after closing the pcm (plugins
+/// may keep pointers into it).
+static inline int omni_snd_pcm_open_from_text(snd_pcm_t **pcm, const char *name, const char *config, int mode,
+                                              snd_config_t **tree) {
+    snd_config_t *top = NULL;
+    int err = omni_snd_config_from_text(config, &top);
+    if (err < 0) return err;
     err = snd_pcm_open_lconf(pcm, name, SND_PCM_STREAM_PLAYBACK, mode, top);
     if (err < 0) { snd_config_delete(top); return err; }
     *tree = top;
@@ -42,12 +50,8 @@ static inline int omni_snd_pcm_open_from_text(snd_pcm_t **pcm, const char *name,
 /// line, in a malloc'd string the caller frees; NULL when the text does not parse or defines none.
 static inline char *omni_snd_pcm_names_from_text(const char *config) {
     snd_config_t *top = NULL, *pcms = NULL;
-    snd_input_t *in = NULL;
-    if (snd_config_top(&top) < 0) return NULL;
-    if (snd_input_buffer_open(&in, config, -1) < 0) { snd_config_delete(top); return NULL; }
-    int err = snd_config_load(top, in);
-    snd_input_close(in);
-    if (err < 0 || snd_config_search(top, "pcm", &pcms) < 0) { snd_config_delete(top); return NULL; }
+    if (omni_snd_config_from_text(config, &top) < 0) return NULL;
+    if (snd_config_search(top, "pcm", &pcms) < 0) { snd_config_delete(top); return NULL; }
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);

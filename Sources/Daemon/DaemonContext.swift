@@ -108,7 +108,7 @@ public struct DaemonContext: Sendable {
     ///   `IndexError.store` when the library fails.
     public func removeTrack(_ uid: TrackUID) async throws(IndexError) -> [Trash.Item] {
         let library = self.library, trash = self.trash, artwork = self.artwork, logger = self.logger
-        let result: Result<[Trash.Item], IndexError> = await ScanService.onThread(named: "omnisonic-trash") {
+        let result: Result<[Trash.Item], IndexError> = await DedicatedThread.run(named: "omnisonic-trash", stackSize: ScanService.threadStackSize) {
             Result { () throws(IndexError) in
                 let files = try IndexError.store { () throws(StoreError) in try library.files(ofTrack: uid) }
                 guard !files.isEmpty else { throw IndexError(.notFound, message: "no track \(uid)") }
@@ -147,7 +147,7 @@ public struct DaemonContext: Sendable {
     /// (`POST /api/import`). Never throws: each file has its outcome.
     public func importFiles(_ uploads: [Importer.Upload]) async -> [Importer.Outcome] {
         let importer = self.importer
-        let outcomes = await ScanService.onThread(named: "omnisonic-import") { importer.importFiles(uploads) }
+        let outcomes = await DedicatedThread.run(named: "omnisonic-import", stackSize: ScanService.threadStackSize) { importer.importFiles(uploads) }
         let uids = outcomes.compactMap { try? $0.result.get().uid }
         if !uids.isEmpty { publish(.tracksChanged(uids: uids)) }
         return outcomes

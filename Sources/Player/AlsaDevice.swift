@@ -67,8 +67,8 @@ final class AlsaDevice {
             var sample = wanted.sample
             if snd_pcm_hw_params_test_format(handle, hw, sample.alsa) != 0 {
                 guard let other = [SampleFormat.s32, .float32, .s16].first(where: { snd_pcm_hw_params_test_format(handle, hw, $0.alsa) == 0 }) else {
-                    try check("snd_pcm_hw_params_set_format", -EINVAL)
-                    throw PlayerError(.deviceFormat, message: "unreachable")
+                    throw PlayerError(.deviceFormat, message: "the device \(target.name) cannot play \(wanted)",
+                                      detail: "snd_pcm_hw_params_set_format: \(String(cString: snd_strerror(-EINVAL)))")
                 }
                 sample = other
             }

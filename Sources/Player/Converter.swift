@@ -7,21 +7,16 @@ import CFFmpeg
 /// Not `Sendable`: owned by the output thread. Keeps the resampler's history across calls, so
 /// consecutive tracks of the same format stay gapless through it.
 final class Converter {
-    let input: PCMFormat?
     let inputFormat: AVSampleFormat
     let inputChannels: Int
-    let inputRate: Int
     let output: PCMFormat
     private var context: OpaquePointer?
-    private var scratch: [UInt8] = []
 
     /// - Throws: `PlayerError.deviceFormat` when libswresample refuses the pair.
     init(from inputFormat: AVSampleFormat, channels: Int, sampleRate: Int, to output: PCMFormat) throws(PlayerError) {
         self.inputFormat = inputFormat
         self.inputChannels = channels
-        self.inputRate = sampleRate
         self.output = output
-        self.input = SampleFormat(ffmpeg: inputFormat).map { PCMFormat(sampleRate: sampleRate, channels: channels, sample: $0) }
         var inLayout = AVChannelLayout(), outLayout = AVChannelLayout()
         av_channel_layout_default(&inLayout, Int32(channels))
         av_channel_layout_default(&outLayout, Int32(output.channels))
@@ -61,7 +56,7 @@ final class Converter {
         return kept
     }
 
-    /// Converts interleaved bytes in `input`'s format, appending to `out`.
+    /// Converts interleaved bytes in the input format (`inputFormat`, `inputChannels`), appending to `out`.
     @discardableResult
     func convert(interleaved bytes: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Int {
         let frameBytes = av_get_bytes_per_sample(inputFormat) * Int32(inputChannels)

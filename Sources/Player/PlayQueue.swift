@@ -27,11 +27,14 @@ public struct PlayQueue: Sendable, Equatable {
         self.repeatMode = repeatMode
         self.shuffle = shuffle
         self.consume = consume
-        let ids = Set(entries.map(\.id))
-        var kept = order.filter { ids.contains($0) }
-        let missing = entries.map(\.id).filter { !Set(kept).contains($0) }
-        kept.append(contentsOf: missing)
-        self.order = shuffle ? kept : []
+        if shuffle {
+            // The saved order without entries that are gone, then entries it lacks, in queue order.
+            let ids = Set(entries.map(\.id))
+            var kept = order.filter { ids.contains($0) }
+            let keptIds = Set(kept)
+            kept.append(contentsOf: entries.map(\.id).filter { !keptIds.contains($0) })
+            self.order = kept
+        }
         nextID = (entries.map(\.id).max() ?? 0) + 1
     }
 

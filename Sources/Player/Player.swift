@@ -32,10 +32,10 @@ public final class Player: Sendable {
         var playback = PlaybackState.stopped
         var volume = 100
         var error: String?
+        /// `device` is the one the user chose (`setOutput`, at start the configured one): the
+        /// output thread reopens on it when it differs from the one it has open. The format
+        /// fields describe the device open now.
         var output: OutputDescription
-        /// The device the user chose (`setOutput`, at start the configured one): the output
-        /// thread reopens on it when it differs from the one it has open.
-        var wantedOutput: String
         var positionMs = 0
         var durationMs: Int?
         /// A seek (or the saved position) the output thread applies when it next plays.
@@ -62,7 +62,7 @@ public final class Player: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.publish = publish
-        var state = Shared(output: OutputDescription(device: configuration.output), wantedOutput: configuration.output)
+        var state = Shared(output: OutputDescription(device: configuration.output))
         do {
             let saved = try library.savedPlayerQueue()
             state.queue = PlayQueue(entries: saved.entries, currentEntryId: saved.currentEntryId, repeatMode: saved.repeatMode,
@@ -122,9 +122,13 @@ public final class Player: Sendable {
         }
         let saved = snapshotForStore()
         let library = self.library, logger = self.logger
-        store.sync {
-            do throws(StoreError) { try library.savePlayerQueue(saved) } catch {
-                logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
+        // After every save queued before it; the task waits without holding a thread of the pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            store.async {
+                do throws(StoreError) { try library.savePlayerQueue(saved) } catch {
+                    logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
+                }
+                continuation.resume()
             }
         }
     }
@@ -141,9 +145,6 @@ public final class Player: Sendable {
         }
     }
 
-    /// Underruns recovered since the daemon started.
-    public var underruns: Int { shared.withLock { $0.underruns } }
-
     // MARK: - Queue
 
     /// Adds tracks to the queue (or replaces it), before `index` or at the end.
@@ -151,12 +152,10 @@ public final class Player: Sendable {
     /// - Throws: `PlayerError.trackMissing` naming the first uid the library does not have
     ///   (nothing is added then); `.store` when the library fails.
     public func enqueue(_ uids: [TrackUID], replace: Bool = false, at index: Int? = nil) throws(PlayerError) {
-        for uid in uids {
-            let known: Bool
-            do { known = try library.track(uid: uid) != nil } catch {
-                throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
-            }
-            guard known else { throw PlayerError(.trackMissing, message: "no track \(uid)") }
+        let known: [TrackUID: TrackRecord]
+        do { known = try library.tracks(uids: uids) } catch { throw PlayerError(error) }
+        if let missing = uids.first(where: { known[$0] == nil }) {
+            throw PlayerError(.trackMissing, message: "no track \(missing)")
         }
         change(persist: true) { s in
             if replace {
@@ -195,7 +194,7 @@ public final class Player: Sendable {
         } catch let error as PlayerError {
             throw error
         } catch let error as StoreError {
-            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            throw PlayerError(error)
         } catch {
             throw PlayerError(.store, message: "\(error)")
         }
@@ -318,7 +317,6 @@ public final class Player: Sendable {
             throw PlayerError(.badRequest, message: "an output device name is 1 to 200 characters without control characters")
         }
         change(persist: false) { s in
-            s.wantedOutput = device
             if s.output.device != device { s.output = OutputDescription(device: device) }
         }
     }
@@ -328,11 +326,9 @@ public final class Player: Sendable {
     /// thread of its own (ALSA may probe the cards).
     public func outputs() async -> OutputList {
         let configuration = self.configuration
-        let current = shared.withLock { $0.wantedOutput }
-        let found: [OutputChoice] = await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: AlsaDevice.list(configuration: configuration.alsaConfiguration)) }
-            thread.name = "omnisonic-outputs"
-            thread.start()
+        let current = shared.withLock { $0.output.device }
+        let found = await DedicatedThread.run(named: "omnisonic-outputs") {
+            AlsaDevice.list(configuration: configuration.alsaConfiguration)
         }
         var outputs: [OutputChoice] = []
         var seen = Set<String>()
@@ -362,7 +358,6 @@ public final class Player: Sendable {
         if index == nil { s.playback = .stopped }
     }
 
-    /// Applies a user change, wakes the output thread, publishes the new state, saves it.
     /// Applies a user change and publishes the state it produced: the event is taken under the
     /// same lock as the change, before the output thread is woken, so it never shows what the
     /// output thread did next (a retry failing again) instead of what the user did.
@@ -390,6 +385,18 @@ public final class Player: Sendable {
             SavedPlayerQueue(entries: s.queue.entries, currentEntryId: s.queue.currentEntry?.id,
                              positionMs: s.pendingSeekMs ?? s.positionMs, volume: s.volume, repeatMode: s.queue.repeatMode,
                              shuffle: s.queue.shuffle, consume: s.queue.consume, shuffleOrder: s.queue.order)
+        }
+    }
+
+    /// Saves only the current entry and position on the store queue (cheap: the timed save while
+    /// playing and the save on pause; queue edits save everything with `save()`).
+    func savePosition() {
+        let (entryId, positionMs) = shared.withLock { s in (s.queue.currentEntry?.id, s.pendingSeekMs ?? s.positionMs) }
+        let library = self.library, logger = self.logger
+        store.async {
+            do throws(StoreError) { try library.savePlayerPosition(currentEntryId: entryId, positionMs: positionMs) } catch {
+                logger.error("cannot save the play position", metadata: ["detail": "\(error.expandedDescription)"])
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LocalStore
+import Logging
 import OmniModel
 
 /// The output thread's loop: decode the current track, scale it when asked, convert it only
@@ -165,7 +166,7 @@ final class PlayerEngine {
         player.configuration.onWrite?(frames, entry.id)
         if Date().timeIntervalSince(lastSave) >= player.configuration.saveInterval {
             lastSave = Date()
-            player.save()
+            player.savePosition()
         }
     }
 
@@ -178,7 +179,7 @@ final class PlayerEngine {
             file = try library.mediaFile(uid: entry.uid)
             record = try library.track(uid: entry.uid)
         } catch {
-            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            throw PlayerError(error)
         }
         guard let file else { throw PlayerError(.trackMissing, message: "track \(entry.uid) has no file in the library") }
         let decoder = try AudioDecoder(path: file.absolutePath)
@@ -190,7 +191,7 @@ final class PlayerEngine {
     /// Opens (or reopens for a new format) the device. False when it cannot: the error is in
     /// the state, playback pauses at the current position, and playing again retries.
     private func ensureDevice(for format: PCMFormat) -> Bool {
-        let wanted = player.shared.withLock { $0.wantedOutput }
+        let wanted = player.shared.withLock { $0.output.device }
         if device != nil, requested == format, openedName == wanted { return true }
         // Another format or another device: the old one plays out what it holds first, so
         // nothing is lost or repeated across the switch.
@@ -206,7 +207,7 @@ final class PlayerEngine {
                                                 channels: opened.format.channels, format: opened.format.sample.rawValue)
             player.shared.withLock { s in
                 // A newer choice made meanwhile stays visible (the next period opens it).
-                s.output = s.wantedOutput == wanted ? description : OutputDescription(device: s.wantedOutput)
+                if s.output.device == wanted { s.output = description }
                 s.error = nil
             }
             player.logger.info("output opened", metadata: ["device": "\(target.name)", "format": "\(opened.format)",
@@ -214,22 +215,16 @@ final class PlayerEngine {
             player.publishState()
             return true
         } catch {
-            releaseDevice(drain: false)
-            // The decoder and the chunk it decoded are kept: playing again resumes exactly here.
-            player.logger.warning("cannot open the output", metadata: ["detail": "\(error.expandedDescription)"])
-            player.shared.withLock { s in
-                s.error = error.description
-                if s.playback == .playing { s.playback = .paused }
-            }
-            player.publishState()
+            deviceFailed(error, log: "cannot open the output")
             return false
         }
     }
 
-    private func deviceFailed(_ error: PlayerError) {
-        player.logger.warning("the output failed", metadata: ["detail": "\(error.expandedDescription)"])
-        // The decoder and the chunk that failed are kept: playing again (on a device that is
-        // back) resumes with that chunk.
+    /// The device could not be opened or written: the error goes into the state and playback
+    /// pauses. The decoder and the chunk it decoded (or that failed) are kept: playing again (on
+    /// a device that is back) resumes exactly with that chunk.
+    private func deviceFailed(_ error: PlayerError, log message: Logger.Message = "the output failed") {
+        player.logger.warning(message, metadata: ["detail": "\(error.expandedDescription)"])
         releaseDevice(drain: false)
         player.shared.withLock { s in
             s.error = error.description
@@ -277,7 +272,7 @@ final class PlayerEngine {
     }
 
     private func rememberPosition() {
-        player.save()
+        player.savePosition()
     }
 
     private func releaseDevice(drain: Bool) {

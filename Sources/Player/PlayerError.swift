@@ -1,3 +1,4 @@
+import LocalStore
 import OmniModel
 
 /// Everything that can go wrong playing: the device, a file, the library.
@@ -33,6 +34,11 @@ public struct PlayerError: OmniError, Equatable {
         self.reason = reason
         self.message = message
         self.detail = detail
+    }
+
+    /// A library failure, as `.store` with the store error's message and detail.
+    public init(_ error: StoreError) {
+        self.init(.store, message: error.description, detail: error.expandedDescription)
     }
 
     public var code: String { reason.rawValue }

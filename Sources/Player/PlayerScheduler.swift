@@ -47,7 +47,7 @@ public final class PlayerScheduler: Sendable {
         }
         _ = try player.tracks(of: source)  // exists?
         do { try library.addPlayerSchedule(schedule) } catch {
-            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            throw PlayerError(error)
         }
         pending.withLock { list in
             list.append(schedule)
@@ -62,7 +62,7 @@ public final class PlayerScheduler: Sendable {
     public func cancel(id: String) throws(PlayerError) -> Bool {
         let removed: Bool
         do { removed = try library.removePlayerSchedule(id: id) } catch {
-            throw PlayerError(.store, message: error.description, detail: error.expandedDescription)
+            throw PlayerError(error)
         }
         pending.withLock { $0.removeAll { $0.id == id } }
         return removed
@@ -93,10 +93,15 @@ public final class PlayerScheduler: Sendable {
     }
 
     /// Fires schedules as they come due until the task is cancelled. Checks twice a second
-    /// (a schedule added meanwhile is seen within half a second).
+    /// (a schedule added meanwhile is seen within half a second). Firing writes to the library
+    /// and may enqueue a long playlist, so it runs on a thread of its own, never on the
+    /// cooperative pool; the check before it only reads the in-memory list.
     public func run() async {
         while !Task.isCancelled {
-            fireDue()
+            let time = now().timeIntervalSince1970
+            if pending.withLock({ $0.contains { $0.at <= time } }) {
+                _ = await DedicatedThread.run(named: "omnisonic-schedule") { [self] in fireDue() }
+            }
             try? await Task.sleep(nanoseconds: 500_000_000)
         }
     }

@@ -231,13 +231,9 @@ public final class SyncService: Service, Sendable {
         return (uids.isEmpty ? [] : [.tracksChanged(uids: uids)]) + others
     }
 
-    /// Runs a blocking library call on a dedicated thread.
+    /// Runs a blocking library call on a dedicated thread (`omnisonic-sync`).
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T) async -> Result<T, StoreError> {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: Result { () throws(StoreError) in try body() }) }
-            thread.name = "omnisonic-sync"
-            thread.start()
-        }
+        await DedicatedThread.run(named: "omnisonic-sync") { Result { () throws(StoreError) in try body() } }
     }
 }
 

@@ -97,7 +97,7 @@ extension Handlers {
     func registerSchedule(on router: Router<BasicRequestContext>) {
         router.get("/api/player/schedule") { _, _ in
             struct Body: Encodable { var schedules: [PlayerSchedule] }
-            return try JSONBody.response(Body(schedules: try await self.clientErrors { try await self.configuration.actions.playerSchedules() }))
+            return try JSONBody.response(Body(schedules: try await self.configuration.actions.playerSchedules()))
         }
         router.post("/api/player/schedule") { request, _ in
             struct Body: Decodable { var at: Double; var playlist: String?; var savedSearch: String? }
@@ -106,31 +106,15 @@ extension Handlers {
             guard let source = body.playlist.map(QueueSource.playlist) ?? body.savedSearch.map(QueueSource.savedSearch) else {
                 throw APIError.badRequest("give playlist or savedSearch")
             }
-            let schedule = try await self.clientErrors { try await self.configuration.actions.schedulePlay(at: body.at, source: source) }
+            let schedule = try await self.configuration.actions.schedulePlay(at: body.at, source: source)
             return try JSONBody.response(schedule, status: .created)
         }
         router.delete("/api/player/schedule/{id}") { _, context in
             let id = try Self.parameter(context, "id")
-            guard try await self.clientErrors({ try await self.configuration.actions.cancelSchedule(id: id) }) else {
+            guard try await self.configuration.actions.cancelSchedule(id: id) else {
                 throw APIError.notFound("schedule")
             }
             return Response(status: .noContent)
-        }
-    }
-
-    /// The player's "no such track/entry" is the client's 404; its other failures stay 5xx.
-    func clientErrors<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch {
-            switch error {
-            case let error as APIError:
-                throw error
-            case let error as any OmniError where error.code.hasSuffix(".track_missing") || error.code.hasSuffix(".bad_request"):
-                throw APIError(.notFound, "not_found", error.description)
-            default:
-                throw error
-            }
         }
     }
 
@@ -166,7 +150,7 @@ extension Handlers {
     /// Runs a command; the player's "no such track/entry" is the client's 404, its other
     /// failures stay 5xx (the library failed).
     func player(_ command: PlayerCommand) async throws -> Response {
-        let status = try await clientErrors { try await configuration.actions.player(command) }
+        let status = try await configuration.actions.player(command)
         return try playerResponse(status)
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 import TestSupport
 
@@ -28,11 +27,10 @@ struct PlayerRunTests {
         var port = try daemon.waitForPort()
 
         var uid: String?
-        let deadline = Date().addingTimeInterval(60)
-        while uid == nil && Date() < deadline {
+        _ = try eventually(60) {
             let tracks = try HTTP.request(port: port, path: "/api/search?q=&limit=10").json()["tracks"] as? [[String: Any]]
             uid = tracks?.first?["uid"] as? String
-            if uid == nil { usleep(100_000) }
+            return uid != nil
         }
         let track = try #require(uid)
         let body = try JSONSerialization.data(withJSONObject: ["uids": [track], "play": true])
@@ -41,11 +39,10 @@ struct PlayerRunTests {
         #expect(queued.status == 200, "\(queued.body)")
 
         var state: [String: Any] = [:]
-        let end = Date().addingTimeInterval(60)
-        repeat {
-            usleep(50_000)
+        _ = try eventually(60) {
             state = try HTTP.request(port: port, path: "/api/player").json()
-        } while !(state["state"] as? String == "stopped" && state["index"] is NSNull) && Date() < end
+            return state["state"] as? String == "stopped" && state["index"] is NSNull
+        }
         #expect(state["state"] as? String == "stopped")
         #expect(state["error"] is NSNull, "\(state["error"] ?? "")")
         #expect((state["output"] as? [String: Any])?["device"] as? String == "capture")

@@ -12,24 +12,8 @@ struct OutputSwitchTests {
     /// A configuration defining `capture` (to `a`) and `captureB` (to `b`).
     static func twoDevices(_ fixture: PlayerFixture) -> (configuration: String, a: String, b: String) {
         let a = fixture.dir.appending("capture/a.raw"), b = fixture.dir.appending("capture/b.raw")
-        let text = PlayerFixture.alsaConfiguration(capturingTo: a) + "\n" + """
-            pcm.captureB {
-                type file
-                slave.pcm { type null }
-                file "\(b)"
-                format "raw"
-            }
-            """
+        let text = PlayerFixture.alsaConfiguration(capturingTo: a) + "\n" + PlayerFixture.alsaConfiguration(capturingTo: b, device: "captureB")
         return (text, a, b)
-    }
-
-    static func makePlayer(_ fixture: PlayerFixture, configuration: String,
-                           onWrite: (@Sendable (Int, QueueEntryID) -> Void)? = nil) -> Player {
-        let player = Player(library: fixture.library,
-                            configuration: PlayerConfiguration(output: "capture", alsaConfiguration: configuration, onWrite: onWrite),
-                            logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() }, publish: { _ in })
-        player.start()
-        return player
     }
 
     static func bytes(_ path: String) -> [UInt8] {
@@ -42,7 +26,7 @@ struct OutputSwitchTests {
         let (configuration, a, b) = Self.twoDevices(fixture)
         let box = PlayerBox()
         let beforeSwitch = Mutex<Int?>(nil)
-        let player = Self.makePlayer(fixture, configuration: configuration) { frames, _ in
+        let player = fixture.makePlayer(alsaConfiguration: configuration) { frames, _ in
             if box.count(frames) == 3 {
                 beforeSwitch.withLock { $0 = box.frames }
                 try? box.player?.setOutput("captureB")
@@ -66,7 +50,7 @@ struct OutputSwitchTests {
     func switchWhileStopped() async throws {
         let (fixture, whole) = try PlaybackTests.flacHalves()
         let (configuration, a, b) = Self.twoDevices(fixture)
-        let player = Self.makePlayer(fixture, configuration: configuration)
+        let player = fixture.makePlayer(alsaConfiguration: configuration)
         try player.enqueue([try fixture.uid("a.flac"), try fixture.uid("b.flac")])
         try player.setOutput("captureB")
         #expect(player.status().output.device == "captureB")
@@ -81,7 +65,7 @@ struct OutputSwitchTests {
     func badDeviceThenBack() async throws {
         let (fixture, whole) = try PlaybackTests.flacHalves()
         let (configuration, a, _) = Self.twoDevices(fixture)
-        let player = Self.makePlayer(fixture, configuration: configuration)
+        let player = fixture.makePlayer(alsaConfiguration: configuration)
         try player.enqueue([try fixture.uid("a.flac"), try fixture.uid("b.flac")])
         try player.setOutput("nosuchdevice")
         try player.play()
@@ -102,7 +86,7 @@ struct OutputSwitchTests {
     func badNamesAreRefused(_ name: String) async throws {
         let (fixture, _) = try PlaybackTests.flacHalves()
         let (configuration, _, _) = Self.twoDevices(fixture)
-        let player = Self.makePlayer(fixture, configuration: configuration)
+        let player = fixture.makePlayer(alsaConfiguration: configuration)
         #expect(throws: PlayerError.self) { try player.setOutput(name) }
         #expect(player.status().output.device == "capture")
         try player.setOutput(String(repeating: "y", count: 200))
@@ -114,7 +98,7 @@ struct OutputSwitchTests {
     func listsPrivateDevices() async throws {
         let (fixture, _) = try PlaybackTests.flacHalves()
         let (configuration, _, _) = Self.twoDevices(fixture)
-        let player = Self.makePlayer(fixture, configuration: configuration)
+        let player = fixture.makePlayer(alsaConfiguration: configuration)
         try player.setOutput("elsewhere")
         let list = await player.outputs()
         await player.shutdown()

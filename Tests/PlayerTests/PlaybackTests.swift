@@ -17,7 +17,7 @@ struct PlaybackTests {
             ("b.flac", signalSource + ["-af", "atrim=start_sample=\(splitSample),asetpts=PTS-STARTPTS", "-c:a", "flac", "-sample_fmt", "s16"]),
         ])
         let whole = fixture.dir.appending("whole.raw")
-        try fixture.ffmpeg(signalSource + ["-f", "s16le", "-c:a", "pcm_s16le", whole])
+        try Shell.ffmpeg(signalSource + ["-f", "s16le", "-c:a", "pcm_s16le", whole])
         return (fixture, [UInt8](try Data(contentsOf: URL(fileURLWithPath: whole))))
     }
 
@@ -79,7 +79,7 @@ struct PlaybackTests {
     func seekLandsOnTheSample() async throws {
         let (fixture, _) = try Self.flacHalves()
         let a = fixture.dir.appending("a.raw")
-        try fixture.ffmpeg(["-i", fixture.music + "/a.flac", "-f", "s16le", "-c:a", "pcm_s16le", a])
+        try Shell.ffmpeg(["-i", fixture.music + "/a.flac", "-f", "s16le", "-c:a", "pcm_s16le", a])
         let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: a)))
         let box = PlayerBox()
         let player = fixture.makePlayer(onWrite: { frames, _ in
@@ -265,7 +265,7 @@ struct ReplayGainAndConversionTests {
                                         "-metadata", "REPLAYGAIN_TRACK_PEAK=0.5"]),
         ])
         let whole = fixture.dir.appending("whole.raw")
-        try fixture.ffmpeg(signalSource + ["-f", "s16le", "-c:a", "pcm_s16le", whole])
+        try Shell.ffmpeg(signalSource + ["-f", "s16le", "-c:a", "pcm_s16le", whole])
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: whole)))
         let uid = try fixture.uid("rg.flac")
         #expect(try fixture.library.track(uid: uid)?.replayGain?.trackGain != nil)

@@ -22,7 +22,7 @@ final class PlayerFixture: Sendable {
         music = dir.appending("Music")
         try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
         for file in files {
-            try Shell.run(try Self.ffmpeg(), ["-v", "error", "-y"] + file.arguments + [music + "/" + file.name])
+            try Shell.ffmpeg(file.arguments + [music + "/" + file.name])
         }
         databasePath = dir.appending("library.sqlite")
         capturePath = dir.appending("capture/out.raw")
@@ -33,21 +33,11 @@ final class PlayerFixture: Sendable {
         _ = try indexer.scan(roots: [RawPath(music)])
     }
 
-    static func ffmpeg() throws -> String {
-        guard let path = Shell.which("ffmpeg") else { throw Shell.Failure(command: "ffmpeg", status: 127, stderr: "ffmpeg not found") }
-        return path
-    }
-
-    /// Runs ffmpeg with `arguments` (output path included).
-    func ffmpeg(_ arguments: [String]) throws {
-        try Shell.run(try Self.ffmpeg(), ["-v", "error", "-y"] + arguments)
-    }
-
-    /// An ALSA configuration defining the device `capture`: a `file` plugin writing raw frames
+    /// An ALSA configuration defining the device `device`: a `file` plugin writing raw frames
     /// to `path` over a `null` slave.
-    static func alsaConfiguration(capturingTo path: String) -> String {
+    static func alsaConfiguration(capturingTo path: String, device: String = "capture") -> String {
         """
-        pcm.capture {
+        pcm.\(device) {
             type file
             slave.pcm { type null }
             file "\(path)"
@@ -65,10 +55,12 @@ final class PlayerFixture: Sendable {
         return track.uid
     }
 
-    func makePlayer(volume: Int? = nil, capture: String? = nil, replayGain: ReplayGainMode = .off,
+    /// A started player on the device `capture`, defined by `alsaConfiguration` (by default a
+    /// capture to `capture`, else to `capturePath`).
+    func makePlayer(volume: Int? = nil, capture: String? = nil, alsaConfiguration: String? = nil, replayGain: ReplayGainMode = .off,
                     events: EventRecorder = EventRecorder(), onWrite: (@Sendable (Int, QueueEntryID) -> Void)? = nil) -> Player {
         let configuration = PlayerConfiguration(
-            output: "capture", alsaConfiguration: Self.alsaConfiguration(capturingTo: capture ?? capturePath),
+            output: "capture", alsaConfiguration: alsaConfiguration ?? Self.alsaConfiguration(capturingTo: capture ?? capturePath),
             replayGain: replayGain, onWrite: onWrite)
         let player = Player(library: library, configuration: configuration,
                             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, publish: events.append)

@@ -195,7 +195,7 @@ public final class ScanService: Service, Sendable {
     private func refreshOnce(root: RawPath, scope: ScanScope, since: ContinuousClock.Instant) async {
         let indexer = self.indexer
         let shutdown = self.shutdown
-        let result: Result<RefreshOutcome, IndexError> = await Self.onThread(named: "omnisonic-refresh") {
+        let result: Result<RefreshOutcome, IndexError> = await DedicatedThread.run(named: "omnisonic-refresh", stackSize: Self.threadStackSize) {
             do throws(IndexError) {
                 return .success(try indexer.refresh(root: root, scope: scope, cancellation: shutdown))
             } catch {
@@ -240,7 +240,7 @@ public final class ScanService: Service, Sendable {
     /// Marks a root offline (on its own thread: a database write).
     private func markOffline(_ root: RawPath) async {
         let indexer = self.indexer
-        let outcome: Result<Bool, IndexError> = await Self.onThread(named: "omnisonic-refresh") {
+        let outcome: Result<Bool, IndexError> = await DedicatedThread.run(named: "omnisonic-refresh", stackSize: Self.threadStackSize) {
             do throws(IndexError) {
                 return .success(try indexer.markOffline(root: root))
             } catch {
@@ -280,7 +280,7 @@ public final class ScanService: Service, Sendable {
         logger.info("scan started", metadata: ["roots": "\(roots.count)"])
         let indexer = self.indexer
         let shutdown = self.shutdown
-        let result: Result<ScanSummary, IndexError> = await Self.onThread(named: "omnisonic-scan") { [self] in
+        let result: Result<ScanSummary, IndexError> = await DedicatedThread.run(named: "omnisonic-scan", stackSize: Self.threadStackSize) { [self] in
             do throws(IndexError) {
                 return .success(try indexer.scan(roots: roots, cancellation: shutdown) { [self] progress in self.progressed(progress) })
             } catch {
@@ -340,15 +340,9 @@ public final class ScanService: Service, Sendable {
         }
     }
 
-    /// Runs `body` on a new thread and returns its result to the awaiting task.
-    static func onThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: body()) }
-            thread.name = name
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-    }
+    /// The stack of the daemon's scan, refresh, trash and import threads (`DedicatedThread.run`):
+    /// 8 MiB, what Linux gives a main thread, for libavformat's probes and the tag parsers.
+    static let threadStackSize = 8 << 20
 }
 
 /// What one partial rescan did, for metrics (`ScanService.observeRefreshes`).
