@@ -12,28 +12,20 @@ import ServiceLifecycle
 /// Also runs the scheduler (planned plays of a playlist or saved search) while the daemon runs.
 public struct PlayerService: Service {
     public let player: Player
-    public let scheduler: PlayerScheduler?
+    public let scheduler: PlayerScheduler
 
-    public init(player: Player, scheduler: PlayerScheduler? = nil) {
+    public init(player: Player, scheduler: PlayerScheduler) {
         self.player = player
         self.scheduler = scheduler
     }
 
     public func run() async throws {
         player.start()
-        let (ended, end) = AsyncStream.makeStream(of: Void.self)
         let scheduler = self.scheduler
         await withTaskGroup(of: Void.self) { group in
-            if let scheduler { group.addTask { await scheduler.run() } }
-            await withGracefulShutdownHandler {
-                await withTaskCancellationHandler {
-                    for await _ in ended {}
-                } onCancel: {
-                    end.finish()
-                }
-            } onGracefulShutdown: {
-                end.finish()
-            }
+            group.addTask { await scheduler.run() }
+            // Returns at graceful shutdown, or throws when cancelled: either way, stop.
+            try? await gracefulShutdown()
             group.cancelAll()
         }
         await player.shutdown()

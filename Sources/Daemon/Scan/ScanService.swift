@@ -196,11 +196,7 @@ public final class ScanService: Service, Sendable {
         let indexer = self.indexer
         let shutdown = self.shutdown
         let result: Result<RefreshOutcome, IndexError> = await DedicatedThread.run(named: "omnisonic-refresh", stackSize: Self.threadStackSize) {
-            do throws(IndexError) {
-                return .success(try indexer.refresh(root: root, scope: scope, cancellation: shutdown))
-            } catch {
-                return .failure(error)
-            }
+            Result { () throws(IndexError) in try indexer.refresh(root: root, scope: scope, cancellation: shutdown) }
         }
         switch result {
         case .success(let outcome):
@@ -241,11 +237,7 @@ public final class ScanService: Service, Sendable {
     private func markOffline(_ root: RawPath) async {
         let indexer = self.indexer
         let outcome: Result<Bool, IndexError> = await DedicatedThread.run(named: "omnisonic-refresh", stackSize: Self.threadStackSize) {
-            do throws(IndexError) {
-                return .success(try indexer.markOffline(root: root))
-            } catch {
-                return .failure(error)
-            }
+            Result { () throws(IndexError) in try indexer.markOffline(root: root) }
         }
         switch outcome {
         case .success(true):
