@@ -80,7 +80,7 @@ public struct SyncServer: Service {
     let notifier = StreamNotifier()
     let limiter: RateLimiter
     let counters = SyncServerCounters()
-    private let bound = BoundPort()
+    private let bound = ListeningAddress()
 
     public init(configuration: SyncServerConfiguration) {
         self.configuration = configuration
@@ -88,7 +88,7 @@ public struct SyncServer: Service {
     }
 
     /// Waits until the server listens and returns its port.
-    public func port() async -> Int { await bound.wait() }
+    public func port() async -> Int { await bound.waitForPort() }
 
     public func run() async throws {
         let bound = self.bound, notifier = self.notifier
@@ -97,7 +97,7 @@ public struct SyncServer: Service {
             router: makeRouter(),
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in bound.set(port: channel.localAddress?.port ?? 0) },
             logger: configuration.logger)
         // The storage's background work (PostgreSQL: the pool and the LISTEN for other
         // processes' pushes) runs detached from the graceful shutdown, so that requests still
@@ -327,31 +327,6 @@ public struct SyncServer: Service {
             var error: Inner
         }
         return Array((try? JSONEncoder().encode(Body(error: .init(code: error.code, message: error.message)))) ?? Data())
-    }
-}
-
-/// The bound port, set once the server listens.
-final class BoundPort: Sendable {
-    private let state = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
-
-    func set(_ port: Int) {
-        let waiters = state.withLock { state in
-            state.port = port
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: port) }
-    }
-
-    func wait() async -> Int {
-        await withCheckedContinuation { continuation in
-            let ready: Int? = state.withLock { state in
-                if let port = state.port { return port }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
     }
 }
 

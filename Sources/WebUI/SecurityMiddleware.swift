@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OmniModel
 
 /// Refuses requests a page on another site could make the browser send (DNS rebinding,
 /// cross-site form posts) and, when a token is configured, requests without it.

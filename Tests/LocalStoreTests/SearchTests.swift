@@ -3,6 +3,7 @@ import GRDB
 @testable import LocalStore
 import OmniModel
 import Testing
+import TestSupport
 
 @Suite("Searching the library")
 struct SearchTests {
@@ -115,7 +116,7 @@ struct SearchTests {
         // And seeded random strings from an alphabet of FTS5 and SQL syntax
         let alphabet = Array("ab \"*^():-+{}[],.;'\\%_|!?🎸é坂\u{308}\u{0}\t").map(String.init)
             + ["NEAR", "AND", "OR", "NOT", "artist:", "year:", ".."]
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix(seed: 42)
         for _ in 0..<400 {
             var text = ""
             for _ in 0..<Int.random(in: 0...24, using: &generator) {
@@ -252,15 +253,3 @@ struct SearchTests {
     }
 }
 
-/// A deterministic random number generator (SplitMix64) for the fuzz test.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

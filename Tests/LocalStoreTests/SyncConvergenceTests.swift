@@ -34,7 +34,7 @@ struct SyncConvergenceTests {
 
     /// Changes the base generator does not make: fields of other types, saved searches with
     /// several filters (a dictionary: its JSON must not depend on hashing order).
-    func extraChange(_ library: Library, at time: Date, _ rng: inout SeededGenerator) throws {
+    func extraChange(_ library: Library, at time: Date, _ rng: inout SplitMix) throws {
         let uid = TrackUID(rawValue: UserDataConvergenceTests.uids.randomElement(using: &rng)!)
         let mutation: UserMutation
         switch Int.random(in: 0..<4, using: &rng) {
@@ -54,7 +54,7 @@ struct SyncConvergenceTests {
     @Test("Given 4 replicas on files (one missing tracks) making random concurrent changes, when operations travel as JSON in random partial, duplicated, reordered batches and the missing tracks appear, then every table is identical",
           arguments: [UInt64(1), 7, 2026, 0xBEEF, 0x5EED_0007])
     func convergeOverTheWire(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix(seed: seed)
         let folder = try TemporaryDirectory("sync-merge")
         let all = UserDataConvergenceTests.uids
         let devices = ["dev-a", "dev-b", "dev-c", "dev-d"]

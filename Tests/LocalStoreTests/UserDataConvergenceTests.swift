@@ -3,8 +3,9 @@ import GRDB
 @testable import LocalStore
 import OmniModel
 import Testing
+import TestSupport
 
-// `SeededGenerator` (SplitMix64) is shared with SearchTests.swift.
+// `SplitMix` (SplitMix64) comes from TestSupport.
 
 @Suite("User data: replicas converge")
 struct UserDataConvergenceTests {
@@ -62,7 +63,7 @@ struct UserDataConvergenceTests {
 
     /// One random user change on `library` (changes that the replica's current state refuses,
     /// such as moving an item it does not have, are skipped).
-    func randomChange(_ library: Library, at time: Date, _ rng: inout SeededGenerator) throws {
+    func randomChange(_ library: Library, at time: Date, _ rng: inout SplitMix) throws {
         let uid = TrackUID(rawValue: Self.uids.randomElement(using: &rng)!)
         let playlists = try library.playlists()
         let playlist = playlists.randomElement(using: &rng)
@@ -111,7 +112,7 @@ struct UserDataConvergenceTests {
 
     @Test("Given 3 replicas making random concurrent changes, when every operation reaches each in a random order with duplicates, then their states are identical")
     func randomReplicasConverge() throws {
-        var rng = SeededGenerator(seed: 0x0_5EED_2026)
+        var rng = SplitMix(seed: 0x0_5EED_2026)
         let devices = ["dev-a", "dev-b", "dev-c"]
         let replicas = try devices.map(replica)
         let skew: [Int64] = [0, -4, 7] // wall clocks that disagree, so that timestamps tie and cross

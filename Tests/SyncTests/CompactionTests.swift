@@ -6,21 +6,10 @@ import OmniModel
 import Testing
 import TestSupport
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random operations of three devices about a few tracks, playlists, items and favorites, with
 /// conflicts (equal times, same registers), removals, moves before adds, and invalid operations.
 func randomHistory(_ count: Int, seed: UInt64) -> [UserOperation] {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix(seed: seed)
     var ops: [UserOperation] = []
     var added = Set<Int>(), favorites: [Int] = []
     var wall: Int64 = 1_760_000_000_000
@@ -109,7 +98,7 @@ struct CompactionTests {
 
         // Reference: everything, shuffled, with duplicates.
         let reference = try Library(path: folder.appending("reference.sqlite"))
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix(seed: seed)
         try reference.apply(remote: (history + history.prefix(300)).shuffled(using: &rng))
 
         var pushed = 0

@@ -1,6 +1,7 @@
 import Synchronization
 
-/// The address the server is bound to, known once it listens (port 0 picks a free port).
+/// The port a server is bound to, known once it listens (port 0 picks a free port): the API
+/// server's and the sync server's.
 ///
 /// Set once by the server; read from any thread or task.
 public final class ListeningAddress: Sendable {
@@ -10,7 +11,7 @@ public final class ListeningAddress: Sendable {
     }
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
     /// The bound port, or nil before the server listens.
     public var port: Int? { state.withLock { $0.port } }
@@ -27,7 +28,8 @@ public final class ListeningAddress: Sendable {
         }
     }
 
-    func set(port: Int) {
+    /// Records the bound port and wakes every `waitForPort()`.
+    public func set(port: Int) {
         let waiters = state.withLock { state in
             state.port = port
             defer { state.waiters = [] }
