@@ -15,11 +15,10 @@ public struct APIServerConfiguration: Sendable {
     public var library: Library
     /// Where artwork images are (`ArtworkCache.path(forHash:)`).
     public var artwork: ArtworkCache
-    /// The music roots (absolute paths): streamed files must lie inside one of them.
-    public var musicRoots: [RawPath]
-    /// When set, read instead of `musicRoots` on each request: the daemon's music folders
-    /// change when its configuration is reloaded (SIGHUP). Any thread; must not block.
-    public var currentMusicRoots: (@Sendable () -> [RawPath])?
+    /// The music roots (absolute paths): streamed files must lie inside one of them. Called on
+    /// each request, because the daemon's music folders change when its configuration is
+    /// reloaded (SIGHUP). Any thread; must not block.
+    public var musicRoots: @Sendable () -> [RawPath]
     /// The browser app's folder (`web/`), served at `/`; nil serves no static files.
     public var webDirectory: String?
     /// The OpenAPI document served at `GET /api/openapi.json` (`docs/api/openapi.json` in the
@@ -45,8 +44,9 @@ public struct APIServerConfiguration: Sendable {
     public var heartbeat: Duration
     public var logger: Logger
 
+    /// A configuration whose music roots are read anew on each request (`musicRoots`).
     public init(host: String = "127.0.0.1", port: Int = 0, library: Library, artwork: ArtworkCache,
-                musicRoots: [RawPath], webDirectory: String? = nil, openAPIPath: String? = nil,
+                musicRoots: @escaping @Sendable () -> [RawPath], webDirectory: String? = nil, openAPIPath: String? = nil,
                 accessToken: String? = nil, allowedHosts: [String] = [], maxBodyBytes: Int = 1 << 20,
                 maxUploadBytes: Int = 2 << 30, events: EventHub, actions: any DaemonActions,
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -67,6 +67,19 @@ public struct APIServerConfiguration: Sendable {
         self.metrics = metrics
         self.heartbeat = heartbeat
         self.logger = logger
+    }
+
+    /// A configuration with fixed music roots.
+    public init(host: String = "127.0.0.1", port: Int = 0, library: Library, artwork: ArtworkCache,
+                musicRoots: [RawPath], webDirectory: String? = nil, openAPIPath: String? = nil,
+                accessToken: String? = nil, allowedHosts: [String] = [], maxBodyBytes: Int = 1 << 20,
+                maxUploadBytes: Int = 2 << 30, events: EventHub, actions: any DaemonActions,
+                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                heartbeat: Duration = .seconds(15), logger: Logger = Logger(label: "omnisonic.webui")) {
+        self.init(host: host, port: port, library: library, artwork: artwork, musicRoots: { musicRoots },
+                  webDirectory: webDirectory, openAPIPath: openAPIPath, accessToken: accessToken,
+                  allowedHosts: allowedHosts, maxBodyBytes: maxBodyBytes, maxUploadBytes: maxUploadBytes,
+                  events: events, actions: actions, metrics: metrics, heartbeat: heartbeat, logger: logger)
     }
 
     /// True for `127.0.0.0/8`, `::1` and `localhost`.

@@ -88,6 +88,9 @@ extension DaemonActions {
 
     /// No player: `GET /api/player/outputs` answers 404.
     public func playerOutputs() async -> OutputList? { nil }
+
+    /// A daemon without sync (tests, or no `--sync-url`) reports it disabled.
+    public func syncStatus() async -> SyncState { .disabled }
 }
 
 /// A scan's state as `GET /api/scan` reports it.

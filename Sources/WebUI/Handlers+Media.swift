@@ -70,7 +70,7 @@ extension Handlers {
     /// root). Compared as bytes, so names that are not UTF-8 are checked exactly.
     func confinedPath(_ file: MediaFile) throws -> RawPath? {
         guard file.rootOnline, let real = Self.realPath(file.absolutePath) else { return nil }
-        for root in configuration.currentMusicRoots?() ?? configuration.musicRoots {
+        for root in configuration.musicRoots() {
             guard let realRoot = Self.realPath(root) else { continue }
             let prefix = realRoot.bytes.last == UInt8(ascii: "/") ? realRoot.bytes : realRoot.bytes + [UInt8(ascii: "/")]
             if real.bytes.starts(with: prefix) { return real }

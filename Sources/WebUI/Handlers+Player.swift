@@ -24,7 +24,7 @@ extension Handlers {
                 var index: Int?
                 var play: Bool?
             }
-            let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["uids", "playlist", "album", "savedSearch", "query", "replace", "index", "play"])
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes, nonNull: ["uids", "playlist", "album", "savedSearch", "query", "replace", "index", "play"])
             let sources: [QueueSource] = [
                 body.uids.map { .tracks($0.map(TrackUID.init(rawValue:))) }, body.playlist.map(QueueSource.playlist),
                 body.album.map(QueueSource.album), body.savedSearch.map(QueueSource.savedSearch), body.query.map(QueueSource.search),
@@ -43,7 +43,7 @@ extension Handlers {
         router.post("/api/player/queue/{index}/move") { request, context in
             struct Body: Decodable { var index: Int }
             let from = try Self.queueIndex(context)
-            let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["index"])
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes, nonNull: ["index"])
             guard (0...1_000_000).contains(body.index) else { throw APIError.badRequest("index must be in 0...1000000") }
             return try await self.player(.move(from: from, to: body.index))
         }
@@ -52,7 +52,7 @@ extension Handlers {
             // The body is optional: none resumes.
             let buffer = try await JSONBody.collect(request, limit: self.configuration.maxBodyBytes)
             var index: Int?
-            if buffer.readableBytes > 0 { index = try Self.strictDecode(Body.self, Data(buffer.readableBytesView), keys: ["index"]).index }
+            if buffer.readableBytes > 0 { index = try JSONBody.decode(Body.self, from: Data(buffer.readableBytesView), nonNull: ["index"]).index }
             if let index, !(0...1_000_000).contains(index) { throw APIError.badRequest("index must be in 0...1000000") }
             return try await self.player(.play(index: index))
         }
@@ -62,19 +62,19 @@ extension Handlers {
         router.post("/api/player/previous") { _, _ in try await self.player(.previous) }
         router.post("/api/player/seek") { request, _ in
             struct Body: Decodable { var positionMs: Int }
-            let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["positionMs"])
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes, nonNull: ["positionMs"])
             guard (0...(1 << 40)).contains(body.positionMs) else { throw APIError.badRequest("positionMs must be 0 or more") }
             return try await self.player(.seek(positionMs: body.positionMs))
         }
         router.post("/api/player/volume") { request, _ in
             struct Body: Decodable { var percent: Int }
-            let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["percent"])
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes, nonNull: ["percent"])
             guard (0...100).contains(body.percent) else { throw APIError.badRequest("percent must be in 0...100") }
             return try await self.player(.volume(percent: body.percent))
         }
         router.post("/api/player/mode") { request, _ in
             struct Body: Decodable { var `repeat`: RepeatMode?; var shuffle: Bool?; var consume: Bool? }
-            let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["repeat", "shuffle", "consume"])
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes, nonNull: ["repeat", "shuffle", "consume"])
             return try await self.player(.modes(repeatMode: body.repeat, shuffle: body.shuffle, consume: body.consume))
         }
     }
@@ -86,7 +86,7 @@ extension Handlers {
         }
         router.post("/api/player/output") { request, _ in
             struct Body: Decodable { var device: String }
-            let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["device"])
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes, nonNull: ["device"])
             guard OutputDescription.isValidDevice(body.device) else {
                 throw APIError.badRequest("device is 1 to 200 characters without control characters")
             }
@@ -101,7 +101,7 @@ extension Handlers {
         }
         router.post("/api/player/schedule") { request, _ in
             struct Body: Decodable { var at: Double; var playlist: String?; var savedSearch: String? }
-            let body = try await Self.strictBody(Body.self, from: request, limit: self.configuration.maxBodyBytes, keys: ["at", "playlist", "savedSearch"])
+            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes, nonNull: ["at", "playlist", "savedSearch"])
             guard body.at.isFinite, (0...1e11).contains(body.at) else { throw APIError.badRequest("at is seconds since 1970") }
             guard let source = body.playlist.map(QueueSource.playlist) ?? body.savedSearch.map(QueueSource.savedSearch) else {
                 throw APIError.badRequest("give playlist or savedSearch")
@@ -115,28 +115,6 @@ extension Handlers {
                 throw APIError.notFound("schedule")
             }
             return Response(status: .noContent)
-        }
-    }
-
-    /// A JSON object body where no member is null: the document gives every optional member a
-    /// type, so `{"index": null}` is refused (400) rather than read as "not given".
-    static func strictBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, keys: Set<String>) async throws -> T {
-        let buffer = try await JSONBody.collect(request, limit: limit)
-        return try strictDecode(type, Data(buffer.readableBytesView), keys: keys)
-    }
-
-    /// - Parameter keys: the members that must not be null (other members are ignored).
-    static func strictDecode<T: Decodable>(_ type: T.Type, _ data: Data, keys: Set<String>) throws -> T {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw APIError(.badRequest, "bad_json", "the request body must be a JSON object")
-        }
-        if let key = object.first(where: { keys.contains($0.key) && $0.value is NSNull })?.key {
-            throw APIError(.badRequest, "bad_json", "\(key) must not be null (leave it out instead)")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch {
-            throw APIError(.badRequest, "bad_json", "the request body is not the JSON this endpoint expects")
         }
     }
 

@@ -75,36 +75,51 @@ extension Handlers {
 
     private func playerSummary() async throws -> DaemonStatus.Player? {
         guard let player = await configuration.actions.playerStatus() else { return nil }
-        let current = player.currentIndex.flatMap { player.queue.indices.contains($0) ? player.queue[$0] : nil }
-        let track = try current.flatMap { try library.track(uid: $0.uid) }
+        let track = try player.current.flatMap { try library.track(uid: $0.uid) }
         return DaemonStatus.Player(
             state: player.state.rawValue, title: track?.title, artist: track?.artist, index: player.currentIndex,
             queueLength: player.queue.count, positionMs: player.positionMs, durationMs: player.durationMs,
             volume: player.volume, device: player.output.device, error: player.error, underruns: player.underruns)
     }
 
-    /// `omnisonic_uptime_seconds`, `omnisonic_build_info{version}` and the sync client's
-    /// `omnisonic_sync_client_*` gauges (set before each scrape).
-    func recordDaemonMetrics() async {
+    /// `GET /metrics`: the registry's text, after setting the gauges read at scrape time — the
+    /// sync client's `omnisonic_sync_client_*`, `omnisonic_uptime_seconds`,
+    /// `omnisonic_build_info{version}`, `omnisonic_player_underruns_total` and
+    /// `omnisonic_library_tracks_count`.
+    func metrics() async throws -> Response {
         let sync = await configuration.actions.syncStatus()
         if sync.enabled {
-            func gauge(_ name: String, _ help: String, _ value: Double) {
-                configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
-                    namespace: "omnisonic", subsystem: "sync_client", metricName: name, helpText: help)).set(value)
-            }
-            gauge("connected", "1 while the last exchange with the sync server succeeded", sync.connected ? 1 : 0)
-            gauge("pending_operations", "Local operations the server has not acknowledged yet", Double(sync.pending))
-            gauge("lag_seconds", "Seconds since the last successful push or pull (-1: never)",
-                  sync.lastSync.map { max(0, Date().timeIntervalSince1970 - $0) } ?? -1)
-            gauge("error", "1 while the sync client reports an error", sync.error == nil ? 0 : 1)
+            setGauge("sync_client", "connected", help: "1 while the last exchange with the sync server succeeded",
+                     sync.connected ? 1 : 0)
+            setGauge("sync_client", "pending_operations", help: "Local operations the server has not acknowledged yet",
+                     Double(sync.pending))
+            setGauge("sync_client", "lag_seconds", help: "Seconds since the last successful push or pull (-1: never)",
+                     sync.lastSync.map { max(0, Date().timeIntervalSince1970 - $0) } ?? -1)
+            setGauge("sync_client", "error", help: "1 while the sync client reports an error", sync.error == nil ? 0 : 1)
         }
-        guard let info = await configuration.actions.daemonInfo() else { return }
-        configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "omnisonic", metricName: "uptime", unitName: "seconds", helpText: "Seconds since the daemon started"))
-            .set(max(0, Date().timeIntervalSince(info.startedAt)))
-        configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "omnisonic", metricName: "build", unitName: "info", helpText: "Always 1; the version is the label"),
-                                        labels: [("version", info.version)])
-            .set(Double(1))
+        if let info = await configuration.actions.daemonInfo() {
+            setGauge(nil, "uptime", unit: "seconds", help: "Seconds since the daemon started",
+                     max(0, Date().timeIntervalSince(info.startedAt)))
+            setGauge(nil, "build", unit: "info", help: "Always 1; the version is the label", 1,
+                     labels: [("version", info.version)])
+        }
+        if let player = await configuration.actions.playerStatus() {
+            setGauge("player", "underruns", unit: "total",
+                     help: "Output underruns recovered with snd_pcm_recover since the daemon started",
+                     Double(player.underruns))
+        }
+        setGauge("library", "tracks", unit: "count", help: "Tracks in the library", Double(try library.trackCount()))
+        let text = configuration.metrics.emitToBuffer()
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: text)))
+    }
+
+    /// Sets the gauge `omnisonic[_subsystem]_name[_unit]` (registered on first use).
+    private func setGauge(_ subsystem: String?, _ name: String, unit: String = "", help: String, _ value: Double,
+                          labels: [(String, String)] = []) {
+        configuration.metrics.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "omnisonic", subsystem: subsystem, metricName: name,
+                                             unitName: unit, helpText: help),
+            labels: labels).set(value)
     }
 }

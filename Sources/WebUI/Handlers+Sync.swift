@@ -1,11 +1,6 @@
 import Hummingbird
 import OmniModel
 
-extension DaemonActions {
-    /// A daemon without sync (tests, or no `--sync-url`) reports it disabled.
-    public func syncStatus() async -> SyncState { .disabled }
-}
-
 extension Handlers {
     /// `GET /api/sync`: the sync client's state (connected, last sync, pending operations,
     /// error) for the web UI's indicator; the same value comes as `sync` events on `/api/events`.

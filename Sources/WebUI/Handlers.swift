@@ -22,10 +22,7 @@ struct Handlers: Sendable {
     /// Every endpoint (without the 405 answers).
     func registerRoutes(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in try JSONBody.response(["status": "ok"]) }
-        router.get("/metrics") { _, _ in
-            await self.recordDaemonMetrics()
-            return try await self.metrics()
-        }
+        router.get("/metrics") { _, _ in try await self.metrics() }
         router.get("/api/openapi.json") { _, _ in try self.openAPI() }
 
         router.get("/api/search") { request, _ in try self.search(request) }
@@ -69,20 +66,6 @@ struct Handlers: Sendable {
     }
 
     // MARK: - Small endpoints
-
-    func metrics() async throws -> Response {
-        if let player = await configuration.actions.playerStatus() {
-            configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
-                namespace: "omnisonic", subsystem: "player", metricName: "underruns", unitName: "total",
-                helpText: "Output underruns recovered with snd_pcm_recover since the daemon started")).set(Double(player.underruns))
-        }
-        let count = try library.trackCount()
-        configuration.metrics.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "omnisonic", subsystem: "library", metricName: "tracks", unitName: "count", helpText: "Tracks in the library")).set(Double(count))
-        let text = configuration.metrics.emitToBuffer()
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: text)))
-    }
 
     func openAPI() throws -> Response {
         guard let document = openAPIDocument else { throw APIError.notFound("the API document") }

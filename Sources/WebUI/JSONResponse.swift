@@ -31,12 +31,35 @@ enum JSONBody {
     }
 
     /// Decodes a JSON body of type `T` (400 `bad_json` when it is not).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+    ///
+    /// - Parameter nonNull: when given, the body must be a JSON object in which none of these
+    ///   members is null (see `decode(_:from:nonNull:)`).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int,
+                                     nonNull: Set<String>? = nil) async throws -> T {
         let buffer = try await collect(request, limit: limit)
+        let data = Data(buffer.readableBytesView)
+        if let nonNull { return try decode(type, from: data, nonNull: nonNull) }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch {
             throw APIError(.badRequest, "bad_json", "the request body is not the JSON this endpoint expects: \(Self.describe(error))")
+        }
+    }
+
+    /// Decodes a JSON object of type `T` in which no member named in `nonNull` is null: the API
+    /// document gives every optional member a type, so `{"index": null}` is refused (400
+    /// `bad_json`) rather than read as "not given". Members not in `nonNull` are not checked.
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, nonNull: Set<String>) throws -> T {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw APIError(.badRequest, "bad_json", "the request body must be a JSON object")
+        }
+        if let key = object.first(where: { nonNull.contains($0.key) && $0.value is NSNull })?.key {
+            throw APIError(.badRequest, "bad_json", "\(key) must not be null (leave it out instead)")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw APIError(.badRequest, "bad_json", "the request body is not the JSON this endpoint expects")
         }
     }
 

@@ -22,18 +22,17 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, d
     if configuration.web == nil && resources.web == nil {
         logger.warning("no web/ folder found beside the executable; serving the API only (set --web)")
     }
-    var serverConfiguration = APIServerConfiguration(
+    // Music folders change on SIGHUP: files of a folder added since start stream too.
+    let scans = context.scans
+    let serverConfiguration = APIServerConfiguration(
         host: configuration.listen.host, port: configuration.listen.port,
         library: context.library, artwork: context.artwork,
-        musicRoots: configuration.music.map(RawPath.init),
+        musicRoots: { scans.roots },
         webDirectory: configuration.web ?? resources.web, openAPIPath: resources.openAPI,
         accessToken: configuration.token,
         maxUploadBytes: Int(clamping: configuration.maxUploadBytes),
         events: events, actions: WebActions(context: context, info: daemonInfo, sync: sync),
         logger: logger)
-    // Music folders change on SIGHUP: files of a folder added since start stream too.
-    let scans = context.scans
-    serverConfiguration.currentMusicRoots = { scans.roots }
     let watchMetrics = WatchMetrics(registry: serverConfiguration.metrics)
     scans.observeRefreshes { report in
         let s = report.outcome.summary

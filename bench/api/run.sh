@@ -50,32 +50,15 @@ if ! "$bin" run --help >/dev/null 2>&1; then
   exit 2
 fi
 
-work=$(mktemp -d)
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source bench/lib/daemon.sh
+bench_daemon_workdir
+work=$BENCH_WORK
 
 echo "index: omnisonicd scan (not timed here; see bench/scan)"
 "$bin" scan --music "$corpus" --data "$work/data" >/dev/null
 
-"$bin" run --music "$corpus" --data "$work/data" --listen 127.0.0.1:0 --log-level warning > "$work/stdout" 2> "$work/stderr" &
-pid=$!
-url=
-for _ in $(seq 1 300); do
-  url=$(sed -n 's/^listening on //p' "$work/stdout" | head -n 1)
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/stderr" >&2; echo "run.sh: omnisonicd run exited" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "run.sh: omnisonicd run did not serve within 30 s" >&2; exit 1; }
-# The daemon's own startup scan finds nothing new; wait until it is idle.
-for _ in $(seq 1 600); do
-  curl -fsS "$url/api/scan" | grep -q '"running":false' && break
-  sleep 0.1
-done
+bench_daemon_start "$bin" --music "$corpus" --data "$work/data" || exit 1
+url=$BENCH_DAEMON_URL
 total=$(curl -fsS "$url/api/search?limit=0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 echo "serving $url with $total tracks"
 

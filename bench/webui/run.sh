@@ -26,13 +26,9 @@ swift build -c "$configuration" --product SearchBench "${scratch[@]}" 2>&1 | tai
 swift build -c "$configuration" --product omnisonicd "${scratch[@]}" 2>&1 | tail -n 1
 bin=$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)
 
-work=$(mktemp -d)
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source bench/lib/daemon.sh
+bench_daemon_workdir
+work=$BENCH_WORK
 
 echo "library: $tracks synthetic tracks"
 kept=$(SEARCHBENCH_KEEP=1 "$bin/SearchBench" "$tracks" 1 | sed -n 's/^Kept //p')
@@ -41,20 +37,8 @@ mkdir -p "$work/data" "$work/Music"
 mv "$kept" "$work/data/library.sqlite"
 rm -rf "$(dirname "$kept")"
 
-"$bin/omnisonicd" run --music "$work/Music" --data "$work/data" --listen 127.0.0.1:0 --log-level warning > "$work/out" 2> "$work/err" &
-pid=$!
-url=
-for _ in $(seq 1 600); do
-  url=$(sed -n 's/^listening on //p' "$work/out" 2>/dev/null | head -n 1 || true)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "run.sh: the daemon did not start" >&2; cat "$work/err" >&2; exit 1; }
-# Let the start-up scan (of the empty folder) finish.
-for _ in $(seq 1 100); do
-  curl -fsS "$url/api/scan" | grep -q '"running":false' && break
-  sleep 0.2
-done
+bench_daemon_start "$bin/omnisonicd" --music "$work/Music" --data "$work/data" || { echo "run.sh: the daemon did not start" >&2; exit 1; }
+url=$BENCH_DAEMON_URL
 echo "daemon: $url ($(curl -fsS "$url/api/search?limit=0" | sed -n 's/.*"total":\([0-9]*\).*/\1/p') tracks)"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)

@@ -55,22 +55,22 @@ export function openTrackMenu(anchor, tracks, options) {
   openMenu(anchor, trackMenuItems(tracks, options), tracks.length === 1 ? `Actions for ${tracks[0].title}` : 'Actions for the selection');
 }
 
-export async function setFavorite(track, on) {
+/** Applies the track the API answered with to `track` and announces it; null (after a toast) on failure. */
+async function updateTrack(track, change, failure) {
   try {
-    const updated = await api.favorite(track.uid, on);
+    const updated = await change();
     Object.assign(track, updated);
     emit('track-updated', { track: updated });
     return updated;
-  } catch (error) { showError(error, 'Could not change the favorite'); return null; }
+  } catch (error) { showError(error, failure); return null; }
 }
 
-export async function setRating(track, rating) {
-  try {
-    const updated = await api.rate(track.uid, rating);
-    Object.assign(track, updated);
-    emit('track-updated', { track: updated });
-    return updated;
-  } catch (error) { showError(error, 'Could not save the rating'); return null; }
+export function setFavorite(track, on) {
+  return updateTrack(track, () => api.favorite(track.uid, on), 'Could not change the favorite');
+}
+
+export function setRating(track, rating) {
+  return updateTrack(track, () => api.rate(track.uid, rating), 'Could not save the rating');
 }
 
 const UNDO_MS = 6000;

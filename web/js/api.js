@@ -4,7 +4,7 @@
 const tokenKey = 'omnisonic.token';
 
 /** The access token: `?token=` in the page's address (remembered), or the remembered one. */
-export function token() {
+function token() {
   const fromURL = new URLSearchParams(location.search).get('token');
   if (fromURL) { localStorage.setItem(tokenKey, fromURL); return fromURL; }
   return localStorage.getItem(tokenKey);
@@ -15,6 +15,12 @@ export function url(path) {
   const t = token();
   if (!t) return path;
   return path + (path.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(t);
+}
+
+/** The headers that carry the access token (`Authorization: Bearer …`), or none. */
+export function authHeaders() {
+  const t = token();
+  return t ? { Authorization: 'Bearer ' + t } : {};
 }
 
 export class ApiError extends Error {
@@ -34,9 +40,7 @@ function plainMessage(status, code, message) {
 
 /** fetch + JSON. `body` objects are sent as JSON; returns null for 204. Throws ApiError. */
 export async function request(method, path, body, options = {}) {
-  const headers = {};
-  const t = token();
-  if (t) headers.Authorization = 'Bearer ' + t;
+  const headers = authHeaders();
   let payload = body;
   if (body !== undefined && !(body instanceof Blob) && !(body instanceof FormData) && typeof body !== 'string') {
     headers['Content-Type'] = 'application/json';
@@ -86,8 +90,9 @@ export const api = {
   artists: (params) => get('/api/artists' + q(params)),
   artist: (id) => get(`/api/artists/${id}`),
   genres: (params) => get('/api/genres' + q(params)),
-  years: (params) => get('/api/years' + q(params)),
-  favorites: (params, options) => get('/api/favorites' + q(params), options),
+  eventsURL: () => url('/api/events'),
+  // Uploads go through XMLHttpRequest (for their progress), with `authHeaders()`.
+  importPath: () => '/api/import',
   scan: () => get('/api/scan'),
   startScan: () => request('POST', '/api/scan'),
   playlists: () => get('/api/playlists'),

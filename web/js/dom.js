@@ -25,6 +25,16 @@ function append(element, children) {
   }
 }
 
+/**
+ * Artwork: an `<img class="art">` showing `src`, or, when there is no `src`, a placeholder
+ * `<div class="art">` with the first letter of `name`. `imageAttributes` go on the image,
+ * `placeholderAttributes` on the placeholder (hidden from screen readers unless given others).
+ */
+export function artOrLetter(src, name, imageAttributes = {}, placeholderAttributes = { 'aria-hidden': 'true' }) {
+  return src ? h('img', { class: 'art', src, ...imageAttributes })
+    : h('div', { class: 'art', ...placeholderAttributes }, (name || '?').slice(0, 1).toUpperCase());
+}
+
 /** Replaces every child of `element`. */
 export function replace(element, ...children) {
   element.replaceChildren();

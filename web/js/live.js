@@ -1,5 +1,5 @@
 // Live updates: one EventSource on /api/events, turned into bus events; the scan progress bar.
-import { api, url } from './api.js';
+import { api } from './api.js';
 import { emit } from './bus.js';
 
 let source = null;
@@ -26,7 +26,7 @@ export async function initLive() {
 }
 
 function connect() {
-  source = new EventSource(url('/api/events'));
+  source = new EventSource(api.eventsURL());
   let lastRefresh = 0;
   source.addEventListener('scan', (event) => {
     const data = JSON.parse(event.data);
@@ -46,9 +46,7 @@ function connect() {
   source.addEventListener('playlistChanged', (event) => emit('playlists-changed', { id: JSON.parse(event.data).id }));
   source.addEventListener('playlistDeleted', (event) => emit('playlist-deleted', { id: JSON.parse(event.data).id }));
   source.addEventListener('savedSearchesChanged', () => emit('searches-changed'));
-  for (const name of ['player', 'playerChanged', 'playerState']) {
-    source.addEventListener(name, (event) => { try { emit('player-state', JSON.parse(event.data)); } catch { /* not JSON */ } });
-  }
+  source.addEventListener('player', (event) => { try { emit('player-state', JSON.parse(event.data)); } catch { /* not JSON */ } });
   // EventSource reconnects by itself; after a reconnect, refresh what may have been missed.
   let opened = false;
   source.addEventListener('open', () => { if (opened) { emit('library-changed', {}); emit('playlists-changed', {}); } opened = true; });

@@ -17,7 +17,6 @@ const state = {
 let audio, seek, volume, playButton, outputSelect, serverPoll = 0, lastServerError = null;
 
 export function currentTrack() { return state.queue[state.index] || null; }
-export function queue() { return state.queue.slice(); }
 
 /** Replaces the queue with `tracks` and plays `tracks[index]`. */
 export function playTracks(tracks, index = 0) {

@@ -3,6 +3,9 @@
 // `source` in pages of PAGE as they come into view; 100,000 tracks cost the same DOM as 50.
 import { h, duration, highlighted, artistLine } from './dom.js';
 
+/** The drag-data type of dragged tracks: a JSON array of their uids. */
+export const UIDS_DRAG_TYPE = 'application/x-omnisonic-uids';
+
 const PAGE = 100;
 const OVERSCAN = 8;
 
@@ -27,7 +30,8 @@ export class TrackTable {
    */
   constructor(options) {
     this.options = options;
-    this.rowHeight = 36;
+    // The rows' height is the stylesheet's (--row-height); px, read once.
+    this.rowHeight = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--row-height')) || 36;
     this.pages = new Map();      // page number → tracks
     this.stalePages = new Map(); // shown until their fresh copy arrives (refresh without flicker)
     this.loading = new Map();    // page number → generation in flight
@@ -277,7 +281,6 @@ export class TrackTable {
     }
     this.active = index;
     this.render();
-    if (this.options.onSelect) this.options.onSelect(this.selectedIndices(), this);
   }
 
   selectedIndices() { return [...this.selection].sort((a, b) => a - b); }
@@ -345,7 +348,7 @@ export class TrackTable {
     const tracks = this.selectedTracks();
     if (!tracks.length) { event.preventDefault(); return; }
     event.dataTransfer.effectAllowed = 'copy';
-    event.dataTransfer.setData('application/x-omnisonic-uids', JSON.stringify(tracks.map((t) => t.uid)));
+    event.dataTransfer.setData(UIDS_DRAG_TYPE, JSON.stringify(tracks.map((t) => t.uid)));
     event.dataTransfer.setData('text/plain', tracks.map((t) => `${t.title} — ${artistLine(t)}`).join('\n'));
   }
 

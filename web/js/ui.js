@@ -33,6 +33,14 @@ export function showError(error, prefix = '') {
   toast((prefix ? prefix + ': ' : '') + (error && error.message ? error.message : String(error)), { error: true, ms: 7000 });
 }
 
+/**
+ * A view's error box (`role="alert"`): `goneText` when the API answered 404 (what the view
+ * shows is gone), the error's message otherwise.
+ */
+export function errorBox(error, goneText) {
+  return h('div', { class: 'error-box', role: 'alert', text: error.status === 404 ? goneText : error.message });
+}
+
 /** A modal dialog built from `content`; resolves with the value passed to `close`. */
 export function modal(title, build) {
   return new Promise((resolve) => {

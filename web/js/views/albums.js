@@ -1,15 +1,15 @@
 // Albums: an artwork grid (paged as you scroll), and an album page in disc/track order.
 import { api } from '../api.js';
-import { h, replace, duration, artistLine } from '../dom.js';
+import { h, replace, duration, artistLine, artOrLetter } from '../dom.js';
 import { on } from '../bus.js';
 import { playTracks } from '../player.js';
 import { openTrackMenu } from '../actions.js';
+import { errorBox } from '../ui.js';
 
 /** One album card (also used by the artist page). */
 export function albumCard(album) {
-  const art = album.artworkId
-    ? h('img', { class: 'art', src: api.albumArtworkURL(album.id), alt: '', loading: 'lazy', decoding: 'async' })
-    : h('div', { class: 'art', 'aria-hidden': 'true' }, (album.title || '?').slice(0, 1).toUpperCase());
+  const art = artOrLetter(album.artworkId ? api.albumArtworkURL(album.id) : null, album.title,
+    { alt: '', loading: 'lazy', decoding: 'async' });
   return h('a', { class: 'card', href: `#/album/${album.id}`, 'data-album': String(album.id) },
     art,
     h('div', { class: 'card-title', text: album.title || 'Unknown album' }),
@@ -83,8 +83,7 @@ export function albumView(root, id) {
             h('span', { class: 'count', text: duration(track.durationMs) }), menu);
         })));
       }
-      const art = album.artworkId ? h('img', { class: 'art', src: api.albumArtworkURL(album.id), alt: `Artwork of ${album.title}` })
-        : h('div', { class: 'art', 'aria-hidden': 'true' }, (album.title || '?').slice(0, 1).toUpperCase());
+      const art = artOrLetter(album.artworkId ? api.albumArtworkURL(album.id) : null, album.title, { alt: `Artwork of ${album.title}` });
       replace(root, h('div', { class: 'view-body' },
         h('div', { class: 'detail' }, h('div', {}, art),
           h('div', {},
@@ -93,7 +92,7 @@ export function albumView(root, id) {
             h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button primary', 'data-action': 'play-album', onclick: () => playTracks(tracks, 0) }, '▶ Play album')),
             sections))));
     } catch (error) {
-      replace(root, h('div', { class: 'view-body' }, h('div', { class: 'error-box', role: 'alert', text: error.status === 404 ? 'This album is no longer in the library.' : error.message })));
+      replace(root, h('div', { class: 'view-body' }, errorBox(error, 'This album is no longer in the library.')));
     }
   }
   load();

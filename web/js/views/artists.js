@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { albumCard } from './albums.js';
+import { errorBox } from '../ui.js';
 
 export function artistsView(root) {
   const list = h('ul', { class: 'list', 'data-artist-list': '' });
@@ -42,6 +43,6 @@ export function artistView(root, id) {
         h('span', { class: 'count', text: `${artist.albumCount} albums · ${artist.trackCount} tracks` })),
       h('div', { class: 'view-body' }, albums.length ? h('div', { class: 'grid' }, albums.map(albumCard))
         : h('p', { class: 'empty', text: 'No albums: this artist only has loose tracks. Search for them in the library.' })));
-  }).catch((error) => replace(root, h('div', { class: 'view-body' }, h('div', { class: 'error-box', role: 'alert', text: error.status === 404 ? 'This artist is no longer in the library.' : error.message }))));
+  }).catch((error) => replace(root, h('div', { class: 'view-body' }, errorBox(error, 'This artist is no longer in the library.'))));
   return { destroy() {} };
 }

@@ -1,7 +1,7 @@
 // Import: files dropped anywhere on the window or picked with the file picker are uploaded one
 // per request (XMLHttpRequest: upload progress), each with its own progress bar.
 import { h, replace } from '../dom.js';
-import { token } from '../api.js';
+import { api, authHeaders } from '../api.js';
 import { emit } from '../bus.js';
 import { toast } from '../ui.js';
 
@@ -23,9 +23,8 @@ function upload(file) {
   renderUploads();
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/import');
-    const t = token();
-    if (t) xhr.setRequestHeader('Authorization', 'Bearer ' + t);
+    xhr.open('POST', api.importPath());
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
     xhr.upload.addEventListener('progress', (event) => {
       entry.loaded = event.loaded;
       entry.message = event.lengthComputable ? `${Math.round((event.loaded / event.total) * 100)} %` : `${Math.round(event.loaded / 1024)} KiB`;

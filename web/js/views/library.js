@@ -182,7 +182,7 @@ export function libraryView(root, params = {}) {
   });
   saveButton.addEventListener('click', async () => {
     const text = searchText().trim();
-    if (!text && !Object.keys(filterTerms()).length) { toast('Type a search or choose filters first, then save it.'); return; }
+    if (!text && !hasFilters()) { toast('Type a search or choose filters first, then save it.'); return; }
     const name = await promptDialog('Save search', 'Name of the saved search', text || 'My search', 'Save');
     if (!name) return;
     try {
@@ -233,8 +233,6 @@ export function libraryView(root, params = {}) {
   ];
 
   return {
-    focus: () => table.viewport.focus(),
-    table,
     destroy() { subscriptions.forEach((off) => off()); table.destroy(); clearTimeout(filterTimer); },
   };
 }

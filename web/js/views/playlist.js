@@ -5,10 +5,10 @@ import { h, replace, duration, artistLine } from '../dom.js';
 import { on, emit } from '../bus.js';
 import { playTracks } from '../player.js';
 import { openTrackMenu } from '../actions.js';
-import { confirmDialog, promptDialog, showError, toast } from '../ui.js';
+import { UIDS_DRAG_TYPE } from '../table.js';
+import { confirmDialog, errorBox, promptDialog, showError, toast } from '../ui.js';
 
 const ITEM = 'application/x-omnisonic-item';
-const UIDS = 'application/x-omnisonic-uids';
 
 export function playlistView(root, id) {
   let playlist = null;
@@ -19,7 +19,7 @@ export function playlistView(root, id) {
       playlist = await api.playlist(id);
       render();
     } catch (error) {
-      replace(root, h('div', { class: 'view-body' }, h('div', { class: 'error-box', role: 'alert', text: error.status === 404 ? 'This playlist no longer exists.' : error.message })));
+      replace(root, h('div', { class: 'view-body' }, errorBox(error, 'This playlist no longer exists.')));
     }
   }
 
@@ -80,7 +80,7 @@ export function playlistView(root, id) {
     };
     list.addEventListener('dragover', (event) => {
       const types = event.dataTransfer.types;
-      if (!types.includes(ITEM) && !types.includes(UIDS)) return;
+      if (!types.includes(ITEM) && !types.includes(UIDS_DRAG_TYPE)) return;
       event.preventDefault();
       event.dataTransfer.dropEffect = types.includes(ITEM) ? 'move' : 'copy';
       const spot = target(event);
@@ -92,7 +92,7 @@ export function playlistView(root, id) {
       clearMarks();
       const spot = target(event);
       const itemId = event.dataTransfer.getData(ITEM);
-      const uids = event.dataTransfer.getData(UIDS);
+      const uids = event.dataTransfer.getData(UIDS_DRAG_TYPE);
       if (!itemId && !uids) return;
       event.preventDefault();
       const index = spot ? spot.index : playlist.items.length;

@@ -4,9 +4,8 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { on } from '../bus.js';
 import { setKnownPlaylists, addToPlaylist, newPlaylistWith } from '../actions.js';
+import { UIDS_DRAG_TYPE } from '../table.js';
 import { showError, toast } from '../ui.js';
-
-const UIDS = 'application/x-omnisonic-uids';
 
 async function loadPlaylists() {
   const list = document.querySelector('[data-playlists]');
@@ -18,7 +17,7 @@ async function loadPlaylists() {
         title: `${playlist.name} (${playlist.trackCount} tracks)` }, playlist.name);
       if (location.hash === link.getAttribute('href')) link.setAttribute('aria-current', 'page');
       link.addEventListener('dragover', (event) => {
-        if (!event.dataTransfer.types.includes(UIDS)) return;
+        if (!event.dataTransfer.types.includes(UIDS_DRAG_TYPE)) return;
         event.preventDefault();
         event.dataTransfer.dropEffect = 'copy';
         link.classList.add('drop-target');
@@ -26,7 +25,7 @@ async function loadPlaylists() {
       link.addEventListener('dragleave', () => link.classList.remove('drop-target'));
       link.addEventListener('drop', (event) => {
         link.classList.remove('drop-target');
-        const data = event.dataTransfer.getData(UIDS);
+        const data = event.dataTransfer.getData(UIDS_DRAG_TYPE);
         if (!data) return;
         event.preventDefault();
         addToPlaylist(playlist.id, JSON.parse(data), playlist.name);

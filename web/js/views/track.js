@@ -1,11 +1,11 @@
 // Track detail: artwork, every field, play/queue/playlist, favorite, rating, edit (overrides with
 // "reset to the file's value") and delete with undo.
 import { api } from '../api.js';
-import { h, replace, duration, artistLine } from '../dom.js';
+import { h, replace, duration, artistLine, artOrLetter } from '../dom.js';
 import { on } from '../bus.js';
 import { playTracks, enqueue } from '../player.js';
 import { setFavorite, setRating, deleteTracks, openTrackMenu } from '../actions.js';
-import { modal, showError, toast } from '../ui.js';
+import { errorBox, modal, toast } from '../ui.js';
 
 /** The fields the API lets a user override (PATCH /api/tracks/{uid}). */
 const EDITABLE = [
@@ -28,11 +28,11 @@ function fieldText(track, key) {
 }
 
 export function artwork(track, album) {
-  const placeholder = () => h('div', { class: 'art', role: 'img', 'aria-label': 'No artwork' }, (track.album || track.title || '?').slice(0, 1).toUpperCase());
   let source = null;
   if (track.hasArtwork) source = api.trackArtworkURL(track.uid);
   else if (album && album.artworkId) source = api.albumArtworkURL(album.id);
-  return source ? h('img', { class: 'art', src: source, alt: `Artwork of ${track.album || track.title}` }) : placeholder();
+  return artOrLetter(source, track.album || track.title, { alt: `Artwork of ${track.album || track.title}` },
+    { role: 'img', 'aria-label': 'No artwork' });
 }
 
 function rows(track) {
@@ -117,7 +117,7 @@ export function trackView(root, uid) {
       const album = !track.hasArtwork && track.albumId ? await api.album(track.albumId).then((a) => a.album).catch(() => null) : null;
       render(album);
     } catch (error) {
-      replace(root, h('div', { class: 'view-body' }, h('div', { class: 'error-box', role: 'alert', text: error.status === 404 ? 'This track is no longer in the library.' : error.message }),
+      replace(root, h('div', { class: 'view-body' }, errorBox(error, 'This track is no longer in the library.'),
         h('p', {}, h('a', { href: '#/library' }, 'Back to the library'))));
     }
   }
@@ -169,5 +169,3 @@ export function trackView(root, uid) {
   const off = on('library-changed', ({ uids }) => { if (!uids || uids.includes(uid)) load(); });
   return { destroy: off };
 }
-
-export { showError };
