@@ -114,8 +114,13 @@ struct WebActions: DaemonActions {
 
     func playerStatus() async -> PlayerStatus? { context.player.status() }
 
+    /// A player command may read and write the library (a queue from a search of up to 10,000
+    /// tracks, the queue saved): on a thread of its own, like the other library work here.
     func player(_ command: PlayerCommand) async throws -> PlayerStatus {
-        try context.player.perform(command)
+        let player = context.player
+        return try await DedicatedThread.run(named: "omnisonic-player-command") {
+            Result { try player.perform(command) }
+        }.get()
     }
 
     func playerSchedules() async throws -> [PlayerSchedule] { context.scheduler.list() }
@@ -123,10 +128,18 @@ struct WebActions: DaemonActions {
     func playerOutputs() async -> OutputList? { await context.player.outputs() }
 
     func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
-        try context.scheduler.add(at: at, source: source)
+        let scheduler = context.scheduler
+        return try await DedicatedThread.run(named: "omnisonic-schedule") {
+            Result { try scheduler.add(at: at, source: source) }
+        }.get()
     }
 
-    func cancelSchedule(id: String) async throws -> Bool { try context.scheduler.cancel(id: id) }
+    func cancelSchedule(id: String) async throws -> Bool {
+        let scheduler = context.scheduler
+        return try await DedicatedThread.run(named: "omnisonic-schedule") {
+            Result { try scheduler.cancel(id: id) }
+        }.get()
+    }
 
     static func webStatus(_ status: Daemon.ScanStatus, watcher: WatchService.Status?) -> WebUI.ScanStatus {
         WebUI.ScanStatus(running: status.running, phase: status.phase, done: status.done, total: status.total,
