@@ -138,8 +138,11 @@ struct InotifyWatcherTests {
         let after = try changes(watcher) { $0.count >= 2 }
 
         #expect(moved == [.moved(from: p("Old"), to: p("New"), isDirectory: true)])
-        #expect(after == [.fileClosedAfterWrite(p("New/Disc 1/2.mp3")),
-                          .moved(from: p("New/Disc 1/1.mp3"), to: p("New/Disc 1/01.mp3"), isDirectory: false)])
+        // Two independent files: the claim is that both use the new folder's paths, not their
+        // order (a fresh-clone CI run on a loaded machine once saw them the other way round).
+        #expect(after.count == 2)
+        #expect(Set(after) == [.fileClosedAfterWrite(p("New/Disc 1/2.mp3")),
+                               .moved(from: p("New/Disc 1/1.mp3"), to: p("New/Disc 1/01.mp3"), isDirectory: false)])
         #expect(watcher.watchedFolderCount == 3)
     }
 
