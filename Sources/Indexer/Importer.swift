@@ -106,8 +106,8 @@ public struct Importer: Sendable {
         }
         let entry = FileEntry(
             relativePath: placed, size: Int64(entryStat.st_size),
-            mtimeNs: Int64(entryStat.st_mtim.tv_sec) * 1_000_000_000 + Int64(entryStat.st_mtim.tv_nsec),
-            ctimeNs: Int64(entryStat.st_ctim.tv_sec) * 1_000_000_000 + Int64(entryStat.st_ctim.tv_nsec),
+            mtimeNs: CheckedArithmetic.nanoseconds(seconds: entryStat.st_mtim.tv_sec, nanoseconds: entryStat.st_mtim.tv_nsec),
+            ctimeNs: CheckedArithmetic.nanoseconds(seconds: entryStat.st_ctim.tv_sec, nanoseconds: entryStat.st_ctim.tv_nsec),
             inode: UInt64(entryStat.st_ino), device: UInt64(entryStat.st_dev))
         let existing = try IndexError.store { () throws(StoreError) in try library.file(rootID: musicRoot.id, relativePath: placed) }
         let output = Indexer.probe(ProbeJob(rootID: musicRoot.id, entry: entry, existingFileID: existing?.id),
