@@ -95,6 +95,11 @@ public struct Importer: Sendable {
         if mkdir(folder.displayString, 0o755) != 0 && errno != EEXIST {
             throw IndexError(.importFailed, message: "cannot create the import folder \(folder)", errno: errno)
         }
+        // The one symlink rule (decision 0009): an import folder that is a link out of the music
+        // folder would put the file where the walker never looks and the API never serves.
+        guard let realRoot = root.resolvingLinks, folder.resolves(within: realRoot) else {
+            throw IndexError(.importFailed, message: "the import folder \(folder) leads out of the music folder \(root)")
+        }
         let placed = try place(upload.temporaryPath, named: name)
 
         // Index it now: the same probe and write path as a scan, for one file.
