@@ -95,6 +95,11 @@ public struct Importer: Sendable {
         if mkdir(folder.displayString, 0o755) != 0 && errno != EEXIST {
             throw IndexError(.importFailed, message: "cannot create the import folder \(folder)", errno: errno)
         }
+        // The one symlink rule (decision 0009): an import folder that is a link out of the music
+        // folder would put the file where the walker never looks and the API never serves.
+        guard let realRoot = root.resolvingLinks, folder.resolves(within: realRoot) else {
+            throw IndexError(.importFailed, message: "the import folder \(folder) leads out of the music folder \(root)")
+        }
         let placed = try place(upload.temporaryPath, named: name)
 
         // Index it now: the same probe and write path as a scan, for one file.
@@ -106,8 +111,8 @@ public struct Importer: Sendable {
         }
         let entry = FileEntry(
             relativePath: placed, size: Int64(entryStat.st_size),
-            mtimeNs: Int64(entryStat.st_mtim.tv_sec) * 1_000_000_000 + Int64(entryStat.st_mtim.tv_nsec),
-            ctimeNs: Int64(entryStat.st_ctim.tv_sec) * 1_000_000_000 + Int64(entryStat.st_ctim.tv_nsec),
+            mtimeNs: CheckedArithmetic.nanoseconds(seconds: entryStat.st_mtim.tv_sec, nanoseconds: entryStat.st_mtim.tv_nsec),
+            ctimeNs: CheckedArithmetic.nanoseconds(seconds: entryStat.st_ctim.tv_sec, nanoseconds: entryStat.st_ctim.tv_nsec),
             inode: UInt64(entryStat.st_ino), device: UInt64(entryStat.st_dev))
         let existing = try IndexError.store { () throws(StoreError) in try library.file(rootID: musicRoot.id, relativePath: placed) }
         let output = Indexer.probe(ProbeJob(rootID: musicRoot.id, entry: entry, existingFileID: existing?.id),

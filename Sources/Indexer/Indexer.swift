@@ -337,8 +337,14 @@ public final class Indexer: Sendable {
                 let key = FolderKey(rootID: root.id, folder: picture.folder)
                 if plan.unchangedFolderArtwork[key] != nil { continue }
                 var stored: StoredArtwork?
-                do {
-                    stored = try artwork.storeFile(at: root.path.appending(picture.relativePath))
+                do throws(IndexError) {
+                    // The walker checked the link; checked again at reading, since a picture is
+                    // served to clients (decision 0009: nothing outside a music folder is).
+                    let path = root.path.appending(picture.relativePath)
+                    guard let realRoot = root.path.resolvingLinks, path.resolves(within: realRoot) else {
+                        throw IndexError(.artwork, message: "the picture \(path) leads out of the music folder; not read")
+                    }
+                    stored = try artwork.storeFile(at: path)
                 } catch {
                     logger.warning("\(error.description)", metadata: ["detail": "\(error.detail)"])
                 }

@@ -14,7 +14,8 @@ public enum M3U {
         /// The location with `/` separators; a `file://` URL is decoded to its path. Other URLs
         /// (`http://...`) are kept as they are and resolve to nothing.
         public var location: String
-        /// Seconds from `#EXTINF` (nil when absent or -1).
+        /// Seconds from `#EXTINF` (nil when absent, negative, not a number, or longer than
+        /// `maximumSeconds`: `1e300`, `inf` and `nan` are a lying line, not a length).
         public var durationSeconds: Int?
         /// The text after the comma of `#EXTINF`, typically "Artist - Title".
         public var displayTitle: String?
@@ -36,6 +37,9 @@ public enum M3U {
         public var fileName: String { String(location.split(separator: "/").last ?? "") }
     }
 
+    /// The longest `#EXTINF` duration believed, in seconds (366 days, as for audio files).
+    public static let maximumSeconds = 366 * 24 * 3600
+
     /// Parses a playlist's bytes.
     public static func parse(_ bytes: [UInt8]) -> [Entry] {
         var body = bytes[...]
@@ -56,7 +60,8 @@ public enum M3U {
                     // `#EXTINF:123 tvg-id="x",Title`: the duration is the first number.
                     let head = info[..<(comma ?? info.endIndex)].split(separator: " ").first.map(String.init) ?? ""
                     let seconds = Double(head.trimmingCharacters(in: .whitespaces))
-                    pendingDuration = seconds.flatMap { $0 >= 0 ? Int($0.rounded()) : nil }
+                    // `Int(x.rounded())` traps on 1e300 and inf; an absurd length is no length.
+                    pendingDuration = seconds.flatMap(CheckedArithmetic.int(rounding:)).flatMap { (0...maximumSeconds).contains($0) ? $0 : nil }
                     let title = comma.map { info[info.index(after: $0)...].trimmingCharacters(in: .whitespaces) }
                     pendingTitle = title?.isEmpty == false ? title : nil
                 }
@@ -208,10 +213,16 @@ public struct M3UResolver: Sendable {
         let named = try library.files(named: RawPath(name))
         let chosen: LibraryFile?
         if let seconds = entry.durationSeconds {
+            // Entries built by hand (not by `parse`) may hold any Int: measure without trapping.
+            let wanted = CheckedArithmetic.clampedProduct(seconds, 1000)
+            func distance(_ ms: Int?) -> Int {
+                let difference = CheckedArithmetic.clampedSum(ms ?? 0, wanted == Int.min ? Int.max : -wanted)
+                return difference == Int.min ? Int.max : abs(difference)
+            }
             chosen = named.filter { file in
-                guard let ms = file.durationMs else { return false }
-                return abs(ms - seconds * 1000) <= 2000
-            }.min { abs(($0.durationMs ?? 0) - seconds * 1000) < abs(($1.durationMs ?? 0) - seconds * 1000) }
+                guard file.durationMs != nil else { return false }
+                return distance(file.durationMs) <= 2000
+            }.min { distance($0.durationMs) < distance($1.durationMs) }
         } else {
             chosen = Set(named.compactMap(\.trackUID)).count == 1 ? named.first : nil
         }

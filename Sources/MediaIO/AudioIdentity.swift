@@ -105,7 +105,12 @@ public enum AudioIdentity {
             // PCM: read the sample data directly in the 4096-byte blocks the WAV/AIFF demuxers use
             // as packets. Same bytes, but it skips the WAV demuxer's S/PDIF detection on the first
             // av_read_frame, which scans 64 KiB for AC-3/DTS/MPEG sync words and costs ~5 ms a file.
-            var remaining = samples * Int64(blockAlign)
+            // The count is the file's word (an RF64 `ds64` holds 64 bits): 2^62 samples of 4
+            // bytes overflows, and no file that large exists.
+            guard var remaining = CheckedArithmetic.product(samples, Int64(blockAlign)) else {
+                throw MediaError(.outOfRange, path: context.displayPath,
+                                 detail: "the header declares \(samples) samples of \(blockAlign) bytes, more bytes than a file can hold")
+            }
             var block = [UInt8](repeating: 0, count: 4096)
             while accumulator.wantsMore, remaining > 0 {
                 let want = Int32(min(Int64(block.count), remaining))

@@ -1,4 +1,5 @@
 import CFFmpeg
+import OmniModel
 
 /// How long a track plays, per format, without decoding it.
 ///
@@ -11,16 +12,21 @@ import CFFmpeg
 /// - Everything else: the demuxer's stream duration (FLAC STREAMINFO, Ogg last granule position,
 ///   MP4 `mdhd`, WAV data size), minus Opus pre-skip when libavformat left it in.
 enum DurationRules {
+    /// The longest duration believed, in milliseconds: 366 days. Longer is a header that lies
+    /// (a 64-bit sample count of 2^62, an MP4 `mdhd` of centuries); `TagReader` refuses the file
+    /// (`media.out_of_range`) rather than store a length that overflows every sum over tracks.
+    static let maximumMs = 366 * 24 * 3600 * 1000
+
     /// The MP3 duration in milliseconds from the bytes between `audioStart` and `audioEnd`.
     static func mp3DurationMs(_ file: FileReader, audioStart: Int, audioEnd: Int) -> Int? {
         let head = file.read(at: audioStart, count: 16 * 1024)
         guard let (offset, frame) = MPEGAudioFrame.firstFrame(in: head) else { return nil }
         if let samples = frame.vbrInfo(head, frameAt: offset)?.musicSamples(samplesPerFrame: frame.samplesPerFrame) {
-            return Int(samples) * 1000 / frame.sampleRate
+            return CheckedArithmetic.clampedProduct(Int(samples), 1000) / frame.sampleRate
         }
         let audioBytes = audioEnd - (audioStart + offset)
         guard audioBytes > 0, frame.bitrate > 0 else { return nil }
-        return Int(Int64(audioBytes) * 8 * 1000 / Int64(frame.bitrate))
+        return CheckedArithmetic.clampedProduct(audioBytes, 8000) / frame.bitrate
     }
 
     /// The stream's duration in milliseconds as the demuxer knows it, or nil.
@@ -36,7 +42,9 @@ enum DurationRules {
                 let preSkip = Int64(stream.pointee.codecpar!.pointee.initial_padding)
                 ticks = max(0, ticks - av_rescale_q(preSkip, AVRational(num: 1, den: 48000), timeBase))
             }
-            return Int(av_rescale_q(ticks, timeBase, AVRational(num: 1, den: 1000)))
+            // av_rescale_q answers INT64_MIN when the result does not fit: too long, not negative.
+            let ms = av_rescale_q(ticks, timeBase, AVRational(num: 1, den: 1000))
+            return ms < 0 ? Int.max : Int(ms)
         }
         if context.pointee.duration != nopts, context.pointee.duration > 0 {
             return Int(context.pointee.duration / 1000)

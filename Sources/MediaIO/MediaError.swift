@@ -14,6 +14,9 @@ public struct MediaError: OmniError, Equatable {
         case unsupportedFormat = "media.unsupported_format"
         /// The container opened but holds no audio stream.
         case noAudioStream = "media.no_audio_stream"
+        /// The header declares a size or length no real file has (an RF64 `ds64` sample count of
+        /// 2^62, a duration of centuries): the file is refused rather than trusted.
+        case outOfRange = "media.out_of_range"
     }
 
     /// Why the file could not be read.
@@ -52,6 +55,7 @@ public struct MediaError: OmniError, Equatable {
         case .unreadable: "cannot open \(path)"
         case .unsupportedFormat: "not a readable audio file: \(path)"
         case .noAudioStream: "no audio stream in \(path)"
+        case .outOfRange: "impossible length in the header of \(path)"
         }
     }
 

@@ -110,9 +110,13 @@ public struct TagReader: Sendable {
         let uid = try AudioIdentity.compute(context, streamIndex: audioIndex, codec: codec, sampleRate: sampleRate, channels: channels)
 
         let durationMs = mp3Duration ?? DurationRules.streamDurationMs(stream, context: context.pointer)
+        if let durationMs, durationMs > DurationRules.maximumMs {
+            throw MediaError(.outOfRange, path: path.displayString,
+                             detail: "the header declares \(durationMs) ms, longer than \(DurationRules.maximumMs / 86_400_000) days")
+        }
         var bitrate = parameters.bit_rate > 0 ? Int(parameters.bit_rate) : (context.pointer.pointee.bit_rate > 0 ? Int(context.pointer.pointee.bit_rate) : nil)
         if bitrate == nil, let durationMs, durationMs > 0, let io = context.pointer.pointee.pb, avio_size(io) > 0 {
-            bitrate = Int(avio_size(io) * 8 * 1000 / Int64(durationMs))
+            bitrate = Int(CheckedArithmetic.clampedProduct(avio_size(io), 8000) / Int64(durationMs))
         }
         let audio = AudioProperties(
             codec: codec, container: container, durationMs: durationMs, sampleRate: sampleRate, channels: channels,

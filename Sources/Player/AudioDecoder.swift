@@ -112,7 +112,7 @@ final class AudioDecoder {
             }
             lengthFrames = av_rescale_q(ticks, timeBase, AVRational(num: 1, den: Int32(rate)))
         } else if ctx.pointee.duration != omni_av_nopts_value(), ctx.pointee.duration > 0 {
-            lengthFrames = ctx.pointee.duration * Int64(rate) / Int64(omni_av_time_base())
+            lengthFrames = CheckedArithmetic.clampedProduct(ctx.pointee.duration, Int64(rate)) / Int64(omni_av_time_base())
         } else {
             lengthFrames = nil
         }
@@ -208,14 +208,15 @@ final class AudioDecoder {
         if let target = seekTarget {
             // Where this frame starts, from its timestamp: drop what lies before the target.
             if pts != omni_av_nopts_value(), let originPTS {
-                let at = av_rescale_q(pts - originPTS, timeBase, AVRational(num: 1, den: Int32(format.sampleRate)))
+                // Timestamps are the file's word: wrapping, not trapping, on absurd ones.
+                let at = av_rescale_q(pts &- originPTS, timeBase, AVRational(num: 1, den: Int32(format.sampleRate)))
                 position = at
             }
-            if position + count <= target {
-                position += count
+            if CheckedArithmetic.clampedSum(position, count) <= target {
+                position = CheckedArithmetic.clampedSum(position, count)
                 return 0
             }
-            first = max(0, target - position)
+            first = max(0, CheckedArithmetic.clampedSum(target, position == Int64.min ? Int64.max : -position))
             position += first
             seekTarget = nil
         }
@@ -227,7 +228,7 @@ final class AudioDecoder {
         }
         count -= first
         if let validFrames {
-            count = min(count, max(0, validFrames - position))
+            count = min(count, max(0, CheckedArithmetic.clampedSum(validFrames, position == Int64.min ? Int64.max : -position)))
             if count == 0 { finished = true; return 0 }
         }
         let channels = format.channels
@@ -238,7 +239,7 @@ final class AudioDecoder {
                 UnsafePointer(frame.pointee.extended_data[plane]!.advanced(by: Int(first) * bps * (planar ? 1 : channels)))
             }
             let made = converter.convert(planes: &planes, frames: Int(count), appendingTo: &out)
-            position += count
+            position = CheckedArithmetic.clampedSum(position, count)
             return made
         }
         let bytes = format.sample.bytes
@@ -257,7 +258,7 @@ final class AudioDecoder {
                 }
             }
         }
-        position += count
+        position = CheckedArithmetic.clampedSum(position, count)
         return Int(count)
     }
 

@@ -23,6 +23,8 @@ public final class Player: Sendable {
     let logger: Logger
     let publish: @Sendable (LibraryEvent) -> Void
     let shared: Mutex<Shared>
+    /// The PCM names ALSA listed last time (`isAllowedOutput`).
+    let knownOutputs = Mutex<Set<String>>([])
     let wake = DispatchSemaphore(value: 0)
     let store = DispatchQueue(label: "omnisonic-player-store")
 
@@ -70,8 +72,9 @@ public final class Player: Sendable {
             state.volume = saved.volume
             if state.queue.current != nil {
                 state.playback = .paused
-                state.positionMs = saved.positionMs
-                state.pendingSeekMs = saved.positionMs
+                let position = min(max(0, saved.positionMs), Self.maximumSeekMs)
+                state.positionMs = position
+                state.pendingSeekMs = position
                 state.restart = true
             }
         } catch {
@@ -287,12 +290,17 @@ public final class Player: Sendable {
         }
     }
 
-    /// Moves within the current track, to the sample.
+    /// The furthest a seek goes when the track's length is not known yet, in ms (366 days, the
+    /// longest file the indexer accepts); a known length bounds it tighter.
+    public static let maximumSeekMs = 366 * 24 * 3600 * 1000
+
+    /// Moves within the current track, to the sample. `ms` is clamped to the track's length
+    /// (or `maximumSeekMs` before it is known): a seek of 10^12 ms lands at the end.
     public func seek(toMs ms: Int) {
         change(persist: false) { s in
             guard s.queue.current != nil else { return }
-            var target = max(0, ms)
-            if let duration = s.durationMs { target = min(target, duration) }
+            var target = min(max(0, ms), Self.maximumSeekMs)
+            if let duration = s.durationMs { target = min(target, max(0, duration)) }
             s.pendingSeekMs = target
             s.positionMs = target
         }
@@ -310,15 +318,42 @@ public final class Player: Sendable {
     /// device error (`error`, paused; playing again retries). Not saved: a restart uses the
     /// configured device again.
     ///
+    /// Only a device the user could have chosen is taken (`isAllowedOutput`): alsa-lib reads a
+    /// PCM name as a little program (`file:'|cmd'` runs `cmd` through `popen`, `file:'/path'`
+    /// overwrites `/path`, `name:{...}` is configuration text), so a name from a client never
+    /// reaches it unless ALSA itself listed it or the user configured it. May block briefly the
+    /// first time (ALSA lists the cards); call it off the cooperative pool.
+    ///
     /// - Throws: `PlayerError.badRequest` for a name that is empty, longer than 200
-    ///   characters or holds control characters (`OutputDescription.isValidDevice`).
+    ///   characters or holds control characters (`OutputDescription.isValidDevice`);
+    ///   `PlayerError.deviceRefused` for a name that is not an allowed output.
     public func setOutput(_ device: String) throws(PlayerError) {
         guard OutputDescription.isValidDevice(device) else {
             throw PlayerError(.badRequest, message: "an output device name is 1 to 200 characters without control characters")
         }
+        guard isAllowedOutput(device) else {
+            throw PlayerError(.deviceRefused, message: """
+                the output device "\(device)" is not one ALSA lists (GET /api/player/outputs) nor the output \
+                set in the configuration; name it as `output` in config.toml to use it
+                """)
+        }
         change(persist: false) { s in
             if s.output.device != device { s.output = OutputDescription(device: device) }
         }
+    }
+
+    /// True when `device` may be handed to alsa-lib: "default", the configured output
+    /// (`PlayerConfiguration.output`: the user's config file, `OMNISONIC_OUTPUT` or
+    /// `--output`), or a name ALSA lists (`AlsaDevice.list`: the cards' hinted PCMs, or the
+    /// private configuration's `pcm.NAME` definitions). Exact match only: `hw:0` being listed
+    /// does not admit `hw:0,1` or `file:...`. The list is remembered and read again only for a
+    /// name not in it (a card plugged in since). Blocking (ALSA may probe the cards).
+    public func isAllowedOutput(_ device: String) -> Bool {
+        if device == "default" || device == configuration.output { return true }
+        if knownOutputs.withLock({ $0.contains(device) }) { return true }
+        let names = Set(AlsaDevice.list(configuration: configuration.alsaConfiguration).map(\.name))
+        knownOutputs.withLock { $0 = names }
+        return names.contains(device)
     }
 
     /// The playback devices ALSA knows (from the private configuration when the player has
@@ -330,6 +365,7 @@ public final class Player: Sendable {
         let found = await DedicatedThread.run(named: "omnisonic-outputs") {
             AlsaDevice.list(configuration: configuration.alsaConfiguration)
         }
+        knownOutputs.withLock { $0 = Set(found.map(\.name)) }
         var outputs: [OutputChoice] = []
         var seen = Set<String>()
         for choice in [OutputChoice(name: "default", description: "ALSA's default device")] + found

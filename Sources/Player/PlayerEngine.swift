@@ -103,7 +103,8 @@ final class PlayerEngine {
         guard let track else { return }
         if let seekMs {
             do {
-                try track.decoder.seek(toFrame: Int64(seekMs) * Int64(track.decoder.format.sampleRate) / 1000)
+                // A saved or requested position may be anything: clamped, never trapping.
+                try track.decoder.seek(toFrame: CheckedArithmetic.clampedProduct(Int64(seekMs), Int64(track.decoder.format.sampleRate)) / 1000)
             } catch {
                 skipUnplayable(entry, error)
                 return
@@ -158,7 +159,7 @@ final class PlayerEngine {
         }
         let underruns = device.underruns - before
         let position = max(0, track.decoder.position - Int64(device.delayFrames))
-        let ms = Int(position * 1000 / Int64(track.decoder.format.sampleRate))
+        let ms = Int(CheckedArithmetic.clampedProduct(position, 1000) / Int64(track.decoder.format.sampleRate))
         player.shared.withLock { s in
             s.underruns += underruns
             if s.pendingSeekMs == nil { s.positionMs = ms }
@@ -184,7 +185,7 @@ final class PlayerEngine {
         guard let file else { throw PlayerError(.trackMissing, message: "track \(entry.uid) has no file in the library") }
         let decoder = try AudioDecoder(path: file.absolutePath)
         let gain = Gain.replayGain(record?.replayGain, mode: player.configuration.replayGain, preAmpDB: player.configuration.preAmpDB)
-        let duration = decoder.lengthFrames.map { Int($0 * 1000 / Int64(decoder.format.sampleRate)) } ?? record?.durationMs
+        let duration = decoder.lengthFrames.map { Int(CheckedArithmetic.clampedProduct($0, 1000) / Int64(decoder.format.sampleRate)) } ?? record?.durationMs
         return OpenTrack(entry: entry, decoder: decoder, replayGain: gain, durationMs: duration)
     }
 

@@ -22,6 +22,9 @@ public struct PlayerError: OmniError, Equatable {
         case trackMissing = "player.track_missing"
         /// A queue edit names an index or entry that does not exist.
         case badRequest = "player.bad_request"
+        /// An output device name that is neither listed by ALSA nor configured by the user
+        /// (`Player.setOutput`): the client's mistake, never shown to alsa-lib.
+        case deviceRefused = "player.device_refused"
         /// The library failed.
         case store = "player.store"
     }

@@ -7,10 +7,13 @@ import OmniModel
 /// - Names starting with `.` (hidden files and folders) are skipped.
 /// - Only files whose extension is in `AudioFileTypes.audioExtensions` are reported; pictures
 ///   named like folder artwork are reported separately.
-/// - Symbolic links are followed, each folder at most once: a folder reached again (through a
-///   link to an ancestor, a loop, or a second link) is reported as `symlinkLoop` and not
-///   re-entered. Folders behind links are walked after all real folders, so the path under which
-///   a linked folder's files are recorded does not depend on `readdir` order.
+/// - Symbolic links are followed when they lead to a place inside the root (links resolved);
+///   a link leading out of it is reported as `linkOutsideRoot` and not followed (decision 0009,
+///   "One symlink rule": what is walked is what the API may serve). Each folder is walked at most
+///   once: a folder reached again (through a link to an ancestor, a loop, or a second link) is
+///   reported as `symlinkLoop` and not re-entered. Folders behind links are walked after all
+///   real folders, so the path under which a linked folder's files are recorded does not depend
+///   on `readdir` order.
 /// - An unreadable folder (`lost+found`, permission denied), a broken link or a file that
 ///   vanishes between `readdir` and `stat` becomes a `WatcherError` and the walk goes on.
 /// - Names are bytes: nothing is decoded, so non-UTF-8 names are kept exactly.
@@ -57,6 +60,7 @@ public struct DirectoryWalker: Sendable {
             }
             guard (startStat.st_mode & S_IFMT) == S_IFDIR else { return result }
         }
+        let realRoot = root.resolvingLinks ?? root
         var visited = Set<DirectoryIdentity>([DirectoryIdentity(startStat)])
         var pending: [RawPath] = [folder]
         var linkedFolders: [RawPath] = []
@@ -78,7 +82,7 @@ public struct DirectoryWalker: Sendable {
                 linkedFolders = []
                 continue
             }
-            walkFolder(root: root, relativeFolder: relativeFolder, visited: &visited,
+            walkFolder(root: root, realRoot: realRoot, relativeFolder: relativeFolder, visited: &visited,
                        pending: &pending, linkedFolders: &linkedFolders, result: &result)
             if !recursive {
                 pending = []
@@ -90,7 +94,7 @@ public struct DirectoryWalker: Sendable {
         return result
     }
 
-    private func walkFolder(root: RawPath, relativeFolder: RawPath, visited: inout Set<DirectoryIdentity>,
+    private func walkFolder(root: RawPath, realRoot: RawPath, relativeFolder: RawPath, visited: inout Set<DirectoryIdentity>,
                             pending: inout [RawPath], linkedFolders: inout [RawPath], result: inout WalkResult) {
         let absolute = root.appending(relativeFolder)
         guard let dir = absolute.withCString({ opendir($0) }) else {
@@ -134,6 +138,13 @@ public struct DirectoryWalker: Sendable {
                 }
                 kind = st.st_mode & S_IFMT
                 viaLink = true
+                guard root.appending(relative).resolves(within: realRoot) else {
+                    result.errors.append(WatcherError(.linkOutsideRoot, path: root.appending(relative), detail: """
+                        leads to \(root.appending(relative).resolvingLinks?.displayString ?? "?"), outside the music folder \
+                        \(realRoot); add that folder to `music` to index it
+                        """))
+                    continue
+                }
             }
             if kind == S_IFDIR {
                 if viaLink { linkedFolders.append(relative) } else { subfolders.append(relative) }
@@ -171,9 +182,10 @@ public struct DirectoryWalker: Sendable {
     private func record(_ relative: RawPath, _ st: stat, isAudio: Bool, artRank: Int?, folder: RawPath,
                         best: inout FolderArtworkEntry?, result: inout WalkResult) {
         guard (st.st_mode & S_IFMT) == S_IFREG else { return }
-        let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        // Clamped, not trapping: a file dated after 2262 (`touch -d 2286-01-01`) is still a file.
+        let mtime = CheckedArithmetic.nanoseconds(seconds: st.st_mtim.tv_sec, nanoseconds: st.st_mtim.tv_nsec)
         if isAudio {
-            let ctime = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+            let ctime = CheckedArithmetic.nanoseconds(seconds: st.st_ctim.tv_sec, nanoseconds: st.st_ctim.tv_nsec)
             result.files.append(FileEntry(relativePath: relative, size: Int64(st.st_size), mtimeNs: mtime, ctimeNs: ctime,
                                           inode: UInt64(st.st_ino), device: UInt64(st.st_dev)))
         } else if let artRank, best == nil || artRank < best!.rank {

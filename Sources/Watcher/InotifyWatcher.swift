@@ -29,6 +29,8 @@ import OmniModel
 public final class InotifyWatcher {
     /// The music root (absolute), as given.
     public let root: RawPath
+    /// `root` with its links resolved: a link to a folder is followed only into it (decision 0009).
+    private let realRoot: RawPath
     /// Wakes `nextChanges` from any thread; after it fires, `isStopped` is true.
     public let stopSignal: StopSignal
     /// How long a folder renamed away keeps its watches while waiting for its `IN_MOVED_TO`.
@@ -75,6 +77,7 @@ public final class InotifyWatcher {
     ///   them all); by default the watcher makes its own.
     public init(root: RawPath, maximumWatches: Int = .max, stopSignal shared: StopSignal? = nil) throws(WatcherError) {
         self.root = root
+        self.realRoot = root.resolvingLinks ?? root
         self.maximumWatches = maximumWatches
         var st = stat()
         guard root.withCString({ stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
@@ -362,6 +365,8 @@ public final class InotifyWatcher {
                 guard path.withCString({ stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
                 var own = stat()
                 let isLink = path.withCString { lstat($0, &own) } == 0 && (own.st_mode & S_IFMT) == S_IFLNK
+                // The walker reports such a link (`linkOutsideRoot`); the watcher just stays out.
+                if isLink && !path.resolves(within: realRoot) { continue }
                 names.append((RawPath(bytes: name), isLink))
             default:
                 continue
@@ -372,7 +377,7 @@ public final class InotifyWatcher {
 
     fileprivate static func milliseconds(_ duration: Duration) -> Int32 {
         let (seconds, attoseconds) = duration.components
-        let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let total = CheckedArithmetic.clampedSum(CheckedArithmetic.clampedProduct(seconds, 1000), attoseconds / 1_000_000_000_000_000)
         return Int32(clamping: max(0, total))
     }
 }

@@ -21,6 +21,8 @@ public struct WatcherError: OmniError, Hashable {
         case brokenSymlink = "walk.broken_symlink"
         /// A symbolic link leads back into a folder already being walked.
         case symlinkLoop = "walk.symlink_loop"
+        /// A symbolic link leads out of the music folder: not followed (decision 0009).
+        case linkOutsideRoot = "walk.link_outside_root"
         /// A file vanished or could not be examined between listing and `stat`.
         case statFailed = "walk.stat_failed"
 
@@ -59,6 +61,7 @@ public struct WatcherError: OmniError, Hashable {
         case .unreadableFolder: "cannot read folder \(path)"
         case .brokenSymlink: "broken symbolic link \(path)"
         case .symlinkLoop: "symbolic link loop at \(path)"
+        case .linkOutsideRoot: "symbolic link \(path) leads out of the music folder (not followed)"
         case .statFailed: "cannot examine \(path)"
         case .cannotStart: "cannot watch folders for changes (too many watchers running)"
         case .watchLimitReached: "too many folders to watch under \(path); raise fs.inotify.max_user_watches (changes are found by periodic rescans meanwhile)"

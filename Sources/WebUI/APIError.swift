@@ -69,6 +69,9 @@ public struct APIError: HTTPResponseError, OmniError {
             return APIError(error.status, code, error.body ?? error.status.reasonPhrase)
         case is DecodingError:
             return APIError(.badRequest, "bad_json", "the request body is not the JSON this endpoint expects")
+        case let error as any OmniError where error.code == "player.device_refused":
+            // An output device the user never named: refused before alsa-lib sees it.
+            return APIError(.badRequest, "device_refused", error.description)
         case let error as any OmniError where error.code.hasSuffix(".track_missing") || error.code.hasSuffix(".bad_request"):
             // The player's "no such track, playlist, entry or index" is the client's 404.
             return APIError(.notFound, "not_found", error.description)

@@ -67,13 +67,13 @@ extension Handlers {
 
     /// The absolute path of `file` after resolving symlinks, as bytes, or nil when it is not
     /// inside one of the configured music roots (a symlink pointing out of the roots, an unknown
-    /// root). Compared as bytes, so names that are not UTF-8 are checked exactly.
+    /// root): the same rule as the walker's (`RawPath.resolves(within:)`, decision 0009).
+    /// Compared as bytes, so names that are not UTF-8 are checked exactly.
     func confinedPath(_ file: MediaFile) throws -> RawPath? {
-        guard file.rootOnline, let real = Self.realPath(file.absolutePath) else { return nil }
+        guard file.rootOnline, let real = file.absolutePath.resolvingLinks else { return nil }
         for root in configuration.musicRoots() {
-            guard let realRoot = Self.realPath(root) else { continue }
-            let prefix = realRoot.bytes.last == UInt8(ascii: "/") ? realRoot.bytes : realRoot.bytes + [UInt8(ascii: "/")]
-            if real.bytes.starts(with: prefix) { return real }
+            guard let realRoot = root.resolvingLinks, realRoot != real else { continue }
+            if real.isWithin(realRoot) { return real }
         }
         return nil
     }
@@ -82,13 +82,6 @@ extension Handlers {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
-    }
-
-    /// `realpath(3)` on raw bytes.
-    static func realPath(_ path: RawPath) -> RawPath? {
-        guard let resolved = path.withCString({ realpath($0, nil) }) else { return nil }
-        defer { free(resolved) }
-        return RawPath(bytes: Array(UnsafeBufferPointer(start: resolved, count: strlen(resolved))).map { UInt8(bitPattern: $0) })
     }
 
     /// The MIME type browsers expect for a container (libavformat's names), else by extension.

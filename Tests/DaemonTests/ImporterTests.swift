@@ -116,6 +116,20 @@ struct ImporterTests {
         #expect(try f.library.trackCount() == 3)
     }
 
+    @Test("an import folder that is a link out of the music folder is refused, and nothing is written behind it")
+    func importFolderLinkedOut() throws {
+        let f = try Fixture()
+        let outside = f.dir.appending("elsewhere")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        #expect(symlink(outside, f.music + "/Imported") == 0)
+        let outcome = try #require(f.importer.importFiles([try f.upload("song.mp3")]).first)
+        guard case .failure(let error) = outcome.result else { Issue.record("imported through a link out"); return }
+        #expect(error.code == "import.failed")
+        #expect(error.description.contains("leads out of the music folder"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        #expect(try f.library.trackCount() == 0)
+    }
+
     @Test("not audio, a non-audio extension, an empty file and a file over the limit are refused one by one")
     func rejections() throws {
         let f = try Fixture(maxBytes: 30_000)

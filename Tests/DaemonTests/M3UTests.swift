@@ -27,6 +27,15 @@ struct M3UTests {
         #expect(!entries[0].isAbsolute && entries[1].isAbsolute)
     }
 
+    @Test("durations no track has (1e300, inf, -inf, nan, 2^63, more than a year) are no duration, not a trap; the entries stay")
+    func impossibleDurations() {
+        let text = HostileFiles.m3u(["a.flac", "b.flac", "c.flac", "d.flac", "e.flac", "f.flac"])
+            + "#EXTINF:31622401,Long\ng.flac\n#EXTINF:31622400,Longest\nh.flac\n#EXTINF:1e-300,Tiny\ni.flac\n"
+        let entries = M3U.parse(Array(text.utf8))
+        #expect(entries.map(\.location) == ["a.flac", "b.flac", "c.flac", "d.flac", "e.flac", "f.flac", "g.flac", "h.flac", "i.flac"])
+        #expect(entries.map(\.durationSeconds) == [nil, nil, nil, nil, nil, nil, nil, M3U.maximumSeconds, 0])
+    }
+
     @Test("a plain Latin-1 .m3u without EXTM3U reads its accented names")
     func parseLatin1() {
         let bytes: [UInt8] = Array("Caf".utf8) + [0xE9] + Array(".mp3\n/abs/Na".utf8) + [0xEF] + Array("ve.ogg".utf8)

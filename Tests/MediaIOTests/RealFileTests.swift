@@ -84,6 +84,21 @@ struct RealFileTests {
         #expect(result.uid == plain.uid)
     }
 
+    @Test("An RF64 WAV whose ds64 declares 2^62 samples is refused as media.out_of_range, not a trap; the same file declaring its true count is read")
+    func rf64WithAnImpossibleSampleCount() throws {
+        let dir = try TemporaryDirectory("rf64")
+        let lying = dir.appending("lying.wav"), honest = dir.appending("honest.wav")
+        try HostileFiles.rf64().write(to: URL(fileURLWithPath: lying))
+        try HostileFiles.rf64(samples: 4410, dataBytes: 4410 * 4).write(to: URL(fileURLWithPath: honest))
+        let error = #expect(throws: MediaError.self) { try TagReader().probe(RawPath(lying)) }
+        #expect(error?.reason == .outOfRange)
+        #expect(error?.description.contains("lying.wav") == true)
+        #expect(error?.expandedDescription.contains("4611686018427387904") == true, "\(error?.expandedDescription ?? "")")
+        let result = try TagReader().probe(RawPath(honest))
+        #expect(result.audio.durationMs == 100)
+        #expect(result.audio.channels == 2)
+    }
+
     @Test("A CBR MP3 without a Xing header gets its duration from audio bytes and bitrate")
     func mp3WithoutXing() throws {
         let dir = try TemporaryDirectory("cbr")

@@ -70,18 +70,40 @@ struct DirectoryWalkerTests {
     @Test("A folder reached through a link is walked once, under its real path when it has one")
     func linkedFoldersOnce() throws {
         let dir = try TemporaryDirectory("walk")
+        try touch(dir, "Real/01 - Song.flac")
+        try touch(dir, ".stash/Jazz/02 - Other.flac")
+        // "A-link" sorts before "Real" but must not win over the real folder.
+        #expect(symlink(dir.appending("Real"), dir.appending("A-link")) == 0)
+        // A link to a folder inside the root that only the link reaches (hidden names are not
+        // walked) is walked under the link's name.
+        #expect(symlink(dir.appending(".stash/Jazz"), dir.appending("Jazz-link")) == 0)
+
+        let result = try DirectoryWalker().walk(root: RawPath(dir.path))
+
+        #expect(names(result) == ["Jazz-link/02 - Other.flac", "Real/01 - Song.flac"])
+        #expect(result.errors.map(\.reason) == [.symlinkLoop])
+    }
+
+    @Test("A link out of the root, to a folder or to a file, is reported and not followed; the rest of the walk goes on")
+    func linksOutOfTheRootAreNotFollowed() throws {
+        let dir = try TemporaryDirectory("walk")
         let outside = try TemporaryDirectory("outside")
         try touch(dir, "Real/01 - Song.flac")
         try FileManager.default.createDirectory(atPath: outside.appending("Extra"), withIntermediateDirectories: true)
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: outside.appending("Extra/02 - Linked.flac")))
-        // "A-link" sorts before "Real" but must not win over the real folder.
-        #expect(symlink(dir.appending("Real"), dir.appending("A-link")) == 0)
+        try Data([0xFF, 0xD8, 0xFF]).write(to: URL(fileURLWithPath: outside.appending("secret.jpg")))
         #expect(symlink(outside.appending("Extra"), dir.appending("Extra")) == 0)
+        #expect(symlink(outside.appending("Extra/02 - Linked.flac"), dir.appending("Real/03 - Linked.flac")) == 0)
+        #expect(symlink(outside.appending("secret.jpg"), dir.appending("Real/cover.jpg")) == 0)
 
         let result = try DirectoryWalker().walk(root: RawPath(dir.path))
 
-        #expect(names(result) == ["Extra/02 - Linked.flac", "Real/01 - Song.flac"])
-        #expect(result.errors.map(\.reason) == [.symlinkLoop])
+        #expect(names(result) == ["Real/01 - Song.flac"])
+        #expect(result.folderArtwork.isEmpty)
+        #expect(result.errors.map(\.reason) == [.linkOutsideRoot, .linkOutsideRoot, .linkOutsideRoot])
+        #expect(Set(result.errors.map(\.path)) == [RawPath(dir.appending("Extra")), RawPath(dir.appending("Real/03 - Linked.flac")),
+                                                   RawPath(dir.appending("Real/cover.jpg"))])
+        #expect(result.errors.allSatisfy { $0.detail.contains(outside.path) })
     }
 
     @Test("The best-named picture of each folder is reported as folder artwork")

@@ -24,6 +24,7 @@ struct PlayerAPITests {
         let player = Player(library: fixture.library, configuration: PlayerConfiguration(
             output: "capture", alsaConfiguration: """
                 pcm.capture { type file slave.pcm { type null } file "\(capture)" format "raw" }
+                pcm.elsewhere { type null }
                 """), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
             publish: { event in Task { await events.publish(event) } })
         player.start()
@@ -180,5 +181,39 @@ struct PlayerAPITests {
         #expect(try await http.json("POST", "/api/player/output", [String: Any]()).status == 400)
         #expect(setup.player.status().output.device == "elsewhere")
         await Self.stop(setup)
+    }
+
+    @Test("Given the player, when POST /api/player/output names a command, a file or ALSA configuration text, then it is 400 device_refused, the device stays, and no file appears")
+    func hostileOutputsAreRefused() async throws {
+        let setup = try await Self.start()
+        let http = setup.server.http
+        let dir = setup.fixture.dir
+        let hostile = [
+            "file:'|id > \(dir.appending("ran"))'",
+            "file:'\(dir.appending("victim"))',raw",
+            "capture:{type file slave.pcm null file \"\(dir.appending("text"))\"}",
+            "{type file slave.pcm null file \"\(dir.appending("text"))\"}",
+            "hw:99,0", "capturex",
+        ]
+        for device in hostile {
+            let answer = try await http.json("POST", "/api/player/output", ["device": device])
+            #expect(answer.status == 400, "\(device): \(answer.body)")
+            let error = try answer.json()["error"] as? [String: Any]
+            #expect(error?["code"] as? String == "device_refused", "\(device)")
+            #expect((error?["message"] as? String)?.contains("configuration") == true)
+        }
+        #expect(setup.player.status().output.device == "capture")
+        // Playing after the refusals goes to the configured device and creates none of the files.
+        let uid = try #require(try setup.fixture.allTracks().first?.uid)
+        #expect(try await http.json("POST", "/api/player/queue", ["uids": [uid.rawValue], "play": true]).status == 200)
+        let deadline = Date().addingTimeInterval(30)
+        repeat { try await Task.sleep(nanoseconds: 20_000_000) }
+        while !(setup.player.status().state == .stopped && setup.player.status().currentIndex == nil) && Date() < deadline
+        #expect(setup.player.status().error == nil)
+        await Self.stop(setup)
+        for name in ["ran", "victim", "text"] {
+            #expect(!FileManager.default.fileExists(atPath: dir.appending(name)), "\(name) was created")
+        }
+        #expect(((try? FileManager.default.attributesOfItem(atPath: setup.capture)[.size] as? Int) ?? 0) > 0)
     }
 }
