@@ -35,8 +35,8 @@ enum ServiceUnit {
             # It exits within 5 s of SIGTERM; then SIGKILL.
             TimeoutStopSec=10s
 
-            # Hardening that needs no privileges (seccomp, with NoNewPrivileges). Scores 2.1 with the
-            # sandbox below in `systemd-analyze security --offline=yes --user` (docs/decisions/0015).
+            # Hardening that needs no privileges (seccomp, with NoNewPrivileges). With the namespaces
+            # below, `systemd-analyze security --offline=yes --user` rates the unit 2.1 (decision 0015).
             NoNewPrivileges=yes
             LockPersonality=yes
             RestrictSUIDSGID=yes
