@@ -168,9 +168,12 @@ extension Handlers {
     /// entries the daemon's `M3UResolver` finds in the library (by path under a music root, else by
     /// file name and duration); the others are listed in `unresolved`.
     func importPlaylist(_ request: Request) async throws -> Response {
-        // Not text/plain: that a page on another site may send without asking (see requireContentType).
-        try JSONBody.requireContentType(request, Self.m3uTypes, name: "an M3U playlist")
         let buffer = try await JSONBody.collect(request, limit: configuration.maxBodyBytes)
+        // Not text/plain: that a page on another site may send without asking (see
+        // requireContentType). The body is optional: none (and no type) is an empty playlist.
+        if buffer.readableBytes > 0 || request.headers[.contentType] != nil {
+            try JSONBody.requireContentType(request, Self.m3uTypes, name: "an M3U playlist")
+        }
         let entries = M3U.parse(Array(buffer.readableBytesView))
         var uids: [TrackUID] = []
         var unresolved: [String] = []
