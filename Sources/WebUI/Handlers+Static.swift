@@ -108,7 +108,4 @@ final class EventStreamSlots: Sendable {
         }
         return taken ? Slot(owner: self) : nil
     }
-
-    /// The streams open now.
-    var count: Int { streams.withLock { $0 } }
 }
