@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import NIOCore
 import NIOSSL
 import LocalStore
 import Logging
@@ -36,6 +37,10 @@ public struct SyncServerConfiguration: Sendable {
     /// Serve HTTPS with this certificate chain and key (`SyncServerConfiguration.tls(certificate:key:)`);
     /// nil serves plain HTTP (loopback, or behind a TLS reverse proxy).
     public var tls: TLSConfiguration?
+    /// The idle/header timeout and the connection cap (`ConnectionLimits`): a connection that
+    /// sends no whole request head (or TLS handshake) within `idleTimeout` is closed; a long poll
+    /// in progress is not cut.
+    public var connections = ConnectionLimits(idleTimeout: .seconds(30), maxConnections: 4096)
     public var logger: Logger
 
     public init(host: String, port: Int, storage: any SyncStorage, logger: Logger = Logger(label: "omnisonic.sync-server")) {
@@ -92,11 +97,14 @@ public struct SyncServer: Service {
 
     public func run() async throws {
         let bound = self.bound, notifier = self.notifier
-        let server: HTTPServerBuilder = try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+        let limits = configuration.connections
+        let http1: HTTPServerBuilder = .http1(configuration: .init(idleTimeout: .nanoseconds(limits.idleTimeoutNanoseconds)))
+        let server: HTTPServerBuilder = try configuration.tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         let app = Application(
             router: makeRouter(),
             server: server,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+                                 availableConnectionsDelegate: .maximum(limits.maxConnections, logger: configuration.logger)),
             onServerRunning: { channel in bound.set(port: channel.localAddress?.port ?? 0) },
             logger: configuration.logger)
         // The storage's background work (PostgreSQL: the pool and the LISTEN for other

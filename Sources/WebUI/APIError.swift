@@ -91,7 +91,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError.from(error)
-            if apiError.status.code >= 500 {
+            // A 503 is a limit doing its job (too many event streams): one log line per refused
+            // request would let any client fill the journal, so only at debug.
+            if apiError.status == .serviceUnavailable {
+                context.logger.debug("\(request.method) \(request.uri.path): \(apiError.message)")
+            } else if apiError.status.code >= 500 {
                 context.logger.error("\(request.method) \(request.uri.path): \((error as? any OmniError)?.expandedDescription ?? String(describing: error))")
             }
             return try apiError.response(from: request, context: context)

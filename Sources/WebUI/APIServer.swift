@@ -3,6 +3,7 @@ import Hummingbird
 import Indexer
 import LocalStore
 import Logging
+import NIOCore
 import OmniModel
 import Prometheus
 import ServiceLifecycle
@@ -56,9 +57,12 @@ public struct APIServer: Service {
     /// - Throws: when the address cannot be bound.
     public func run() async throws {
         let address = self.address
+        let limits = configuration.connections
         let app = Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(limits.idleTimeoutNanoseconds))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+                                 availableConnectionsDelegate: .maximum(limits.maxConnections, logger: configuration.logger)),
             onServerRunning: { channel in
                 address.set(port: channel.localAddress?.port ?? 0)
             },
@@ -85,6 +89,7 @@ public struct APIServer: Service {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware(registry: configuration.metrics))
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: SecurityMiddleware(configuration: configuration, address: address))
         let handlers = Handlers(configuration: configuration, openAPIDocument: openAPIDocument)

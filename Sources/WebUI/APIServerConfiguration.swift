@@ -34,6 +34,15 @@ public struct APIServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// The largest single uploaded file, in bytes (`POST /api/import`).
     public var maxUploadBytes: Int
+    /// The largest whole upload request (`POST /api/import`, all its files together), in bytes.
+    public var maxUploadTotalBytes: Int = 4 << 30
+    /// Free space an upload must leave on the music folder's disk (507 when it would not).
+    public var minimumFreeBytes: Int64 = 256 << 20
+    /// The most `GET /api/events` streams open at once (503 with `Retry-After` past it): each
+    /// holds a connection, a task and a buffer of events.
+    public var maxEventStreams: Int = 64
+    /// The idle/header timeout and the connection cap (`ConnectionLimits`).
+    public var connections = ConnectionLimits()
     /// Live events for `GET /api/events`.
     public var events: EventHub
     /// Long or daemon-owned work: scans, trash, import.
@@ -82,8 +91,7 @@ public struct APIServerConfiguration: Sendable {
                   events: events, actions: actions, metrics: metrics, heartbeat: heartbeat, logger: logger)
     }
 
-    /// True for `127.0.0.0/8`, `::1` and `localhost`.
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
+    /// True for `127.0.0.0/8`, `::1`, `::ffff:127.x.y.z` and `localhost` (`Loopback.isLoopback`,
+    /// the same rule as the daemon's configuration).
+    public static func isLoopback(_ host: String) -> Bool { Loopback.isLoopback(host) }
 }

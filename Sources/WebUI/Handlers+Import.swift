@@ -24,10 +24,19 @@ extension Handlers {
         }
         let directory = configuration.actions.uploadDirectory
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let declared = request.headers[.contentLength].flatMap { Int64($0) }
+        try checkUploadRoom(declared: declared, directory: directory)
         var reader = MultipartReader(boundary: boundary, directory: directory, maxFileBytes: configuration.maxUploadBytes)
         let parts: [MultipartReader.Part]
         do {
+            var received = 0
             for try await chunk in request.body {
+                received += chunk.readableBytes
+                // A chunked upload says nothing in advance: count, and look at the disk again every 64 MiB.
+                if received > configuration.maxUploadTotalBytes { throw Self.uploadTooLarge(limit: configuration.maxUploadTotalBytes) }
+                if declared == nil, received / (64 << 20) != (received - chunk.readableBytes) / (64 << 20) {
+                    try checkUploadRoom(declared: nil, directory: directory)
+                }
                 try reader.consume(chunk.readableBytesView)
             }
             parts = try reader.finish()
@@ -73,6 +82,33 @@ extension Handlers {
         // 201 when something was imported; 200 when the request was processed but nothing was.
         return try JSONBody.response(ImportResponse(tracks: tracks, rejected: rejected), status: tracks.isEmpty ? .ok : .created)
     }
+
+    /// Refuses an upload before a byte of it is written when it is larger than the per-request
+    /// total (413 `upload_too_large`), or when it would leave less than `minimumFreeBytes` on the
+    /// disk of the upload folder (507 `insufficient_storage`). `declared` is the request's
+    /// `Content-Length` (nil for a chunked body: then the disk must have the reserve free now).
+    func checkUploadRoom(declared: Int64?, directory: String) throws {
+        let total = Int64(configuration.maxUploadTotalBytes)
+        if let declared, declared > total { throw Self.uploadTooLarge(limit: configuration.maxUploadTotalBytes) }
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return }  // unknown: the write itself will tell
+        let (free, overflow) = Int64(clamping: info.f_bavail).multipliedReportingOverflow(by: Int64(clamping: info.f_frsize))
+        guard !overflow else { return }
+        let needed = (declared ?? 0) + configuration.minimumFreeBytes
+        if free < needed {
+            throw APIError(APIError.insufficientStorage, "insufficient_storage", """
+                not enough free disk space for this upload: \(Self.mebibytes(free)) free, \(Self.mebibytes(needed)) needed \
+                (the upload plus \(Self.mebibytes(configuration.minimumFreeBytes)) kept free)
+                """)
+        }
+    }
+
+    static func uploadTooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, "upload_too_large",
+                 "this upload is larger than \(mebibytes(Int64(limit))) in all; send the files in several uploads")
+    }
+
+    static func mebibytes(_ bytes: Int64) -> String { "\(bytes >> 20) MiB" }
 
     /// Checks the first bytes for the signature of an audio container.
     static func looksLikeAudio(path: String) -> Bool {

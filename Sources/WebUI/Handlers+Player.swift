@@ -52,7 +52,10 @@ extension Handlers {
             // The body is optional: none resumes.
             let buffer = try await JSONBody.collect(request, limit: self.configuration.maxBodyBytes)
             var index: Int?
-            if buffer.readableBytes > 0 { index = try JSONBody.decode(Body.self, from: Data(buffer.readableBytesView), nonNull: ["index"]).index }
+            if buffer.readableBytes > 0 {
+                try JSONBody.requireContentType(request, ["application/json"], name: "JSON")
+                index = try JSONBody.decode(Body.self, from: Data(buffer.readableBytesView), nonNull: ["index"]).index
+            }
             if let index, !(0...1_000_000).contains(index) { throw APIError.badRequest("index must be in 0...1000000") }
             return try await self.player(.play(index: index))
         }

@@ -161,11 +161,19 @@ extension Handlers {
                         body: .init(byteBuffer: ByteBuffer(string: M3U.write(items))))
     }
 
+    /// The media types an M3U body may be sent as.
+    static let m3uTypes: Set<String> = ["audio/x-mpegurl", "audio/mpegurl", "application/x-mpegurl", "application/vnd.apple.mpegurl"]
+
     /// `POST /api/playlists/import?name=…` with an `.m3u`/`.m3u8` body: a new playlist of the
     /// entries the daemon's `M3UResolver` finds in the library (by path under a music root, else by
     /// file name and duration); the others are listed in `unresolved`.
     func importPlaylist(_ request: Request) async throws -> Response {
         let buffer = try await JSONBody.collect(request, limit: configuration.maxBodyBytes)
+        // Not text/plain: that a page on another site may send without asking (see
+        // requireContentType). The body is optional: none (and no type) is an empty playlist.
+        if buffer.readableBytes > 0 || request.headers[.contentType] != nil {
+            try JSONBody.requireContentType(request, Self.m3uTypes, name: "an M3U playlist")
+        }
         let entries = M3U.parse(Array(buffer.readableBytesView))
         var uids: [TrackUID] = []
         var unresolved: [String] = []

@@ -11,6 +11,7 @@ struct Handlers: Sendable {
     let configuration: APIServerConfiguration
     let openAPIDocument: ByteBuffer?
     let fileIO = FileIO()
+    let eventStreams = EventStreamSlots()
 
     var library: Library { configuration.library }
 
@@ -35,7 +36,7 @@ struct Handlers: Sendable {
 
         router.get("/api/scan") { _, _ in try JSONBody.response(await self.configuration.actions.scanStatus()) }
         router.post("/api/scan") { _, _ in try JSONBody.response(await self.configuration.actions.startScan(), status: .accepted) }
-        router.get("/api/events") { _, _ in self.events() }
+        router.get("/api/events") { _, _ in try self.events() }
         router.post("/api/import") { request, context in try await self.importFiles(request, context) }
 
         registerStatus(on: router)

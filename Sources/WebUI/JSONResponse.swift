@@ -30,12 +30,29 @@ enum JSONBody {
         }
     }
 
-    /// Decodes a JSON body of type `T` (400 `bad_json` when it is not).
+    /// Refuses a body whose `Content-Type` is not one of `types` (415 `unsupported_media_type`).
+    ///
+    /// Why: a page on another site can make the browser POST `text/plain` (or a form) without
+    /// asking first, but not `application/json` — that needs a CORS preflight, which this server
+    /// never grants. Requiring the type closes the cross-site path even when a browser sends no
+    /// `Origin` (SecurityMiddleware checks it when it is there).
+    static func requireContentType(_ request: Request, _ types: Set<String>, name: String) throws {
+        let given = request.headers[.contentType]?.split(separator: ";").first
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let given, types.contains(given) else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type",
+                           "the request body must be \(name), sent with Content-Type: \(types.sorted().joined(separator: " or "))")
+        }
+    }
+
+    /// Decodes a JSON body of type `T` (400 `bad_json` when it is not; 415 when it is not sent
+    /// as `application/json`).
     ///
     /// - Parameter nonNull: when given, the body must be a JSON object in which none of these
     ///   members is null (see `decode(_:from:nonNull:)`).
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int,
                                      nonNull: Set<String>? = nil) async throws -> T {
+        try requireContentType(request, ["application/json"], name: "JSON")
         let buffer = try await collect(request, limit: limit)
         let data = Data(buffer.readableBytesView)
         if let nonNull { return try decode(type, from: data, nonNull: nonNull) }

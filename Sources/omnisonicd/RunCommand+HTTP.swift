@@ -11,11 +11,12 @@ import WebUI
 ///
 /// - Parameters:
 ///   - events: the hub that `GET /api/events` streams from (fed by the daemon's `EventPipe`).
+///   - descriptorLimit: the process's `RLIMIT_NOFILE` (raised at start): the connection cap stays below it.
 ///   - onListening: called once the server is bound, with `host:port` (the real port when 0
 ///     was asked for).
 /// - Throws: `APIError` when the server's configuration is refused.
 func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, daemonInfo: DaemonInfo? = nil,
-                     sync: SyncService? = nil,
+                     sync: SyncService? = nil, descriptorLimit: Int = 1024,
                      onListening: @escaping @Sendable (String) -> Void) throws(APIError) -> any Service {
     let configuration = context.configuration
     let resources = Resources.locate()
@@ -39,7 +40,14 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, d
         watchMetrics.record(latency: report.latency, added: s.added, updated: s.updated, moved: s.moved,
                             removed: s.removed, failed: s.failed)
     }
-    let server = try APIServer(configuration: serverConfiguration)
+    var limited = serverConfiguration
+    limited.connections = configuration.connections
+    // Connections never take the descriptors the library, the watchers and the player need.
+    limited.connections.maxConnections = ConnectionLimits.cap(configuration.connections.maxConnections,
+                                                              descriptorLimit: descriptorLimit)
+    limited.maxEventStreams = configuration.maxEventStreams
+    limited.maxUploadTotalBytes = Int(clamping: configuration.maxUploadTotalBytes)
+    let server = try APIServer(configuration: limited)
     return HTTPService(server: server, host: configuration.listen.host, onListening: onListening)
 }
 

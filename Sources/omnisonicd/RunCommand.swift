@@ -21,7 +21,8 @@ struct RunCommand: AsyncParsableCommand {
             Every option can also be set in the environment (OMNISONIC_MUSIC as a colon-separated \
             list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
             OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_SYNC_URL, OMNISONIC_SYNC_TOKEN, \
-            OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN) and in the config file \
+            OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN, OMNISONIC_IDLE_TIMEOUT, OMNISONIC_MAX_CONNECTIONS, \
+            OMNISONIC_MAX_EVENT_STREAMS, OMNISONIC_MAX_UPLOAD_TOTAL) and in the config file \
             (systemd/config.example.toml lists its keys); options win over the environment, which \
             wins over the file. SIGHUP re-reads the file (music folders and log level apply at once). \
             Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
@@ -71,6 +72,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("sync-token"), help: "This device's sync token (prefer OMNISONIC_SYNC_TOKEN: flags show in ps).")
     var syncToken: String?
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may take to send a request head, or stay idle (default: 30).")
+    var idleTimeout: String?
+
+    @Option(name: .customLong("max-connections"), help: "HTTP connections served at once; more wait (default: 512, at most the descriptor limit minus 256).")
+    var maxConnections: String?
+
+    @Option(name: .customLong("max-event-streams"), help: "Live event streams (/api/events) open at once; more get 503 (default: 64).")
+    var maxEventStreams: String?
+
+    @Option(name: .customLong("max-upload-total"), help: "The largest whole upload request, all files together, like 4G (default: 4G).")
+    var maxUploadTotal: String?
+
     /// The command line as the first configuration layer.
     func commandLineLayer(workingDirectory: String) -> ConfigurationLayer {
         var layer = ConfigurationLayer(name: "command line")
@@ -89,6 +102,10 @@ struct RunCommand: AsyncParsableCommand {
         set(.syncToken, syncToken)
         set(.output, output)
         set(.replayGain, replayGain)
+        set(.idleTimeout, idleTimeout)
+        set(.maxConnections, maxConnections)
+        set(.maxEventStreams, maxEventStreams)
+        set(.maxUploadTotal, maxUploadTotal)
         return layer
     }
 
@@ -98,6 +115,9 @@ struct RunCommand: AsyncParsableCommand {
         // Until the reload service traps it, a SIGHUP must not kill the daemon (its default action).
         signal(SIGHUP, SIG_IGN)
         let startedAt = Date()
+        // Soft descriptor limit up to the hard one (1,024 is the usual soft start): room for
+        // connections, the library and the watchers; the HTTP server's cap stays below it.
+        let descriptorLimit = ConnectionLimits.raiseDescriptorLimit()
         let environment = ConfigurationEnvironment.current
         let sources = ConfigurationSources(commandLine: commandLineLayer(workingDirectory: environment.workingDirectory),
                                            configFlag: config, environment: environment)
@@ -150,7 +170,7 @@ struct RunCommand: AsyncParsableCommand {
             server = try makeHTTPService(context: context, events: events, logger: logger,
                                          daemonInfo: DaemonInfo(version: Omnisonicd.configuration.version,
                                                                 startedAt: startedAt, pid: getpid()),
-                                         sync: sync) { address in
+                                         sync: sync, descriptorLimit: descriptorLimit) { address in
                 // Tests (and people) read this line to learn the port when --listen asks for port 0.
                 // Written unbuffered: stdout is a pipe under tests and journald.
                 FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Logging
+import OmniModel
 import ServiceLifecycle
 import Sync
 
@@ -19,9 +20,11 @@ struct SyncServerCommand: AsyncParsableCommand {
             with --postgres, in a PostgreSQL database that several servers may share) and \
             serves it over HTTP (POST /v1/push, GET /v1/pull, /healthz, /metrics). Each device \
             authenticates with a token from `add-device`; the server stores only its SHA-256. \
-            It serves HTTPS with --tls-cert and --tls-key, or plain HTTP for loopback and for a \
-            TLS reverse proxy in front (Sources/Sync/README.md); use one of the two whenever \
-            devices reach it over a network you do not trust.
+            It serves HTTPS with --tls-cert and --tls-key, or plain HTTP on loopback (the \
+            default, 127.0.0.1:7700); plain HTTP on another address needs --insecure-http (for a \
+            TLS reverse proxy in front: Sources/Sync/README.md). Connections that send no whole \
+            request within --idle-timeout seconds are closed, and at most --max-connections are \
+            served at once.
             """,
         subcommands: [SyncServe.self, SyncAddDevice.self, SyncListDevices.self, SyncRevokeDevice.self, SyncCompact.self],
         defaultSubcommand: SyncServe.self)
@@ -122,11 +125,34 @@ struct SyncServe: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.", completion: .file())
     var tlsKey: String?
 
+    @Flag(name: .customLong("insecure-http"),
+          help: "Allow plain HTTP on an address other computers can reach (only behind a TLS reverse proxy on a network you trust).")
+    var insecureHTTP = false
+
+    @Option(name: .customLong("idle-timeout"),
+            help: "Seconds a connection may take to send a whole request head, or stay idle, before it is closed (default: 30).")
+    var idleTimeout: Double = 30
+
+    @Option(name: .customLong("max-connections"),
+            help: "Connections served at once; more wait (default: 4096, at most the descriptor limit minus 256).")
+    var maxConnections: Int = 4096
+
     func run() async throws {
         guard let address = ListenAddress(parsing: listen) else {
             SyncDataOptions.fail("--listen must be HOST:PORT with an IP address or localhost, not \"\(listen)\"")
         }
         guard maxBodySize >= 1024, rate > 0 else { SyncDataOptions.fail("--max-body-size must be ≥ 1024 and --rate > 0") }
+        // Device tokens and every user's data cross this connection: in clear text only on loopback.
+        if tlsCertificate == nil && !Loopback.isLoopback(address.host) && !insecureHTTP {
+            FileHandle.standardError.write(Data("""
+                omnisonicd sync-server: --listen \(listen) is reachable from other computers; serve HTTPS there \
+                (--tls-cert and --tls-key), or pass --insecure-http when a TLS reverse proxy in front does it\n
+                """.utf8))
+            throw ExitCode(2)
+        }
+        guard idleTimeout > 0, idleTimeout <= 86_400, maxConnections > 0 else {
+            SyncDataOptions.fail("--idle-timeout must be from 0 to 86400 seconds and --max-connections > 0")
+        }
         let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
         let logger = Logger(label: "omnisonic.sync-server") { StderrLogHandler(label: $0, level: level) }
         var configuration = SyncServerConfiguration(host: address.host, port: address.port, storage: options.storage(logger: logger), logger: logger)
@@ -140,6 +166,10 @@ struct SyncServe: AsyncParsableCommand {
             }
         default: SyncDataOptions.fail("--tls-cert and --tls-key go together")
         }
+        let descriptors = ConnectionLimits.raiseDescriptorLimit()
+        configuration.connections = ConnectionLimits(
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+            maxConnections: ConnectionLimits.cap(maxConnections, descriptorLimit: descriptors))
         guard compactEvery >= 0, compactEvery.isFinite, keepTail >= 0 else { SyncDataOptions.fail("--compact-every and --keep-tail must be ≥ 0") }
         configuration.compactionInterval = compactEvery > 0 ? .milliseconds(Int64(compactEvery * 60_000)) : nil
         configuration.keepTail = keepTail

@@ -14,8 +14,8 @@ final class Locked<Value: Sendable>: Sendable {
 /// `omnisonicd run` started as a real process (see `RunningCommand`).
 final class RunningDaemon: RunningCommand, @unchecked Sendable {
     /// `arguments` are those of `run` (the subcommand is added).
-    override init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        try super.init(["run"] + arguments, environment: environment)
+    override init(_ arguments: [String], environment: [String: String] = [:], wrapper: [String] = []) throws {
+        try super.init(["run"] + arguments, environment: environment, wrapper: wrapper)
     }
 }
 

@@ -279,6 +279,9 @@ struct ServiceTests {
         #expect(printed.stdout.contains("\nType=notify\n"))
         #expect(printed.stdout.contains("\nWatchdogSec="))
         #expect(printed.stdout.contains("\nProtectSystem=strict\n"))
+        #expect(printed.stdout.contains("\nProtectHome=read-only\n"))
+        #expect(printed.stdout.contains("\nMemoryDenyWriteExecute=yes\n"))
+        #expect(printed.stdout.contains("\nLimitNOFILE=65536\n"))
 
         let written = try Binary.run(["install-service"], environment: Self.isolated(dir))
         #expect(written.status == 0, "\(written.stderr)")
@@ -290,6 +293,8 @@ struct ServiceTests {
         #expect(!plain.stdout.contains("ProtectSystem"))
         #expect(!plain.stdout.contains("# sandbox"))
         #expect(plain.stdout.contains("NoNewPrivileges=yes"))
+        #expect(!plain.stdout.contains("ProtectHome"))
+        #expect(plain.stdout.contains("SystemCallFilter=@system-service"))
 
         let checkedIn = try String(contentsOfFile: Self.repository + "/systemd/omnisonicd.service", encoding: .utf8)
         let generated = try Binary.run(["install-service", "--print", "--executable", "/usr/local/bin/omnisonicd"], environment: Self.isolated(dir))
@@ -319,6 +324,24 @@ struct ServiceTests {
                                            environment: ["SYSTEMD_LOG_LEVEL": "notice", "XDG_RUNTIME_DIR": runtime])
             #expect(result.status == 0, "\(unit): \(result.stderr)")
             #expect(!result.stderr.contains(".service:"), "\(unit): \(result.stderr)")
+        }
+    }
+
+    @Test("systemd-analyze security --offline rates the user unit 4.0 or better (it was 7.9) and the sync server's unit too")
+    func securityScore() throws {
+        let dir = try TemporaryDirectory("svc")
+        let runtime = dir.appending("runtime")
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let generated = try Binary.run(["install-service", "--print"], environment: Self.isolated(dir))
+        try Self.write(generated.stdout, to: dir.appending("units/omnisonicd.service"))
+        let sync = Self.repository + "/systemd/omnisonic-sync.service"
+        for (unit, manager) in [(dir.appending("units/omnisonicd.service"), ["--user"]), (sync, ["--system"])] {
+            let result = try Shell.capture("/usr/bin/systemd-analyze", manager + ["security", "--offline=yes", unit],
+                                           environment: ["SYSTEMD_LOG_LEVEL": "notice", "XDG_RUNTIME_DIR": runtime])
+            // "→ Overall exposure level for omnisonicd.service: 2.1 OK 🙂"
+            let line = try #require(result.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(result.stdout)\(result.stderr)")
+            let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }, "\(line)")
+            #expect(score <= 4.0, "\(unit): \(line)")
         }
     }
 

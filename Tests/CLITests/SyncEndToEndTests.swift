@@ -11,9 +11,10 @@ class RunningCommand: @unchecked Sendable {
     private let lines = Locked<[String]>([])
     private let errors = Locked<String>("")
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: Binary.path)
-        process.arguments = arguments
+    /// - Parameter wrapper: a command that runs omnisonicd, such as `["/usr/bin/prlimit", "--nofile=1024"]`.
+    init(_ arguments: [String], environment: [String: String] = [:], wrapper: [String] = []) throws {
+        process.executableURL = URL(fileURLWithPath: wrapper.first ?? Binary.path)
+        process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [Binary.path] + arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env

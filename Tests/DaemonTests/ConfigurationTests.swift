@@ -96,6 +96,8 @@ struct ConfigurationTests {
           arguments: [
               ("127.0.0.1:6690", "127.0.0.1", 6690, true), ("[::1]:80", "::1", 80, true), ("localhost:0", "localhost", 0, true),
               ("192.168.1.5:6690", "192.168.1.5", 6690, false), ("[::]:6690", "::", 6690, false), ("127.9.9.9:1", "127.9.9.9", 1, true),
+              // IPv4-mapped loopback: the HTTP server applies the same rule (it once refused it after this allowed it).
+              ("[::ffff:127.0.0.1]:6690", "::ffff:127.0.0.1", 6690, true), ("[::ffff:10.0.0.1]:6690", "::ffff:10.0.0.1", 6690, false),
           ])
     func listenParsing(text: String, host: String, port: Int, loopback: Bool) throws {
         let address = try #require(ListenAddress(parsing: text))
@@ -152,6 +154,27 @@ struct ConfigurationTests {
         #expect(failure([(.data, ["/a", "/b"])])?.description == "--data is given 2 times; give it once")
         #expect(failure([(.web, ["/nonexistent/web"])])?.key == .web)
         #expect(failure([(.music, [])])?.reason == .missing)
+    }
+
+    @Test("the HTTP server's limits have safe defaults, are read from every layer, and bad values name the key")
+    func limits() throws {
+        let defaults = try resolve()
+        #expect(defaults.connections.idleTimeout == .seconds(30))
+        #expect(defaults.connections.maxConnections == 512)
+        #expect(defaults.maxEventStreams == 64)
+        #expect(defaults.maxUploadTotalBytes == 4 << 30)
+        let set = try resolve(flags: [(.idleTimeout, ["5"]), (.maxConnections, ["100"])],
+                              env: ["OMNISONIC_MAX_EVENT_STREAMS": "3", "OMNISONIC_MAX_UPLOAD_TOTAL": "2G"])
+        #expect(set.connections.idleTimeout == .seconds(5))
+        #expect(set.connections.maxConnections == 100)
+        #expect(set.maxEventStreams == 3)
+        #expect(set.maxUploadTotalBytes == 2 << 30)
+        for (key, value) in [(ConfigurationKey.idleTimeout, "0"), (.idleTimeout, "soon"), (.maxConnections, "-1"),
+                             (.maxEventStreams, "lots"), (.maxUploadTotal, "0")] {
+            let error = #expect(throws: ConfigurationError.self) { try resolve(flags: [(key, [value])]) }
+            #expect(error?.key == key)
+            #expect(error?.description.hasPrefix(key.flag) == true, "\(error?.description ?? "")")
+        }
     }
 
     @Test("a reload names every changed setting it cannot apply, the sync client's, the output and ReplayGain included, and not the music folders or the log level")

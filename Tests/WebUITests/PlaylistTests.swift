@@ -69,7 +69,7 @@ struct PlaylistTests {
         #expect(json["unresolved"] as? [String] == ["/not/in/library.mp3"])
         // Relative paths resolve against the music roots.
         let record = try #require(try fixture.allTracks().first)
-        let relative = try await server.http.send("POST", "/api/playlists/import", body: Array("#EXTM3U\n\(record.path)\r\n../../etc/passwd\n".utf8))
+        let relative = try await server.http.send("POST", "/api/playlists/import", headers: [("Content-Type", "audio/x-mpegurl")], body: Array("#EXTM3U\n\(record.path)\r\n../../etc/passwd\n".utf8))
         #expect((try relative.json()["playlist"] as? [String: Any]).flatMap { $0["items"] as? [[String: Any]] }?.count == 1)
     }
 

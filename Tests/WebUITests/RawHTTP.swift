@@ -22,13 +22,14 @@ struct RawHTTP {
     let port: Int
 
     /// Sends one request (`Connection: close`) and reads the whole reply.
+    /// - Parameter chunked: `body` is already chunk-encoded (the caller sends `Transfer-Encoding`): no `Content-Length`.
     func send(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = [],
-              host: String? = nil) async throws -> Reply {
+              host: String? = nil, chunked: Bool = false) async throws -> Reply {
         let port = self.port
         var head = "\(method) \(target) HTTP/1.1\r\n"
         head += "Host: \(host ?? "127.0.0.1:\(port)")\r\n"
         head += "Connection: close\r\n"
-        if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) { head += "Content-Length: \(body.count)\r\n" }
+        if !chunked, !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) { head += "Content-Length: \(body.count)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         let request = Array(head.utf8) + body

@@ -132,16 +132,18 @@ final class RunningServer: Sendable {
 
     static func start(_ fixture: LibraryFixture, token: String? = nil, webDirectory: String? = nil,
                       maxBodyBytes: Int = 1 << 20, maxUploadBytes: Int = 64 << 20, events: EventHub = EventHub(),
-                      player: Player? = nil) async throws -> RunningServer {
+                      player: Player? = nil,
+                      configure: (inout APIServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
         let actions = TestActions(fixture: fixture, events: events, player: player)
         var logger = Logger(label: "webui-test")
         logger.logLevel = .critical
-        let configuration = APIServerConfiguration(
+        var configuration = APIServerConfiguration(
             host: "127.0.0.1", port: 0, library: fixture.library, artwork: fixture.artwork,
             musicRoots: [RawPath(fixture.music)], webDirectory: webDirectory,
             openAPIPath: fixture.repositoryRoot + "/docs/api/openapi.json", accessToken: token,
             maxBodyBytes: maxBodyBytes, maxUploadBytes: maxUploadBytes, events: events, actions: actions,
             heartbeat: .milliseconds(200), logger: logger)
+        configure(&configuration)
         let server = try APIServer(configuration: configuration)
         // Run as the daemon will: a service in a ServiceGroup, stopped by graceful shutdown.
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))

@@ -14,6 +14,7 @@ import base64
 import os
 import shutil
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -475,3 +476,22 @@ def test_given_a_server_player_when_the_switch_is_on_then_the_queue_is_sent_to_a
               message="the queue did not reach /api/player")
     assert page.js("return document.querySelector('[data-audio]').paused")
     page.click("[data-player-switch] input")  # back to the browser (leaves the server paused)
+
+
+def test_given_a_token_in_the_address_when_the_app_loads_then_it_is_remembered_and_dropped_from_the_address_bar(page, api, web_daemon):
+    # The page carries a CSP that forbids framing (and inline script: every test fails on a CSP
+    # violation in the console, so the whole suite runs under it).
+    with urllib.request.urlopen(web_daemon.url + "/", timeout=10) as response:
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    page.driver.get("about:blank")
+    page.driver.get(web_daemon.url + "/?token=dropped-from-the-address-0123#/library")
+    page.wait(lambda d: d.execute_script("return document.documentElement.dataset.ready === 'true'"))
+    wait_rows(page)
+    assert "token" not in page.driver.current_url
+    assert page.driver.current_url.endswith("/#/library")
+    assert page.js("return localStorage.getItem('omnisonic.token')") == "dropped-from-the-address-0123"
+    # Requests carry it from then on (this daemon has no token, so it is not checked).
+    assert page.js("return performance.getEntriesByType('resource').some(e => e.name.includes('/api/search'))")
+    page.js("localStorage.removeItem('omnisonic.token')")

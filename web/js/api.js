@@ -3,10 +3,23 @@
 
 const tokenKey = 'omnisonic.token';
 
-/** The access token: `?token=` in the page's address (remembered), or the remembered one. */
+/**
+ * Takes `?token=` out of the page's address once, at load: it is remembered, and the address bar
+ * (history, bookmarks, screenshots, a shared link) no longer shows it.
+ */
+function adoptTokenFromAddress() {
+  const params = new URLSearchParams(location.search);
+  const fromURL = params.get('token');
+  if (fromURL === null) return;
+  if (fromURL) localStorage.setItem(tokenKey, fromURL);
+  params.delete('token');
+  const search = params.toString();
+  history.replaceState(history.state, '', location.pathname + (search ? '?' + search : '') + location.hash);
+}
+adoptTokenFromAddress();
+
+/** The access token: the one `?token=` brought (remembered), or none. */
 function token() {
-  const fromURL = new URLSearchParams(location.search).get('token');
-  if (fromURL) { localStorage.setItem(tokenKey, fromURL); return fromURL; }
   return localStorage.getItem(tokenKey);
 }
 
@@ -104,7 +117,8 @@ export const api = {
   removeFromPlaylist: (id, itemId) => request('DELETE', `/api/playlists/${encodeURIComponent(id)}/items/${encodeURIComponent(itemId)}`),
   movePlaylistItem: (id, itemId, index) => request('POST', `/api/playlists/${encodeURIComponent(id)}/items/${encodeURIComponent(itemId)}/move`, { index }),
   exportPlaylistURL: (id) => url(`/api/playlists/${encodeURIComponent(id)}.m3u8`),
-  importPlaylist: (name, text) => request('POST', '/api/playlists/import' + q({ name }), text),
+  // As a typed Blob: a plain string would go as text/plain, which the server refuses (CSRF).
+  importPlaylist: (name, text) => request('POST', '/api/playlists/import' + q({ name }), new Blob([text], { type: 'audio/x-mpegurl' })),
   searches: () => get('/api/searches'),
   savedSearch: (id) => get(`/api/searches/${encodeURIComponent(id)}`),
   saveSearch: (definition) => request('POST', '/api/searches', definition),

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OmniModel
 import Player
 
 /// What defaults depend on: the process environment, home and working directory. Passed in, not
@@ -185,6 +186,7 @@ extension Configuration {
                                           maxUploadBytes: maxUpload, logLevel: level)
         try resolveSync(into: &configuration, single)
         try resolvePlayer(into: &configuration, single)
+        try resolveLimits(into: &configuration, single)
         return configuration
     }
 
@@ -218,6 +220,34 @@ extension Configuration {
                 throw ConfigurationError(.invalidValue, key: .syncToken, message: "\(setting.origin) must be printable ASCII without spaces")
             }
             configuration.syncToken = value
+        }
+    }
+
+    /// The HTTP server's limits: `idle-timeout` (seconds), `max-connections`, `max-event-streams`
+    /// (positive whole numbers) and `max-upload-total` (a size).
+    private static func resolveLimits(
+        into configuration: inout Configuration,
+        _ single: (ConfigurationKey) throws(ConfigurationError) -> (value: String, setting: ConfigurationSetting)?
+    ) throws(ConfigurationError) {
+        func count(_ key: ConfigurationKey, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let (value, setting) = try single(key) else { return nil }
+            guard let number = Int(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
+                throw ConfigurationError(.invalidValue, key: key, message: """
+                    \(setting.origin) must be a whole number from \(range.lowerBound) to \(range.upperBound), not "\(value)"
+                    """)
+            }
+            return number
+        }
+        if let seconds = try count(.idleTimeout, 1...86_400) { configuration.connections.idleTimeout = .seconds(seconds) }
+        if let cap = try count(.maxConnections, 1...1_000_000) { configuration.connections.maxConnections = cap }
+        if let streams = try count(.maxEventStreams, 1...100_000) { configuration.maxEventStreams = streams }
+        if let (value, setting) = try single(.maxUploadTotal) {
+            guard let bytes = Self.byteCount(value), bytes > 0 else {
+                throw ConfigurationError(.invalidValue, key: .maxUploadTotal, message: """
+                    \(setting.origin) must be a positive size such as 2G or 500M, not "\(value)"
+                    """)
+            }
+            configuration.maxUploadTotalBytes = bytes
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OmniModel
 import Player
 
 /// Everything `omnisonicd run` needs to know before it starts, resolved and validated.
@@ -35,6 +36,13 @@ public struct Configuration: Sendable, Equatable {
     public var output: String
     /// Which ReplayGain the player applies.
     public var replayGain: ReplayGainMode
+    /// The HTTP server's idle/header timeout and connection cap (`idle-timeout`, `max-connections`;
+    /// the cap is lowered at start to fit the descriptor limit).
+    public var connections = ConnectionLimits()
+    /// `GET /api/events` streams open at once (`max-event-streams`).
+    public var maxEventStreams = 64
+    /// The largest whole upload request, in bytes (`max-upload-total`).
+    public var maxUploadTotalBytes: Int64 = 4 << 30
 
     /// The library database: `<data>/library.sqlite`.
     public var database: String { data + "/library.sqlite" }
@@ -103,18 +111,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    /// True for `127.0.0.0/8`, `::1` and `localhost`: only this computer can connect.
-    public var isLoopback: Bool {
-        if host == "localhost" || host == "::1" { return true }
-        if Self.isIPv4(host) { return host.hasPrefix("127.") }
-        var address = in6_addr()
-        if inet_pton(AF_INET6, host, &address) == 1 {
-            // ::ffff:127.x.y.z
-            let bytes = withUnsafeBytes(of: address) { Array($0) }
-            return bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
-        }
-        return false
-    }
+    /// True for `127.0.0.0/8`, `::1`, `::ffff:127.x.y.z` and `localhost`: only this computer can
+    /// connect (`Loopback.isLoopback`, the rule the servers apply too).
+    public var isLoopback: Bool { Loopback.isLoopback(host) }
 
     /// `host:port`, with brackets around an IPv6 host.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

@@ -47,6 +47,10 @@ public enum ConfigurationFile {
         "sync.token": Entry(.syncToken, .text),
         "output": Entry(.output, .text),
         "replaygain": Entry(.replayGain, .text),
+        "idle-timeout": Entry(.idleTimeout, .textOrInteger),
+        "max-connections": Entry(.maxConnections, .textOrInteger),
+        "max-event-streams": Entry(.maxEventStreams, .textOrInteger),
+        "max-upload-total": Entry(.maxUploadTotal, .textOrInteger),
     ]
 
     /// Reads and parses the file at `path`.

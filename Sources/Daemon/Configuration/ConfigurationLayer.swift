@@ -17,6 +17,14 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
     case output
     /// ReplayGain: off, track or album.
     case replayGain = "replaygain"
+    /// Seconds a connection may take to send a request head, or stay idle (the HTTP server's limits).
+    case idleTimeout = "idle-timeout"
+    /// Connections the HTTP server serves at once.
+    case maxConnections = "max-connections"
+    /// `GET /api/events` streams open at once.
+    case maxEventStreams = "max-event-streams"
+    /// The largest whole upload request (all its files).
+    case maxUploadTotal = "max-upload-total"
 
     /// The environment variable that sets this key.
     public var environmentVariable: String {
@@ -33,6 +41,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
         case .syncToken: "OMNISONIC_SYNC_TOKEN"
         case .output: "OMNISONIC_OUTPUT"
         case .replayGain: "OMNISONIC_REPLAYGAIN"
+        case .idleTimeout: "OMNISONIC_IDLE_TIMEOUT"
+        case .maxConnections: "OMNISONIC_MAX_CONNECTIONS"
+        case .maxEventStreams: "OMNISONIC_MAX_EVENT_STREAMS"
+        case .maxUploadTotal: "OMNISONIC_MAX_UPLOAD_TOTAL"
         }
     }
 

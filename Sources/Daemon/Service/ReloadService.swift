@@ -76,6 +76,10 @@ public final class ReloadService: Service, Sendable {
         if old.syncToken != new.syncToken { keys.append(.syncToken) }
         if old.output != new.output { keys.append(.output) }
         if old.replayGain != new.replayGain { keys.append(.replayGain) }
+        if old.connections.idleTimeout != new.connections.idleTimeout { keys.append(.idleTimeout) }
+        if old.connections.maxConnections != new.connections.maxConnections { keys.append(.maxConnections) }
+        if old.maxEventStreams != new.maxEventStreams { keys.append(.maxEventStreams) }
+        if old.maxUploadTotalBytes != new.maxUploadTotalBytes { keys.append(.maxUploadTotal) }
         return keys
     }
 }

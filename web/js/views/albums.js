@@ -21,7 +21,7 @@ export function albumsView(root) {
   const count = h('span', { class: 'count' });
   const sortSelect = h('select', { 'aria-label': 'Sort albums', 'data-album-sort': '' },
     h('option', { value: 'title' }, 'By title'), h('option', { value: 'artist' }, 'By artist'), h('option', { value: 'year' }, 'By year'));
-  const sentinel = h('div', { 'aria-hidden': 'true', style: 'height:1px' });
+  const sentinel = h('div', { 'aria-hidden': 'true', class: 'sentinel' });
   const body = h('div', { class: 'view-body' }, grid, sentinel);
   replace(root, h('div', { class: 'view-header' }, h('h1', { text: 'Albums' }), count, sortSelect), body);
   let offset = 0, total = Infinity, loading = false, generation = 0;

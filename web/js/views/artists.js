@@ -7,7 +7,7 @@ import { errorBox } from '../ui.js';
 export function artistsView(root) {
   const list = h('ul', { class: 'list', 'data-artist-list': '' });
   const count = h('span', { class: 'count' });
-  const sentinel = h('div', { 'aria-hidden': 'true', style: 'height:1px' });
+  const sentinel = h('div', { 'aria-hidden': 'true', class: 'sentinel' });
   const body = h('div', { class: 'view-body' }, list, sentinel);
   replace(root, h('div', { class: 'view-header' }, h('h1', { text: 'Artists' }), count), body);
   let offset = 0, total = Infinity, loading = false;
