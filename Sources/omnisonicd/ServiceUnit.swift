@@ -36,7 +36,7 @@ enum ServiceUnit {
             TimeoutStopSec=10s
 
             # Hardening that needs no privileges (seccomp, with NoNewPrivileges). With the namespaces
-            # below, `systemd-analyze security --offline=yes --user` rates the unit 2.1 (decision 0015).
+            # below, `systemd-analyze security --offline=yes --user` rates the unit 2.1 (decision 0016).
             NoNewPrivileges=yes
             LockPersonality=yes
             RestrictSUIDSGID=yes
