@@ -38,6 +38,14 @@ struct SyncTrustTests {
         defer { daemonB.stop(); server.stop() }
         #expect(try eventually { try e2e.uids(portB).count == 6 })
         let tracks = try e2e.uids(portB)
+        // Run outside systemd (the test's umask), the server's and the daemon's files are private.
+        func mode(_ path: String) -> mode_t {
+            var info = stat()
+            return stat(path, &info) == 0 ? info.st_mode & 0o777 : 0
+        }
+        #expect(mode(dir.appending("server")) == 0o700 && mode(dir.appending("server/sync.sqlite")) == 0o600)
+        #expect(mode(dir.appending("server/sync.sqlite-wal")) == 0o600)
+        #expect(mode(dir.appending("data-b")) == 0o700 && mode(dir.appending("data-b/library.sqlite")) == 0o600)
 
         // B plays a track and rates another: its operations reach the stream, where the
         // hostile device reads B's device id as any device of the user can.
