@@ -18,7 +18,8 @@ struct SyncServerCommand: AsyncParsableCommand {
         discussion: """
             The server keeps one append-only operation stream per user in DIR/sync.sqlite (or, \
             with --postgres, in a PostgreSQL database that several servers may share) and \
-            serves it over HTTP (POST /v1/push, GET /v1/pull, /healthz, /metrics). Each device \
+            serves it over HTTP (POST /v1/push, GET /v1/pull, /healthz, and /metrics for the \
+            holder of --metrics-token). Each device \
             authenticates with a token from `add-device`; the server stores only its SHA-256. \
             It serves HTTPS with --tls-cert and --tls-key, or plain HTTP for loopback and for a \
             TLS reverse proxy in front (Sources/Sync/README.md); use one of the two whenever \
