@@ -48,8 +48,7 @@ public struct DaemonContext: Sendable {
         }
         for folder in [configuration.data, configuration.cache, configuration.artwork] {
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
+                try PrivateFiles.makeFolder(folder)
             } catch {
                 throw DaemonError(.cannotStart, message: "cannot create the folder \(folder)", detail: "\(error)")
             }

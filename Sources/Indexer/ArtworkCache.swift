@@ -33,10 +33,11 @@ public struct ArtworkCache: Sendable {
         let final = path(forHash: hash)
         if access(final, F_OK) == 0 { return stored }
         let folder = "\(directory)/\(hash.prefix(2))"
-        mkdir(directory, 0o755)
-        mkdir(folder, 0o755)
+        // Private, like the library (decision 0017): artwork tells what someone listens to.
+        mkdir(directory, 0o700)
+        mkdir(folder, 0o700)
         let temporary = "\(folder)/.\(hash).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw IndexError(.artwork, message: "cannot write artwork to \(folder)", errno: errno) }
         var written = 0
         let ok = image.data.withUnsafeBytes { buffer -> Bool in

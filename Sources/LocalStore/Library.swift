@@ -28,6 +28,8 @@ public struct Library: Sendable {
                 // may lose the last transactions, never consistency.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
+            // 0600 whatever the umask (decision 0017); not for in-memory or special paths.
+            if !path.isEmpty, path != ":memory:" { try PrivateFiles.prepareDatabase(path) }
             let pool = try DatabasePool(path: path, configuration: config)
             try self.init(writer: pool)
             try claimDeviceIdentity(path: path)

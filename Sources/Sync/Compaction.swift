@@ -151,6 +151,7 @@ extension SQLiteSyncStorage {
                 let removable = try Compaction.removable(rows, tail: tail, tombstonesThrough: floor)
                 let delete = try db.cachedStatement(sql: "DELETE FROM op WHERE userId = ? AND seq = ?")
                 for seq in removable { try delete.execute(arguments: [userID, seq]) }
+                if !removable.isEmpty { try SQLiteSyncStorage.recount(userID: userID, db) }
                 return (kept: rows.count - removable.count, removed: removable.count)
             }
         } catch let error as SyncError {

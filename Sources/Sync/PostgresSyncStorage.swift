@@ -155,7 +155,9 @@ public final class PostgresSyncStorage: SyncStorage {
                     CREATE TABLE IF NOT EXISTS sync_user (
                         id BIGSERIAL PRIMARY KEY,
                         name TEXT NOT NULL UNIQUE,
-                        head BIGINT NOT NULL DEFAULT 0)
+                        head BIGINT NOT NULL DEFAULT 0,
+                        op_count BIGINT DEFAULT 0,
+                        byte_count BIGINT DEFAULT 0)
                     """, logger: logger)
                 try await connection.query("""
                     CREATE TABLE IF NOT EXISTS sync_device (
@@ -179,6 +181,37 @@ public final class PostgresSyncStorage: SyncStorage {
                 try await connection.query("""
                     ALTER TABLE sync_device ADD COLUMN IF NOT EXISTS seen BIGINT NOT NULL DEFAULT 0,
                                             ADD COLUMN IF NOT EXISTS seen_at BIGINT
+                    """, logger: logger)
+                // Added for decision 0017: what each stream holds (for quotas; NULL until counted
+                // once, here, for streams written before). Only when missing: ALTER TABLE takes
+                // the table's strongest lock, and other processes are pushing meanwhile.
+                var missing = true
+                for try await count in try await connection.query("""
+                    SELECT count(*) FROM information_schema.columns
+                    WHERE table_schema = current_schema() AND table_name = 'sync_user' AND column_name = 'byte_count'
+                    """, logger: logger).decode(Int64.self) {
+                    missing = count == 0
+                }
+                if missing {
+                    try await connection.query("""
+                        ALTER TABLE sync_user ADD COLUMN IF NOT EXISTS op_count BIGINT,
+                                              ADD COLUMN IF NOT EXISTS byte_count BIGINT
+                        """, logger: logger)
+                    try await connection.query("""
+                        ALTER TABLE sync_user ALTER COLUMN op_count SET DEFAULT 0, ALTER COLUMN byte_count SET DEFAULT 0
+                        """, logger: logger)
+                    try await connection.query("""
+                        UPDATE sync_user u SET op_count = (SELECT count(*) FROM sync_op o WHERE o.user_id = u.id),
+                                               byte_count = (SELECT coalesce(sum(octet_length(o.body)), 0) FROM sync_op o WHERE o.user_id = u.id)
+                        WHERE op_count IS NULL OR byte_count IS NULL
+                        """, logger: logger)
+                }
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS sync_claim (
+                        user_id BIGINT NOT NULL REFERENCES sync_user(id),
+                        library TEXT NOT NULL,
+                        device_id BIGINT NOT NULL REFERENCES sync_device(id),
+                        PRIMARY KEY (user_id, library))
                     """, logger: logger)
             }
         }
@@ -220,6 +253,9 @@ public final class PostgresSyncStorage: SyncStorage {
             }
         } catch let error as SyncError {
             throw error
+        } catch let error as PostgresTransactionError where error.closureError is SyncError {
+            // A refusal decided inside a transaction (a quota), rolled back: the caller's answer.
+            throw error.closureError as! SyncError
         } catch {
             throw SyncError(.storage, message: "the sync database (\(description)) failed while \(doing)", detail: String(reflecting: error))
         }
@@ -262,10 +298,15 @@ public final class PostgresSyncStorage: SyncStorage {
         let now = Int64(Date().timeIntervalSince1970)
         return try await run("revoking a device") { connection, logger in
             let rows = try await connection.query("""
-                UPDATE sync_device SET revoked_at = coalesce(revoked_at, \(now)) WHERE id = \(id) RETURNING id
+                UPDATE sync_device SET revoked_at = coalesce(revoked_at, \(now)) WHERE id = \(id) RETURNING user_id
                 """, logger: logger)
-            for try await _ in rows.decode(Int64.self) { return true }
-            return false
+            var user: Int64?
+            for try await value in rows.decode(Int64.self) { user = value }
+            guard let user else { return false }
+            // Wakes the device's waiting pulls in every process: they check their token again
+            // and end (decision 0017).
+            try await connection.query("SELECT pg_notify(\(Self.channel), \(String(user)))", logger: logger)
+            return true
         }
     }
 
@@ -282,23 +323,48 @@ public final class PostgresSyncStorage: SyncStorage {
         }
     }
 
-    public func append(userID: Int64, ops: [(id: String, body: [UInt8])]) async throws(SyncError) -> AppendResult {
+    public func append(userID: Int64, deviceID: Int64, ops: [IncomingOperation], quota: StreamQuota) async throws(SyncError) -> AppendResult {
         try await prepare()
         // Duplicates inside one batch: the first counts (as SQLite's INSERT OR IGNORE does).
         var seen = Set<String>()
         let unique = ops.filter { seen.insert($0.id).inserted }
-        let ids = unique.map(\.id)
-        let bodies = unique.map { ByteBuffer(bytes: $0.body) }
+        let libraries = Set(unique.map(\.device))
         return try await run("storing operations") { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
                 // The per-user counter: concurrent pushes of this user, from any process, wait here.
-                var locked: Int64?
-                for try await value in try await connection.query(
-                    "SELECT head FROM sync_user WHERE id = \(userID) FOR UPDATE", logger: logger).decode(Int64.self) {
-                    locked = value
+                var locked: (head: Int64, count: Int64, bytes: Int64)?
+                for try await (head, count, bytes) in try await connection.query(
+                    "SELECT head, coalesce(op_count, 0), coalesce(byte_count, 0) FROM sync_user WHERE id = \(userID) FOR UPDATE",
+                    logger: logger).decode((Int64, Int64, Int64).self) {
+                    locked = (head, count, bytes)
                 }
-                guard let head = locked else { throw SyncError(.notFound, message: "no user \(userID)") }
-                var accepted: Int64 = 0
+                guard let locked else { throw SyncError(.notFound, message: "no user \(userID)") }
+                let (head, count, bytes) = locked
+                // Which library device ids this device may write (decision 0017); the user row
+                // lock above serializes claims of one user across processes.
+                var allowed = Set<String>()
+                for library in libraries {
+                    var owner: (device: Int64, revoked: Bool)?
+                    for try await (device, revoked) in try await connection.query("""
+                        SELECT c.device_id, coalesce(d.revoked_at IS NOT NULL, true) FROM sync_claim c
+                        LEFT JOIN sync_device d ON d.id = c.device_id WHERE c.user_id = \(userID) AND c.library = \(library)
+                        """, logger: logger).decode((Int64, Bool).self) {
+                        owner = (device, revoked)
+                    }
+                    if let owner, owner.device != deviceID, !owner.revoked { continue }
+                    if owner?.device != deviceID {
+                        try await connection.query("""
+                            INSERT INTO sync_claim(user_id, library, device_id) VALUES (\(userID), \(library), \(deviceID))
+                            ON CONFLICT (user_id, library) DO UPDATE SET device_id = excluded.device_id
+                            """, logger: logger)
+                    }
+                    allowed.insert(library)
+                }
+                let mine = unique.filter { allowed.contains($0.device) }
+                let foreign = ops.filter { !allowed.contains($0.device) }.count
+                let ids = mine.map(\.id)
+                let bodies = mine.map { ByteBuffer(bytes: $0.body) }
+                var accepted: Int64 = 0, added: Int64 = 0
                 if !ids.isEmpty {
                     let rows = try await connection.query("""
                         WITH batch AS (
@@ -308,20 +374,37 @@ public final class PostgresSyncStorage: SyncStorage {
                         ), inserted AS (
                             INSERT INTO sync_op(user_id, seq, op_id, body)
                             SELECT \(userID), \(head) + row_number() OVER (ORDER BY ord), op_id, body FROM batch
-                            RETURNING 1
+                            RETURNING octet_length(body) AS size
                         )
-                        SELECT count(*) FROM inserted
+                        SELECT count(*), coalesce(sum(size), 0)::bigint FROM inserted
                         """, logger: logger)
-                    for try await count in rows.decode(Int64.self) { accepted = count }
+                    for try await (count, size) in rows.decode((Int64, Int64).self) { (accepted, added) = (count, size) }
                 }
                 if accepted > 0 {
+                    if count + accepted > quota.operations || bytes + added > quota.bytes {
+                        throw SyncError.quota(quota, count: count + accepted, bytes: bytes + added) // rolls back
+                    }
                     try await connection.query("""
-                        UPDATE sync_user SET head = \(head + accepted) WHERE id = \(userID)
+                        UPDATE sync_user SET head = \(head + accepted), op_count = \(count + accepted), byte_count = \(bytes + added)
+                        WHERE id = \(userID)
                         """, logger: logger)
                     try await connection.query("SELECT pg_notify(\(Self.channel), \(String(userID)))", logger: logger)
                 }
-                return AppendResult(accepted: Int(accepted), duplicates: ops.count - Int(accepted), head: head + accepted)
+                return AppendResult(accepted: Int(accepted), duplicates: ops.count - Int(accepted) - foreign, head: head + accepted,
+                                    foreign: foreign)
             }
+        }
+    }
+
+    public func usage(userID: Int64) async throws(SyncError) -> (operations: Int64, bytes: Int64) {
+        try await prepare()
+        return try await run("reading a stream's size") { connection, logger in
+            for try await (count, bytes) in try await connection.query("""
+                SELECT coalesce(op_count, 0), coalesce(byte_count, 0) FROM sync_user WHERE id = \(userID)
+                """, logger: logger).decode((Int64, Int64).self) {
+                return (operations: count, bytes: bytes)
+            }
+            return (operations: 0, bytes: 0)
         }
     }
 
@@ -334,22 +417,34 @@ public final class PostgresSyncStorage: SyncStorage {
         }
     }
 
-    public func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64) {
+    public func read(userID: Int64, after: Int64, limit: Int, maxBytes: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64) {
         try await prepare()
         return try await run("reading operations") { connection, logger in
-            // One statement, one snapshot: the head never lags the operations returned.
-            let rows = try await connection.query("""
-                SELECT u.head, o.seq, o.body FROM sync_user u
+            // First the sizes (octet_length reads a stored value's length without its bytes),
+            // to find where the byte bound ends the page; then only those bodies. The head is
+            // read with the sizes, so it never lags the operations returned.
+            var head: Int64 = 0
+            var last: Int64?
+            var bytes = 0
+            for try await (value, seq, size) in try await connection.query("""
+                SELECT u.head, o.seq, o.size FROM sync_user u
                 LEFT JOIN LATERAL (
-                    SELECT seq, body FROM sync_op WHERE user_id = u.id AND seq > \(after) ORDER BY seq LIMIT \(Int64(limit))
+                    SELECT seq, octet_length(body) AS size FROM sync_op WHERE user_id = u.id AND seq > \(after) ORDER BY seq LIMIT \(Int64(limit))
                 ) o ON true
                 WHERE u.id = \(userID) ORDER BY o.seq
-                """, logger: logger)
-            var head: Int64 = 0
-            var ops: [StoredOperation] = []
-            for try await (value, seq, body) in rows.decode((Int64, Int64?, ByteBuffer?).self) {
+                """, logger: logger).decode((Int64, Int64?, Int32?).self) {
                 head = value
-                if let seq, let body { ops.append(StoredOperation(seq: seq, body: Array(body.readableBytesView))) }
+                guard let seq, let size else { continue }
+                if last != nil, Int(size) > maxBytes - bytes { break }
+                bytes += Int(size)
+                last = seq
+            }
+            guard let last else { return (ops: [], head: head) }
+            var ops: [StoredOperation] = []
+            for try await (seq, body) in try await connection.query("""
+                SELECT seq, body FROM sync_op WHERE user_id = \(userID) AND seq > \(after) AND seq <= \(last) ORDER BY seq
+                """, logger: logger).decode((Int64, ByteBuffer).self) {
+                ops.append(StoredOperation(seq: seq, body: Array(body.readableBytesView)))
             }
             return (ops: ops, head: head)
         }
@@ -413,6 +508,14 @@ public final class PostgresSyncStorage: SyncStorage {
                 if !removable.isEmpty {
                     try await connection.query("""
                         DELETE FROM sync_op WHERE user_id = \(userID) AND seq = ANY(\(removable)::bigint[])
+                        """, logger: logger)
+                    // A difference, not a recount: a push committing meanwhile has added its own.
+                    let gone = Set(removable)
+                    let freed = Int64(rows.reduce(0) { $0 + (gone.contains($1.seq) ? $1.body.count : 0) })
+                    try await connection.query("""
+                        UPDATE sync_user SET op_count = greatest(coalesce(op_count, 0) - \(Int64(removable.count)), 0),
+                            byte_count = greatest(coalesce(byte_count, 0) - \(freed), 0)
+                        WHERE id = \(userID)
                         """, logger: logger)
                 }
                 return (kept: rows.count - removable.count, removed: removable.count)

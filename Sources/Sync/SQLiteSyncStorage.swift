@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OmniModel
 
 /// The default storage: one SQLite database (`<data>/sync.sqlite`, WAL) through GRDB.
 ///
@@ -10,6 +11,12 @@ import GRDB
 ///   is the device's acknowledged cursor (migration `v2-device-seen`);
 /// - `op(userId, seq, opId, body)`, primary key `(userId, seq)`, `UNIQUE(userId, opId)`: the
 ///   streams; `body` is the operation's canonical JSON.
+/// - `user.opCount`, `user.byteCount`: what the stream holds now, for quotas; `deviceClaim(userId,
+///   library, deviceId)`: which device (token) owns each library device id (migration
+///   `v3-trust`, decision 0017).
+///
+/// The database file is created 0600 (`PrivateFiles`): SQLite gives its `-wal` and `-shm` the
+/// database's mode.
 ///
 /// GRDB's async `read`/`write` run on its own dispatch queues: the caller's task suspends and
 /// the cooperative pool is never blocked. Writes are serialized by SQLite (one process).
@@ -19,6 +26,7 @@ public final class SQLiteSyncStorage: SyncStorage {
     /// Opens (creating and migrating) the database at `path`.
     public init(path: String) throws(SyncError) {
         do {
+            try PrivateFiles.prepareDatabase(path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -52,6 +60,20 @@ public final class SQLiteSyncStorage: SyncStorage {
                 try db.execute(sql: """
                     ALTER TABLE device ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE device ADD COLUMN seenAt INTEGER;
+                    """)
+            }
+            migrator.registerMigration("v3-trust") { db in
+                try db.execute(sql: """
+                    ALTER TABLE user ADD COLUMN opCount INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE user ADD COLUMN byteCount INTEGER NOT NULL DEFAULT 0;
+                    UPDATE user SET opCount = (SELECT count(*) FROM op WHERE op.userId = user.id),
+                                    byteCount = (SELECT coalesce(sum(length(body)), 0) FROM op WHERE op.userId = user.id);
+                    CREATE TABLE deviceClaim (
+                        userId INTEGER NOT NULL,
+                        library TEXT NOT NULL,
+                        deviceId INTEGER NOT NULL,
+                        PRIMARY KEY (userId, library)
+                    ) WITHOUT ROWID;
                     """)
             }
             try migrator.migrate(pool)
@@ -105,24 +127,78 @@ public final class SQLiteSyncStorage: SyncStorage {
         }, write: false)
     }
 
-    public func append(userID: Int64, ops: [(id: String, body: [UInt8])]) async throws(SyncError) -> AppendResult {
-        let batch = ops.map { (id: $0.id, body: Data($0.body)) }
+    public func append(userID: Int64, deviceID: Int64, ops: [IncomingOperation], quota: StreamQuota) async throws(SyncError) -> AppendResult {
+        let batch = ops.map { (id: $0.id, device: $0.device, body: Data($0.body)) }
         return try await run("storing operations", { db in
-            var head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT head FROM user WHERE id = ?"), arguments: [userID]) ?? 0
-            var accepted = 0
+            guard let user = try Row.fetchOne(db.cachedStatement(sql: "SELECT head, opCount, byteCount FROM user WHERE id = ?"),
+                                              arguments: [userID]) else {
+                throw SyncError(.notFound, message: "no user \(userID)")
+            }
+            var head: Int64 = user[0], count: Int64 = user[1], bytes: Int64 = user[2]
+            // Which library device ids this device may write (decision 0017).
+            var allowed: [String: Bool] = [:]
+            for library in Set(batch.map(\.device)) {
+                allowed[library] = try Self.claim(library, userID: userID, deviceID: deviceID, db)
+            }
+            var accepted = 0, foreign = 0
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO op(userId, seq, opId, body) VALUES (?, ?, ?, ?)")
             for op in batch {
+                guard allowed[op.device] == true else {
+                    foreign += 1
+                    continue
+                }
                 try insert.execute(arguments: [userID, head + 1, op.id, op.body])
                 if db.changesCount > 0 {
                     head += 1
                     accepted += 1
+                    count += 1
+                    bytes += Int64(op.body.count)
                 }
             }
-            if accepted > 0 {
-                try db.cachedStatement(sql: "UPDATE user SET head = ? WHERE id = ?").execute(arguments: [head, userID])
+            if accepted > 0, count > quota.operations || bytes > quota.bytes {
+                throw SyncError.quota(quota, count: count, bytes: bytes) // rolls the transaction back
             }
-            return AppendResult(accepted: accepted, duplicates: batch.count - accepted, head: head)
+            if accepted > 0 {
+                try db.cachedStatement(sql: "UPDATE user SET head = ?, opCount = ?, byteCount = ? WHERE id = ?")
+                    .execute(arguments: [head, count, bytes, userID])
+            }
+            return AppendResult(accepted: accepted, duplicates: batch.count - accepted - foreign, head: head, foreign: foreign)
         }, write: true)
+    }
+
+    /// True when `deviceID` may write under `library`: it owns it, nobody did (it claims it
+    /// now), or its owner is revoked (the claim moves: a library given a new token after its
+    /// old one was revoked goes on syncing).
+    private static func claim(_ library: String, userID: Int64, deviceID: Int64, _ db: Database) throws -> Bool {
+        let owner = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT c.deviceId, d.revokedAt IS NOT NULL FROM deviceClaim c LEFT JOIN device d ON d.id = c.deviceId
+            WHERE c.userId = ? AND c.library = ?
+            """), arguments: [userID, library])
+        if let owner {
+            if owner[0] as Int64 == deviceID { return true }
+            guard owner[1] as Bool? ?? true else { return false }
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO deviceClaim(userId, library, deviceId) VALUES (?, ?, ?)
+            ON CONFLICT(userId, library) DO UPDATE SET deviceId = excluded.deviceId
+            """).execute(arguments: [userID, library, deviceID])
+        return true
+    }
+
+    /// Sets a user's `opCount` and `byteCount` from the stream (after compaction deleted some).
+    static func recount(userID: Int64, _ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE user SET opCount = (SELECT count(*) FROM op WHERE userId = ?1),
+                            byteCount = (SELECT coalesce(sum(length(body)), 0) FROM op WHERE userId = ?1) WHERE id = ?1
+            """, arguments: [userID])
+    }
+
+    public func usage(userID: Int64) async throws(SyncError) -> (operations: Int64, bytes: Int64) {
+        let values: [Int64] = try await run("reading a stream's size", { db in
+            try Row.fetchOne(db, sql: "SELECT opCount, byteCount FROM user WHERE id = ?", arguments: [userID])
+                .map { [$0[0], $0[1]] } ?? [0, 0]
+        }, write: false)
+        return (operations: values[0], bytes: values[1])
     }
 
     public func acknowledge(deviceID: Int64, cursor: Int64, now: Int64) async throws(SyncError) {
@@ -132,13 +208,23 @@ public final class SQLiteSyncStorage: SyncStorage {
         }, write: true)
     }
 
-    public func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64) {
+    public func read(userID: Int64, after: Int64, limit: Int, maxBytes: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64) {
         let result: ([StoredOperation], Int64) = try await run("reading operations", { db in
             let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT head FROM user WHERE id = ?"), arguments: [userID]) ?? 0
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            // A cursor, not fetchAll: rows are read one at a time and the page stops at the byte
+            // bound, so a stream of large operations never comes into memory whole.
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT seq, body FROM op WHERE userId = ? AND seq > ? ORDER BY seq LIMIT ?
                 """), arguments: [userID, after, limit])
-            return (rows.map { StoredOperation(seq: $0[0], body: Array(($0[1] as Data))) }, head)
+            var ops: [StoredOperation] = []
+            var bytes = 0
+            while let row = try rows.next() {
+                let body = row.dataNoCopy(atIndex: 1) ?? Data()
+                if !ops.isEmpty, body.count > maxBytes - bytes { break }
+                bytes += body.count
+                ops.append(StoredOperation(seq: row[0], body: Array(body)))
+            }
+            return (ops, head)
         }, write: false)
         return (ops: result.0, head: result.1)
     }

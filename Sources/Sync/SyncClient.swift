@@ -53,23 +53,40 @@ public final class SyncClient: Sendable {
     /// The operations after `cursor`; with `wait` > 0 the server holds the request until some
     /// arrive or `wait` seconds pass. `acknowledge`: this device has applied everything through
     /// `cursor` and nothing it sent awaits an acknowledgement (lets the server collect tombstones).
-    public func pull(after cursor: Int64, limit: Int = 1000, wait: Double = 0, acknowledge: Bool = false) async throws(SyncError) -> PullResponse {
+    ///
+    /// The answer is bounded (decision 0017): the server is asked for at most `maxBytes` of
+    /// operations (`bytes=`); an answer longer than that plus one operation of
+    /// `maxOperationBytes` is refused (`unavailable`) before it is decoded, and nothing of it is applied.
+    public func pull(after cursor: Int64, limit: Int = 1000, wait: Double = 0, acknowledge: Bool = false,
+                     maxBytes: Int = SyncClient.maxPullBytes) async throws(SyncError) -> PullResponse {
         guard var components = URLComponents(url: baseURL.appendingPathComponent("v1/pull"), resolvingAgainstBaseURL: false) else {
             throw SyncError(.invalid, message: "not a URL: \(baseURL)")
         }
         components.queryItems = [URLQueryItem(name: "after", value: String(cursor)), URLQueryItem(name: "limit", value: String(limit)),
-                                 URLQueryItem(name: "wait", value: String(Int(wait)))]
+                                 URLQueryItem(name: "wait", value: String(Int(wait))), URLQueryItem(name: "bytes", value: String(maxBytes))]
             + (acknowledge ? [URLQueryItem(name: "ack", value: String(cursor))] : [])
         guard let url = components.url else { throw SyncError(.invalid, message: "not a URL: \(baseURL)") }
         var request = URLRequest(url: url)
         request.timeoutInterval = wait + 15
-        return try await send(request, as: PullResponse.self)
+        // The server fills a page up to `maxBytes` and may pass it by one operation (a page
+        // always moves the cursor); anything longer is refused before it is decoded. Checking
+        // each operation's size again would cost a re-encoding per operation (it doubled the
+        // catch-up time of a debug daemon in bench/sync/big_pull.py).
+        return try await send(request, as: PullResponse.self, maxBytes: maxBytes + Self.maxOperationBytes + 4096)
     }
 
-    private func send<T: Decodable>(_ request: URLRequest, as type: T.Type) async throws(SyncError) -> T {
+    /// The most bytes of operations a pull asks for.
+    public static let maxPullBytes = 4 << 20
+    /// The largest operation accepted from the server (the server's own bound, `maxOpBytes`).
+    public static let maxOperationBytes = 1 << 20
+
+    private func send<T: Decodable>(_ request: URLRequest, as type: T.Type, maxBytes: Int = 1 << 20) async throws(SyncError) -> T {
         var request = request
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let (data, status, retryAfter) = try await transfer(request)
+        guard data.count <= maxBytes else {
+            throw SyncError(.unavailable, message: "the sync server's answer is larger than \(maxBytes) bytes; it was not applied")
+        }
         guard status == 200 else {
             let message = (try? JSONDecoder().decode(ErrorBody.self, from: data))?.error.message ?? "HTTP \(status)"
             let reason: SyncError.Reason = switch status {
@@ -77,6 +94,8 @@ public final class SyncClient: Sendable {
             case 413: .tooLarge
             case 429: .rateLimited
             case 400: .invalid
+            case 507: .quotaExceeded
+            case 403: .forbidden
             default: .unavailable
             }
             throw SyncError(reason, message: "the sync server refused: \(message)", detail: retryAfter ?? "")

@@ -17,6 +17,10 @@ public struct SyncError: OmniError {
         case unavailable = "sync.unavailable"
         /// Something named does not exist (a device to revoke).
         case notFound = "sync.not_found"
+        /// The user's stream is full: its operation or byte quota is reached (HTTP 507).
+        case quotaExceeded = "sync.quota_exceeded"
+        /// The request is understood but not allowed with these credentials (HTTP 403).
+        case forbidden = "sync.forbidden"
     }
 
     public var reason: Reason

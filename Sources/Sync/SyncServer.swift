@@ -27,9 +27,22 @@ public struct SyncServerConfiguration: Sendable {
     /// Requests per second and burst allowed per device (429 above).
     public var requestsPerSecond: Double = 50
     public var requestBurst: Double = 200
-    /// Operations stamped further than this in the future (ms) are refused: an HLC drags every
-    /// replica's clock forward to the largest timestamp it sees (decision 0007).
-    public var maxFutureSkewMs: Int64 = 24 * 3600 * 1000
+    /// Operations stamped further than this ahead of the server's clock (ms) refuse their push:
+    /// an HLC drags every replica's clock forward to the largest timestamp it sees (decisions
+    /// 0007, 0017). `--max-clock-skew`, in seconds.
+    public var maxFutureSkewMs: Int64 = 5 * 60 * 1000
+    /// The largest operation (its canonical JSON) stored; larger ones are dropped as invalid.
+    /// The largest a device makes is a favorite removal of 10,000 item ids (about 700 KB).
+    public var maxOpBytes: Int = 1 << 20
+    /// A pull answer holds at most this many bytes of operations (and at least one operation).
+    public var maxPullBytes: Int = 4 << 20
+    /// What one user's stream may hold (507 above it; decision 0017).
+    public var quota = StreamQuota(operations: 2_000_000, bytes: 1 << 30)
+    /// The bearer token `/metrics` needs; nil refuses every scrape (403). Decision 0017.
+    public var metricsToken: String?
+    /// How often a waiting pull checks that its device is still allowed (a revocation from
+    /// another process, SQLite; PostgreSQL's revocations also wake the pull at once).
+    public var revocationCheck: Duration = .seconds(1)
     /// Compact every stream this often (nil: never; `sync-server compact` does it on demand).
     public var compactionInterval: Duration? = nil
     /// Operations at the end of each stream that compaction leaves untouched.
@@ -168,7 +181,20 @@ public struct SyncServer: Service {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/healthz") { _, _ in Self.json(Array("{\"status\":\"ok\"}".utf8)) }
-        router.get("/metrics") { _, _ in try await self.metrics() }
+        router.get("/metrics") { request, _ in
+            // Not for everyone who reaches the sync port (decision 0017): it tells who syncs how much.
+            guard let expected = self.configuration.metricsToken else {
+                return Self.json(Self.errorBody(SyncError(.forbidden, message: "/metrics is off: start the server with --metrics-token (or OMNISONIC_SYNC_METRICS_TOKEN)")),
+                                 status: .forbidden)
+            }
+            guard let given = Self.bearer(request), DeviceToken.hash(given) == DeviceToken.hash(expected) else {
+                var response = Self.json(Self.errorBody(SyncError(.unauthorized, message: "/metrics needs Authorization: Bearer <metrics token>")),
+                                         status: .unauthorized)
+                response.headers[.wwwAuthenticate] = "Bearer"
+                return response
+            }
+            return try await self.metrics()
+        }
         router.post("/v1/push") { request, _ in await self.respond { () throws(SyncError) in try await self.push(request) } }
         router.get("/v1/pull") { request, _ in await self.respond { () throws(SyncError) in try await self.pull(request) } }
         return router
@@ -189,6 +215,8 @@ public struct SyncServer: Service {
             case .notFound: .notFound
             case .storage: .internalServerError
             case .unavailable: .serviceUnavailable
+            case .quotaExceeded: Self.insufficientStorage
+            case .forbidden: .forbidden
             }
             if error.reason == .storage || error.reason == .unavailable { configuration.logger.error("\(error.expandedDescription)") }
             var response = Self.json(Self.errorBody(error), status: status)
@@ -198,23 +226,32 @@ public struct SyncServer: Service {
         }
     }
 
-    private func authenticate(_ request: Request) async throws(SyncError) -> SyncPrincipal {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+    /// 507 Insufficient Storage: the user's stream reached its quota.
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+
+    /// The bearer token of a request, if any (at most 256 bytes).
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty || token.utf8.count > 256 ? nil : token
+    }
+
+    private func authenticate(_ request: Request) async throws(SyncError) -> (principal: SyncPrincipal, tokenHash: String) {
+        guard let token = Self.bearer(request) else {
             throw SyncError(.unauthorized, message: "a device token is required (Authorization: Bearer <token>)")
         }
-        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, token.utf8.count <= 256,
-              let principal = try await configuration.storage.authenticate(tokenHash: DeviceToken.hash(token)) else {
+        let hash = DeviceToken.hash(token)
+        guard let principal = try await configuration.storage.authenticate(tokenHash: hash) else {
             throw SyncError(.unauthorized, message: "unknown or revoked device token")
         }
         if let wait = limiter.take(principal.deviceID) {
             throw SyncError(.rateLimited, message: "too many requests from this device", detail: String(Int(wait.rounded(.up)) + 0))
         }
-        return principal
+        return (principal, hash)
     }
 
     func push(_ request: Request) async throws(SyncError) -> Response {
-        let principal = try await authenticate(request)
+        let principal = try await authenticate(request).principal
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw SyncError(.tooLarge, message: "a push is at most \(limit) bytes")
@@ -235,7 +272,7 @@ public struct SyncServer: Service {
             throw SyncError(.tooLarge, message: "a push carries at most \(configuration.maxOpsPerPush) operations")
         }
         let horizon = Int64(Date().timeIntervalSince1970 * 1000) + configuration.maxFutureSkewMs
-        var encoded: [(id: String, body: [UInt8])] = []
+        var encoded: [IncomingOperation] = []
         encoded.reserveCapacity(batch.ops.count)
         var rejected = 0
         let encoder = Wire.canonicalEncoder()
@@ -250,23 +287,32 @@ public struct SyncServer: Service {
                 throw SyncError(.invalid, message: "an operation needs a target of 1 to 200 bytes and a device of 1 to 64 bytes")
             }
             guard op.hlc.wallMs <= horizon else {
-                throw SyncError(.invalid, message: "operation \(op.id) is stamped more than a day in the future; fix the device's clock")
+                throw SyncError(.invalid, message: "operation \(op.id) is stamped more than \(configuration.maxFutureSkewMs / 1000) seconds ahead of the server's clock; fix the device's clock")
             }
+            let body: [UInt8]
             do {
-                encoded.append((id: op.id.encoded, body: try Wire.encode(op, with: encoder)))
+                body = try Wire.encode(op, with: encoder)
             } catch {
                 throw SyncError(.invalid, message: "an operation cannot be encoded", detail: "\(error)")
             }
+            // Valid but larger than any device makes (long texts are bounded in bytes by the
+            // validation above): dropped like an invalid one.
+            guard body.count <= configuration.maxOpBytes else {
+                rejected += 1
+                continue
+            }
+            encoded.append(IncomingOperation(id: op.id.encoded, device: op.device, body: body))
         }
-        let result = try await configuration.storage.append(userID: principal.userID, ops: encoded)
+        let result = try await configuration.storage.append(userID: principal.userID, deviceID: principal.deviceID, ops: encoded,
+                                                            quota: configuration.quota)
         if result.accepted > 0 { notifier.notify(principal.userID) }
-        counters.pushed(accepted: result.accepted, duplicates: result.duplicates)
-        let body = PushResponse(accepted: result.accepted, duplicates: result.duplicates, head: result.head, rejected: rejected)
+        counters.pushed(accepted: result.accepted, duplicates: result.duplicates, rejected: rejected, foreign: result.foreign)
+        let body = PushResponse(accepted: result.accepted, duplicates: result.duplicates, head: result.head, rejected: rejected + result.foreign)
         return Self.json(Array((try? JSONEncoder().encode(body)) ?? Data()))
     }
 
     func pull(_ request: Request) async throws(SyncError) -> Response {
-        let principal = try await authenticate(request)
+        let (principal, tokenHash) = try await authenticate(request)
         let query = request.uri.queryParameters
         func number(_ name: String, default value: Double, range: ClosedRange<Double>) throws(SyncError) -> Double {
             guard let text = query[name[...]] else { return value }
@@ -278,6 +324,9 @@ public struct SyncServer: Service {
         let after = Int64(try number("after", default: 0, range: 0...9e15))
         let limit = Int(try number("limit", default: 1000, range: 1...Double(configuration.maxPullLimit)))
         let wait = try number("wait", default: 0, range: 0...configuration.maxWaitSeconds)
+        // bytes=B: the most the device accepts (the server's own bound applies too).
+        let maxBytes = Int(try number("bytes", default: Double(configuration.maxPullBytes), range: 1024...9e15))
+        let pageBytes = min(maxBytes, configuration.maxPullBytes)
         // ack=N: the device has applied everything through N and nothing it sent awaits an acknowledgement.
         if let text = query["ack"] {
             guard let ack = Int64(String(text)), ack >= 0, ack <= after else {
@@ -292,18 +341,24 @@ public struct SyncServer: Service {
         // a wake that finds nothing new (another process's announcement of a push this one
         // already served, a lost connection's catch-up) just waits again.
         var seen = notifier.generation(of: principal.userID)
-        var (ops, head) = try await configuration.storage.read(userID: principal.userID, after: after, limit: limit)
+        var (ops, head) = try await configuration.storage.read(userID: principal.userID, after: after, limit: limit, maxBytes: pageBytes)
         let deadline = Date(timeIntervalSinceNow: wait)
+        let check = Double(configuration.revocationCheck.components.seconds) + Double(configuration.revocationCheck.components.attoseconds) * 1e-18
         while ops.isEmpty, !notifier.isClosed, !Task.isCancelled {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0.001 else { break }
-            await notifier.wait(for: principal.userID, seen: seen, seconds: remaining)
+            await notifier.wait(for: principal.userID, seen: seen, seconds: min(remaining, check))
+            // A device revoked while its pull waits gets nothing more (decision 0017): its
+            // token is checked again at every wake, and at least every `revocationCheck`.
+            guard try await configuration.storage.authenticate(tokenHash: tokenHash) != nil else {
+                throw SyncError(.unauthorized, message: "unknown or revoked device token")
+            }
             seen = notifier.generation(of: principal.userID)
-            (ops, head) = try await configuration.storage.read(userID: principal.userID, after: after, limit: limit)
+            (ops, head) = try await configuration.storage.read(userID: principal.userID, after: after, limit: limit, maxBytes: pageBytes)
         }
         counters.pulled(ops.count)
         let cursor = ops.last?.seq ?? after
-        return Self.json(Wire.pullBody(cursor: cursor, head: head, more: cursor < head, ops: ops))
+        return Wire.pullResponse(cursor: cursor, head: head, more: cursor < head, ops: ops)
     }
 
     func metrics() async throws -> Response {
@@ -342,12 +397,16 @@ public struct SyncServer: Service {
 final class SyncServerCounters: Sendable {
     private struct Values {
         var pushes = 0, accepted = 0, duplicates = 0, pulls = 0, served = 0, compactions = 0, compacted = 0
+        var invalidOps = 0, foreignOps = 0
         var rejected: [String: Int] = [:]
     }
     private let values = Mutex(Values())
 
-    func pushed(accepted: Int, duplicates: Int) {
-        values.withLock { $0.pushes += 1; $0.accepted += accepted; $0.duplicates += duplicates }
+    func pushed(accepted: Int, duplicates: Int, rejected: Int = 0, foreign: Int = 0) {
+        values.withLock {
+            $0.pushes += 1; $0.accepted += accepted; $0.duplicates += duplicates
+            $0.invalidOps += rejected; $0.foreignOps += foreign
+        }
     }
 
     func pulled(_ count: Int) { values.withLock { $0.pulls += 1; $0.served += count } }
@@ -365,6 +424,8 @@ final class SyncServerCounters: Sendable {
         counter("omnisonic_sync_pushes_total", "Push requests served", v.pushes)
         counter("omnisonic_sync_ops_accepted_total", "Operations appended", v.accepted)
         counter("omnisonic_sync_ops_duplicate_total", "Operations pushed again (ignored)", v.duplicates)
+        counter("omnisonic_sync_ops_invalid_total", "Operations dropped at ingest: invalid for every replica, or larger than any device makes", v.invalidOps)
+        counter("omnisonic_sync_ops_foreign_total", "Operations refused because their device id belongs to another device of the user", v.foreignOps)
         counter("omnisonic_sync_pulls_total", "Pull requests served", v.pulls)
         counter("omnisonic_sync_ops_served_total", "Operations sent to devices", v.served)
         counter("omnisonic_sync_compactions_total", "Rounds of automatic compaction completed", v.compactions)

@@ -1,3 +1,5 @@
+import OmniModel
+
 /// Who a request comes from, once its token is checked.
 public struct SyncPrincipal: Sendable, Equatable {
     /// The user whose stream the device reads and writes (and no other).
@@ -32,6 +34,53 @@ public struct AppendResult: Sendable, Equatable {
     public var accepted: Int
     public var duplicates: Int
     public var head: Int64
+    /// Operations refused because their device id belongs to another device (token) of the
+    /// user (decision 0017): not stored.
+    public var foreign: Int = 0
+
+    public init(accepted: Int, duplicates: Int, head: Int64, foreign: Int = 0) {
+        self.accepted = accepted
+        self.duplicates = duplicates
+        self.head = head
+        self.foreign = foreign
+    }
+}
+
+/// One operation on its way into a stream: its id (`UserOperation.id`), the library device id
+/// that made it (`UserOperation.device`, which the append binds to the pushing device) and its
+/// canonical JSON.
+public struct IncomingOperation: Sendable, Equatable {
+    public var id: String
+    public var device: String
+    public var body: [UInt8]
+    public init(id: String, device: String, body: [UInt8]) {
+        self.id = id
+        self.device = device
+        self.body = body
+    }
+}
+
+extension SyncError {
+    /// The refusal of an append that would take a stream past its quota (HTTP 507).
+    static func quota(_ quota: StreamQuota, count: Int64, bytes: Int64) -> SyncError {
+        SyncError(.quotaExceeded,
+                  message: "this user's stream is full (at most \(quota.operations) operations and \(quota.bytes) bytes); ask the server's administrator to compact it or raise --quota-ops/--quota-bytes",
+                  detail: "the push would make it \(count) operations and \(bytes) bytes")
+    }
+}
+
+/// How much one user's stream may hold (decision 0017): operations and bytes of their JSON,
+/// counted after compaction. An append that would pass either fails with `quotaExceeded` and
+/// stores nothing.
+public struct StreamQuota: Sendable, Equatable {
+    public var operations: Int64
+    public var bytes: Int64
+    public init(operations: Int64, bytes: Int64) {
+        self.operations = operations
+        self.bytes = bytes
+    }
+    /// No limit (administration commands, tests of other things).
+    public static let unlimited = StreamQuota(operations: .max, bytes: .max)
 }
 
 /// A user's stream as `sync-server compact` sees it.
@@ -66,13 +115,26 @@ public protocol SyncStorage: Sendable {
     /// The user and device of a token hash, unless unknown or revoked.
     func authenticate(tokenHash: String) async throws(SyncError) -> SyncPrincipal?
     /// Appends the operations not already in the user's stream, in the given order, atomically.
-    func append(userID: Int64, ops: [(id: String, body: [UInt8])]) async throws(SyncError) -> AppendResult
+    ///
+    /// Each library device id (`IncomingOperation.device`) belongs to the first device (token)
+    /// of the user that pushed under it, or — once that device is revoked — to the next one;
+    /// operations under an id another active device owns are not stored (`AppendResult.foreign`),
+    /// so no device can shadow or forge another's operations (decision 0017).
+    ///
+    /// - Throws: `SyncError` `.quotaExceeded` (nothing stored) when the stream would then hold
+    ///   more than `quota` allows; `.storage`/`.unavailable` when the backend fails.
+    func append(userID: Int64, deviceID: Int64, ops: [IncomingOperation], quota: StreamQuota) async throws(SyncError) -> AppendResult
     /// Records that a device has applied its stream through `cursor` with nothing it sent
     /// awaiting an acknowledgement (the cursor never moves back). Compaction collects a removal only once
     /// every active device of the user has acknowledged past it.
     func acknowledge(deviceID: Int64, cursor: Int64, now: Int64) async throws(SyncError)
-    /// Up to `limit` operations of the user's stream after `after`, and the stream's head.
-    func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64)
+    /// Up to `limit` operations of the user's stream after `after`, no more of them than fit in
+    /// `maxBytes` of JSON (but always the first one, whatever its size, so a page always moves
+    /// the cursor), and the stream's head.
+    func read(userID: Int64, after: Int64, limit: Int, maxBytes: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64)
+    /// What the user's stream holds now (after compaction): operations and bytes, the figures
+    /// `StreamQuota` bounds.
+    func usage(userID: Int64) async throws(SyncError) -> (operations: Int64, bytes: Int64)
     /// Totals for `/metrics`: users, devices, operations appended (compacted ones included).
     func totals() async throws(SyncError) -> (users: Int, devices: Int, operations: Int)
     /// Every user's stream head, by user id.
@@ -94,6 +156,20 @@ public protocol SyncStorage: Sendable {
 
 extension SyncStorage {
     public func run(wake: @escaping @Sendable (Int64?) -> Void) async {}
+
+    /// `read(userID:after:limit:maxBytes:)` without a byte bound.
+    public func read(userID: Int64, after: Int64, limit: Int) async throws(SyncError) -> (ops: [StoredOperation], head: Int64) {
+        try await read(userID: userID, after: after, limit: limit, maxBytes: .max)
+    }
+
+    /// `append(userID:deviceID:ops:quota:)` of operations given as (id, body), each bound to
+    /// the device id inside its id (tests and tools that store prepared operations).
+    public func append(userID: Int64, deviceID: Int64, ops: [(id: String, body: [UInt8])],
+                       quota: StreamQuota = .unlimited) async throws(SyncError) -> AppendResult {
+        try await append(userID: userID, deviceID: deviceID,
+                         ops: ops.map { IncomingOperation(id: $0.id, device: HLCTimestamp(encoded: $0.id)?.device ?? "", body: $0.body) },
+                         quota: quota)
+    }
 
     /// Runs `body` with the storage's background work running (commands that use the storage
     /// without serving: `add-device`, `compact`, tests).

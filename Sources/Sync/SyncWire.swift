@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import OmniModel
 
 // The wire protocol (HTTP/1.1, JSON; docs/decisions/0013-sync.md):
@@ -74,15 +75,28 @@ enum Wire {
         return encoder
     }
 
-    /// A pull response built from stored bodies without decoding them again.
-    static func pullBody(cursor: Int64, head: Int64, more: Bool, ops: [StoredOperation]) -> [UInt8] {
-        var out = Array("{\"cursor\":\(cursor),\"head\":\(head),\"more\":\(more),\"ops\":[".utf8)
-        out.reserveCapacity(out.count + ops.reduce(0) { $0 + $1.body.count + 1 } + 2)
-        for (index, op) in ops.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += op.body
+    /// A pull answer written from the stored bodies without decoding them again, one
+    /// operation at a time (each stored body is handed to the connection as it is, never
+    /// concatenated into one buffer). The page itself is bounded in bytes by the storage read.
+    static func pullResponse(cursor: Int64, head: Int64, more: Bool, ops: [StoredOperation]) -> Response {
+        let opening = ByteBuffer(string: "{\"cursor\":\(cursor),\"head\":\(head),\"more\":\(more),\"ops\":[")
+        let length = opening.readableBytes + ops.reduce(0) { $0 + $1.body.count } + max(ops.count - 1, 0) + 2
+        let body = ResponseBody(contentLength: length) { writer in
+            try await writer.write(opening)
+            var batch = ByteBuffer()
+            for (index, op) in ops.enumerated() {
+                if index > 0 { batch.writeInteger(UInt8(ascii: ",")) }
+                batch.writeBytes(op.body)
+                // Small operations go out together; a page never sits in memory twice.
+                if batch.readableBytes >= 64 << 10 {
+                    try await writer.write(batch)
+                    batch = ByteBuffer()
+                }
+            }
+            batch.writeString("]}")
+            try await writer.write(batch)
+            try await writer.finish(nil)
         }
-        out += Array("]}".utf8)
-        return out
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"], body: body)
     }
 }

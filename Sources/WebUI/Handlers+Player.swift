@@ -33,7 +33,7 @@ extension Handlers {
             guard let source = sources.first else {
                 throw APIError.badRequest("give one of uids, playlist, album, savedSearch, query")
             }
-            if let query = body.query, query.count > 1000 { throw APIError.badRequest("query is at most 1000 characters") }
+            if let query = body.query, query.utf8.count > 4000 || query.unicodeScalars.count > 1000 { throw APIError.badRequest("query is at most 1000 characters") }
             if case .tracks(let uids) = source, uids.count > 10_000 { throw APIError.badRequest("at most 10000 uids") }
             if let index = body.index, !(0...1_000_000).contains(index) { throw APIError.badRequest("index must be in 0...1000000") }
             return try await self.player(.enqueue(source, replace: body.replace ?? false, index: body.index, play: body.play ?? false))

@@ -253,7 +253,7 @@ extension Handlers {
         guard body.query.unicodeScalars.count <= 1000 else { throw APIError.badRequest("query is at most 1,000 characters") }
         if let sort = body.sort, SearchSort(rawValue: sort) == nil { throw APIError.badRequest("sort has an unknown value") }
         if let limit = body.limit, !(1...10_000).contains(limit) { throw APIError.badRequest("limit must be in 1...10000") }
-        if let filters = body.filters, filters.count > 20 || filters.keys.contains(where: { $0.isEmpty || $0.count > 50 || $0.contains(":") || $0.contains(where: \.isWhitespace) }) {
+        if let filters = body.filters, filters.count > 20 || filters.keys.contains(where: { $0.isEmpty || $0.unicodeScalars.count > 50 || $0.contains(":") || $0.contains(where: \.isWhitespace) }) {
             throw APIError.badRequest("filters must be at most 20 field names without spaces or colons")
         }
         return SavedSearchDefinition(name: name, query: body.query, filters: body.filters, sort: body.sort ?? "relevance",

@@ -75,7 +75,7 @@ struct Handlers: Sendable {
 
     /// The `uid` path parameter (26 base32 characters; anything else cannot name a track).
     func uid(_ context: BasicRequestContext) throws -> TrackUID {
-        guard let text = context.parameters.get("uid"), !text.isEmpty, text.count <= 64,
+        guard let text = context.parameters.get("uid"), !text.isEmpty, text.utf8.count <= 64,
               text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) })
         else { throw APIError.notFound("track") }
         return TrackUID(rawValue: text)

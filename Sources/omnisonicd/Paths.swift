@@ -31,8 +31,7 @@ struct LibraryPaths {
     /// Creates the folders (mode 0700: a library says a lot about its owner).
     func create() throws {
         for folder in [data, cache, artwork] {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try PrivateFiles.makeFolder(folder)
         }
     }
 

@@ -18,7 +18,8 @@ struct SyncServerCommand: AsyncParsableCommand {
         discussion: """
             The server keeps one append-only operation stream per user in DIR/sync.sqlite (or, \
             with --postgres, in a PostgreSQL database that several servers may share) and \
-            serves it over HTTP (POST /v1/push, GET /v1/pull, /healthz, /metrics). Each device \
+            serves it over HTTP (POST /v1/push, GET /v1/pull, /healthz, and /metrics for the \
+            holder of --metrics-token). Each device \
             authenticates with a token from `add-device`; the server stores only its SHA-256. \
             It serves HTTPS with --tls-cert and --tls-key, or plain HTTP on loopback (the \
             default, 127.0.0.1:7700); plain HTTP on another address needs --insecure-http (for a \
@@ -67,8 +68,7 @@ struct SyncDataOptions: ParsableArguments {
     private func sqlite() -> SQLiteSyncStorage {
         let folder = ((data ?? ".") as NSString).standardizingPath
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try PrivateFiles.makeFolder(folder) // 0700 whatever the umask (decision 0017)
         } catch {
             Self.fail("cannot create the folder \(folder): \(error)")
         }
@@ -137,6 +137,24 @@ struct SyncServe: AsyncParsableCommand {
             help: "Connections served at once; more wait (default: 4096, at most the descriptor limit minus 256).")
     var maxConnections: Int = 4096
 
+    // Trust limits (decision 0017).
+    @Option(name: .customLong("max-clock-skew"), help: "Refuse operations stamped more than this many seconds ahead of the server's clock (default: 300).")
+    var maxClockSkew: Double = 300
+
+    @Option(name: .customLong("quota-ops"), help: "The most operations one user's stream may hold after compaction (default: 2000000; 507 above).")
+    var quotaOps: Int64 = 2_000_000
+
+    @Option(name: .customLong("quota-bytes"), help: "The most bytes of operations one user's stream may hold (default: 1073741824; 507 above).")
+    var quotaBytes: Int64 = 1 << 30
+
+    @Option(name: .customLong("max-pull-bytes"), help: "The most bytes of operations one pull answer holds (default: 4194304).")
+    var maxPullBytes: Int = 4 << 20
+
+    @Option(name: .customLong("metrics-token"), help: ArgumentHelp(
+        "The bearer token /metrics needs (without one, /metrics answers 403).",
+        discussion: "Also read from OMNISONIC_SYNC_METRICS_TOKEN, which other users cannot see in the process list."))
+    var metricsToken: String?
+
     func run() async throws {
         guard let address = ListenAddress(parsing: listen) else {
             SyncDataOptions.fail("--listen must be HOST:PORT with an IP address or localhost, not \"\(listen)\"")
@@ -175,6 +193,13 @@ struct SyncServe: AsyncParsableCommand {
         configuration.keepTail = keepTail
         let scheme = configuration.tls == nil ? "http" : "https"
         configuration.maxBodyBytes = maxBodySize
+        guard maxClockSkew >= 1, maxClockSkew <= 86_400, quotaOps > 0, quotaBytes >= 1 << 20, maxPullBytes >= 64 << 10 else {
+            SyncDataOptions.fail("--max-clock-skew must be 1 to 86400 seconds, --quota-ops > 0, --quota-bytes ≥ 1 MiB and --max-pull-bytes ≥ 64 KiB")
+        }
+        configuration.maxFutureSkewMs = Int64(maxClockSkew * 1000)
+        configuration.quota = StreamQuota(operations: quotaOps, bytes: quotaBytes)
+        configuration.maxPullBytes = maxPullBytes
+        configuration.metricsToken = (metricsToken ?? ProcessInfo.processInfo.environment["OMNISONIC_SYNC_METRICS_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
         configuration.requestsPerSecond = rate
         configuration.requestBurst = rate * 4
         let server = SyncServer(configuration: configuration)

@@ -202,6 +202,7 @@ extension CompactionTests {
         let fixture = try await ServerFixture(backend) { configuration in
             configuration.compactionInterval = .milliseconds(200)
             configuration.keepTail = 10
+            configuration.metricsToken = "metrics"
         }
         defer { Task { await fixture.stop() } }
         let client = fixture.client(try await fixture.device("alice"))
@@ -210,7 +211,7 @@ extension CompactionTests {
         var metrics = ""
         _ = try await eventually {
             stored = try await fixture.storage.read(userID: 1, after: 0, limit: 1000).ops
-            metrics = try await raw(fixture.url.appendingPathComponent("metrics")).1
+            metrics = try await raw(fixture.url.appendingPathComponent("metrics"), token: "metrics").1
             return stored.count == 11 && metrics.contains("omnisonic_sync_ops_compacted_total 89")
         }
         // The newest rename of the compacted part and the 10-operation tail; /metrics counts it.

@@ -167,6 +167,7 @@ struct SyncServerTests {
             configuration.maxOpsPerPush = 20
             configuration.requestBurst = 6
             configuration.requestsPerSecond = 0.01
+            configuration.metricsToken = "metrics"
         }
         defer { Task { await fixture.stop() } }
         let token = try await fixture.device("alice")
@@ -184,7 +185,7 @@ struct SyncServerTests {
         }
         #expect(refused >= 2)
         #expect(try await fixture.storage.totals().operations == 1)
-        let metrics = try await raw(fixture.url.appendingPathComponent("metrics"))
+        let metrics = try await raw(fixture.url.appendingPathComponent("metrics"), token: "metrics")
         #expect(metrics.1.contains("omnisonic_sync_rejected_total{reason=\"sync.rate_limited\"}"))
         #expect(try await raw(fixture.url.appendingPathComponent("healthz")).0 == 200)
     }

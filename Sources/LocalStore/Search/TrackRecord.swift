@@ -167,8 +167,10 @@ extension TrackRecord {
             // User state: indexed lookups by uid, a few µs per row of a page.
             + ", EXISTS (SELECT 1 FROM favoriteItem WHERE favoriteItem.uid = \(alias).uid)"
             + ", (SELECT value FROM trackRating WHERE trackRating.uid = \(alias).uid)"
-            + ", (SELECT sum(count) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
-            + ", (SELECT max(lastPlayed) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
+            + ", (SELECT sum(max(min(count, \(UserDataValidation.maxPlayCount)), 0)) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
+            // Each device's count read clamped (decision 0017): a count stored before the bound
+            // (2^63-1 from a hostile device) would overflow SQLite's sum() and fail every page.
+            + ", (SELECT min(max(lastPlayed), \(HLCTimestamp.maxWallMs)) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
             + ", EXISTS (SELECT 1 FROM file JOIN root ON root.id = file.rootId WHERE file.trackId = \(alias).id AND root.online)"
     }
 

@@ -119,8 +119,8 @@ extension Library {
             let row = try Row.fetchOne(db, sql: """
                 SELECT EXISTS (SELECT 1 FROM favoriteItem WHERE uid = :uid),
                        (SELECT value FROM trackRating WHERE uid = :uid),
-                       (SELECT coalesce(sum(count), 0) FROM trackPlay WHERE uid = :uid),
-                       (SELECT max(lastPlayed) FROM trackPlay WHERE uid = :uid),
+                       (SELECT coalesce(sum(max(min(count, \(UserDataValidation.maxPlayCount)), 0)), 0) FROM trackPlay WHERE uid = :uid),
+                       (SELECT min(max(lastPlayed), \(HLCTimestamp.maxWallMs)) FROM trackPlay WHERE uid = :uid),
                        (SELECT fileTags FROM track WHERE uid = :uid)
                 """, arguments: ["uid": key])!
             let lastPlayed: Int64? = row[3]
@@ -176,9 +176,26 @@ extension Library {
         }
         try applier.finish(now: now.timeIntervalSince1970)
         if let newest {
-            clock.receive(newest)
+            clock.receive(capped(newest, wallMs: wallMs))
             try saveClock(clock, db)
         }
         return applier.applied
+    }
+
+    /// How far ahead of this device's wall clock a received timestamp may move its clock
+    /// (decision 0017): 5 minutes, the sync server's default refusal horizon.
+    public static let maxClockSkewMs: Int64 = 5 * 60 * 1000
+
+    /// `remote`, or — when it lies more than `maxClockSkewMs` ahead of `wallMs` — the horizon.
+    ///
+    /// A far-future operation is still applied (every replica applies the same set, so they
+    /// converge), but this device's clock does not jump there: an HLC drags every later local
+    /// edit to the largest timestamp it has seen, so one device with a clock a day ahead (or a
+    /// hostile one) would otherwise make every replica stamp a day ahead for ever. The cost is
+    /// bounded to the far-future operation's own registers: a local edit of the same field
+    /// made before the wall clock reaches its stamp loses to it.
+    static func capped(_ remote: HLCTimestamp, wallMs: Int64) -> HLCTimestamp {
+        let horizon = min(max(wallMs, 0), HLCTimestamp.maxWallMs - maxClockSkewMs) + maxClockSkewMs
+        return remote.wallMs > horizon ? HLCTimestamp(wallMs: horizon, counter: 0, device: remote.device) : remote
     }
 }

@@ -56,9 +56,11 @@ struct MutationPlanner {
         case .played(let uid):
             try requireTrack(uid)
             let device = clock.device
-            let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count FROM trackPlay WHERE uid = ? AND device = ?"),
-                                         arguments: [uid.rawValue, device]) ?? 0
-            return [op(uid.rawValue, .played(count: count + 1, lastPlayedMs: wallMs))]
+            // Clamped in SQL: a row stored before the bound may hold any Int64 (issue 18: 2^63-1
+            // made `count + 1` trap). At the bound the count stays there; the time still moves.
+            let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(min(count, ?), 0) FROM trackPlay WHERE uid = ? AND device = ?"),
+                                         arguments: [UserDataValidation.maxPlayCount, uid.rawValue, device]) ?? 0
+            return [op(uid.rawValue, .played(count: min(count + 1, UserDataValidation.maxPlayCount), lastPlayedMs: wallMs))]
 
         case .createPlaylist(let name):
             let name = try UserDataValidation.playlistName(name)

@@ -44,6 +44,9 @@ struct OperationApplier {
             if let value, !(0...5).contains(value) { throw fail("a rating is between 0 and 5") }
         case .played(let count, let lastPlayedMs):
             if count < 0 || lastPlayedMs < 0 { throw fail("play counts and times are positive") }
+            // Bounded so that the sum over a user's devices can never overflow (decision 0017).
+            if count > UserDataValidation.maxPlayCount { throw fail("a play count is at most \(UserDataValidation.maxPlayCount)") }
+            if lastPlayedMs > HLCTimestamp.maxWallMs { throw fail("a play time is at most the year 10889") }
         case .playlistCreate(let name), .playlistRename(let name):
             _ = try UserDataValidation.playlistName(name)
         case .playlistDelete, .searchDelete:

@@ -167,7 +167,7 @@ enum TrackOverrides {
             guard case .text(let raw) = value else { throw fail("must be text") }
             let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty, !allowEmpty { throw fail("must not be empty") }
-            if trimmed.count > maxLength { throw fail("must be at most \(maxLength) characters") }
+            if !UserDataValidation.fits(trimmed, max: maxLength) { throw fail("must be at most \(maxLength) characters") }
             if trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { throw fail("must not contain control characters") }
             return .text(trimmed)
         }
@@ -209,7 +209,7 @@ enum TrackOverrides {
             for raw in list {
                 let genre = raw.trimmingCharacters(in: .whitespacesAndNewlines)
                 if genre.isEmpty { throw fail("must not have empty entries") }
-                if genre.count > 100 { throw fail("entries must be at most 100 characters") }
+                if !UserDataValidation.fits(genre, max: 100) { throw fail("entries must be at most 100 characters") }
                 if genre.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { throw fail("must not contain control characters") }
                 if seen.insert(TextKey.fold(genre)).inserted { out.append(genre) }
             }

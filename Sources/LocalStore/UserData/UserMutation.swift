@@ -40,13 +40,28 @@ public enum UserMutation: Sendable, Equatable {
 
 /// Checks of user-supplied values shared by local mutations and remote operations.
 enum UserDataValidation {
+    /// True when `text` has at most `max` Unicode scalars (JSON Schema's "characters", what the
+    /// API document's `maxLength` counts) and therefore at most `4 * max` bytes of UTF-8.
+    ///
+    /// Never `String.count`: that counts grapheme clusters, and one letter followed by two
+    /// million combining marks is one grapheme of 4 MB (issue 18). The byte count is checked
+    /// first: it is O(1) for native strings, so an oversized text is refused without walking it.
+    static func fits(_ text: some StringProtocol, max: Int) -> Bool {
+        text.utf8.count <= 4 * max && text.unicodeScalars.count <= max
+    }
+
+    /// The largest play count one device may claim for one track (decision 0017): a play a
+    /// minute for almost two years. Larger counts in operations are invalid; larger stored ones
+    /// (from before the bound) read as this, so sums over devices never overflow.
+    static let maxPlayCount = 1_000_000
+
     /// A playlist name: at most 200 code points as given, no C0 control character or DEL, at
     /// least one character that is not white space (Unicode's White_Space, U+0085 and U+2028
     /// included); stored trimmed. The same rule as the API document's schema, so a client that
     /// validates against it and the server always agree.
     static func playlistName(_ name: String) throws(StoreError) -> String {
         let scalars = name.unicodeScalars
-        guard scalars.count <= 200, !scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
+        guard fits(name, max: 200), !scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
               scalars.contains(where: { !$0.properties.isWhitespace }) else {
             throw StoreError(.invalid, message: "a playlist name is 1 to 200 characters without control characters")
         }
@@ -62,7 +77,7 @@ enum UserDataValidation {
         } catch {
             throw StoreError(.invalid, message: "a saved search's name is 1 to 200 characters without control characters")
         }
-        guard d.query.count <= 1000 else { throw StoreError(.invalid, message: "a saved search's query is at most 1,000 characters") }
+        guard fits(d.query, max: 1000) else { throw StoreError(.invalid, message: "a saved search's query is at most 1,000 characters") }
         guard SearchSort(rawValue: d.sort) != nil else {
             throw StoreError(.invalid, message: "unknown sort \"\(d.sort)\" (one of \(SearchSort.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -70,7 +85,7 @@ enum UserDataValidation {
             throw StoreError(.invalid, message: "a saved search's limit is between 1 and 10,000")
         }
         if let filters = d.filters {
-            guard filters.count <= 32, filters.allSatisfy({ $0.key.count <= 200 && $0.value.count <= 200 }) else {
+            guard filters.count <= 32, filters.allSatisfy({ fits($0.key, max: 200) && fits($0.value, max: 200) }) else {
                 throw StoreError(.invalid, message: "a saved search has at most 32 filters of at most 200 characters")
             }
         }
