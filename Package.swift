@@ -57,7 +57,7 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
-        // Directory walking (and, later, inotify): what is on disk.
+        // What is on disk: directory walking, the inotify watcher and the change coalescer.
         .target(
             name: "Watcher",
             dependencies: ["OmniModel", .product(name: "Logging", package: "swift-log")],

@@ -132,3 +132,12 @@ def audio_file(tmp_path):
 def corpus_maker():
     """`make_corpus(folder, tracks, seed)` for tests that need files of their own."""
     return make_corpus
+
+
+@pytest.fixture
+def omnisonicd_binary():
+    """The built omnisonicd (`binary()`); skips the test when there is none."""
+    exe = binary()
+    if exe is None:
+        pytest.skip("omnisonicd is not built (swift build), or set OMNISONICD_BIN")
+    return exe

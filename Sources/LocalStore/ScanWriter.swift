@@ -335,6 +335,14 @@ enum JSONText {
 
     static func appendQuoted(_ value: String, to out: inout String) {
         out += "\""
+        // Nearly every tag needs no escape: append it whole instead of scalar by scalar (this
+        // ran for every string column of every scanned track: 3.6 % of a scan's instructions).
+        // UTF-8 bytes below 0x20, '"' and '\' only ever encode those ASCII characters.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += value
+            out += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

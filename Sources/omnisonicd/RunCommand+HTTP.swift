@@ -7,7 +7,9 @@ import ServiceLifecycle
 import Sync
 import WebUI
 
-/// The one place where the HTTP server (the WebUI module) is wired to the daemon.
+/// Builds the HTTP server (the WebUI module) on the daemon's services: its configuration, the
+/// API's actions (`WebActions`), scan status and watch metrics. `RunCommand` makes the `EventHub`
+/// and the `DaemonInfo` it is given and runs the returned service with the others.
 ///
 /// - Parameters:
 ///   - events: the hub that `GET /api/events` streams from (fed by the daemon's `EventPipe`).

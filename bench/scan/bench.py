@@ -3,15 +3,20 @@
 
 bench/scan/run.sh prepares the corpus and the release build, then calls this. Stdlib only.
 
-For each tool and each run, with a new, empty database:
+Runs alternate, MPD then omnisonicd, round after round, so that a change in the machine's load
+(it is shared) hits both tools alike. For each tool and each run, with a new, empty database:
   initial    index the whole corpus
   no-change  index it again, nothing having changed
-Measured: wall seconds, files/s (the corpus's audio files / wall seconds), peak RSS.
+  idle       the daemon at rest on the library just made: its resident memory (VmRSS)
+Measured: wall seconds, files/s (the corpus's audio files / wall seconds), CPU seconds (user +
+system) and CPU milliseconds per file, peak RSS, idle RSS.
   MPD: one `mpd --no-daemon` process per run, driven over its protocol on a unix socket
        (`update`, then `idle update` + `status` until `updating_db` is gone); peak RSS is the
        process's VmHWM, read from /proc after each phase (so it includes start-up).
+       Idle RSS: MPD's VmRSS 2 s after the no-change update (the process that made the library).
   omnisonicd: one process per phase, `omnisonicd scan --json`, under `/usr/bin/time -v`
-       ("Maximum resident set size").
+       ("Maximum resident set size"). Idle RSS: `omnisonicd run` on the same library and folder
+       (it watches the folder and serves HTTP), VmRSS 2 s after its start-up scan is idle.
 The page cache is warmed first by reading every corpus file once.
 """
 
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 MPD_TIMEOUT = 3600  # seconds: bound on any one MPD reply, so a stuck update cannot hang the bench
 
@@ -135,6 +141,18 @@ def vm_hwm_kib(pid):
     raise MPDError("no VmHWM in /proc status")
 
 
+def vm_rss_kib(pid):
+    """The resident memory of a process now (VmRSS, KiB)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise MPDError("no VmRSS in /proc status")
+
+
+IDLE_SETTLE = 2.0  # seconds a daemon rests after its last work before its idle RSS is read
+
+
 def mpd_config(music, tmp):
     def q(path):
         return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -233,6 +251,8 @@ def bench_mpd_once(corpus, tracks, tmp):
                 "peak_rss_kib": vm_hwm_kib(mpd.proc.pid),
                 "indexed": songs,
             }
+        time.sleep(IDLE_SETTLE)
+        phases["idle"] = {"rss_kib": vm_rss_kib(mpd.proc.pid)}
     finally:
         mpd.stop()
     return phases
@@ -287,6 +307,38 @@ def library_size(binary, data):
         return None
 
 
+def omnisonicd_idle_rss(binary, corpus, data):
+    """VmRSS (KiB) of `omnisonicd run` on the library in data, once its start-up scan is idle."""
+    proc = subprocess.Popen([binary, "run", "--music", corpus, "--data", data, "--listen", "127.0.0.1:0",
+                             "--log-level", "warning"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = None
+        for line in proc.stdout:
+            if line.startswith("listening on "):
+                url = line.split("listening on ", 1)[1].strip()
+                break
+        if url is None:
+            raise RuntimeError(f"omnisonicd run exited ({proc.wait()}) without serving")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(url + "/api/scan", timeout=10) as response:
+                if not json.loads(response.read()).get("running"):
+                    break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("omnisonicd run's start-up scan did not end within 120 s")
+        time.sleep(IDLE_SETTLE)
+        return vm_rss_kib(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def bench_omnisonicd_once(binary, corpus, tracks, tmp):
     data = os.path.join(tmp, "data")
     os.makedirs(data)
@@ -303,6 +355,7 @@ def bench_omnisonicd_once(binary, corpus, tracks, tmp):
             "indexed": library_size(binary, data),
             "summary": summary,
         }
+    phases["idle"] = {"rss_kib": omnisonicd_idle_rss(binary, corpus, data)}
     return phases
 
 
@@ -318,12 +371,16 @@ def median_phases(runs, tracks):
     """
     out = {}
     for phase in runs[0]:
+        if phase == "idle":
+            out[phase] = {"rss_kib": statistics.median_low(r[phase]["rss_kib"] for r in runs)}
+            continue
         seconds = statistics.median(r[phase]["seconds"] for r in runs)
         out[phase] = {"seconds": round(seconds, 3), "files_per_second": round(tracks / seconds, 1),
                       "best_seconds": min(r[phase]["seconds"] for r in runs)}
         cpu = [r[phase]["cpu_seconds"] for r in runs if r[phase].get("cpu_seconds") is not None]
         if cpu:
             out[phase]["cpu_seconds"] = round(statistics.median(cpu), 2)
+            out[phase]["cpu_ms_per_file"] = round(1000 * statistics.median(cpu) / tracks, 3)
         for key in ("peak_rss_kib", "indexed"):
             values = [r[phase][key] for r in runs if r[phase].get(key) is not None]
             if values:
@@ -366,18 +423,30 @@ def print_table(result):
     print(f"scan benchmark: {c['tracks']} tracks ({c['formats']}), {c['bytes'] / 2**20:.0f} MiB, "
           f"{result['machine']['cores']} cores, warm page cache, median of {result['runs']} run(s)")
     print(f"{'tool':<24} {'phase':<10} {'wall s':>8} {'best s':>7} {'files/s':>9} {'CPU s':>7} "
-          f"{'peak RSS MiB':>13} {'indexed':>8}")
+          f"{'CPU ms/file':>11} {'peak RSS MiB':>13} {'indexed':>8}")
     for tool in result["tools"]:
         name = tool["name"] + (f" {tool['version']}" if tool.get("version") else "")
         if tool.get("skipped"):
             print(f"{name:<24} skipped: {tool['skipped']}")
             continue
         for phase, m in tool["median"].items():
+            if phase == "idle":
+                print(f"{name:<24} {phase:<10} {'':>8} {'':>7} {'':>9} {'':>7} {'':>11} "
+                      f"{m['rss_kib'] / 1024:>13.1f}   (VmRSS at rest)")
+                continue
             rss = f"{m['peak_rss_kib'] / 1024:.1f}" if m.get("peak_rss_kib") else "?"
             cpu = f"{m['cpu_seconds']:.2f}" if m.get("cpu_seconds") is not None else "?"
+            per_file = f"{m['cpu_ms_per_file']:.3f}" if m.get("cpu_ms_per_file") is not None else "?"
             print(f"{name:<24} {phase:<10} {m['seconds']:>8.2f} {m['best_seconds']:>7.2f} "
-                  f"{m['files_per_second']:>9.0f} {cpu:>7} {rss:>13} {m.get('indexed', '?'):>8}")
+                  f"{m['files_per_second']:>9.0f} {cpu:>7} {per_file:>11} {rss:>13} {m.get('indexed', '?'):>8}")
     print("wall s: median; best s: fastest run; files/s: tracks / median wall s; CPU s: user + system")
+    tools = {t["name"]: t["median"] for t in result["tools"] if not t.get("skipped")}
+    if "MPD" in tools and "omnisonicd" in tools:
+        mpd, omni = tools["MPD"], tools["omnisonicd"]
+        print(f"omnisonicd / MPD: initial files/s {omni['initial']['files_per_second'] / mpd['initial']['files_per_second']:.2f}x, "
+              f"CPU per file {omni['initial']['cpu_ms_per_file'] / mpd['initial']['cpu_ms_per_file']:.2f}x, "
+              f"peak RSS {omni['initial']['peak_rss_kib'] / mpd['initial']['peak_rss_kib']:.2f}x, "
+              f"idle RSS {omni['idle']['rss_kib'] / mpd['idle']['rss_kib']:.2f}x")
 
 
 def main():
@@ -422,37 +491,45 @@ def main():
         "tools": [],
     }
 
+    # Which tools run; a skipped one keeps the reason in the result.
+    mpd_skipped = None
     if args.skip_mpd:
-        result["tools"].append({"name": "MPD", "skipped": "--skip-mpd"})
+        mpd_skipped = "--skip-mpd"
     elif not shutil.which("mpd"):
-        result["tools"].append({"name": "MPD", "skipped": "mpd not installed (scripts/setup-deps --bench)"})
-    else:
-        runs = []
-        for i in range(args.runs):
+        mpd_skipped = "mpd not installed (scripts/setup-deps --bench)"
+    omni_skipped = None
+    if not omnisonicd_has_scan(args.omnisonicd):
+        omni_skipped = "this omnisonicd build has no 'scan' command yet"
+        print(f"omnisonicd: skipped: {omni_skipped}", flush=True)
+
+    # Alternating: MPD, omnisonicd, MPD, omnisonicd... A load change lands on both tools' runs.
+    mpd_runs, omni_runs = [], []
+    for i in range(args.runs):
+        if mpd_skipped is None:
             print(f"MPD: run {i + 1}/{args.runs}", flush=True)
             with tempfile.TemporaryDirectory(prefix="omni-bench-mpd-") as tmp:
                 phases = bench_mpd_once(corpus, tracks, tmp)
-            runs.append(phases)
-            print(f"  initial {phases['initial']['seconds']:.2f} s, "
+            mpd_runs.append(phases)
+            print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
                   f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
-        result["tools"].append({"name": "MPD", "version": mpd_version(), "runs": runs,
-                                "median": median_phases(runs, tracks)})
-
-    if not omnisonicd_has_scan(args.omnisonicd):
-        why = "this omnisonicd build has no 'scan' command yet"
-        print(f"omnisonicd: skipped: {why}", flush=True)
-        result["tools"].append({"name": "omnisonicd", "skipped": why})
-    else:
-        runs = []
-        for i in range(args.runs):
+        if omni_skipped is None:
             print(f"omnisonicd: run {i + 1}/{args.runs}", flush=True)
             with tempfile.TemporaryDirectory(prefix="omni-bench-omni-") as tmp:
                 phases = bench_omnisonicd_once(args.omnisonicd, corpus, tracks, tmp)
-            runs.append(phases)
-            print(f"  initial {phases['initial']['seconds']:.2f} s, "
+            omni_runs.append(phases)
+            print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
                   f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
-        result["tools"].append({"name": "omnisonicd", "version": result["commit"], "runs": runs,
-                                "median": median_phases(runs, tracks)})
+
+    if mpd_skipped is not None:
+        result["tools"].append({"name": "MPD", "skipped": mpd_skipped})
+    else:
+        result["tools"].append({"name": "MPD", "version": mpd_version(), "runs": mpd_runs,
+                                "median": median_phases(mpd_runs, tracks)})
+    if omni_skipped is not None:
+        result["tools"].append({"name": "omnisonicd", "skipped": omni_skipped})
+    else:
+        result["tools"].append({"name": "omnisonicd", "version": result["commit"], "runs": omni_runs,
+                                "median": median_phases(omni_runs, tracks)})
 
     print_table(result)
     os.makedirs(args.out, exist_ok=True)

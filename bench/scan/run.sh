@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Scan benchmark: MPD's database update and `omnisonicd scan`, side by side on one corpus.
 #
-#   bench/scan/run.sh [--tracks 10000] [--formats mp3,flac,ogg,m4a] [--seed 1] [--runs 1]
-#                     [--skip-mpd]
+#   bench/scan/run.sh [--tracks 10000] [--formats mp3,flac,ogg,m4a] [--seed 1] [--runs 3]
+#                     [--skip-mpd] [--bin PATH]
 #
 # 1. installs MPD and GNU time if missing (scripts/setup-deps --bench);
 # 2. generates the corpus with make-corpus into bench/out/corpus/ once, and reuses it after;
-# 3. builds omnisonicd in release;
-# 4. runs bench/scan/bench.py: warms the page cache, then measures both tools, prints a table
-#    and writes bench/out/scan-<date>.json (and scan-latest.json).
+# 3. builds omnisonicd in release (or takes --bin PATH, an omnisonicd built elsewhere);
+# 4. runs bench/scan/bench.py: warms the page cache, then measures both tools in alternation
+#    (MPD, omnisonicd, MPD, omnisonicd, ... one pair per run, so a change in the machine's load
+#    hits both), prints a table with CPU time per file and idle memory, and writes
+#    bench/out/scan-<date>.json (and scan-latest.json).
 # The omnisonicd half is skipped, with a message, when the binary has no `scan` command.
 set -euo pipefail
 
@@ -18,12 +20,13 @@ cd "$repo"
 tracks=10000
 formats=mp3,flac,ogg,m4a
 seed=1
-runs=1
+runs=3
+bin=
 extra=()
 command_line="bench/scan/run.sh $*"
 
 usage() {
-  echo "usage: bench/scan/run.sh [--tracks N] [--formats LIST] [--seed S] [--runs N] [--skip-mpd]" >&2
+  echo "usage: bench/scan/run.sh [--tracks N] [--formats LIST] [--seed S] [--runs N] [--skip-mpd] [--bin PATH]" >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --seed) seed=${2:?}; shift ;;
     --runs) runs=${2:?}; shift ;;
     --skip-mpd) extra+=(--skip-mpd) ;;
+    --bin) bin=${2:?}; shift ;;
     -h|--help) usage ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage ;;
   esac
@@ -67,9 +71,11 @@ else
   mv "$corpus.partial" "$corpus"
 fi
 
-echo "build: swift build -c release --product omnisonicd"
-swift build -c release --product omnisonicd
-bin="$(swift build -c release --show-bin-path)/omnisonicd"
+if [ -z "$bin" ]; then
+  echo "build: swift build -c release --product omnisonicd"
+  swift build -c release --product omnisonicd
+  bin="$(swift build -c release --show-bin-path)/omnisonicd"
+fi
 
 python3 bench/scan/bench.py --corpus "$corpus" --omnisonicd "$bin" --runs "$runs" \
   --out "$out" --command "$command_line" "${extra[@]}"

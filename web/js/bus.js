@@ -1,6 +1,12 @@
 // The app's event bus: modules announce changes here instead of calling each other.
-// Events: 'library-changed' {uids?}, 'tracks-removed' {uids}, 'playlists-changed' {id?},
-// 'playlist-deleted' {id}, 'searches-changed', 'scan' {status}, 'scan-finished', 'now-playing' {track}.
+// Events, and who emits them (grep "emit('" to check this list):
+//   live.js, from the daemon's SSE stream: 'library-changed' {uids?, scan?}, 'tracks-removed' {uids},
+//     'playlists-changed' {id?}, 'playlist-deleted' {id}, 'searches-changed', 'scan' (the scan status),
+//     'scan-finished' (its summary), 'player-state' (the server player's status);
+//   actions.js: 'track-updated' {track}, 'tracks-removed' {uids, local}, 'delete-undone' {uids},
+//     'playlists-changed' {id}; import.js: 'library-changed' {imported}; library.js: 'searches-changed';
+//   playlist.js: 'playlists-changed' {id}, 'playlist-deleted' {id}; search.js: 'search' {text};
+//   player.js: 'now-playing' {track}.
 export const bus = new EventTarget();
 
 export function emit(name, detail = {}) {
