@@ -66,7 +66,8 @@ export function libraryView(root, params = {}) {
     label: 'Tracks',
     sort,
     source: () => Promise.resolve({ tracks: [], total: 0 }),
-    onActivate: (index, t) => playTracks(t.tracksFrom(index), 0),
+    // The whole result from this row on, not only the rows loaded so far (issue 19).
+    onActivate: (index, t) => t.allTracksFrom(index).then((tracks) => playTracks(tracks, 0)).catch(showError),
     onMenu: (indices, anchor, t) => {
       const tracks = indices.map((i) => t.track(i)).filter(Boolean);
       if (!tracks.length) return;
@@ -97,6 +98,7 @@ export function libraryView(root, params = {}) {
   function updateCount() {
     const total = table.count;
     count.textContent = `${total.toLocaleString()} ${total === 1 ? 'track' : 'tracks'}`;
+    playAll.disabled = total === 0;
   }
 
   function source() {
@@ -176,7 +178,7 @@ export function libraryView(root, params = {}) {
   clear.addEventListener('click', clearFilters);
   playAll.addEventListener('click', async () => {
     try {
-      const tracks = table.tracksFrom(0);
+      const tracks = await table.allTracksFrom(0);
       if (tracks.length) playTracks(tracks, 0);
     } catch (error) { showError(error); }
   });
