@@ -166,6 +166,7 @@ enum Schema {
         UserDataSchema.register(in: &migrator)
         SyncSchema.register(in: &migrator)
         PlayerSchema.register(in: &migrator)
+        SearchSchema.registerRevisions(in: &migrator)
         return migrator
     }
 }

@@ -117,6 +117,10 @@ extension Library {
                      sort: SearchSort, descending: Bool) throws -> (total: Int, ids: [Int64]) {
         let total = try count(db, parsed)
         guard total > offset, limit > 0 else { return (total, []) }
+        // Filters only (`album:homogenic`, `artist:"sigur ros"`, `genre:x`): there is nothing to
+        // rank, so the library order applies (artist, album, disc, track), and an album plays in order.
+        var sort = sort
+        if sort == .relevance, !parsed.terms.contains(where: { $0.field == nil }) { sort = .artist }
         let (filterSQL, filterArgs) = whereClause(parsed)
         guard let match = SearchSQL.match(parsed) else {
             // No text: list the library (or the filtered part) in the requested order. When the
