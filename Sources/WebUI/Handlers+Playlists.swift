@@ -89,7 +89,11 @@ extension Handlers {
             let query = QueryParameters(request)
             let limit = try query.int("limit", default: 50, range: 0...10_000)
             let offset = try query.int("offset", default: 0, range: 0...Int(Int32.max))
-            guard let results = try self.library.evaluate(savedSearch: try Self.parameter(context, "id"), limit: limit, offset: offset) else {
+            // A sort given here (a column header clicked in the saved search) wins over the saved one.
+            let sort: SearchSort? = query.string("sort") == nil ? nil : try query.choice("sort", default: .relevance)
+            let order: SortOrder? = query.string("order") == nil ? nil : try query.choice("order", default: .asc)
+            guard let results = try self.library.evaluate(savedSearch: try Self.parameter(context, "id"), limit: limit, offset: offset,
+                                                          sort: sort, descending: order.map { $0 == .desc }) else {
                 throw APIError.notFound("saved search")
             }
             return JSONBody.response(bytes: SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),

@@ -35,3 +35,29 @@ def test_given_an_empty_result_when_shown_then_play_all_is_disabled(page):
     page.wait(lambda d: "Nothing found" in (page.text("[data-message]") or ""))
     page.wait(lambda d: not page.css('[data-action="play-all"]').is_enabled(), message="Play all stays enabled with nothing to play")
     page.css("[data-search-input]").send_keys(Keys.ESCAPE)
+
+
+def test_given_a_saved_search_when_a_column_header_is_clicked_then_its_rows_follow_and_the_library_sort_is_untouched(page, api):
+    saved = api.send("POST", "/api/searches", {"name": "Everything by title", "query": "", "sort": "title"})
+    try:
+        page.open(f"#/search/{saved['id']}")
+        page.wait(lambda d: page.text("[data-view-title]") == "Everything by title")
+        by_title = [t["uid"] for t in api.get(f"/api/searches/{saved['id']}/tracks?limit=10")["tracks"]]
+        page.wait(lambda d: [u for u, _ in page.rows()[:10]] == by_title, message="not in the saved order")
+        assert page.attr('[data-sort="title"]', "aria-sort") == "ascending"
+        page.click('[data-sort="year"]')
+        by_year = [t["uid"] for t in api.get(f"/api/searches/{saved['id']}/tracks?limit=10&sort=year&order=asc")["tracks"]]
+        assert by_year != by_title
+        page.wait(lambda d: page.attr('[data-sort="year"]', "aria-sort") == "ascending")
+        page.wait(lambda d: [u for u, _ in page.rows()[:10]] == by_year, message="the rows did not follow the header")
+        # The Library keeps its own sort.
+        page.click('[data-nav="library"]')
+        wait_rows(page)
+        assert page.attr('[data-sort="year"]', "aria-sort") is None
+    finally:
+        request_delete(api, f"/api/searches/{saved['id']}")
+
+
+def request_delete(api, path):
+    import urllib.request
+    urllib.request.urlopen(urllib.request.Request(api.base + path, method="DELETE"), timeout=10).read()

@@ -44,6 +44,9 @@ function hasFilters() { return Object.keys(filterTerms()).length > 0; }
 export function libraryView(root, params = {}) {
   const saved = params.savedSearch || null;
   let savedDefinition = null;
+  // A saved search sorts on its own (from its definition, then its column headers): clicking a
+  // header there must not change the Library's sort.
+  const viewSort = saved ? { key: null, descending: false } : sort;
   const title = h('h1', { text: saved ? 'Saved search' : 'Library', 'data-view-title': '' });
   const count = h('span', { class: 'count', 'data-count': '', 'aria-live': 'polite' });
   const saveButton = h('button', { type: 'button', class: 'button', 'data-action': 'save-search' }, 'Save search');
@@ -64,7 +67,7 @@ export function libraryView(root, params = {}) {
 
   const table = new TrackTable({
     label: 'Tracks',
-    sort,
+    sort: viewSort,
     source: () => Promise.resolve({ tracks: [], total: 0 }),
     // The whole result from this row on, not only the rows loaded so far (issue 19).
     onActivate: (index, t) => t.allTracksFrom(index).then((tracks) => playTracks(tracks, 0)).catch(showError),
@@ -75,7 +78,7 @@ export function libraryView(root, params = {}) {
     },
     isHidden: isPendingDelete,
     onSort: (key) => {
-      if (sort.key === key) sort.descending = !sort.descending; else { sort.key = key; sort.descending = false; }
+      if (viewSort.key === key) viewSort.descending = !viewSort.descending; else { viewSort.key = key; viewSort.descending = false; }
       reload();
     },
     onLoad: ({ total, suggestion: suggested, first }) => showResult(total, suggested, first),
@@ -104,7 +107,8 @@ export function libraryView(root, params = {}) {
   function source() {
     const text = searchText();
     if (saved) {
-      return (offset, limit) => api.savedSearchTracks(saved, { offset, limit });
+      const order = viewSort.key ? { sort: viewSort.key, order: viewSort.descending ? 'desc' : 'asc' } : {};
+      return (offset, limit) => api.savedSearchTracks(saved, { ...order, offset, limit });
     }
     const q = fullQuery(text);
     const params = { q };
@@ -118,7 +122,7 @@ export function libraryView(root, params = {}) {
     replace(message);
     const text = saved ? (savedDefinition ? savedDefinition.query : '') : searchText();
     performance.mark('omni:reload', { detail: saved ? `saved:${saved}` : fullQuery(text) });
-    return table.reset(source(), { terms: highlightTerms(text), sort });
+    return table.reset(source(), { terms: highlightTerms(text), sort: viewSort });
   }
 
   function showResult(total, suggested, first) {
@@ -206,6 +210,7 @@ export function libraryView(root, params = {}) {
     api.savedSearch(saved).then((definition) => {
       savedDefinition = definition;
       title.textContent = definition.name;
+      if (definition.sort && definition.sort !== 'relevance') { viewSort.key = definition.sort; viewSort.descending = !!definition.descending; }
       reload();
     }).catch((error) => replace(message, h('div', { class: 'error-box', role: 'alert', text: error.message })));
   } else {
