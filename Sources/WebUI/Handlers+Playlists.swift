@@ -157,11 +157,9 @@ extension Handlers {
             guard let track = item.track, let file = try library.mediaFile(uid: item.uid) else { continue }
             items.append(M3U.Item(path: file.absolutePath, durationMs: track.durationMs, artist: track.artist, title: track.title))
         }
-        let fileName = String(playlist.name.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\"" && $0 != "/" && $0 != "\\" && $0.isASCII }
-            .map(Character.init))
         return Response(status: .ok,
                         headers: [.contentType: "audio/x-mpegurl; charset=utf-8",
-                                  .contentDisposition: "attachment; filename=\"\(fileName.isEmpty ? "playlist" : fileName).m3u8\""],
+                                  .contentDisposition: ContentDisposition.attachment(name: playlist.name, ext: "m3u8", fallback: "playlist")],
                         body: .init(byteBuffer: ByteBuffer(string: M3U.write(items))))
     }
 

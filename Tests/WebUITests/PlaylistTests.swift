@@ -73,6 +73,26 @@ struct PlaylistTests {
         #expect((try relative.json()["playlist"] as? [String: Any]).flatMap { $0["items"] as? [[String: Any]] }?.count == 1)
     }
 
+    @Test("Given playlists named in any script, when exported, then the download keeps the name (RFC 6266 filename*) with an ASCII fallback")
+    func exportFileNames() async throws {
+        let fixture = try LibraryFixture.shared.get()
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        let cases: [(name: String, fallback: String, encoded: String)] = [
+            ("QA Mix — renamed ✓", "QA Mix - renamed.m3u8", "QA%20Mix%20%E2%80%94%20renamed%20%E2%9C%93.m3u8"),
+            ("坂本龍一 ベスト", "playlist.m3u8", "%E5%9D%82%E6%9C%AC%E9%BE%8D%E4%B8%80%20%E3%83%99%E3%82%B9%E3%83%88.m3u8"),
+            ("Кино", "playlist.m3u8", "%D0%9A%D0%B8%D0%BD%D0%BE.m3u8"),
+            ("Björk \"best\"", "Bjork best.m3u8", "Bj%C3%B6rk%20%22best%22.m3u8"),
+        ]
+        for (name, fallback, encoded) in cases {
+            let id = try #require(try await server.http.json("POST", "/api/playlists", ["name": name]).json()["id"] as? String)
+            let exported = try await server.http.get("/api/playlists/\(id).m3u8")
+            #expect(exported.status == 200)
+            #expect(exported.headers["content-disposition"] == "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)")
+            #expect(try await server.http.send("DELETE", "/api/playlists/\(id)").status == 204)
+        }
+    }
+
     @Test("Given bad playlist requests, when sent, then 400 or 404, never 5xx")
     func badPlaylistRequests() async throws {
         let fixture = try LibraryFixture.shared.get()
