@@ -61,3 +61,50 @@ def test_given_a_saved_search_when_a_column_header_is_clicked_then_its_rows_foll
 def request_delete(api, path):
     import urllib.request
     urllib.request.urlopen(urllib.request.Request(api.base + path, method="DELETE"), timeout=10).read()
+
+
+def active(page, selector):
+    return page.js("return document.activeElement.matches(arguments[0])", selector)
+
+
+def test_given_a_row_menu_when_closed_with_escape_then_focus_returns_to_where_it_was(page):
+    page.open()
+    rows = wait_rows(page, 2)
+    # From the keyboard: the grid has focus, Shift+F10 opens the menu, Escape gives focus back.
+    page.click(f'.row[data-uid="{rows[1][0]}"] .title')
+    grid = page.css("[data-track-table]")
+    grid.send_keys(Keys.SHIFT, Keys.F10)
+    page.wait(lambda d: page.js("return !document.querySelector('[data-menu]').hidden && document.activeElement.matches('[data-menu] button')"),
+              message="the menu did not open with focus")
+    page.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    page.wait(lambda d: page.js("return document.querySelector('[data-menu]').hidden"))
+    assert active(page, "[data-track-table]"), page.js("return document.activeElement.outerHTML.slice(0, 120)")
+    # From the ⋯ button: Escape gives focus back too (never to the page's body).
+    page.click(f'.row[data-uid="{rows[0][0]}"] [data-action="row-menu"]')
+    page.wait(lambda d: active(page, "[data-menu] button"))
+    page.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    page.wait(lambda d: page.js("return document.querySelector('[data-menu]').hidden"))
+    assert not active(page, "body"), "focus was lost"
+
+
+def test_given_a_playlist_when_reordered_twice_with_alt_down_then_the_handle_keeps_focus_through_live_refreshes(page, api):
+    uids = [t["uid"] for t in api.get("/api/search?limit=4")["tracks"]]
+    playlist = api.send("POST", "/api/playlists", {"name": "Focus test"})
+    api.send("POST", f"/api/playlists/{playlist['id']}/items", {"uids": uids})
+    try:
+        page.open(f"#/playlist/{urllib_quote(playlist['id'])}")
+        page.wait(lambda d: len(page.all("[data-playlist-items] li")) == 4)
+        moved = page.js("return document.querySelector('[data-playlist-items] li').dataset.item")
+        handle = f'[data-item="{moved}"] [data-handle]'
+        page.css(handle).send_keys(Keys.ALT, Keys.ARROW_DOWN)
+        page.wait(lambda d: [i["uid"] for i in api.get(f"/api/playlists/{playlist['id']}")["items"]][1] == uids[0])
+        page.wait(lambda d: active(page, handle), message="focus left the handle after the first move")
+        page.driver.switch_to.active_element.send_keys(Keys.ALT, Keys.ARROW_DOWN)
+        page.wait(lambda d: [i["uid"] for i in api.get(f"/api/playlists/{playlist['id']}")["items"]][2] == uids[0])
+        # The server's live event re-renders the list after the move's own render.
+        time.sleep(1.0)
+        assert active(page, handle), "focus was lost after the second Alt+Down"
+        page.driver.switch_to.active_element.send_keys(Keys.ALT, Keys.ARROW_DOWN)
+        page.wait(lambda d: [i["uid"] for i in api.get(f"/api/playlists/{playlist['id']}")["items"]][3] == uids[0])
+    finally:
+        request_delete(api, f"/api/playlists/{urllib_quote(playlist['id'])}")
