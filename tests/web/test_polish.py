@@ -108,3 +108,44 @@ def test_given_a_playlist_when_reordered_twice_with_alt_down_then_the_handle_kee
         page.wait(lambda d: [i["uid"] for i in api.get(f"/api/playlists/{playlist['id']}")["items"]][3] == uids[0])
     finally:
         request_delete(api, f"/api/playlists/{urllib_quote(playlist['id'])}")
+
+
+def test_given_a_file_already_in_the_library_when_imported_then_it_says_so_keeps_no_copy_and_links_the_track(page, api, web_daemon):
+    track = api.get("/api/search?limit=1&q=codec:mp3")["tracks"][0]
+    source = web_daemon.music / track["path"]
+    before = api.get("/api/search?limit=1")["total"]
+    page.open("#/import")
+    page.wait_css('[data-action="choose-files"]')
+    page.css("[data-import-input]").send_keys(str(source))
+    state = page.wait(lambda d: (lambda s: s if s and s != "uploading" else False)(page.attr("[data-uploads] li", "data-state")),
+                      timeout=20, message="the upload did not finish")
+    assert state == "existing", page.text("[data-uploads] li")
+    assert "already in the library" in page.text("[data-uploads] li").lower()
+    assert page.attr("[data-uploads] li [data-upload-link]", "href") == f"#/track/{track['uid']}"
+    # A refused file shows no full progress bar.
+    assert not page.all("[data-uploads] li progress")
+    assert api.get("/api/search?limit=1")["total"] == before
+    assert api.get(f"/api/tracks/{track['uid']}/files")["files"] == [str(source)]
+    assert not (web_daemon.music / "Imported" / source.name).exists()
+
+
+def test_given_a_track_with_two_copies_when_deleting_then_the_dialog_lists_both_files_and_names_the_desktop_trash(page, api, web_daemon):
+    import shutil
+    track = api.get("/api/search?limit=1&q=codec:flac")["tracks"][0]
+    source = web_daemon.music / track["path"]
+    copy_folder = web_daemon.music / "Copies"
+    copy_folder.mkdir(exist_ok=True)
+    shutil.copy(source, copy_folder / source.name)
+    try:
+        page.wait(lambda d: len(api.get(f"/api/tracks/{track['uid']}/files")["files"]) == 2, timeout=20,
+                  message="the watcher did not add the copy to the track")
+        page.open(f"#/track/{track['uid']}")
+        page.click('[data-action="delete"]')
+        page.wait_css("dialog[open] [data-delete-files]")
+        listed = page.js("return [...document.querySelectorAll('[data-delete-files] li')].map(li => li.textContent)")
+        assert sorted(listed) == sorted([str(source), str(copy_folder / source.name)])
+        text = page.text("dialog[open]")
+        assert "trash" in text.lower() and "omnisonicd" not in text
+        page.click('dialog [data-action="cancel"]')
+    finally:
+        (copy_folder / source.name).unlink(missing_ok=True)

@@ -53,10 +53,11 @@ export function modal(title, build) {
   });
 }
 
-/** Yes/no question; resolves true when confirmed. */
-export function confirmDialog(title, message, confirmLabel = 'OK', danger = false) {
+/** Yes/no question; resolves true when confirmed. `details`: elements shown under the message. */
+export function confirmDialog(title, message, confirmLabel = 'OK', danger = false, details = null) {
   return modal(title, (close) => h('div', {},
     h('p', { text: message }),
+    details,
     h('div', { class: 'dialog-buttons' },
       h('button', { type: 'button', class: 'button', 'data-action': 'cancel', onclick: () => close(false) }, 'Cancel'),
       h('button', { type: 'button', class: 'button primary' + (danger ? ' danger' : ''), 'data-action': 'confirm', autofocus: true, onclick: () => close(true) }, confirmLabel))))
