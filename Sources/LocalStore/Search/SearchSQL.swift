@@ -33,7 +33,7 @@ enum SearchSQL {
     static func ftsTerm(_ term: SearchTerm) -> String {
         var out = ""
         if let field = term.field { out += "{\(field.column)} : " }
-        out += quote(term.text)
+        out += quote(SearchFolding.query(term.text))
         if term.prefix { out += "*" }
         return out
     }

@@ -42,5 +42,24 @@ enum SearchSchema {
                     (nullif(album, '') IS NULL), album COLLATE NOCASE, discNumber, trackNumber);
                 """)
         }
+        // Search folds names the way people type them (`SearchFolding`, decision 0005): the index
+        // is rebuilt over a view of folded columns, so an existing library finds `gudmundsdottir`
+        // and `龍一` as soon as it is opened. The index and its vocabulary are recreated (an FTS5
+        // table's content option cannot be altered); 'rebuild' reads every track once.
+        migrator.registerMigration("v7-search-folding") { db in
+            try db.execute(sql: """
+                DROP TABLE IF EXISTS trackFtsVocab;
+                DROP TABLE IF EXISTS trackFts;
+                \(SearchIndex.createContentView);
+                CREATE VIRTUAL TABLE trackFts USING fts5(
+                    \(SearchIndex.columns),
+                    content='\(SearchIndex.contentView)', content_rowid='id',
+                    tokenize="unicode61 remove_diacritics 2",
+                    prefix='1 2 3'
+                );
+                CREATE VIRTUAL TABLE trackFtsVocab USING fts5vocab(trackFts, 'row');
+                INSERT INTO trackFts(trackFts) VALUES('rebuild');
+                """)
+        }
     }
 }
