@@ -167,6 +167,9 @@ enum Schema {
         SyncSchema.register(in: &migrator)
         PlayerSchema.register(in: &migrator)
         SearchSchema.registerRevisions(in: &migrator)
+        // Albums split in two because some of their tracks lack the album artist tag are
+        // merged (`AlbumGrouping`); scans group them so from now on.
+        migrator.registerMigration("v8-album-grouping") { db in try AlbumGrouping.mergeExisting(db) }
         return migrator
     }
 }
