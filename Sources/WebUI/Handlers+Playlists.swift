@@ -168,7 +168,11 @@ extension Handlers {
     /// file name and duration); the others are listed in `unresolved`.
     func importPlaylist(_ request: Request) async throws -> Response {
         let buffer = try await JSONBody.collect(request, limit: configuration.maxBodyBytes)
-        let entries = M3U.parse(Array(buffer.readableBytesView))
+        let bytes = Array(buffer.readableBytesView)
+        let entries = M3U.parse(bytes)
+        guard M3U.isPlaylist(bytes, entries: entries) else {
+            throw APIError(.badRequest, "not_a_playlist", "this is not an M3U playlist (send the text of an .m3u or .m3u8 file)")
+        }
         var uids: [TrackUID] = []
         var unresolved: [String] = []
         for resolution in try M3UResolver(library: library).resolve(entries) {

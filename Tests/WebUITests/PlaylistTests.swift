@@ -110,6 +110,28 @@ struct PlaylistTests {
         #expect(try await server.http.send("DELETE", "/api/playlists/\(id)").status == 204)
     }
 
+    @Test("Given bytes that are not a playlist (random bytes, an image, plain words), when imported, then 400 and no playlist is made")
+    func notAPlaylist() async throws {
+        let fixture = try LibraryFixture.shared.get()
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 64)
+        for body in [random, png, Array("just some words\nand more words\n".utf8)] {
+            let reply = try await server.http.send("POST", "/api/playlists/import?name=Junk", body: body)
+            #expect(reply.status == 400, "\(reply.text)")
+            #expect(reply.errorCode == "not_a_playlist")
+        }
+        let names = (try await server.http.get("/api/playlists").json()["playlists"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names?.contains("Junk") == false)
+        // An empty but real playlist is still accepted.
+        let empty = try await server.http.send("POST", "/api/playlists/import?name=Empty", body: Array("#EXTM3U\n".utf8))
+        #expect(empty.status == 201)
+        let id = try #require((try empty.json()["playlist"] as? [String: Any])?["id"] as? String)
+        #expect(try await server.http.send("DELETE", "/api/playlists/\(id)").status == 204)
+    }
+
     @Test("Given a saved search, when created, evaluated, changed and deleted, then its tracks follow the library and the definition")
     func savedSearches() async throws {
         let fixture = try LibraryFixture(tracks: 6)
