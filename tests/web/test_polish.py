@@ -107,6 +107,7 @@ def test_given_a_playlist_when_reordered_twice_with_alt_down_then_the_handle_kee
         page.driver.switch_to.active_element.send_keys(Keys.ALT, Keys.ARROW_DOWN)
         page.wait(lambda d: [i["uid"] for i in api.get(f"/api/playlists/{playlist['id']}")["items"]][3] == uids[0])
     finally:
+        page.driver.get("about:blank")  # the open view would reload the deleted playlist (a 404 in the console)
         request_delete(api, f"/api/playlists/{urllib_quote(playlist['id'])}")
 
 
@@ -149,3 +150,69 @@ def test_given_a_track_with_two_copies_when_deleting_then_the_dialog_lists_both_
         page.click('dialog [data-action="cancel"]')
     finally:
         (copy_folder / source.name).unlink(missing_ok=True)
+
+
+def test_given_a_scrollbar_when_the_table_shows_then_each_header_lines_up_with_its_column(page):
+    page.open()
+    wait_rows(page, 3)
+    assert page.js("const v = document.querySelector('[data-track-table]'); return v.scrollHeight > v.clientHeight"), "no scrollbar to test with"
+    offsets = page.js("""
+        const head = [...document.querySelector('.thead').children].map(e => e.getBoundingClientRect());
+        const row = document.querySelector('[data-track-table] .row:not([hidden])');
+        const cells = [...row.children].map(e => e.getBoundingClientRect());
+        return head.map((h, i) => [Math.round(h.left - cells[i].left), Math.round(h.right - cells[i].right)]);""")
+    assert all(abs(left) <= 1 and abs(right) <= 1 for left, right in offsets), offsets
+
+
+def test_given_a_phone_width_when_the_player_switch_shows_then_it_has_a_visible_label(page):
+    page.driver.set_window_size(390, 844)
+    page.open()
+    wait_rows(page)
+    if not page.css("[data-player-switch]").is_displayed():
+        import pytest
+        pytest.skip("this daemon has no server-side player")
+    shown = page.js("""const span = document.querySelector('[data-player-switch] span');
+        const r = span.getBoundingClientRect(); return [getComputedStyle(span).display !== 'none' && r.width > 0, r.right <= innerWidth];""")
+    assert shown == [True, True]
+    assert page.js("return document.querySelector('[data-player-switch] input').labels[0].innerText.trim()") == "Play on this computer"
+
+
+def test_given_a_saved_search_when_deleted_then_it_asks_first_and_undo_brings_it_back(page, api):
+    saved = api.send("POST", "/api/searches", {"name": "Delete me", "query": "", "sort": "year"})
+    page.open(f"#/search/{saved['id']}")
+    page.wait(lambda d: page.text("[data-view-title]") == "Delete me")
+    page.click('[data-action="delete-search"]')
+    page.wait_css("dialog[open]")
+    page.click('dialog [data-action="cancel"]')
+    assert api.status(f"/api/searches/{saved['id']}") == 200
+    page.click('[data-action="delete-search"]')
+    page.click('dialog [data-action="confirm"]')
+    page.wait(lambda d: api.status(f"/api/searches/{saved['id']}") == 404)
+    page.click('[data-action="toast-action"]')  # Undo
+    page.wait(lambda d: any(s["name"] == "Delete me" for s in api.get("/api/searches")["searches"]), message="undo did not restore it")
+    restored = next(s for s in api.get("/api/searches")["searches"] if s["name"] == "Delete me")
+    assert restored["sort"] == "year"
+    request_delete(api, f"/api/searches/{restored['id']}")
+
+
+def test_given_a_track_page_then_the_format_is_named_as_people_say_it(page, api):
+    tracks = api.get("/api/search?limit=100")["tracks"]
+    track = next(t for t in tracks if t["codec"] == "aac") if any(t["codec"] == "aac" for t in tracks) else tracks[0]
+    assert "," not in track["format"] and track["format"]
+    page.open(f"#/track/{track['uid']}")
+    page.wait(lambda d: page.text("[data-track-title]") == track["title"])
+    fields = page.text("[data-fields]")
+    assert track["format"] in fields and track["container"] not in fields.replace(track["format"], "")
+
+
+def test_given_a_file_that_is_not_audio_when_imported_then_it_is_marked_refused_not_finished(page, tmp_path):
+    junk = tmp_path / "notes.mp3"
+    junk.write_bytes(b"this is not audio at all" * 100)
+    page.open("#/import")
+    page.wait_css('[data-action="choose-files"]')
+    page.css("[data-import-input]").send_keys(str(junk))
+    state = page.wait(lambda d: (lambda s: s if s and s != "uploading" else False)(page.attr("[data-uploads] li", "data-state")),
+                      timeout=20, message="the upload did not finish")
+    assert state == "rejected"
+    assert not page.all("[data-uploads] li progress"), "a refused file shows a full progress bar"
+    assert page.all("[data-uploads] li .upload-mark")

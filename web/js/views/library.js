@@ -7,7 +7,7 @@ import { TrackTable } from '../table.js';
 import { playTracks, currentTrack } from '../player.js';
 import { openTrackMenu, deleteTracks, isPendingDelete } from '../actions.js';
 import { searchText, setSearchText } from '../search.js';
-import { showError, promptDialog, toast } from '../ui.js';
+import { showError, promptDialog, toast, confirmDialog } from '../ui.js';
 
 // Filters survive view changes (a user going to an album and back keeps them).
 const filters = { genre: '', yearFrom: '', yearTo: '', artist: '', favorites: false };
@@ -201,7 +201,23 @@ export function libraryView(root, params = {}) {
   });
   if (deleteSaved) {
     deleteSaved.addEventListener('click', async () => {
-      try { await api.deleteSearch(saved); emit('searches-changed'); location.hash = '#/library'; } catch (error) { showError(error); }
+      const name = savedDefinition ? savedDefinition.name : 'this saved search';
+      if (!await confirmDialog(`Delete “${name}”?`, 'The saved search goes away; its tracks stay in the library.', 'Delete saved search', true)) return;
+      try {
+        const definition = savedDefinition || await api.savedSearch(saved);
+        await api.deleteSearch(saved);
+        emit('searches-changed');
+        location.hash = '#/library';
+        // Undo saves the same definition again (under a new id).
+        toast(`Deleted “${definition.name}”`, { ms: 6000, action: { label: 'Undo', run: async () => {
+          try {
+            const again = Object.fromEntries(Object.entries(definition).filter(([key, value]) => key !== 'id' && value !== null));
+            const restored = await api.saveSearch(again);
+            emit('searches-changed');
+            location.hash = `#/search/${encodeURIComponent(restored.id)}`;
+          } catch (error) { showError(error, 'Could not restore the saved search'); }
+        } } });
+      } catch (error) { showError(error); }
     });
   }
 
