@@ -147,7 +147,7 @@ public struct DaemonContext: Sendable {
     public func importFiles(_ uploads: [Importer.Upload]) async -> [Importer.Outcome] {
         let importer = self.importer
         let outcomes = await DedicatedThread.run(named: "omnisonic-import", stackSize: ScanService.threadStackSize) { importer.importFiles(uploads) }
-        let uids = outcomes.compactMap { try? $0.result.get().uid }
+        let uids = outcomes.filter { !$0.alreadyInLibrary }.compactMap { try? $0.result.get().uid }
         if !uids.isEmpty { publish(.tracksChanged(uids: uids)) }
         return outcomes
     }

@@ -33,8 +33,12 @@ public struct Importer: Sendable {
     /// What became of one upload.
     public struct Outcome: Sendable {
         public var originalName: String
-        /// The imported track, or why the file was refused.
+        /// The imported track (or the library's track when it was already there), or why the
+        /// file was refused.
         public var result: Result<TrackRecord, IndexError>
+        /// True when the library already had this recording: no copy was kept, `result` is
+        /// the existing track.
+        public var alreadyInLibrary = false
     }
 
     /// The name of the folder created inside the first music root.
@@ -62,15 +66,27 @@ public struct Importer: Sendable {
     /// Imports `uploads`, in order. Never throws: every file has its outcome.
     public func importFiles(_ uploads: [Upload]) -> [Outcome] {
         uploads.map { upload in
-            Outcome(originalName: upload.originalName, result: Result { () throws(IndexError) in try importFile(upload) })
+            do throws(IndexError) {
+                let (track, isNew) = try importOrMatch(upload)
+                return Outcome(originalName: upload.originalName, result: .success(track), alreadyInLibrary: !isNew)
+            } catch {
+                return Outcome(originalName: upload.originalName, result: .failure(error))
+            }
         }
     }
 
-    /// Imports one file.
+    /// Imports one file; returns the library's track when it already had this recording
+    /// (no second copy is written).
     ///
     /// - Throws: `IndexError.importRejected` for a file that is not acceptable,
     ///   `IndexError.importFailed` when it could not be stored, `.store` when the library failed.
     public func importFile(_ upload: Upload) throws(IndexError) -> TrackRecord {
+        try importOrMatch(upload).track
+    }
+
+    /// Imports one file, or finds the track the library already has for the same recording
+    /// (the same uid, `AudioIdentity`): then nothing is written and `isNew` is false.
+    public func importOrMatch(_ upload: Upload) throws(IndexError) -> (track: TrackRecord, isNew: Bool) {
         guard let name = Self.sanitize(upload.originalName) else {
             throw IndexError(.importRejected, message: "refused \"\(Self.printable(upload.originalName))\": the name has no usable characters")
         }
@@ -86,11 +102,16 @@ public struct Importer: Sendable {
             throw IndexError(.importRejected, message: "refused \(name): \(st.st_size) bytes is more than the limit of \(maxBytes)")
         }
         guard st.st_size > 0 else { throw IndexError(.importRejected, message: "refused \(name): the file is empty") }
+        let probe: ProbeResult
         do {
-            _ = try indexer.reader.probe(RawPath(upload.temporaryPath), withArtwork: false)
+            probe = try indexer.reader.probe(RawPath(upload.temporaryPath), withArtwork: false)
         } catch {
             throw IndexError(.importRejected, message: "refused \(name): it is not a readable audio file", detail: error.expandedDescription)
         }
+        // The same recording (same uid) is already in the library: say so, keep no second copy
+        // (a copy would also be one more file that deleting the track moves to the trash).
+        let known = try IndexError.store { () throws(StoreError) in try indexer.library.track(uid: probe.uid) }
+        if let known { return (known, false) }
 
         if mkdir(folder.displayString, 0o755) != 0 && errno != EEXIST {
             throw IndexError(.importFailed, message: "cannot create the import folder \(folder)", errno: errno)
@@ -126,7 +147,7 @@ public struct Importer: Sendable {
         guard let track = try IndexError.store({ () throws(StoreError) in try library.track(uid: result.uid) }) else {
             throw IndexError(.importFailed, message: "the imported file \(placed) is not in the library")
         }
-        return track
+        return (track, true)
     }
 
     /// Moves the upload into the import folder under `name` or a numbered variant; returns its

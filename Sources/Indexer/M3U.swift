@@ -40,6 +40,21 @@ public enum M3U {
     /// The longest `#EXTINF` duration believed, in seconds (366 days, as for audio files).
     public static let maximumSeconds = 366 * 24 * 3600
 
+    /// False for bytes that are not a playlist (an image, random bytes sent by mistake): they
+    /// hold control characters other than tab, line and page breaks (text never does), or
+    /// nothing in them is a playlist line (no `#EXTM3U` header, and no entry that looks like a
+    /// file: a `/` or `\` in it, or an audio extension).
+    public static func isPlaylist(_ bytes: [UInt8], entries: [Entry]) -> Bool {
+        if bytes.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0C && $0 != 0x0D || $0 == 0x7F }) { return false }
+        var body = bytes[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        if body.starts(with: Array("#EXTM3U".utf8)) { return true }
+        return entries.contains { entry in
+            entry.location.contains("/") || entry.location.contains("\\")
+                || AudioFileTypes.audioExtensions.contains(RawPath(entry.fileName).lowercasedExtension)
+        }
+    }
+
     /// Parses a playlist's bytes.
     public static func parse(_ bytes: [UInt8]) -> [Entry] {
         var body = bytes[...]

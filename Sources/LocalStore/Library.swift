@@ -27,6 +27,8 @@ public struct Library: Sendable {
                 // NORMAL is durable across application crashes in WAL mode; only a power loss
                 // may lose the last transactions, never consistency.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // The search index's content view calls it (readers too, for 'integrity-check').
+                db.add(function: SearchIndex.foldFunction)
             }
             // 0600 whatever the umask (decision 0017); not for in-memory or special paths.
             if !path.isEmpty, path != ":memory:" { try PrivateFiles.prepareDatabase(path) }
@@ -44,6 +46,8 @@ public struct Library: Sendable {
     public init(writer: any DatabaseWriter) throws(StoreError) {
         self.writer = writer
         do {
+            // The search index is written through a view that calls this function (`SearchIndex`).
+            writer.writeWithoutTransaction { db in db.add(function: SearchIndex.foldFunction) }
             try Schema.migrator().migrate(writer)
         } catch {
             // A full disk is said as such (a new library's migrations write a few hundred KiB).
@@ -57,6 +61,7 @@ public struct Library: Sendable {
     public static func inMemory() throws(StoreError) -> Library {
         var config = Configuration()
         config.foreignKeysEnabled = true
+        config.prepareDatabase { db in db.add(function: SearchIndex.foldFunction) }
         do {
             return try Library(writer: DatabaseQueue(configuration: config))
         } catch let error as StoreError {

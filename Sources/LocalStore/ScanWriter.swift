@@ -262,18 +262,26 @@ struct ScanWriter {
 
     /// Albums are grouped by title and album artist; without an album artist, a compilation is
     /// "Various Artists" and anything else is grouped by folder, so one folder of tracks by
-    /// several artists stays one album.
+    /// several artists stays one album. A track without an album artist whose artist is the
+    /// album artist of an album of the same title joins that album, and when tracks with an album
+    /// artist arrive after such tracks, the folder's album is merged into theirs if every one of
+    /// its tracks has that artist (`AlbumGrouping`): some tracks of an album lacking the album
+    /// artist tag no longer split it in two.
     private mutating func upsertAlbum(_ tags: TrackTags, folder: RawPath, rootID: Int64) throws -> Int64? {
         guard let title = tags.album else { return nil }
-        let owner: String
+        let titleKey = TextKey.fold(title)
+        let folderKey = AlbumGrouping.key(titleKey, owner: "d:\(rootID):" + folder.displayString)
+        let key: String
         if let albumArtist = tags.albumArtist {
-            owner = "a:" + TextKey.fold(albumArtist)
+            key = AlbumGrouping.key(titleKey, owner: "a:" + TextKey.fold(albumArtist))
         } else if tags.compilation {
-            owner = "a:various artists"
+            key = AlbumGrouping.key(titleKey, owner: "a:various artists")
+        } else if let artist = tags.artist, case let byArtist = AlbumGrouping.key(titleKey, owner: "a:" + TextKey.fold(artist)),
+                  try albumIDs[byArtist] != nil || AlbumGrouping.albumID(db, key: byArtist) != nil {
+            key = byArtist
         } else {
-            owner = "d:\(rootID):" + folder.displayString
+            key = folderKey
         }
-        let key = TextKey.fold(title) + "\u{1F}" + owner
         // The first track of an album in a batch creates or refreshes it; the others only link.
         if let id = albumIDs[key] { return id }
         let displayArtist = tags.albumArtist ?? (tags.compilation ? "Various Artists" : tags.artist)
@@ -286,6 +294,10 @@ struct ScanWriter {
             RETURNING id
             """), arguments: [key, title, displayArtist, tags.year, tags.compilation])
         albumIDs[key] = id
+        if let id, key != folderKey, let artistKey = tags.albumArtist.map(TextKey.fold),
+           try AlbumGrouping.absorb(db, folderAlbum: folderKey, into: id, artistKey: artistKey) != nil {
+            albumIDs[folderKey] = nil
+        }
         return id
     }
 

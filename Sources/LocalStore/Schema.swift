@@ -166,6 +166,10 @@ enum Schema {
         UserDataSchema.register(in: &migrator)
         SyncSchema.register(in: &migrator)
         PlayerSchema.register(in: &migrator)
+        SearchSchema.registerRevisions(in: &migrator)
+        // Albums split in two because some of their tracks lack the album artist tag are
+        // merged (`AlbumGrouping`); scans group them so from now on.
+        migrator.registerMigration("v8-album-grouping") { db in try AlbumGrouping.mergeExisting(db) }
         return migrator
     }
 }

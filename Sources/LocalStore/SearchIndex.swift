@@ -1,6 +1,7 @@
 import GRDB
 
-/// Keeps the FTS5 index `trackFts` in step with `track`, a batch at a time.
+/// Keeps the FTS5 index `trackFts` in step with `track`, a batch at a time. The index holds the
+/// folded text of `track` (`SearchFolding`, through the view `trackSearchText`), not the raw columns.
 ///
 /// Why not triggers: FTS5 flushes its pending in-memory index to disk at every statement
 /// savepoint, and a row trigger makes every `INSERT INTO track` a statement with a savepoint.
@@ -17,12 +18,31 @@ enum SearchIndex {
     /// The indexed `track` columns, in `trackFts` column order.
     static let columns = "title, artist, album, albumArtist, genreText, composer, fileName"
 
+    /// The index's content table since `v7-search-folding`: the view of `track` whose columns are
+    /// folded by `omni_search_fold` (`SearchFolding.document`). FTS5 reads it for 'rebuild' and
+    /// 'integrity-check'; a search (MATCH, bm25) never reads it.
+    static let contentView = "trackSearchText"
+
+    /// `omni_search_fold(text)`: `SearchFolding.document`, NULL for NULL. Registered on every
+    /// connection of a library (`Library.init`), since the view of the index's content calls it.
+    static let foldFunction = DatabaseFunction("omni_search_fold", argumentCount: 1, pure: true) { values in
+        guard let text = String.fromDatabaseValue(values[0]) else { return nil }
+        return SearchFolding.document(text)
+    }
+
+    /// The view the folding migration creates (and `SearchSchema` recreates the index over).
+    static var createContentView: String {
+        let folded = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { "omni_search_fold(\($0)) AS \($0)" }.joined(separator: ", ")
+        return "CREATE VIEW \(contentView) AS SELECT id, \(folded) FROM track"
+    }
+
     /// Removes the index entries of these tracks. Must run before their indexed columns change.
     static func remove(_ ids: some Collection<Int64>, in db: Database) throws {
         guard !ids.isEmpty else { return }
         try db.cachedStatement(sql: """
             INSERT INTO trackFts(trackFts, rowid, \(columns))
-            SELECT 'delete', id, \(columns) FROM track WHERE id IN (SELECT value FROM json_each(?))
+            SELECT 'delete', id, \(columns) FROM \(contentView) WHERE id IN (SELECT value FROM json_each(?))
             """).execute(arguments: [jsonArray(ids)])
     }
 
@@ -31,7 +51,7 @@ enum SearchIndex {
         guard !ids.isEmpty else { return }
         try db.cachedStatement(sql: """
             INSERT INTO trackFts(rowid, \(columns))
-            SELECT id, \(columns) FROM track WHERE id IN (SELECT value FROM json_each(?))
+            SELECT id, \(columns) FROM \(contentView) WHERE id IN (SELECT value FROM json_each(?))
             """).execute(arguments: [jsonArray(ids)])
     }
 

@@ -139,13 +139,20 @@ public final class Player: Sendable {
     // MARK: - State
 
     /// The whole state, as `GET /api/player` shows it. Any thread.
+    ///
+    /// The position is within the current track: 0 without one, at most the track's length
+    /// (for a seek made while stopped, before the track was opened, the library's length).
     public func status() -> PlayerStatus {
-        shared.withLock { s in
+        var status = shared.withLock { s in
             PlayerStatus(state: s.playback, queue: s.queue.entries, currentIndex: s.queue.current,
-                         positionMs: s.pendingSeekMs ?? s.positionMs, durationMs: s.queue.current == nil ? nil : s.durationMs,
+                         positionMs: s.queue.current == nil ? 0 : s.pendingSeekMs ?? s.positionMs,
+                         durationMs: s.queue.current == nil ? nil : s.durationMs,
                          volume: s.volume, repeatMode: s.queue.repeatMode, shuffle: s.queue.shuffle,
                          consume: s.queue.consume, output: s.output, error: s.error, underruns: s.underruns)
         }
+        let length = status.durationMs ?? status.current.flatMap { entry in (try? library.track(uid: entry.uid))?.durationMs }
+        if let length { status.positionMs = min(status.positionMs, max(0, length)) }
+        return status
     }
 
     // MARK: - Queue
@@ -338,7 +345,8 @@ public final class Player: Sendable {
                 """)
         }
         change(persist: false) { s in
-            if s.output.device != device { s.output = OutputDescription(device: device) }
+            // The error was the old device's: a new choice starts clean (it reports its own).
+            if s.output.device != device { s.output = OutputDescription(device: device); s.error = nil }
         }
     }
 

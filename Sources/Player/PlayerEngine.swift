@@ -158,13 +158,18 @@ final class PlayerEngine {
             return
         }
         let underruns = device.underruns - before
+        // The hook runs as soon as the frames are written, where a user's command can land
+        // while a real device blocks in `snd_pcm_writei` (tests use it to land one exactly there).
+        player.configuration.onWrite?(frames, entry.id)
         let position = max(0, track.decoder.position - Int64(device.delayFrames))
         let ms = Int(CheckedArithmetic.clampedProduct(position, 1000) / Int64(track.decoder.format.sampleRate))
         player.shared.withLock { s in
             s.underruns += underruns
-            if s.pendingSeekMs == nil { s.positionMs = ms }
+            // A stop, a jump (next at the end of the queue) or a seek made during the write wins:
+            // the position of the frames just written belongs to what was playing before it.
+            guard s.pendingSeekMs == nil, s.playback != .stopped, !s.restart, s.queue.currentEntry?.id == entry.id else { return }
+            s.positionMs = ms
         }
-        player.configuration.onWrite?(frames, entry.id)
         if Date().timeIntervalSince(lastSave) >= player.configuration.saveInterval {
             lastSave = Date()
             player.savePosition()

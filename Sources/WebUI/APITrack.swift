@@ -22,11 +22,13 @@ struct APITrack: Encodable, Sendable {
         available = record.available
     }
 
-    private enum ExtraKeys: String, CodingKey { case albumId, favorite, rating, playCount, lastPlayed, available }
+    private enum ExtraKeys: String, CodingKey { case format, albumId, favorite, rating, playCount, lastPlayed, available }
 
     func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
         var container = encoder.container(keyedBy: ExtraKeys.self)
+        // For display: what people call the format ("AAC in M4A"); codec and container stay FFmpeg's.
+        try container.encode(document.formatName, forKey: .format)
         try container.encodeIfPresent(albumId, forKey: .albumId)
         try container.encode(favorite, forKey: .favorite)
         // Always present: null when unrated / never played.

@@ -169,9 +169,12 @@ public struct ImportResult: Sendable, Equatable {
     public var uids: [TrackUID]
     /// Files that were not imported, with the reason (name → message).
     public var rejected: [String: String]
+    /// Files whose recording the library already had (name → its track): nothing was copied.
+    public var existing: [String: TrackUID]
 
-    public init(uids: [TrackUID], rejected: [String: String] = [:]) {
+    public init(uids: [TrackUID], rejected: [String: String] = [:], existing: [String: TrackUID] = [:]) {
         self.uids = uids
         self.rejected = rejected
+        self.existing = existing
     }
 }

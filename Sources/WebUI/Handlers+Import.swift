@@ -12,7 +12,8 @@ extension Handlers {
     ]
 
     struct ImportResponse: Encodable {
-        struct Rejected: Encodable { var name: String; var message: String }
+        /// `uid`: the library's track when the file was not imported because it is already there.
+        struct Rejected: Encodable { var name: String; var message: String; var uid: String? = nil }
         var tracks: [APITrack]
         var rejected: [Rejected]
     }
@@ -74,6 +75,9 @@ extension Handlers {
         let result = accepted.isEmpty ? ImportResult(uids: []) : try await configuration.actions.importFiles(accepted)
         for (name, message) in result.rejected.sorted(by: { $0.key < $1.key }) {
             rejected.append(.init(name: name, message: message))
+        }
+        for (name, uid) in result.existing.sorted(by: { $0.key < $1.key }) {
+            rejected.append(.init(name: name, message: "already in the library", uid: uid.rawValue))
         }
         var tracks: [APITrack] = []
         for uid in result.uids {

@@ -42,6 +42,7 @@ extension Handlers {
         if let header = request.headers[.range] {
             switch ByteRange.parse(header, size: size) {
             case .satisfiable(let bytes): range = bytes
+            case .ignored: range = nil
             case .unsatisfiable:
                 throw APIError(.rangeNotSatisfiable, "bad_range", "the range is outside the file (\(size) bytes)",
                                headers: [.contentRange: "bytes */\(size)"])
@@ -140,28 +141,35 @@ extension Handlers {
     }
 }
 
-/// One byte range of a `Range` header (RFC 9110 §14.1.2); several ranges are not supported
-/// and are answered with the first one's bytes only when it is the only one.
+/// One byte range of a `Range` header (RFC 9110 §14.1.2). A header this server does not take
+/// is ignored and the whole file sent (§14.2: another unit MUST be ignored; an invalid ranges
+/// specifier or several ranges MAY be): another unit, bad syntax, a last position before the
+/// first, several ranges. Only a valid range outside the file is refused (416).
 enum ByteRange: Equatable {
     case satisfiable(ClosedRange<Int>)
     case unsatisfiable
+    case ignored
 
     static func parse(_ header: String, size: Int) -> ByteRange {
         let text = header.trimmingCharacters(in: .whitespaces)
-        guard text.lowercased().hasPrefix("bytes="), size > 0 else { return .unsatisfiable }
+        guard text.lowercased().hasPrefix("bytes=") else { return .ignored }
         let spec = text.dropFirst(6).trimmingCharacters(in: .whitespaces)
-        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .unsatisfiable }
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .ignored }
         let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
         let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
         let digits = { (s: String) in !s.isEmpty && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
         if first.isEmpty {
             // Suffix: the last N bytes.
-            guard digits(last), let count = Int(last), count > 0 else { return .unsatisfiable }
+            guard digits(last), let count = Int(last) else { return .ignored }
+            guard count > 0, size > 0 else { return .unsatisfiable }
             return .satisfiable(max(size - count, 0)...(size - 1))
         }
-        guard digits(first), let start = Int(first), start < size else { return .unsatisfiable }
+        guard digits(first), let start = Int(first) else { return .ignored }
+        if !last.isEmpty {
+            guard digits(last), let end = Int(last), end >= start else { return .ignored }
+        }
+        guard start < size else { return .unsatisfiable }
         if last.isEmpty { return .satisfiable(start...(size - 1)) }
-        guard digits(last), let end = Int(last), end >= start else { return .unsatisfiable }
-        return .satisfiable(start...min(end, size - 1))
+        return .satisfiable(start...min(Int(last) ?? size - 1, size - 1))
     }
 }

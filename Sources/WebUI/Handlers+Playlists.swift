@@ -89,7 +89,11 @@ extension Handlers {
             let query = QueryParameters(request)
             let limit = try query.int("limit", default: 50, range: 0...10_000)
             let offset = try query.int("offset", default: 0, range: 0...Int(Int32.max))
-            guard let results = try self.library.evaluate(savedSearch: try Self.parameter(context, "id"), limit: limit, offset: offset) else {
+            // A sort given here (a column header clicked in the saved search) wins over the saved one.
+            let sort: SearchSort? = query.string("sort") == nil ? nil : try query.choice("sort", default: .relevance)
+            let order: SortOrder? = query.string("order") == nil ? nil : try query.choice("order", default: .asc)
+            guard let results = try self.library.evaluate(savedSearch: try Self.parameter(context, "id"), limit: limit, offset: offset,
+                                                          sort: sort, descending: order.map { $0 == .desc }) else {
                 throw APIError.notFound("saved search")
             }
             return JSONBody.response(bytes: SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
@@ -153,11 +157,9 @@ extension Handlers {
             guard let track = item.track, let file = try library.mediaFile(uid: item.uid) else { continue }
             items.append(M3U.Item(path: file.absolutePath, durationMs: track.durationMs, artist: track.artist, title: track.title))
         }
-        let fileName = String(playlist.name.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\"" && $0 != "/" && $0 != "\\" && $0.isASCII }
-            .map(Character.init))
         return Response(status: .ok,
                         headers: [.contentType: "audio/x-mpegurl; charset=utf-8",
-                                  .contentDisposition: "attachment; filename=\"\(fileName.isEmpty ? "playlist" : fileName).m3u8\""],
+                                  .contentDisposition: ContentDisposition.attachment(name: playlist.name, ext: "m3u8", fallback: "playlist")],
                         body: .init(byteBuffer: ByteBuffer(string: M3U.write(items))))
     }
 
@@ -174,7 +176,11 @@ extension Handlers {
         if buffer.readableBytes > 0 || request.headers[.contentType] != nil {
             try JSONBody.requireContentType(request, Self.m3uTypes, name: "an M3U playlist")
         }
-        let entries = M3U.parse(Array(buffer.readableBytesView))
+        let bytes = Array(buffer.readableBytesView)
+        let entries = M3U.parse(bytes)
+        guard bytes.isEmpty || M3U.isPlaylist(bytes, entries: entries) else {
+            throw APIError(.badRequest, "not_a_playlist", "this is not an M3U playlist (send the text of an .m3u or .m3u8 file)")
+        }
         var uids: [TrackUID] = []
         var unresolved: [String] = []
         for resolution in try M3UResolver(library: library).resolve(entries) {

@@ -46,6 +46,8 @@ struct DaemonStatus: Encodable {
 
     var version: String?
     var pid: Int32?
+    /// The music folders the daemon watches (what `omnisonicd doctor` checks).
+    var music: [String]
     var startedAt: Double?
     var uptimeSeconds: Double?
     var library: Library
@@ -65,7 +67,8 @@ extension Handlers {
         let counts = try library.counts()
         let info = await configuration.actions.daemonInfo()
         return DaemonStatus(
-            version: info?.version, pid: info?.pid, startedAt: info?.startedAt.timeIntervalSince1970,
+            version: info?.version, pid: info?.pid, music: configuration.musicRoots().map(\.displayString),
+            startedAt: info?.startedAt.timeIntervalSince1970,
             uptimeSeconds: info.map { max(0, Date().timeIntervalSince($0.startedAt)) },
             library: .init(tracks: counts.tracks, albums: counts.albums, artists: counts.artists),
             scan: await configuration.actions.scanStatus(),

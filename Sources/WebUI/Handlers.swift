@@ -28,6 +28,7 @@ struct Handlers: Sendable {
 
         router.get("/api/search") { request, _ in try self.search(request) }
         router.get("/api/tracks/{uid}") { _, context in try self.track(context) }
+        router.get("/api/tracks/{uid}/files") { _, context in try self.trackFiles(context) }
         router.delete("/api/tracks/{uid}") { _, context in try await self.deleteTrack(context) }
         router.get("/api/tracks/{uid}/stream") { request, context in try await self.stream(request, context) }
         router.head("/api/tracks/{uid}/stream") { request, context in try await self.stream(request, context, head: true) }
@@ -94,6 +95,17 @@ struct Handlers: Sendable {
                                                      descending: order == .desc))
         return JSONBody.response(bytes: SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
                                                        total: results.total, suggestion: results.suggestion).json())
+    }
+
+    /// `GET /api/tracks/{uid}/files`: every file holding the track (copies of one recording
+    /// share a track), primary first: deleting the track moves all of them to the trash, and
+    /// the delete dialog lists them.
+    func trackFiles(_ context: BasicRequestContext) throws -> Response {
+        struct Files: Encodable { var files: [String] }
+        let uid = try uid(context)
+        guard try library.track(uid: uid) != nil else { throw APIError.notFound("track") }
+        let files = try library.files(ofTrack: uid).map(\.absolutePath.displayString)
+        return try JSONBody.response(Files(files: files))
     }
 
     func track(_ context: BasicRequestContext) throws -> Response {

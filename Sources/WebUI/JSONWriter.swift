@@ -115,6 +115,7 @@ extension APITrack {
         w.field("durationMs", d.durationMs)
         w.key("codec"); w.string(d.codec)
         w.key("container"); w.string(d.container)
+        w.key("format"); w.string(d.formatName)
         w.field("sampleRate", d.sampleRate)
         w.field("channels", d.channels)
         w.field("bitsPerSample", d.bitsPerSample)

@@ -17,6 +17,10 @@ struct DoctorCommand: ParsableCommand {
     @Option(name: .customLong("sync-url"), help: "A sync server to test (http://HOST:PORT; default: the configured one); its /healthz must answer.")
     var syncURL: String?
 
+    @Option(name: .customLong("music"), help: "A music folder to check (repeatable; default: the running daemon's folders, else the configured ones).",
+            completion: .directory)
+    var music: [String] = []
+
     @Option(name: .customLong("proc"), help: ArgumentHelp("The proc filesystem to read (tests).", visibility: .hidden))
     var proc = "/proc"
 
@@ -32,7 +36,18 @@ struct DoctorCommand: ParsableCommand {
             report.fail("config", error.description, fix: "correct the setting named above (keys: systemd/config.example.toml)")
         }
         if let configuration {
-            let folders = checkMusic(configuration.music, report: &report)
+            // The folders that matter are the running daemon's (started with --music, say), not
+            // only the configured ones: ask it, as `status` does.
+            let roots: [String]
+            if !music.isEmpty {
+                roots = music
+            } else if let running = Self.runningDaemonMusic(configuration) {
+                roots = running
+                report.ok("music", "checking the running daemon's folders: \(running.joined(separator: ", "))")
+            } else {
+                roots = configuration.music
+            }
+            let folders = checkMusic(roots, report: &report)
             checkInotify(folders: folders, report: &report)
             checkDisk(configuration.data, name: "data", report: &report)
             checkDisk(configuration.cache, name: "cache", report: &report)
@@ -49,6 +64,21 @@ struct DoctorCommand: ParsableCommand {
 
         print(report.text, terminator: "")
         if report.failed { throw ExitCode(1) }
+    }
+
+    /// The music folders of the daemon running on `configuration.data` (`GET /api/status`, with
+    /// the configured token), or nil when none runs or it does not say.
+    static func runningDaemonMusic(_ configuration: Configuration) -> [String]? {
+        guard let holder = InstanceLock.holder(data: configuration.data), holder.running,
+              let listen = holder.listen, let address = ListenAddress(parsing: listen) else { return nil }
+        var headers: [String: String] = [:]
+        if let token = configuration.token { headers["Authorization"] = "Bearer \(token)" }
+        guard let response = try? LocalHTTP.get(host: LocalHTTP.connectHost(forListening: address.host), port: address.port,
+                                                path: "/api/status", headers: headers),
+              response.status == 200,
+              let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+              let music = object["music"] as? [String], !music.isEmpty else { return nil }
+        return music
     }
 
     /// Music folders exist and can be listed and read; returns the number of folders under them.

@@ -111,6 +111,7 @@ struct WebActions: DaemonActions {
         var result = ImportResult(uids: [])
         for outcome in outcomes {
             switch outcome.result {
+            case .success(let track) where outcome.alreadyInLibrary: result.existing[outcome.originalName] = track.uid
             case .success(let track): result.uids.append(track.uid)
             case .failure(let error): result.rejected[outcome.originalName] = error.description
             }

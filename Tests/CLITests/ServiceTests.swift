@@ -226,6 +226,13 @@ struct ServiceTests {
                                     environment: Self.isolated(dir, ["OMNISONIC_MUSIC": corpus.root]))
         #expect(doctor.stdout.contains("ok    daemon: running (pid \(daemon.process.processIdentifier), http://127.0.0.1:\(port))"), "\(doctor.stdout)")
         #expect(doctor.stdout.contains("ok    sync: http://127.0.0.1:\(port) answers"), "\(doctor.stdout)")
+        // Without a music folder in its own settings, doctor checks the running daemon's (started with --music).
+        let asked = try Binary.run(["doctor", "--data", data], environment: Self.isolated(dir, ["OMNISONIC_TOKEN": token]))
+        #expect(asked.stdout.contains("ok    music: \(corpus.root): "), "\(asked.stdout)")
+        #expect(!asked.stdout.contains("FAIL  music"), "\(asked.stdout)")
+        // --music names the folders to check.
+        let named = try Binary.run(["doctor", "--data", data, "--music", dir.appending("nowhere")], environment: Self.isolated(dir))
+        #expect(named.stdout.contains("FAIL  music: \(dir.appending("nowhere")) does not exist"), "\(named.stdout)")
 
         let metrics = try HTTP.request(port: port, path: "/metrics", headers: ["Authorization": "Bearer \(token)"])
         #expect(metrics.body.contains("omnisonic_uptime_seconds"))

@@ -130,6 +130,21 @@ struct ImporterTests {
         #expect(try f.library.trackCount() == 0)
     }
 
+    @Test("a recording already in the library is not copied again: the outcome names the existing track")
+    func alreadyInLibrary() throws {
+        // Given a track imported once
+        let f = try Fixture()
+        let first = try f.importer.importFile(try f.upload("song.mp3", frequency: 300))
+        // When the same recording is uploaded again, under another name too
+        let outcomes = f.importer.importFiles([try f.upload("song.mp3", frequency: 300), try f.upload("copy.mp3", frequency: 300)])
+        // Then each outcome is the existing track, flagged, and no second file was written
+        #expect(outcomes.map(\.alreadyInLibrary) == [true, true])
+        #expect(try outcomes.map { try $0.result.get().uid } == [first.uid, first.uid])
+        #expect(try f.imported() == ["song.mp3"])
+        #expect(try f.library.files(ofTrack: first.uid).count == 1)
+        #expect(try f.library.trackCount() == 1)
+    }
+
     @Test("not audio, a non-audio extension, an empty file and a file over the limit are refused one by one")
     func rejections() throws {
         let f = try Fixture(maxBytes: 30_000)

@@ -48,6 +48,27 @@ struct SearchParserTests {
         #expect(SearchQueryParser.parse("year:1990").terms.isEmpty)
     }
 
+    @Test("Year ranges accept the forms people type: a dash, reversed bounds, open ends")
+    func yearRangesAsTyped() {
+        func bounds(_ text: String) -> (Int?, Int?) {
+            let p = SearchQueryParser.parse(text)
+            return (p.yearMin, p.yearMax)
+        }
+        // Given the ranges the API document shows and users type, when parsed, then they are filters
+        #expect(bounds("year:1990-1999") == (1990, 1999))
+        #expect(bounds("year:1999..1990") == (1990, 1999))
+        #expect(bounds("year:1999-1990") == (1990, 1999))
+        #expect(bounds("year:1990..").0 == 1990)
+        #expect(bounds("year:1990..").1 == Int(Int32.max))
+        #expect(bounds("year:..1999").0 == Int(Int32.min))
+        #expect(bounds("year:..1999").1 == 1999)
+        #expect(SearchQueryParser.parse("year:1990-1999").terms.isEmpty)
+        // And what is not a range stays text
+        #expect(SearchQueryParser.parse("year:1990-").terms.map(\.text) == ["year:1990-"])
+        #expect(SearchQueryParser.parse("year:-1990").terms.map(\.text) == ["year:-1990"])
+        #expect(SearchQueryParser.parse("year:..").terms.map(\.text) == ["year:.."])
+    }
+
     @Test("Unknown fields and malformed filters are plain text")
     func unknownFields() {
         let parsed = SearchQueryParser.parse("foo:bar year:abc is:weird")

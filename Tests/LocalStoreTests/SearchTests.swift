@@ -247,9 +247,65 @@ struct SearchTests {
         let filtered = try library.search(SearchQuery(text: "year:1990 s", limit: 2))
         #expect(filtered.total == songs / 2)
         #expect(filtered.tracks.map(\.title) == [song(songs - 2), song(songs - 4)])
-        #expect(try library.titles("artist:s", limit: 1) == [song(songs - 1)])
+        // A field term alone is a listing, in library order (artist "Sam" before "Singer").
+        #expect(try library.titles("artist:s", limit: 1) == ["Other 0"])
         #expect(Set(try library.titles("artist:sam s")) == Set((0..<5).map { "Other \($0)" }))
         #expect(try library.titles("artist:singer s", limit: 1, offset: songs - 1) == [song(0)])
     }
 }
 
+
+@Suite("Filter-only searches list in library order")
+struct SearchFilterOrderTests {
+    /// One album of ten tracks, and a two-disc album, inserted out of order, plus a compilation
+    /// and untagged tracks.
+    static func library() throws -> Library {
+        let library = try Library.inMemory()
+        var fixtures: [TrackFixture] = []
+        for number in [5, 10, 3, 1, 8, 2, 9, 4, 7, 6] {
+            // Titles that rank differently under bm25 (some repeat the album's word).
+            fixtures.append(TrackFixture(title: number % 3 == 0 ? "Homogenic Homogenic \(number)" : "Song \(number)",
+                                         artist: "Björk", album: "Homogenic", genres: ["Art Pop"], track: number))
+        }
+        for (disc, number) in [(2, 1), (1, 2), (2, 2), (1, 1), (1, 3)] {
+            fixtures.append(TrackFixture(title: "Sigur \(disc)-\(number)", artist: "Sigur Rós", album: "Hvarf-Heim",
+                                         genres: ["Post-Rock"], disc: disc, track: number))
+        }
+        for (number, artist) in [(3, "Zed"), (1, "Amy"), (2, "Moby")] {
+            fixtures.append(TrackFixture(title: "Comp \(number)", artist: artist, album: "Hits", albumArtist: "Various Artists",
+                                         track: number, compilation: true))
+        }
+        fixtures.append(TrackFixture(title: "Untagged A"))
+        fixtures.append(TrackFixture(title: "Untagged B"))
+        try library.insertFixtures(fixtures)
+        return library
+    }
+
+    @Test("Given field filters only, when searched, then tracks come in artist, album, disc, track order")
+    func fieldFiltersInAlbumOrder() throws {
+        let library = try Self.library()
+        let album = try library.search(SearchQuery(text: "album:homogenic", limit: 20)).tracks.map { $0.trackNumber ?? 0 }
+        #expect(album == Array(1...10))
+        let sigur = try library.search(SearchQuery(text: #"artist:"sigur ros""#, limit: 20)).tracks.map { "\($0.discNumber ?? 0)-\($0.trackNumber ?? 0)" }
+        #expect(sigur == ["1-1", "1-2", "1-3", "2-1", "2-2"])
+        let genre = try library.search(SearchQuery(text: #"genre:"art pop""#, limit: 20)).tracks.map { $0.trackNumber ?? 0 }
+        #expect(genre == Array(1...10))
+    }
+
+    @Test("Given a compilation, when listed with is:compilation, then its tracks stay in album order")
+    func compilationInAlbumOrder() throws {
+        let library = try Self.library()
+        #expect(try library.titles("is:compilation") == ["Comp 1", "Comp 2", "Comp 3"])
+    }
+
+    @Test("Given untagged tracks, when the library is listed by artist or album, then they come last")
+    func untaggedLast() throws {
+        let library = try Self.library()
+        let all = try library.titles("", limit: 100)
+        #expect(all.suffix(2) == ["Untagged A", "Untagged B"])
+        #expect(all.first == "Song 1")
+        let byAlbum = try library.titles("", limit: 100, sort: .album)
+        #expect(byAlbum.suffix(2) == ["Untagged A", "Untagged B"])
+        #expect(try library.titles("", limit: 2, sort: .artist) == ["Song 1", "Song 2"])
+    }
+}

@@ -73,6 +73,26 @@ struct PlaylistTests {
         #expect((try relative.json()["playlist"] as? [String: Any]).flatMap { $0["items"] as? [[String: Any]] }?.count == 1)
     }
 
+    @Test("Given playlists named in any script, when exported, then the download keeps the name (RFC 6266 filename*) with an ASCII fallback")
+    func exportFileNames() async throws {
+        let fixture = try LibraryFixture.shared.get()
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        let cases: [(name: String, fallback: String, encoded: String)] = [
+            ("QA Mix — renamed ✓", "QA Mix - renamed.m3u8", "QA%20Mix%20%E2%80%94%20renamed%20%E2%9C%93.m3u8"),
+            ("坂本龍一 ベスト", "playlist.m3u8", "%E5%9D%82%E6%9C%AC%E9%BE%8D%E4%B8%80%20%E3%83%99%E3%82%B9%E3%83%88.m3u8"),
+            ("Кино", "playlist.m3u8", "%D0%9A%D0%B8%D0%BD%D0%BE.m3u8"),
+            ("Björk \"best\"", "Bjork best.m3u8", "Bj%C3%B6rk%20%22best%22.m3u8"),
+        ]
+        for (name, fallback, encoded) in cases {
+            let id = try #require(try await server.http.json("POST", "/api/playlists", ["name": name]).json()["id"] as? String)
+            let exported = try await server.http.get("/api/playlists/\(id).m3u8")
+            #expect(exported.status == 200)
+            #expect(exported.headers["content-disposition"] == "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)")
+            #expect(try await server.http.send("DELETE", "/api/playlists/\(id)").status == 204)
+        }
+    }
+
     @Test("Given bad playlist requests, when sent, then 400 or 404, never 5xx")
     func badPlaylistRequests() async throws {
         let fixture = try LibraryFixture.shared.get()
@@ -87,6 +107,28 @@ struct PlaylistTests {
         #expect(try await server.http.json("POST", "/api/playlists/\(id)/items", ["uids": ["zzzz"]]).status < 500)
         #expect(try await server.http.json("POST", "/api/playlists/\(id)/items", ["uids": [], "index": -1]).status == 400)
         #expect(try await server.http.json("POST", "/api/playlists/\(id)/items/none/move", ["index": 0]).status == 404)
+        #expect(try await server.http.send("DELETE", "/api/playlists/\(id)").status == 204)
+    }
+
+    @Test("Given bytes that are not a playlist (random bytes, an image, plain words), when imported, then 400 and no playlist is made")
+    func notAPlaylist() async throws {
+        let fixture = try LibraryFixture.shared.get()
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 64)
+        for body in [random, png, Array("just some words\nand more words\n".utf8)] {
+            let reply = try await server.http.send("POST", "/api/playlists/import?name=Junk", body: body)
+            #expect(reply.status == 400, "\(reply.text)")
+            #expect(reply.errorCode == "not_a_playlist")
+        }
+        let names = (try await server.http.get("/api/playlists").json()["playlists"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names?.contains("Junk") == false)
+        // An empty but real playlist is still accepted.
+        let empty = try await server.http.send("POST", "/api/playlists/import?name=Empty", body: Array("#EXTM3U\n".utf8))
+        #expect(empty.status == 201)
+        let id = try #require((try empty.json()["playlist"] as? [String: Any])?["id"] as? String)
         #expect(try await server.http.send("DELETE", "/api/playlists/\(id)").status == 204)
     }
 

@@ -45,7 +45,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 # which these two checks do not count as a rejection nor allow for a valid request; every other
 # check (no 5xx, status codes, content types, schemas) still applies to the stream.
 RANGE_EXEMPT = {"streamTrack"}
-# An M3U body is any text (lines the parser does not know are skipped), so a "schema-violating"
+# An M3U body is text (lines the parser does not know are skipped; a plain list of paths is taken
+# too, only bytes that are not text are refused), so a "schema-violating"
 # body such as {} turns into valid text on the wire: nothing to reject.
 ANY_TEXT = {"importPlaylist"}
 

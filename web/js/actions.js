@@ -2,6 +2,7 @@
 // add to a playlist, favorite, rate, delete with undo.
 import { api } from './api.js';
 import { emit } from './bus.js';
+import { h } from './dom.js';
 import { enqueue, playTracks } from './player.js';
 import { toast, showError, confirmDialog, openMenu, promptDialog } from './ui.js';
 
@@ -83,8 +84,17 @@ const pending = new Map(); // uid → {commit}
  */
 export async function deleteTracks(tracks, hide) {
   const names = tracks.length === 1 ? `“${tracks[0].title}”` : `${tracks.length} tracks`;
+  // Every file that goes: a track may have several copies (the same recording in two folders).
+  let files = [];
+  try {
+    files = (await Promise.all(tracks.slice(0, 50).map((t) => api.trackFiles(t.uid).then((r) => r.files).catch(() => [])))).flat();
+  } catch { files = []; }
+  const list = files.length ? h('ul', { class: 'file-list', 'data-delete-files': '' }, files.slice(0, 200).map((path) => h('li', { text: path })),
+    files.length > 200 ? h('li', { text: `and ${files.length - 200} more` }) : null) : null;
+  const count = files.length === 1 ? 'This file is' : files.length ? `These ${files.length} files are` : 'The files are';
   const ok = await confirmDialog(`Delete ${names}?`,
-    'The files are moved to the trash folder of omnisonicd and leave the library. You can undo for a few seconds.', 'Delete', true);
+    `${count} moved to your desktop's trash (the Trash of your file manager, where you can restore them) and leave the library. You can undo here for a few seconds.`,
+    'Delete', true, list);
   if (!ok) return false;
   const unhide = hide ? hide() : () => {};
   const commit = async () => {

@@ -90,6 +90,7 @@ const q = (params) => {
 export const api = {
   search: (params, options) => get('/api/search' + q(params), options),
   track: (uid) => get(`/api/tracks/${uid}`),
+  trackFiles: (uid) => get(`/api/tracks/${uid}/files`),
   editTrack: (uid, changes) => request('PATCH', `/api/tracks/${uid}`, changes),
   deleteTrack: (uid) => request('DELETE', `/api/tracks/${uid}`),
   favorite: (uid, on) => request(on ? 'POST' : 'DELETE', `/api/tracks/${uid}/favorite`),

@@ -378,15 +378,15 @@ export class TrackTable {
     this.render();
   }
 
-  /** Loaded tracks from row `index` on, contiguous, at most `limit` (for a play queue). */
-  tracksFrom(index, limit = 500) {
-    const tracks = [];
-    for (let i = index; i < this.count && tracks.length < limit; i += 1) {
-      const track = this.track(i);
-      if (!track) break;
-      tracks.push(track);
-    }
-    return tracks;
+  /**
+   * Every track from row `index` to the end, at most `limit` (the player's queue limit), asked
+   * from the source (the server knows the query) rather than taken from the pages loaded so far.
+   * Rows hidden locally (a delete waiting for its undo) are left out.
+   */
+  async allTracksFrom(index, limit = 10000) {
+    const result = await this.options.source(this.sourceIndex(Math.max(0, index)), limit);
+    const hidden = this.options.isHidden || (() => false);
+    return result.tracks.filter((track) => !hidden(track.uid));
   }
 
   setPlaying(uid) { this.playingUid = uid; this.render(); }

@@ -53,10 +53,11 @@ export function modal(title, build) {
   });
 }
 
-/** Yes/no question; resolves true when confirmed. */
-export function confirmDialog(title, message, confirmLabel = 'OK', danger = false) {
+/** Yes/no question; resolves true when confirmed. `details`: elements shown under the message. */
+export function confirmDialog(title, message, confirmLabel = 'OK', danger = false, details = null) {
   return modal(title, (close) => h('div', {},
     h('p', { text: message }),
+    details,
     h('div', { class: 'dialog-buttons' },
       h('button', { type: 'button', class: 'button', 'data-action': 'cancel', onclick: () => close(false) }, 'Cancel'),
       h('button', { type: 'button', class: 'button primary' + (danger ? ' danger' : ''), 'data-action': 'confirm', autofocus: true, onclick: () => close(true) }, confirmLabel))))
@@ -84,6 +85,18 @@ let menuCleanup = null;
  */
 export function openMenu(anchor, items, label = 'Actions') {
   closeMenu();
+  // Where focus goes back to on Escape: what had it (the grid for Shift+F10, a ⋯ button), else
+  // the anchor or its nearest focusable ancestor (a row is not focusable, its grid is).
+  const opener = document.activeElement && document.activeElement !== document.body ? document.activeElement : null;
+  const giveFocusBack = () => {
+    const anchorElement = anchor instanceof Element ? anchor : null;
+    const candidates = [opener, anchorElement, anchorElement && anchorElement.closest('[tabindex], button, a[href], input, select')];
+    for (const candidate of candidates) {
+      if (!candidate || !candidate.isConnected) continue;
+      candidate.focus({ preventScroll: true });
+      if (document.activeElement === candidate) return;
+    }
+  };
   const menu = document.querySelector('[data-menu]');
   menu.replaceChildren();
   menu.setAttribute('aria-label', label);
@@ -101,7 +114,7 @@ export function openMenu(anchor, items, label = 'Actions') {
   buttons[0]?.focus();
   const onKey = (event) => {
     const index = buttons.indexOf(document.activeElement);
-    if (event.key === 'Escape') { event.preventDefault(); event.stopPropagation(); closeMenu(); if (anchor instanceof Element) anchor.focus(); }
+    if (event.key === 'Escape') { event.preventDefault(); event.stopPropagation(); closeMenu(); giveFocusBack(); }
     else if (event.key === 'ArrowDown') { event.preventDefault(); buttons[(index + 1) % buttons.length].focus(); }
     else if (event.key === 'ArrowUp') { event.preventDefault(); buttons[(index - 1 + buttons.length) % buttons.length].focus(); }
   };

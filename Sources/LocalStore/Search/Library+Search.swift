@@ -117,6 +117,10 @@ extension Library {
                      sort: SearchSort, descending: Bool) throws -> (total: Int, ids: [Int64]) {
         let total = try count(db, parsed)
         guard total > offset, limit > 0 else { return (total, []) }
+        // Filters only (`album:homogenic`, `artist:"sigur ros"`, `genre:x`): there is nothing to
+        // rank, so the library order applies (artist, album, disc, track), and an album plays in order.
+        var sort = sort
+        if sort == .relevance, !parsed.terms.contains(where: { $0.field == nil }) { sort = .artist }
         let (filterSQL, filterArgs) = whereClause(parsed)
         guard let match = SearchSQL.match(parsed) else {
             // No text: list the library (or the filtered part) in the requested order. When the
@@ -174,7 +178,12 @@ extension Library {
             return (total, try pageTiers(tiers, limit: limit, offset: offset))
         }
         let order = SearchSQL.order(sort, descending: descending)
-        if small {
+        // Walking the sort's index reads about (offset + limit) × size / total entries before a
+        // page of matches turns up; sorting the matches costs about total rows. So FTS5 drives
+        // and SQLite sorts when the matches are few (a listing of `artist:"x"`: hundreds of rows
+        // scattered over the library), and the index is walked when they are many.
+        let size = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM track")) ?? 0
+        if small || total * total <= (offset + limit) * size / 4 {
             // Few matches: let FTS5 drive and sort them.
             let ids = try Int64.fetchAll(db.cachedStatement(sql: """
                 SELECT track.id FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid

@@ -65,7 +65,7 @@ enum SearchField: String, Sendable, Equatable, CaseIterable {
 /// - `artist:x`, `album:x`, `title:x`, `genre:x`, `albumartist:x`, `composer:x` restrict a term to
 ///   one column; the value may be quoted (`artist:"guns n roses"`). A field with an empty value is
 ///   ignored (the user is still typing).
-/// - `year:1990`, `year:1990..1999`, `year:>=2000`, `year:>2000`, `year:<1980`, `year:<=1980`.
+/// - `year:1990`, `year:1990..1999` (also `1990-1999`, reversed, or open: `1990..`, `..1999`), `year:>=2000`, `year:>2000`, `year:<1980`, `year:<=1980`.
 /// - `codec:flac`, `is:compilation`, `is:favorite`.
 /// - Anything else, `foo:bar` and malformed filters included, is plain text.
 /// - The last term is a prefix (results follow typing); earlier terms are whole tokens, except
@@ -216,16 +216,26 @@ enum SearchQueryParser {
         }
     }
 
-    /// `1990`, `1990..1999`, `>=2000`, `>2000`, `<1980`, `<=1980` → inclusive bounds.
+    /// `1990`, `1990..1999`, `1990-1999`, a reversed range (`1999..1990`, `1999-1990`), an open
+    /// range (`1990..`, `..1999`), `>=2000`, `>2000`, `<1980`, `<=1980` → inclusive bounds.
+    /// These are exactly the forms `docs/api/openapi.json` and decision 0005 list.
     static func parseYears(_ value: String) -> (Int, Int)? {
         func year(_ text: Substring) -> Int? {
             guard (1...4).contains(text.count), text.allSatisfy(\.isASCII), let y = Int(text), y >= 0 else { return nil }
             return y
         }
         let anyLow = Int(Int32.min), anyHigh = Int(Int32.max)
-        if let range = value.range(of: "..") {
-            guard let low = year(value[..<range.lowerBound]), let high = year(value[range.upperBound...]), low <= high else { return nil }
-            return (low, high)
+        // `..` first (it may be open on either side), then a dash between two years: people
+        // write ranges both ways and in either order.
+        if let range = value.range(of: "..") ?? value.range(of: "-", options: [], range: value.index(value.startIndex, offsetBy: min(1, value.count))..<value.endIndex) {
+            let left = value[..<range.lowerBound], right = value[range.upperBound...]
+            let isDots = value[range] == ".."
+            switch (year(left), year(right)) {
+            case let (low?, high?): return (min(low, high), max(low, high))
+            case let (low?, nil) where isDots && right.isEmpty: return (low, anyHigh)
+            case let (nil, high?) where isDots && left.isEmpty: return (anyLow, high)
+            default: return nil
+            }
         }
         for (op, bounds) in [(">=", { (y: Int) in (y, anyHigh) }), ("<=", { (y: Int) in (anyLow, y) }),
                              (">", { (y: Int) in (y + 1, anyHigh) }), ("<", { (y: Int) in (anyLow, y - 1) })] {

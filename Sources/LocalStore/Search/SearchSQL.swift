@@ -33,7 +33,7 @@ enum SearchSQL {
     static func ftsTerm(_ term: SearchTerm) -> String {
         var out = ""
         if let field = term.field { out += "{\(field.column)} : " }
-        out += quote(term.text)
+        out += quote(SearchFolding.query(term.text))
         if term.prefix { out += "*" }
         return out
     }
@@ -69,6 +69,13 @@ enum SearchSQL {
         return clauses.isEmpty ? nil : (clauses.joined(separator: " AND "), arguments)
     }
 
+    /// The artist a track is listed under: its album artist, else its artist (a compilation's
+    /// tracks stay together under "Various Artists"); nil when both are blank, and such untagged
+    /// tracks come last. The same expression as in the index `track_sort_artist_v6` (`SearchSchema`).
+    static let sortArtist = "coalesce(nullif(track.albumArtist, ''), nullif(track.artist, ''))"
+    /// The album, nil when blank (tracks without an album come after those with one).
+    static let sortAlbum = "nullif(track.album, '')"
+
     /// ORDER BY terms of `sort` (never `.relevance`), each followed by `track.id` so pages are
     /// stable; all in one direction so that the sort's index can be walked either way.
     /// `index` is the index that yields this order (see `SearchSchema`).
@@ -76,10 +83,11 @@ enum SearchSQL {
         let dir = descending ? " DESC" : ""
         let (keys, index): ([String], String) = switch sort {
         case .relevance, .artist:
-            (["track.artist COLLATE NOCASE", "track.album COLLATE NOCASE", "track.discNumber", "track.trackNumber", "track.titleKey"],
-             "track_sort_artist")
+            (["(\(sortArtist) IS NULL)", "\(sortArtist) COLLATE NOCASE", "(\(sortAlbum) IS NULL)", "track.album COLLATE NOCASE",
+              "track.discNumber", "track.trackNumber", "track.titleKey"],
+             "track_sort_artist_v6")
         case .title: (["track.titleKey"], "track_titleKey")
-        case .album: (["track.album COLLATE NOCASE", "track.discNumber", "track.trackNumber"], "track_sort_album")
+        case .album: (["(\(sortAlbum) IS NULL)", "track.album COLLATE NOCASE", "track.discNumber", "track.trackNumber"], "track_sort_album_v6")
         case .year: (["track.year"], "track_year")
         case .added: (["track.addedAt"], "track_addedAt")
         case .duration: (["track.durationMs"], "track_sort_duration")

@@ -19,7 +19,7 @@ enum SearchSuggester {
         var changed = false
         var parts: [String] = []
         for (index, term) in parsed.terms.enumerated() {
-            let tokens = SearchTokenizer.tokens(term.text)
+            let tokens = SearchTokenizer.tokens(SearchFolding.query(term.text))
             var newTokens: [String] = []
             var termChanged = false
             for (tokenIndex, token) in tokens.enumerated() {

@@ -96,7 +96,8 @@ extension Library {
     ///
     /// - Returns: nil when there is no such saved search.
     /// - Throws: `StoreError` when SQLite fails. Synchronous; any thread.
-    public func evaluate(savedSearch id: String, limit: Int = 50, offset: Int = 0) throws(StoreError) -> SearchResults? {
+    public func evaluate(savedSearch id: String, limit: Int = 50, offset: Int = 0,
+                         sort: SearchSort? = nil, descending: Bool? = nil) throws(StoreError) -> SearchResults? {
         guard let saved = try savedSearch(id: id) else { return nil }
         let d = saved.definition
         var text = d.query
@@ -108,7 +109,8 @@ extension Library {
         let offset = max(0, offset)
         let pageLimit = max(0, min(limit, cap - offset))
         var results = try search(SearchQuery(text: text, limit: pageLimit, offset: offset,
-                                             sort: SearchSort(rawValue: d.sort) ?? .relevance, descending: d.descending))
+                                             sort: sort ?? SearchSort(rawValue: d.sort) ?? .relevance,
+                                             descending: descending ?? (sort == nil ? d.descending : false)))
         results.total = min(results.total, cap)
         return results
     }

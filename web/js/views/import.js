@@ -11,9 +11,14 @@ let listElement = null;
 function renderUploads() {
   if (!listElement) return;
   replace(listElement, uploads.map((upload) => {
-    const bar = h('progress', { max: String(upload.file.size || 1), value: String(upload.loaded), 'aria-label': `Upload of ${upload.file.name}` });
-    return h('li', { 'data-upload': upload.file.name, 'data-state': upload.state },
-      h('span', { text: upload.file.name }), bar, h('span', { class: 'count', text: upload.message }));
+    // A file that was not imported shows no full bar (which reads as "done") but its reason.
+    const bar = upload.state === 'uploading' || upload.state === 'done'
+      ? h('progress', { max: String(upload.file.size || 1), value: String(upload.loaded), 'aria-label': `Upload of ${upload.file.name}` })
+      : h('span', { class: 'upload-mark', 'aria-hidden': 'true', text: upload.state === 'existing' ? '=' : '✕' });
+    // A finished (or already present) file links to its track.
+    const track = (upload.tracks && upload.tracks[0]) || (upload.existing && upload.existing[0]);
+    const name = track ? h('a', { href: `#/track/${track.uid}`, 'data-upload-link': '', text: upload.file.name }) : h('span', { text: upload.file.name });
+    return h('li', { 'data-upload': upload.file.name, 'data-state': upload.state }, name, bar, h('span', { class: 'count', text: upload.message }));
   }));
 }
 
@@ -37,9 +42,12 @@ function upload(file) {
       if (xhr.status === 201 || xhr.status === 200) {
         const added = body && body.tracks ? body.tracks.length : 0;
         const rejected = body && body.rejected && body.rejected[0];
-        entry.state = added ? 'done' : 'rejected';
-        entry.message = added ? 'Added to the library' : (rejected ? rejected.message : 'Not imported');
+        const existing = !added && rejected && rejected.uid;
+        entry.state = added ? 'done' : existing ? 'existing' : 'rejected';
+        entry.message = added ? 'Added to the library' : existing ? 'Already in the library (no copy made)'
+          : (rejected ? rejected.message[0].toUpperCase() + rejected.message.slice(1) : 'Not imported');
         entry.tracks = body ? body.tracks : [];
+        if (existing) entry.existing = [{ uid: rejected.uid }];
       } else {
         entry.state = 'failed';
         entry.message = body && body.error ? body.error.message : `Failed (${xhr.status})`;
@@ -64,8 +72,11 @@ export async function importFiles(files) {
   const worker = async () => { while (queue.length) results.push(await upload(queue.shift())); };
   await Promise.all([worker(), worker()]);
   const added = results.reduce((sum, r) => sum + (r.tracks ? r.tracks.length : 0), 0);
-  const failed = results.filter((r) => r.state !== 'done').length;
-  toast(`Imported ${added} ${added === 1 ? 'track' : 'tracks'}` + (failed ? `; ${failed} ${failed === 1 ? 'file was' : 'files were'} not imported` : ''), { error: !added && failed > 0 });
+  const present = results.filter((r) => r.state === 'existing').length;
+  const failed = results.filter((r) => r.state !== 'done' && r.state !== 'existing').length;
+  toast(`Imported ${added} ${added === 1 ? 'track' : 'tracks'}`
+    + (present ? `; ${present} already in the library` : '')
+    + (failed ? `; ${failed} ${failed === 1 ? 'file was' : 'files were'} not imported` : ''), { error: !added && failed > 0 });
   emit('library-changed', { imported: true });
 }
 

@@ -7,7 +7,7 @@ import { TrackTable } from '../table.js';
 import { playTracks, currentTrack } from '../player.js';
 import { openTrackMenu, deleteTracks, isPendingDelete } from '../actions.js';
 import { searchText, setSearchText } from '../search.js';
-import { showError, promptDialog, toast } from '../ui.js';
+import { showError, promptDialog, toast, confirmDialog } from '../ui.js';
 
 // Filters survive view changes (a user going to an album and back keeps them).
 const filters = { genre: '', yearFrom: '', yearTo: '', artist: '', favorites: false };
@@ -44,6 +44,9 @@ function hasFilters() { return Object.keys(filterTerms()).length > 0; }
 export function libraryView(root, params = {}) {
   const saved = params.savedSearch || null;
   let savedDefinition = null;
+  // A saved search sorts on its own (from its definition, then its column headers): clicking a
+  // header there must not change the Library's sort.
+  const viewSort = saved ? { key: null, descending: false } : sort;
   const title = h('h1', { text: saved ? 'Saved search' : 'Library', 'data-view-title': '' });
   const count = h('span', { class: 'count', 'data-count': '', 'aria-live': 'polite' });
   const saveButton = h('button', { type: 'button', class: 'button', 'data-action': 'save-search' }, 'Save search');
@@ -64,9 +67,10 @@ export function libraryView(root, params = {}) {
 
   const table = new TrackTable({
     label: 'Tracks',
-    sort,
+    sort: viewSort,
     source: () => Promise.resolve({ tracks: [], total: 0 }),
-    onActivate: (index, t) => playTracks(t.tracksFrom(index), 0),
+    // The whole result from this row on, not only the rows loaded so far (issue 19).
+    onActivate: (index, t) => t.allTracksFrom(index).then((tracks) => playTracks(tracks, 0)).catch(showError),
     onMenu: (indices, anchor, t) => {
       const tracks = indices.map((i) => t.track(i)).filter(Boolean);
       if (!tracks.length) return;
@@ -74,7 +78,7 @@ export function libraryView(root, params = {}) {
     },
     isHidden: isPendingDelete,
     onSort: (key) => {
-      if (sort.key === key) sort.descending = !sort.descending; else { sort.key = key; sort.descending = false; }
+      if (viewSort.key === key) viewSort.descending = !viewSort.descending; else { viewSort.key = key; viewSort.descending = false; }
       reload();
     },
     onLoad: ({ total, suggestion: suggested, first }) => showResult(total, suggested, first),
@@ -97,12 +101,14 @@ export function libraryView(root, params = {}) {
   function updateCount() {
     const total = table.count;
     count.textContent = `${total.toLocaleString()} ${total === 1 ? 'track' : 'tracks'}`;
+    playAll.disabled = total === 0;
   }
 
   function source() {
     const text = searchText();
     if (saved) {
-      return (offset, limit) => api.savedSearchTracks(saved, { offset, limit });
+      const order = viewSort.key ? { sort: viewSort.key, order: viewSort.descending ? 'desc' : 'asc' } : {};
+      return (offset, limit) => api.savedSearchTracks(saved, { ...order, offset, limit });
     }
     const q = fullQuery(text);
     const params = { q };
@@ -116,7 +122,7 @@ export function libraryView(root, params = {}) {
     replace(message);
     const text = saved ? (savedDefinition ? savedDefinition.query : '') : searchText();
     performance.mark('omni:reload', { detail: saved ? `saved:${saved}` : fullQuery(text) });
-    return table.reset(source(), { terms: highlightTerms(text), sort });
+    return table.reset(source(), { terms: highlightTerms(text), sort: viewSort });
   }
 
   function showResult(total, suggested, first) {
@@ -176,7 +182,7 @@ export function libraryView(root, params = {}) {
   clear.addEventListener('click', clearFilters);
   playAll.addEventListener('click', async () => {
     try {
-      const tracks = table.tracksFrom(0);
+      const tracks = await table.allTracksFrom(0);
       if (tracks.length) playTracks(tracks, 0);
     } catch (error) { showError(error); }
   });
@@ -195,7 +201,23 @@ export function libraryView(root, params = {}) {
   });
   if (deleteSaved) {
     deleteSaved.addEventListener('click', async () => {
-      try { await api.deleteSearch(saved); emit('searches-changed'); location.hash = '#/library'; } catch (error) { showError(error); }
+      const name = savedDefinition ? savedDefinition.name : 'this saved search';
+      if (!await confirmDialog(`Delete “${name}”?`, 'The saved search goes away; its tracks stay in the library.', 'Delete saved search', true)) return;
+      try {
+        const definition = savedDefinition || await api.savedSearch(saved);
+        await api.deleteSearch(saved);
+        emit('searches-changed');
+        location.hash = '#/library';
+        // Undo saves the same definition again (under a new id).
+        toast(`Deleted “${definition.name}”`, { ms: 6000, action: { label: 'Undo', run: async () => {
+          try {
+            const again = Object.fromEntries(Object.entries(definition).filter(([key, value]) => key !== 'id' && value !== null));
+            const restored = await api.saveSearch(again);
+            emit('searches-changed');
+            location.hash = `#/search/${encodeURIComponent(restored.id)}`;
+          } catch (error) { showError(error, 'Could not restore the saved search'); }
+        } } });
+      } catch (error) { showError(error); }
     });
   }
 
@@ -204,6 +226,7 @@ export function libraryView(root, params = {}) {
     api.savedSearch(saved).then((definition) => {
       savedDefinition = definition;
       title.textContent = definition.name;
+      if (definition.sort && definition.sort !== 'relevance') { viewSort.key = definition.sort; viewSort.descending = !!definition.descending; }
       reload();
     }).catch((error) => replace(message, h('div', { class: 'error-box', role: 'alert', text: error.message })));
   } else {

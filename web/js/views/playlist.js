@@ -31,7 +31,23 @@ export function playlistView(root, id) {
     } catch (error) { showError(error, 'Could not move the track'); load(); }
   }
 
+  /** Which control of which item has focus, to give it back after a re-render (a live refresh
+   * replaces every element, the focused handle included). */
+  function focusedControl() {
+    const active = document.activeElement;
+    const li = active && root.contains(active) ? active.closest('li[data-item]') : null;
+    if (!li) return null;
+    const kind = active.matches('[data-handle]') ? '[data-handle]' : active.dataset.action ? `[data-action="${active.dataset.action}"]` : null;
+    return kind ? { itemId: li.dataset.item, kind } : null;
+  }
+
   function render() {
+    const focused = focusedControl();
+    renderItems();
+    if (focused) root.querySelector(`[data-item="${CSS.escape(focused.itemId)}"] ${focused.kind}`)?.focus();
+  }
+
+  function renderItems() {
     const tracks = playlist.items.map((item) => item.track).filter(Boolean);
     const total = tracks.reduce((sum, t) => sum + (t.durationMs || 0), 0);
     const list = h('ol', { class: 'list', 'data-playlist-items': '', 'aria-label': `Tracks of ${playlist.name}` });

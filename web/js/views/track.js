@@ -43,7 +43,7 @@ function rows(track) {
     ['Year', track.year], ['Date', track.date], ['Original year', track.originalYear], ['Genres', (track.genres || []).join(', ')],
     ['Composer', track.composer || (track.composers || []).join(', ')], ['Compilation', track.compilation ? 'Yes' : ''],
     ['Comment', track.comment], ['Label', track.label], ['BPM', track.bpm], ['Key', track.key],
-    ['Duration', duration(track.durationMs)], ['Format', [track.codec, track.container].filter(Boolean).join(' in ')],
+    ['Duration', duration(track.durationMs)], ['Format', track.format || [track.codec, track.container].filter(Boolean).join(' in ')],
     ['Sample rate', track.sampleRate ? `${track.sampleRate.toLocaleString()} Hz` : ''], ['Channels', track.channels],
     ['Bits per sample', track.bitsPerSample], ['Bitrate', track.bitrate ? `${Math.round(track.bitrate / 1000)} kbit/s` : ''],
     ['Plays', String(track.playCount)], ['Last played', track.lastPlayed ? new Date(track.lastPlayed).toLocaleString() : 'Never'],
