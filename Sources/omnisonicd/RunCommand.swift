@@ -3,6 +3,7 @@ import Daemon
 import Foundation
 import Logging
 import MediaIO
+import MPDProtocol
 import OmniModel
 import ServiceLifecycle
 import Sync
@@ -21,12 +22,14 @@ struct RunCommand: AsyncParsableCommand {
             Every option can also be set in the environment (OMNISONIC_MUSIC as a colon-separated \
             list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
             OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_SYNC_URL, OMNISONIC_SYNC_TOKEN, \
-            OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN) and in the config file \
+            OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN, OMNISONIC_MPD_LISTEN, OMNISONIC_MPD_PASSWORD) and in the config file \
             (systemd/config.example.toml lists its keys); options win over the environment, which \
             wins over the file. SIGHUP re-reads the file (music folders and log level apply at once). \
             Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
             $XDG_DATA_HOME/omnisonic, listen on 127.0.0.1:6690. A token is required when listening \
-            on an address other computers can reach. Prints "listening on http://HOST:PORT" once it serves.
+            on an address other computers can reach. Prints "listening on http://HOST:PORT" once it serves, \
+            and "mpd listening on ADDRESS" for each address MPD clients may use (default 127.0.0.1:6600 and \
+            $XDG_RUNTIME_DIR/omnisonic/mpd.sock).
             """)
 
     @Option(name: .customLong("music"), help: "A music folder (repeat for several; imports go into the first).",
@@ -71,6 +74,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("sync-token"), help: "This device's sync token (prefer OMNISONIC_SYNC_TOKEN: flags show in ps).")
     var syncToken: String?
 
+    @Option(name: .customLong("mpd-listen"), help: "Where MPD clients connect: HOST:PORT, a socket path, or off (repeat for several; default: 127.0.0.1:6600 and $XDG_RUNTIME_DIR/omnisonic/mpd.sock).")
+    var mpdListen: [String] = []
+
+    @Option(name: .customLong("mpd-password"), help: "The password MPD clients give (required when an MPD address is not loopback; prefer OMNISONIC_MPD_PASSWORD).")
+    var mpdPassword: String?
+
     /// The command line as the first configuration layer.
     func commandLineLayer(workingDirectory: String) -> ConfigurationLayer {
         var layer = ConfigurationLayer(name: "command line")
@@ -89,6 +98,8 @@ struct RunCommand: AsyncParsableCommand {
         set(.syncToken, syncToken)
         set(.output, output)
         set(.replayGain, replayGain)
+        if !mpdListen.isEmpty { layer.set(.mpdListen, mpdListen, origin: ConfigurationKey.mpdListen.flag, baseDirectory: workingDirectory) }
+        set(.mpdPassword, mpdPassword)
         return layer
     }
 
@@ -127,7 +138,12 @@ struct RunCommand: AsyncParsableCommand {
 
         // Events go from the producers' threads, in order, to the hub that SSE clients read.
         let events = EventHub()
-        let pipe = EventPipe { event in await events.publish(event) }
+        // The MPD front door hears every event too (idle); set once its context exists.
+        let mpdDoor = MPDDoorSlot()
+        let pipe = EventPipe { event in
+            await events.publish(event)
+            mpdDoor.handle(event)
+        }
         let context: DaemonContext
         do {
             context = try DaemonContext.open(configuration, logger: logger, publish: { event in
@@ -184,6 +200,9 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: watcher, serviceName: "watch"))
         }
         services.append(.init(service: server, serviceName: "http"))
+        if let mpd = makeMPDService(context: context, slot: mpdDoor, logger: logger, startedAt: startedAt, lock: lock) {
+            services.append(.init(service: mpd, serviceName: "mpd"))
+        }
         services.append(.init(service: systemd, serviceName: "systemd"))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)

@@ -47,6 +47,8 @@ public enum ConfigurationFile {
         "sync.token": Entry(.syncToken, .text),
         "output": Entry(.output, .text),
         "replaygain": Entry(.replayGain, .text),
+        "mpd-listen": Entry(.mpdListen, .textList),
+        "mpd-password": Entry(.mpdPassword, .text),
     ]
 
     /// Reads and parses the file at `path`.
