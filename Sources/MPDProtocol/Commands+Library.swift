@@ -65,7 +65,7 @@ extension Commands {
         guard rest.count == 2, rest[0].lowercased() == "group", let tag = Tag.named(rest[1]) else { throw MPDError.arg("Bad arguments") }
         var groups: [String: (Int, Int)] = [:]
         for song in songs {
-            let values = song.values(tag)
+            let values = song.matchValues(tag)
             for v in values.isEmpty ? [""] : values {
                 let g = groups[v] ?? (0, 0)
                 groups[v] = (g.0 + 1, g.1 + (song.track.durationMs ?? 0))
@@ -109,7 +109,7 @@ extension Commands {
         for song in songs {
             var paths: [[String]] = [[]]
             for t in groups + [tag] {
-                let values = song.values(t)
+                let values = song.matchValues(t)
                 let vs = values.isEmpty ? [""] : values
                 paths = paths.flatMap { p in vs.map { p + [$0] } }
             }
@@ -157,7 +157,7 @@ extension Call {
                     guard let tag = Tag.named(key) else { throw MPDError.arg("Unknown sort tag: \(key)") }
                     let numeric = tag == .track || tag == .disc
                     songs.sort { a, b in
-                        let x = a.values(tag).first ?? "", y = b.values(tag).first ?? ""
+                        let x = a.matchValues(tag).first ?? "", y = b.matchValues(tag).first ?? ""
                         if numeric, let p = Int(x), let q = Int(y), p != q { return descending ? p > q : p < q }
                         return descending ? y.utf8.lexicographicallyPrecedes(x.utf8) : x.utf8.lexicographicallyPrecedes(y.utf8)
                     }

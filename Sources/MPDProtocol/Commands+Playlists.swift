@@ -36,26 +36,26 @@ extension Commands {
             case "create":
                 guard existing == nil else { throw MPDError(.exist, "Playlist already exists") }
                 let id = try c.createPlaylist(c.arguments[0])
-                if !uids.isEmpty { try c.library.record(.addToPlaylist(id: id, uids: uids, index: nil)) }
+                if !uids.isEmpty { try c.record(.addToPlaylist(id: id, uids: uids, index: nil)) }
             case "append", "replace":
                 guard let id = existing else { throw MPDError.noExist("No such playlist") }
                 if mode == "replace" { try c.clearPlaylist(id) }
-                if !uids.isEmpty { try c.library.record(.addToPlaylist(id: id, uids: uids, index: nil)) }
+                if !uids.isEmpty { try c.record(.addToPlaylist(id: id, uids: uids, index: nil)) }
             default:
                 throw MPDError.arg("Unrecognized save mode: \(mode)")
             }
         }
-        add("rm", 1, 1, false) { c in try c.library.record(.deletePlaylist(id: try c.requirePlaylist(c.arguments[0]))) }
+        add("rm", 1, 1, false) { c in try c.record(.deletePlaylist(id: try c.requirePlaylist(c.arguments[0]))) }
         add("rename", 2, 2, false) { c in
             let id = try c.requirePlaylist(c.arguments[0])
             guard try c.playlistID(c.arguments[1]) == nil else { throw MPDError(.exist, "Playlist already exists") }
-            try c.library.record(.renamePlaylist(id: id, name: c.arguments[1]))
+            try c.record(.renamePlaylist(id: id, name: c.arguments[1]))
         }
         add("playlistadd", 2, 3, false) { c in
             let songs = try c.songs().songs(at: c.arguments[1])
             let id = try c.playlistID(c.arguments[0]) ?? c.createPlaylist(c.arguments[0])
             let at = try c.text(2).map { _ in try c.unsigned(2) }
-            try c.library.record(.addToPlaylist(id: id, uids: songs.map(\.track.uid), index: at))
+            try c.record(.addToPlaylist(id: id, uids: songs.map(\.track.uid), index: at))
         }
         add("playlistclear", 1, 1, false) { c in try c.clearPlaylist(try c.requirePlaylist(c.arguments[0])) }
         add("playlistdelete", 2, 2, false) { c in
@@ -64,7 +64,7 @@ extension Commands {
             let range = try c.range(1)
             guard range.lowerBound < items.count else { throw MPDError.arg("Bad song index") }
             for i in range.clamped(to: items.indices).reversed() {
-                try c.library.record(.removePlaylistItem(id: id, itemId: items[i].itemId))
+                try c.record(.removePlaylistItem(id: id, itemId: items[i].itemId))
             }
         }
         add("playlistmove", 3, 3, false) { c in
@@ -72,7 +72,7 @@ extension Commands {
             let items = try c.playlistItems(c.arguments[0])
             let from = try c.unsigned(1), to = try c.unsigned(2)
             guard from < items.count, to < items.count else { throw MPDError.arg("Bad song index") }
-            try c.library.record(.movePlaylistItem(id: id, itemId: items[from].itemId, index: to))
+            try c.record(.movePlaylistItem(id: id, itemId: items[from].itemId, index: to))
         }
     }
 }
@@ -104,13 +104,13 @@ extension Call {
 
     func createPlaylist(_ name: String) throws -> String {
         guard !name.contains("/"), !name.contains("\n") else { throw MPDError.arg("Bad playlist name") }
-        guard let id = try library.record(.createPlaylist(name: name)).first?.target else { throw MPDError.system("cannot create the playlist") }
+        guard let id = try record(.createPlaylist(name: name)).first?.target else { throw MPDError.system("cannot create the playlist") }
         return id
     }
 
     func clearPlaylist(_ id: String) throws {
         for item in try library.playlist(id: id)?.items ?? [] {
-            try library.record(.removePlaylistItem(id: id, itemId: item.itemId))
+            try record(.removePlaylistItem(id: id, itemId: item.itemId))
         }
     }
 
@@ -125,7 +125,7 @@ extension Call {
         let rest = Call(session: session, arguments: Array(arguments.dropFirst()))
         try rest.find(foldCase: foldCase) { songs in
             let id = try playlistID(name) ?? createPlaylist(name)
-            if !songs.isEmpty { try library.record(.addToPlaylist(id: id, uids: songs.map(\.track.uid), index: nil)) }
+            if !songs.isEmpty { try record(.addToPlaylist(id: id, uids: songs.map(\.track.uid), index: nil)) }
         }
     }
 }

@@ -38,18 +38,18 @@ extension Commands {
             switch c.arguments[3] {
             case "rating":
                 guard let n = Int(value), (0...10).contains(n) else { throw MPDError.arg("rating is 0 to 10") }
-                try c.library.record(.rate(t.uid, n == 0 ? nil : (n + 1) / 2))
+                try c.record(.rate(t.uid, n == 0 ? nil : (n + 1) / 2))
             case "favorite":
                 guard value == "0" || value == "1" else { throw MPDError.arg("favorite is 0 or 1") }
-                try c.library.record(.favorite(t.uid, value == "1"))
+                try c.record(.favorite(t.uid, value == "1"))
             default:
                 throw MPDError.arg("omnisonicd keeps the stickers rating (0-10) and favorite (0/1) only")
             }
         case ("delete", 3), ("delete", 4):
             let t = try track(uri)
             let name = c.text(3)
-            if name == nil || name == "rating" { try c.library.record(.rate(t.uid, nil)) }
-            if name == nil || name == "favorite" { try c.library.record(.favorite(t.uid, false)) }
+            if name == nil || name == "rating" { try c.record(.rate(t.uid, nil)) }
+            if name == nil || name == "favorite" { try c.record(.favorite(t.uid, false)) }
             if let name, !["rating", "favorite"].contains(name) { throw MPDError.noExist("no such sticker") }
         case ("find", 4), ("find", 6):
             let name = c.arguments[3]

@@ -32,7 +32,7 @@ public indirect enum Filter: Sendable {
         case let .compare(subject, op, value):
             let values: [String]
             switch subject {
-            case .tag(let tag): values = song.values(tag)
+            case .tag(let tag): values = song.matchValues(tag)
             case .file: values = [song.uri]
             case .any: values = Tag.allCases.flatMap { song.values($0) }
             }

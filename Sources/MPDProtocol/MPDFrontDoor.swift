@@ -24,10 +24,14 @@ public struct MPDEnvironment: Sendable {
     public var logger: Logger
     /// When the daemon started (`stats` uptime).
     public var startedAt: Date
+    /// Tells the daemon's clients (web UI, sync, other MPD clients) about a change an MPD
+    /// client made through the write path. Any thread; must not block.
+    public var publish: @Sendable (LibraryEvent) -> Void
 
     public init(library: Library, player: Player, artwork: ArtworkCache, musicRoots: @escaping @Sendable () -> [RawPath],
                 requestScan: @escaping @Sendable () -> Void, scanState: @escaping @Sendable () -> (running: Bool, lastFinished: Date?),
-                password: String?, logger: Logger, startedAt: Date = Date()) {
+                password: String?, logger: Logger, startedAt: Date = Date(),
+                publish: @escaping @Sendable (LibraryEvent) -> Void) {
         self.library = library
         self.player = player
         self.artwork = artwork
@@ -37,6 +41,7 @@ public struct MPDEnvironment: Sendable {
         self.password = password
         self.logger = logger
         self.startedAt = startedAt
+        self.publish = publish
     }
 }
 

@@ -290,18 +290,28 @@ public struct MPDService: Service {
     /// True for the default addresses: one in use is skipped with a warning.
     public let optional: Bool
     public let onListening: @Sendable ([String]) -> Void
+    /// The daemon's events (a subscription to its event hub): idle wake-ups and the song
+    /// index's invalidation.
+    public let events: AsyncStream<LibraryEvent>
 
-    public init(server: MPDServer, endpoints: [MPDEndpoint], optional: Bool, onListening: @escaping @Sendable ([String]) -> Void) {
+    public init(server: MPDServer, endpoints: [MPDEndpoint], optional: Bool, events: AsyncStream<LibraryEvent>,
+                onListening: @escaping @Sendable ([String]) -> Void) {
         self.server = server
         self.endpoints = endpoints
         self.optional = optional
+        self.events = events
         self.onListening = onListening
     }
 
     public func run() async throws {
         let bound = try bindAll()
         onListening(bound)
-        try? await gracefulShutdown()
+        let door = server.door, events = self.events
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await event in events { door.handle(event) } }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
         server.stop()
     }
 

@@ -251,6 +251,24 @@ final class Call {
         return start..<end
     }
 
+    /// Records a user change through the one write path and tells the daemon's clients.
+    @discardableResult
+    func record(_ mutation: UserMutation) throws -> [UserOperation] {
+        let operations = try library.record(mutation)
+        guard !operations.isEmpty else { return operations }
+        switch mutation {
+        case .rate(let uid, _), .favorite(let uid, _), .played(let uid): door.environment.publish(.tracksChanged(uids: [uid]))
+        case .setOverrides(let uid, _): door.environment.publish(.tracksChanged(uids: [uid]))
+        case .deletePlaylist(let id): door.environment.publish(.playlistDeleted(id: id))
+        case .renamePlaylist(let id, _), .addToPlaylist(let id, _, _), .movePlaylistItem(let id, _, _), .removePlaylistItem(let id, _):
+            door.environment.publish(.playlistChanged(id: id))
+        case .createPlaylist:
+            if let id = operations.first?.target { door.environment.publish(.playlistChanged(id: id)) }
+        case .saveSearch, .deleteSearch: door.environment.publish(.savedSearchesChanged)
+        }
+        return operations
+    }
+
     /// The song index of the library now.
     func songs() throws(MPDError) -> SongIndex { try door.catalog.current() }
 }

@@ -63,6 +63,14 @@ public struct Song: Sendable {
         }
     }
 
+    /// The values filters, `list`, `count` and `sort` use: `values(tag)`, except that a missing
+    /// AlbumArtist falls back to Artist, as MPD's tag fallback does (the song's own lines keep
+    /// only the real tags).
+    public func matchValues(_ tag: Tag) -> [String] {
+        let own = values(tag)
+        return own.isEmpty && tag == .albumArtist ? values(.artist) : own
+    }
+
     /// `samplerate:bits:channels` as MPD's `Format:` and `audio:` say it (`f` for a lossy
     /// codec).
     public var format: String? {

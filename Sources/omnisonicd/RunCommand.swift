@@ -138,12 +138,7 @@ struct RunCommand: AsyncParsableCommand {
 
         // Events go from the producers' threads, in order, to the hub that SSE clients read.
         let events = EventHub()
-        // The MPD front door hears every event too (idle); set once its context exists.
-        let mpdDoor = MPDDoorSlot()
-        let pipe = EventPipe { event in
-            await events.publish(event)
-            mpdDoor.handle(event)
-        }
+        let pipe = EventPipe { event in await events.publish(event) }
         let context: DaemonContext
         do {
             context = try DaemonContext.open(configuration, logger: logger, publish: { event in
@@ -200,7 +195,8 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: watcher, serviceName: "watch"))
         }
         services.append(.init(service: server, serviceName: "http"))
-        if let mpd = makeMPDService(context: context, slot: mpdDoor, logger: logger, startedAt: startedAt, lock: lock) {
+        if let mpd = makeMPDService(context: context, events: await events.subscribe(), publish: pipe.publish, logger: logger,
+                                    startedAt: startedAt, lock: lock) {
             services.append(.init(service: mpd, serviceName: "mpd"))
         }
         services.append(.init(service: systemd, serviceName: "systemd"))

@@ -44,7 +44,7 @@ final class MPDFixture: Sendable {
         let root = corpus.root
         door = MPDFrontDoor(environment: MPDEnvironment(
             library: library, player: player, artwork: artwork, musicRoots: { [RawPath(root)] },
-            requestScan: {}, scanState: { (false, nil) }, password: password, logger: logger))
+            requestScan: {}, scanState: { (false, nil) }, password: password, logger: logger, publish: events.publish))
         events.set(door)
         server = MPDServer(door: door, logger: logger)
         let address = try server.listen(.tcp(host: "127.0.0.1", port: 0, loopback: password == nil))

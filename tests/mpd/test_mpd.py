@@ -120,23 +120,26 @@ def test_queue_edits_and_plchanges(daemon):
     c.disconnect()
 
 
-def test_idle_wakes_on_another_connection(daemon):
-    waiter, actor = connect(daemon), connect(daemon, socket=True)
+def idle_after(waiter, subsystems, action):
+    """What `waiter`'s idle answers when `action` runs on another connection."""
     result = {}
-
-    def wait():
-        result["changed"] = waiter.idle("mixer", "options")
-
-    thread = threading.Thread(target=wait)
+    thread = threading.Thread(target=lambda: result.setdefault("changed", waiter.idle(*subsystems)))
     thread.start()
     time.sleep(0.3)
-    actor.setvol(37)
+    action()
     thread.join(10)
-    assert result.get("changed") == ["mixer"]
-    waiter.send_idle("stored_playlist")
-    actor.playlistclear("idle probe") if "idle probe" in [p["playlist"] for p in actor.listplaylists()] else None
-    actor.playlistadd("idle probe", [e["file"] for e in actor.listall() if "file" in e][0])
-    assert waiter.fetch_idle() == ["stored_playlist"]
+    return result.get("changed")
+
+
+def test_idle_wakes_on_another_connection(daemon):
+    waiter, actor = connect(daemon), connect(daemon, socket=True)
+    assert idle_after(waiter, ("mixer", "options"), lambda: actor.setvol(37)) == ["mixer"]
+    first = [e["file"] for e in actor.listall() if "file" in e][0]
+    assert idle_after(waiter, ("stored_playlist",), lambda: actor.playlistadd("idle probe", first)) == ["stored_playlist"]
+    assert idle_after(waiter, ("playlist",), lambda: actor.add(first)) == ["playlist"]
+    # A change made through the JSON API wakes MPD clients too.
+    assert idle_after(waiter, ("options",), lambda: api(daemon, "/api/player/mode", "POST", {"consume": True})) == ["options"]
+    api(daemon, "/api/player/mode", "POST", {"consume": False})
     actor.rm("idle probe")
     waiter.disconnect()
     actor.disconnect()
@@ -171,12 +174,16 @@ def test_albumart_and_readpicture_reassemble(daemon):
         except mpd.CommandError:
             continue
     assert art is not None, "no folder picture in the corpus"
-    assert int(art["size"]) == len(art["binary"]) > 128
+    # python-mpd2 reassembles the chunks (it reads `size` and asks for each offset).
+    assert len(art["binary"]) > 128
     assert art["binary"][:2] in (b"\xff\xd8", b"\x89P")
     embedded = [c.readpicture(s["file"]) for s in songs]
     pictures = [p for p in embedded if p]
-    assert pictures, "no embedded picture in the corpus"
-    assert all(int(p["size"]) == len(p["binary"]) and p["type"].startswith("image/") for p in pictures)
+    # The manifest says which tracks embed a cover; a song without one answers an empty OK.
+    manifest = json.loads((Path(daemon.music) / ".corpus-manifest.json").read_text())
+    covered = sum(1 for t in manifest["tracks"] if t.get("cover") and t["format"] in ("mp3", "flac", "m4a", "ogg", "opus"))
+    assert len(pictures) >= covered
+    assert all(p["binary"][:2] in (b"\xff\xd8", b"\x89P") and p["type"].startswith("image/") for p in pictures)
     c.disconnect()
 
 
@@ -317,7 +324,10 @@ def test_library_answers_match_real_mpd(daemon, real_mpd):
     assert ours.list("album", "group", "albumartist") == real_mpd.list("album", "group", "albumartist")
     album = next(a["album"] for a in real_mpd.list("album") if a["album"])
     assert _masked(ours.find("album", album)) == _masked(real_mpd.find("album", album))
-    assert _masked(ours.find(f"(album == '{album}')")) == _masked(real_mpd.find(f"(album == '{album}')"))
+    quoted = album.replace("\\", "\\\\").replace("'", "\\'")
+    expression = f"(album == '{quoted}')"
+    assert _masked(ours.find(expression)) == _masked(real_mpd.find(expression))
+    assert _masked(ours.search("(albumartist contains 'the')")) == _masked(real_mpd.search("(albumartist contains 'the')"))
     assert ours.count("album", album)["songs"] == real_mpd.count("album", album)["songs"]
     assert _masked(ours.search("any", "the")) == _masked(real_mpd.search("any", "the"))
     ours.disconnect()
