@@ -208,7 +208,7 @@ def test_saved_playlist_and_rating_sticker_show_in_the_api(daemon):
     c.disconnect()
 
 
-def test_playback_writes_to_the_device_and_pause_stops_it(daemon):
+def test_playback_writes_to_the_device_and_stops_at_the_end(daemon):
     c = connect(daemon)
     c.clear()
     longest = max((s for s in c.listallinfo() if "file" in s), key=lambda s: float(s.get("duration", 0)))
