@@ -139,11 +139,22 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // The MPD protocol front door: a thin translation onto the library and player (Sources/MPDProtocol/README.md).
+        .target(
+            name: "MPDProtocol",
+            dependencies: [
+                "OmniModel", "LocalStore", "Player", "Indexer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+
         // The command-line entry point.
         .executableTarget(
             name: "omnisonicd",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync",
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -230,6 +241,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MPDProtocolTests",
+            dependencies: [
+                "MPDProtocol", "Player", "Indexer", "LocalStore", "OmniModel", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),

@@ -52,6 +52,9 @@ def _reader(stream, lines):
 class Daemon:
     def __init__(self, url, work, music, data, process):
         self.url, self.work, self.music, self.data, self.process = url, work, music, data, process
+        # "mpd listening on ADDR" lines seen before "listening on" (tests/mpd waits for the rest).
+        self.mpd = []
+        self.lines = None
 
     def stop(self):
         if self.process.poll() is None:
@@ -82,6 +85,7 @@ def start_daemon(tracks, seed, prefix="omnisonic-test-", extra_args=()):
     errors = []
     threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True).start()
     url = None
+    mpd = []
     deadline = time.monotonic() + 60
     while url is None and time.monotonic() < deadline:
         try:
@@ -92,7 +96,10 @@ def start_daemon(tracks, seed, prefix="omnisonic-test-", extra_args=()):
             break
         if line.startswith("listening on "):
             url = line.split("listening on ", 1)[1].strip()
+        elif line.startswith("mpd listening on "):
+            mpd.append(line.split("mpd listening on ", 1)[1].strip())
     daemon = Daemon(url, work, music, data, process)
+    daemon.mpd, daemon.lines = mpd, lines
     if url is None:
         daemon.stop()
         log = "".join(errors)

@@ -90,6 +90,24 @@ public struct PlayQueue: Sendable, Equatable {
         current = currentID.flatMap { id in entries.firstIndex { $0.id == id } }
     }
 
+    /// Reorders the entries at `range` (clamped to the queue; nil: all) at random, keeping the
+    /// current entry current.
+    public mutating func shuffleEntries(in range: Range<Int>? = nil) {
+        let r = range.map { $0.clamped(to: entries.indices) } ?? entries.indices
+        guard r.count > 1 else { return }
+        let currentID = currentEntry?.id
+        entries[r].shuffle()
+        current = currentID.flatMap { id in entries.firstIndex { $0.id == id } }
+    }
+
+    /// Exchanges the entries at `a` and `b` (both must exist); the current entry stays current.
+    public mutating func swapEntries(_ a: Int, _ b: Int) {
+        guard entries.indices.contains(a), entries.indices.contains(b), a != b else { return }
+        let currentID = currentEntry?.id
+        entries.swapAt(a, b)
+        current = currentID.flatMap { id in entries.firstIndex { $0.id == id } }
+    }
+
     /// Empties the queue.
     public mutating func clear() {
         entries = []

@@ -159,23 +159,28 @@ public final class Player: Sendable {
 
     /// Adds tracks to the queue (or replaces it), before `index` or at the end.
     ///
+    /// - Returns: the new entries, in order (their ids are what MPD clients call song ids).
     /// - Throws: `PlayerError.trackMissing` naming the first uid the library does not have
     ///   (nothing is added then); `.store` when the library fails.
-    public func enqueue(_ uids: [TrackUID], replace: Bool = false, at index: Int? = nil) throws(PlayerError) {
+    @discardableResult
+    public func enqueue(_ uids: [TrackUID], replace: Bool = false, at index: Int? = nil) throws(PlayerError) -> [QueueEntry] {
         let known: [TrackUID: TrackRecord]
         do { known = try library.tracks(uids: uids) } catch { throw PlayerError(error) }
         if let missing = uids.first(where: { known[$0] == nil }) {
             throw PlayerError(.trackMissing, message: "no track \(missing)")
         }
+        var added: [QueueEntry] = []
         change(persist: true) { s in
             if replace {
                 let wasCurrent = s.queue.current != nil
                 s.queue.replace(with: uids)
+                added = s.queue.entries
                 if wasCurrent { self.jump(&s, to: nil) }
             } else {
-                s.queue.insert(uids, at: index)
+                added = s.queue.insert(uids, at: index)
             }
         }
+        return added
     }
 
     /// The tracks of a playlist, an album, a saved search or a search, in their order.
@@ -226,6 +231,21 @@ public final class Player: Sendable {
     public func move(from: Int, to: Int) throws(PlayerError) {
         try checked(from)
         change(persist: true) { $0.queue.move(from: from, to: to) }
+    }
+
+    /// Shuffles the entries at `range` (clamped) in place; the current entry keeps playing.
+    /// MPD's `shuffle` (the web UI's shuffle is a play order instead: `setShuffle`).
+    public func shuffleEntries(in range: Range<Int>? = nil) {
+        change(persist: true) { $0.queue.shuffleEntries(in: range) }
+    }
+
+    /// Exchanges the entries at `a` and `b` in one change (MPD's `swap`). Playback is not interrupted.
+    ///
+    /// - Throws: `PlayerError.badRequest` for an index outside the queue.
+    public func swapEntries(_ a: Int, _ b: Int) throws(PlayerError) {
+        try checked(a)
+        try checked(b)
+        change(persist: true) { $0.queue.swapEntries(a, b) }
     }
 
     /// Empties the queue and stops.

@@ -3,6 +3,7 @@ import Daemon
 import Foundation
 import Logging
 import MediaIO
+import MPDProtocol
 import OmniModel
 import ServiceLifecycle
 import Sync
@@ -22,12 +23,15 @@ struct RunCommand: AsyncParsableCommand {
             list, OMNISONIC_DATA, OMNISONIC_CACHE, OMNISONIC_LISTEN, OMNISONIC_TOKEN, OMNISONIC_WEB, \
             OMNISONIC_MAX_UPLOAD_SIZE, OMNISONIC_LOG_LEVEL, OMNISONIC_SYNC_URL, OMNISONIC_SYNC_TOKEN, \
             OMNISONIC_OUTPUT, OMNISONIC_REPLAYGAIN, OMNISONIC_IDLE_TIMEOUT, OMNISONIC_MAX_CONNECTIONS, \
-            OMNISONIC_MAX_EVENT_STREAMS, OMNISONIC_MAX_UPLOAD_TOTAL) and in the config file \
+            OMNISONIC_MAX_EVENT_STREAMS, OMNISONIC_MAX_UPLOAD_TOTAL, \
+            OMNISONIC_MPD_LISTEN, OMNISONIC_MPD_PASSWORD) and in the config file \
             (systemd/config.example.toml lists its keys); options win over the environment, which \
             wins over the file. SIGHUP re-reads the file (music folders and log level apply at once). \
             Defaults: music from XDG_MUSIC_DIR (~/.config/user-dirs.dirs) or ~/Music, data in \
             $XDG_DATA_HOME/omnisonic, listen on 127.0.0.1:6690. A token is required when listening \
-            on an address other computers can reach. Prints "listening on http://HOST:PORT" once it serves.
+            on an address other computers can reach. Prints "listening on http://HOST:PORT" once it serves, \
+            and "mpd listening on ADDRESS" for each address MPD clients may use (default 127.0.0.1:6600 and \
+            $XDG_RUNTIME_DIR/omnisonic/mpd.sock).
             """)
 
     @Option(name: .customLong("music"), help: "A music folder (repeat for several; imports go into the first).",
@@ -83,6 +87,11 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-upload-total"), help: "The largest whole upload request, all files together, like 4G (default: 4G).")
     var maxUploadTotal: String?
+    @Option(name: .customLong("mpd-listen"), help: "Where MPD clients connect: HOST:PORT, a socket path, or off (repeat for several; default: 127.0.0.1:6600 and $XDG_RUNTIME_DIR/omnisonic/mpd.sock).")
+    var mpdListen: [String] = []
+
+    @Option(name: .customLong("mpd-password"), help: "The password MPD clients give (required when an MPD address is not loopback; prefer OMNISONIC_MPD_PASSWORD).")
+    var mpdPassword: String?
 
     /// The command line as the first configuration layer.
     func commandLineLayer(workingDirectory: String) -> ConfigurationLayer {
@@ -106,6 +115,8 @@ struct RunCommand: AsyncParsableCommand {
         set(.maxConnections, maxConnections)
         set(.maxEventStreams, maxEventStreams)
         set(.maxUploadTotal, maxUploadTotal)
+        if !mpdListen.isEmpty { layer.set(.mpdListen, mpdListen, origin: ConfigurationKey.mpdListen.flag, baseDirectory: workingDirectory) }
+        set(.mpdPassword, mpdPassword)
         return layer
     }
 
@@ -204,6 +215,10 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: watcher, serviceName: "watch"))
         }
         services.append(.init(service: server, serviceName: "http"))
+        if let mpd = makeMPDService(context: context, events: await events.subscribe(), publish: pipe.publish, logger: logger,
+                                    startedAt: startedAt, lock: lock) {
+            services.append(.init(service: mpd, serviceName: "mpd"))
+        }
         services.append(.init(service: systemd, serviceName: "systemd"))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)

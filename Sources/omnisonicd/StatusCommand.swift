@@ -80,6 +80,7 @@ struct StatusCommand: ParsableCommand {
             throw ExitCode(1)
         }
         print(Self.describe(object, listen: listen), terminator: "")
+        if !holder.mpd.isEmpty { print("mpd: \(holder.mpd.joined(separator: ", "))") }
     }
 
     /// The human-readable form of a `/api/status` answer.

@@ -187,7 +187,58 @@ extension Configuration {
         try resolveSync(into: &configuration, single)
         try resolvePlayer(into: &configuration, single)
         try resolveLimits(into: &configuration, single)
+        try resolveMPD(into: &configuration, setting: setting(.mpdListen), single, environment: environment)
         return configuration
+    }
+
+    /// `mpd-listen` (repeatable: `HOST:PORT`, an absolute socket path, or `off`) and
+    /// `mpd-password` (required when an address is not loopback). Default: `127.0.0.1:6600` and
+    /// `$XDG_RUNTIME_DIR/omnisonic/mpd.sock` when XDG_RUNTIME_DIR is set (docs/decisions/0020-mpd-protocol.md).
+    private static func resolveMPD(
+        into configuration: inout Configuration, setting: ConfigurationSetting?,
+        _ single: (ConfigurationKey) throws(ConfigurationError) -> (value: String, setting: ConfigurationSetting)?,
+        environment: ConfigurationEnvironment
+    ) throws(ConfigurationError) {
+        var addresses: [MPDListenAddress] = []
+        if let setting {
+            configuration.mpdListenIsDefault = false
+            for value in setting.values where value != "off" {
+                if value.hasPrefix("/") || value.hasPrefix("~/") || value.hasPrefix("./") {
+                    guard !value.contains("\0"), value.utf8.count < 100 else {
+                        throw ConfigurationError(.invalidValue, key: .mpdListen, message: "\(setting.origin): a socket path is at most 99 bytes")
+                    }
+                    addresses.append(.unix(Self.absolute(value, relativeTo: setting.baseDirectory ?? environment.workingDirectory,
+                                                         home: environment.home)))
+                } else if let parsed = ListenAddress(parsing: value) {
+                    addresses.append(.tcp(parsed))
+                } else {
+                    throw ConfigurationError(.invalidValue, key: .mpdListen, message: """
+                        \(setting.origin) must be HOST:PORT (like 127.0.0.1:6600), an absolute socket path, or off, not "\(value)"
+                        """)
+                }
+            }
+            if setting.values.contains("off") && setting.values.count > 1 {
+                throw ConfigurationError(.invalidValue, key: .mpdListen, message: "\(setting.origin): off cannot be given with addresses")
+            }
+        } else {
+            addresses.append(.defaultTCP)
+            if let runtime = environment.variables["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") {
+                addresses.append(.unix(runtime + "/omnisonic/mpd.sock"))
+            }
+        }
+        configuration.mpdListen = addresses
+        if let (value, setting) = try single(.mpdPassword) {
+            guard !value.isEmpty, value.utf8.count <= 256, value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw ConfigurationError(.invalidValue, key: .mpdPassword, message: "\(setting.origin) must be printable ASCII without spaces")
+            }
+            configuration.mpdPassword = value
+        }
+        if let open = addresses.first(where: { !$0.isLocal }), configuration.mpdPassword == nil {
+            throw ConfigurationError(.unsafe, key: .mpdPassword, message: """
+                \(setting?.origin ?? "--mpd-listen") is \(open), which other computers can reach; refusing to start without \
+                an MPD password (set --mpd-password or OMNISONIC_MPD_PASSWORD, or listen on 127.0.0.1)
+                """)
+        }
     }
 
     /// `sync-url` and `sync-token` (decision 0013): both or neither; the URL http(s) with a host.

@@ -43,6 +43,13 @@ public struct Configuration: Sendable, Equatable {
     public var maxEventStreams = 64
     /// The largest whole upload request, in bytes (`max-upload-total`).
     public var maxUploadTotalBytes: Int64 = 4 << 30
+    /// Where MPD clients connect (empty: the MPD front door is off).
+    public var mpdListen: [MPDListenAddress] = []
+    /// True when `mpdListen` is the default (not asked for): an address already in use is then
+    /// a warning (another MPD, a second test daemon), not a reason to stop.
+    public var mpdListenIsDefault = true
+    /// The password MPD clients give with `password`; required when an MPD address is not loopback.
+    public var mpdPassword: String?
 
     /// The library database: `<data>/library.sqlite`.
     public var database: String { data + "/library.sqlite" }
@@ -126,5 +133,31 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     static func isIPv6(_ text: String) -> Bool {
         var address = in6_addr()
         return inet_pton(AF_INET6, text, &address) == 1
+    }
+}
+
+/// Where the MPD front door listens: a TCP address or a Unix socket.
+public enum MPDListenAddress: Sendable, Equatable, CustomStringConvertible {
+    case tcp(ListenAddress)
+    /// An absolute socket path.
+    case unix(String)
+
+    /// The default TCP address: MPD's port, loopback only.
+    public static let defaultTCP = MPDListenAddress.tcp(ListenAddress(host: "127.0.0.1", port: 6600))
+
+    /// True for a loopback address or a socket: only this computer can connect.
+    public var isLocal: Bool {
+        switch self {
+        case .tcp(let address): address.isLoopback
+        case .unix: true
+        }
+    }
+
+    /// `host:port` or the socket's path.
+    public var description: String {
+        switch self {
+        case .tcp(let address): address.description
+        case .unix(let path): path
+        }
     }
 }

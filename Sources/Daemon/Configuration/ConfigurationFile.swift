@@ -51,6 +51,8 @@ public enum ConfigurationFile {
         "max-connections": Entry(.maxConnections, .textOrInteger),
         "max-event-streams": Entry(.maxEventStreams, .textOrInteger),
         "max-upload-total": Entry(.maxUploadTotal, .textOrInteger),
+        "mpd-listen": Entry(.mpdListen, .textList),
+        "mpd-password": Entry(.mpdPassword, .text),
     ]
 
     /// Reads and parses the file at `path`.

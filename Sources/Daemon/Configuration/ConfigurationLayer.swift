@@ -1,3 +1,5 @@
+import Foundation
+
 /// The settings of a configuration, by name: the same names in every layer.
 ///
 /// The raw value is the config file's key; flags are `--<raw value>`; environment variables
@@ -25,6 +27,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
     case maxEventStreams = "max-event-streams"
     /// The largest whole upload request (all its files).
     case maxUploadTotal = "max-upload-total"
+    /// Where MPD clients connect (repeatable: `HOST:PORT`, a socket path, or `off`).
+    case mpdListen = "mpd-listen"
+    /// The password MPD clients give (`password`); required when an MPD address is not loopback.
+    case mpdPassword = "mpd-password"
 
     /// The environment variable that sets this key.
     public var environmentVariable: String {
@@ -45,6 +51,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
         case .maxConnections: "OMNISONIC_MAX_CONNECTIONS"
         case .maxEventStreams: "OMNISONIC_MAX_EVENT_STREAMS"
         case .maxUploadTotal: "OMNISONIC_MAX_UPLOAD_TOTAL"
+        case .mpdListen: "OMNISONIC_MPD_LISTEN"
+        case .mpdPassword: "OMNISONIC_MPD_PASSWORD"
         }
     }
 
@@ -95,7 +103,9 @@ public struct ConfigurationLayer: Sendable, Equatable {
         var layer = ConfigurationLayer(name: "environment")
         for key in ConfigurationKey.allCases {
             guard let value = environment[key.environmentVariable], !value.isEmpty else { continue }
-            let values = key == .music ? value.split(separator: ":").map(String.init) : [value]
+            // MPD addresses are comma-separated (`[::1]:6600` and socket paths hold colons).
+            let values = key == .music ? value.split(separator: ":").map(String.init)
+                : key == .mpdListen ? value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : [value]
             layer.set(key, values, origin: key.environmentVariable, baseDirectory: workingDirectory)
         }
         return layer

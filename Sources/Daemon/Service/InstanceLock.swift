@@ -15,7 +15,8 @@ public final class InstanceLock: Sendable {
     /// The lock file's path.
     public let path: String
     private let descriptor: Int32
-    private let writeLock = Mutex(())
+    /// What the file says (besides the pid); writes are serialised by the lock.
+    private let writeLock = Mutex<(listen: String?, mpd: [String])>((nil, []))
 
     /// The lock file of a library folder.
     public static func path(data: String) -> String { data + "/omnisonicd.lock" }
@@ -52,7 +53,7 @@ public final class InstanceLock: Sendable {
         }
         self.path = path
         self.descriptor = fd
-        write(listen: nil)
+        write()
     }
 
     deinit {
@@ -61,13 +62,18 @@ public final class InstanceLock: Sendable {
     }
 
     /// Records the address the API serves on (the real port when 0 was asked for).
-    public func update(listen: String) { write(listen: listen) }
+    public func update(listen: String) { write { $0.listen = listen } }
 
-    private func write(listen: String?) {
-        var text = "pid=\(getpid())\n"
-        if let listen { text += "listen=\(listen)\n" }
-        let bytes = Array(text.utf8)
-        writeLock.withLock { _ in
+    /// Records the addresses MPD clients connect to (`mpd=` lines).
+    public func update(mpd: [String]) { write { $0.mpd = mpd } }
+
+    private func write(_ change: (inout (listen: String?, mpd: [String])) -> Void = { _ in }) {
+        writeLock.withLock { recorded in
+            change(&recorded)
+            var text = "pid=\(getpid())\n"
+            if let listen = recorded.listen { text += "listen=\(listen)\n" }
+            for address in recorded.mpd { text += "mpd=\(address)\n" }
+            let bytes = Array(text.utf8)
             _ = ftruncate(descriptor, 0)
             _ = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         }
@@ -77,6 +83,8 @@ public final class InstanceLock: Sendable {
     public struct Holder: Sendable, Equatable {
         public var pid: Int32?
         public var listen: String?
+        /// The addresses MPD clients connect to.
+        public var mpd: [String] = []
         /// True when a process holds the lock now (false: the file is left from a daemon that stopped).
         public var running: Bool
     }
@@ -105,6 +113,7 @@ public final class InstanceLock: Sendable {
             switch parts[0] {
             case "pid": holder.pid = Int32(parts[1])
             case "listen": holder.listen = parts[1]
+            case "mpd": holder.mpd.append(parts[1])
             default: break
             }
         }
