@@ -61,7 +61,8 @@ struct PlayerStateTests {
     func switchingBackClearsTheError() async throws {
         let (fixture, _) = try PlaybackTests.flacHalves()
         let (configuration, _, _) = OutputSwitchTests.twoDevices(fixture)
-        let player = fixture.makePlayer(alsaConfiguration: configuration)
+        // A device ALSA lists (so setOutput takes it) whose card does not exist: opening it fails.
+        let player = fixture.makePlayer(alsaConfiguration: configuration + "\npcm.nosuchdevice { type hw card 99 }\n")
         try player.enqueue([try fixture.uid("a.flac")])
         try player.setOutput("nosuchdevice")
         try player.play()
