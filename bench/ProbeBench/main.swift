@@ -4,11 +4,31 @@
 //
 // Probes every audio file (skipping `Broken/`) five times, with and without artwork bytes, and
 // prints the best total and the mean time per file for each extension.
+//
+//   ProbeBench --files FILE...   (bench/hostile/run.sh)
+//
+// probes each file once and prints its time, what was read and the reader's warnings.
 import Foundation
 import MediaIO
 import OmniModel
 
 let arguments = CommandLine.arguments
+if arguments.count > 2, arguments[1] == "--files" {
+    FFmpegLogging.route(to: nil)
+    for file in arguments.dropFirst(2) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            let result = try TagReader().probe(RawPath(file))
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            print(String(format: "%@: %.1f ms", file, ms), "title=\(result.tags.title)", "artists=\(result.tags.artists.count)",
+                  "duration=\(result.audio.durationMs.map(String.init) ?? "-") ms", "warnings=\(result.warnings.count)")
+            for warning in result.warnings { print("  \(warning.code.rawValue): \(warning.message)") }
+        } catch {
+            print("\(file): \(error.expandedDescription)")
+        }
+    }
+    exit(0)
+}
 guard arguments.count == 2 else {
     FileHandle.standardError.write(Data("usage: ProbeBench FOLDER\n".utf8))
     exit(2)
