@@ -97,6 +97,7 @@ def main():
     both = agreed = 0
     only_ours = only_theirs = 0
     disagreements = []
+    per_field = {}
     unread = {"ours": [], "taglib": []}
     for path in sorted(set(ours) | set(theirs)):
         o, t = ours.get(path, {}), theirs.get(path, {})
@@ -109,8 +110,11 @@ def main():
         for key in sorted(set(of) | set(tf)):
             if key in of and key in tf:
                 both += 1
+                counts = per_field.setdefault(key, [0, 0])
+                counts[0] += 1
                 if agree(key, of[key], tf[key]):
                     agreed += 1
+                    counts[1] += 1
                 else:
                     disagreements.append(f"{path}\t{key}\tours={of[key]!r}\ttaglib={tf[key]!r}")
             elif key in of:
@@ -120,6 +124,14 @@ def main():
     pct = 100.0 * agreed / both if both else 0.0
     print(f"files: {len(set(ours) | set(theirs))}; unreadable by omnisonicd: {len(unread['ours'])}, by TagLib: {len(unread['taglib'])}")
     print(f"fields both read: {both}; agreeing: {agreed} ({pct:.2f}%); only omnisonicd: {only_ours}; only TagLib: {only_theirs}")
+    tag_keys = {"title", "artist", "album", "albumartist", "track", "disc", "year", "genre", "comment"}
+    tag_both = sum(v[0] for k, v in per_field.items() if k in tag_keys)
+    tag_agreed = sum(v[1] for k, v in per_field.items() if k in tag_keys)
+    if tag_both:
+        print(f"tag fields (title ... comment) both read: {tag_both}; agreeing: {tag_agreed} ({100.0 * tag_agreed / tag_both:.2f}%)")
+    print("\n# per field: both read, agreeing")
+    for key in sorted(per_field):
+        print(f"{key}\t{per_field[key][0]}\t{per_field[key][1]}")
     print("\n# disagreements (path, field, ours, TagLib)")
     for line in disagreements:
         print(line)
