@@ -13,6 +13,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "omnisonicd", targets: ["omnisonicd"]),
+        // What bench/fuzz/ (a nested package) builds its libFuzzer targets against.
+        .library(name: "OmnisonicFuzzable", targets: ["OmniModel", "MediaIO", "LocalStore", "Indexer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),

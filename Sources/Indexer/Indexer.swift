@@ -168,6 +168,7 @@ public final class Indexer: Sendable {
                     done += 1
                     switch output.kind {
                     case .probed(let probed):
+                        if case .track(let result, _, _) = probed.outcome, !result.warnings.isEmpty { summary.warnings += 1 }
                         if case .failed = probed.outcome { summary.failed += 1 } else if output.job.existingFileID == nil {
                             summary.added += 1
                         } else {
@@ -368,6 +369,10 @@ public final class Indexer: Sendable {
         }
         do {
             var result = try reader.probe(path, withArtwork: true)
+            // Read, but not all of it: kept with the file (`file.probeError`) and logged.
+            for warning in result.warnings {
+                logger.warning("\(warning.message)", metadata: ["file": "\(path)", "code": "\(warning.code.rawValue)"])
+            }
             var stored: StoredArtwork?
             if let image = result.artwork {
                 do {

@@ -12,6 +12,10 @@ public struct ScanSummary: Sendable, Equatable, Codable {
     public var removed: Int = 0
     /// Files that could not be read (corrupt, unreadable); counted and kept as errors.
     public var failed: Int = 0
+    /// Files read with warnings (a damaged frame skipped, a tag over its limits, a duration taken
+    /// from the stream): their tracks are in the library; the warnings are logged and kept in
+    /// the file's row (`probeErrorCode`, `probeError`).
+    public var warnings: Int = 0
     /// Files left alone because some process still had them open for writing (a copy in
     /// progress); their close event, or the next scan, indexes them.
     public var busy: Int = 0

@@ -38,6 +38,9 @@ struct ScanWriter {
             try upsertFile(probed, trackID: nil, errorCode: code, error: message)
 
         case .track(let result, let artwork, let folderArtwork):
+            // A file read with warnings keeps them in its row, next to its track.
+            let warningCode = result.warnings.first?.code.rawValue
+            let warning = result.warnings.isEmpty ? nil : result.warnings.map(\.message).joined(separator: "; ")
             let tags = try effectiveTags(result)
             let artworkID = try artwork.map { try self.artworkRowID(for: $0) }
             let folderArtworkID = try folderArtwork.map { try self.artworkRowID(for: $0) }
@@ -49,11 +52,11 @@ struct ScanWriter {
                                               fileName: entry.relativePath.lastComponent.displayString,
                                               artworkID: artworkID, folderArtworkID: folderArtworkID)
                 try insertLinks(tags, trackID: trackID, replacing: false)
-                try upsertFile(probed, trackID: trackID, errorCode: nil, error: nil)
+                try upsertFile(probed, trackID: trackID, errorCode: warningCode, error: warning)
                 touched.insert(trackID)
                 return
             }
-            let fileID = try upsertFile(probed, trackID: trackID, errorCode: nil, error: nil)
+            let fileID = try upsertFile(probed, trackID: trackID, errorCode: warningCode, error: warning)
             let primary = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(id) FROM file WHERE trackId = ?"),
                                              arguments: [trackID])
             // Another copy of this recording is the primary file: the file only links to it.

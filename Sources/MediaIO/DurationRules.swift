@@ -17,16 +17,55 @@ enum DurationRules {
     /// (`media.out_of_range`) rather than store a length that overflows every sum over tracks.
     static let maximumMs = 366 * 24 * 3600 * 1000
 
-    /// The MP3 duration in milliseconds from the bytes between `audioStart` and `audioEnd`.
-    static func mp3DurationMs(_ file: FileReader, audioStart: Int, audioEnd: Int) -> Int? {
+    /// The MP3 duration in milliseconds from the bytes between `audioStart` and `audioEnd`, and
+    /// a warning when the Xing/VBRI header lied (a truncated file still says how long the whole
+    /// was; a crafted one says anything) and the duration was computed from the bytes instead.
+    static func mp3DurationMs(_ file: FileReader, audioStart: Int, audioEnd: Int) -> (ms: Int?, warning: ProbeWarning?) {
         let head = file.read(at: audioStart, count: 16 * 1024)
-        guard let (offset, frame) = MPEGAudioFrame.firstFrame(in: head) else { return nil }
-        if let samples = frame.vbrInfo(head, frameAt: offset)?.musicSamples(samplesPerFrame: frame.samplesPerFrame) {
-            return CheckedArithmetic.clampedProduct(Int(samples), 1000) / frame.sampleRate
-        }
+        guard let (offset, frame) = MPEGAudioFrame.firstFrame(in: head) else { return (nil, nil) }
         let audioBytes = audioEnd - (audioStart + offset)
-        guard audioBytes > 0, frame.bitrate > 0 else { return nil }
-        return CheckedArithmetic.clampedProduct(audioBytes, 8000) / frame.bitrate
+        if let info = frame.vbrInfo(head, frameAt: offset),
+           let samples = info.musicSamples(samplesPerFrame: frame.samplesPerFrame) {
+            let headerMs = Int(CheckedArithmetic.clampedProduct(samples, 1000) / Int64(frame.sampleRate))
+            // Truncated: fewer bytes than the header counted (5% slack for tags the header
+            // counted and trailing junk it did not). The music that is there plays at the
+            // header's average rate.
+            if let declared = info.bytes, declared > 0, audioBytes > 0, audioBytes < declared - declared / 20 {
+                let ms = Int(Double(headerMs) * Double(audioBytes) / Double(declared))
+                return (ms, ProbeWarning(.durationFromStream, "the MP3 header counts \(declared) bytes of audio but the file holds \(audioBytes): truncated; duration \(ms) ms instead of \(headerMs) ms"))
+            }
+            // A frame count no stream of these bytes can have (under MPEG's lowest rate, 8 kbit/s).
+            if audioBytes > 0, frame.bitrate > 0, headerMs > 0, CheckedArithmetic.clampedProduct(audioBytes, 8000) / headerMs < 8000 {
+                let ms = CheckedArithmetic.clampedProduct(audioBytes, 8000) / frame.bitrate
+                return (ms, ProbeWarning(.durationFromStream, "the MP3 header's frame count gives \(headerMs) ms, impossible for \(audioBytes) bytes; duration \(ms) ms from the bytes"))
+            }
+            return (headerMs, nil)
+        }
+        guard audioBytes > 0, frame.bitrate > 0 else { return (nil, nil) }
+        return (CheckedArithmetic.clampedProduct(audioBytes, 8000) / frame.bitrate, nil)
+    }
+
+    /// The length in samples of a WavPack stream that does not store it (written from a pipe:
+    /// `total_samples` is 0xFFFFFFFF), from its last block's header: its first sample's index
+    /// plus its sample count. The last 1 MiB is searched backwards for a "wvpk" header.
+    static func wavPackSamples(_ file: FileReader) -> Int64? {
+        let tailStart = max(0, file.size - (1 << 20))
+        let tail = file.read(at: tailStart, count: 1 << 20)
+        var index = tail.count - 32
+        while index >= 0 {
+            if tail[index] == 0x77, tail[index + 1] == 0x76, tail[index + 2] == 0x70, tail[index + 3] == 0x6B { // "wvpk"
+                func u32(_ at: Int) -> Int64 {
+                    Int64(tail[index + at]) | Int64(tail[index + at + 1]) << 8 | Int64(tail[index + at + 2]) << 16 | Int64(tail[index + at + 3]) << 24
+                }
+                let version = Int(tail[index + 8]) | Int(tail[index + 9]) << 8
+                let samples = u32(20)
+                if (0x402...0x410).contains(version), samples > 0, samples < 1 << 24 {
+                    return (Int64(tail[index + 10]) << 32 | u32(16)) + samples
+                }
+            }
+            index -= 1
+        }
+        return nil
     }
 
     /// The stream's duration in milliseconds as the demuxer knows it, or nil.

@@ -23,14 +23,22 @@ final class FormatContext {
 
     /// True when the demuxer was chosen from the extension rather than by content probing.
     let usedExtensionHint: Bool
+    /// The repaired file libavformat reads instead of the path, and the `AVIOContext` over it
+    /// (ours to free: libavformat does not close a caller's I/O).
+    private let input: PatchedInput?
+    private let customIO: UnsafeMutablePointer<AVIOContext>?
 
     /// Opens `path`, trying the demuxer its extension names first (no content probing), then
     /// falling back to libavformat's content probing.
     /// - Parameter useExtensionHint: false forces content probing (used when the extension lied:
     ///   an M4A named `.flac` opens as FLAC without a STREAMINFO).
     /// - Throws: `MediaError` with the failing call's name and FFmpeg's message.
-    init(path: RawPath, useExtensionHint: Bool = true) throws(MediaError) {
+    /// - Parameter skipInitialBytes: bytes at the start libavformat must not read (an ID3v2 tag
+    ///   over `TagLimits`, which our parser has read within them instead).
+    /// - Parameter input: what libavformat reads instead of the file (a repaired FLAC header).
+    init(path: RawPath, useExtensionHint: Bool = true, skipInitialBytes: Int = 0, input: PatchedInput? = nil) throws(MediaError) {
         displayPath = path.displayString
+        self.input = input
         // Only regular files: opening a FIFO blocks in open(2) until a writer appears, where no
         // interrupt callback can reach, and a device or socket is never music.
         var info = stat()
@@ -45,14 +53,16 @@ final class FormatContext {
         deadline.initialize(to: FormatContext.monotonicNow() &+ FormatContext.timeLimitNanoseconds)
         let hint = useExtensionHint ? FormatContext.demuxerName(forExtension: path.lowercasedExtension) : nil
         var opened: UnsafeMutablePointer<AVFormatContext>?
+        var io: UnsafeMutablePointer<AVIOContext>?
         var status: Int32 = 0
         if let hint, let format = av_find_input_format(hint) {
-            (opened, status) = FormatContext.open(path, format: format, deadline: deadline)
+            (opened, io, status) = FormatContext.open(path, format: format, deadline: deadline, skip: skipInitialBytes, input: input)
         }
         usedExtensionHint = opened != nil
         if opened == nil {
-            (opened, status) = FormatContext.open(path, format: nil, deadline: deadline)
+            (opened, io, status) = FormatContext.open(path, format: nil, deadline: deadline, skip: skipInitialBytes, input: input)
         }
+        customIO = io
         guard let opened else {
             deadline.deallocate()
             let reason: MediaError.Reason =
@@ -66,24 +76,53 @@ final class FormatContext {
     deinit {
         var context: UnsafeMutablePointer<AVFormatContext>? = pointer
         avformat_close_input(&context)
+        FormatContext.free(customIO)
         deadline.deallocate()
+    }
+
+    /// Frees a custom `AVIOContext` and its buffer (which libavformat may have replaced).
+    private static func free(_ io: UnsafeMutablePointer<AVIOContext>?) {
+        guard let io else { return }
+        av_freep(&io.pointee.buffer)
+        var optional: UnsafeMutablePointer<AVIOContext>? = io
+        avio_context_free(&optional)
     }
 
     /// One `avformat_open_input` attempt on a fresh context (a failed open frees the context).
     private static func open(
-        _ path: RawPath, format: UnsafePointer<AVInputFormat>?, deadline: UnsafeMutablePointer<UInt64>
-    ) -> (UnsafeMutablePointer<AVFormatContext>?, Int32) {
-        guard var context = avformat_alloc_context() else { return (nil, omni_averror(ENOMEM)) }
+        _ path: RawPath, format: UnsafePointer<AVInputFormat>?, deadline: UnsafeMutablePointer<UInt64>, skip: Int,
+        input: PatchedInput?
+    ) -> (UnsafeMutablePointer<AVFormatContext>?, UnsafeMutablePointer<AVIOContext>?, Int32) {
+        guard var context = avformat_alloc_context() else { return (nil, nil, omni_averror(ENOMEM)) }
+        var io: UnsafeMutablePointer<AVIOContext>?
+        if let input {
+            input.rewind()
+            let bufferSize = 1 << 15
+            guard let buffer = av_malloc(bufferSize)?.assumingMemoryBound(to: UInt8.self),
+                  let made = avio_alloc_context(buffer, Int32(bufferSize), 0, Unmanaged.passUnretained(input).toOpaque(),
+                                                patchedRead, nil, patchedSeek) else {
+                avformat_free_context(context)
+                return (nil, nil, omni_averror(ENOMEM))
+            }
+            io = made
+            context.pointee.pb = made
+            context.pointee.flags |= 0x0080 // AVFMT_FLAG_CUSTOM_IO
+        }
         context.pointee.interrupt_callback = AVIOInterruptCB(callback: interruptCallback, opaque: UnsafeMutableRawPointer(deadline))
         // Bound content probing and stream analysis: tags and codec parameters are near the start.
         context.pointee.probesize = 1 << 20
         context.pointee.format_probesize = 1 << 18
         context.pointee.max_analyze_duration = Int64(omni_av_time_base())
+        // avformat_open_input skips these before it reads an ID3v2 tag or the format's header.
+        context.pointee.skip_initial_bytes = Int64(skip)
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
         let status = path.withCString { avformat_open_input(&optional, $0, format, nil) }
-        guard status >= 0, let done = optional else { return (nil, status) }
+        guard status >= 0, let done = optional else {
+            free(io)
+            return (nil, nil, status)
+        }
         context = done
-        return (context, status)
+        return (context, io, status)
     }
 
     /// The libavformat demuxer for a lowercase extension, or nil to let libavformat probe.

@@ -1,3 +1,5 @@
+import OmniModel
+
 /// A picture embedded in a tag (ID3v2 APIC/PIC), before the mime type is sniffed.
 struct EmbeddedPicture: Sendable, Equatable {
     /// The mime type the tag states (may be wrong, "jpg", or empty).
@@ -16,6 +18,10 @@ struct ID3v2Tag: Sendable, Equatable {
     /// separate values.
     var tags: RawTags
     var pictures: [EmbeddedPicture]
+    /// What was left out (over `TagLimits`) or skipped as malformed.
+    var warnings: [ProbeWarning] = []
+    /// True when the tag was over `TagLimits`: libavformat must not read it either.
+    var isOverLimits = false
     /// Bytes the tag occupies at the start of the file (header, frames, padding, footer): where
     /// the audio starts.
     var totalSize: Int
@@ -44,10 +50,16 @@ enum ID3v2Parser {
     }
 
     /// Reads the tag at the start of `file`, or nil when there is none.
+    /// A tag longer than `maxTagSize` is read as far as that and marked over the limits.
     static func read(_ file: FileReader, includePictures: Bool) -> ID3v2Tag? {
         let header = file.read(at: 0, count: 10)
-        guard let length = tagLength(header: header), length <= maxTagSize else { return nil }
-        return parse(file.read(at: 0, count: length), includePictures: includePictures)
+        guard let length = tagLength(header: header) else { return nil }
+        guard var tag = parse(file.read(at: 0, count: min(length, maxTagSize)), includePictures: includePictures) else { return nil }
+        if length > maxTagSize {
+            tag.isOverLimits = true
+            tag.warnings.append(ProbeWarning(.tagTruncated, "ID3v2 tag: \(length) bytes, over the limit of \(maxTagSize); only the first \(maxTagSize) were read"))
+        }
+        return tag
     }
 
     /// Parses a whole tag (starting with its 10-byte header). A tag cut short is parsed as far as
@@ -69,8 +81,9 @@ enum ID3v2Parser {
             position = min(body.count, max(size, 4))
         }
 
-        var tags = RawTags()
+        var collector = TagCollector()
         var pictures: [EmbeddedPicture] = []
+        var droppedPictures = 0
         let headerSize = major == 2 ? 6 : 10
         while position + headerSize <= body.count {
             let idLength = major == 2 ? 3 : 4
@@ -91,6 +104,8 @@ enum ID3v2Parser {
             let start = position + headerSize
             guard size > 0, start + size <= body.count else {
                 if size == 0 { position = start; continue }
+                // The frames after it cannot be found: keep what was read.
+                collector.noteDamage("frame \(id) at byte \(position + 10) claims \(size) bytes, past the tag's end; it and anything after it were skipped")
                 break
             }
             position = start + size
@@ -106,14 +121,32 @@ enum ID3v2Parser {
                 if frameFlags & 0x01 != 0 { content = content.dropFirst(4) } // data length indicator
                 if frameFlags & 0x02 != 0 || tagUnsync { content = undoUnsynchronisation(content)[...] }
             }
-            decodeFrame(id: id, content: content, major: major, includePictures: includePictures, into: &tags, pictures: &pictures)
+            if id == "APIC" || id == "PIC" {
+                // Only kept when asked for, and at most `TagLimits.pictures` of them.
+                guard includePictures else { continue }
+                guard pictures.count < TagLimits.pictures else {
+                    droppedPictures += 1
+                    continue
+                }
+            } else if collector.isFull {
+                // Nothing more is kept: do not even decode (a tag of a million tiny frames).
+                if id.hasPrefix("T") || id == "COMM" { collector.drop(1) }
+                continue
+            }
+            decodeFrame(id: id, content: content, major: major, includePictures: includePictures, into: &collector, pictures: &pictures)
         }
-        return ID3v2Tag(majorVersion: major, tags: tags, pictures: pictures, totalSize: length)
+        var tag = ID3v2Tag(majorVersion: major, tags: collector.tags, pictures: pictures, totalSize: length)
+        tag.warnings = collector.warnings(tag: "ID3v2")
+        if droppedPictures > 0 {
+            tag.warnings.append(ProbeWarning(.tagTruncated, "ID3v2 tag: \(droppedPictures) pictures over the limit of \(TagLimits.pictures) were left out"))
+        }
+        tag.isOverLimits = collector.isOverLimits || droppedPictures > 0
+        return tag
     }
 
     private static func decodeFrame(
         id: String, content: ArraySlice<UInt8>, major: Int, includePictures: Bool,
-        into tags: inout RawTags, pictures: inout [EmbeddedPicture]
+        into tags: inout TagCollector, pictures: inout [EmbeddedPicture]
     ) {
         guard let first = content.first else { return }
         let encoding = TextDecoding.Encoding(rawValue: first) ?? .latin1
@@ -121,19 +154,22 @@ enum ID3v2Parser {
         switch id {
         case "TXXX":
             let (description, valueStart) = TextDecoding.terminated(text, encoding)
-            guard !description.isEmpty else { return }
-            for value in TextDecoding.decodeList(text[valueStart...], encoding) { tags.add(description, value) }
+            guard !description.isEmpty, valueStart <= text.endIndex else { return }
+            let values = TextDecoding.decodeList(text[valueStart...], encoding, limit: tags.room(for: description), collector: &tags)
+            for value in values { tags.add(description, value) }
         case "COMM":
             guard text.count > 3 else { return }
             let (description, valueStart) = TextDecoding.terminated(text.dropFirst(3), encoding)
             // Described comments are machine data (iTunNORM, iTunSMPB...), not the user's comment.
             guard description.isEmpty else { return }
-            if let value = TextDecoding.decodeList(text[valueStart...], encoding).first { tags.add("comment", value) }
+            guard valueStart <= text.endIndex else { return }
+            var scratch = TagCollector()  // only the first value is wanted; the rest is not a loss
+            if let value = TextDecoding.decodeList(text[valueStart...], encoding, limit: 1, collector: &scratch).first { tags.add("comment", value) }
         case "UFID":
             let (owner, idStart) = TextDecoding.terminated(content, .latin1)
             let identifier = content[idStart...].prefix(while: { $0 != 0 })
             if !owner.isEmpty, !identifier.isEmpty {
-                tags.add("ufid:\(owner)", TextDecoding.decode(identifier, .latin1))
+                tags.add("ufid:\(owner)", TextDecoding.decode(identifier.prefix(64), .latin1))
             }
         case "APIC":
             guard includePictures else { return }
@@ -153,7 +189,8 @@ enum ID3v2Parser {
             }
         default:
             guard id.hasPrefix("T") else { return }
-            for value in TextDecoding.decodeList(text, encoding) { tags.add(id, value) }
+            let values = TextDecoding.decodeList(text, encoding, limit: tags.room(for: id), collector: &tags)
+            for value in values { tags.add(id, value) }
         }
     }
 

@@ -33,7 +33,33 @@ public struct TagReader: Sendable {
     /// - Note: Blocking. Call from a dedicated thread, never from the cooperative pool.
     ///   Thread-safe: many threads may call it concurrently.
     public func probe(_ path: RawPath, withArtwork: Bool = true) throws(MediaError) -> ProbeResult {
-        var context = try FormatContext(path: path)
+        // A leading ID3v2 tag is read by our parser first, within `TagLimits`. libavformat reads
+        // one in front of any format (in avformat_open_input) without limits, so a tag over them
+        // is skipped for libavformat: our parser's values are then the only ones.
+        let file = FileReader(path: path)
+        let id3v2 = file.flatMap { ID3v2Parser.read($0, includePictures: withArtwork) }
+        let skip = id3v2.map { $0.isOverLimits ? $0.totalSize : 0 } ?? 0
+        var warnings = id3v2?.warnings ?? []
+        // FLAC: libavformat reads a repaired file when the metadata is damaged or over the limits
+        // (FLACLayout), and our reading of the comments and pictures replaces its own.
+        var flacSource: (tags: RawTags, pictures: [EmbeddedPicture])?
+        var input: PatchedInput?
+        if let file, let layout = FLACLayout.read(file, start: id3v2?.totalSize ?? 0), layout.needsRepair {
+            input = layout.repairedInput(file, path: path)
+            if input != nil {
+                let read = layout.tags(file, includePictures: withArtwork)
+                flacSource = (read.collector.tags, read.pictures)
+                warnings += layout.damage.map { ProbeWarning(.tagDamaged, "FLAC metadata: \($0)") }
+                warnings += read.collector.warnings(tag: "Vorbis comment")
+                if read.droppedPictures > 0 {
+                    warnings.append(ProbeWarning(.tagTruncated, "FLAC metadata: \(read.droppedPictures) pictures over the limit of \(TagLimits.pictures) were left out"))
+                }
+                if layout.streamInfo(file).map({ $0.sampleRate == 0 }) ?? true {
+                    warnings.append(ProbeWarning(.durationFromStream, "FLAC metadata: no valid STREAMINFO; the stream's parameters and length were read from its frames"))
+                }
+            }
+        }
+        var context = try FormatContext(path: path, skipInitialBytes: skip, input: input)
         if context.usedExtensionHint {
             // MP3 and FLAC: the values are in their own headers (see HeaderParameters). Done
             // before choosing the stream: av_find_best_stream skips audio streams without them.
@@ -46,7 +72,7 @@ public struct TagReader: Sendable {
         }
         var audioIndex = context.bestAudioStream()
         if context.usedExtensionHint, audioIndex.map({ !Self.hasCodecParameters(context.stream($0)) }) ?? true,
-           let probed = try? FormatContext(path: path, useExtensionHint: false) {
+           let probed = try? FormatContext(path: path, useExtensionHint: false, skipInitialBytes: skip, input: input) {
             // The extension's demuxer accepted the file but found no usable audio header: the
             // extension may lie (an M4A named .flac). Let libavformat look at the content.
             logger?.debug("probe: extension demuxer found no audio parameters, probing content", metadata: ["path": "\(path)"])
@@ -80,22 +106,36 @@ public struct TagReader: Sendable {
         var sources: [TrackTags] = []
         var fallbackPictures: [EmbeddedPicture] = []
         var mp3Duration: Int?
-        if container == "mp3", let file = FileReader(path: path) {
-            let id3v2 = ID3v2Parser.read(file, includePictures: withArtwork)
+        if container == "mp3", let file {
             let hasID3v1 = file.size >= ID3v1Parser.size && file.read(at: file.size - ID3v1Parser.size, count: 3) == Array("TAG".utf8)
             let ape = APEv2Parser.read(file, hasID3v1: hasID3v1)
             let id3v1 = hasID3v1 ? ID3v1Parser.read(file) : nil
             // Priority: our ID3v2 > libavformat > APEv2 > ID3v1 (docs/decisions/0003-multi-value-tags.md).
             if let id3v2 { sources.append(TagNormalizer.normalize(id3v2.tags)) }
             sources.append(TagNormalizer.normalize(libavTags))
-            if let ape { sources.append(TagNormalizer.normalize(ape.tags)) }
+            if let ape {
+                sources.append(TagNormalizer.normalize(ape.tags))
+                warnings += ape.warnings
+            }
             if let id3v1 { sources.append(TagNormalizer.normalize(id3v1)) }
             fallbackPictures = id3v2?.pictures ?? []
             let audioStart = id3v2?.totalSize ?? 0
             let audioEnd = file.size - (hasID3v1 ? ID3v1Parser.size : 0) - (ape?.size ?? 0)
-            mp3Duration = DurationRules.mp3DurationMs(file, audioStart: audioStart, audioEnd: audioEnd)
+            let duration = DurationRules.mp3DurationMs(file, audioStart: audioStart, audioEnd: audioEnd)
+            mp3Duration = duration.ms
+            if let warning = duration.warning { warnings.append(warning) }
+        } else if let flacSource {
+            sources.append(TagNormalizer.normalize(flacSource.tags))
+            if let id3v2 { sources.append(TagNormalizer.normalize(id3v2.tags)) }
+            fallbackPictures = flacSource.pictures
         } else {
             sources.append(TagNormalizer.normalize(libavTags))
+            // Another format behind an ID3v2 tag (AAC, FLAC, TTA...): libavformat's reading of
+            // it comes first; ours fills the gaps, and is the only one when the tag was skipped.
+            if let id3v2 {
+                sources.append(TagNormalizer.normalize(id3v2.tags))
+                fallbackPictures = id3v2.pictures
+            }
         }
         let tags = TagNormalizer.finish(TagNormalizer.merge(sources), fileName: path)
 
@@ -109,7 +149,11 @@ public struct TagReader: Sendable {
         }
         let uid = try AudioIdentity.compute(context, streamIndex: audioIndex, codec: codec, sampleRate: sampleRate, channels: channels)
 
-        let durationMs = mp3Duration ?? DurationRules.streamDurationMs(stream, context: context.pointer)
+        var durationMs = mp3Duration ?? DurationRules.streamDurationMs(stream, context: context.pointer)
+        if durationMs == nil, codec == "wavpack", sampleRate > 0, let file, let samples = DurationRules.wavPackSamples(file) {
+            durationMs = Int(CheckedArithmetic.clampedProduct(samples, 1000) / Int64(sampleRate))
+            warnings.append(ProbeWarning(.durationFromStream, "WavPack without a stored length: the duration was read from its last block"))
+        }
         if let durationMs, durationMs > DurationRules.maximumMs {
             throw MediaError(.outOfRange, path: path.displayString,
                              detail: "the header declares \(durationMs) ms, longer than \(DurationRules.maximumMs / 86_400_000) days")
@@ -121,7 +165,9 @@ public struct TagReader: Sendable {
         let audio = AudioProperties(
             codec: codec, container: container, durationMs: durationMs, sampleRate: sampleRate, channels: channels,
             bitsPerSample: Self.bitsPerSample(codec: codec, parameters), bitrate: bitrate)
-        return ProbeResult(uid: uid, tags: tags, audio: audio, artwork: artwork, hasArtwork: picture != nil)
+        var result = ProbeResult(uid: uid, tags: tags, audio: audio, artwork: artwork, hasArtwork: picture != nil)
+        result.warnings = warnings
+        return result
     }
 
     /// True when the stream knows its codec, sample rate and channel count without analysis.

@@ -50,32 +50,58 @@ enum TextDecoding {
     /// Splits `bytes` at NUL terminators of the encoding's width (aligned for UTF-16) and decodes
     /// each part; a trailing terminator does not make an extra empty value.
     static func decodeList(_ bytes: ArraySlice<UInt8>, _ encoding: Encoding) -> [String] {
+        var collector = TagCollector()
+        return decodeList(bytes, encoding, limit: Int.max, collector: &collector)
+    }
+
+    /// `decodeList` under limits: decodes at most `limit` values, each cut to
+    /// `TagLimits.valueBytes`, and counts the values left out and cut in `collector`.
+    static func decodeList(_ bytes: ArraySlice<UInt8>, _ encoding: Encoding, limit: Int, collector: inout TagCollector) -> [String] {
         var out: [String] = []
         var start = bytes.startIndex
         var index = bytes.startIndex
         let width = encoding.unitWidth
+        var full = false
+        func take(_ part: ArraySlice<UInt8>) {
+            guard out.count < limit else {
+                full = true
+                return
+            }
+            var part = part
+            if part.count > TagLimits.valueBytes {
+                part = part.prefix(TagLimits.valueBytes - TagLimits.valueBytes % width)
+                collector.noteCut()
+            }
+            out.append(decode(part, encoding))
+        }
         while index + width <= bytes.endIndex {
             let isNul = width == 1 ? bytes[index] == 0 : (bytes[index] == 0 && bytes[index + 1] == 0)
             if isNul {
-                out.append(decode(bytes[start..<index], encoding))
+                take(bytes[start..<index])
                 start = index + width
+                // No room left: the rest is not even scanned (8 million values are 8 million steps).
+                if full { break }
             }
             index += width
         }
-        if start < bytes.endIndex { out.append(decode(bytes[start...], encoding)) }
+        if !full, start < bytes.endIndex { take(bytes[start...]) }
+        if full { collector.drop(1) }
         return out
     }
 
     /// The first NUL-terminated string of `bytes` and the index just past its terminator
-    /// (`endIndex` when unterminated).
+    /// (`endIndex` when unterminated). The string is cut to `TagLimits.valueBytes`.
     static func terminated(_ bytes: ArraySlice<UInt8>, _ encoding: Encoding) -> (String, Int) {
         let width = encoding.unitWidth
         var index = bytes.startIndex
+        func bounded(_ part: ArraySlice<UInt8>) -> String {
+            decode(part.prefix(TagLimits.valueBytes - TagLimits.valueBytes % width), encoding)
+        }
         while index + width <= bytes.endIndex {
             let isNul = width == 1 ? bytes[index] == 0 : (bytes[index] == 0 && bytes[index + 1] == 0)
-            if isNul { return (decode(bytes[bytes.startIndex..<index], encoding), index + width) }
+            if isNul { return (bounded(bytes[bytes.startIndex..<index]), index + width) }
             index += width
         }
-        return (decode(bytes, encoding), bytes.endIndex)
+        return (bounded(bytes), bytes.endIndex)
     }
 }

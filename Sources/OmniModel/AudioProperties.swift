@@ -47,6 +47,9 @@ public struct ProbeResult: Sendable, Equatable {
     public var artwork: ArtworkImage?
     /// True when the file embeds a picture, whether or not its bytes were asked for.
     public var hasArtwork: Bool
+    /// What the reader skipped, cut or repaired in a file it could still read (a damaged frame,
+    /// a tag over its limits, a header that lied about the duration); empty for a sound file.
+    public var warnings: [ProbeWarning] = []
 
     public init(uid: TrackUID, tags: TrackTags, audio: AudioProperties, artwork: ArtworkImage?, hasArtwork: Bool? = nil) {
         self.uid = uid
@@ -54,5 +57,30 @@ public struct ProbeResult: Sendable, Equatable {
         self.audio = audio
         self.artwork = artwork
         self.hasArtwork = hasArtwork ?? (artwork != nil)
+    }
+}
+
+/// Something the tag reader left out or repaired in a file it could otherwise read.
+///
+/// A warning never fails the file: the fields that could be read are kept, and the warning says
+/// what was not (shown by `omnisonicd probe`, logged and kept with the file by a scan).
+public struct ProbeWarning: Sendable, Equatable, Codable {
+    /// Stable codes.
+    public enum Code: String, Sendable, Codable {
+        /// A tag was bigger than its limits (values, bytes, pictures): what fits was kept.
+        case tagTruncated = "media.tag_truncated"
+        /// Part of a tag or metadata block was malformed and was skipped.
+        case tagDamaged = "media.tag_damaged"
+        /// The header's duration disagreed with the stream; the stream's was used.
+        case durationFromStream = "media.duration_from_stream"
+    }
+
+    public var code: Code
+    /// What was skipped, in plain words.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
     }
 }

@@ -44,9 +44,10 @@ struct ProbeCommand: ParsableCommand {
             let document = TrackDocument(uid: result.uid, path: file, tags: result.tags, audio: result.audio,
                                          hasArtwork: result.hasArtwork)
             if json {
-                print(String(decoding: try encoder.encode(document), as: UTF8.self))
+                print(String(decoding: try encoder.encode(ProbeLine(document: document, warnings: result.warnings)), as: UTF8.self))
             } else {
                 printText(document)
+                for warning in result.warnings { print("  warning: \(warning.message) (\(warning.code.rawValue))") }
             }
         }
         if failures > 0 { throw ExitCode(1) }
@@ -70,6 +71,23 @@ struct ProbeCommand: ParsableCommand {
                 text = "\(value)"
             }
             print("  \(key): \(text)")
+        }
+    }
+}
+
+/// The JSON line printed for a file that was read: the track document, plus `warnings` (what
+/// was skipped or repaired) when there are any.
+struct ProbeLine: Encodable {
+    var document: TrackDocument
+    var warnings: [ProbeWarning]
+
+    private enum Keys: String, CodingKey { case warnings }
+
+    func encode(to encoder: any Encoder) throws {
+        try document.encode(to: encoder)
+        if !warnings.isEmpty {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(warnings, forKey: .warnings)
         }
     }
 }

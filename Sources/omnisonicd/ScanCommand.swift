@@ -72,6 +72,7 @@ struct ScanCommand: ParsableCommand {
             print(String(format: "%d files: %d added, %d updated, %d moved, %d removed, %d unreadable, %d folder errors in %.2f s",
                          summary.files, summary.added, summary.updated, summary.moved, summary.removed, summary.failed,
                          summary.walkErrors, summary.seconds))
+            if summary.warnings > 0 { print("\(summary.warnings) files read with warnings (what was skipped is in the log)") }
         }
         let offline = try library.roots().filter { root in !root.online && rawRoots.contains(root.path) }
         if !offline.isEmpty {

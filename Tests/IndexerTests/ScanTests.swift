@@ -174,6 +174,22 @@ struct ScanTests {
         #expect(try fixture.count("SELECT count(*) FROM file WHERE trackId IS NULL") == 2)
     }
 
+    @Test("A damaged file is indexed with what could be read, counted as a warning, and its warning kept with it")
+    func damagedFileIsIndexedWithWarning() throws {
+        // Given a scanned corpus and then one MP3 cut to half its length (its header counts the whole)
+        let fixture = try IndexerFixture()
+        try fixture.scan()
+        let track = try #require(fixture.corpus.visibleTracks.first { $0.format == "mp3" && $0.tags.title != nil })
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: fixture.path(track.path)))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: fixture.path(track.path)))
+        // When scanned again
+        let summary = try fixture.scan()
+        // Then it is updated, not failed; its tags stay; the warning is in its row
+        #expect(summary.updated == 1 && summary.failed == 0 && summary.warnings == 1)
+        #expect(try #require(try fixture.stored(path: track.path)).title == track.tags.title)
+        #expect(try fixture.count("SELECT count(*) FROM file WHERE trackId IS NOT NULL AND probeErrorCode = 'media.duration_from_stream'") == 1)
+    }
+
     @Test("A missing music folder is marked offline and keeps its tracks, which come back with the same uids")
     func offlineRoot() throws {
         let fixture = try IndexerFixture()

@@ -4,11 +4,56 @@
 //
 // Probes every audio file (skipping `Broken/`) five times, with and without artwork bytes, and
 // prints the best total and the mean time per file for each extension.
+//
+//   ProbeBench --files FILE...   (bench/hostile/run.sh)
+//
+// probes each file once and prints its time, what was read and the reader's warnings;
+// `--json FILE...` prints what `omnisonicd probe --json` prints (the same reader, without the
+// daemon's other modules: bench/taglib/run.sh uses it when PROBE=probebench).
 import Foundation
 import MediaIO
 import OmniModel
 
 let arguments = CommandLine.arguments
+if arguments.count > 2, arguments[1] == "--json" {
+    FFmpegLogging.route(to: nil)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    for file in arguments.dropFirst(2) {
+        var object: [String: Any]
+        do {
+            let result = try TagReader().probe(RawPath(file), withArtwork: false)
+            let document = TrackDocument(uid: result.uid, path: file, tags: result.tags, audio: result.audio, hasArtwork: result.hasArtwork)
+            object = try JSONSerialization.jsonObject(with: encoder.encode(document)) as? [String: Any] ?? [:]
+            if !result.warnings.isEmpty {
+                object["warnings"] = result.warnings.map { ["code": $0.code.rawValue, "message": $0.message] }
+            }
+        } catch let error as MediaError {
+            object = ["path": file, "error": ["code": error.code, "message": error.description]]
+        } catch {
+            object = ["path": file, "error": ["code": "encoding", "message": "\(error)"]]
+        }
+        let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: line, as: UTF8.self))
+    }
+    exit(0)
+}
+if arguments.count > 2, arguments[1] == "--files" {
+    FFmpegLogging.route(to: nil)
+    for file in arguments.dropFirst(2) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            let result = try TagReader().probe(RawPath(file))
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            print(String(format: "%@: %.1f ms", file, ms), "title=\(result.tags.title)", "artists=\(result.tags.artists.count)",
+                  "duration=\(result.audio.durationMs.map(String.init) ?? "-") ms", "warnings=\(result.warnings.count)")
+            for warning in result.warnings { print("  \(warning.code.rawValue): \(warning.message)") }
+        } catch {
+            print("\(file): \(error.expandedDescription)")
+        }
+    }
+    exit(0)
+}
 guard arguments.count == 2 else {
     FileHandle.standardError.write(Data("usage: ProbeBench FOLDER\n".utf8))
     exit(2)

@@ -1,0 +1,303 @@
+import Foundation
+import MediaIO
+import OmniModel
+import Testing
+import TestSupport
+
+/// Real corpus files damaged by byte surgery, and tags built to be hostile: the reader keeps
+/// every field it can read, says what it skipped (`ProbeResult.warnings`), and stays within
+/// `TagLimits` (issues 15 and 18).
+@Suite("Damaged and hostile files")
+struct DamagedFileTests {
+    init() { TestLog.install() }
+
+    /// A tagged corpus track of `format` with title, artist and album (and a cover when asked).
+    static func track(_ format: String, cover: Bool = false) throws -> (path: String, track: Corpus.Track) {
+        let corpus = try Corpus.shared(tracks: 300)
+        let track = try #require(corpus.visibleTracks.first { track in
+            track.format == format && track.tags.title != nil && track.tags.artist != nil && track.tags.album != nil
+                && (track.tags.track ?? 0) > 0 && (!cover || track.cover != nil)
+        })
+        return ("\(corpus.root)/\(track.path)", track)
+    }
+
+    /// The MP3's audio without its leading ID3v2 tag.
+    static func audioWithoutID3v2(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.starts(with: Array("ID3".utf8)) else { return bytes }
+        let size = Int(bytes[6]) << 21 | Int(bytes[7]) << 14 | Int(bytes[8]) << 7 | Int(bytes[9])
+        return Array(bytes[(10 + size + (bytes[5] & 0x10 != 0 ? 10 : 0))...])
+    }
+
+    /// The FLAC's metadata blocks (type, body) and its audio frames.
+    static func flacBlocks(_ bytes: [UInt8]) -> (blocks: [(UInt8, [UInt8])], audio: [UInt8]) {
+        var blocks: [(UInt8, [UInt8])] = []
+        var position = 4
+        while true {
+            let header = bytes[position]
+            let length = Int(bytes[position + 1]) << 16 | Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
+            blocks.append((header & 0x7F, Array(bytes[(position + 4)..<(position + 4 + length)])))
+            position += 4 + length
+            if header & 0x80 != 0 { break }
+        }
+        return (blocks, Array(bytes[position...]))
+    }
+
+    /// "fLaC" + blocks (lengths as given, or each body's own) + audio.
+    static func flac(_ blocks: [(UInt8, [UInt8])], audio: [UInt8], lengths: [Int: Int] = [:]) -> [UInt8] {
+        var out = Array("fLaC".utf8)
+        for (index, block) in blocks.enumerated() {
+            let last: UInt8 = index == blocks.count - 1 ? 0x80 : 0
+            let length = lengths[index] ?? block.1.count
+            out += [block.0 | last, UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF)] + block.1
+        }
+        return out + audio
+    }
+
+    static func expectGoodFields(_ tags: TrackTags, _ track: Corpus.Track, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(tags.title == track.tags.title, sourceLocation: sourceLocation)
+        #expect(tags.artist == track.tags.artist, sourceLocation: sourceLocation)
+        #expect(tags.album == track.tags.album, sourceLocation: sourceLocation)
+        #expect(tags.trackNumber == track.tags.track, sourceLocation: sourceLocation)
+    }
+
+    // MARK: Hostile (issue 18)
+
+    @Test("A 16 MB ID3v2 frame of NUL-separated values is cut to the limits and reported, not read whole")
+    func hugeID3v2ListIsBounded() throws {
+        // Given a corpus MP3 whose tag is a good title plus one TPE1 frame of 8 million one-letter values
+        let (source, _) = try Self.track("mp3")
+        let audio = Self.audioWithoutID3v2(try Fixtures.read(source))
+        var values = [UInt8](repeating: 0, count: 16_000_000)
+        for index in stride(from: 0, to: values.count, by: 2) { values[index] = UInt8(ascii: "a") }
+        let tag = Fixtures.id3v2(version: 4, frames: [
+            Fixtures.textFrame("TIT2", ["Good title"]),
+            Fixtures.frame("TPE1", [3] + values, version: 4),
+            Fixtures.textFrame("TALB", ["Good album"]),
+        ])
+        let dir = try TemporaryDirectory("hostile-id3")
+        let path = dir.appending("huge.mp3")
+        try Fixtures.write(tag + audio, to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then the fields around the huge frame are read, the list is cut and the cut is reported
+        #expect(result.tags.title == "Good title")
+        #expect(result.tags.album == "Good album")
+        #expect(result.tags.artists == ["a"])  // 256 values kept, all the same name
+        #expect(result.warnings.contains { $0.code == .tagTruncated && $0.message.contains("ID3v2") })
+        #expect(result.audio.codec == "mp3" && (result.audio.durationMs ?? 0) > 0)
+    }
+
+    @Test("A FLAC Vorbis comment block of a million entries is read within the limits (libavformat never sees it)")
+    func hugeVorbisCommentIsBounded() throws {
+        // Given a corpus FLAC whose comment block is 16 MB: its title, then ARTIST=a a million times
+        let (source, track) = try Self.track("flac")
+        var (blocks, audio) = Self.flacBlocks(try Fixtures.read(source))
+        let vendor = Array("hostile".utf8)
+        var comment = Fixtures.littleEndian32(vendor.count) + vendor
+        let entries = 1_390_000
+        comment += Fixtures.littleEndian32(entries + 1)
+        let title = Array("TITLE=\(track.tags.title!)".utf8)
+        comment += Fixtures.littleEndian32(title.count) + title
+        let artist = Fixtures.littleEndian32(8) + Array("ARTIST=a".utf8)
+        comment.reserveCapacity(comment.count + entries * artist.count)
+        for _ in 0..<entries { comment += artist }
+        blocks.removeAll { $0.0 == 4 }
+        blocks.insert((4, comment), at: 1)
+        let dir = try TemporaryDirectory("hostile-flac")
+        let path = dir.appending("huge.flac")
+        try Fixtures.write(Self.flac(blocks, audio: audio), to: path)
+        // When probed (libavformat's own reading of this block takes hours)
+        let result = try TagReader().probe(RawPath(path))
+        // Then the title and the stream are read, the artists cut, and the cut reported
+        #expect(result.tags.title == track.tags.title)
+        #expect(result.tags.artists == ["a"])
+        #expect(result.warnings.contains { $0.code == .tagTruncated })
+        #expect(result.audio.sampleRate == track.sample_rate)
+        let ms = try #require(result.audio.durationMs)
+        #expect(abs(Double(ms) / 1000 - track.duration) < 0.1)
+    }
+
+    // MARK: Damaged (issue 15)
+
+    @Test("Malformed POPM and APIC frames and a frame running past the tag's end leave the other ID3v2 frames readable")
+    func damagedID3v2Frames() throws {
+        // Given a corpus MP3 re-tagged with good frames, a 1-byte POPM, an APIC whose mime never ends,
+        // and last a TCOM frame claiming more bytes than the tag has
+        let (source, track) = try Self.track("mp3")
+        let audio = Self.audioWithoutID3v2(try Fixtures.read(source))
+        var frames = [
+            Fixtures.textFrame("TIT2", [track.tags.title!]),
+            Fixtures.frame("POPM", [0x01], version: 4),
+            Fixtures.textFrame("TPE1", [track.tags.artist!]),
+            Fixtures.frame("APIC", [0] + Array("image/jpeg".utf8), version: 4),
+            Fixtures.textFrame("TALB", [track.tags.album!]),
+            Fixtures.textFrame("TRCK", [String(track.tags.track!)]),
+        ]
+        frames.append(Array("TCOM".utf8) + Fixtures.syncsafe(100_000) + [0, 0, 3] + Array("Composer".utf8))
+        let dir = try TemporaryDirectory("damaged-id3")
+        let path = dir.appending("damaged.mp3")
+        try Fixtures.write(Fixtures.id3v2(version: 4, frames: frames, padding: 0) + audio, to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then every sound frame is read and the overrun is reported
+        Self.expectGoodFields(result.tags, track)
+        #expect(result.warnings.contains { $0.code == .tagDamaged && $0.message.contains("TCOM") })
+        #expect(!result.hasArtwork)
+    }
+
+    @Test("A truncated MP3 keeps its tag and gets the duration of the audio that is there, not the header's")
+    func truncatedMP3() throws {
+        // Given the first 40% of a corpus MP3 (its Xing/Info header counts the whole)
+        let (source, track) = try Self.track("mp3")
+        let bytes = try Fixtures.read(source)
+        let whole = try TagReader().probe(RawPath(source))
+        let audioStart = bytes.count - Self.audioWithoutID3v2(bytes).count
+        let cut = audioStart + (bytes.count - audioStart) * 4 / 10
+        let dir = try TemporaryDirectory("truncated-mp3")
+        let path = dir.appending("cut.mp3")
+        try Fixtures.write(Array(bytes[..<cut]), to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then the tags are all there and the duration is about 40% of the whole, with a warning
+        Self.expectGoodFields(result.tags, track)
+        let full = try #require(whole.audio.durationMs)
+        let ms = try #require(result.audio.durationMs)
+        #expect(abs(Double(ms) - Double(full) * 0.4) < Double(full) * 0.1, "\(ms) ms of \(full) ms")
+        #expect(result.warnings.contains { $0.code == .durationFromStream })
+    }
+
+    @Test("A FLAC whose comment block length is wrong keeps its comments, stream and duration")
+    func flacWrongBlockLength() throws {
+        // Given a corpus FLAC whose VORBIS_COMMENT header claims 3000 bytes more than it has
+        let (source, track) = try Self.track("flac")
+        let (blocks, audio) = Self.flacBlocks(try Fixtures.read(source))
+        let index = try #require(blocks.firstIndex { $0.0 == 4 })
+        let dir = try TemporaryDirectory("damaged-flac")
+        let path = dir.appending("length.flac")
+        try Fixtures.write(Self.flac(blocks, audio: audio, lengths: [index: blocks[index].1.count + 3000]), to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then
+        Self.expectGoodFields(result.tags, track)
+        #expect(result.audio.sampleRate == track.sample_rate && result.audio.channels == track.channels)
+        #expect(abs(Double(result.audio.durationMs ?? 0) / 1000 - track.duration) < 0.1)
+        #expect(result.warnings.contains { $0.code == .tagDamaged && $0.message.contains("FLAC") })
+    }
+
+    @Test("A FLAC with an invalid STREAMINFO gets its parameters and duration from its frames")
+    func flacInvalidStreamInfo() throws {
+        // Given a corpus FLAC whose STREAMINFO sample rate and length are zeroed
+        let (source, track) = try Self.track("flac")
+        var (blocks, audio) = Self.flacBlocks(try Fixtures.read(source))
+        blocks[0].1[10] = 0
+        blocks[0].1[11] = 0
+        blocks[0].1[12] &= 0x0F
+        for i in 13...17 { blocks[0].1[i] = i == 13 ? blocks[0].1[13] & 0xF0 : 0 }
+        let dir = try TemporaryDirectory("damaged-flac")
+        let path = dir.appending("streaminfo.flac")
+        try Fixtures.write(Self.flac(blocks, audio: audio), to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then
+        Self.expectGoodFields(result.tags, track)
+        #expect(result.audio.sampleRate == track.sample_rate && result.audio.channels == track.channels)
+        let ms = try #require(result.audio.durationMs)
+        #expect(abs(Double(ms) / 1000 - track.duration) < 0.15, "\(ms) ms, want \(track.duration) s")
+        #expect(result.warnings.contains { $0.code == .durationFromStream })
+    }
+
+    @Test("A WavPack without a stored length gets its duration from its last block")
+    func wavPackWithoutLength() throws {
+        // Given a corpus WAV encoded to WavPack, then every block's total_samples set to "unknown"
+        let (source, track) = try Self.track("wav")
+        let dir = try TemporaryDirectory("damaged-wv")
+        let path = dir.appending("nolength.wv")
+        try Shell.ffmpeg(["-i", source, "-c:a", "wavpack", "-map_metadata", "0", "-bitexact", path])
+        var bytes = try Fixtures.read(path)
+        var index = 0
+        while index + 32 <= bytes.count {
+            if bytes[index..<(index + 4)].elementsEqual("wvpk".utf8) {
+                bytes.replaceSubrange((index + 12)..<(index + 16), with: [0xFF, 0xFF, 0xFF, 0xFF])
+                bytes[index + 11] = 0
+                index += 32
+            } else {
+                index += 1
+            }
+        }
+        try Fixtures.write(bytes, to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then
+        #expect(result.tags.title == track.tags.title)
+        let ms = try #require(result.audio.durationMs)
+        #expect(abs(Double(ms) / 1000 - track.duration) < 0.05, "\(ms) ms, want \(track.duration) s")
+        #expect(result.warnings.contains { $0.code == .durationFromStream })
+    }
+
+    @Test("An MP4 whose mdat atom has a 64-bit size is read like any other")
+    func mp4With64BitAtom() throws {
+        // Given a corpus M4A whose 8-byte `free` + `mdat` headers become one 16-byte 64-bit `mdat`
+        // header (what a muxer writes for a mdat over 4 GiB; the audio stays where it was)
+        let (source, track) = try Self.track("m4a")
+        let bytes = try Fixtures.read(source)
+        var position = 0
+        var atoms: [(type: String, offset: Int, size: Int)] = []
+        while position + 8 <= bytes.count {
+            let size = bytes[position..<(position + 4)].reduce(0) { $0 << 8 | Int($1) }
+            atoms.append((String(decoding: bytes[(position + 4)..<(position + 8)], as: UTF8.self), position, size))
+            guard size >= 8 else { break }
+            position += size
+        }
+        let free = try #require(atoms.firstIndex { $0.type == "free" && $0.size == 8 })
+        let mdat = try #require(atoms.indices.contains(free + 1) ? atoms[free + 1] : nil)
+        #expect(mdat.type == "mdat")
+        let header: [UInt8] = [0, 0, 0, 1] + Array("mdat".utf8) + (0..<8).reversed().map { UInt8(((mdat.size + 8) >> ($0 * 8)) & 0xFF) }
+        let rewritten = Array(bytes[..<atoms[free].offset]) + header + Array(bytes[(mdat.offset + 8)...])
+        let dir = try TemporaryDirectory("mp4-64")
+        let path = dir.appending("large.m4a")
+        try Fixtures.write(rewritten, to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then
+        Self.expectGoodFields(result.tags, track)
+        #expect(abs(Double(result.audio.durationMs ?? 0) / 1000 - track.duration) < 0.1)
+    }
+
+    @Test("Raw ADTS AAC behind an ID3v2 tag keeps its tags and gets a duration from the stream")
+    func adtsWithID3() throws {
+        // Given a corpus M4A's AAC remuxed to a raw ADTS stream with an ID3v2 tag
+        let (source, track) = try Self.track("m4a")
+        let dir = try TemporaryDirectory("adts")
+        let path = dir.appending("raw.aac")
+        try Shell.ffmpeg(["-i", source, "-c:a", "copy", "-write_id3v2", "1", "-bitexact", path])
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then
+        Self.expectGoodFields(result.tags, track)
+        #expect(result.audio.codec == "aac" && result.audio.sampleRate == track.sample_rate)
+        #expect(abs(Double(result.audio.durationMs ?? 0) / 1000 - track.duration) < track.duration * 0.05)
+    }
+
+    @Test("A FLAC with a malformed PICTURE block keeps its comments and stream")
+    func flacBadPicture() throws {
+        // Given a corpus FLAC with a cover whose PICTURE block's data length overruns the block
+        let (source, track) = try Self.track("flac", cover: true)
+        var (blocks, audio) = Self.flacBlocks(try Fixtures.read(source))
+        let index = try #require(blocks.firstIndex { $0.0 == 6 })
+        var picture = blocks[index].1
+        let mime = Int(picture[4]) << 24 | Int(picture[5]) << 16 | Int(picture[6]) << 8 | Int(picture[7])
+        let description = Int(picture[8 + mime]) << 24 | Int(picture[9 + mime]) << 16 | Int(picture[10 + mime]) << 8 | Int(picture[11 + mime])
+        let dataLength = 28 + mime + description
+        picture.replaceSubrange(dataLength..<(dataLength + 4), with: Fixtures.bigEndian32(picture.count * 2))
+        blocks[index].1 = picture
+        let dir = try TemporaryDirectory("damaged-flac")
+        let path = dir.appending("picture.flac")
+        try Fixtures.write(Self.flac(blocks, audio: audio), to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then
+        Self.expectGoodFields(result.tags, track)
+        #expect(abs(Double(result.audio.durationMs ?? 0) / 1000 - track.duration) < 0.1)
+        #expect(result.warnings.contains { $0.code == .tagDamaged && $0.message.contains("PICTURE") })
+    }
+}

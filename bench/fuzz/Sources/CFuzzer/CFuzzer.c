@@ -1,0 +1,1 @@
+// Declarations only (include/CFuzzer.h); libFuzzer provides the definitions.
