@@ -64,9 +64,15 @@ public struct ArtworkCache: Sendable {
     ///
     /// - Throws: `IndexError.artwork` when it cannot be read or is not an image.
     public func storeFile(at path: RawPath, maxBytes: Int = 20 << 20) throws(IndexError) -> StoredArtwork {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        // O_NONBLOCK: a FIFO named cover.jpg must not block open(2) (and the scan) for ever;
+        // only a regular file is read.
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         guard fd >= 0 else { throw IndexError(.artwork, message: "cannot read picture \(path)", errno: errno) }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw IndexError(.artwork, message: "picture \(path) is not a regular file")
+        }
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {

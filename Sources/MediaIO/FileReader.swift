@@ -13,8 +13,12 @@ final class FileReader {
 
     /// Opens `path` read-only, or returns nil (the tag parsers are best-effort; libavformat has
     /// already reported real open errors).
+    ///
+    /// Opened with `O_NONBLOCK` so that a FIFO (or a device) in the music folder cannot block
+    /// `open(2)` for ever before `fstat` refuses it: the probe thread would hang with it. For a
+    /// regular file the flag changes nothing.
     init?(path: RawPath) {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         guard fd >= 0 else { return nil }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
