@@ -61,9 +61,10 @@ exit 1
 """
 
 # Every package setup-deps asks for without --bench, read from the script itself.
-def wanted_packages():
+def wanted_packages(array="PACKAGES"):
+    """The names in one of setup-deps' package arrays (PACKAGES or BENCH_PACKAGES), in order."""
     text = SETUP_DEPS.read_text()
-    block = re.search(r"^PACKAGES=\((.*?)^\)", text, re.S | re.M).group(1)
+    block = re.search(rf"^{array}=\((.*?)^\)", text, re.S | re.M).group(1)
     return [word for line in block.splitlines() for word in line.split("#", 1)[0].split()]
 
 
@@ -138,9 +139,14 @@ def test_nothing_is_installed_when_every_package_is_present(sandbox):
 
 
 def test_bench_adds_only_the_missing_bench_packages(sandbox):
+    # Given every build package and one bench package ("time") installed
+    bench = wanted_packages("BENCH_PACKAGES")
+    assert "time" in bench and len(bench) > 1
     result = sandbox.run("--bench", installed=[*wanted_packages(), "time"], uid=0)
     assert result.returncode == 0, result.stderr
-    assert sandbox.installs()[1] == "apt-get install -y -qq --no-install-recommends mpd wrk [DEBIAN_FRONTEND=noninteractive]"
+    # Then exactly the other bench packages are installed, in the script's order
+    missing = " ".join(name for name in bench if name != "time")
+    assert sandbox.installs()[1] == f"apt-get install -y -qq --no-install-recommends {missing} [DEBIAN_FRONTEND=noninteractive]"
 
 
 def test_a_user_with_sudo_and_no_terminal_installs_through_sudo_n(sandbox):
