@@ -3,9 +3,11 @@ import Foundation
 /// Folding of names into comparison keys.
 ///
 /// Keys are used for grouping (one artist row for "Björk" and "BJÖRK"), exact-title ranking and
-/// sorting. They must agree with what the FTS5 tokenizer (`unicode61 remove_diacritics 2`)
-/// considers equal: case and diacritics are ignored, the text is NFC-normalized first so a name
-/// stored in NFD (macOS file names) folds like its NFC twin.
+/// sorting: case and diacritics are ignored, the text is NFC-normalized first so a name stored in
+/// NFD (macOS file names) folds like its NFC twin. Search folds further (`SearchFolding`: ð→d,
+/// æ→ae, inner apostrophes joined, CJK bigrams; decision 0005), so two names search finds alike
+/// ("Guðmundsdóttir", "Gudmundsdottir") may still group apart here: changing these keys would
+/// regroup existing libraries and needs a migration of its own.
 public enum TextKey {
     /// The folded key of `text`: NFC, case-folded, diacritics removed, white space collapsed.
     public static func fold(_ text: String) -> String {
