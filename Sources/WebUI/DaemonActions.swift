@@ -1,4 +1,5 @@
 import Foundation
+import Indexer
 import OmniModel
 
 /// What the HTTP layer asks of the daemon: work that is long, blocking or owns state outside
@@ -91,60 +92,6 @@ extension DaemonActions {
 
     /// A daemon without sync (tests, or no `--sync-url`) reports it disabled.
     public func syncStatus() async -> SyncState { .disabled }
-}
-
-/// A scan's state as `GET /api/scan` reports it.
-public struct ScanStatus: Sendable, Equatable, Codable {
-    /// True while a scan runs.
-    public var running: Bool
-    /// "walking", "probing", "finishing" or "idle".
-    public var phase: String
-    /// Files done and to do in the current (or last) scan.
-    public var done: Int
-    public var total: Int
-    /// Files per second.
-    public var rate: Double
-    /// When the last scan finished (seconds since 1970), if any.
-    public var lastFinishedAt: Double?
-    /// How each music folder is followed live (empty when the daemon does not watch).
-    public var watching: [WatchedFolder]
-    /// Changes from the watchers applied since the daemon started.
-    public var changesApplied: Int
-    /// When the last of them was applied (seconds since 1970), if any.
-    public var lastChangeAt: Double?
-
-    public init(running: Bool, phase: String, done: Int, total: Int, rate: Double, lastFinishedAt: Double? = nil,
-                watching: [WatchedFolder] = [], changesApplied: Int = 0, lastChangeAt: Double? = nil) {
-        self.running = running
-        self.phase = phase
-        self.done = done
-        self.total = total
-        self.rate = rate
-        self.lastFinishedAt = lastFinishedAt
-        self.watching = watching
-        self.changesApplied = changesApplied
-        self.lastChangeAt = lastChangeAt
-    }
-}
-
-/// How one music folder is followed (`ScanStatus.watching`).
-public struct WatchedFolder: Sendable, Equatable, Codable {
-    /// The music folder.
-    public var path: String
-    /// "starting", "watching", "partial" (some folders rescanned periodically instead),
-    /// "polling" (no inotify: rescanned periodically), "offline" (missing) or "stopped".
-    public var mode: String
-    /// Folders watched with inotify.
-    public var watchedFolders: Int
-    /// What is wrong, in plain words, when something is.
-    public var problem: String?
-
-    public init(path: String, mode: String, watchedFolders: Int, problem: String? = nil) {
-        self.path = path
-        self.mode = mode
-        self.watchedFolders = watchedFolders
-        self.problem = problem
-    }
 }
 
 /// One uploaded file waiting to be imported.

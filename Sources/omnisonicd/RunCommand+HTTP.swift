@@ -83,11 +83,11 @@ struct WebActions: DaemonActions {
 
     func syncStatus() async -> SyncState { sync?.state() ?? .disabled }
 
-    func scanStatus() async -> WebUI.ScanStatus {
+    func scanStatus() async -> ScanStatus {
         Self.webStatus(context.scans.status(), watcher: context.watcher?.status())
     }
 
-    func startScan() async -> WebUI.ScanStatus {
+    func startScan() async -> ScanStatus {
         // Coalesces: while a scan runs, this queues exactly one more.
         context.scans.requestScan()
         var status = Self.webStatus(context.scans.status(), watcher: context.watcher?.status())
@@ -152,12 +152,13 @@ struct WebActions: DaemonActions {
         }.get()
     }
 
-    static func webStatus(_ status: Daemon.ScanStatus, watcher: WatchService.Status?) -> WebUI.ScanStatus {
-        WebUI.ScanStatus(running: status.running, phase: status.phase, done: status.done, total: status.total,
-                         rate: status.rate, lastFinishedAt: status.finishedAt?.timeIntervalSince1970,
-                         watching: (watcher?.roots ?? []).map {
-                             WatchedFolder(path: $0.path, mode: $0.mode.rawValue, watchedFolders: $0.watchedFolders, problem: $0.problem)
-                         },
-                         changesApplied: status.changesApplied, lastChangeAt: status.lastChangeAt?.timeIntervalSince1970)
+    /// The scan service's status with how each music folder is followed (the watchers'
+    /// part, which the scan service does not know).
+    static func webStatus(_ status: ScanStatus, watcher: WatchService.Status?) -> ScanStatus {
+        var status = status
+        status.watching = (watcher?.roots ?? []).map {
+            WatchedFolder(path: $0.path, mode: $0.mode.rawValue, watchedFolders: $0.watchedFolders, problem: $0.problem)
+        }
+        return status
     }
 }

@@ -355,43 +355,6 @@ public enum ScanRequestOutcome: String, Sendable, Codable {
     case refused
 }
 
-/// What background scans are doing (`GET /api/scan`).
-public struct ScanStatus: Sendable, Equatable, Codable {
-    /// Why the last scan failed.
-    public struct Failure: Sendable, Equatable, Codable {
-        public var code: String
-        public var message: String
-    }
-
-    /// True while a scan runs.
-    public var running = false
-    /// True when a scan will start after the current one (or is about to start).
-    public var queued = false
-    /// "idle", "walking", "probing" or "finishing".
-    public var phase = "idle"
-    /// Files probed so far in this scan, and files to probe.
-    public var done = 0
-    public var total = 0
-    /// Audio files seen on disk by this scan.
-    public var files = 0
-    /// Files probed per second.
-    public var rate: Double = 0
-    /// Seconds since the running scan began.
-    public var elapsed: Double = 0
-    public var startedAt: Date?
-    public var finishedAt: Date?
-    /// What the last completed scan changed.
-    public var lastSummary: ScanSummary?
-    /// Partial rescans applied since start (the watcher's batches).
-    public var changesApplied = 0
-    /// When the last partial rescan finished.
-    public var lastChangeAt: Date?
-    /// Why the last scan did not complete (nil when it did).
-    public var lastError: Failure?
-
-    public init() {}
-}
-
 extension Result {
     var isSuccess: Bool {
         if case .success = self { return true }
