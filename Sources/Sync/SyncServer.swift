@@ -98,7 +98,7 @@ public struct SyncServer: Service {
     let notifier = StreamNotifier()
     let limiter: RateLimiter
     let counters = SyncServerCounters()
-    private let bound = ListeningAddress()
+    private let bound = ListenAddress.Bound()
 
     public init(configuration: SyncServerConfiguration) {
         self.configuration = configuration

@@ -28,7 +28,7 @@ import ServiceLifecycle
 public struct APIServer: Service {
     public let configuration: APIServerConfiguration
     /// The bound address, known once `run()` listens.
-    public let address: ListeningAddress
+    public let address: ListenAddress.Bound
     let openAPIDocument: ByteBuffer?
 
     /// Validates the configuration.
@@ -41,7 +41,7 @@ public struct APIServer: Service {
                            "listening on \(configuration.host) (not loopback) requires an access token")
         }
         self.configuration = configuration
-        self.address = ListeningAddress()
+        self.address = ListenAddress.Bound()
         if let path = configuration.openAPIPath {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw APIError(.internalServerError, "config.openapi_unreadable", "cannot read the OpenAPI document at \(path)")

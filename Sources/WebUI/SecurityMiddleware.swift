@@ -14,9 +14,9 @@ import OmniModel
 struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     let hosts: Set<String>
     let token: String?
-    let address: ListeningAddress
+    let address: ListenAddress.Bound
 
-    init(configuration: APIServerConfiguration, address: ListeningAddress) {
+    init(configuration: APIServerConfiguration, address: ListenAddress.Bound) {
         var hosts: Set<String> = ["localhost", "127.0.0.1", "[::1]"]
         let bound = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         if bound != "0.0.0.0", bound != "[::]" { hosts.insert(bound.lowercased()) }
