@@ -29,7 +29,7 @@ let package = Package(
     ],
     targets: [
         // Value types shared by every module: identities, tags, errors.
-        .target(name: "OmniModel", swiftSettings: strict),
+        .target(name: "OmniModel", dependencies: ["CCrypto"], swiftSettings: strict),
 
         // FFmpeg (libavformat, libavcodec, libavutil) as a C system library.
         .systemLibrary(
@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "OmniModel", "LocalStore", "MediaIO",
+                "OmniModel", "LocalStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -40,6 +40,11 @@ public struct StoreError: ReasonedError {
         self.detail = detail
     }
 
+    /// A value every replica refuses (`UserDataValidation`), as `.invalid` with its message and detail.
+    public init(_ invalid: InvalidValue) {
+        self.init(.invalid, message: invalid.message, detail: invalid.detail)
+    }
+
     /// Wraps a GRDB error, recognising a full disk.
     public init(_ error: any Error, while doing: String) {
         if let dbError = error as? DatabaseError {
@@ -49,6 +54,8 @@ public struct StoreError: ReasonedError {
                       detail: dbError.description)
         } else if let storeError = error as? StoreError {
             self = storeError
+        } else if let invalid = error as? InvalidValue {
+            self.init(invalid)
         } else {
             self.init(.database, message: "database error while \(doing)", detail: String(describing: error))
         }

@@ -164,3 +164,7 @@ public enum AudioIdentity {
         return out
     }
 }
+
+/// SHA-256 lives in OmniModel (the sync server hashes tokens with it); this name keeps code
+/// that imports only MediaIO compiling.
+public typealias SHA256 = OmniModel.SHA256

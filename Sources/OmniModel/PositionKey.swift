@@ -11,29 +11,31 @@
 /// neighbours adds a digit about every 5 halvings.
 ///
 /// Pure functions; any thread.
-enum PositionKey {
-    static let digits: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+public enum PositionKey {
+    /// The base-62 digits, in ASCII (and so in sort) order.
+    public static let digits: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
     private static let zero = UInt8(ascii: "0")
     private static let smallestInteger: [UInt8] = [UInt8(ascii: "A")] + Array(repeating: UInt8(ascii: "0"), count: 26)
 
-    enum KeyError: Error, Equatable {
+    /// Why no key could be made.
+    public enum KeyError: Error, Equatable {
         case invalid(String)
         case outOfOrder
         case exhausted
     }
 
     /// True when `key` is a well-formed position key.
-    static func isValid(_ key: String) -> Bool {
+    public static func isValid(_ key: String) -> Bool {
         (try? validate(Array(key.utf8))) != nil
     }
 
     /// A key strictly between `a` and `b` (nil: open end). `a < b` when both are given.
-    static func between(_ a: String?, _ b: String?) throws(KeyError) -> String {
+    public static func between(_ a: String?, _ b: String?) throws(KeyError) -> String {
         String(decoding: try between(a.map { Array($0.utf8) }, b.map { Array($0.utf8) }), as: UTF8.self)
     }
 
     /// `n` keys in ascending order strictly between `a` and `b`, spread so that they stay short.
-    static func between(_ a: String?, _ b: String?, count n: Int) throws(KeyError) -> [String] {
+    public static func between(_ a: String?, _ b: String?, count n: Int) throws(KeyError) -> [String] {
         try keys(a.map { Array($0.utf8) }, b.map { Array($0.utf8) }, n).map { String(decoding: $0, as: UTF8.self) }
     }
 

@@ -4,7 +4,6 @@ import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
 import NIOSSL
-import LocalStore
 import Logging
 import OmniModel
 import ServiceLifecycle

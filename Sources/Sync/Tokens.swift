@@ -1,5 +1,5 @@
 import Foundation
-import MediaIO
+import OmniModel
 
 /// Device tokens: 32 random bytes, shown once as 64 hex digits; the server keeps only their
 /// SHA-256 (hex), so a copy of its database does not let anyone sync.

@@ -1,3 +1,4 @@
+import OmniModel
 /// What a client asks the library to search for.
 ///
 /// `text` is what the user typed, in the search language parsed by `SearchQueryParser`
@@ -26,23 +27,9 @@ public struct SearchQuery: Sendable, Equatable {
     }
 }
 
-/// The orders search results can be listed in.
-public enum SearchSort: String, Sendable, Equatable, CaseIterable, Codable {
-    /// Best match first (bm25, exact title first); see `docs/decisions/0005-search.md` for very broad queries.
-    case relevance
-    /// By folded title.
-    case title
-    /// By artist, then album, disc, track number and title (the default listing).
-    case artist
-    /// By album, then disc and track number.
-    case album
-    /// By release year.
-    case year
-    /// By the time the track was added to the library.
-    case added
-    /// By duration.
-    case duration
-}
+/// The orders search results can be listed in: defined in OmniModel, beside the saved search
+/// that names one, so that the sync server checks saved searches without the library.
+public typealias SearchSort = OmniModel.SearchSort
 
 /// One page of search results.
 public struct SearchResults: Sendable {

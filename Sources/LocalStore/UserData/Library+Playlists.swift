@@ -132,3 +132,7 @@ extension Library {
         return Dictionary(rows.map { let r = TrackRecord(row: $0); return (r.uid.rawValue, r) }, uniquingKeysWith: { a, _ in a })
     }
 }
+
+/// Playlist position keys live in OmniModel (the sync server checks them too); this name
+/// keeps the library's code and tests as they were.
+typealias PositionKey = OmniModel.PositionKey

@@ -113,17 +113,3 @@ extension Library {
         }
     }
 }
-
-extension UserOperation {
-    /// True when every replica accepts this operation (`apply(remote:)` skips the others the
-    /// same way everywhere). The sync server drops invalid operations at ingest, which changes no
-    /// replica's state and keeps compaction exact (decision 0013).
-    public var isValidForMerge: Bool {
-        do {
-            try OperationApplier.validate(self)
-            return true
-        } catch {
-            return false
-        }
-    }
-}

@@ -23,39 +23,14 @@ struct OperationApplier {
         self.db = db
     }
 
-    /// Checks an operation's payload the way every replica does. An invalid remote operation is
-    /// skipped (every replica skips it the same way, so they still converge).
+    /// Checks an operation's payload the way every replica does (`UserOperation.validate`). An
+    /// invalid remote operation is skipped (every replica skips it the same way, so they still
+    /// converge).
     static func validate(_ op: UserOperation) throws(StoreError) {
-        func fail(_ message: String) -> StoreError { StoreError(.invalid, message: message, detail: "operation \(op.hlc) \(op.kind.rawValue)") }
-        if op.target.isEmpty || op.target.utf8.count > 200 { throw fail("an operation needs a target of 1 to 200 bytes") }
-        if op.device.isEmpty || op.device.utf8.count > 64 { throw fail("an operation needs a device id of 1 to 64 bytes") }
-        func checkID(_ id: String) throws(StoreError) {
-            if id.isEmpty || id.utf8.count > 64 { throw fail("item ids are 1 to 64 bytes") }
-        }
-        switch op.payload {
-        case .trackOverride(let field, let value):
-            if let value { _ = try TrackOverrides.validate(field, value) }
-        case .favoriteAdd(let itemId), .playlistItemRemove(let itemId):
-            try checkID(itemId)
-        case .favoriteRemove(let itemIds):
-            if itemIds.count > 10_000 { throw fail("too many item ids") }
-            for id in itemIds { try checkID(id) }
-        case .rating(let value):
-            if let value, !(0...5).contains(value) { throw fail("a rating is between 0 and 5") }
-        case .played(let count, let lastPlayedMs):
-            if count < 0 || lastPlayedMs < 0 { throw fail("play counts and times are positive") }
-            // Bounded so that the sum over a user's devices can never overflow (decision 0017).
-            if count > UserDataValidation.maxPlayCount { throw fail("a play count is at most \(UserDataValidation.maxPlayCount)") }
-            if lastPlayedMs > HLCTimestamp.maxWallMs { throw fail("a play time is at most the year 10889") }
-        case .playlistCreate(let name), .playlistRename(let name):
-            _ = try UserDataValidation.playlistName(name)
-        case .playlistDelete, .searchDelete:
-            break
-        case .playlistItemAdd(let itemId, _, let position), .playlistItemMove(let itemId, let position):
-            try checkID(itemId)
-            if !PositionKey.isValid(position) { throw fail("not a position key: \(position)") }
-        case .searchSave(let definition):
-            _ = try UserDataValidation.savedSearch(definition)
+        do {
+            try op.validate()
+        } catch {
+            throw StoreError(error)
         }
     }
 

@@ -153,68 +153,23 @@ public struct TrackFileTags: Sendable, Equatable, Codable {
 
 /// Validation, storage and application of track overrides.
 enum TrackOverrides {
-    static let maxTextLength = 500
+    static let maxTextLength = UserDataValidation.maxTextLength
 
     /// Checks a value for a field and returns it normalized (text trimmed, whole numbers given
-    /// as `number` turned into `integer`, genres de-duplicated).
+    /// as `number` turned into `integer`, genres that fold alike kept once, first spelling first).
+    /// The check is the one every replica and the sync server make (`UserDataValidation`).
     ///
     /// - Throws: `StoreError` `.invalid` with a message naming the field and the rule.
     static func validate(_ field: TrackField, _ value: TrackFieldValue) throws(StoreError) -> TrackFieldValue {
-        func fail(_ rule: String) -> StoreError {
-            StoreError(.invalid, message: "\(field.rawValue) \(rule)", detail: "value: \(value)")
+        let checked: TrackFieldValue
+        do {
+            checked = try UserDataValidation.trackValue(field, value)
+        } catch {
+            throw StoreError(error)
         }
-        func text(allowEmpty: Bool, maxLength: Int = maxTextLength) throws(StoreError) -> TrackFieldValue {
-            guard case .text(let raw) = value else { throw fail("must be text") }
-            let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty, !allowEmpty { throw fail("must not be empty") }
-            if !UserDataValidation.fits(trimmed, max: maxLength) { throw fail("must be at most \(maxLength) characters") }
-            if trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { throw fail("must not contain control characters") }
-            return .text(trimmed)
-        }
-        func integer(_ range: ClosedRange<Int>) throws(StoreError) -> TrackFieldValue {
-            let number: Int
-            switch value {
-            case .integer(let i): number = i
-            case .number(let d) where d.isFinite && d.rounded() == d && abs(d) < 1e15: number = Int(d)
-            default: throw fail("must be a whole number")
-            }
-            guard range.contains(number) else { throw fail("must be between \(range.lowerBound) and \(range.upperBound)") }
-            return .integer(number)
-        }
-        switch field {
-        case .title: return try text(allowEmpty: false)
-        case .artist, .album, .albumArtist: return try text(allowEmpty: true)
-        case .key: return try text(allowEmpty: true, maxLength: 16)
-        case .year: return try integer(0...9999)
-        case .trackNumber, .discNumber: return try integer(0...9999)
-        case .bpm:
-            let bpm: Double
-            switch value {
-            case .integer(let i): bpm = Double(i)
-            case .number(let d): bpm = d
-            default: throw fail("must be a number")
-            }
-            guard bpm.isFinite, bpm > 0, bpm <= 1000 else { throw fail("must be between 0 and 1000") }
-            return .number(bpm)
-        case .genres:
-            let list: [String]
-            switch value {
-            case .list(let l): list = l
-            case .text(let t): list = t.isEmpty ? [] : [t]
-            default: throw fail("must be a list of text")
-            }
-            guard list.count <= 32 else { throw fail("must have at most 32 entries") }
-            var seen = Set<String>()
-            var out: [String] = []
-            for raw in list {
-                let genre = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-                if genre.isEmpty { throw fail("must not have empty entries") }
-                if !UserDataValidation.fits(genre, max: 100) { throw fail("entries must be at most 100 characters") }
-                if genre.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { throw fail("must not contain control characters") }
-                if seen.insert(TextKey.fold(genre)).inserted { out.append(genre) }
-            }
-            return .list(out)
-        }
+        guard case .list(let genres) = checked else { return checked }
+        var seen = Set<String>()
+        return .list(genres.filter { seen.insert(TextKey.fold($0)).inserted })
     }
 
     /// Writes validated overrides over `tags`. An empty text clears an optional field.
