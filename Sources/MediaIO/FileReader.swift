@@ -79,17 +79,16 @@ final class FileReader {
     private func readFromDisk(at offset: Int, count: Int) -> [UInt8] {
         guard offset >= 0, count > 0, offset < size else { return [] }
         let wanted = min(count, size - offset)
-        var out = [UInt8](repeating: 0, count: wanted)
-        var done = 0
-        while done < wanted {
-            let got = out.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + done, wanted - done, off_t(offset + done))
+        // Not zero-filled first: only the bytes read are kept (a scan reads 16 KiB of every file).
+        return [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
+            var done = 0
+            while done < wanted {
+                let got = pread(descriptor, buffer.baseAddress! + done, wanted - done, off_t(offset + done))
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { break }
+                done += got
             }
-            if got < 0 && errno == EINTR { continue }
-            if got <= 0 { break }
-            done += got
+            initialized = done
         }
-        if done < wanted { out.removeLast(wanted - done) }
-        return out
     }
 }
