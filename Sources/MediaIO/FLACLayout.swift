@@ -149,7 +149,7 @@ struct FLACLayout {
 
     /// The file as libavformat should read it: "fLaC", one STREAMINFO block (the file's own when
     /// valid, else one made from the first frame's header), then the audio frames.
-    func repairedInput(_ file: FileReader, path: RawPath) -> PatchedInput? {
+    func repairedInput(_ file: FileReader) -> PatchedInput? {
         guard let audioStart else { return nil }
         var body: [UInt8]
         if let info = streamInfo(file), info.sampleRate > 0 {
@@ -172,7 +172,7 @@ struct FLACLayout {
             body[16] = UInt8((clamped >> 8) & 0xFF); body[17] = UInt8(clamped & 0xFF)
         }
         let head = Array("fLaC".utf8) + [0x80, 0, 0, 34] + body
-        return PatchedInput(path: path, pieces: [.bytes(head), .file(offset: audioStart, count: file.size - audioStart)])
+        return PatchedInput(file: file, pieces: [.bytes(head), .file(offset: audioStart, count: file.size - audioStart)])
     }
 
     /// Reads the Vorbis comment blocks (each bounded by the next block or the audio, since a

@@ -1,51 +1,94 @@
+import CFFmpeg
 import Glibc
 import OmniModel
 
-/// Bounded random-access reads of one file with `pread`, for our own tag parsers.
+/// Bounded random-access reads of one file with `pread`, for our own tag parsers — and the one
+/// descriptor a probe opens: libavformat reads the same descriptor through `PatchedInput`
+/// (docs/decisions/0029-scan-footprint.md), so a file is opened, checked and closed once.
 ///
 /// Never trusts sizes read from the file: every read is clamped to the file's length and to the
 /// caller's limit, and short reads simply return fewer bytes. Owns its descriptor and closes it in
 /// `deinit`. Used by one thread at a time.
+///
+/// The first `headBytes` of the file are read once and kept: the leading ID3v2 check, FLAC block
+/// headers and Ogg page headers all sit there, so the parsers' small reads cost no system call.
 final class FileReader {
-    private let fd: Int32
+    /// The open descriptor, shared with `PatchedInput` (which keeps this object alive).
+    let descriptor: Int32
     /// The file's size in bytes when it was opened.
     let size: Int
+    /// Bytes at the start kept in memory.
+    static let headBytes = 16 << 10
+    private var head: [UInt8] = []
+    /// One more window of the file kept in memory (`prefetch`), for a parser that walks many
+    /// small headers in one region (an MP4 `moov` at the end of the file).
+    private var window: (offset: Int, bytes: [UInt8]) = (0, [])
 
     /// Opens `path` read-only, or returns nil (the tag parsers are best-effort; libavformat has
     /// already reported real open errors).
+    convenience init?(path: RawPath) {
+        try? self.init(opening: path)
+    }
+
+    /// Opens `path` read-only and checks that it is a regular file.
     ///
     /// Opened with `O_NONBLOCK` so that a FIFO (or a device) in the music folder cannot block
     /// `open(2)` for ever before `fstat` refuses it: the probe thread would hang with it. For a
     /// regular file the flag changes nothing.
-    init?(path: RawPath) {
+    /// - Throws: `MediaError.unreadable` naming the failing call (`open`, `fstat`) or saying the
+    ///   path is not a regular file.
+    init(opening path: RawPath) throws(MediaError) {
         let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
-        guard fd >= 0 else { return nil }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            return nil
+        guard fd >= 0 else {
+            throw MediaError(.unreadable, path: path.displayString, call: "open", status: omni_averror(errno))
         }
-        self.fd = fd
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let status = omni_averror(errno)
+            close(fd)
+            throw MediaError(.unreadable, path: path.displayString, call: "fstat", status: status)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw MediaError(.unreadable, path: path.displayString, detail: "fstat: not a regular file")
+        }
+        descriptor = fd
         size = Int(info.st_size)
+        head = readFromDisk(at: 0, count: min(size, Self.headBytes))
     }
 
-    deinit { close(fd) }
+    deinit { close(descriptor) }
 
     /// Up to `count` bytes at `offset` (fewer at end of file, empty when out of range).
     func read(at offset: Int, count: Int) -> [UInt8] {
         guard offset >= 0, count > 0, offset < size else { return [] }
         let wanted = min(count, size - offset)
-        var out = [UInt8](repeating: 0, count: wanted)
-        var done = 0
-        while done < wanted {
-            let got = out.withUnsafeMutableBytes { buffer in
-                pread(fd, buffer.baseAddress! + done, wanted - done, off_t(offset + done))
-            }
-            if got < 0 && errno == EINTR { continue }
-            if got <= 0 { break }
-            done += got
+        if offset + wanted <= head.count { return Array(head[offset..<(offset + wanted)]) }
+        if offset >= window.offset, offset + wanted <= window.offset + window.bytes.count {
+            let start = offset - window.offset
+            return Array(window.bytes[start..<(start + wanted)])
         }
-        if done < wanted { out.removeLast(wanted - done) }
-        return out
+        return readFromDisk(at: offset, count: wanted)
+    }
+
+    /// Keeps `count` bytes at `offset` in memory for the reads that follow.
+    func prefetch(at offset: Int, count: Int) {
+        window = (offset, readFromDisk(at: offset, count: count))
+    }
+
+    private func readFromDisk(at offset: Int, count: Int) -> [UInt8] {
+        guard offset >= 0, count > 0, offset < size else { return [] }
+        let wanted = min(count, size - offset)
+        // Not zero-filled first: only the bytes read are kept (a scan reads 16 KiB of every file).
+        return [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
+            var done = 0
+            while done < wanted {
+                let got = pread(descriptor, buffer.baseAddress! + done, wanted - done, off_t(offset + done))
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { break }
+                done += got
+            }
+            initialized = done
+        }
     }
 }

@@ -23,7 +23,7 @@ final class FormatContext {
 
     /// True when the demuxer was chosen from the extension rather than by content probing.
     let usedExtensionHint: Bool
-    /// The repaired file libavformat reads instead of the path, and the `AVIOContext` over it
+    /// The file libavformat reads instead of opening the path, and the `AVIOContext` over it
     /// (ours to free: libavformat does not close a caller's I/O).
     private let input: PatchedInput?
     private let customIO: UnsafeMutablePointer<AVIOContext>?
@@ -35,22 +35,27 @@ final class FormatContext {
     /// - Throws: `MediaError` with the failing call's name and FFmpeg's message.
     /// - Parameter skipInitialBytes: bytes at the start libavformat must not read (an ID3v2 tag
     ///   over `TagLimits`, which our parser has read within them instead).
-    /// - Parameter input: what libavformat reads instead of the file (a repaired FLAC header).
+    /// - Parameter input: what libavformat reads instead of opening `path` itself: the probe's
+    ///   already open file, whole or with a repaired header or patched bytes (`PatchedInput`).
     init(path: RawPath, useExtensionHint: Bool = true, skipInitialBytes: Int = 0, input: PatchedInput? = nil) throws(MediaError) {
         displayPath = path.displayString
         self.input = input
         // Only regular files: opening a FIFO blocks in open(2) until a writer appears, where no
-        // interrupt callback can reach, and a device or socket is never music.
-        var info = stat()
-        let statStatus = path.withCString { stat($0, &info) }
-        if statStatus != 0 {
-            throw MediaError(.unreadable, path: path.displayString, call: "stat", status: omni_averror(errno))
-        }
-        if (info.st_mode & S_IFMT) != S_IFREG {
-            throw MediaError(.unreadable, path: path.displayString, detail: "stat: not a regular file")
+        // interrupt callback can reach, and a device or socket is never music. An `input` is
+        // read from a descriptor `FileReader` has already checked.
+        if input == nil {
+            var info = stat()
+            let statStatus = path.withCString { stat($0, &info) }
+            if statStatus != 0 {
+                throw MediaError(.unreadable, path: path.displayString, call: "stat", status: omni_averror(errno))
+            }
+            if (info.st_mode & S_IFMT) != S_IFREG {
+                throw MediaError(.unreadable, path: path.displayString, detail: "stat: not a regular file")
+            }
         }
         deadline = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         deadline.initialize(to: FormatContext.monotonicNow() &+ FormatContext.timeLimitNanoseconds)
+        input?.deadline = deadline.pointee
         let hint = useExtensionHint ? FormatContext.demuxerName(forExtension: path.lowercasedExtension) : nil
         var opened: UnsafeMutablePointer<AVFormatContext>?
         var io: UnsafeMutablePointer<AVIOContext>?

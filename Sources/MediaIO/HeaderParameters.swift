@@ -13,7 +13,8 @@ import OmniModel
 enum HeaderParameters {
     /// Fills `stream`'s sample rate, channel layout (and bits per sample for FLAC) when they are
     /// missing and the codec's own header gives them. Returns true when the stream now has them.
-    static func fill(_ stream: UnsafeMutablePointer<AVStream>, path: RawPath) -> Bool {
+    /// `file` is the probe's own open file (MP3: the first frame header is read from it).
+    static func fill(_ stream: UnsafeMutablePointer<AVStream>, file: FileReader) -> Bool {
         guard let parameters = stream.pointee.codecpar else { return false }
         switch parameters.pointee.codec_id {
         case AV_CODEC_ID_FLAC:
@@ -27,7 +28,7 @@ enum HeaderParameters {
             parameters.pointee.bits_per_raw_sample = bits
             return true
         case AV_CODEC_ID_MP3, AV_CODEC_ID_MP2, AV_CODEC_ID_MP1:
-            guard let file = FileReader(path: path), let (_, _, frame) = MPEGAudioFrame.firstFrame(in: file),
+            guard let (_, _, frame) = MPEGAudioFrame.firstFrame(in: file),
                   frame.sampleRate > 0, frame.channels > 0 else { return false }
             set(parameters, sampleRate: Int32(frame.sampleRate), channels: Int32(frame.channels))
             if parameters.pointee.bit_rate == 0 { parameters.pointee.bit_rate = Int64(frame.bitrate) }

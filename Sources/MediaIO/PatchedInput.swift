@@ -4,8 +4,10 @@ import OmniModel
 
 /// A file as libavformat should see it: pieces of memory and ranges of the real file, in order.
 ///
-/// Used only for files whose own metadata would make libavformat fail or spin (see
-/// `FLACLayout`): the repaired header is in memory, the audio is read from the file with `pread`.
+/// Every probe gives libavformat one of these, over the descriptor `FileReader` already opened
+/// (docs/decisions/0029-scan-footprint.md): for a sound file one piece, the whole file; for a file
+/// whose own metadata would make libavformat fail or spin, a repaired header in memory
+/// (`FLACLayout`) or a few patched bytes (`OggLayout`, `MP4Layout`) between ranges of the file.
 /// libavformat reads it through a custom `AVIOContext` (`FormatContext` owns it); the callbacks
 /// reach this object through the context's `opaque` pointer. One thread at a time.
 final class PatchedInput {
@@ -21,22 +23,44 @@ final class PatchedInput {
         }
     }
 
+    /// The open file the `.file` pieces are read from (kept alive here; it owns the descriptor).
+    let file: FileReader
     private let fd: Int32
     private let pieces: [Piece]
     /// The virtual file's length.
     let size: Int
     private var position = 0
+    /// CLOCK_MONOTONIC nanoseconds after which reads fail with `AVERROR_EXIT`: libavformat checks
+    /// its interrupt callback only in its own protocol's reads, not in a caller's `AVIOContext`,
+    /// so the read callback enforces `FormatContext.timeLimitNanoseconds` itself.
+    var deadline: UInt64 = .max
 
-    /// Opens `path` for the file pieces, or nil when it cannot be opened.
-    init?(path: RawPath, pieces: [Piece]) {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return nil }
-        self.fd = fd
+    /// The file in `pieces`, read through `file`'s descriptor.
+    init(file: FileReader, pieces: [Piece]) {
+        self.file = file
+        fd = file.descriptor
         self.pieces = pieces
         size = pieces.reduce(0) { $0 + max(0, $1.count) }
     }
 
-    deinit { close(fd) }
+    /// The whole file, unchanged.
+    convenience init(file: FileReader) {
+        self.init(file: file, pieces: [.file(offset: 0, count: file.size)])
+    }
+
+    /// The file with a few byte ranges replaced by as many other bytes (a patched count or atom
+    /// type); `patches` are (offset, bytes), in any order, not overlapping, inside the file.
+    convenience init(file: FileReader, patches: [(offset: Int, bytes: [UInt8])]) {
+        var pieces: [Piece] = []
+        var at = 0
+        for patch in patches.sorted(by: { $0.offset < $1.offset }) where patch.offset >= at && patch.offset + patch.bytes.count <= file.size {
+            if patch.offset > at { pieces.append(.file(offset: at, count: patch.offset - at)) }
+            pieces.append(.bytes(patch.bytes))
+            at = patch.offset + patch.bytes.count
+        }
+        if at < file.size { pieces.append(.file(offset: at, count: file.size - at)) }
+        self.init(file: file, pieces: pieces)
+    }
 
     /// Back to the start, for a new `AVIOContext` (a second open attempt).
     func rewind() { position = 0 }
@@ -91,6 +115,7 @@ final class PatchedInput {
 let patchedRead: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int32) -> Int32 = { opaque, buffer, size in
     guard let opaque, let buffer, size > 0 else { return omni_averror_eof() }
     let input = Unmanaged<PatchedInput>.fromOpaque(opaque).takeUnretainedValue()
+    if FormatContext.monotonicNow() > input.deadline { return -0x5449_5845 } // AVERROR_EXIT, FFERRTAG('E','X','I','T')
     let got = input.read(into: buffer, count: Int(size))
     return got > 0 ? Int32(got) : omni_averror_eof()
 }

@@ -33,22 +33,26 @@ public struct TagReader: Sendable {
     /// - Note: Blocking. Call from a dedicated thread, never from the cooperative pool.
     ///   Thread-safe: many threads may call it concurrently.
     public func probe(_ path: RawPath, withArtwork: Bool = true) throws(MediaError) -> ProbeResult {
+        // One descriptor for the whole probe: our parsers read it with pread, libavformat through
+        // a custom AVIOContext over it (PatchedInput; docs/decisions/0029-scan-footprint.md).
+        let file = try FileReader(opening: path)
         // A leading ID3v2 tag is read by our parser first, within `TagLimits`. libavformat reads
         // one in front of any format (in avformat_open_input) without limits, so a tag over them
         // is skipped for libavformat: our parser's values are then the only ones.
-        let file = FileReader(path: path)
-        let id3v2 = file.flatMap { ID3v2Parser.read($0, includePictures: withArtwork) }
+        let id3v2 = ID3v2Parser.read(file, includePictures: withArtwork)
         let skip = id3v2.map { $0.isOverLimits ? $0.totalSize : 0 } ?? 0
         var warnings = id3v2?.warnings ?? []
-        // FLAC: libavformat reads a repaired file when the metadata is damaged or over the limits
-        // (FLACLayout), and our reading of the comments and pictures replaces its own.
-        var flacSource: (tags: RawTags, pictures: [EmbeddedPicture])?
+        // Tags libavformat would read without limits (decision 0021): a damaged or oversized FLAC
+        // metadata, an Ogg comment of too many entries, an MP4 tag list of too many items. It then
+        // reads a repaired or patched file, and our reading of those tags replaces its own.
+        var ownSource: (tags: RawTags, pictures: [EmbeddedPicture])?
         var input: PatchedInput?
-        if let file, let layout = FLACLayout.read(file, start: id3v2?.totalSize ?? 0), layout.needsRepair {
-            input = layout.repairedInput(file, path: path)
+        let start = id3v2?.totalSize ?? 0
+        if let layout = FLACLayout.read(file, start: start), layout.needsRepair {
+            input = layout.repairedInput(file)
             if input != nil {
                 let read = layout.tags(file, includePictures: withArtwork)
-                flacSource = (read.collector.tags, read.pictures)
+                ownSource = (read.collector.tags, read.pictures)
                 warnings += layout.damage.map { ProbeWarning(.tagDamaged, "FLAC metadata: \($0)") }
                 warnings += read.collector.warnings(tag: "Vorbis comment")
                 if read.droppedPictures > 0 {
@@ -58,21 +62,34 @@ public struct TagReader: Sendable {
                     warnings.append(ProbeWarning(.durationFromStream, "FLAC metadata: no valid STREAMINFO; the stream's parameters and length were read from its frames"))
                 }
             }
+        } else if let ogg = OggLayout.read(file, start: start), ogg.needsRepair {
+            input = ogg.repairedInput(file)
+            let read = ogg.tags(file, includePictures: withArtwork)
+            ownSource = (read.collector.tags, read.pictures)
+            warnings += read.collector.warnings(tag: "Vorbis comment")
+        } else if start == 0, let mp4 = MP4Layout.read(file), mp4.needsRepair {
+            input = mp4.repairedInput(file)
+            if let read = mp4.tags(file, includePictures: withArtwork) {
+                ownSource = (read.collector.tags, read.pictures)
+                warnings += read.collector.warnings(tag: "MP4 ilst")
+            }
+            warnings.append(ProbeWarning(.tagTruncated, "MP4: \(mp4.hidden.count) tag lists of more than \(TagLimits.values) items were not read whole"))
         }
-        var context = try FormatContext(path: path, skipInitialBytes: skip, input: input)
+        let libavInput = input ?? PatchedInput(file: file)
+        var context = try FormatContext(path: path, skipInitialBytes: skip, input: libavInput)
         if context.usedExtensionHint {
             // MP3 and FLAC: the values are in their own headers (see HeaderParameters). Done
             // before choosing the stream: av_find_best_stream skips audio streams without them.
             for index in 0..<context.streamCount {
                 let stream = context.stream(index)
                 if stream.pointee.codecpar?.pointee.codec_type == AVMEDIA_TYPE_AUDIO, !Self.hasCodecParameters(stream) {
-                    _ = HeaderParameters.fill(stream, path: path)
+                    _ = HeaderParameters.fill(stream, file: file)
                 }
             }
         }
         var audioIndex = context.bestAudioStream()
         if context.usedExtensionHint, audioIndex.map({ !Self.hasCodecParameters(context.stream($0)) }) ?? true,
-           let probed = try? FormatContext(path: path, useExtensionHint: false, skipInitialBytes: skip, input: input) {
+           let probed = try? FormatContext(path: path, useExtensionHint: false, skipInitialBytes: skip, input: libavInput) {
             // The extension's demuxer accepted the file but found no usable audio header: the
             // extension may lie (an M4A named .flac). Let libavformat look at the content.
             logger?.debug("probe: extension demuxer found no audio parameters, probing content", metadata: ["path": "\(path)"])
@@ -106,7 +123,7 @@ public struct TagReader: Sendable {
         var sources: [TrackTags] = []
         var fallbackPictures: [EmbeddedPicture] = []
         var mp3Duration: Int?
-        if container == "mp3", let file {
+        if container == "mp3" {
             let hasID3v1 = file.size >= ID3v1Parser.size && file.read(at: file.size - ID3v1Parser.size, count: 3) == Array("TAG".utf8)
             let ape = APEv2Parser.read(file, hasID3v1: hasID3v1)
             let id3v1 = hasID3v1 ? ID3v1Parser.read(file) : nil
@@ -124,10 +141,13 @@ public struct TagReader: Sendable {
             let duration = DurationRules.mp3DurationMs(file, audioStart: audioStart, audioEnd: audioEnd)
             mp3Duration = duration.ms
             if let warning = duration.warning { warnings.append(warning) }
-        } else if let flacSource {
-            sources.append(TagNormalizer.normalize(flacSource.tags))
+        } else if let ownSource {
+            // Ours first: libavformat read the file without these tags (at most an Ogg vendor
+            // string or the MP4 items that were not hidden).
+            sources.append(TagNormalizer.normalize(ownSource.tags))
+            sources.append(TagNormalizer.normalize(libavTags))
             if let id3v2 { sources.append(TagNormalizer.normalize(id3v2.tags)) }
-            fallbackPictures = flacSource.pictures
+            fallbackPictures = ownSource.pictures.isEmpty ? (id3v2?.pictures ?? []) : ownSource.pictures
         } else {
             sources.append(TagNormalizer.normalize(libavTags))
             // Another format behind an ID3v2 tag (AAC, FLAC, TTA...): libavformat's reading of
@@ -150,7 +170,7 @@ public struct TagReader: Sendable {
         let uid = try AudioIdentity.compute(context, streamIndex: audioIndex, codec: codec, sampleRate: sampleRate, channels: channels)
 
         var durationMs = mp3Duration ?? DurationRules.streamDurationMs(stream, context: context.pointer)
-        if durationMs == nil, codec == "wavpack", sampleRate > 0, let file, let samples = DurationRules.wavPackSamples(file) {
+        if durationMs == nil, codec == "wavpack", sampleRate > 0, let samples = DurationRules.wavPackSamples(file) {
             durationMs = Int(CheckedArithmetic.clampedProduct(samples, 1000) / Int64(sampleRate))
             warnings.append(ProbeWarning(.durationFromStream, "WavPack without a stored length: the duration was read from its last block"))
         }

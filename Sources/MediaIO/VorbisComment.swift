@@ -11,6 +11,14 @@ enum VorbisComment {
     /// Parses `bytes` (one block's body) into `tags`; stops at the first malformed entry,
     /// keeping what came before, and notes it.
     static func parse(_ bytes: ArraySlice<UInt8>, into tags: inout TagCollector) {
+        var none: [EmbeddedPicture] = []
+        parse(bytes, into: &tags, pictures: &none, keepPictures: false)
+    }
+
+    /// Parses `bytes` into `tags`, and with `keepPictures` decodes `METADATA_BLOCK_PICTURE`
+    /// entries (base64 of a FLAC PICTURE block: how Ogg carries covers) into `pictures`, at most
+    /// `TagLimits.pictures` of them.
+    static func parse(_ bytes: ArraySlice<UInt8>, into tags: inout TagCollector, pictures: inout [EmbeddedPicture], keepPictures: Bool) {
         var position = bytes.startIndex
         func u32() -> Int? {
             guard position + 4 <= bytes.endIndex else { return nil }
@@ -40,7 +48,13 @@ enum VorbisComment {
             guard let equals = text.prefix(256).firstIndex(of: UInt8(ascii: "=")), equals > text.startIndex else { continue }
             let key = String(decoding: text[text.startIndex..<equals], as: UTF8.self)
             // Pictures (base64) are not text; FLAC keeps its own in PICTURE blocks.
-            if key.lowercased() == "metadata_block_picture" { continue }
+            if key.lowercased() == "metadata_block_picture" {
+                if keepPictures, pictures.count < TagLimits.pictures, let block = Base64.decode(text[(equals + 1)...]),
+                   let picture = FLACLayout.parsePicture(block) {
+                    pictures.append(picture)
+                }
+                continue
+            }
             guard tags.room(for: key) > 0 else {
                 tags.drop(1)
                 continue
@@ -52,5 +66,36 @@ enum VorbisComment {
             }
             tags.add(key, String(decoding: value, as: UTF8.self))
         }
+    }
+}
+
+/// Standard base64 (RFC 4648, `=` padding optional, no line breaks), for Ogg's
+/// `METADATA_BLOCK_PICTURE`; nil on any other byte.
+enum Base64 {
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(byte)] = UInt8(index)
+        }
+        return table
+    }()
+
+    static func decode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 4 * 3)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in text {
+            if byte == UInt8(ascii: "=") { break }
+            let value = values[Int(byte)]
+            guard value != 0xFF else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((accumulator >> UInt32(bits)) & 0xFF))
+            }
+        }
+        return out
     }
 }

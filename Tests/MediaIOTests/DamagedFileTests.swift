@@ -117,6 +117,48 @@ struct DamagedFileTests {
         #expect(abs(Double(ms) / 1000 - track.duration) < 0.1)
     }
 
+    @Test("An Ogg Vorbis or Opus comment of 20,000 entries is read within the limits, its cover kept (libavformat sees 0 entries)",
+          arguments: ["ogg", "opus"])
+    func hugeOggCommentIsBounded(format: String) throws {
+        // Given a corpus Ogg file whose comment header is re-written: the title, a cover as
+        // METADATA_BLOCK_PICTURE, then ARTIST=a 20,000 times (over the 8,192 entries we look at)
+        let (source, track) = try Self.track(format)
+        let picture = Fixtures.bigEndian32(3) + Fixtures.bigEndian32(10) + Array("image/jpeg".utf8) + Fixtures.bigEndian32(0)
+            + [UInt8](repeating: 0, count: 16) + Fixtures.bigEndian32(HostileFiles.jpeg.count) + Array(HostileFiles.jpeg)
+        let entries = ["TITLE=\(track.tags.title!)", "METADATA_BLOCK_PICTURE=" + Data(picture).base64EncodedString()]
+            + Array(repeating: "ARTIST=a", count: 20_000)
+        let dir = try TemporaryDirectory("hostile-ogg")
+        let path = dir.appending("huge.\(format)")
+        try Fixtures.write(HostileFiles.ogg(try Fixtures.read(source), comment: entries), to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then the title, the cover and the stream are read, the artists cut, and the cut reported
+        #expect(result.tags.title == track.tags.title)
+        #expect(result.tags.artists == ["a"])
+        #expect(result.warnings.contains { $0.code == .tagTruncated && $0.message.contains("Vorbis comment") })
+        #expect(result.artwork?.mimeType == "image/jpeg")
+        #expect(result.audio.sampleRate == track.sample_rate)
+        let ms = try #require(result.audio.durationMs)
+        #expect(abs(Double(ms) / 1000 - track.duration) < 0.1)
+    }
+
+    @Test("An MP4 tag list of 3,000 freeform items is hidden from libavformat and read by us within the limits")
+    func hugeMP4ItemListIsBounded() throws {
+        // Given a corpus M4A whose ilst gets 3,000 freeform items of distinct names after its own
+        let (source, track) = try Self.track("m4a")
+        let dir = try TemporaryDirectory("hostile-m4a")
+        let path = dir.appending("huge.m4a")
+        try Fixtures.write(HostileFiles.m4a(try Fixtures.read(source), freeformItems: 3000), to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then the file's own tags are read (by our ilst reader), and the list's size is reported
+        Self.expectGoodFields(result.tags, track)
+        #expect(result.warnings.contains { $0.code == .tagTruncated && $0.message.contains("MP4") })
+        #expect(result.audio.codec == "aac" && result.audio.sampleRate == track.sample_rate)
+        let ms = try #require(result.audio.durationMs)
+        #expect(abs(Double(ms) / 1000 - track.duration) < 0.1)
+    }
+
     // MARK: Damaged (issue 15)
 
     @Test("Malformed POPM and APIC frames and a frame running past the tag's end leave the other ID3v2 frames readable")

@@ -26,6 +26,8 @@ let package = Package(
         fuzzTarget("FuzzFLACMetadata"),
         fuzzTarget("FuzzProbeMP4"),
         fuzzTarget("FuzzProbeRIFF"),
+        fuzzTarget("FuzzProbeOgg"),
+        fuzzTarget("FuzzMP4Items"),
         fuzzTarget("FuzzM3U"),
         fuzzTarget("FuzzSearchQuery"),
         fuzzTarget("FuzzSyncOperation"),

@@ -12,7 +12,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let path = bytes.withUnsafeBytes { ScratchFile.write($0, suffix: ".flac") }
     if let file = FileReader(path: RawPath(path)), let layout = FLACLayout.read(file, start: 0) {
         _ = layout.tags(file, includePictures: true)
-        _ = layout.repairedInput(file, path: RawPath(path))
+        _ = layout.repairedInput(file)
     }
     _ = try? TagReader().probe(RawPath(path))
     return 0

@@ -1,0 +1,197 @@
+import OmniModel
+
+/// The comment header of an Ogg file's first logical stream (Vorbis, Opus, Speex or FLAC in Ogg),
+/// located from the page headers, and — when it is over `TagLimits` — the file as libavformat
+/// should read it: the same bytes with the comment's entry count set to 0.
+///
+/// libavformat's Vorbis comment reader puts every entry into a dictionary whose inserts are linear
+/// and whose repeated keys are appended to one growing string, so a comment packet of a million
+/// entries holds a probe thread for minutes (issue 18; `ffprobe` was killed at 20 s on such a
+/// 16 MB `.ogg` and `.opus`). The packet cannot be dropped the way a FLAC block can (its pages
+/// carry the following setup header and granule positions), but its entry count is four bytes:
+/// zeroed, libavformat reads a vendor string and no entries, and we read the entries within the
+/// limits. The page holding the count gets its CRC recomputed, so the patched file is valid Ogg.
+///
+/// Only the first logical stream's headers are looked at: a chained file's later links are read
+/// by libavformat when it reaches them (decision 0021, "Not done").
+struct OggLayout {
+    enum Codec { case vorbis, opus, speex, flac }
+
+    var codec: Codec
+    /// The comment packet's bytes in the file, in order (it may span pages), each with the
+    /// offset of the page it is in.
+    var commentRanges: [(offset: Int, count: Int, page: Int)] = []
+    /// The comment packet's length in bytes.
+    var commentSize = 0
+    /// The entry count the comment declares, and the file offsets of its four bytes.
+    var entryCount = 0
+    var countOffsets: [Int] = []
+
+    /// Pages walked to find the end of the comment packet (64 MiB of 64 KiB pages at most).
+    static let maxPages = 1024
+
+    /// Bytes before the Vorbis comment body in the comment packet.
+    var prefixBytes: Int {
+        switch codec {
+        case .vorbis: 7 // 0x03 "vorbis"
+        case .opus: 8 // "OpusTags"
+        case .speex: 0
+        case .flac: 4 // the FLAC metadata block header
+        }
+    }
+
+    /// True when libavformat must not read the comment's entries: more of them than we look at,
+    /// or more bytes than `FLACLayout.libavCommentBytes` (its repeated keys cost quadratic time).
+    var needsRepair: Bool {
+        countOffsets.count == 4 && (entryCount > TagLimits.vorbisEntries || commentSize > FLACLayout.libavCommentBytes)
+    }
+
+    /// Walks the page headers at `start`, or nil when the file is not Ogg, the first stream is not
+    /// one of the four codecs, or its comment packet is not found whole.
+    static func read(_ file: FileReader, start: Int) -> OggLayout? {
+        let first = file.read(at: start, count: 27 + 255)
+        guard first.count >= 28, first.starts(with: Array("OggS".utf8)), first[4] == 0, first[5] & 0x02 != 0 else { return nil }
+        let serial = Array(first[14..<18])
+        let firstBody = file.read(at: start + 27 + Int(first[26]), count: 16)
+        let codec: Codec
+        if firstBody.starts(with: [0x01] + Array("vorbis".utf8)) {
+            codec = .vorbis
+        } else if firstBody.starts(with: Array("OpusHead".utf8)) {
+            codec = .opus
+        } else if firstBody.starts(with: Array("Speex   ".utf8)) {
+            codec = .speex
+        } else if firstBody.starts(with: [0x7F] + Array("FLAC".utf8)) {
+            codec = .flac
+        } else {
+            return nil
+        }
+        var layout = OggLayout(codec: codec)
+        // Packets of this stream, counted from its first page; the comment is packet 1.
+        var packet = 0
+        var position = start
+        for _ in 0..<maxPages {
+            let header = file.read(at: position, count: 27 + 255)
+            guard header.count >= 27, header.starts(with: Array("OggS".utf8)) else { return nil }
+            let segments = Int(header[26])
+            guard header.count >= 27 + segments else { return nil }
+            var bodyOffset = position + 27 + segments
+            let pageEnd = bodyOffset + header[27..<(27 + segments)].reduce(0) { $0 + Int($1) }
+            guard pageEnd <= file.size else { return nil }
+            if Array(header[14..<18]) == serial {
+                for lacing in header[27..<(27 + segments)] {
+                    if packet == 1 {
+                        // The packet's bytes in one page are contiguous: one range per page.
+                        if let last = layout.commentRanges.last, last.page == position {
+                            layout.commentRanges[layout.commentRanges.count - 1].count += Int(lacing)
+                        } else {
+                            layout.commentRanges.append((bodyOffset, Int(lacing), position))
+                        }
+                        layout.commentSize += Int(lacing)
+                    }
+                    bodyOffset += Int(lacing)
+                    if lacing < 255 {
+                        if packet == 1 { return layout.locatingCount(file) }
+                        packet += 1
+                    }
+                }
+            }
+            position = pageEnd
+        }
+        return nil
+    }
+
+    /// The file offset of byte `index` of the comment packet.
+    func fileOffset(_ index: Int) -> Int? {
+        var skipped = 0
+        for range in commentRanges {
+            if index < skipped + range.count { return range.offset + index - skipped }
+            skipped += range.count
+        }
+        return nil
+    }
+
+    /// `count` bytes of the comment packet from `index` (fewer at its end).
+    func commentBytes(_ file: FileReader, from index: Int, count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var skipped = 0
+        for range in commentRanges where out.count < count {
+            defer { skipped += range.count }
+            let end = skipped + range.count
+            guard end > index else { continue }
+            let from = max(index, skipped)
+            out += file.read(at: range.offset + from - skipped, count: min(end - from, count - out.count))
+        }
+        return out
+    }
+
+    /// Fills `entryCount` and `countOffsets` from the packet's prefix and vendor string.
+    private func locatingCount(_ file: FileReader) -> OggLayout {
+        var layout = self
+        let prefix = commentBytes(file, from: 0, count: prefixBytes + 4)
+        guard prefix.count == prefixBytes + 4 else { return layout }
+        switch codec {
+        case .vorbis: guard prefix.starts(with: [0x03] + Array("vorbis".utf8)) else { return layout }
+        case .opus: guard prefix.starts(with: Array("OpusTags".utf8)) else { return layout }
+        case .flac: guard prefix[0] & 0x7F == FLACLayout.vorbisComment else { return layout }
+        case .speex: break
+        }
+        let vendor = OggLayout.le32(prefix[prefixBytes...])
+        guard vendor <= commentSize else { return layout }
+        let at = prefixBytes + 4 + vendor
+        let count = commentBytes(file, from: at, count: 4)
+        let offsets = (at..<(at + 4)).compactMap { fileOffset($0) }
+        guard count.count == 4, offsets.count == 4 else { return layout }
+        layout.entryCount = OggLayout.le32(count[...])
+        layout.countOffsets = offsets
+        return layout
+    }
+
+    /// The file with the entry count zeroed and the CRC of each page it touches recomputed.
+    func repairedInput(_ file: FileReader) -> PatchedInput {
+        var patches: [(offset: Int, bytes: [UInt8])] = countOffsets.map { ($0, [0]) }
+        let pages = Set(countOffsets.compactMap { offset in
+            commentRanges.first(where: { offset >= $0.offset && offset < $0.offset + $0.count })?.page
+        })
+        for page in pages {
+            let header = file.read(at: page, count: 27 + 255)
+            guard header.count >= 27 else { continue }
+            let segments = Int(header[26])
+            let length = 27 + segments + header[27..<(27 + segments)].reduce(0) { $0 + Int($1) }
+            var bytes = file.read(at: page, count: length)
+            for offset in countOffsets where offset >= page && offset < page + bytes.count { bytes[offset - page] = 0 }
+            bytes[22] = 0; bytes[23] = 0; bytes[24] = 0; bytes[25] = 0
+            let crc = OggCRC.checksum(bytes)
+            patches.append((page + 22, [UInt8(crc & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8((crc >> 16) & 0xFF), UInt8(crc >> 24)]))
+        }
+        return PatchedInput(file: file, patches: patches)
+    }
+
+    /// Reads the comment's entries within `TagLimits` (pictures from `METADATA_BLOCK_PICTURE`).
+    func tags(_ file: FileReader, includePictures: Bool) -> (collector: TagCollector, pictures: [EmbeddedPicture]) {
+        var collector = TagCollector()
+        var pictures: [EmbeddedPicture] = []
+        let bytes = commentBytes(file, from: prefixBytes, count: min(commentSize, 16 << 20))
+        VorbisComment.parse(bytes[...], into: &collector, pictures: &pictures, keepPictures: includePictures)
+        return (collector, pictures)
+    }
+
+    static func le32(_ bytes: ArraySlice<UInt8>) -> Int {
+        let b = Array(bytes.prefix(4))
+        return Int(b[0]) | Int(b[1]) << 8 | Int(b[2]) << 16 | Int(b[3]) << 24
+    }
+}
+
+/// Ogg's page checksum: CRC-32, polynomial 0x04C11DB7, initial value 0, no reflection.
+enum OggCRC {
+    static let table: [UInt32] = (0..<256).map { index in
+        var crc = UInt32(index) << 24
+        for _ in 0..<8 { crc = crc & 0x8000_0000 != 0 ? (crc << 1) ^ 0x04C1_1DB7 : crc << 1 }
+        return crc
+    }
+
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0
+        for byte in bytes { crc = (crc << 8) ^ table[Int((crc >> 24) ^ UInt32(byte))] }
+        return crc
+    }
+}
