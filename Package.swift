@@ -49,6 +49,15 @@ let package = Package(
             pkgConfig: "alsa",
             providers: [.apt(["libasound2-dev"])]),
 
+        // Debian's libqrencode as a C system library (QR codes for pairing screens).
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]),
+
+        // QR codes as SVG for the sync admin page and Subsonic pairing (Sources/QRCode).
+        .target(name: "QRCode", dependencies: ["OmniModel", "CQREncode"], swiftSettings: strict),
+
         // Tag reader, stream properties, artwork and audio identity (libavformat + own ID3/APE parsers).
         .target(
             name: "MediaIO",
@@ -252,6 +261,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "PlayerTests",
