@@ -9,7 +9,9 @@ import GRDB
 ///   per occurrence a device handled; LWW per row. The firing device's newest `plannedMs` is
 ///   where its scheduler resumes (nothing fires twice, even across a restart or a DST change).
 /// - `playHistory(id, uid, playedMs, device, client, durationMs, title, artist, album, genre)`:
-///   one row per completed play (grow-only; the id is the operation's target).
+///   one row per completed play (grow-only; the id is the operation's target; two listens with
+///   one id, which only a faulty client makes, resolve to the newer `stamp`, so the row does not
+///   depend on arrival order).
 /// - `scanLog`: each full scan's start, end and counts (device-local, not user data).
 ///
 /// Primary-key columns come first in WITHOUT ROWID tables (see the note in `Schema`).
@@ -45,7 +47,8 @@ enum ScheduleSchema {
                     title TEXT NOT NULL,
                     artist TEXT,
                     album TEXT,
-                    genre TEXT
+                    genre TEXT,
+                    stamp TEXT NOT NULL
                 ) WITHOUT ROWID;
                 CREATE INDEX playHistory_time ON playHistory(playedMs);
                 CREATE INDEX playHistory_uid ON playHistory(uid);

@@ -230,12 +230,18 @@ struct OperationApplier {
                 """).execute(arguments: [target, run.plannedMs, op.device, run.handledMs, run.outcome.rawValue, run.reason, stamp])
 
         case .listen(let listen):
-            // Grow-only: each listen has its own id (the target); a duplicate changes nothing.
+            // Grow-only: each listen has its own id (the target); a duplicate changes nothing. Two
+            // listens with one id (only a faulty client makes them): the newer wins, so the row
+            // does not depend on arrival order.
             try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO playHistory(id, uid, playedMs, device, client, durationMs, title, artist, album, genre)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO playHistory(id, uid, playedMs, device, client, durationMs, title, artist, album, genre, stamp)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET uid = excluded.uid, playedMs = excluded.playedMs, device = excluded.device,
+                    client = excluded.client, durationMs = excluded.durationMs, title = excluded.title, artist = excluded.artist,
+                    album = excluded.album, genre = excluded.genre, stamp = excluded.stamp
+                WHERE excluded.stamp > playHistory.stamp
                 """).execute(arguments: [target, listen.uid?.rawValue, listen.playedMs, op.device, listen.client, listen.durationMs,
-                                         listen.title, listen.artist, listen.album, listen.genre])
+                                         listen.title, listen.artist, listen.album, listen.genre, stamp])
 
         case .searchDelete:
             // A delete clears the definition, so the row is the same whichever order it came in.
