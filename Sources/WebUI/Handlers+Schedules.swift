@@ -130,12 +130,12 @@ extension Handlers {
         let query = QueryParameters(request)
         let period = try query.choice("period", default: StatsPeriod.month)
         var zone = TimeZone.current
-        if let name = query.string("tz"), !name.isEmpty {
+        if let name = query.string("tz") {
             // The name becomes a path under /usr/share/zoneinfo: only the characters zone names use.
             let allowed = name.utf8.allSatisfy { b in
                 (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || "/_+-".utf8.contains(b)
             }
-            guard name.utf8.count <= 64, allowed, let named = TimeZone(identifier: name) else { throw APIError.badRequest("tz is an IANA time zone such as Europe/Berlin") }
+            guard !name.isEmpty, name.utf8.count <= 64, allowed, let named = TimeZone(identifier: name) else { throw APIError.badRequest("tz is an IANA time zone such as Europe/Berlin") }
             zone = named
         }
         let s = try library.statistics(period: period.rawValue, now: Date(), zone: zone)
@@ -252,17 +252,19 @@ enum PlayHistoryFormats {
     /// - Throws: `APIError` 400 when the body is none of these.
     static func parseListenBrainz(_ data: Data) throws -> [PlayListen] {
         var objects: [Any] = []
+        var recognized = true
         if let whole = try? JSONSerialization.jsonObject(with: data) {
             if let array = whole as? [Any] {
                 objects = array
-            } else if let object = whole as? [String: Any] {
-                if let payload = object["payload"] as? [Any] {
-                    objects = payload
-                } else if let payload = object["payload"] as? [String: Any], let listens = payload["listens"] as? [Any] {
-                    objects = listens
-                } else if object["track_metadata"] != nil {
-                    objects = [object]
-                }
+            } else if let object = whole as? [String: Any], let payload = object["payload"] as? [Any] {
+                objects = payload
+            } else if let object = whole as? [String: Any], let payload = object["payload"] as? [String: Any],
+                      let listens = payload["listens"] as? [Any] {
+                objects = listens
+            } else if let object = whole as? [String: Any], object["track_metadata"] != nil {
+                objects = [object]
+            } else {
+                recognized = false
             }
         } else {
             for line in data.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) {
@@ -271,8 +273,10 @@ enum PlayHistoryFormats {
                 }
                 objects.append(object)
             }
+            // JSON Lines of listens: an empty body, or lines that are not objects, are not an export.
+            recognized = !objects.isEmpty && objects.allSatisfy { $0 is [String: Any] }
         }
-        guard !objects.isEmpty || data.isEmpty else {
+        guard recognized else {
             throw APIError(.badRequest, "not_listenbrainz", "no listens found: expected a ListenBrainz export (a list of listens with listened_at and track_metadata)")
         }
         guard objects.count <= 50_000 else { throw APIError(.badRequest, "too_many_listens", "at most 50,000 listens at once: import the export in parts") }
