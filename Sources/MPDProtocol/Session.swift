@@ -257,7 +257,7 @@ final class Call {
         let operations = try library.record(mutation)
         guard !operations.isEmpty else { return operations }
         switch mutation {
-        case .rate(let uid, _), .favorite(let uid, _), .played(let uid): door.environment.publish(.tracksChanged(uids: [uid]))
+        case .rate(let uid, _), .favorite(let uid, _), .played(let uid), .completedPlay(let uid, _): door.environment.publish(.tracksChanged(uids: [uid]))
         case .setOverrides(let uid, _): door.environment.publish(.tracksChanged(uids: [uid]))
         case .deletePlaylist(let id): door.environment.publish(.playlistDeleted(id: id))
         case .renamePlaylist(let id, _), .addToPlaylist(let id, _, _), .movePlaylistItem(let id, _, _), .removePlaylistItem(let id, _):
@@ -265,6 +265,8 @@ final class Call {
         case .createPlaylist:
             if let id = operations.first?.target { door.environment.publish(.playlistChanged(id: id)) }
         case .saveSearch, .deleteSearch: door.environment.publish(.savedSearchesChanged)
+        case .saveSchedule, .deleteSchedule, .recordScheduleRun: door.environment.publish(.schedulesChanged)
+        case .importListens: door.environment.publish(.tracksChanged(uids: []))
         }
         return operations
     }

@@ -183,6 +183,17 @@ extension UserOperation {
             if !PositionKey.isValid(position) { throw fail("not a position key: \(position)") }
         case .searchSave(let definition):
             _ = try UserDataValidation.savedSearch(definition)
+        case .scheduleDelete:
+            break
+        case .scheduleSave(let definition):
+            if let problem = definition.problem() { throw fail(problem) }
+        case .scheduleRun(let run):
+            if run.plannedMs < 0 || run.plannedMs > HLCTimestamp.maxWallMs || run.handledMs < 0 || run.handledMs > HLCTimestamp.maxWallMs {
+                throw fail("a run's times are after 1970")
+            }
+            if let reason = run.reason, !UserDataValidation.fits(reason, max: 500) { throw fail("a run's reason is at most 500 characters") }
+        case .listen(let listen):
+            if let problem = listen.problem() { throw fail(problem) }
         }
     }
 

@@ -171,6 +171,42 @@ struct OperationApplier {
                 """).execute(arguments: [target, definition.name, definition.query, filters, definition.sort,
                                          definition.descending, definition.limit, stamp])
 
+        case .scheduleSave(let definition):
+            try db.cachedStatement(sql: """
+                INSERT INTO schedule(id, definition, deleted, stamp) VALUES (?, ?, 0, ?)
+                ON CONFLICT(id) DO UPDATE SET definition = excluded.definition, deleted = 0, stamp = excluded.stamp
+                WHERE excluded.stamp > schedule.stamp
+                """).execute(arguments: [target, JSONText.encode(definition), stamp])
+
+        case .scheduleDelete:
+            try db.cachedStatement(sql: """
+                INSERT INTO schedule(id, definition, deleted, stamp) VALUES (?, NULL, 1, ?)
+                ON CONFLICT(id) DO UPDATE SET definition = NULL, deleted = 1, stamp = excluded.stamp
+                WHERE excluded.stamp > schedule.stamp
+                """).execute(arguments: [target, stamp])
+
+        case .scheduleRun(let run):
+            try db.cachedStatement(sql: """
+                INSERT INTO scheduleRun(scheduleId, plannedMs, device, handledMs, outcome, reason, stamp) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(scheduleId, plannedMs, device) DO UPDATE SET handledMs = excluded.handledMs, outcome = excluded.outcome,
+                    reason = excluded.reason, stamp = excluded.stamp
+                WHERE excluded.stamp > scheduleRun.stamp
+                """).execute(arguments: [target, run.plannedMs, op.device, run.handledMs, run.outcome.rawValue, run.reason, stamp])
+
+        case .listen(let listen):
+            // Grow-only: each listen has its own id (the target); a duplicate changes nothing. Two
+            // listens with one id (only a faulty client makes them): the newer wins, so the row
+            // does not depend on arrival order.
+            try db.cachedStatement(sql: """
+                INSERT INTO playHistory(id, uid, playedMs, device, client, durationMs, title, artist, album, genre, stamp)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET uid = excluded.uid, playedMs = excluded.playedMs, device = excluded.device,
+                    client = excluded.client, durationMs = excluded.durationMs, title = excluded.title, artist = excluded.artist,
+                    album = excluded.album, genre = excluded.genre, stamp = excluded.stamp
+                WHERE excluded.stamp > playHistory.stamp
+                """).execute(arguments: [target, listen.uid?.rawValue, listen.playedMs, op.device, listen.client, listen.durationMs,
+                                         listen.title, listen.artist, listen.album, listen.genre, stamp])
+
         case .searchDelete:
             // A delete clears the definition, so the row is the same whichever order it came in.
             try db.cachedStatement(sql: """
