@@ -152,11 +152,22 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // The OpenSubsonic API front door, served under /rest/ by WebUI's server (Sources/Subsonic/README.md).
+        .target(
+            name: "Subsonic",
+            dependencies: [
+                "OmniModel", "LocalStore", "Indexer", "WebUI", "CCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+
         // The command-line entry point.
         .executableTarget(
             name: "omnisonicd",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol",
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol", "Subsonic",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
