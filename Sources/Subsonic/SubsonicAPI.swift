@@ -161,17 +161,22 @@ public struct SubsonicAPI: HTTPMount {
         return response
     }
 
-    /// The Subsonic error for anything an endpoint throws (the one error-code table of this door).
+    /// The Subsonic error for anything an endpoint throws: the door's one table from the shared
+    /// error kind (decision 0025) to Subsonic's codes. Missing parameters (10) and credentials
+    /// (40–44) are the door's own `SubsonicError`s, never derived from a kind.
     static func subsonicError(_ error: any Error, logger: Logger) -> SubsonicError {
-        switch error {
-        case let e as SubsonicError: return e
-        case let e as StoreError where e.reason == .notFound: return SubsonicError(.notFound, e.description)
-        case let e as StoreError where e.reason == .invalid: return SubsonicError(.generic, e.description)
-        case let e as APIError where e.status == .notFound: return SubsonicError(.notFound, e.message)
-        case let e as APIError where e.status.code < 500: return SubsonicError(.generic, e.message)
-        default:
+        if let e = error as? SubsonicError { return e }
+        guard let e = error as? any OmniError else {
             logger.error("subsonic request failed", metadata: ["error": "\(error)"])
-            return SubsonicError(.generic, "the server failed: \(error)")
+            return SubsonicError(.generic, "the server failed")
+        }
+        switch e.kind {
+        case .notFound: return SubsonicError(.notFound, e.description)
+        case .denied: return SubsonicError(.notAuthorized, e.description)
+        case .invalid, .conflict: return SubsonicError(.generic, e.description)
+        case .unavailable, .busy, .full, .internal:
+            logger.error("subsonic request failed", metadata: ["error": "\(e.expandedDescription)", "code": "\(e.code)"])
+            return SubsonicError(.generic, e.description)
         }
     }
 
