@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // Value types shared by every module: identities, tags, errors.
@@ -124,6 +125,8 @@ let package = Package(
             dependencies: [
                 "OmniModel", "LocalStore", "Indexer",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPMount's peer-address handler sits in Hummingbird's NIO pipeline.
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -161,11 +164,22 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // The OpenSubsonic API front door, served under /rest/ by WebUI's server (Sources/Subsonic/README.md).
+        .target(
+            name: "Subsonic",
+            dependencies: [
+                "OmniModel", "LocalStore", "Indexer", "WebUI", "CCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strict),
+
         // The command-line entry point.
         .executableTarget(
             name: "omnisonicd",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol",
+                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol", "Subsonic",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

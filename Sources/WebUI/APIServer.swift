@@ -60,7 +60,8 @@ public struct APIServer: Service {
         let limits = configuration.connections
         let app = Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(limits.idleTimeoutNanoseconds))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [PeerAddressHandler()],
+                                                idleTimeout: .nanoseconds(limits.idleTimeoutNanoseconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil,
                                  availableConnectionsDelegate: .maximum(limits.maxConnections, logger: configuration.logger)),
             onServerRunning: { channel in
@@ -93,6 +94,8 @@ public struct APIServer: Service {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: SecurityMiddleware(configuration: configuration, address: address))
         let handlers = Handlers(configuration: configuration, openAPIDocument: openAPIDocument)
+        // Mounts first: the static files' catch-all route must not shadow them.
+        for mount in configuration.mounts { mount.register(on: router, media: MediaResponder(handlers: handlers)) }
         handlers.register(on: router)
         return router
     }

@@ -52,6 +52,8 @@ public struct APIServerConfiguration: Sendable {
     /// The interval between SSE keep-alive comments.
     public var heartbeat: Duration
     public var logger: Logger
+    /// Other front doors served under their own path prefix (`HTTPMount`: the OpenSubsonic API).
+    public var mounts: [any HTTPMount] = []
 
     /// A configuration whose music roots are read anew on each request (`musicRoots`).
     public init(host: String = "127.0.0.1", port: Int = 0, library: Library, artwork: ArtworkCache,

@@ -9,7 +9,11 @@ extension Handlers {
     /// `GET /api/tracks/{uid}/stream`: the primary file, whole (200) or one byte range (206),
     /// read from disk in 128 KiB chunks on NIO's thread pool (constant memory at any size).
     func stream(_ request: Request, _ context: BasicRequestContext, head: Bool = false) async throws -> Response {
-        let uid = try uid(context)
+        try await stream(uid: try uid(context), request, context, head: head)
+    }
+
+    /// The same for a track named by the caller (`MediaResponder`).
+    func stream(uid: TrackUID, _ request: Request, _ context: BasicRequestContext, head: Bool = false) async throws -> Response {
         guard let file = try library.mediaFile(uid: uid), let record = try library.track(uid: uid) else {
             throw APIError.notFound("track")
         }

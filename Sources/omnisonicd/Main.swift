@@ -9,7 +9,8 @@ struct Omnisonicd: AsyncParsableCommand {
         abstract: "A local-first music daemon: library, search, playback and sync.",
         version: "0.1.0",
         subcommands: [RunCommand.self, ProbeCommand.self, ScanCommand.self, SearchCommand.self,
-                      StatusCommand.self, DoctorCommand.self, InstallServiceCommand.self, SyncServerCommand.self])
+                      StatusCommand.self, DoctorCommand.self, InstallServiceCommand.self, SyncServerCommand.self,
+                      SubsonicCommand.self])
 
     static func main() async {
         // A file-size limit or a closed pipe must become an error we report, not a silent death.

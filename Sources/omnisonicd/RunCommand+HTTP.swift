@@ -15,11 +15,14 @@ import WebUI
 /// - Parameters:
 ///   - events: the hub that `GET /api/events` streams from (fed by the daemon's `EventPipe`).
 ///   - descriptorLimit: the process's `RLIMIT_NOFILE` (raised at start): the connection cap stays below it.
+///   - mounts: other front doors served by this server (the OpenSubsonic API), made on the
+///     web API's actions.
 ///   - onListening: called once the server is bound, with `host:port` (the real port when 0
 ///     was asked for).
 /// - Throws: `APIError` when the server's configuration is refused.
 func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, daemonInfo: DaemonInfo? = nil,
                      sync: SyncService? = nil, descriptorLimit: Int = 1024,
+                     mounts: (any DaemonActions) -> [any HTTPMount] = { _ in [] },
                      onListening: @escaping @Sendable (String) -> Void) throws(APIError) -> any Service {
     let configuration = context.configuration
     let resources = Resources.locate()
@@ -28,15 +31,17 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, d
     }
     // Music folders change on SIGHUP: files of a folder added since start stream too.
     let scans = context.scans
-    let serverConfiguration = APIServerConfiguration(
+    let actions = WebActions(context: context, info: daemonInfo, sync: sync)
+    var serverConfiguration = APIServerConfiguration(
         host: configuration.listen.host, port: configuration.listen.port,
         library: context.library, artwork: context.artwork,
         musicRoots: { scans.roots },
         webDirectory: configuration.web ?? resources.web, openAPIPath: resources.openAPI,
         accessToken: configuration.token,
         maxUploadBytes: Int(clamping: configuration.maxUploadBytes),
-        events: events, actions: WebActions(context: context, info: daemonInfo, sync: sync),
+        events: events, actions: actions,
         logger: logger)
+    serverConfiguration.mounts = mounts(actions)
     let watchMetrics = WatchMetrics(registry: serverConfiguration.metrics)
     scans.observeRefreshes { report in
         let s = report.outcome.summary

@@ -181,7 +181,11 @@ struct RunCommand: AsyncParsableCommand {
             server = try makeHTTPService(context: context, events: events, logger: logger,
                                          daemonInfo: DaemonInfo(version: Omnisonicd.configuration.version,
                                                                 startedAt: startedAt, pid: getpid()),
-                                         sync: sync, descriptorLimit: descriptorLimit) { address in
+                                         sync: sync, descriptorLimit: descriptorLimit,
+                                         mounts: { actions in
+                                             [makeSubsonicAPI(context: context, actions: actions, publish: pipe.publish,
+                                                              logger: logger, startedAt: startedAt)]
+                                         }) { address in
                 // Tests (and people) read this line to learn the port when --listen asks for port 0.
                 // Written unbuffered: stdout is a pipe under tests and journald.
                 FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))

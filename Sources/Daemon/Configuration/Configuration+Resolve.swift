@@ -186,6 +186,12 @@ extension Configuration {
                                           maxUploadBytes: maxUpload, logLevel: level)
         try resolveSync(into: &configuration, single)
         try resolvePlayer(into: &configuration, single)
+        if let (value, setting) = try single(.subsonicUser) {
+            guard !value.isEmpty, value.utf8.count <= 64, !value.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
+                throw ConfigurationError(.invalidValue, key: .subsonicUser, message: "\(setting.origin) must be a user name of 1 to 64 characters without spaces")
+            }
+            configuration.subsonicUser = value
+        }
         try resolveLimits(into: &configuration, single)
         try resolveMPD(into: &configuration, setting: setting(.mpdListen), single, environment: environment)
         return configuration

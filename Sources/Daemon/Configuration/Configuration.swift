@@ -50,6 +50,15 @@ public struct Configuration: Sendable, Equatable {
     public var mpdListenIsDefault = true
     /// The password MPD clients give with `password`; required when an MPD address is not loopback.
     public var mpdPassword: String?
+    /// The OpenSubsonic user's name (`[subsonic] user`); nil: the login name (`defaultSubsonicUser`).
+    public var subsonicUser: String?
+
+    /// The login name (`$USER`, else the password database's), the default Subsonic user.
+    public static var defaultSubsonicUser: String {
+        if let name = ProcessInfo.processInfo.environment["USER"], !name.isEmpty { return name }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "omnisonic"
+    }
 
     /// The library database: `<data>/library.sqlite`.
     public var database: String { data + "/library.sqlite" }

@@ -53,6 +53,7 @@ public enum ConfigurationFile {
         "max-upload-total": Entry(.maxUploadTotal, .textOrInteger),
         "mpd-listen": Entry(.mpdListen, .textList),
         "mpd-password": Entry(.mpdPassword, .text),
+        "subsonic.user": Entry(.subsonicUser, .text),
     ]
 
     /// Reads and parses the file at `path`.

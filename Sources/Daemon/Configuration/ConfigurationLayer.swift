@@ -31,6 +31,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
     case mpdListen = "mpd-listen"
     /// The password MPD clients give (`password`); required when an MPD address is not loopback.
     case mpdPassword = "mpd-password"
+    /// The OpenSubsonic user's name (`[subsonic] user` in the file; default: the login name).
+    case subsonicUser = "subsonic-user"
 
     /// The environment variable that sets this key.
     public var environmentVariable: String {
@@ -53,6 +55,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
         case .maxUploadTotal: "OMNISONIC_MAX_UPLOAD_TOTAL"
         case .mpdListen: "OMNISONIC_MPD_LISTEN"
         case .mpdPassword: "OMNISONIC_MPD_PASSWORD"
+        case .subsonicUser: "OMNISONIC_SUBSONIC_USER"
         }
     }
 

@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LocalStore
+import NIOCore
+import NIOHTTPTypes
+import OmniModel
+
+/// Another front door served by this HTTP server under its own path prefix (the OpenSubsonic
+/// API under `/rest/`), so WebUI does not depend on it.
+///
+/// A mount has its own authentication: the web API's access token and its cross-origin write
+/// check (`SecurityMiddleware`) are not asked of requests under `pathPrefix`, but the `Host`
+/// check (DNS rebinding) and every connection limit of decision 0016 still apply. A mount must
+/// answer its own errors: anything it throws becomes a web API error.
+public protocol HTTPMount: Sendable {
+    /// The prefix of every path the mount answers, with a leading and trailing slash (`/rest/`).
+    var pathPrefix: String { get }
+    /// Adds the mount's routes. Called once, when the server builds its router.
+    func register(on router: Router<BasicRequestContext>, media: MediaResponder)
+}
+
+/// The web door's streaming and artwork answers, for mounts that serve the same files
+/// (HTTP Range, confinement to the music roots, ETags): one copy of that code.
+public struct MediaResponder: Sendable {
+    let handlers: Handlers
+
+    /// The primary file of `uid`, whole or one byte range (`Range`); `head` answers the headers only.
+    ///
+    /// - Throws: `APIError` (`not_found` when the track or its file is missing, `bad_range`).
+    public func stream(uid: TrackUID, request: Request, context: BasicRequestContext, head: Bool = false) async throws -> Response {
+        try await handlers.stream(uid: uid, request, context, head: head)
+    }
+
+    /// An artwork image with its ETag (304 when the client has it).
+    ///
+    /// - Throws: `APIError.notFound` when the image file is gone.
+    /// The MIME type the web door sends for a file of this container and codec.
+    public static func mimeType(container: String, codec: String, path: String) -> String {
+        Handlers.mimeType(container: container, codec: codec, path: path)
+    }
+
+    public func artwork(_ artwork: ArtworkReference, request: Request, context: BasicRequestContext) async throws -> Response {
+        try await handlers.artworkResponse(artwork, request, context)
+    }
+}
+
+/// The address of the client that sent a request, as the connection saw it (not a header a
+/// client could set: `PeerAddressHandler` replaces any such header before routing). Mounts
+/// use it to rate-limit wrong credentials per client.
+public enum PeerAddress {
+    static let field = HTTPField.Name("X-Omnisonic-Peer")!
+
+    /// The client's IP address, or "unknown".
+    public static func of(_ request: Request) -> String { request.headers[field] ?? "unknown" }
+}
+
+/// Writes the connection's remote address into each request head (`PeerAddress`), after
+/// removing whatever a client sent under that name. Hummingbird's `BasicRequestContext` does
+/// not carry the address, and this keeps the router's context type unchanged.
+final class PeerAddressHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        guard case .head(var head) = part else {
+            context.fireChannelRead(data)
+            return
+        }
+        head.headerFields[PeerAddress.field] = nil
+        head.headerFields[PeerAddress.field] = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The OpenSubsonic door on a 10,000-track library (issue 13): a client's full sync by search3
+# pages of 500, and getAlbumList2 / search3 latency with wrk at 8 connections.
+#
+#   bench/subsonic/run.sh                              # 10,000 tracks, release build, 10 s per endpoint
+#   CONFIGURATION=debug TRACKS=2000 DURATION=5s bench/subsonic/run.sh
+#   SWIFT_SCRATCH=.build-bench bench/subsonic/run.sh
+#
+# 1. builds SearchBench and lets it generate its synthetic library of $TRACKS tracks (as
+#    bench/webui does: real SQLite rows, albums, artists and genres, no audio files — the
+#    figures here are the door's reads and rendering; streaming is bench/api's);
+# 2. puts it in a fresh data folder, sets a Subsonic password with `omnisonicd subsonic
+#    set-password`, starts `omnisonicd run` on an empty music folder (the synthetic root is not
+#    configured, so the start-up scan keeps its tracks);
+# 3. times the full sync (bench/subsonic/fullsync.py: search3 with an empty query, songOffset
+#    stepping by 500, until a short page; every song exactly once);
+# 4. runs `wrk -t2 -c8 -d$DURATION --latency` on getAlbumList2 and search3 (JSON, password auth);
+# 5. writes bench/out/subsonic-<UTC date>.json and bench/out/subsonic-latest.json.
+# Targets: full sync < 1 s; getAlbumList2 and search3 p99 < 10 ms at 8 connections.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$repo"
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
+command -v wrk >/dev/null 2>&1 || bash scripts/setup-deps --bench
+command -v wrk >/dev/null 2>&1 || { echo "run.sh: wrk is missing (apt-get install wrk)" >&2; exit 2; }
+
+tracks=${TRACKS:-10000}
+duration=${DURATION:-10s}
+configuration=${CONFIGURATION:-release}
+out=bench/out
+mkdir -p "$out"
+
+scratch=(${SWIFT_SCRATCH:+--scratch-path "$SWIFT_SCRATCH"})
+echo "build: swift build -c $configuration --product SearchBench / omnisonicd ${scratch[*]}"
+swift build -c "$configuration" --product SearchBench "${scratch[@]}" 2>&1 | tail -n 1
+swift build -c "$configuration" --product omnisonicd "${scratch[@]}" 2>&1 | tail -n 1
+binpath=$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)
+bin=$binpath/omnisonicd
+
+source bench/lib/daemon.sh
+bench_daemon_workdir
+work=$BENCH_WORK
+
+echo "library: $tracks synthetic tracks"
+kept=$(SEARCHBENCH_KEEP=1 "$binpath/SearchBench" "$tracks" 1 | sed -n 's/^Kept //p')
+[ -f "$kept" ] || { echo "run.sh: SearchBench kept no library" >&2; exit 1; }
+mkdir -p "$work/data" "$work/Music"
+mv "$kept" "$work/data/library.sqlite"
+rm -rf "$(dirname "$kept")"
+echo "bench-password" | "$bin" subsonic set-password --data "$work/data" --user bench >/dev/null
+
+OMNISONIC_SUBSONIC_USER=bench bench_daemon_start "$bin" --music "$work/Music" --data "$work/data" --mpd-listen off || exit 1
+url=$BENCH_DAEMON_URL
+auth="u=bench&p=bench-password&v=1.16.1&c=bench&f=json"
+total=$(curl -fsS "$url/rest/getScanStatus?$auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["subsonic-response"]["scanStatus"]["count"])')
+echo "serving $url with $total tracks; load: $(uptime | sed 's/.*load average: //')"
+
+sync=$(python3 bench/subsonic/fullsync.py "$url" --user bench --password bench-password --expect "$total")
+echo "full sync: $sync"
+
+declare -a names=("getAlbumList2 alphabeticalByName size=50 offset=100" "search3 query=love (20/20/20)")
+declare -a paths=("/rest/getAlbumList2?type=alphabeticalByName&size=50&offset=100&$auth" "/rest/search3?query=love&$auth")
+results=()
+printf '\n%-52s %10s %10s %12s\n' endpoint p50 p99 requests/s
+for i in "${!paths[@]}"; do
+  curl -fsS -o /dev/null "$url${paths[$i]}"   # warm
+  wrk -t2 -c8 -d"$duration" --latency "$url${paths[$i]}" > "$work/wrk.txt"
+  p50=$(awk '/Latency Distribution/{f=1} f && $1=="50%"{print $2; exit}' "$work/wrk.txt")
+  p99=$(awk '/Latency Distribution/{f=1} f && $1=="99%"{print $2; exit}' "$work/wrk.txt")
+  rps=$(awk '/Requests\/sec/{print $2}' "$work/wrk.txt")
+  printf '%-52s %10s %10s %12s\n' "${names[$i]}" "$p50" "$p99" "$rps"
+  results+=("{\"endpoint\":\"${names[$i]}\",\"p50\":\"$p50\",\"p99\":\"$p99\",\"requestsPerSecond\":$rps}")
+done
+load=$(uptime | sed 's/.*load average: //')
+echo "load after: $load"
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+printf '{"tracks":%s,"configuration":"%s","fullSync":%s,"load":"%s","endpoints":[%s]}\n' "$total" "$configuration" "$sync" "$load" \
+  "$(IFS=,; echo "${results[*]}")" > "$out/subsonic-$stamp.json"
+cp "$out/subsonic-$stamp.json" "$out/subsonic-latest.json"
+echo "wrote $out/subsonic-$stamp.json"
