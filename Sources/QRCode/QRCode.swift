@@ -111,14 +111,21 @@ public enum QRCode {
 }
 
 /// Why a QR code could not be made.
-public struct QRCodeError: OmniError {
-    public enum Reason: String, Sendable {
+public struct QRCodeError: ReasonedError {
+    public enum Reason: String, ErrorReason {
         /// The text is empty.
         case empty = "qrcode.empty"
         /// The text does not fit in the largest symbol.
         case tooLong = "qrcode.too_long"
         /// libqrencode failed otherwise (out of memory).
         case encoding = "qrcode.encoding"
+
+        public var kind: ErrorKind {
+            switch self {
+            case .empty, .tooLong: .invalid
+            case .encoding: .internal
+            }
+        }
     }
 
     public var reason: Reason
@@ -130,8 +137,4 @@ public struct QRCodeError: OmniError {
         self.message = message
         self.detail = detail
     }
-
-    public var code: String { reason.rawValue }
-    public var description: String { message }
-    public var expandedDescription: String { detail.isEmpty ? message : "\(message) (\(detail))" }
 }
