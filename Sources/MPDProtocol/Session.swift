@@ -53,6 +53,8 @@ public final class Session {
     deinit {
         door.hub.unsubscribe(subscriber)
         for channel in channels { door.unsubscribe(self, from: channel) }
+        // Unread messages go with the client (a later client may get the same identifier).
+        _ = door.takeMessages(for: self)
     }
 
     /// The descriptor that becomes readable when a change is posted (poll it while idling).
@@ -257,7 +259,7 @@ final class Call {
         let operations = try library.record(mutation)
         guard !operations.isEmpty else { return operations }
         switch mutation {
-        case .rate(let uid, _), .favorite(let uid, _), .played(let uid): door.environment.publish(.tracksChanged(uids: [uid]))
+        case .rate(let uid, _), .favorite(let uid, _), .played(let uid), .setSticker(let uid, _, _): door.environment.publish(.tracksChanged(uids: [uid]))
         case .setOverrides(let uid, _): door.environment.publish(.tracksChanged(uids: [uid]))
         case .deletePlaylist(let id): door.environment.publish(.playlistDeleted(id: id))
         case .renamePlaylist(let id, _), .addToPlaylist(let id, _, _), .movePlaylistItem(let id, _, _), .removePlaylistItem(let id, _):

@@ -47,6 +47,7 @@ public struct UserOperation: Sendable, Equatable, Hashable {
         case playlistItemRemove = "playlist.item.remove"
         case searchSave = "search.save"
         case searchDelete = "search.delete"
+        case sticker = "track.sticker"
     }
 
     /// The data of each kind.
@@ -78,6 +79,10 @@ public struct UserOperation: Sendable, Equatable, Hashable {
         case searchSave(SavedSearchDefinition)
         /// Deletes a saved search. LWW with `searchSave`.
         case searchDelete
+        /// Sets a named sticker of the track (an MPD client's own data: `sticker set`; `value`
+        /// nil deletes it). LWW per (uid, name). `rating`, `favorite` and `playcount` are not
+        /// stickers of this kind: they are the track's own user data.
+        case sticker(name: String, value: String?)
 
         public var kind: Kind {
             switch self {
@@ -94,6 +99,7 @@ public struct UserOperation: Sendable, Equatable, Hashable {
             case .playlistItemRemove: .playlistItemRemove
             case .searchSave: .searchSave
             case .searchDelete: .searchDelete
+            case .sticker: .sticker
             }
         }
     }
@@ -151,6 +157,7 @@ private struct PayloadWire: Codable {
         case .playlistItemRemove(let itemId): self.itemId = itemId
         case .searchSave(let d):
             name = d.name; query = d.query; filters = d.filters; sort = d.sort; descending = d.descending; limit = d.limit
+        case .sticker(let name, let text): self.name = name; value = text.map { .text($0) }
         }
     }
 
@@ -183,6 +190,12 @@ private struct PayloadWire: Codable {
             return .searchSave(SavedSearchDefinition(name: try need(name, "name"), query: try need(query, "query"), filters: filters,
                                                      sort: sort ?? "relevance", descending: descending ?? false, limit: limit))
         case .searchDelete: return .searchDelete
+        case .sticker:
+            switch value {
+            case nil: return .sticker(name: try need(name, "name"), value: nil)
+            case .text(let text)?: return .sticker(name: try need(name, "name"), value: text)
+            default: throw DecodingError.typeMismatch(String.self, .init(codingPath: [], debugDescription: "a sticker's value is text"))
+            }
         }
     }
 }
@@ -316,7 +329,7 @@ extension UserOperation {
     /// The live event a client should see once this operation is applied.
     public var event: LibraryEvent {
         switch payload {
-        case .trackOverride, .favoriteAdd, .favoriteRemove, .rating, .played:
+        case .trackOverride, .favoriteAdd, .favoriteRemove, .rating, .played, .sticker:
             .tracksChanged(uids: [TrackUID(rawValue: target)])
         case .playlistDelete: .playlistDeleted(id: target)
         case .playlistCreate, .playlistRename, .playlistItemAdd, .playlistItemMove, .playlistItemRemove:

@@ -71,7 +71,7 @@ struct UserDataClockTests {
             .playlistDelete, .playlistItemAdd(itemId: "i", uid: TrackUID(rawValue: "u"), position: "a0"),
             .playlistItemMove(itemId: "i", position: "a1"), .playlistItemRemove(itemId: "i"),
             .searchSave(SavedSearchDefinition(name: "S", query: "q", filters: ["year": "1990"], sort: "year", descending: true, limit: 5)),
-            .searchDelete,
+            .searchDelete, .sticker(name: "mood", value: "calm"), .sticker(name: "mood", value: nil),
         ]
         let ops = payloads.map { UserOperation(hlc: hlc, target: "t", payload: $0) }
         let data = try JSONEncoder().encode(ops)

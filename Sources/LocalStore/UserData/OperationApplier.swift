@@ -56,6 +56,8 @@ struct OperationApplier {
             if !PositionKey.isValid(position) { throw fail("not a position key: \(position)") }
         case .searchSave(let definition):
             _ = try UserDataValidation.savedSearch(definition)
+        case .sticker(let name, let value):
+            try UserDataValidation.sticker(name: name, value: value)
         }
     }
 
@@ -195,6 +197,14 @@ struct OperationApplier {
                 WHERE excluded.stamp > savedSearch.stamp
                 """).execute(arguments: [target, definition.name, definition.query, filters, definition.sort,
                                          definition.descending, definition.limit, stamp])
+
+        case .sticker(let name, let value):
+            // LWW per (uid, name); a delete is a stored NULL (a tombstone that beats older sets).
+            try db.cachedStatement(sql: """
+                INSERT INTO trackSticker(uid, name, value, stamp) VALUES (?, ?, ?, ?)
+                ON CONFLICT(uid, name) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
+                WHERE excluded.stamp > trackSticker.stamp
+                """).execute(arguments: [target, name, value, stamp])
 
         case .searchDelete:
             // A delete clears the definition, so the row is the same whichever order it came in.

@@ -31,6 +31,9 @@ public enum UserMutation: Sendable, Equatable {
     case saveSearch(id: String?, SavedSearchDefinition)
     /// Deletes a saved search.
     case deleteSearch(id: String)
+    /// Sets (or, with `nil`, deletes) a named sticker of a track: data an MPD client keeps on a
+    /// song (`sticker set`). Names and values are checked by `UserDataValidation.sticker`.
+    case setSticker(TrackUID, name: String, value: String?)
 
     /// Edits (or, with `nil`, resets) one field of a track.
     public static func setOverride(_ uid: TrackUID, _ field: TrackField, _ value: TrackFieldValue?) -> UserMutation {
@@ -66,6 +69,31 @@ enum UserDataValidation {
             throw StoreError(.invalid, message: "a playlist name is 1 to 200 characters without control characters")
         }
         return name.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The reserved sticker names: MPD clients see the track's rating, favorite mark and play
+    /// count under them, so they are never stored as stickers.
+    static let reservedStickerNames: Set<String> = ["rating", "favorite", "playcount"]
+
+    /// The most stickers one track may hold, checked when the user sets one (not on remote
+    /// operations: a limit that depends on state would let replicas diverge).
+    static let maxStickersPerTrack = 100
+
+    /// A sticker: a name of 1 to 64 bytes without control characters or `=` (MPD answers
+    /// `sticker: NAME=VALUE`, so `=` would make the line ambiguous), not a reserved name; a
+    /// value of at most 4,096 bytes without control characters (MPD's protocol is
+    /// line-based). Bytes, not characters: the bound is what is stored and sent.
+    static func sticker(name: String, value: String?) throws(StoreError) {
+        func plain(_ text: String) -> Bool { !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }
+        guard (1...64).contains(name.utf8.count), plain(name), !name.contains("=") else {
+            throw StoreError(.invalid, message: "a sticker name is 1 to 64 bytes without control characters or \"=\"")
+        }
+        guard !reservedStickerNames.contains(name) else {
+            throw StoreError(.invalid, message: "\"\(name)\" is the track's own \(name), not a sticker")
+        }
+        if let value, value.utf8.count > 4096 || !plain(value) {
+            throw StoreError(.invalid, message: "a sticker value is at most 4,096 bytes without control characters")
+        }
     }
 
     /// A saved search: a name like a playlist's, a query of at most 1,000 characters, a known
