@@ -154,12 +154,19 @@ public struct DaemonContext: Sendable {
 }
 
 /// Why the daemon cannot start.
-public struct DaemonError: OmniError {
-    public enum Reason: String, Sendable {
+public struct DaemonError: ReasonedError {
+    public enum Reason: String, ErrorReason {
         /// A folder or the library could not be opened.
         case cannotStart = "daemon.cannot_start"
         /// Another daemon holds the library folder's lock (`InstanceLock`).
         case alreadyRunning = "daemon.already_running"
+
+        public var kind: ErrorKind {
+            switch self {
+            case .cannotStart: .unavailable
+            case .alreadyRunning: .busy
+            }
+        }
     }
 
     public var reason: Reason
@@ -171,8 +178,4 @@ public struct DaemonError: OmniError {
         self.message = message
         self.detail = detail
     }
-
-    public var code: String { reason.rawValue }
-    public var description: String { message }
-    public var expandedDescription: String { detail.isEmpty ? message : "\(message) (\(detail))" }
 }

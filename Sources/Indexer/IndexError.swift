@@ -3,8 +3,8 @@ import LocalStore
 import OmniModel
 
 /// Errors that stop or degrade a scan.
-public struct IndexError: OmniError {
-    public enum Reason: String, Sendable {
+public struct IndexError: ReasonedError {
+    public enum Reason: String, ErrorReason {
         /// The library database failed (a full disk among others): the scan stopped; what was
         /// written before is consistent and the next scan resumes from there.
         case store = "index.store"
@@ -22,6 +22,15 @@ public struct IndexError: OmniError {
         case rootMissing = "index.root_missing"
         /// No track or file with this identity.
         case notFound = "index.not_found"
+
+        public var kind: ErrorKind {
+            switch self {
+            case .store, .artwork, .trash: .internal
+            case .cancelled, .rootMissing, .importFailed: .unavailable
+            case .importRejected: .invalid
+            case .notFound: .notFound
+            }
+        }
     }
 
     public var reason: Reason
@@ -54,7 +63,8 @@ public struct IndexError: OmniError {
         }
     }
 
+    /// The store error's code when a library failure stopped the scan (`store.disk_full`).
     public var code: String { storeError?.code ?? reason.rawValue }
-    public var description: String { message }
-    public var expandedDescription: String { detail.isEmpty ? message : "\(message) (\(detail))" }
+    /// The store error's kind when there is one (a full disk stays `full`).
+    public var kind: ErrorKind { storeError?.kind ?? reason.kind }
 }

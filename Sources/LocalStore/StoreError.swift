@@ -4,8 +4,8 @@ import OmniModel
 /// Errors from the library database.
 ///
 /// `description` is safe to show; `expandedDescription` may include SQL and its arguments.
-public struct StoreError: OmniError {
-    public enum Reason: String, Sendable {
+public struct StoreError: ReasonedError {
+    public enum Reason: String, ErrorReason {
         /// The database file could not be opened or migrated.
         case cannotOpen = "store.cannot_open"
         /// The disk is full: the transaction was rolled back, nothing was half-written.
@@ -18,6 +18,16 @@ public struct StoreError: OmniError {
         case invalid = "store.invalid"
         /// A user change names something that does not exist (track, playlist, item, saved search).
         case notFound = "store.not_found"
+
+        public var kind: ErrorKind {
+            switch self {
+            case .cannotOpen: .unavailable
+            case .diskFull: .full
+            case .database: .internal
+            case .badQuery, .invalid: .invalid
+            case .notFound: .notFound
+            }
+        }
     }
 
     public var reason: Reason
@@ -43,8 +53,4 @@ public struct StoreError: OmniError {
             self.init(.database, message: "database error while \(doing)", detail: String(describing: error))
         }
     }
-
-    public var code: String { reason.rawValue }
-    public var description: String { message }
-    public var expandedDescription: String { detail.isEmpty ? message : "\(message) [\(detail)]" }
 }

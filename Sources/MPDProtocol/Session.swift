@@ -176,7 +176,7 @@ public final class Session {
         } catch let error as MPDError {
             throw error
         } catch let error as PlayerError {
-            throw MPDError(error.reason == .trackMissing ? .noExist : error.reason == .badRequest ? .arg : .system, error.message)
+            throw MPDError(error.reason == .trackMissing ? .noExist : [.badRequest, .entryMissing].contains(error.reason) ? .arg : .system, error.message)
         } catch let error as StoreError {
             throw MPDError(error.reason == .notFound ? .noExist : error.reason == .invalid ? .arg : .system, error.message)
         } catch {

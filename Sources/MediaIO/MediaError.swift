@@ -5,9 +5,9 @@ import OmniModel
 ///
 /// C return codes are converted here once; `expandedDescription` keeps the failing call and
 /// FFmpeg's own message for the log.
-public struct MediaError: OmniError, Equatable {
+public struct MediaError: ReasonedError, Equatable {
     /// Stable reasons, usable as error codes.
-    public enum Reason: String, Sendable {
+    public enum Reason: String, ErrorReason {
         /// The file could not be opened (missing, permission denied, a directory...).
         case unreadable = "media.unreadable"
         /// The bytes are not a format we can read (garbage, empty, truncated header).
@@ -17,6 +17,13 @@ public struct MediaError: OmniError, Equatable {
         /// The header declares a size or length no real file has (an RF64 `ds64` sample count of
         /// 2^62, a duration of centuries): the file is refused rather than trusted.
         case outOfRange = "media.out_of_range"
+
+        public var kind: ErrorKind {
+            switch self {
+            case .unreadable: .unavailable
+            case .unsupportedFormat, .noAudioStream, .outOfRange: .invalid
+            }
+        }
     }
 
     /// Why the file could not be read.
@@ -46,11 +53,8 @@ public struct MediaError: OmniError, Equatable {
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The stable code, e.g. `media.unreadable`.
-    public var code: String { reason.rawValue }
-
     /// A message fit for the user.
-    public var description: String {
+    public var message: String {
         switch reason {
         case .unreadable: "cannot open \(path)"
         case .unsupportedFormat: "not a readable audio file: \(path)"
@@ -58,7 +62,4 @@ public struct MediaError: OmniError, Equatable {
         case .outOfRange: "impossible length in the header of \(path)"
         }
     }
-
-    /// The message plus the failing call and FFmpeg's message.
-    public var expandedDescription: String { "\(description) (\(detail))" }
 }

@@ -217,7 +217,7 @@ public final class Player: Sendable {
 
     /// Removes the entry at `index`; removing the current entry moves on to the next one.
     ///
-    /// - Throws: `PlayerError.badRequest` for an index outside the queue.
+    /// - Throws: `PlayerError.entryMissing` for an index outside the queue.
     public func remove(at index: Int) throws(PlayerError) {
         try checked(index)
         change(persist: true) { s in
@@ -227,7 +227,7 @@ public final class Player: Sendable {
 
     /// Moves the entry at `from` to `to` (clamped). Playback is not interrupted.
     ///
-    /// - Throws: `PlayerError.badRequest` for a `from` outside the queue.
+    /// - Throws: `PlayerError.entryMissing` for a `from` outside the queue.
     public func move(from: Int, to: Int) throws(PlayerError) {
         try checked(from)
         change(persist: true) { $0.queue.move(from: from, to: to) }
@@ -241,7 +241,7 @@ public final class Player: Sendable {
 
     /// Exchanges the entries at `a` and `b` in one change (MPD's `swap`). Playback is not interrupted.
     ///
-    /// - Throws: `PlayerError.badRequest` for an index outside the queue.
+    /// - Throws: `PlayerError.entryMissing` for an index outside the queue.
     public func swapEntries(_ a: Int, _ b: Int) throws(PlayerError) {
         try checked(a)
         try checked(b)
@@ -265,7 +265,7 @@ public final class Player: Sendable {
     /// Plays the entry at `index`, or resumes (from a pause or a restored position), or starts
     /// the first entry. A failed start (no device) is retried by playing again.
     ///
-    /// - Throws: `PlayerError.badRequest` for an index outside the queue.
+    /// - Throws: `PlayerError.entryMissing` for an index outside the queue.
     public func play(index: Int? = nil) throws(PlayerError) {
         if let index { try checked(index) }
         change(persist: true) { s in
@@ -414,7 +414,7 @@ public final class Player: Sendable {
     private func checked(_ index: Int) throws(PlayerError) {
         let count = shared.withLock { $0.queue.entries.count }
         guard (0..<count).contains(index) else {
-            throw PlayerError(.badRequest, message: "no queue entry at index \(index) (the queue has \(count))")
+            throw PlayerError(.entryMissing, message: "no queue entry at index \(index) (the queue has \(count))")
         }
     }
 
@@ -501,7 +501,7 @@ public final class Player: Sendable {
     /// the short library reads an `enqueue` needs.
     ///
     /// - Throws: `PlayerError` `.trackMissing` (unknown track, playlist, album, saved search),
-    ///   `.badRequest` (an index outside the queue), `.store`.
+    ///   `.entryMissing` (an index outside the queue), `.store`.
     public func perform(_ command: PlayerCommand) throws(PlayerError) -> PlayerStatus {
         switch command {
         case let .enqueue(source, replace, index, play):

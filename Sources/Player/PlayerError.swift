@@ -6,8 +6,8 @@ import OmniModel
 /// Playback errors never stop the daemon: the player puts `description` in its state's `error`
 /// and waits for the next command. C return codes (ALSA's negative errno, FFmpeg's AVERROR)
 /// are converted once, in the wrapper that made the call, with the call's name in `detail`.
-public struct PlayerError: OmniError, Equatable {
-    public enum Reason: String, Sendable {
+public struct PlayerError: ReasonedError, Equatable {
+    public enum Reason: String, ErrorReason {
         /// The output device does not exist or cannot be opened.
         case deviceUnavailable = "player.device_unavailable"
         /// Another program holds the device.
@@ -21,12 +21,25 @@ public struct PlayerError: OmniError, Equatable {
         /// The track is not in the library (or has no file).
         case trackMissing = "player.track_missing"
         /// A queue edit names an index or entry that does not exist.
+        case entryMissing = "player.entry_missing"
+        /// A command's argument is wrong (an output name that is empty or too long, a schedule
+        /// of something that is neither a playlist nor a saved search): the caller's mistake.
         case badRequest = "player.bad_request"
         /// An output device name that is neither listed by ALSA nor configured by the user
         /// (`Player.setOutput`): the client's mistake, never shown to alsa-lib.
         case deviceRefused = "player.device_refused"
         /// The library failed.
         case store = "player.store"
+
+        public var kind: ErrorKind {
+            switch self {
+            case .deviceUnavailable, .deviceFormat, .deviceFailed, .decode: .unavailable
+            case .deviceBusy: .busy
+            case .trackMissing, .entryMissing: .notFound
+            case .badRequest, .deviceRefused: .invalid
+            case .store: .internal
+            }
+        }
     }
 
     public var reason: Reason
@@ -43,8 +56,4 @@ public struct PlayerError: OmniError, Equatable {
     public init(_ error: StoreError) {
         self.init(.store, message: error.description, detail: error.expandedDescription)
     }
-
-    public var code: String { reason.rawValue }
-    public var description: String { message }
-    public var expandedDescription: String { detail.isEmpty ? message : "\(message) (\(detail))" }
 }

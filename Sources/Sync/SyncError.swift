@@ -1,8 +1,8 @@
 import OmniModel
 
 /// Why a sync operation failed (server, storage or client side).
-public struct SyncError: OmniError {
-    public enum Reason: String, Sendable {
+public struct SyncError: ReasonedError {
+    public enum Reason: String, ErrorReason {
         /// No token, an unknown token or a revoked one (HTTP 401).
         case unauthorized = "sync.unauthorized"
         /// A request larger than the server accepts (HTTP 413).
@@ -21,6 +21,18 @@ public struct SyncError: OmniError {
         case quotaExceeded = "sync.quota_exceeded"
         /// The request is understood but not allowed with these credentials (HTTP 403).
         case forbidden = "sync.forbidden"
+
+        public var kind: ErrorKind {
+            switch self {
+            case .unauthorized, .forbidden: .denied
+            case .tooLarge, .invalid: .invalid
+            case .rateLimited: .busy
+            case .storage: .internal
+            case .unavailable: .unavailable
+            case .notFound: .notFound
+            case .quotaExceeded: .full
+            }
+        }
     }
 
     public var reason: Reason
@@ -32,8 +44,4 @@ public struct SyncError: OmniError {
         self.message = message
         self.detail = detail
     }
-
-    public var code: String { reason.rawValue }
-    public var description: String { message }
-    public var expandedDescription: String { detail.isEmpty ? message : "\(message) (\(detail))" }
 }

@@ -10,8 +10,8 @@ import OmniModel
 ///   periodically where watching is impossible. C return codes are converted here, once.
 /// - `rootMissing` is shared: the music root is missing or not a folder (an unmounted disk); its
 ///   tracks must be kept.
-public struct WatcherError: OmniError, Hashable {
-    public enum Reason: String, Sendable {
+public struct WatcherError: ReasonedError, Hashable {
+    public enum Reason: String, ErrorReason {
         /// The music root itself is missing or not a folder (unmounted disk).
         case rootMissing = "watch.root_missing"
 
@@ -39,6 +39,16 @@ public struct WatcherError: OmniError, Hashable {
         case unmounted = "watch.unmounted"
         /// `read` or `poll` on the inotify descriptor failed.
         case readFailed = "watch.read_failed"
+
+        public var kind: ErrorKind {
+            switch self {
+            case .rootMissing, .unreadableFolder, .statFailed, .cannotStart, .watchFailed, .unmounted: .unavailable
+            case .brokenSymlink: .notFound
+            case .symlinkLoop, .linkOutsideRoot: .invalid
+            case .watchLimitReached: .full
+            case .readFailed: .internal
+            }
+        }
     }
 
     public var reason: Reason
@@ -53,9 +63,8 @@ public struct WatcherError: OmniError, Hashable {
         self.detail = detail
     }
 
-    public var code: String { reason.rawValue }
-
-    public var description: String {
+    /// A message fit for the user, naming the path.
+    public var message: String {
         switch reason {
         case .rootMissing: "music folder \(path) is missing"
         case .unreadableFolder: "cannot read folder \(path)"
@@ -70,6 +79,4 @@ public struct WatcherError: OmniError, Hashable {
         case .readFailed: "lost track of changes under \(path)"
         }
     }
-
-    public var expandedDescription: String { detail.isEmpty ? description : "\(description): \(detail)" }
 }

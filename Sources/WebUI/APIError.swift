@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import LocalStore
 import OmniModel
 
 /// The one error type of the HTTP layer: a status, a stable code and a message, sent as
@@ -46,18 +45,39 @@ public struct APIError: HTTPResponseError, OmniError {
     static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) not found") }
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
 
+    /// The web API's one table from an error's kind to an HTTP status (decision 0025).
+    ///
+    /// A client's mistake is 4xx; 5xx is a failure of this machine or of something it needs.
+    /// No status is derived from the text of a code.
+    static func status(for kind: ErrorKind) -> HTTPResponse.Status {
+        switch kind {
+        case .notFound: .notFound
+        case .invalid: .badRequest
+        case .conflict: .conflict
+        case .denied: .forbidden
+        case .unavailable, .busy: .serviceUnavailable
+        case .full: insufficientStorage
+        case .internal: .internalServerError
+        }
+    }
+
+    /// The code a client sees for a module's error: `not_found` for every missing thing (as the
+    /// web UI and the tests have always matched), the reason without its module for the other
+    /// client mistakes (`player.device_refused` is `device_refused`), and the full module code
+    /// for failures of this machine, which are for the log more than for the client.
+    static func wireCode(for error: any OmniError) -> String {
+        switch error.kind {
+        case .notFound: "not_found"
+        case .invalid, .conflict, .denied: String(error.code.split(separator: ".", maxSplits: 1).last ?? Substring(error.code))
+        case .unavailable, .busy, .full, .internal: error.code
+        }
+    }
+
     /// Converts any error thrown by a handler.
     static func from(_ error: any Error) -> APIError {
         switch error {
         case let error as APIError:
             return error
-        case let error as StoreError:
-            switch error.reason {
-            case .badQuery, .invalid: return APIError(.badRequest, error.code, error.message)
-            case .notFound: return APIError(.notFound, "not_found", error.message)
-            case .diskFull: return APIError(Self.insufficientStorage, error.code, error.message)
-            default: return APIError(.internalServerError, error.code, error.message)
-            }
         case let error as HTTPError:
             let code = switch error.status.code {
             case 404: "not_found"
@@ -69,16 +89,24 @@ public struct APIError: HTTPResponseError, OmniError {
             return APIError(error.status, code, error.body ?? error.status.reasonPhrase)
         case is DecodingError:
             return APIError(.badRequest, "bad_json", "the request body is not the JSON this endpoint expects")
-        case let error as any OmniError where error.code == "player.device_refused":
-            // An output device the user never named: refused before alsa-lib sees it.
-            return APIError(.badRequest, "device_refused", error.description)
-        case let error as any OmniError where error.code.hasSuffix(".track_missing") || error.code.hasSuffix(".bad_request"):
-            // The player's "no such track, playlist, entry or index" is the client's 404.
-            return APIError(.notFound, "not_found", error.description)
         case let error as any OmniError:
-            return APIError(.internalServerError, error.code, error.description)
+            return APIError(status(for: error.kind), wireCode(for: error), error.description)
         default:
             return APIError(.internalServerError, "internal", "internal error")
+        }
+    }
+
+    /// What an HTTP status says of a failure, for the `OmniError` conformance.
+    public var kind: ErrorKind {
+        switch status.code {
+        case 404, 410: .notFound
+        case 401, 403: .denied
+        case 409: .conflict
+        case 429: .busy
+        case 503: .unavailable
+        case 507: .full
+        case 400..<500: .invalid
+        default: .internal
         }
     }
 }
@@ -91,9 +119,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError.from(error)
-            // A 503 is a limit doing its job (too many event streams): one log line per refused
-            // request would let any client fill the journal, so only at debug.
-            if apiError.status == .serviceUnavailable {
+            // The web layer's own 503 is a limit doing its job (too many event streams): one log
+            // line per refused request would let any client fill the journal, so only at debug.
+            if apiError.status == .serviceUnavailable, error is APIError {
                 context.logger.debug("\(request.method) \(request.uri.path): \(apiError.message)")
             } else if apiError.status.code >= 500 {
                 context.logger.error("\(request.method) \(request.uri.path): \((error as? any OmniError)?.expandedDescription ?? String(describing: error))")

@@ -47,8 +47,8 @@ public protocol DaemonActions: Sendable {
 
     /// Applies a player command and returns the state after it. Must not wait for audio.
     ///
-    /// - Throws: any `OmniError`; codes ending in `.track_missing` or `.bad_request` are the
-    ///   client's mistake (404), others are reported as 500.
+    /// - Throws: any `OmniError`; its `kind` decides the status (`APIError.status(for:)`):
+    ///   a missing track or queue entry is 404, a wrong argument 400.
     func player(_ command: PlayerCommand) async throws -> PlayerStatus
 
     /// The planned plays, soonest first.

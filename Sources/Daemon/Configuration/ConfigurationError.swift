@@ -1,8 +1,8 @@
 import OmniModel
 
 /// A configuration that cannot be used: the message names the key and where its value came from.
-public struct ConfigurationError: OmniError, Equatable {
-    public enum Reason: String, Sendable {
+public struct ConfigurationError: ReasonedError, Equatable {
+    public enum Reason: String, ErrorReason {
         /// A value does not parse or is out of range.
         case invalidValue = "config.invalid_value"
         /// A required setting has no value in any layer.
@@ -13,6 +13,9 @@ public struct ConfigurationError: OmniError, Equatable {
         case unknownKey = "config.unknown_key"
         /// The config file cannot be read or is not valid TOML.
         case badFile = "config.bad_file"
+
+        /// Every configuration error is the user's to correct.
+        public var kind: ErrorKind { .invalid }
     }
 
     public var reason: Reason
@@ -27,6 +30,6 @@ public struct ConfigurationError: OmniError, Equatable {
         self.message = message
     }
 
-    public var code: String { reason.rawValue }
-    public var description: String { message }
+    /// Nothing to add: the message names the key and the layer it came from.
+    public var detail: String { "" }
 }
