@@ -77,8 +77,17 @@ public struct DaemonContext: Sendable {
             configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans, watcher: watcher,
             trash: Trash(home: Trash.homeTrash(environment: environment)),
             importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
-            player: player, scheduler: PlayerScheduler(library: library, player: player, logger: logger),
+            player: player, scheduler: makeScheduler(library: library, player: player, environment: environment, publish: publish, logger: logger),
             publish: publish, logger: logger)
+    }
+
+    /// The scheduler on the real clock, or on the test-only clock file (`TestClock`).
+    private static func makeScheduler(library: Library, player: Player, environment: [String: String],
+                                      publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) -> PlayerScheduler {
+        if let path = environment[TestClock.variable], !path.isEmpty {
+            logger.warning("the scheduler follows a test clock; this is for tests only", metadata: ["file": "\(path)"])
+        }
+        return PlayerScheduler(library: library, player: player, logger: logger, now: TestClock.clock(environment: environment), publish: publish)
     }
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,

@@ -25,7 +25,8 @@ import Watcher
 /// `scan` blocks the calling thread until done. Call it from a dedicated thread. One scan at a
 /// time per library (the daemon serialises them).
 public final class Indexer: Sendable {
-    let library: Library
+    /// The library it writes to (the scan service also keeps its scan log there).
+    public let library: Library
     let reader: TagReader
     let artwork: ArtworkCache
     let logger: Logger

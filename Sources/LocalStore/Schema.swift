@@ -171,6 +171,7 @@ enum Schema {
         // merged (`AlbumGrouping`); scans group them so from now on.
         migrator.registerMigration("v8-album-grouping") { db in try AlbumGrouping.mergeExisting(db) }
         StickerSchema.register(in: &migrator)
+        ScheduleSchema.register(in: &migrator)
         return migrator
     }
 }

@@ -117,7 +117,7 @@ public final class MPDFrontDoor: Sendable {
             } else {
                 changes.insert(.player)
             }
-        case .savedSearchesChanged, .sync:
+        case .savedSearchesChanged, .schedulesChanged, .sync:
             break
         }
         hub.post(changes)

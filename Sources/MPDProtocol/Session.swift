@@ -175,10 +175,15 @@ public final class Session {
             try command.run(call)
         } catch let error as MPDError {
             throw error
-        } catch let error as PlayerError {
-            throw MPDError(error.reason == .trackMissing ? .noExist : [.badRequest, .entryMissing].contains(error.reason) ? .arg : .system, error.message)
-        } catch let error as StoreError {
-            throw MPDError(error.reason == .notFound ? .noExist : error.reason == .invalid ? .arg : .system, error.message)
+        } catch let error as PlayerError where error.reason == .entryMissing {
+            // A queue index outside the queue is notFound to the player, but MPD answers a
+            // position argument it cannot use with `[2] Bad song index`.
+            throw MPDError(.arg, error.message)
+        } catch let error as any OmniError {
+            if [.unavailable, .full, .internal].contains(error.kind) {
+                door.environment.logger.error("MPD command failed", metadata: ["command": "\(name)", "error": "\(error.expandedDescription)"])
+            }
+            throw MPDError(MPDError.ack(for: error.kind), error.description)
         } catch {
             throw MPDError.system("\(error)")
         }
@@ -259,7 +264,8 @@ final class Call {
         let operations = try library.record(mutation)
         guard !operations.isEmpty else { return operations }
         switch mutation {
-        case .rate(let uid, _), .favorite(let uid, _), .played(let uid), .setSticker(let uid, _, _): door.environment.publish(.tracksChanged(uids: [uid]))
+        case .rate(let uid, _), .favorite(let uid, _), .played(let uid), .completedPlay(let uid, _), .setSticker(let uid, _, _):
+            door.environment.publish(.tracksChanged(uids: [uid]))
         case .setOverrides(let uid, _): door.environment.publish(.tracksChanged(uids: [uid]))
         case .deletePlaylist(let id): door.environment.publish(.playlistDeleted(id: id))
         case .renamePlaylist(let id, _), .addToPlaylist(let id, _, _), .movePlaylistItem(let id, _, _), .removePlaylistItem(let id, _):
@@ -267,6 +273,8 @@ final class Call {
         case .createPlaylist:
             if let id = operations.first?.target { door.environment.publish(.playlistChanged(id: id)) }
         case .saveSearch, .deleteSearch: door.environment.publish(.savedSearchesChanged)
+        case .saveSchedule, .deleteSchedule, .recordScheduleRun: door.environment.publish(.schedulesChanged)
+        case .importListens: door.environment.publish(.tracksChanged(uids: []))
         }
         return operations
     }

@@ -19,6 +19,8 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
     case playlistDeleted(id: String)
     /// A saved search was created, changed or deleted.
     case savedSearchesChanged
+    /// A schedule was created, changed, deleted or ran (here or on another device).
+    case schedulesChanged
     /// The sync client's state changed (connected, last sync, pending operations, error).
     case sync(SyncState)
     /// The player's state changed (play, pause, stop, a new track, a queue edit, an error):
@@ -35,6 +37,7 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case .playlistChanged: "playlistChanged"
         case .playlistDeleted: "playlistDeleted"
         case .savedSearchesChanged: "savedSearchesChanged"
+        case .schedulesChanged: "schedulesChanged"
         case .sync: "sync"
         case .player: "player"
         }
@@ -61,6 +64,7 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case "playlistChanged": self = .playlistChanged(id: try c.decode(String.self, forKey: .id))
         case "playlistDeleted": self = .playlistDeleted(id: try c.decode(String.self, forKey: .id))
         case "savedSearchesChanged": self = .savedSearchesChanged
+        case "schedulesChanged": self = .schedulesChanged
         case "sync": self = .sync(try SyncState(from: decoder))
         case "player":
             self = .player(state: try c.decode(PlaybackState.self, forKey: .state), index: try c.decodeIfPresent(Int.self, forKey: .index),
@@ -92,7 +96,7 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
             try c.encode(uids, forKey: .uids)
         case let .playlistChanged(id), let .playlistDeleted(id):
             try c.encode(id, forKey: .id)
-        case .savedSearchesChanged:
+        case .savedSearchesChanged, .schedulesChanged:
             break
         case let .sync(state):
             // Flat, like the other events: {"type":"sync","enabled":true,"connected":...}.

@@ -48,6 +48,10 @@ public struct UserOperation: Sendable, Equatable, Hashable {
         case searchSave = "search.save"
         case searchDelete = "search.delete"
         case sticker = "track.sticker"
+        case scheduleSave = "schedule.save"
+        case scheduleDelete = "schedule.delete"
+        case scheduleRun = "schedule.run"
+        case listen = "play.listen"
     }
 
     /// The data of each kind.
@@ -83,6 +87,15 @@ public struct UserOperation: Sendable, Equatable, Hashable {
         /// nil deletes it). LWW per (uid, name). `rating`, `favorite` and `playcount` are not
         /// stickers of this kind: they are the track's own user data.
         case sticker(name: String, value: String?)
+        /// Creates or replaces a schedule (pause, resume and edits too). LWW per id (decision 0028).
+        case scheduleSave(ScheduleDefinition)
+        /// Deletes a schedule. LWW with `scheduleSave`.
+        case scheduleDelete
+        /// A run of a schedule, recorded by the device that fired it. One per (schedule, planned
+        /// instant, device); a later record of the same run wins.
+        case scheduleRun(ScheduleRunRecord)
+        /// A completed play in the play history (target: the listen's own new id). Grow-only.
+        case listen(PlayListen)
 
         public var kind: Kind {
             switch self {
@@ -100,6 +113,10 @@ public struct UserOperation: Sendable, Equatable, Hashable {
             case .searchSave: .searchSave
             case .searchDelete: .searchDelete
             case .sticker: .sticker
+            case .scheduleSave: .scheduleSave
+            case .scheduleDelete: .scheduleDelete
+            case .scheduleRun: .scheduleRun
+            case .listen: .listen
             }
         }
     }
@@ -142,6 +159,10 @@ private struct PayloadWire: Codable {
     var sort: String?
     var descending: Bool?
     var limit: Int?
+    // schedule.save, schedule.run and play.listen: one nested object each.
+    var schedule: ScheduleDefinition?
+    var run: ScheduleRunRecord?
+    var listen: PlayListen?
 
     init(_ payload: UserOperation.Payload) {
         switch payload {
@@ -151,7 +172,10 @@ private struct PayloadWire: Codable {
         case .rating(let rating): value = rating.map { .integer($0) }
         case .played(let count, let lastPlayed): self.count = count; self.lastPlayed = lastPlayed
         case .playlistCreate(let name), .playlistRename(let name): self.name = name
-        case .playlistDelete, .searchDelete: break
+        case .playlistDelete, .searchDelete, .scheduleDelete: break
+        case .scheduleSave(let definition): schedule = definition
+        case .scheduleRun(let record): run = record
+        case .listen(let listen): self.listen = listen
         case .playlistItemAdd(let itemId, let uid, let position): self.itemId = itemId; self.uid = uid; self.position = position
         case .playlistItemMove(let itemId, let position): self.itemId = itemId; self.position = position
         case .playlistItemRemove(let itemId): self.itemId = itemId
@@ -196,6 +220,10 @@ private struct PayloadWire: Codable {
             case .text(let text)?: return .sticker(name: try need(name, "name"), value: text)
             default: throw DecodingError.typeMismatch(String.self, .init(codingPath: [], debugDescription: "a sticker's value is text"))
             }
+        case .scheduleSave: return .scheduleSave(try need(schedule, "schedule"))
+        case .scheduleDelete: return .scheduleDelete
+        case .scheduleRun: return .scheduleRun(try need(run, "run"))
+        case .listen: return .listen(try need(listen, "listen"))
         }
     }
 }
@@ -335,6 +363,8 @@ extension UserOperation {
         case .playlistCreate, .playlistRename, .playlistItemAdd, .playlistItemMove, .playlistItemRemove:
             .playlistChanged(id: target)
         case .searchSave, .searchDelete: .savedSearchesChanged
+        case .scheduleSave, .scheduleDelete, .scheduleRun: .schedulesChanged
+        case .listen(let listen): .tracksChanged(uids: listen.uid.map { [$0] } ?? [])
         }
     }
 }

@@ -486,7 +486,7 @@ public final class Player: Sendable {
         let library = self.library, logger = self.logger, publish = self.publish
         store.async {
             do throws(StoreError) {
-                _ = try library.record(.played(uid))
+                _ = try library.record(.completedPlay(uid, client: PlayClient.player))
                 publish(.tracksChanged(uids: [uid]))
             } catch {
                 logger.error("cannot record a play", metadata: ["uid": "\(uid)", "detail": "\(error.expandedDescription)"])

@@ -4,105 +4,312 @@ import Logging
 import OmniModel
 import Synchronization
 
-/// Plays a playlist or a saved search at a given time, even with no client connected (the daemon
-/// itself plays). Schedules are kept in the library (`playerSchedule`), fire once, and are
-/// removed when they fire; one that came due while the daemon was not running fires at start.
+/// Fires the user's schedules on this device: plays a playlist, a saved search or an album at
+/// local wall-clock times (once, daily, on chosen weekdays, weekly), fades the volume in, stops
+/// playback at a set time, and records every run — played, failed with the reason, or missed —
+/// through the one write path, so schedules and their history sync to the user's other devices.
+/// Only the schedules whose `device` is this library's device id fire here (decision 0028).
 ///
-/// Concurrency: `list`, `add` and `cancel` may be called from any thread or task (library
-/// writes, then the in-memory copy under a lock); `run()` is the one loop that fires them, run
-/// by the daemon's `PlayerService`. The clock is passed in.
+/// What is due is computed from the stored state alone, so a restart changes nothing: a
+/// schedule resumes after the newest occurrence this device handled (or its `since`). Due
+/// occurrences found late (the daemon was not running, the machine slept) fire only when the
+/// newest is within the schedule's grace period; the others are recorded as missed (at most
+/// the last 20 of each schedule). The rules for times across DST changes are `ScheduleRule`'s.
+///
+/// Concurrency: `tick()` does the work and blocks (library reads and writes, player commands);
+/// `run()` calls it twice a second on a thread of its own, never on the cooperative pool.
+/// `save`, `delete` and `list` may be called from any thread. The clock is injected (`now`):
+/// tests pass their own, and `omnisonicd run` honours the test-only `OMNISONIC_TEST_CLOCK_FILE`.
 public final class PlayerScheduler: Sendable {
     private let library: Library
     private let player: Player
     private let logger: Logger
-    private let now: @Sendable () -> Date
-    private let pending: Mutex<[PlayerSchedule]>
+    /// The scheduler's clock.
+    public let now: @Sendable () -> Date
+    private let publish: @Sendable (LibraryEvent) -> Void
+    private let state = Mutex(State())
 
-    /// Loads the saved schedules.
-    public init(library: Library, player: Player, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    private struct State {
+        var device: String?
+        var fades: [Fade] = []
+        var stops: [(at: Date, schedule: String)] = []
+    }
+
+    private struct Fade {
+        var schedule: String
+        var start: Date
+        var seconds: Double
+        var target: Int
+        var last: Int
+    }
+
+    /// What one `tick()` did with one occurrence.
+    public struct Handled: Sendable, Equatable {
+        public var scheduleId: String
+        public var planned: Date
+        public var outcome: ScheduleRunRecord.Outcome
+        public var reason: String?
+    }
+
+    /// Most missed runs recorded per schedule at once (a month away records the last 20).
+    static let missedLimit = 20
+
+    /// - Parameters:
+    ///   - now: the scheduler's clock (tests inject theirs).
+    ///   - publish: tells live clients that schedules changed (a run was recorded).
+    public init(library: Library, player: Player, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
+                publish: @escaping @Sendable (LibraryEvent) -> Void = { _ in }) {
         self.library = library
         self.player = player
         self.logger = logger
         self.now = now
-        var saved: [PlayerSchedule] = []
-        do { saved = try library.playerSchedules() } catch {
-            logger.error("cannot read the player's schedule", metadata: ["detail": "\(error.expandedDescription)"])
-        }
-        pending = Mutex(saved)
+        self.publish = publish
+        convertLegacySchedules()
     }
 
-    /// The planned plays, soonest first.
-    public func list() -> [PlayerSchedule] { pending.withLock { $0 } }
+    /// This device's id (read once).
+    public func device() throws(StoreError) -> String {
+        if let device = state.withLock({ $0.device }) { return device }
+        let device = try library.deviceID()
+        state.withLock { $0.device = device }
+        return device
+    }
 
-    /// Plans a play of a playlist or a saved search at `at` (seconds since 1970).
+    // MARK: - Editing (the API's entry points)
+
+    /// Creates (`id` nil) or replaces a schedule through the one write path. Fills in what the
+    /// client may leave out — the time zone (this machine's), the device (this one) — and sets
+    /// `since` to now, so occurrences before a creation, an edit or a resume are not missed.
     ///
-    /// - Throws: `PlayerError.trackMissing` when the playlist or saved search does not exist,
-    ///   `.badRequest` when `source` is neither, `.store` when the library fails.
-    public func add(at: Double, source: QueueSource) throws(PlayerError) -> PlayerSchedule {
-        var schedule = PlayerSchedule(id: UUID().uuidString.lowercased(), at: at)
-        switch source {
-        case .playlist(let id): schedule.playlist = id
-        case .savedSearch(let id): schedule.savedSearch = id
-        default: throw PlayerError(.badRequest, message: "a schedule plays a playlist or a saved search")
-        }
-        _ = try player.tracks(of: source)  // exists?
-        do { try library.addPlayerSchedule(schedule) } catch {
-            throw PlayerError(error)
-        }
-        pending.withLock { list in
-            list.append(schedule)
-            list.sort { ($0.at, $0.id) < ($1.at, $1.id) }
-        }
-        return schedule
+    /// - Returns: the schedule's id.
+    /// - Throws: `StoreError` `.invalid` (a bad definition, an unknown zone), `.notFound` (no
+    ///   such schedule, playlist, saved search or album).
+    public func save(id: String?, _ definition: ScheduleDefinition) throws(StoreError) -> String {
+        var definition = definition
+        if definition.timeZone.isEmpty { definition.timeZone = TimeZone.current.identifier }
+        if definition.device.isEmpty { definition.device = try device() }
+        definition.since = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+        let ops = try library.record(.saveSchedule(id: id, definition))
+        publish(.schedulesChanged)
+        return ops.first?.target ?? id ?? ""
     }
 
-    /// Cancels a planned play. Returns false when there is none with that id.
+    /// Deletes a schedule.
     ///
-    /// - Throws: `PlayerError.store` when the library fails.
-    public func cancel(id: String) throws(PlayerError) -> Bool {
-        let removed: Bool
-        do { removed = try library.removePlayerSchedule(id: id) } catch {
-            throw PlayerError(error)
+    /// - Throws: `StoreError` `.notFound` when there is none with that id.
+    public func delete(id: String) throws(StoreError) {
+        try library.record(.deleteSchedule(id: id))
+        state.withLock { s in
+            s.fades.removeAll { $0.schedule == id }
+            s.stops.removeAll { $0.schedule == id }
         }
-        pending.withLock { $0.removeAll { $0.id == id } }
-        return removed
+        publish(.schedulesChanged)
     }
 
-    /// Fires what is due now; returns the schedules fired.
+    /// Every schedule with its next time, soonest first (those without one last).
+    ///
+    /// - Throws: `StoreError` when the library fails.
+    public func list() throws(StoreError) -> [ScheduleSummary] {
+        let device = try device()
+        let time = now()
+        var out: [ScheduleSummary] = []
+        for stored in try library.schedules() {
+            var next: Date?
+            if !stored.definition.paused, let zone = TimeZone(identifier: stored.definition.timeZone) {
+                let last = try library.lastHandledRun(scheduleId: stored.id, device: stored.definition.device)
+                next = ScheduleRule.next(stored.definition, after: max(time, Self.resumeAfter(stored, lastRunMs: last)), in: zone)
+            }
+            out.append(ScheduleSummary(id: stored.id, definition: stored.definition, next: next, firesHere: stored.definition.device == device))
+        }
+        return out.sorted { a, b in
+            switch (a.next, b.next) {
+            case let (x?, y?): return (x, a.id) < (y, b.id)
+            case (_?, nil): return true
+            case (nil, _?): return false
+            case (nil, nil): return a.id < b.id
+            }
+        }
+    }
+
+    // MARK: - Firing
+
+    /// Handles everything due at `now()`: fires or records as missed the due occurrences of
+    /// this device's schedules, moves running fade-ins on, and stops playback where a sleep
+    /// timer ran out. Blocking; the scheduler's thread (or a test).
     @discardableResult
-    public func fireDue() -> [PlayerSchedule] {
-        let time = now().timeIntervalSince1970
-        let due = pending.withLock { list -> [PlayerSchedule] in
-            let due = list.filter { $0.at <= time }
-            list.removeAll { $0.at <= time }
-            return due
-        }
-        for schedule in due {
-            do throws(StoreError) { try library.removePlayerSchedule(id: schedule.id) } catch {
-                logger.error("cannot remove a fired schedule", metadata: ["detail": "\(error.expandedDescription)"])
+    public func tick() -> [Handled] {
+        let time = now()
+        var handled: [Handled] = []
+        do throws(StoreError) {
+            let device = try device()
+            for stored in try library.schedules() where stored.definition.device == device && !stored.definition.paused {
+                handled += try handleDue(stored, device: device, at: time)
             }
-            guard let source = schedule.source else { continue }
-            do {
-                _ = try player.perform(.enqueue(source, replace: true, index: nil, play: true))
-                logger.info("scheduled play started", metadata: ["schedule": "\(schedule.id)"])
-            } catch {
-                logger.warning("a scheduled play could not start", metadata: ["schedule": "\(schedule.id)", "detail": "\(error.expandedDescription)"])
-            }
+        } catch {
+            logger.error("cannot read the schedules", metadata: ["detail": "\(error.expandedDescription)"])
         }
-        return due
+        advanceFades(at: time)
+        runStops(at: time)
+        return handled
     }
 
-    /// Fires schedules as they come due until the task is cancelled. Checks twice a second
-    /// (a schedule added meanwhile is seen within half a second). Firing writes to the library
-    /// and may enqueue a long playlist, so it runs on a thread of its own, never on the
-    /// cooperative pool; the check before it only reads the in-memory list.
+    /// Fires schedules as they come due until the task is cancelled (checks twice a second; a
+    /// schedule saved meanwhile, here or by sync, is seen at the next check).
     public func run() async {
         while !Task.isCancelled {
-            let time = now().timeIntervalSince1970
-            if pending.withLock({ $0.contains { $0.at <= time } }) {
-                _ = await DedicatedThread.run(named: "omnisonic-schedule") { [self] in fireDue() }
-            }
+            _ = await DedicatedThread.run(named: "omnisonic-schedule") { [self] in tick() }
             try? await Task.sleep(nanoseconds: 500_000_000)
+        }
+    }
+
+    /// Where a schedule resumes: after the newest occurrence handled here, its `since`, or the
+    /// time its definition was saved (older clients send no `since`), whichever is latest.
+    static func resumeAfter(_ stored: StoredSchedule, lastRunMs: Int64?) -> Date {
+        let since = stored.definition.since ?? stored.savedMs
+        return Date(timeIntervalSince1970: Double(max(since, lastRunMs ?? 0)) / 1000)
+    }
+
+    private func handleDue(_ stored: StoredSchedule, device: String, at time: Date) throws(StoreError) -> [Handled] {
+        let definition = stored.definition
+        guard let zone = TimeZone(identifier: definition.timeZone) else { return [] }
+        let last = try library.lastHandledRun(scheduleId: stored.id, device: device)
+        let due = ScheduleRule.occurrences(definition, after: Self.resumeAfter(stored, lastRunMs: last), through: time,
+                                           in: zone, limit: Self.missedLimit)
+        guard let newest = due.last else { return [] }
+        var handled: [Handled] = []
+        for planned in due.dropLast() {
+            handled.append(record(stored.id, planned: planned, at: time, .missed, reason: nil))
+        }
+        if time.timeIntervalSince(newest) <= Double(definition.graceMinutes) * 60 {
+            let (outcome, reason) = fire(stored, at: time)
+            handled.append(record(stored.id, planned: newest, at: time, outcome, reason: reason))
+        } else {
+            handled.append(record(stored.id, planned: newest, at: time, .missed, reason: nil))
+        }
+        return handled
+    }
+
+    /// Does what the schedule says; returns the outcome and, when it failed, why.
+    private func fire(_ stored: StoredSchedule, at time: Date) -> (ScheduleRunRecord.Outcome, String?) {
+        let definition = stored.definition
+        do throws(PlayerError) {
+            switch definition.action {
+            case .stop:
+                _ = try player.perform(.stop)
+                logger.info("scheduled stop", metadata: ["schedule": "\(stored.id)"])
+                return (.played, nil)
+            case .play:
+                guard let source = definition.source else { return (.failed, "the schedule names nothing to play") }
+                let tracks: [TrackUID]
+                do throws(PlayerError) {
+                    tracks = try player.tracks(of: source)
+                } catch {
+                    if error.reason == .trackMissing { return (.failed, "the \(Self.sourceName(definition)) no longer exists") }
+                    throw error
+                }
+                guard !tracks.isEmpty else { return (.failed, "the \(Self.sourceName(definition)) has no tracks") }
+                var target = player.status().volume
+                if definition.fadeInMinutes > 0 {
+                    if target == 0 { target = 100 }
+                    _ = try player.perform(.volume(percent: 0))
+                }
+                _ = try player.perform(.enqueue(source, replace: true, index: nil, play: true))
+                state.withLock { s in
+                    s.fades.removeAll { $0.schedule == stored.id }
+                    s.stops.removeAll { $0.schedule == stored.id }
+                    if definition.fadeInMinutes > 0 {
+                        s.fades.append(Fade(schedule: stored.id, start: time, seconds: Double(definition.fadeInMinutes) * 60, target: target, last: 0))
+                    }
+                    if definition.stopAfterMinutes > 0 {
+                        s.stops.append((at: time.addingTimeInterval(Double(definition.stopAfterMinutes) * 60), schedule: stored.id))
+                    }
+                }
+                logger.info("scheduled play started", metadata: ["schedule": "\(stored.id)", "tracks": "\(tracks.count)"])
+                return (.played, nil)
+            }
+        } catch {
+            logger.warning("a scheduled play could not start", metadata: ["schedule": "\(stored.id)", "detail": "\(error.expandedDescription)"])
+            return (.failed, error.description)
+        }
+    }
+
+    private static func sourceName(_ definition: ScheduleDefinition) -> String {
+        switch definition.sourceKind {
+        case .playlist?: "playlist"
+        case .savedSearch?: "saved search"
+        case .album?: "album"
+        case nil: "source"
+        }
+    }
+
+    private func record(_ id: String, planned: Date, at time: Date, _ outcome: ScheduleRunRecord.Outcome, reason: String?) -> Handled {
+        let run = ScheduleRunRecord(plannedMs: Int64((planned.timeIntervalSince1970 * 1000).rounded(.down)),
+                                    handledMs: Int64((time.timeIntervalSince1970 * 1000).rounded(.down)),
+                                    outcome: outcome, reason: reason.map { String($0.unicodeScalars.prefix(500)) })
+        do throws(StoreError) {
+            try library.record(.recordScheduleRun(id: id, run))
+            publish(.schedulesChanged)
+        } catch {
+            logger.error("cannot record a schedule's run", metadata: ["schedule": "\(id)", "detail": "\(error.expandedDescription)"])
+        }
+        if outcome == .missed { logger.info("schedule missed", metadata: ["schedule": "\(id)", "planned": "\(planned)"]) }
+        return Handled(scheduleId: id, planned: planned, outcome: outcome, reason: reason)
+    }
+
+    /// Raises the volume of running fade-ins in step with the clock (whole percents).
+    private func advanceFades(at time: Date) {
+        var changes: [Int] = []
+        state.withLock { s in
+            for index in s.fades.indices.reversed() {
+                let fade = s.fades[index]
+                let fraction = min(1, max(0, time.timeIntervalSince(fade.start) / fade.seconds))
+                let volume = Int((Double(fade.target) * fraction).rounded(.down))
+                if volume != fade.last { changes.append(volume); s.fades[index].last = volume }
+                if fraction >= 1 { s.fades.remove(at: index) }
+            }
+        }
+        for volume in changes { _ = try? player.perform(.volume(percent: volume)) }
+    }
+
+    /// Stops playback where a schedule's "stop after" time has come.
+    private func runStops(at time: Date) {
+        let due = state.withLock { s -> [String] in
+            let due = s.stops.filter { $0.at <= time }.map(\.schedule)
+            s.stops.removeAll { $0.at <= time }
+            return due
+        }
+        for id in due {
+            _ = try? player.perform(.stop)
+            logger.info("scheduled stop after play", metadata: ["schedule": "\(id)"])
+        }
+    }
+
+    /// One-time plays saved by an older version (`playerSchedule`, device-local) become
+    /// one-time schedules of this device through the one write path, once.
+    private func convertLegacySchedules() {
+        do throws(StoreError) {
+            let legacy = try library.playerSchedules()
+            guard !legacy.isEmpty else { return }
+            let zone = TimeZone.current
+            for old in legacy {
+                // Rounded up to the minute: it never fires before its time.
+                let at = Date(timeIntervalSince1970: (old.at / 60).rounded(.up) * 60)
+                let day = ScheduleRule.localDay(of: at, in: zone)
+                let local = Int64(at.timeIntervalSince1970) + Int64(zone.secondsFromGMT(for: at)) - day * 86_400
+                let time = String(format: "%02d:%02d", Int(local / 3600), Int(local % 3600 / 60))
+                var definition = ScheduleDefinition(time: time, repeats: .once, date: ScheduleRule.dateString(day: day),
+                                                    timeZone: zone.identifier, device: try device())
+                definition.sourceKind = old.playlist != nil ? .playlist : .savedSearch
+                definition.sourceId = old.playlist ?? old.savedSearch
+                // Saved before now, so one that came due while stopped fires (or is missed) as usual.
+                definition.since = Int64(old.at * 1000) - 1
+                do throws(StoreError) { try library.record(.saveSchedule(id: nil, definition)) } catch {
+                    if error.reason != .notFound { throw error }
+                }
+                try library.removePlayerSchedule(id: old.id)
+            }
+        } catch {
+            logger.error("cannot convert the old planned plays", metadata: ["detail": "\(error.expandedDescription)"])
         }
     }
 }

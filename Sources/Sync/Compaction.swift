@@ -17,6 +17,8 @@ import OmniModel
 ///   with the latest play;
 /// - each playlist keeps its newest edit of any kind (its `editStamp`, which decides whether a
 ///   delete hides it);
+/// - schedules keep their newest save or delete, each run its newest record; every listen of
+///   the play history is kept (decision 0028);
 /// - removals are the tombstones: the favorite adds and the playlist item adds/moves they
 ///   remove are dropped; a removal itself is kept until every device has acknowledged it
 ///   (`tombstonesThrough`), then it is collected too.
@@ -76,6 +78,14 @@ public enum Compaction {
                 newer("s\u{1}\(target)", seq, op)
             case .sticker(let name, _):
                 newer("k\u{1}\(target)\u{1}\(name)", seq, op)
+            case .scheduleSave, .scheduleDelete:
+                newer("c\u{1}\(target)", seq, op)
+            case .scheduleRun(let run):
+                // LWW per run (schedule, planned instant, device), like the `scheduleRun` row.
+                newer("u\u{1}\(target)\u{1}\(run.plannedMs)\u{1}\(op.device)", seq, op)
+            case .listen:
+                // The play history is grow-only: every listen is kept.
+                keep.insert(seq)
             }
             switch op.kind {
             case .playlistCreate, .playlistRename, .playlistItemAdd, .playlistItemMove, .playlistItemRemove:

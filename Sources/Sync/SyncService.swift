@@ -78,7 +78,7 @@ public final class SyncService: Service, Sendable {
                     group.addTask {
                         for await event in triggers {
                             switch event {
-                            case .tracksChanged, .playlistChanged, .playlistDeleted, .savedSearchesChanged: self.nudge()
+                            case .tracksChanged, .playlistChanged, .playlistDeleted, .savedSearchesChanged, .schedulesChanged: self.nudge()
                             default: break
                             }
                         }

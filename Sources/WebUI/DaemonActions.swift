@@ -51,16 +51,26 @@ public protocol DaemonActions: Sendable {
     ///   a missing track or queue entry is 404, a wrong argument 400.
     func player(_ command: PlayerCommand) async throws -> PlayerStatus
 
-    /// The planned plays, soonest first.
-    func playerSchedules() async throws -> [PlayerSchedule]
-
-    /// Plans a play of a playlist or saved search at `at` (seconds since 1970).
+    /// The user's schedules with their next times, soonest first (`GET /api/schedules`).
     ///
-    /// - Throws: like `player(_:)` (an unknown playlist is `.track_missing`).
-    func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule
+    /// - Throws: any `OmniError` (`store.*` when the library fails).
+    func schedules() async throws -> [ScheduleSummary]
 
-    /// Cancels a planned play; false when there is none with that id.
-    func cancelSchedule(id: String) async throws -> Bool
+    /// Creates (`id` nil) or replaces a schedule through the one write path: the daemon's
+    /// scheduler fills in an empty time zone (its own) and device (this one) and sets `since`
+    /// from its clock. Returns the schedule's id.
+    ///
+    /// - Throws: `store.invalid` (a bad definition, an unknown zone), `store.not_found` (no such
+    ///   schedule, playlist, saved search or album).
+    func saveSchedule(id: String?, _ definition: ScheduleDefinition) async throws -> String
+
+    /// Deletes a schedule (`store.not_found` when there is none).
+    func deleteSchedule(id: String) async throws
+
+    /// Groups of tracks the analysis found to be the same recording, for the statistics'
+    /// health section; nil while no analysis has looked for them. The hook the analysis
+    /// service fills in (decision 0028); the default says "not available", never an empty guess.
+    func duplicateGroups() async -> [DuplicateGroup]?
 
     /// The output devices the player can choose (`GET /api/player/outputs`); nil when this
     /// daemon runs no player.
@@ -78,13 +88,17 @@ extension DaemonActions {
         throw APIError.notFound("the player")
     }
 
-    public func playerSchedules() async throws -> [PlayerSchedule] { throw APIError.notFound("the player") }
+    /// No player, so no scheduler: `GET /api/schedules` answers 404.
+    public func schedules() async throws -> [ScheduleSummary] { throw APIError.notFound("the scheduler") }
 
-    public func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
-        throw APIError.notFound("the player")
+    public func saveSchedule(id: String?, _ definition: ScheduleDefinition) async throws -> String {
+        throw APIError.notFound("the scheduler")
     }
 
-    public func cancelSchedule(id: String) async throws -> Bool { throw APIError.notFound("the player") }
+    public func deleteSchedule(id: String) async throws { throw APIError.notFound("the scheduler") }
+
+    /// No analysis: duplicates are "not available".
+    public func duplicateGroups() async -> [DuplicateGroup]? { nil }
 
     /// No player: `GET /api/player/outputs` answers 404.
     public func playerOutputs() async -> OutputList? { nil }
@@ -144,6 +158,19 @@ public struct WatchedFolder: Sendable, Equatable, Codable {
         self.mode = mode
         self.watchedFolders = watchedFolders
         self.problem = problem
+    }
+}
+
+/// Tracks that are the same recording (`DaemonActions.duplicateGroups`).
+public struct DuplicateGroup: Sendable, Equatable, Codable {
+    /// The tracks, best copy first.
+    public var uids: [TrackUID]
+    /// How they were found to be one ("same fingerprint", ...).
+    public var reason: String
+
+    public init(uids: [TrackUID], reason: String) {
+        self.uids = uids
+        self.reason = reason
     }
 }
 

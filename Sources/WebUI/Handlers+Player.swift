@@ -7,7 +7,7 @@ import OmniModel
 /// answers with the whole state, like `GET /api/player`.
 extension Handlers {
     func registerPlayer(on router: Router<BasicRequestContext>) {
-        registerSchedule(on: router)
+        registerSchedules(on: router)
         registerOutputs(on: router)
         router.get("/api/player") { _, _ in
             guard let status = await self.configuration.actions.playerStatus() else { throw APIError.notFound("the player") }
@@ -94,30 +94,6 @@ extension Handlers {
                 throw APIError.badRequest("device is 1 to 200 characters without control characters")
             }
             return try await self.player(.output(device: body.device))
-        }
-    }
-
-    func registerSchedule(on router: Router<BasicRequestContext>) {
-        router.get("/api/player/schedule") { _, _ in
-            struct Body: Encodable { var schedules: [PlayerSchedule] }
-            return try JSONBody.response(Body(schedules: try await self.configuration.actions.playerSchedules()))
-        }
-        router.post("/api/player/schedule") { request, _ in
-            struct Body: Decodable { var at: Double; var playlist: String?; var savedSearch: String? }
-            let body = try await JSONBody.decode(Body.self, from: request, limit: self.configuration.maxBodyBytes, nonNull: ["at", "playlist", "savedSearch"])
-            guard body.at.isFinite, (0...1e11).contains(body.at) else { throw APIError.badRequest("at is seconds since 1970") }
-            guard let source = body.playlist.map(QueueSource.playlist) ?? body.savedSearch.map(QueueSource.savedSearch) else {
-                throw APIError.badRequest("give playlist or savedSearch")
-            }
-            let schedule = try await self.configuration.actions.schedulePlay(at: body.at, source: source)
-            return try JSONBody.response(schedule, status: .created)
-        }
-        router.delete("/api/player/schedule/{id}") { _, context in
-            let id = try Self.parameter(context, "id")
-            guard try await self.configuration.actions.cancelSchedule(id: id) else {
-                throw APIError.notFound("schedule")
-            }
-            return Response(status: .noContent)
         }
     }
 

@@ -10,7 +10,11 @@ extension Handlers {
         router.patch("/api/tracks/{uid}") { request, context in try await self.editTrack(request, context) }
         router.post("/api/tracks/{uid}/favorite") { _, context in try await self.mutateTrack(context) { .favorite($0, true) } }
         router.delete("/api/tracks/{uid}/favorite") { _, context in try await self.mutateTrack(context) { .favorite($0, false) } }
-        router.post("/api/tracks/{uid}/played") { _, context in try await self.mutateTrack(context) { .played($0) } }
+        // `?client=web` (a `PlayClient` value) says which client played it, for the play history.
+        router.post("/api/tracks/{uid}/played") { request, context in
+            let client = QueryParameters(request).string("client") ?? PlayClient.api
+            return try await self.mutateTrack(context) { .completedPlay($0, client: client) }
+        }
         router.put("/api/tracks/{uid}/rating") { request, context in
             struct Body: Decodable {
                 var rating: Int?

@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Indexer
+import LocalStore
 import Logging
 import OmniModel
 import ServiceLifecycle
@@ -134,21 +135,26 @@ struct WebActions: DaemonActions {
         }.get()
     }
 
-    func playerSchedules() async throws -> [PlayerSchedule] { context.scheduler.list() }
-
-    func playerOutputs() async -> OutputList? { await context.player.outputs() }
-
-    func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
+    func schedules() async throws -> [ScheduleSummary] {
         let scheduler = context.scheduler
         return try await DedicatedThread.run(named: "omnisonic-schedule") {
-            Result { try scheduler.add(at: at, source: source) }
+            Result { () throws(StoreError) in try scheduler.list() }
         }.get()
     }
 
-    func cancelSchedule(id: String) async throws -> Bool {
+    func playerOutputs() async -> OutputList? { await context.player.outputs() }
+
+    func saveSchedule(id: String?, _ definition: ScheduleDefinition) async throws -> String {
         let scheduler = context.scheduler
         return try await DedicatedThread.run(named: "omnisonic-schedule") {
-            Result { try scheduler.cancel(id: id) }
+            Result { () throws(StoreError) in try scheduler.save(id: id, definition) }
+        }.get()
+    }
+
+    func deleteSchedule(id: String) async throws {
+        let scheduler = context.scheduler
+        try await DedicatedThread.run(named: "omnisonic-schedule") {
+            Result { () throws(StoreError) in try scheduler.delete(id: id) }
         }.get()
     }
 

@@ -72,6 +72,11 @@ struct UserDataClockTests {
             .playlistItemMove(itemId: "i", position: "a1"), .playlistItemRemove(itemId: "i"),
             .searchSave(SavedSearchDefinition(name: "S", query: "q", filters: ["year": "1990"], sort: "year", descending: true, limit: 5)),
             .searchDelete, .sticker(name: "mood", value: "calm"), .sticker(name: "mood", value: nil),
+            .scheduleSave(ScheduleDefinition(name: "Alarm", sourceKind: .playlist, sourceId: "p", time: "07:00", repeats: .weekdays,
+                                             days: [1, 5], timeZone: "Europe/Berlin", fadeInMinutes: 5, device: "dev", since: 7)),
+            .scheduleDelete,
+            .scheduleRun(ScheduleRunRecord(plannedMs: 5, handledMs: 6, outcome: .failed, reason: "gone")),
+            .listen(PlayListen(uid: TrackUID(rawValue: "u"), playedMs: 9, durationMs: 1000, client: "web", title: "T", artist: "A")),
         ]
         let ops = payloads.map { UserOperation(hlc: hlc, target: "t", payload: $0) }
         let data = try JSONEncoder().encode(ops)

@@ -23,7 +23,7 @@ func randomHistory(_ count: Int, seed: UInt64) -> [UserOperation] {
         let uid = "u\(Int.random(in: 0..<6, using: &rng))"
         let item = Int.random(in: 0..<400, using: &rng)
         let playlist = "p\(item % 3)"
-        let op: UserOperation
+        var op: UserOperation
         switch Int.random(in: 0..<15, using: &rng) {
         case 0: op = UserOperation(hlc: hlc, target: uid, payload: .trackOverride(field: .title, value: Bool.random(using: &rng) ? .text("T\(Int.random(in: 0..<9, using: &rng))") : nil))
         case 1: op = UserOperation(hlc: hlc, target: uid, payload: .rating(Int.random(in: 0...7, using: &rng))) // 6, 7: invalid
@@ -47,6 +47,23 @@ func randomHistory(_ count: Int, seed: UInt64) -> [UserOperation] {
         case 13: op = UserOperation(hlc: hlc, target: uid, payload: .sticker(name: "k\(item % 2)", value: Bool.random(using: &rng) ? "v\(item)" : nil))
         default: op = UserOperation(hlc: hlc, target: "s\(item % 2)", payload: .searchDelete)
         }
+        // Schedules, their runs and the play history (decision 0028), one operation in five.
+        if Int.random(in: 0..<5, using: &rng) == 0 {
+            let schedule = "c\(item % 3)"
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0:
+                op = UserOperation(hlc: hlc, target: schedule, payload: .scheduleSave(ScheduleDefinition(
+                    name: "S\(item)", sourceKind: .playlist, sourceId: playlist, time: "07:0\(item % 10)", repeats: .daily,
+                    timeZone: "Europe/Berlin", paused: item % 2 == 0, device: device)))
+            case 1: op = UserOperation(hlc: hlc, target: schedule, payload: .scheduleDelete)
+            case 2:
+                op = UserOperation(hlc: hlc, target: schedule, payload: .scheduleRun(ScheduleRunRecord(
+                    plannedMs: Int64(item % 4), handledMs: wall, outcome: item % 2 == 0 ? .played : .missed)))
+            default:
+                op = UserOperation(hlc: hlc, target: "l\(ops.count)", payload: .listen(PlayListen(
+                    uid: TrackUID(rawValue: uid), playedMs: wall, durationMs: 1000, client: "web", title: "T\(item % 7)")))
+            }
+        }
         ops.append(op)
     }
     return ops
@@ -67,6 +84,9 @@ func state(_ library: Library) throws -> [String] {
             ("itemTomb", "SELECT itemId, stamp FROM playlistItemTombstone ORDER BY itemId"),
             ("search", "SELECT id, name, query, deleted, stamp FROM savedSearch ORDER BY id"),
             ("sticker", "SELECT uid, name, value, stamp FROM trackSticker ORDER BY uid, name"),
+            ("schedule", "SELECT id, definition, deleted, stamp FROM schedule ORDER BY id"),
+            ("run", "SELECT scheduleId, plannedMs, device, outcome, stamp FROM scheduleRun ORDER BY scheduleId, plannedMs, device"),
+            ("listen", "SELECT id, uid, playedMs, device, client, title FROM playHistory ORDER BY id"),
         ] {
             for row in try Row.fetchAll(db, sql: sql) {
                 lines.append(label + ": " + row.databaseValues.map(\.description).joined(separator: " | "))

@@ -125,41 +125,6 @@ struct PlayerAPITests {
         await Self.stop(setup)
     }
 
-    @Test("Given a playlist, when a play is scheduled, then it is listed and kept; when due it replaces the queue and plays; a cancelled one never fires")
-    func schedule() async throws {
-        let setup = try await Self.start()
-        let http = setup.server.http
-        let library = setup.fixture.library
-        let id = try #require(try library.record(.createPlaylist(name: "Morning")).first?.target)
-        let uids = try setup.fixture.allTracks().prefix(2).map(\.uid)
-        try library.record(.addToPlaylist(id: id, uids: uids, index: nil))
-        let now = Date().timeIntervalSince1970
-
-        let later = try await http.json("POST", "/api/player/schedule", ["at": now + 3600, "playlist": id])
-        #expect(later.status == 201)
-        let laterID = try #require(try later.json()["id"] as? String)
-        let due = try await http.json("POST", "/api/player/schedule", ["at": now - 1, "playlist": id])
-        #expect(due.status == 201)
-        #expect(try await http.json("POST", "/api/player/schedule", ["at": now, "playlist": "nope"]).status == 404)
-        #expect(try await http.json("POST", "/api/player/schedule", ["at": now]).status == 400)
-        let listed = try await http.get("/api/player/schedule").json()["schedules"] as? [[String: Any]]
-        #expect(listed?.count == 2)
-        // Kept in the library: a new scheduler (a restart) finds both.
-        let restarted = PlayerScheduler(library: library, player: setup.player, logger: .init(label: "test"))
-        #expect(restarted.list().count == 2)
-
-        let fired = try #require(setup.server.actions.scheduler).fireDue()
-        #expect(fired.count == 1)
-        let state = try await http.get("/api/player").json()
-        #expect((state["queue"] as? [[String: Any]])?.compactMap { $0["uid"] as? String } == uids.map(\.rawValue))
-        #expect(["playing", "stopped"].contains(state["state"] as? String ?? ""))
-        #expect(try await http.send("DELETE", "/api/player/schedule/\(laterID)").status == 204)
-        #expect(try await http.send("DELETE", "/api/player/schedule/\(laterID)").status == 404)
-        #expect((try await http.get("/api/player/schedule").json()["schedules"] as? [Any])?.isEmpty == true)
-        #expect(try library.playerSchedules().isEmpty)
-        await Self.stop(setup)
-    }
-
     @Test("Given the player on capture, when GET /api/player/outputs and POST /api/player/output, then the list holds default and capture, the state names the new device, and bad names are 400")
     func outputSelection() async throws {
         let setup = try await Self.start()

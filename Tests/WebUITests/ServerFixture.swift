@@ -39,6 +39,13 @@ final class LibraryFixture: Sendable {
     var repositoryRoot: String { Corpus.repositoryRoot }
 }
 
+/// The scheduler's clock in tests: the real time until `set` is called.
+final class SchedulerClock: Sendable {
+    private let time = Mutex<Date?>(nil)
+    func set(_ date: Date?) { time.withLock { $0 = date } }
+    var now: Date { time.withLock { $0 } ?? Date() }
+}
+
 /// Daemon actions that record what they were asked and do the minimum a test needs.
 final class TestActions: DaemonActions {
     struct State {
@@ -56,7 +63,11 @@ final class TestActions: DaemonActions {
         self.fixture = fixture
         self.events = events
         self.realPlayer = player
-        self.scheduler = player.map { PlayerScheduler(library: fixture.library, player: $0, logger: Logger(label: "test")) }
+        let clock = SchedulerClock()
+        self.clock = clock
+        self.scheduler = player.map {
+            PlayerScheduler(library: fixture.library, player: $0, logger: Logger(label: "test"), now: { clock.now })
+        }
     }
 
     func playerStatus() async -> PlayerStatus? { realPlayer?.status() }
@@ -71,19 +82,22 @@ final class TestActions: DaemonActions {
     /// The scheduler over `realPlayer` (created with it).
     let scheduler: PlayerScheduler?
 
-    func playerSchedules() async throws -> [PlayerSchedule] {
-        guard let scheduler else { throw APIError.notFound("the player") }
-        return scheduler.list()
+    /// The scheduler's clock: the real one until a test sets a time.
+    let clock: SchedulerClock
+
+    func schedules() async throws -> [ScheduleSummary] {
+        guard let scheduler else { throw APIError.notFound("the scheduler") }
+        return try scheduler.list()
     }
 
-    func schedulePlay(at: Double, source: QueueSource) async throws -> PlayerSchedule {
-        guard let scheduler else { throw APIError.notFound("the player") }
-        return try scheduler.add(at: at, source: source)
+    func saveSchedule(id: String?, _ definition: ScheduleDefinition) async throws -> String {
+        guard let scheduler else { throw APIError.notFound("the scheduler") }
+        return try scheduler.save(id: id, definition)
     }
 
-    func cancelSchedule(id: String) async throws -> Bool {
-        guard let scheduler else { throw APIError.notFound("the player") }
-        return try scheduler.cancel(id: id)
+    func deleteSchedule(id: String) async throws {
+        guard let scheduler else { throw APIError.notFound("the scheduler") }
+        try scheduler.delete(id: id)
     }
 
     var uploadDirectory: String { fixture.music + "/.omnisonic-upload" }

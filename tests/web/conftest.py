@@ -5,8 +5,11 @@ Every test fails when the page logged a console error (SEVERE in the browser log
 exceptions, failed requests, CSP violations. Screenshots go to tests/web/artifacts/ (gitignored).
 """
 
+import importlib.util
 import json
+import os
 import shutil
+import time
 import urllib.request
 from pathlib import Path
 
@@ -143,6 +146,54 @@ def page(browser, web_daemon):
     browser.set_window_size(1280, 800)
     browser.get_log("browser")  # drop what earlier tests left
     page = Page(browser, web_daemon.url)
+    yield page
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+              and not any(text in entry["message"] for text in page.expected_errors)]
+    assert not errors, "console errors:\n" + "\n".join(entry["message"] for entry in errors)
+
+
+@pytest.fixture(scope="module")
+def clocked_daemon(tmp_path_factory):
+    """A daemon of its own for tests/web/test_schedules.py and test_stats.py: its scheduler
+    follows a clock file the test writes (OMNISONIC_TEST_CLOCK_FILE, test-only), the process
+    runs in TZ=Europe/Berlin, and the server player plays into ALSA's `file` plugin. One per
+    test module (schedules fire plays, which would change another module's statistics)."""
+    spec = importlib.util.spec_from_file_location("omni_tests_root_web", Path(__file__).resolve().parents[1] / "conftest.py")
+    root = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root)
+    folder = tmp_path_factory.mktemp("clocked")
+    alsa = folder / "asound.conf"
+    alsa.write_text(f'pcm.capture {{\n type file\n slave.pcm {{ type null }}\n file "{folder / "out.raw"}"\n format "raw"\n}}\n')
+    clock = folder / "clock"
+    clock.write_text("2026-05-01T04:00:00Z")
+    saved = {name: os.environ.get(name) for name in ("ALSA_CONFIG_PATH", "OMNISONIC_TEST_CLOCK_FILE", "TZ")}
+    os.environ.update({"ALSA_CONFIG_PATH": str(alsa), "OMNISONIC_TEST_CLOCK_FILE": str(clock), "TZ": "Europe/Berlin"})
+    try:
+        daemon = root.start_daemon(tracks=12, seed=17, prefix="omnisonic-clocked-", extra_args=("--output", "capture", "--mpd-listen", "off"))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    daemon.clock = clock
+    api = Api(daemon.url)
+    deadline = time.monotonic() + 60
+    # The start scan: done once it is idle with tracks in the library.
+    while (api.get("/api/scan")["running"] or not api.get("/api/search?q=&limit=1")["tracks"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def clocked_page(browser, clocked_daemon):
+    """The browser on `clocked_daemon` (console errors fail the test, as with `page`)."""
+    browser.set_window_size(1280, 800)
+    browser.get_log("browser")
+    page = Page(browser, clocked_daemon.url)
     yield page
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
               and not any(text in entry["message"] for text in page.expected_errors)]

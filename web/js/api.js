@@ -95,7 +95,8 @@ export const api = {
   deleteTrack: (uid) => request('DELETE', `/api/tracks/${uid}`),
   favorite: (uid, on) => request(on ? 'POST' : 'DELETE', `/api/tracks/${uid}/favorite`),
   rate: (uid, rating) => request('PUT', `/api/tracks/${uid}/rating`, { rating }),
-  played: (uid) => request('POST', `/api/tracks/${uid}/played`),
+  // `client` names who played it in the play history ("web" for the browser's own player).
+  played: (uid, client = 'web') => request('POST', `/api/tracks/${uid}/played` + q({ client })),
   streamURL: (uid) => url(`/api/tracks/${uid}/stream`),
   trackArtworkURL: (uid) => url(`/api/tracks/${uid}/artwork`),
   albumArtworkURL: (id) => url(`/api/albums/${id}/artwork`),
@@ -129,4 +130,17 @@ export const api = {
   player: () => get('/api/player'),
   playerCommand: (name, body) => request('POST', `/api/player/${name}`, body),
   playerOutputs: () => get('/api/player/outputs'),
+  // Schedules, the play history and statistics (decision 0028).
+  schedules: () => get('/api/schedules'),
+  schedule: (id) => get(`/api/schedules/${encodeURIComponent(id)}`),
+  createSchedule: (definition) => request('POST', '/api/schedules', definition),
+  updateSchedule: (id, definition) => request('PUT', `/api/schedules/${encodeURIComponent(id)}`, definition),
+  pauseSchedule: (id, paused) => request('POST', `/api/schedules/${encodeURIComponent(id)}/${paused ? 'pause' : 'resume'}`),
+  deleteSchedule: (id) => request('DELETE', `/api/schedules/${encodeURIComponent(id)}`),
+  stats: (period, tz) => get('/api/stats' + q({ period, tz })),
+  history: (params) => get('/api/history' + q(params)),
+  historyCSVURL: () => url('/api/history.csv'),
+  historyJSONURL: () => url('/api/history.json'),
+  // As a typed Blob: JSON (a ListenBrainz export) or JSON Lines (its newer zip's files).
+  importHistory: (text, lines) => request('POST', '/api/history/import', new Blob([text], { type: lines ? 'application/x-ndjson' : 'application/json' })),
 };

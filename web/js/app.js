@@ -11,6 +11,8 @@ import { trackView } from './views/track.js';
 import { albumsView, albumView } from './views/albums.js';
 import { artistsView, artistView } from './views/artists.js';
 import { playlistView } from './views/playlist.js';
+import { schedulesView } from './views/schedules.js';
+import { statsView } from './views/stats.js';
 import { closeMenu } from './ui.js';
 import { flushPendingDeletes } from './actions.js';
 import { h, replace } from './dom.js';
@@ -27,6 +29,10 @@ const routes = [
   [/^#\/artist\/(\d+)$/, (m) => (root) => artistView(root, Number(m[1]))],
   [/^#\/playlist\/([^/]+)$/, (m) => (root) => playlistView(root, decodeURIComponent(m[1]))],
   [/^#\/import$/, () => importView],
+  [/^#\/schedules$/, () => schedulesView],
+  // "Schedule…" on a playlist or a saved search opens the new-schedule form with it chosen.
+  [/^#\/schedules\/new\/(playlist|savedSearch|album)\/([^/]+)$/, (m) => (root) => schedulesView(root, { kind: m[1], id: decodeURIComponent(m[2]) })],
+  [/^#\/stats$/, () => statsView],
 ];
 
 let current = null;

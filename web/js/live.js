@@ -46,6 +46,7 @@ function connect() {
   source.addEventListener('playlistChanged', (event) => emit('playlists-changed', { id: JSON.parse(event.data).id }));
   source.addEventListener('playlistDeleted', (event) => emit('playlist-deleted', { id: JSON.parse(event.data).id }));
   source.addEventListener('savedSearchesChanged', () => emit('searches-changed'));
+  source.addEventListener('schedulesChanged', () => emit('schedules-changed'));
   source.addEventListener('player', (event) => { try { emit('player-state', JSON.parse(event.data)); } catch { /* not JSON */ } });
   // EventSource reconnects by itself; after a reconnect, refresh what may have been missed.
   let opened = false;

@@ -307,6 +307,23 @@ public final class ScanService: Service, Sendable {
             logger.error("scan failed", metadata: ["code": "\(error.code)", "detail": "\(error.expandedDescription)"])
         }
         if !wasStopping || result.isSuccess { publish(event) }
+        recordInLog(result)
+    }
+
+    /// Keeps the scan's outcome for the statistics page (`Library.scanLog`); a stopped one too.
+    private func recordInLog(_ result: Result<ScanSummary, IndexError>) {
+        let (started, finished) = state.withLock { ($0.status.startedAt ?? Date(), $0.status.finishedAt ?? Date()) }
+        var entry = ScanLogEntry(startedAt: started.timeIntervalSince1970, finishedAt: finished.timeIntervalSince1970,
+                                 files: 0, added: 0, updated: 0, removed: 0, failed: 0)
+        switch result {
+        case .success(let s):
+            (entry.files, entry.added, entry.updated, entry.removed, entry.failed) = (s.files, s.added, s.updated, s.removed, s.failed)
+        case .failure(let error):
+            entry.error = error.description
+        }
+        do throws(StoreError) { try indexer.library.recordScan(entry) } catch {
+            logger.warning("cannot record the scan in the scan log", metadata: ["detail": "\(error.expandedDescription)"])
+        }
     }
 
     /// Called on the scanning thread (at most every 100 ms by the indexer).

@@ -54,13 +54,32 @@ struct MutationPlanner {
             return [op(uid.rawValue, .rating(rating))]
 
         case .played(let uid):
+            return try plan(.completedPlay(uid, client: PlayClient.api))
+
+        case .completedPlay(let uid, let client):
             try requireTrack(uid)
+            guard PlayClient.isValid(client) else {
+                throw StoreError(.invalid, message: "a client is 1 to 32 lowercase letters, digits or dashes, starting with a letter")
+            }
             let device = clock.device
             // Clamped in SQL: a row stored before the bound may hold any Int64 (issue 18: 2^63-1
             // made `count + 1` trap). At the bound the count stays there; the time still moves.
             let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(min(count, ?), 0) FROM trackPlay WHERE uid = ? AND device = ?"),
                                          arguments: [UserDataValidation.maxPlayCount, uid.rawValue, device]) ?? 0
-            return [op(uid.rawValue, .played(count: min(count + 1, UserDataValidation.maxPlayCount), lastPlayedMs: wallMs))]
+            var ops = [op(uid.rawValue, .played(count: min(count + 1, UserDataValidation.maxPlayCount), lastPlayedMs: wallMs))]
+            // The history keeps the names the track has now: it outlives the file, and stats
+            // over a year need no join with tracks that may be gone.
+            if let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT title, artist, album, json_extract(genres, '$[0]'), coalesce(durationMs, 0) FROM track WHERE uid = ?
+                """), arguments: [uid.rawValue]) {
+                let listen = PlayListen(uid: uid, playedMs: wallMs, durationMs: max(0, row[4] as Int64), client: client,
+                                        title: String((row[0] as String).unicodeScalars.prefix(500)),
+                                        artist: (row[1] as String?).map { String($0.unicodeScalars.prefix(500)) },
+                                        album: (row[2] as String?).map { String($0.unicodeScalars.prefix(500)) },
+                                        genre: (row[3] as String?).map { String($0.unicodeScalars.prefix(500)) })
+                if listen.problem() == nil { ops.append(op(Self.newID(), .listen(listen))) }
+            }
+            return ops
 
         case .createPlaylist(let name):
             let name = try UserDataValidation.playlistName(name)
@@ -128,6 +147,52 @@ struct MutationPlanner {
                 throw StoreError(.invalid, message: "a track holds at most \(UserDataValidation.maxStickersPerTrack) stickers")
             }
             return [op(uid.rawValue, .sticker(name: name, value: value))]
+        case .saveSchedule(let id, let definition):
+            if let problem = definition.problem() { throw StoreError(.invalid, message: problem) }
+            guard TimeZone(identifier: definition.timeZone) != nil else {
+                throw StoreError(.invalid, message: "unknown time zone \(definition.timeZone)")
+            }
+            if let id { try requireSchedule(id) }
+            if let kind = definition.sourceKind, let source = definition.sourceId {
+                switch kind {
+                case .playlist: try requirePlaylist(source)
+                case .savedSearch: try requireSearch(source)
+                case .album:
+                    guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM album WHERE id = ?)"),
+                                            arguments: [Int64(source) ?? -1]) == true else {
+                        throw StoreError(.notFound, message: "no album \(source)")
+                    }
+                }
+            }
+            return [op(id ?? Self.newID(), .scheduleSave(definition))]
+
+        case .deleteSchedule(let id):
+            try requireSchedule(id)
+            return [op(id, .scheduleDelete)]
+
+        case .recordScheduleRun(let id, let run):
+            return [op(id, .scheduleRun(run))]
+
+        case .importListens(let listens):
+            guard listens.count <= 50_000 else { throw StoreError(.invalid, message: "at most 50,000 listens can be imported at once") }
+            var ops: [UserOperation] = []
+            var seen = Set<String>()
+            let exists = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM playHistory WHERE playedMs = ? AND title = ?)")
+            let match = try db.cachedStatement(sql: """
+                SELECT uid FROM track WHERE titleKey = ? AND (? IS NULL OR lower(artist) = lower(?)) ORDER BY id LIMIT 1
+                """)
+            for var listen in listens {
+                if let problem = listen.problem() { throw StoreError(.invalid, message: problem) }
+                let key = "\(listen.playedMs)\u{1}\(listen.title)"
+                guard seen.insert(key).inserted,
+                      try Bool.fetchOne(exists, arguments: [listen.playedMs, listen.title]) != true else { continue }
+                if listen.uid == nil {
+                    listen.uid = try String.fetchOne(match, arguments: [TextKey.fold(listen.title), listen.artist, listen.artist])
+                        .map { TrackUID(rawValue: $0) }
+                }
+                ops.append(op(Self.newID(), .listen(listen)))
+            }
+            return ops
         }
     }
 
@@ -162,6 +227,13 @@ struct MutationPlanner {
 
     private func requirePlaylist(_ id: String) throws {
         guard try Self.playlistVisible(db, id) else { throw StoreError(.notFound, message: "no playlist \(id)") }
+    }
+
+    private func requireSchedule(_ id: String) throws {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM schedule WHERE id = ? AND deleted = 0)"),
+                                arguments: [id]) == true else {
+            throw StoreError(.notFound, message: "no schedule \(id)")
+        }
     }
 
     private func requireSearch(_ id: String) throws {

@@ -58,6 +58,17 @@ struct OperationApplier {
             _ = try UserDataValidation.savedSearch(definition)
         case .sticker(let name, let value):
             try UserDataValidation.sticker(name: name, value: value)
+        case .scheduleDelete:
+            break
+        case .scheduleSave(let definition):
+            if let problem = definition.problem() { throw fail(problem) }
+        case .scheduleRun(let run):
+            if run.plannedMs < 0 || run.plannedMs > HLCTimestamp.maxWallMs || run.handledMs < 0 || run.handledMs > HLCTimestamp.maxWallMs {
+                throw fail("a run's times are after 1970")
+            }
+            if let reason = run.reason, !UserDataValidation.fits(reason, max: 500) { throw fail("a run's reason is at most 500 characters") }
+        case .listen(let listen):
+            if let problem = listen.problem() { throw fail(problem) }
         }
     }
 
@@ -205,6 +216,35 @@ struct OperationApplier {
                 ON CONFLICT(uid, name) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
                 WHERE excluded.stamp > trackSticker.stamp
                 """).execute(arguments: [target, name, value, stamp])
+        case .scheduleSave(let definition):
+            try db.cachedStatement(sql: """
+                INSERT INTO schedule(id, definition, deleted, stamp) VALUES (?, ?, 0, ?)
+                ON CONFLICT(id) DO UPDATE SET definition = excluded.definition, deleted = 0, stamp = excluded.stamp
+                WHERE excluded.stamp > schedule.stamp
+                """).execute(arguments: [target, JSONText.encode(definition), stamp])
+
+        case .scheduleDelete:
+            try db.cachedStatement(sql: """
+                INSERT INTO schedule(id, definition, deleted, stamp) VALUES (?, NULL, 1, ?)
+                ON CONFLICT(id) DO UPDATE SET definition = NULL, deleted = 1, stamp = excluded.stamp
+                WHERE excluded.stamp > schedule.stamp
+                """).execute(arguments: [target, stamp])
+
+        case .scheduleRun(let run):
+            try db.cachedStatement(sql: """
+                INSERT INTO scheduleRun(scheduleId, plannedMs, device, handledMs, outcome, reason, stamp) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(scheduleId, plannedMs, device) DO UPDATE SET handledMs = excluded.handledMs, outcome = excluded.outcome,
+                    reason = excluded.reason, stamp = excluded.stamp
+                WHERE excluded.stamp > scheduleRun.stamp
+                """).execute(arguments: [target, run.plannedMs, op.device, run.handledMs, run.outcome.rawValue, run.reason, stamp])
+
+        case .listen(let listen):
+            // Grow-only: each listen has its own id (the target); a duplicate changes nothing.
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO playHistory(id, uid, playedMs, device, client, durationMs, title, artist, album, genre)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [target, listen.uid?.rawValue, listen.playedMs, op.device, listen.client, listen.durationMs,
+                                         listen.title, listen.artist, listen.album, listen.genre])
 
         case .searchDelete:
             // A delete clears the definition, so the row is the same whichever order it came in.

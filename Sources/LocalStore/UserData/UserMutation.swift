@@ -34,6 +34,21 @@ public enum UserMutation: Sendable, Equatable {
     /// Sets (or, with `nil`, deletes) a named sticker of a track: data an MPD client keeps on a
     /// song (`sticker set`). Names and values are checked by `UserDataValidation.sticker`.
     case setSticker(TrackUID, name: String, value: String?)
+    /// A completed play through `client` (a `PlayClient` value such as "mpd"): this device's
+    /// count goes up by one, as with `played`, and the play history gains a listen (decision 0028).
+    /// `played(uid)` is this with the client "api".
+    case completedPlay(TrackUID, client: String)
+    /// Creates (id nil: the operation's `target` is the new id) or replaces a schedule; pausing,
+    /// resuming and editing are saves of the changed definition.
+    case saveSchedule(id: String?, ScheduleDefinition)
+    /// Deletes a schedule (its runs stay in the history of other devices until they see it).
+    case deleteSchedule(id: String)
+    /// Records what happened to one occurrence of a schedule (the firing device does this).
+    case recordScheduleRun(id: String, ScheduleRunRecord)
+    /// Adds listens to the play history (a ListenBrainz import): each one not already there
+    /// (same time and title) becomes a `play.listen`; play counts are not changed. A listen
+    /// without a uid is matched to a track with the same title and artist when there is one.
+    case importListens([PlayListen])
 
     /// Edits (or, with `nil`, resets) one field of a track.
     public static func setOverride(_ uid: TrackUID, _ field: TrackField, _ value: TrackFieldValue?) -> UserMutation {

@@ -52,7 +52,8 @@ export function libraryView(root, params = {}) {
   const saveButton = h('button', { type: 'button', class: 'button', 'data-action': 'save-search' }, 'Save search');
   const playAll = h('button', { type: 'button', class: 'button', 'data-action': 'play-all' }, 'Play all');
   const deleteSaved = saved ? h('button', { type: 'button', class: 'button danger', 'data-action': 'delete-search' }, 'Delete saved search') : null;
-  const header = h('div', { class: 'view-header' }, title, count, playAll, saved ? deleteSaved : saveButton);
+  const scheduleLink = saved ? h('a', { class: 'button', href: `#/schedules/new/savedSearch/${encodeURIComponent(saved)}`, 'data-action': 'schedule' }, 'Schedule…') : null;
+  const header = h('div', { class: 'view-header' }, title, count, playAll, scheduleLink, saved ? deleteSaved : saveButton);
   const suggestion = h('div', { class: 'suggestion', 'data-suggestion': '', hidden: true });
   const message = h('div', { 'data-message': '' });
 

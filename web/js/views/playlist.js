@@ -130,6 +130,7 @@ export function playlistView(root, id) {
         h('button', { type: 'button', class: 'button primary', 'data-action': 'play-all', disabled: !tracks.length, onclick: () => playTracks(tracks, 0) }, '▶ Play all'),
         h('button', { type: 'button', class: 'button', 'data-action': 'rename', onclick: rename }, 'Rename…'),
         exportLink,
+        h('a', { class: 'button', href: `#/schedules/new/playlist/${encodeURIComponent(id)}`, 'data-action': 'schedule' }, 'Schedule…'),
         h('button', { type: 'button', class: 'button danger', 'data-action': 'delete-playlist', onclick: remove }, 'Delete…')),
       h('div', { class: 'view-body' },
         playlist.items.length ? list : h('div', { class: 'empty', 'data-empty': 'playlist' },
