@@ -170,6 +170,7 @@ enum Schema {
         // Albums split in two because some of their tracks lack the album artist tag are
         // merged (`AlbumGrouping`); scans group them so from now on.
         migrator.registerMigration("v8-album-grouping") { db in try AlbumGrouping.mergeExisting(db) }
+        StickerSchema.register(in: &migrator)
         ScheduleSchema.register(in: &migrator)
         return migrator
     }

@@ -47,7 +47,14 @@ extension Commands {
     }
 
     static func update(_ c: Call) throws {
-        if let uri = c.text(0) { _ = try c.songs().songs(at: uri) }
+        // As MPD: any safe relative path is accepted (a folder new on disk is what `update` is
+        // for; the scan covers every folder anyway), an unsafe one is malformed.
+        if let uri = c.text(0), !uri.isEmpty, uri != "/" {
+            let segments = uri.split(separator: "/", omittingEmptySubsequences: false)
+            guard !uri.hasPrefix("/"), !segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+                throw MPDError.arg("Malformed path")
+            }
+        }
         c.door.environment.requestScan()
         let job = c.door.updateJob.withLock { job -> Int in job += 1; return job }
         c.response.add("updating_db", job)

@@ -5,13 +5,14 @@ import OmniModel
 
 /// Stickers on songs are the track's user data: `rating` (0–10, MPD clients' scale) is the
 /// track's rating (0–5) doubled, `favorite` (0/1) its favorite mark, `playcount` its plays
-/// (read-only). Writes go through the one write path. Pictures: `albumart` is the folder's
+/// (read-only); any other sticker is kept as a `track.sticker` operation (`Library.stickers`).
+/// Writes go through the one write path, so they sync. Pictures: `albumart` is the folder's
 /// cover file, `readpicture` the embedded picture, in `binarylimit` chunks.
 extension Commands {
     static let stickerNames = ["rating", "favorite", "playcount"]
 
     static func registerStickers(_ add: Register) {
-        add("sticker", 3, 5, false, sticker)
+        add("sticker", 3, 6, false, sticker)
         add("albumart", 2, 2, false) { c in try c.picture(embedded: false) }
         add("readpicture", 2, 2, false) { c in try c.picture(embedded: true) }
     }
@@ -25,13 +26,15 @@ extension Commands {
             guard let song = index.song(uri: SongIndex.normalize(uri)) else { throw MPDError.noExist("No such song") }
             return song.track
         }
+        func all(_ t: TrackRecord) throws -> [String: String] {
+            try stickers(of: t).merging(c.library.stickers(uid: t.uid)) { own, _ in own }
+        }
         switch (action, c.arguments.count) {
         case ("get", 4):
-            let t = try track(uri)
-            guard let value = stickers(of: t)[c.arguments[3]] else { throw MPDError.noExist("no such sticker") }
+            guard let value = try all(try track(uri))[c.arguments[3]] else { throw MPDError.noExist("no such sticker") }
             c.response.add("sticker", "\(c.arguments[3])=\(value)")
         case ("list", 3):
-            for (name, value) in stickers(of: try track(uri)).sorted(by: { $0.key < $1.key }) { c.response.add("sticker", "\(name)=\(value)") }
+            for (name, value) in try all(try track(uri)).sorted(by: { $0.key < $1.key }) { c.response.add("sticker", "\(name)=\(value)") }
         case ("set", 5):
             let t = try track(uri)
             let value = c.arguments[4]
@@ -42,31 +45,44 @@ extension Commands {
             case "favorite":
                 guard value == "0" || value == "1" else { throw MPDError.arg("favorite is 0 or 1") }
                 try c.record(.favorite(t.uid, value == "1"))
+            case "playcount":
+                throw MPDError.arg("playcount is the number of plays and cannot be set")
             default:
-                throw MPDError.arg("omnisonicd keeps the stickers rating (0-10) and favorite (0/1) only")
+                try c.record(.setSticker(t.uid, name: c.arguments[3], value: value))
             }
         case ("delete", 3), ("delete", 4):
             let t = try track(uri)
-            let name = c.text(3)
-            if name == nil || name == "rating" { try c.record(.rate(t.uid, nil)) }
-            if name == nil || name == "favorite" { try c.record(.favorite(t.uid, false)) }
-            if let name, !["rating", "favorite"].contains(name) { throw MPDError.noExist("no such sticker") }
+            let own = stickers(of: t), kept = try c.library.stickers(uid: t.uid)
+            let names = c.text(3).map { [$0] } ?? Array(own.keys) + Array(kept.keys)
+            // MPD answers a delete of nothing with "no such sticker".
+            guard !names.isEmpty, names.allSatisfy({ own[$0] != nil || kept[$0] != nil }) else { throw MPDError.noExist("no such sticker") }
+            for name in names {
+                switch name {
+                case "rating": try c.record(.rate(t.uid, nil))
+                case "favorite": try c.record(.favorite(t.uid, false))
+                case "playcount": if c.text(3) != nil { throw MPDError.arg("playcount is the number of plays and cannot be deleted") }
+                default: try c.record(.setSticker(t.uid, name: name, value: nil))
+                }
+            }
         case ("find", 4), ("find", 6):
             let name = c.arguments[3]
-            var wanted: ((Int) -> Bool)?
-            if c.arguments.count == 6, let v = Int(c.arguments[5]) {
+            // MPD 0.23 compares sticker values as text (SQLite's `value < ?` on a TEXT column).
+            var wanted: ((String) -> Bool)?
+            if c.arguments.count == 6 {
+                let v = c.arguments[5]
                 switch c.arguments[4] {
                 case "=": wanted = { $0 == v }
-                case "<": wanted = { $0 < v }
-                case ">": wanted = { $0 > v }
+                case "<": wanted = { Array($0.utf8).lexicographicallyPrecedes(Array(v.utf8)) }
+                case ">": wanted = { Array(v.utf8).lexicographicallyPrecedes(Array($0.utf8)) }
                 default: throw MPDError.arg("bad operator")
                 }
-            } else if c.arguments.count == 6 {
-                throw MPDError.arg("Integer expected")
             }
-            for song in try index.songs(at: uri) {
-                guard let value = stickers(of: song.track)[name] else { continue }
-                if let wanted, !(Int(value).map(wanted) ?? false) { continue }
+            let kept = stickerNames.contains(name) ? [:] : try c.library.stickers(named: name)
+            // MPD answers a folder that does not exist with no stickers, not an error.
+            for song in (try? index.songs(at: uri)) ?? [] {
+                let value = stickerNames.contains(name) ? stickers(of: song.track)[name] : kept[song.track.uid]
+                guard let value else { continue }
+                if let wanted, !wanted(value) { continue }
                 c.response.add("file", song.uri)
                 c.response.add("sticker", "\(name)=\(value)")
             }
@@ -75,7 +91,8 @@ extension Commands {
         }
     }
 
-    /// The stickers a track has (none for what is unset: no rating, not a favorite, never played).
+    /// The stickers that are the track's own user data (none for what is unset: no rating, not
+    /// a favorite, never played). Other stickers are kept in the library (`Library.stickers`).
     static func stickers(of t: TrackRecord) -> [String: String] {
         var out: [String: String] = [:]
         if let r = t.rating { out["rating"] = String(r * 2) }

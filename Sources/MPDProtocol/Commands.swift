@@ -57,14 +57,31 @@ enum Commands {
         add("status") { try status($0) }
         add("currentsong") { try currentSong($0) }
         add("stats") { try stats($0) }
+        // Outputs are the ALSA devices the player may use (`Player.listOutputs`); it plays
+        // through one at a time, so enabling one disables the others and the one in use
+        // cannot be disabled (decision 0020).
         add("outputs") { c in
-            c.response.add("outputid", 0)
-            c.response.add("outputname", c.player.status().output.device)
-            c.response.add("plugin", "alsa")
-            c.response.add("outputenabled", 1)
+            let list = c.player.listOutputs()
+            for (id, output) in list.outputs.enumerated() {
+                c.response.add("outputid", id)
+                c.response.add("outputname", output.name)
+                c.response.add("plugin", "alsa")
+                c.response.add("outputenabled", output.name == list.current ? 1 : 0)
+            }
         }
         for name in ["enableoutput", "disableoutput", "toggleoutput"] {
-            add(name, 1, 1) { c in guard try c.unsigned(0) == 0 else { throw MPDError.noExist("No such audio output") } }
+            add(name, 1, 1) { c in
+                let list = c.player.listOutputs()
+                let id = try c.unsigned(0)
+                guard id < list.outputs.count else { throw MPDError.noExist("No such audio output") }
+                let device = list.outputs[id].name
+                let enable = name == "enableoutput" || (name == "toggleoutput" && device != list.current)
+                if enable {
+                    try c.player.setOutput(device)
+                } else if device == list.current {
+                    throw MPDError(.system, "omnisonicd plays through one output: enable another one instead")
+                }
+            }
         }
         // Playback.
         add("play", 0, 1) { c in
@@ -87,7 +104,7 @@ enum Commands {
             let text = c.text(0) ?? ""
             let value = try c.seconds(0)
             let status = c.player.status()
-            guard status.current != nil else { throw MPDError(.playerSync, "Not playing") }
+            guard status.current != nil, status.state != .stopped else { throw MPDError(.playerSync, "Not playing") }
             let target = text.hasPrefix("+") || text.hasPrefix("-") ? Double(status.positionMs) / 1000 + value : value
             c.player.seek(toMs: Int(max(0, target) * 1000))
             c.door.hub.post([.player])
@@ -115,29 +132,33 @@ enum Commands {
             if c.text(0) == "1", mode != .off { c.player.setRepeat(.one) }
             if c.text(0) != "1", mode == .one { c.player.setRepeat(.all) }
         }
-        add("consume", 1, 1) { c in
-            guard ["0", "1", "oneshot"].contains(c.text(0) ?? "") else { throw MPDError.arg("Boolean (0/1) expected: \(c.text(0) ?? "")") }
-            c.player.setConsume(c.text(0) != "0")
-        }
+        // MPD 0.23 takes 0 and 1 only (`oneshot` came with 0.24).
+        add("consume", 1, 1) { c in c.player.setConsume(try c.bool(0)) }
         add("crossfade", 1, 1) { c in _ = try c.unsigned(0) }
-        add("mixrampdb", 1, 1) { _ in }
-        add("mixrampdelay", 1, 1) { _ in }
-        add("replay_gain_status") { c in c.response.add("replay_gain_mode", "off") }
+        add("mixrampdb", 1, 1) { c in _ = try c.seconds(0) }
+        add("mixrampdelay", 1, 1) { c in _ = try c.seconds(0) }
+        // ReplayGain is the daemon's `replaygain` setting, fixed while it runs: reported as it
+        // is; a mode set over MPD is accepted and changes nothing (decision 0020).
+        add("replay_gain_status") { c in c.response.add("replay_gain_mode", c.player.replayGain.rawValue) }
         add("replay_gain_mode", 1, 1) { c in
             guard ["off", "track", "album", "auto"].contains(c.text(0) ?? "") else { throw MPDError.arg("Unrecognized replay gain mode") }
         }
         // Messages (in memory, between the clients of this daemon).
         add("subscribe", 1, 1) { c in
-            guard c.session.channels.insert(c.arguments[0]).inserted else { throw MPDError(.exist, "Already subscribed to this channel") }
+            guard validChannel(c.arguments[0]) else { throw MPDError.arg("invalid channel name") }
+            guard !c.session.channels.contains(c.arguments[0]) else { throw MPDError(.exist, "already subscribed to this channel") }
+            guard c.session.channels.count < MPDFrontDoor.maxSubscriptions else { throw MPDError(.exist, "subscription list is full") }
+            c.session.channels.insert(c.arguments[0])
             c.door.subscribe(c.session, to: c.arguments[0])
         }
         add("unsubscribe", 1, 1) { c in
-            guard c.session.channels.remove(c.arguments[0]) != nil else { throw MPDError.noExist("Not subscribed") }
+            guard c.session.channels.remove(c.arguments[0]) != nil else { throw MPDError.noExist("not subscribed to this channel") }
             c.door.unsubscribe(c.session, from: c.arguments[0])
         }
         add("channels") { c in for name in c.door.channelNames() { c.response.add("channel", name) } }
         add("sendmessage", 2, 2) { c in
-            guard c.door.send(c.arguments[1], to: c.arguments[0]) else { throw MPDError.noExist("No receiver on this channel") }
+            guard validChannel(c.arguments[0]) else { throw MPDError.arg("invalid channel name") }
+            guard c.door.send(c.arguments[1], to: c.arguments[0]) else { throw MPDError.noExist("nobody is subscribed to this channel") }
         }
         add("readmessages") { c in
             for m in c.door.takeMessages(for: c.session) {
@@ -151,6 +172,11 @@ enum Commands {
         registerStickers(add)
         return t
     }()
+
+    /// MPD's channel names: letters, digits, `_`, `-`, `.` and `:` (`client_message_valid_channel_name`).
+    static func validChannel(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "_-.:".unicodeScalars.contains($0) }
+    }
 
     /// Every command name, sorted (what `commands` lists).
     static func t_names() -> [String] { table.keys.sorted() }
@@ -172,8 +198,11 @@ enum Commands {
         let names = c.arguments.dropFirst()
         var tags: [Tag] = []
         for name in names {
-            guard let tag = Tag.named(name) else { throw MPDError.arg("Unknown tag type: \(name)") }
-            tags.append(tag)
+            if let tag = Tag.named(name) {
+                tags.append(tag)
+            } else if !Tag.otherMPDNames.contains(name.lowercased()) {
+                throw MPDError.arg("Unknown tag type: \(name)")
+            }
         }
         switch sub {
         case "clear": c.session.tags = []
@@ -270,10 +299,14 @@ extension Call {
         return index
     }
 
-    /// Plays the entry at `index` from `seconds` (MPD's seek starts playback of that song).
+    /// Moves to `seconds` into the entry at `index`: from a stop that song starts playing, and
+    /// a paused player stays paused on the new song, as MPD's `seek`/`seekid` do.
     func seek(index: Int, to seconds: Double) throws {
         let s = player.status()
-        if s.currentIndex != index || s.state == .stopped { try player.play(index: index) }
+        if s.currentIndex != index || s.state == .stopped {
+            try player.play(index: index)
+            if s.state == .paused { player.pause() }
+        }
         player.seek(toMs: Int(max(0, seconds) * 1000))
         door.hub.post([.player])
     }

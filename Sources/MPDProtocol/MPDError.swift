@@ -1,3 +1,5 @@
+import OmniModel
+
 /// An MPD protocol error: the `ACK [code@index] {command} message` line a command answers
 /// with when it fails. The codes are MPD's (`src/protocol/Ack.hxx`); clients switch on them.
 public struct MPDError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -28,6 +30,26 @@ public struct MPDError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+    }
+
+    /// The one table from the daemon's error kinds (decision 0025) to MPD's codes: what every
+    /// module's error becomes when a command fails with it. Nothing is derived from an error's
+    /// text or code string.
+    ///
+    /// - notFound: `[50]` (no such song, playlist, directory, track);
+    /// - invalid: `[2]` (a bad argument: a value out of range, a name too long);
+    /// - denied: `[4]` (permission);
+    /// - conflict: `[56]` (already exists: MPD's `exist`);
+    /// - busy, unavailable, full, internal: `[52]` (the daemon failed; MPD's `system`). MPD's
+    ///   `[54] update_already` is not a kind: `update` here never refuses, it queues.
+    static func ack(for kind: ErrorKind) -> Code {
+        switch kind {
+        case .notFound: .noExist
+        case .invalid: .arg
+        case .denied: .permission
+        case .conflict: .exist
+        case .busy, .unavailable, .full, .internal: .system
+        }
     }
 
     static func arg(_ message: String) -> MPDError { MPDError(.arg, message) }

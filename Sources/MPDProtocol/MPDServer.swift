@@ -331,3 +331,55 @@ public struct MPDService: Service {
         return bound
     }
 }
+
+extension MPDServer {
+    /// Whether `endpoint` could be listened on now (`omnisonicd doctor`).
+    public enum Availability: Sendable, Equatable {
+        /// Free: the daemon could bind it.
+        case free
+        /// Another process listens there (or the running daemon does: the caller knows which).
+        case inUse
+        /// Cannot be used, and why (no such address, a socket folder that cannot be written).
+        case unusable(String)
+    }
+
+    /// Probes `endpoint` without side effects that last: a TCP address is bound and closed at
+    /// once; for a socket, a file that answers is in use, and otherwise its folder (or the
+    /// nearest existing parent, which the daemon would create it under) must be writable. A
+    /// stale socket file is free: the daemon replaces it. Blocking; any thread.
+    public static func availability(of endpoint: MPDEndpoint) -> Availability {
+        switch endpoint {
+        case .tcp:
+            do {
+                let (fd, _) = try bind(endpoint)
+                close(fd)
+                return .free
+            } catch {
+                return error.inUse ? .inUse : .unusable(error.message)
+            }
+        case .unix(let path):
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return .unusable("the path is too long for a socket") }
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, b) in bytes.enumerated() { raw[i] = b }
+            }
+            if access(path, F_OK) == 0 {
+                let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+                let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+                let live = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, length) } } == 0
+                close(probe)
+                if live { return .inUse }
+            }
+            var folder = (path as NSString).deletingLastPathComponent
+            while !FileManager.default.fileExists(atPath: folder), folder != "/" { folder = (folder as NSString).deletingLastPathComponent }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue,
+                  access(folder, W_OK | X_OK) == 0 else {
+                return .unusable("\(folder) cannot be written by this user")
+            }
+            return .free
+        }
+    }
+}

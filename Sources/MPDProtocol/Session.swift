@@ -53,6 +53,8 @@ public final class Session {
     deinit {
         door.hub.unsubscribe(subscriber)
         for channel in channels { door.unsubscribe(self, from: channel) }
+        // Unread messages go with the client (a later client may get the same identifier).
+        _ = door.takeMessages(for: self)
     }
 
     /// The descriptor that becomes readable when a change is posted (poll it while idling).
@@ -173,10 +175,15 @@ public final class Session {
             try command.run(call)
         } catch let error as MPDError {
             throw error
-        } catch let error as PlayerError {
-            throw MPDError(error.reason == .trackMissing ? .noExist : [.badRequest, .entryMissing].contains(error.reason) ? .arg : .system, error.message)
-        } catch let error as StoreError {
-            throw MPDError(error.reason == .notFound ? .noExist : error.reason == .invalid ? .arg : .system, error.message)
+        } catch let error as PlayerError where error.reason == .entryMissing {
+            // A queue index outside the queue is notFound to the player, but MPD answers a
+            // position argument it cannot use with `[2] Bad song index`.
+            throw MPDError(.arg, error.message)
+        } catch let error as any OmniError {
+            if [.unavailable, .full, .internal].contains(error.kind) {
+                door.environment.logger.error("MPD command failed", metadata: ["command": "\(name)", "error": "\(error.expandedDescription)"])
+            }
+            throw MPDError(MPDError.ack(for: error.kind), error.description)
         } catch {
             throw MPDError.system("\(error)")
         }
@@ -257,7 +264,8 @@ final class Call {
         let operations = try library.record(mutation)
         guard !operations.isEmpty else { return operations }
         switch mutation {
-        case .rate(let uid, _), .favorite(let uid, _), .played(let uid), .completedPlay(let uid, _): door.environment.publish(.tracksChanged(uids: [uid]))
+        case .rate(let uid, _), .favorite(let uid, _), .played(let uid), .completedPlay(let uid, _), .setSticker(let uid, _, _):
+            door.environment.publish(.tracksChanged(uids: [uid]))
         case .setOverrides(let uid, _): door.environment.publish(.tracksChanged(uids: [uid]))
         case .deletePlaylist(let id): door.environment.publish(.playlistDeleted(id: id))
         case .renamePlaylist(let id, _), .addToPlaylist(let id, _, _), .movePlaylistItem(let id, _, _), .removePlaylistItem(let id, _):

@@ -25,6 +25,13 @@ public enum Tag: String, CaseIterable, Sendable, Hashable {
     /// Case-insensitive lookup, as MPD parses tag names (`albumartist`, `ALBUMARTIST`).
     public static func named(_ name: String) -> Tag? { byLowercasedName[name.lowercased()] }
 
+    /// MPD 0.23's other tag names (lowercased): songs here never have them, but clients name
+    /// them in `tagtypes enable` (`mpc playlist` enables `Name`), which must not fail.
+    static let otherMPDNames: Set<String> = [
+        "artistsort", "albumsort", "albumartistsort", "titlesort", "name", "mood", "composersort", "performer",
+        "conductor", "work", "ensemble", "movement", "movementnumber", "location", "grouping", "musicbrainz_workid",
+    ]
+
     private static let byLowercasedName: [String: Tag] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue.lowercased(), $0) })
 }
 

@@ -47,6 +47,7 @@ public struct UserOperation: Sendable, Equatable, Hashable {
         case playlistItemRemove = "playlist.item.remove"
         case searchSave = "search.save"
         case searchDelete = "search.delete"
+        case sticker = "track.sticker"
         case scheduleSave = "schedule.save"
         case scheduleDelete = "schedule.delete"
         case scheduleRun = "schedule.run"
@@ -82,6 +83,10 @@ public struct UserOperation: Sendable, Equatable, Hashable {
         case searchSave(SavedSearchDefinition)
         /// Deletes a saved search. LWW with `searchSave`.
         case searchDelete
+        /// Sets a named sticker of the track (an MPD client's own data: `sticker set`; `value`
+        /// nil deletes it). LWW per (uid, name). `rating`, `favorite` and `playcount` are not
+        /// stickers of this kind: they are the track's own user data.
+        case sticker(name: String, value: String?)
         /// Creates or replaces a schedule (pause, resume and edits too). LWW per id (decision 0028).
         case scheduleSave(ScheduleDefinition)
         /// Deletes a schedule. LWW with `scheduleSave`.
@@ -107,6 +112,7 @@ public struct UserOperation: Sendable, Equatable, Hashable {
             case .playlistItemRemove: .playlistItemRemove
             case .searchSave: .searchSave
             case .searchDelete: .searchDelete
+            case .sticker: .sticker
             case .scheduleSave: .scheduleSave
             case .scheduleDelete: .scheduleDelete
             case .scheduleRun: .scheduleRun
@@ -175,6 +181,7 @@ private struct PayloadWire: Codable {
         case .playlistItemRemove(let itemId): self.itemId = itemId
         case .searchSave(let d):
             name = d.name; query = d.query; filters = d.filters; sort = d.sort; descending = d.descending; limit = d.limit
+        case .sticker(let name, let text): self.name = name; value = text.map { .text($0) }
         }
     }
 
@@ -207,6 +214,12 @@ private struct PayloadWire: Codable {
             return .searchSave(SavedSearchDefinition(name: try need(name, "name"), query: try need(query, "query"), filters: filters,
                                                      sort: sort ?? "relevance", descending: descending ?? false, limit: limit))
         case .searchDelete: return .searchDelete
+        case .sticker:
+            switch value {
+            case nil: return .sticker(name: try need(name, "name"), value: nil)
+            case .text(let text)?: return .sticker(name: try need(name, "name"), value: text)
+            default: throw DecodingError.typeMismatch(String.self, .init(codingPath: [], debugDescription: "a sticker's value is text"))
+            }
         case .scheduleSave: return .scheduleSave(try need(schedule, "schedule"))
         case .scheduleDelete: return .scheduleDelete
         case .scheduleRun: return .scheduleRun(try need(run, "run"))
@@ -344,7 +357,7 @@ extension UserOperation {
     /// The live event a client should see once this operation is applied.
     public var event: LibraryEvent {
         switch payload {
-        case .trackOverride, .favoriteAdd, .favoriteRemove, .rating, .played:
+        case .trackOverride, .favoriteAdd, .favoriteRemove, .rating, .played, .sticker:
             .tracksChanged(uids: [TrackUID(rawValue: target)])
         case .playlistDelete: .playlistDeleted(id: target)
         case .playlistCreate, .playlistRename, .playlistItemAdd, .playlistItemMove, .playlistItemRemove:

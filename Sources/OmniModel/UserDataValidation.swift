@@ -59,6 +59,31 @@ public enum UserDataValidation {
         return name.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The reserved sticker names: MPD clients see the track's rating, favorite mark and play
+    /// count under them, so they are never stored as stickers.
+    public static let reservedStickerNames: Set<String> = ["rating", "favorite", "playcount"]
+
+    /// The most stickers one track may hold, checked when the user sets one (not on remote
+    /// operations: a limit that depends on state would let replicas diverge).
+    public static let maxStickersPerTrack = 100
+
+    /// A sticker: a name of 1 to 64 bytes without control characters or `=` (MPD answers
+    /// `sticker: NAME=VALUE`, so `=` would make the line ambiguous), not a reserved name; a
+    /// value of at most 4,096 bytes without control characters (MPD's protocol is
+    /// line-based). Bytes, not characters: the bound is what is stored and sent.
+    public static func sticker(name: String, value: String?) throws(InvalidValue) {
+        func plain(_ text: String) -> Bool { !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }
+        guard (1...64).contains(name.utf8.count), plain(name), !name.contains("=") else {
+            throw InvalidValue("a sticker name is 1 to 64 bytes without control characters or \"=\"")
+        }
+        guard !reservedStickerNames.contains(name) else {
+            throw InvalidValue("\"\(name)\" is the track's own \(name), not a sticker")
+        }
+        if let value, value.utf8.count > 4096 || !plain(value) {
+            throw InvalidValue("a sticker value is at most 4,096 bytes without control characters")
+        }
+    }
+
     /// A saved search: a name like a playlist's, a query of at most 1,000 characters, a known
     /// sort, a limit of 1 to 10,000, at most 32 filters of at most 200 characters.
     public static func savedSearch(_ d: SavedSearchDefinition) throws(InvalidValue) -> SavedSearchDefinition {
@@ -183,6 +208,8 @@ extension UserOperation {
             if !PositionKey.isValid(position) { throw fail("not a position key: \(position)") }
         case .searchSave(let definition):
             _ = try UserDataValidation.savedSearch(definition)
+        case .sticker(let name, let value):
+            try UserDataValidation.sticker(name: name, value: value)
         case .scheduleDelete:
             break
         case .scheduleSave(let definition):

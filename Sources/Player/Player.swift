@@ -388,11 +388,14 @@ public final class Player: Sendable {
     /// one), always with "default", the configured device and the current one. Lists on a
     /// thread of its own (ALSA may probe the cards).
     public func outputs() async -> OutputList {
-        let configuration = self.configuration
+        await DedicatedThread.run(named: "omnisonic-outputs") { self.listOutputs() }
+    }
+
+    /// `outputs()` on the caller's thread, for callers that own a thread and may block (the MPD
+    /// door's client threads); never on the cooperative pool.
+    public func listOutputs() -> OutputList {
         let current = shared.withLock { $0.output.device }
-        let found = await DedicatedThread.run(named: "omnisonic-outputs") {
-            AlsaDevice.list(configuration: configuration.alsaConfiguration)
-        }
+        let found = AlsaDevice.list(configuration: configuration.alsaConfiguration)
         knownOutputs.withLock { $0 = Set(found.map(\.name)) }
         var outputs: [OutputChoice] = []
         var seen = Set<String>()
@@ -402,6 +405,9 @@ public final class Player: Sendable {
         }
         return OutputList(outputs: outputs, current: current)
     }
+
+    /// The ReplayGain the player applies (the `replaygain` setting; fixed while it runs).
+    public var replayGain: ReplayGainMode { configuration.replayGain }
 
     // MARK: - Internals
 

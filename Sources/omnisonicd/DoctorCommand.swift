@@ -51,6 +51,7 @@ struct DoctorCommand: ParsableCommand {
             checkInotify(folders: folders, report: &report)
             checkDisk(configuration.data, name: "data", report: &report)
             checkDisk(configuration.cache, name: "cache", report: &report)
+            checkMPD(configuration, report: &report)
             if let holder = InstanceLock.holder(data: configuration.data), holder.running {
                 report.ok("daemon", "running (pid \(holder.pid.map(String.init) ?? "?")\(holder.listen.map { ", http://\($0)" } ?? ""))")
             } else {

@@ -19,7 +19,7 @@ func makeMPDService(context: DaemonContext, events: AsyncStream<LibraryEvent>, p
         library: context.library, player: context.player, artwork: context.artwork,
         musicRoots: { scans.roots },
         requestScan: { _ = scans.requestScan() },
-        scanState: { let s = scans.status(); return (s.running, s.finishedAt) },
+        scanState: { let s = scans.status(); return (s.running || s.queued, s.finishedAt) },
         password: configuration.mpdPassword, logger: logger, startedAt: startedAt, publish: publish))
     let endpoints = configuration.mpdListen.map { address -> MPDEndpoint in
         switch address {

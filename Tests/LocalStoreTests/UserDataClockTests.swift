@@ -71,7 +71,7 @@ struct UserDataClockTests {
             .playlistDelete, .playlistItemAdd(itemId: "i", uid: TrackUID(rawValue: "u"), position: "a0"),
             .playlistItemMove(itemId: "i", position: "a1"), .playlistItemRemove(itemId: "i"),
             .searchSave(SavedSearchDefinition(name: "S", query: "q", filters: ["year": "1990"], sort: "year", descending: true, limit: 5)),
-            .searchDelete,
+            .searchDelete, .sticker(name: "mood", value: "calm"), .sticker(name: "mood", value: nil),
             .scheduleSave(ScheduleDefinition(name: "Alarm", sourceKind: .playlist, sourceId: "p", time: "07:00", repeats: .weekdays,
                                              days: [1, 5], timeZone: "Europe/Berlin", fadeInMinutes: 5, device: "dev", since: 7)),
             .scheduleDelete,

@@ -137,6 +137,11 @@ struct MPDServerTests {
         f.door.catalog.invalidate()
         #expect(try c.value("sticker get song " + Tokenizer.quote(files[0]) + " rating", "sticker") == "rating=8")
         #expect(try !f.library.operations(after: 0).isEmpty)
+        // Any other sticker is kept: one track.sticker operation, read back from the library.
+        #expect(try c.run("sticker set song " + Tokenizer.quote(files[0]) + " mood \"late night\"") == ["OK"])
+        #expect(try f.library.operations(after: 0).last?.operation.payload == .sticker(name: "mood", value: "late night"))
+        #expect(try f.library.stickers(uid: uid) == ["mood": "late night"])
+        #expect(try c.pairs("sticker list song " + Tokenizer.quote(files[0])).map(\.1) == ["mood=late night", "rating=8"])
         await f.stop()
     }
 

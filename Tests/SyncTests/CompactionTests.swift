@@ -24,7 +24,7 @@ func randomHistory(_ count: Int, seed: UInt64) -> [UserOperation] {
         let item = Int.random(in: 0..<400, using: &rng)
         let playlist = "p\(item % 3)"
         var op: UserOperation
-        switch Int.random(in: 0..<14, using: &rng) {
+        switch Int.random(in: 0..<15, using: &rng) {
         case 0: op = UserOperation(hlc: hlc, target: uid, payload: .trackOverride(field: .title, value: Bool.random(using: &rng) ? .text("T\(Int.random(in: 0..<9, using: &rng))") : nil))
         case 1: op = UserOperation(hlc: hlc, target: uid, payload: .rating(Int.random(in: 0...7, using: &rng))) // 6, 7: invalid
         case 2: op = UserOperation(hlc: hlc, target: uid, payload: .played(count: Int.random(in: 1...9, using: &rng), lastPlayedMs: Int64.random(in: 0...99, using: &rng)))
@@ -44,6 +44,7 @@ func randomHistory(_ count: Int, seed: UInt64) -> [UserOperation] {
             let some = favorites.filter { _ in Bool.random(using: &rng) }
             op = UserOperation(hlc: hlc, target: uid, payload: .favoriteRemove(itemIds: some.map { "f\($0)" }))
         case 12: op = UserOperation(hlc: hlc, target: "s\(item % 2)", payload: .searchSave(SavedSearchDefinition(name: "S\(item)", query: "q\(item)")))
+        case 13: op = UserOperation(hlc: hlc, target: uid, payload: .sticker(name: "k\(item % 2)", value: Bool.random(using: &rng) ? "v\(item)" : nil))
         default: op = UserOperation(hlc: hlc, target: "s\(item % 2)", payload: .searchDelete)
         }
         // Schedules, their runs and the play history (decision 0028), one operation in five.
@@ -59,7 +60,7 @@ func randomHistory(_ count: Int, seed: UInt64) -> [UserOperation] {
                 op = UserOperation(hlc: hlc, target: schedule, payload: .scheduleRun(ScheduleRunRecord(
                     plannedMs: Int64(item % 4), handledMs: wall, outcome: item % 2 == 0 ? .played : .missed)))
             default:
-                op = UserOperation(hlc: hlc, target: "l\(item)", payload: .listen(PlayListen(
+                op = UserOperation(hlc: hlc, target: "l\(ops.count)", payload: .listen(PlayListen(
                     uid: TrackUID(rawValue: uid), playedMs: wall, durationMs: 1000, client: "web", title: "T\(item % 7)")))
             }
         }
@@ -82,6 +83,7 @@ func state(_ library: Library) throws -> [String] {
             ("item", "SELECT itemId, playlistId, uid, position, positionStamp, addStamp FROM playlistItem WHERE addStamp IS NOT NULL ORDER BY itemId"),
             ("itemTomb", "SELECT itemId, stamp FROM playlistItemTombstone ORDER BY itemId"),
             ("search", "SELECT id, name, query, deleted, stamp FROM savedSearch ORDER BY id"),
+            ("sticker", "SELECT uid, name, value, stamp FROM trackSticker ORDER BY uid, name"),
             ("schedule", "SELECT id, definition, deleted, stamp FROM schedule ORDER BY id"),
             ("run", "SELECT scheduleId, plannedMs, device, outcome, stamp FROM scheduleRun ORDER BY scheduleId, plannedMs, device"),
             ("listen", "SELECT id, uid, playedMs, device, client, title FROM playHistory ORDER BY id"),

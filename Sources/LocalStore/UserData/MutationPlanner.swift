@@ -136,6 +136,17 @@ struct MutationPlanner {
             try requireSearch(id)
             return [op(id, .searchDelete)]
 
+        case .setSticker(let uid, let name, let value):
+            try requireTrack(uid)
+            try UserDataValidation.sticker(name: name, value: value)
+            let current = try Row.fetchAll(db.cachedStatement(sql: "SELECT name, value FROM trackSticker WHERE uid = ? AND value IS NOT NULL"),
+                                           arguments: [uid.rawValue])
+            let stored = current.first { ($0[0] as String) == name }.map { $0[1] as String }
+            if value == nil, stored == nil { return [] }
+            if value != nil, stored == nil, current.count >= UserDataValidation.maxStickersPerTrack {
+                throw StoreError(.invalid, message: "a track holds at most \(UserDataValidation.maxStickersPerTrack) stickers")
+            }
+            return [op(uid.rawValue, .sticker(name: name, value: value))]
         case .saveSchedule(let id, let definition):
             if let problem = definition.problem() { throw StoreError(.invalid, message: problem) }
             guard TimeZone(identifier: definition.timeZone) != nil else {

@@ -171,6 +171,13 @@ struct OperationApplier {
                 """).execute(arguments: [target, definition.name, definition.query, filters, definition.sort,
                                          definition.descending, definition.limit, stamp])
 
+        case .sticker(let name, let value):
+            // LWW per (uid, name); a delete is a stored NULL (a tombstone that beats older sets).
+            try db.cachedStatement(sql: """
+                INSERT INTO trackSticker(uid, name, value, stamp) VALUES (?, ?, ?, ?)
+                ON CONFLICT(uid, name) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
+                WHERE excluded.stamp > trackSticker.stamp
+                """).execute(arguments: [target, name, value, stamp])
         case .scheduleSave(let definition):
             try db.cachedStatement(sql: """
                 INSERT INTO schedule(id, definition, deleted, stamp) VALUES (?, ?, 0, ?)

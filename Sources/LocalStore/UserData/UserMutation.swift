@@ -31,6 +31,9 @@ public enum UserMutation: Sendable, Equatable {
     case saveSearch(id: String?, SavedSearchDefinition)
     /// Deletes a saved search.
     case deleteSearch(id: String)
+    /// Sets (or, with `nil`, deletes) a named sticker of a track: data an MPD client keeps on a
+    /// song (`sticker set`). Names and values are checked by `UserDataValidation.sticker`.
+    case setSticker(TrackUID, name: String, value: String?)
     /// A completed play through `client` (a `PlayClient` value such as "mpd"): this device's
     /// count goes up by one, as with `played`, and the play history gains a listen (decision 0028).
     /// `played(uid)` is this with the client "api".
