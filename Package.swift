@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "OmniModel", "LocalStore", "MediaIO",
+                "OmniModel", "LocalStore", "MediaIO", "QRCode",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

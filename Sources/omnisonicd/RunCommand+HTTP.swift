@@ -14,11 +14,12 @@ import WebUI
 /// - Parameters:
 ///   - events: the hub that `GET /api/events` streams from (fed by the daemon's `EventPipe`).
 ///   - descriptorLimit: the process's `RLIMIT_NOFILE` (raised at start): the connection cap stays below it.
+///   - descriptors: the process's budget for files held by streams and artwork answers (shared with MPD).
 ///   - onListening: called once the server is bound, with `host:port` (the real port when 0
 ///     was asked for).
 /// - Throws: `APIError` when the server's configuration is refused.
 func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, daemonInfo: DaemonInfo? = nil,
-                     sync: SyncService? = nil, descriptorLimit: Int = 1024,
+                     sync: SyncService? = nil, descriptorLimit: Int = 1024, descriptors: DescriptorBudget? = nil,
                      onListening: @escaping @Sendable (String) -> Void) throws(APIError) -> any Service {
     let configuration = context.configuration
     let resources = Resources.locate()
@@ -48,6 +49,7 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, d
     limited.connections.maxConnections = ConnectionLimits.cap(configuration.connections.maxConnections,
                                                               descriptorLimit: descriptorLimit)
     limited.maxEventStreams = configuration.maxEventStreams
+    limited.descriptors = descriptors
     limited.maxUploadTotalBytes = Int(clamping: configuration.maxUploadTotalBytes)
     let server = try APIServer(configuration: limited)
     return HTTPService(server: server, host: configuration.listen.host, onListening: onListening)
