@@ -141,7 +141,7 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "OmniModel", "LocalStore",
+                "OmniModel", "LocalStore", "QRCode",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -11,6 +11,8 @@ public struct Resources: Sendable, Equatable {
     public var web: String?
     /// The OpenAPI document, if found.
     public var openAPI: String?
+    /// The sync server's administration page (`sync-admin/`, decision 0022), if found.
+    public var syncAdmin: String?
 
     /// Looks beside `executable` (default: this process's executable).
     public static func locate(executable: String? = nil) -> Resources {
@@ -25,6 +27,10 @@ public struct Resources: Sendable, Equatable {
                 (share + "/web", share + "/openapi.json"),
                 (folder.appendingPathComponent("web").path, folder.appendingPathComponent("docs/api/openapi.json").path),
             ]
+            for admin in [share + "/sync-admin", folder.appendingPathComponent("sync-admin").path]
+            where found.syncAdmin == nil && files.fileExists(atPath: admin + "/index.html") {
+                found.syncAdmin = admin
+            }
             for (web, openAPI) in candidates {
                 if found.web == nil, files.fileExists(atPath: web + "/index.html") { found.web = web }
                 if found.openAPI == nil, files.fileExists(atPath: openAPI) { found.openAPI = openAPI }

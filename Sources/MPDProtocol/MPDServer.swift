@@ -45,9 +45,16 @@ public final class MPDServer: Sendable {
     private let state = Mutex<(listeners: [Int32], clients: [Int32: IdleHub.Subscriber], stopping: Bool)>(([], [:], false))
     private let socketPaths = Mutex<[String]>([])
 
-    public init(door: MPDFrontDoor, logger: Logger) {
+    /// The process's budget of client-held descriptors (shared with the HTTP server; issue 18):
+    /// each client takes `descriptorsPerClient`; spent, new clients are closed at once.
+    let descriptors: DescriptorBudget?
+    /// A client's socket and its idle wake-up pipe's two ends.
+    static let descriptorsPerClient = 3
+
+    public init(door: MPDFrontDoor, logger: Logger, descriptors: DescriptorBudget? = nil) {
         self.door = door
         self.logger = logger
+        self.descriptors = descriptors
     }
 
     /// Binds every endpoint (a stale socket file is replaced; a live one is in use) and starts
@@ -98,6 +105,14 @@ public final class MPDServer: Sendable {
                 return
             }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            // Out of budget: closed before its session opens a pipe (the process would otherwise
+            // run out of descriptors, which libdispatch does not survive).
+            let grant = descriptors?.take(Self.descriptorsPerClient)
+            if descriptors != nil && grant == nil {
+                close(client)
+                logger.debug("MPD client refused: the process's descriptor budget is spent")
+                continue
+            }
             var one: Int32 = 1
             if !isUnix { setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size)) }
             let session = Session(door: door, local: local, isUnixSocket: isUnix)
@@ -109,7 +124,7 @@ public final class MPDServer: Sendable {
             guard accepted else { close(client); return }
             let box = SessionBox(session)
             let thread = Thread { [self] in
-                serve(client, box.take())
+                withExtendedLifetime(grant) { serve(client, box.take()) }
             }
             thread.name = "omnisonic-mpd-client"
             // Commands run here: filters over the whole library and SQLite reads need some stack.

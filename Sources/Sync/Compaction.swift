@@ -165,6 +165,7 @@ extension SQLiteSyncStorage {
                 let delete = try db.cachedStatement(sql: "DELETE FROM op WHERE userId = ? AND seq = ?")
                 for seq in removable { try delete.execute(arguments: [userID, seq]) }
                 if !removable.isEmpty { try SQLiteSyncStorage.recount(userID: userID, db) }
+                try db.execute(sql: "UPDATE user SET compactedAt = ? WHERE id = ?", arguments: [Int64(Date().timeIntervalSince1970), userID])
                 return (kept: rows.count - removable.count, removed: removable.count)
             }
         } catch let error as SyncError {

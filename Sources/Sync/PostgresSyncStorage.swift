@@ -146,7 +146,7 @@ public final class PostgresSyncStorage: SyncStorage {
 
     /// Creates the tables on first use (several processes may start at once: an advisory lock
     /// serializes them).
-    private func prepare() async throws(SyncError) {
+    func prepare() async throws(SyncError) {
         if ready.withLock({ $0 }) { return }
         try await run("creating the schema") { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
@@ -213,6 +213,36 @@ public final class PostgresSyncStorage: SyncStorage {
                         device_id BIGINT NOT NULL REFERENCES sync_device(id),
                         PRIMARY KEY (user_id, library))
                     """, logger: logger)
+                // Added for one library id per token and per-device quotas (decision 0017), and
+                // the administration page (0022); only when missing, as above. Existing
+                // operations are attributed through the claims (an operation id ends with its
+                // library device id, after 22 characters of clock).
+                var bindingMissing = true
+                for try await count in try await connection.query("""
+                    SELECT count(*) FROM information_schema.columns
+                    WHERE table_schema = current_schema() AND table_name = 'sync_device' AND column_name = 'library'
+                    """, logger: logger).decode(Int64.self) {
+                    bindingMissing = count == 0
+                }
+                if bindingMissing {
+                    try await connection.query("""
+                        ALTER TABLE sync_device ADD COLUMN IF NOT EXISTS library TEXT,
+                                                ADD COLUMN IF NOT EXISTS op_count BIGINT NOT NULL DEFAULT 0,
+                                                ADD COLUMN IF NOT EXISTS byte_count BIGINT NOT NULL DEFAULT 0,
+                                                ADD COLUMN IF NOT EXISTS last_seen_at BIGINT
+                        """, logger: logger)
+                    try await connection.query("ALTER TABLE sync_user ADD COLUMN IF NOT EXISTS compacted_at BIGINT", logger: logger)
+                    try await connection.query("ALTER TABLE sync_op ADD COLUMN IF NOT EXISTS device_id BIGINT", logger: logger)
+                    try await connection.query("""
+                        UPDATE sync_op o SET device_id = c.device_id FROM sync_claim c
+                        WHERE c.user_id = o.user_id AND c.library = substr(o.op_id, 23)
+                        """, logger: logger)
+                    try await connection.query("""
+                        UPDATE sync_device d SET op_count = (SELECT count(*) FROM sync_op o WHERE o.user_id = d.user_id AND o.device_id = d.id),
+                            byte_count = (SELECT coalesce(sum(octet_length(o.body)), 0) FROM sync_op o WHERE o.user_id = d.user_id AND o.device_id = d.id)
+                        """, logger: logger)
+                }
+                try await Self.createAdministrationTables(connection, logger: logger)
             }
         }
         ready.withLock { $0 = true }
@@ -221,7 +251,7 @@ public final class PostgresSyncStorage: SyncStorage {
     /// Runs `body` on a pooled connection. Waiting for a connection is bounded by
     /// `leaseTimeout` (the pool would otherwise keep retrying an unreachable server for a
     /// minute while the request waits); once it has one, the body runs to its end.
-    private func run<T: Sendable>(_ doing: String,
+    func run<T: Sendable>(_ doing: String,
                                   _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws(SyncError) -> T {
         let leased = LeaseFlag()
         let client = self.client, logger = self.logger, timeout = leaseTimeout
@@ -289,6 +319,23 @@ public final class PostgresSyncStorage: SyncStorage {
             for try await (id, user, name, created, revoked, seen, seenAt) in rows.decode((Int64, String, String, Int64, Bool, Int64, Int64?).self) {
                 out.append(DeviceRecord(id: id, user: user, name: name, createdAt: created, revoked: revoked, seen: seen, seenAt: seenAt))
             }
+            // What the administration page adds (decision 0022); postgres-nio decodes at most
+            // seven columns at a time as a tuple, hence a second query.
+            var extra: [Int64: (Int64?, Int64, Int64, Int64, String?)] = [:]
+            for try await (id, lastSeen, pending, count, bytes, library) in try await connection.query("""
+                SELECT d.id, d.last_seen_at, (SELECT count(*) FROM sync_op o WHERE o.user_id = d.user_id AND o.seq > d.seen),
+                       d.op_count, d.byte_count, d.library FROM sync_device d
+                """, logger: logger).decode((Int64, Int64?, Int64, Int64, Int64, String?).self) {
+                extra[id] = (lastSeen, pending, count, bytes, library)
+            }
+            for index in out.indices {
+                guard let (lastSeen, pending, count, bytes, library) = extra[out[index].id] else { continue }
+                out[index].lastSeenAt = lastSeen
+                out[index].pending = pending
+                out[index].operations = count
+                out[index].bytes = bytes
+                out[index].library = library
+            }
             return out
         }
     }
@@ -323,15 +370,18 @@ public final class PostgresSyncStorage: SyncStorage {
         }
     }
 
-    public func append(userID: Int64, deviceID: Int64, ops: [IncomingOperation], quota: StreamQuota) async throws(SyncError) -> AppendResult {
+    public func append(userID: Int64, deviceID: Int64, library declared: String?, ops: [IncomingOperation],
+                       quota: StreamQuota) async throws(SyncError) -> AppendResult {
         try await prepare()
         // Duplicates inside one batch: the first counts (as SQLite's INSERT OR IGNORE does).
         var seen = Set<String>()
         let unique = ops.filter { seen.insert($0.id).inserted }
-        let libraries = Set(unique.map(\.device))
+        let last = ops.last?.device
+        let now = Int64(Date().timeIntervalSince1970)
         return try await run("storing operations") { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
-                // The per-user counter: concurrent pushes of this user, from any process, wait here.
+                // The per-user counter: concurrent pushes of this user, from any process, wait
+                // here; so do claims of library ids (decision 0017).
                 var locked: (head: Int64, count: Int64, bytes: Int64)?
                 for try await (head, count, bytes) in try await connection.query(
                     "SELECT head, coalesce(op_count, 0), coalesce(byte_count, 0) FROM sync_user WHERE id = \(userID) FOR UPDATE",
@@ -340,28 +390,27 @@ public final class PostgresSyncStorage: SyncStorage {
                 }
                 guard let locked else { throw SyncError(.notFound, message: "no user \(userID)") }
                 let (head, count, bytes) = locked
-                // Which library device ids this device may write (decision 0017); the user row
-                // lock above serializes claims of one user across processes.
-                var allowed = Set<String>()
-                for library in libraries {
-                    var owner: (device: Int64, revoked: Bool)?
-                    for try await (device, revoked) in try await connection.query("""
-                        SELECT c.device_id, coalesce(d.revoked_at IS NOT NULL, true) FROM sync_claim c
-                        LEFT JOIN sync_device d ON d.id = c.device_id WHERE c.user_id = \(userID) AND c.library = \(library)
-                        """, logger: logger).decode((Int64, Bool).self) {
-                        owner = (device, revoked)
-                    }
-                    if let owner, owner.device != deviceID, !owner.revoked { continue }
-                    if owner?.device != deviceID {
-                        try await connection.query("""
-                            INSERT INTO sync_claim(user_id, library, device_id) VALUES (\(userID), \(library), \(deviceID))
-                            ON CONFLICT (user_id, library) DO UPDATE SET device_id = excluded.device_id
-                            """, logger: logger)
-                    }
-                    allowed.insert(library)
+                var device: (library: String?, count: Int64, bytes: Int64)?
+                for try await (library, count, bytes) in try await connection.query("""
+                    SELECT library, op_count, byte_count FROM sync_device WHERE id = \(deviceID) AND user_id = \(userID)
+                    """, logger: logger).decode((String?, Int64, Int64).self) {
+                    device = (library, count, bytes)
                 }
-                let mine = unique.filter { allowed.contains($0.device) }
-                let foreign = ops.filter { !allowed.contains($0.device) }.count
+                guard let device else { throw SyncError(.notFound, message: "no device \(deviceID)") }
+                let bound = try await Self.bind(device.library, declared: declared, last: last, userID: userID, deviceID: deviceID,
+                                                connection, logger: logger)
+                let mine = unique.filter { $0.device == bound }
+                // Other ids' operations: a retry of stored ones is a duplicate, the rest is dropped.
+                let others = ops.filter { $0.device != bound }.map(\.id)
+                var stored = Set<String>()
+                if !others.isEmpty {
+                    for try await id in try await connection.query("""
+                        SELECT op_id FROM sync_op WHERE user_id = \(userID) AND op_id = ANY(\(others)::text[])
+                        """, logger: logger).decode(String.self) {
+                        stored.insert(id)
+                    }
+                }
+                let foreign = others.filter { !stored.contains($0) }.count
                 let ids = mine.map(\.id)
                 let bodies = mine.map { ByteBuffer(bytes: $0.body) }
                 var accepted: Int64 = 0, added: Int64 = 0
@@ -372,8 +421,8 @@ public final class PostgresSyncStorage: SyncStorage {
                             FROM unnest(\(ids)::text[], \(bodies)::bytea[]) WITH ORDINALITY AS t(op_id, body, ord)
                             WHERE NOT EXISTS (SELECT 1 FROM sync_op o WHERE o.user_id = \(userID) AND o.op_id = t.op_id)
                         ), inserted AS (
-                            INSERT INTO sync_op(user_id, seq, op_id, body)
-                            SELECT \(userID), \(head) + row_number() OVER (ORDER BY ord), op_id, body FROM batch
+                            INSERT INTO sync_op(user_id, seq, op_id, body, device_id)
+                            SELECT \(userID), \(head) + row_number() OVER (ORDER BY ord), op_id, body, \(deviceID) FROM batch
                             RETURNING octet_length(body) AS size
                         )
                         SELECT count(*), coalesce(sum(size), 0)::bigint FROM inserted
@@ -384,16 +433,50 @@ public final class PostgresSyncStorage: SyncStorage {
                     if count + accepted > quota.operations || bytes + added > quota.bytes {
                         throw SyncError.quota(quota, count: count + accepted, bytes: bytes + added) // rolls back
                     }
+                    if device.count + accepted > quota.deviceOperations || device.bytes + added > quota.deviceBytes {
+                        throw SyncError.deviceQuota(quota, count: device.count + accepted, bytes: device.bytes + added)
+                    }
                     try await connection.query("""
                         UPDATE sync_user SET head = \(head + accepted), op_count = \(count + accepted), byte_count = \(bytes + added)
                         WHERE id = \(userID)
                         """, logger: logger)
                     try await connection.query("SELECT pg_notify(\(Self.channel), \(String(userID)))", logger: logger)
                 }
+                try await connection.query("""
+                    UPDATE sync_device SET op_count = op_count + \(accepted), byte_count = byte_count + \(added), last_seen_at = \(now)
+                    WHERE id = \(deviceID)
+                    """, logger: logger)
                 return AppendResult(accepted: Int(accepted), duplicates: ops.count - Int(accepted) - foreign, head: head + accepted,
                                     foreign: foreign)
             }
         }
+    }
+
+    /// `SQLiteSyncStorage.bind`'s rule, under the user row lock.
+    private static func bind(_ bound: String?, declared: String?, last: String?, userID: Int64, deviceID: Int64,
+                             _ connection: PostgresConnection, logger: Logger) async throws -> String? {
+        if let bound {
+            if let declared, declared != bound { throw SyncError.rebind(bound: bound, declared: declared) }
+            return bound
+        }
+        guard let candidate = declared ?? last else { return nil }
+        var owner: (device: Int64, revoked: Bool)?
+        for try await (device, revoked) in try await connection.query("""
+            SELECT c.device_id, coalesce(d.revoked_at IS NOT NULL, true) FROM sync_claim c
+            LEFT JOIN sync_device d ON d.id = c.device_id WHERE c.user_id = \(userID) AND c.library = \(candidate)
+            """, logger: logger).decode((Int64, Bool).self) {
+            owner = (device, revoked)
+        }
+        if let owner, owner.device != deviceID, !owner.revoked {
+            if declared != nil { throw SyncError.claimed(candidate) }
+            return nil
+        }
+        try await connection.query("""
+            INSERT INTO sync_claim(user_id, library, device_id) VALUES (\(userID), \(candidate), \(deviceID))
+            ON CONFLICT (user_id, library) DO UPDATE SET device_id = excluded.device_id
+            """, logger: logger)
+        try await connection.query("UPDATE sync_device SET library = \(candidate) WHERE id = \(deviceID)", logger: logger)
+        return candidate
     }
 
     public func usage(userID: Int64) async throws(SyncError) -> (operations: Int64, bytes: Int64) {
@@ -506,9 +589,23 @@ public final class PostgresSyncStorage: SyncStorage {
                 }
                 let removable = try Compaction.removable(rows, tail: tail, tombstonesThrough: floor)
                 if !removable.isEmpty {
-                    try await connection.query("""
-                        DELETE FROM sync_op WHERE user_id = \(userID) AND seq = ANY(\(removable)::bigint[])
-                        """, logger: logger)
+                    // What each device's share lost (per-device quotas, decision 0017).
+                    var perDevice: [(device: Int64, count: Int64, bytes: Int64)] = []
+                    for try await (device, count, bytes) in try await connection.query("""
+                        WITH gone AS (
+                            DELETE FROM sync_op WHERE user_id = \(userID) AND seq = ANY(\(removable)::bigint[])
+                            RETURNING device_id, octet_length(body) AS size
+                        )
+                        SELECT device_id, count(*), coalesce(sum(size), 0)::bigint FROM gone WHERE device_id IS NOT NULL GROUP BY device_id
+                        """, logger: logger).decode((Int64, Int64, Int64).self) {
+                        perDevice.append((device, count, bytes))
+                    }
+                    for share in perDevice {
+                        try await connection.query("""
+                            UPDATE sync_device SET op_count = greatest(op_count - \(share.count), 0),
+                                byte_count = greatest(byte_count - \(share.bytes), 0) WHERE id = \(share.device)
+                            """, logger: logger)
+                    }
                     // A difference, not a recount: a push committing meanwhile has added its own.
                     let gone = Set(removable)
                     let freed = Int64(rows.reduce(0) { $0 + (gone.contains($1.seq) ? $1.body.count : 0) })
@@ -518,6 +615,8 @@ public final class PostgresSyncStorage: SyncStorage {
                         WHERE id = \(userID)
                         """, logger: logger)
                 }
+                try await connection.query("UPDATE sync_user SET compacted_at = \(Int64(Date().timeIntervalSince1970)) WHERE id = \(userID)",
+                                           logger: logger)
                 return (kept: rows.count - removable.count, removed: removable.count)
             }
         }

@@ -76,6 +76,25 @@ public final class SQLiteSyncStorage: SyncStorage {
                     ) WITHOUT ROWID;
                     """)
             }
+            migrator.registerMigration("v4-device-binding") { db in
+                // Decision 0017: one library device id per token (`device.library`), per-device
+                // quotas (`device.opCount`/`byteCount`, from `op.deviceId`, the pushing device);
+                // `lastSeenAt` and `user.compactedAt` for the administration page (0022).
+                // Existing operations are attributed through the claims (an operation id ends
+                // with its library device id, after 22 characters of clock).
+                try db.execute(sql: """
+                    ALTER TABLE device ADD COLUMN library TEXT;
+                    ALTER TABLE device ADD COLUMN opCount INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE device ADD COLUMN byteCount INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE device ADD COLUMN lastSeenAt INTEGER;
+                    ALTER TABLE user ADD COLUMN compactedAt INTEGER;
+                    ALTER TABLE op ADD COLUMN deviceId INTEGER;
+                    UPDATE op SET deviceId = (SELECT c.deviceId FROM deviceClaim c WHERE c.userId = op.userId AND c.library = substr(op.opId, 23));
+                    UPDATE device SET opCount = (SELECT count(*) FROM op WHERE op.userId = device.userId AND op.deviceId = device.id),
+                                      byteCount = (SELECT coalesce(sum(length(body)), 0) FROM op WHERE op.userId = device.userId AND op.deviceId = device.id);
+                    """)
+            }
+            Self.registerAdministration(&migrator)
             try migrator.migrate(pool)
         } catch {
             throw SyncError(.storage, message: "cannot open the sync database at \(path)", detail: "\(error)")
@@ -105,9 +124,12 @@ public final class SQLiteSyncStorage: SyncStorage {
     public func listDevices() async throws(SyncError) -> [DeviceRecord] {
         try await run("listing devices", { db in
             try Row.fetchAll(db, sql: """
-                SELECT device.id, user.name, device.name, device.createdAt, device.revokedAt IS NOT NULL, device.seen, device.seenAt
+                SELECT device.id, user.name, device.name, device.createdAt, device.revokedAt IS NOT NULL, device.seen, device.seenAt,
+                       device.lastSeenAt, (SELECT count(*) FROM op WHERE op.userId = device.userId AND op.seq > device.seen),
+                       device.opCount, device.byteCount, device.library
                 FROM device JOIN user ON user.id = device.userId ORDER BY user.name, device.id
-                """).map { DeviceRecord(id: $0[0], user: $0[1], name: $0[2], createdAt: $0[3], revoked: $0[4], seen: $0[5], seenAt: $0[6]) }
+                """).map { DeviceRecord(id: $0[0], user: $0[1], name: $0[2], createdAt: $0[3], revoked: $0[4], seen: $0[5], seenAt: $0[6],
+                                        lastSeenAt: $0[7], pending: $0[8], operations: $0[9], bytes: $0[10], library: $0[11]) }
         }, write: false)
     }
 
@@ -127,62 +149,87 @@ public final class SQLiteSyncStorage: SyncStorage {
         }, write: false)
     }
 
-    public func append(userID: Int64, deviceID: Int64, ops: [IncomingOperation], quota: StreamQuota) async throws(SyncError) -> AppendResult {
+    public func append(userID: Int64, deviceID: Int64, library declared: String?, ops: [IncomingOperation],
+                       quota: StreamQuota) async throws(SyncError) -> AppendResult {
         let batch = ops.map { (id: $0.id, device: $0.device, body: Data($0.body)) }
+        let now = Int64(Date().timeIntervalSince1970)
         return try await run("storing operations", { db in
             guard let user = try Row.fetchOne(db.cachedStatement(sql: "SELECT head, opCount, byteCount FROM user WHERE id = ?"),
                                               arguments: [userID]) else {
                 throw SyncError(.notFound, message: "no user \(userID)")
             }
-            var head: Int64 = user[0], count: Int64 = user[1], bytes: Int64 = user[2]
-            // Which library device ids this device may write (decision 0017).
-            var allowed: [String: Bool] = [:]
-            for library in Set(batch.map(\.device)) {
-                allowed[library] = try Self.claim(library, userID: userID, deviceID: deviceID, db)
+            guard let device = try Row.fetchOne(db.cachedStatement(sql: "SELECT library, opCount, byteCount FROM device WHERE id = ? AND userId = ?"),
+                                                arguments: [deviceID, userID]) else {
+                throw SyncError(.notFound, message: "no device \(deviceID)")
             }
+            var head: Int64 = user[0], count: Int64 = user[1], bytes: Int64 = user[2]
+            var deviceCount: Int64 = device[1], deviceBytes: Int64 = device[2]
+            // The one library device id this token writes (decision 0017).
+            let bound = try Self.bind(device[0], declared: declared, last: batch.last?.device, userID: userID, deviceID: deviceID, db)
             var accepted = 0, foreign = 0
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO op(userId, seq, opId, body) VALUES (?, ?, ?, ?)")
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO op(userId, seq, opId, body, deviceId) VALUES (?, ?, ?, ?, ?)")
+            let stored = try db.cachedStatement(sql: "SELECT 1 FROM op WHERE userId = ? AND opId = ?")
             for op in batch {
-                guard allowed[op.device] == true else {
-                    foreign += 1
+                guard op.device == bound else {
+                    // Not this token's id: a retry of what is stored is a duplicate, the rest is dropped.
+                    if try Bool.fetchOne(stored, arguments: [userID, op.id]) != true { foreign += 1 }
                     continue
                 }
-                try insert.execute(arguments: [userID, head + 1, op.id, op.body])
+                try insert.execute(arguments: [userID, head + 1, op.id, op.body, deviceID])
                 if db.changesCount > 0 {
                     head += 1
                     accepted += 1
                     count += 1
                     bytes += Int64(op.body.count)
+                    deviceCount += 1
+                    deviceBytes += Int64(op.body.count)
                 }
             }
             if accepted > 0, count > quota.operations || bytes > quota.bytes {
                 throw SyncError.quota(quota, count: count, bytes: bytes) // rolls the transaction back
             }
+            if accepted > 0, deviceCount > quota.deviceOperations || deviceBytes > quota.deviceBytes {
+                throw SyncError.deviceQuota(quota, count: deviceCount, bytes: deviceBytes)
+            }
             if accepted > 0 {
                 try db.cachedStatement(sql: "UPDATE user SET head = ?, opCount = ?, byteCount = ? WHERE id = ?")
                     .execute(arguments: [head, count, bytes, userID])
             }
+            try db.cachedStatement(sql: "UPDATE device SET opCount = ?, byteCount = ?, lastSeenAt = ? WHERE id = ?")
+                .execute(arguments: [deviceCount, deviceBytes, now, deviceID])
             return AppendResult(accepted: accepted, duplicates: batch.count - accepted - foreign, head: head, foreign: foreign)
         }, write: true)
     }
 
-    /// True when `deviceID` may write under `library`: it owns it, nobody did (it claims it
-    /// now), or its owner is revoked (the claim moves: a library given a new token after its
-    /// old one was revoked goes on syncing).
-    private static func claim(_ library: String, userID: Int64, deviceID: Int64, _ db: Database) throws -> Bool {
+    /// The library device id `deviceID` writes: the one it is bound to, or — at its first push
+    /// — the one the client declares (`Omnisonic-Device`), else the batch's last operation's,
+    /// when no other active device of the user owns it (decision 0017). Nil: not bound yet
+    /// (the id it would take belongs to another device; nothing is stored).
+    ///
+    /// - Throws: `forbidden` when the declared id is not the bound one (the library's id
+    ///   changed: a copied or restored library file needs a token of its own) or belongs to
+    ///   another active device.
+    private static func bind(_ bound: String?, declared: String?, last: String?, userID: Int64, deviceID: Int64,
+                             _ db: Database) throws -> String? {
+        if let bound {
+            if let declared, declared != bound { throw SyncError.rebind(bound: bound, declared: declared) }
+            return bound
+        }
+        guard let candidate = declared ?? last else { return nil }
         let owner = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT c.deviceId, d.revokedAt IS NOT NULL FROM deviceClaim c LEFT JOIN device d ON d.id = c.deviceId
             WHERE c.userId = ? AND c.library = ?
-            """), arguments: [userID, library])
-        if let owner {
-            if owner[0] as Int64 == deviceID { return true }
-            guard owner[1] as Bool? ?? true else { return false }
+            """), arguments: [userID, candidate])
+        if let owner, owner[0] as Int64 != deviceID, !(owner[1] as Bool? ?? true) {
+            if declared != nil { throw SyncError.claimed(candidate) }
+            return nil
         }
         try db.cachedStatement(sql: """
             INSERT INTO deviceClaim(userId, library, deviceId) VALUES (?, ?, ?)
             ON CONFLICT(userId, library) DO UPDATE SET deviceId = excluded.deviceId
-            """).execute(arguments: [userID, library, deviceID])
-        return true
+            """).execute(arguments: [userID, candidate, deviceID])
+        try db.cachedStatement(sql: "UPDATE device SET library = ? WHERE id = ?").execute(arguments: [candidate, deviceID])
+        return candidate
     }
 
     /// Sets a user's `opCount` and `byteCount` from the stream (after compaction deleted some).
@@ -190,6 +237,11 @@ public final class SQLiteSyncStorage: SyncStorage {
         try db.execute(sql: """
             UPDATE user SET opCount = (SELECT count(*) FROM op WHERE userId = ?1),
                             byteCount = (SELECT coalesce(sum(length(body)), 0) FROM op WHERE userId = ?1) WHERE id = ?1
+            """, arguments: [userID])
+        try db.execute(sql: """
+            UPDATE device SET opCount = (SELECT count(*) FROM op WHERE userId = ?1 AND deviceId = device.id),
+                              byteCount = (SELECT coalesce(sum(length(body)), 0) FROM op WHERE userId = ?1 AND deviceId = device.id)
+            WHERE userId = ?1
             """, arguments: [userID])
     }
 

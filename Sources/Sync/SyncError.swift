@@ -19,6 +19,8 @@ public struct SyncError: ReasonedError {
         case notFound = "sync.not_found"
         /// The user's stream is full: its operation or byte quota is reached (HTTP 507).
         case quotaExceeded = "sync.quota_exceeded"
+        /// The pushing device's share of its user's stream is full (HTTP 507; decision 0017).
+        case deviceQuotaExceeded = "sync.device_quota_exceeded"
         /// The request is understood but not allowed with these credentials (HTTP 403).
         case forbidden = "sync.forbidden"
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
@@ -36,7 +37,7 @@ public struct SyncServerConfiguration: Sendable {
     /// A pull answer holds at most this many bytes of operations (and at least one operation).
     public var maxPullBytes: Int = 4 << 20
     /// What one user's stream may hold (507 above it; decision 0017).
-    public var quota = StreamQuota(operations: 2_000_000, bytes: 1 << 30)
+    public var quota = StreamQuota(operations: 2_000_000, bytes: 1 << 30, deviceOperations: 1_000_000, deviceBytes: 512 << 20)
     /// The bearer token `/metrics` needs; nil refuses every scrape (403). Decision 0017.
     public var metricsToken: String?
     /// How often a waiting pull checks that its device is still allowed (a revocation from
@@ -53,6 +54,10 @@ public struct SyncServerConfiguration: Sendable {
     /// sends no whole request head (or TLS handshake) within `idleTimeout` is closed; a long poll
     /// in progress is not cut.
     public var connections = ConnectionLimits(idleTimeout: .seconds(30), maxConnections: 4096)
+    /// The administration page's folder (`sync-admin/`: `index.html`, `admin.css`, `main.js`,
+    /// `api.js`, `views.js`); nil: no page. Served only while an administrator token exists
+    /// (decision 0022).
+    public var adminAssets: String?
     public var logger: Logger
 
     public init(host: String, port: Int, storage: any SyncStorage, logger: Logger = Logger(label: "omnisonic.sync-server")) {
@@ -97,6 +102,7 @@ public struct SyncServer: Service {
     let notifier = StreamNotifier()
     let limiter: RateLimiter
     let counters = SyncServerCounters()
+    let visits = DeviceVisits()
     private let bound = ListenAddress.Bound()
 
     public init(configuration: SyncServerConfiguration) {
@@ -150,6 +156,7 @@ public struct SyncServer: Service {
                     .reduce(0) { $0 + $1.removed }
                 counters.compacted(removed)
             } catch let error as SyncError {
+                counters.compactionFailed(error.message)
                 configuration.logger.warning("compaction failed; next try in \(interval)", metadata: ["detail": "\(error.expandedDescription)"])
             } catch {
                 return // cancelled
@@ -196,15 +203,26 @@ public struct SyncServer: Service {
         }
         router.post("/v1/push") { request, _ in await self.respond { () throws(SyncError) in try await self.push(request) } }
         router.get("/v1/pull") { request, _ in await self.respond { () throws(SyncError) in try await self.pull(request) } }
+        addAdminRoutes(to: router)
         return router
     }
 
     // MARK: - Handlers
 
-    private func respond(_ body: () async throws(SyncError) -> Response) async -> Response {
+    func respond(_ body: () async throws(SyncError) -> Response) async -> Response {
+        counters.requested()
         do {
             return try await body()
         } catch {
+            var error = error
+            var exhausted = false
+            // Out of descriptors (the database could not open a file or a connection): a 503 to
+            // retry, not a 500 (issue 18; `Descriptors`).
+            if error.reason == .storage || error.reason == .unavailable, Descriptors.exhausted() {
+                exhausted = true
+                error = SyncError(.unavailable, message: "the sync server has run out of file descriptors; try again shortly",
+                                  detail: error.expandedDescription)
+            }
             counters.rejected(error.reason)
             let status: HTTPResponse.Status = switch error.reason {
             case .unauthorized: .unauthorized
@@ -214,16 +232,20 @@ public struct SyncServer: Service {
             case .notFound: .notFound
             case .storage: .internalServerError
             case .unavailable: .serviceUnavailable
-            case .quotaExceeded: Self.insufficientStorage
+            case .quotaExceeded, .deviceQuotaExceeded: Self.insufficientStorage
             case .forbidden: .forbidden
             }
             if error.reason == .storage || error.reason == .unavailable { configuration.logger.error("\(error.expandedDescription)") }
             var response = Self.json(Self.errorBody(error), status: status)
             if error.reason == .rateLimited { response.headers[.retryAfter] = error.detail }
+            if exhausted { response.headers[.retryAfter] = String(Descriptors.retryAfterSeconds) }
             if error.reason == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
             return response
         }
     }
+
+    /// The header a client declares its library device id in (`SyncClient.push(_:device:)`).
+    static let deviceHeader = HTTPField.Name("Omnisonic-Device")!
 
     /// 507 Insufficient Storage: the user's stream reached its quota.
     static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
@@ -246,11 +268,21 @@ public struct SyncServer: Service {
         if let wait = limiter.take(principal.deviceID) {
             throw SyncError(.rateLimited, message: "too many requests from this device", detail: String(Int(wait.rounded(.up)) + 0))
         }
+        // "Last seen" for the administration page, written at most once a minute per device.
+        let now = Int64(Date().timeIntervalSince1970)
+        if visits.due(principal.deviceID, now: now) {
+            try? await configuration.storage.touch(deviceID: principal.deviceID, now: now)
+        }
         return (principal, hash)
     }
 
     func push(_ request: Request) async throws(SyncError) -> Response {
         let principal = try await authenticate(request).principal
+        // The library device id the client says it writes under (decision 0017).
+        let library = request.headers[Self.deviceHeader]
+        if let library, library.isEmpty || library.utf8.count > 64 {
+            throw SyncError(.invalid, message: "Omnisonic-Device must be a device id of 1 to 64 bytes")
+        }
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw SyncError(.tooLarge, message: "a push is at most \(limit) bytes")
@@ -302,8 +334,8 @@ public struct SyncServer: Service {
             }
             encoded.append(IncomingOperation(id: op.id.encoded, device: op.device, body: body))
         }
-        let result = try await configuration.storage.append(userID: principal.userID, deviceID: principal.deviceID, ops: encoded,
-                                                            quota: configuration.quota)
+        let result = try await configuration.storage.append(userID: principal.userID, deviceID: principal.deviceID, library: library,
+                                                            ops: encoded, quota: configuration.quota)
         if result.accepted > 0 { notifier.notify(principal.userID) }
         counters.pushed(accepted: result.accepted, duplicates: result.duplicates, rejected: rejected, foreign: result.foreign)
         let body = PushResponse(accepted: result.accepted, duplicates: result.duplicates, head: result.head, rejected: rejected + result.foreign)
@@ -392,14 +424,46 @@ public struct SyncServer: Service {
     }
 }
 
-/// The server's counters for `/metrics` (Prometheus text format).
+/// The server's counters for `/metrics` (Prometheus text format) and the administration page.
 final class SyncServerCounters: Sendable {
     private struct Values {
+        var requests = 0
         var pushes = 0, accepted = 0, duplicates = 0, pulls = 0, served = 0, compactions = 0, compacted = 0
         var invalidOps = 0, foreignOps = 0
         var rejected: [String: Int] = [:]
+        var lastCompactionAt: Int64?
+        var lastCompactionRemoved: Int?
+        var lastCompactionError: String?
     }
     private let values = Mutex(Values())
+    private let startedAt = Int64(Date().timeIntervalSince1970)
+
+    /// What the administration page shows (decision 0022): totals since the start; the page
+    /// derives rates from two snapshots.
+    struct Snapshot: Encodable {
+        var startedAt: Int64
+        var requests: Int
+        var errors: Int
+        var pushes: Int
+        var pulls: Int
+        var opsAccepted: Int
+        var opsServed: Int
+        var rejected: [String: Int]
+        var lastCompactionAt: Int64?
+        var lastCompactionRemoved: Int?
+        var lastCompactionError: String?
+    }
+
+    func snapshot() -> Snapshot {
+        let v = values.withLock { $0 }
+        return Snapshot(startedAt: startedAt, requests: v.requests, errors: v.rejected.values.reduce(0, +), pushes: v.pushes, pulls: v.pulls,
+                        opsAccepted: v.accepted, opsServed: v.served, rejected: v.rejected, lastCompactionAt: v.lastCompactionAt,
+                        lastCompactionRemoved: v.lastCompactionRemoved, lastCompactionError: v.lastCompactionError)
+    }
+
+    func requested() { values.withLock { $0.requests += 1 } }
+
+    func compactionFailed(_ message: String) { values.withLock { $0.lastCompactionError = message } }
 
     func pushed(accepted: Int, duplicates: Int, rejected: Int = 0, foreign: Int = 0) {
         values.withLock {
@@ -410,7 +474,19 @@ final class SyncServerCounters: Sendable {
 
     func pulled(_ count: Int) { values.withLock { $0.pulls += 1; $0.served += count } }
 
-    func compacted(_ removed: Int) { values.withLock { $0.compactions += 1; $0.compacted += removed } }
+    /// A round of compaction ended; `manual`: asked for on the administration page (not a round of the timer).
+    func compacted(_ removed: Int, manual: Bool = false) {
+        let now = Int64(Date().timeIntervalSince1970)
+        values.withLock {
+            if !manual {
+                $0.compactions += 1
+                $0.lastCompactionAt = now
+                $0.lastCompactionRemoved = removed
+                $0.lastCompactionError = nil
+            }
+            $0.compacted += removed
+        }
+    }
 
     func rejected(_ reason: SyncError.Reason) { values.withLock { $0.rejected[reason.rawValue, default: 0] += 1 } }
 
@@ -420,6 +496,7 @@ final class SyncServerCounters: Sendable {
         func counter(_ name: String, _ help: String, _ value: Int) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
         }
+        counter("omnisonic_sync_requests_total", "Requests to /v1 and /admin/api", v.requests)
         counter("omnisonic_sync_pushes_total", "Push requests served", v.pushes)
         counter("omnisonic_sync_ops_accepted_total", "Operations appended", v.accepted)
         counter("omnisonic_sync_ops_duplicate_total", "Operations pushed again (ignored)", v.duplicates)
@@ -434,5 +511,20 @@ final class SyncServerCounters: Sendable {
             text += "omnisonic_sync_rejected_total{reason=\"\(reason)\"} \(count)\n"
         }
         return text
+    }
+}
+
+/// When each device was last recorded as seen, so that `touch` writes at most once a minute per device.
+final class DeviceVisits: Sendable {
+    private let last = Mutex<[Int64: Int64]>([:])
+
+    /// True (and noted) when `device` was not recorded within the last minute.
+    func due(_ device: Int64, now: Int64) -> Bool {
+        last.withLock { last in
+            if let seen = last[device], now - seen < 60 { return false }
+            if last.count > 100_000 { last.removeAll() } // revoked devices do not pile up
+            last[device] = now
+            return true
+        }
     }
 }

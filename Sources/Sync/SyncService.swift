@@ -98,6 +98,8 @@ public final class SyncService: Service, Sendable {
         let library = self.library
         // Halved when the server finds a batch too large (operations with long id lists).
         var batchSize = 1000
+        // This library's device id, which the server binds the token to (decision 0017).
+        var device: String?
         for await _ in nudgeStream {
             while !Task.isCancelled {
                 let limit = batchSize
@@ -108,8 +110,11 @@ public final class SyncService: Service, Sendable {
                 }
                 if logged.isEmpty { break }
                 update { $0.pending = max($0.pending, logged.count) }
+                if device == nil, case .success(let id) = await Self.blocking({ () throws(StoreError) in try library.deviceID() }) {
+                    device = id
+                }
                 do {
-                    let answer = try await client.push(logged.map(\.operation))
+                    let answer = try await client.push(logged.map(\.operation), device: device)
                     let last = logged.last!.seq
                     let progress = await Self.blocking { () throws(StoreError) in try library.markPushed(through: last) }
                     if case .success(let progress) = progress { update { $0.pending = progress.pending } }
@@ -135,6 +140,10 @@ public final class SyncService: Service, Sendable {
         var backoff = Backoff()
         let library = self.library
         var more = true
+        // Halved when an answer passes this device's byte bound (nothing of it is applied, the
+        // cursor stays), back up after each applied page: a server that keeps to `bytes=`
+        // never needs it.
+        var limit = 1000
         while !Task.isCancelled {
             let cursor = state().cursor
             let seen = wakes.generation(of: 0)
@@ -146,7 +155,7 @@ public final class SyncService: Service, Sendable {
                 // would come back. `pending` stays above 0 from a push until its acknowledgement
                 // is saved (and from the start when one was lost); changes recorded since the
                 // last push were never sent, so they cannot be such an add.
-                let answer = try await client.pull(after: cursor, limit: 1000, wait: more || !state().connected ? 0 : 25,
+                let answer = try await client.pull(after: cursor, limit: limit, wait: more || !state().connected ? 0 : 25,
                                                    acknowledge: cursor > 0 && state().pending == 0)
                 if answer.head < cursor {
                     // The server lost history (restored from an older backup, or replaced):
@@ -173,11 +182,17 @@ public final class SyncService: Service, Sendable {
                     }
                 }
                 more = answer.more
+                limit = min(1000, limit * 2)
                 succeeded(wake: 1)
                 backoff.reset()
             } catch {
                 if Task.isCancelled { return }
                 failed(error)
+                if error.reason == .tooLarge && limit > 1 {
+                    // Shown in the state and logged (failed), then at once with fewer operations.
+                    limit = max(1, limit / 2)
+                    continue
+                }
                 await wakes.wait(for: 0, seen: seen, seconds: backoff.nextSeconds())
             }
         }

@@ -27,6 +27,48 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
     public var seen: Int64
     /// When it last acknowledged, seconds since 1970.
     public var seenAt: Int64?
+    /// When it last pushed or pulled (to the minute), seconds since 1970.
+    public var lastSeenAt: Int64? = nil
+    /// Operations of its user's stream after its acknowledged cursor.
+    public var pending: Int64 = 0
+    /// What its own pushes keep in the stream (its per-device quota share).
+    public var operations: Int64 = 0
+    public var bytes: Int64 = 0
+    /// The library device id its token writes under (nil before its first push; decision 0017).
+    public var library: String? = nil
+}
+
+/// A user as the administration page shows it (decision 0022).
+public struct UserRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var name: String
+    /// The stream's last sequence number.
+    public var head: Int64
+    /// What the stream holds now (the figures `StreamQuota` bounds).
+    public var operations: Int64
+    public var bytes: Int64
+    /// When compaction last went over the stream, seconds since 1970.
+    public var compactedAt: Int64?
+    /// Devices whose token still works.
+    public var activeDevices: Int
+}
+
+/// One administrative action, for the audit log (decision 0022).
+public struct AuditEntry: Sendable, Equatable, Codable {
+    /// Seconds since 1970.
+    public var at: Int64
+    /// Who: `admin <name>` (an admin token's name) or `command line`.
+    public var actor: String
+    /// What: `device.add`, `device.rename`, `device.revoke`, `user.compact`, `user.delete`, `admin-token.add`.
+    public var action: String
+    /// On what, in words (a device's id and name, a user's name).
+    public var detail: String
+    public init(at: Int64, actor: String, action: String, detail: String) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.detail = detail
+    }
 }
 
 /// The result of appending a batch.
@@ -61,6 +103,26 @@ public struct IncomingOperation: Sendable, Equatable {
 }
 
 extension SyncError {
+    /// The refusal of an append that would take one device's share of its user's stream past
+    /// the per-device quota (HTTP 507).
+    static func deviceQuota(_ quota: StreamQuota, count: Int64, bytes: Int64) -> SyncError {
+        SyncError(.deviceQuotaExceeded,
+                  message: "this device's share of the stream is full (at most \(quota.deviceOperations) operations and \(quota.deviceBytes) bytes per device); ask the server's administrator to compact it or raise --device-quota-ops/--device-quota-bytes",
+                  detail: "the push would make it \(count) operations and \(bytes) bytes")
+    }
+
+    /// The refusal of a push declaring another library device id than the token's (HTTP 403).
+    static func rebind(bound: String, declared: String) -> SyncError {
+        SyncError(.forbidden,
+                  message: "this device's token belongs to the library with device id \(bound), but this library's device id is now \(declared) (a copied or restored library file): add a device for it on the sync server and use its token",
+                  detail: "a token writes under one library device id (decision 0017)")
+    }
+
+    /// The refusal of a first push declaring a library device id another device owns (HTTP 403).
+    static func claimed(_ library: String) -> SyncError {
+        SyncError(.forbidden, message: "the library device id \(library) belongs to another device of this user; revoke that device first")
+    }
+
     /// The refusal of an append that would take a stream past its quota (HTTP 507).
     static func quota(_ quota: StreamQuota, count: Int64, bytes: Int64) -> SyncError {
         SyncError(.quotaExceeded,
@@ -75,9 +137,15 @@ extension SyncError {
 public struct StreamQuota: Sendable, Equatable {
     public var operations: Int64
     public var bytes: Int64
-    public init(operations: Int64, bytes: Int64) {
+    /// What the operations one device pushed may take of the stream (`deviceQuotaExceeded`
+    /// above): so that one hostile device cannot fill its user's quota alone.
+    public var deviceOperations: Int64
+    public var deviceBytes: Int64
+    public init(operations: Int64, bytes: Int64, deviceOperations: Int64 = .max, deviceBytes: Int64 = .max) {
         self.operations = operations
         self.bytes = bytes
+        self.deviceOperations = deviceOperations
+        self.deviceBytes = deviceBytes
     }
     /// No limit (administration commands, tests of other things).
     public static let unlimited = StreamQuota(operations: .max, bytes: .max)
@@ -116,14 +184,20 @@ public protocol SyncStorage: Sendable {
     func authenticate(tokenHash: String) async throws(SyncError) -> SyncPrincipal?
     /// Appends the operations not already in the user's stream, in the given order, atomically.
     ///
-    /// Each library device id (`IncomingOperation.device`) belongs to the first device (token)
-    /// of the user that pushed under it, or — once that device is revoked — to the next one;
-    /// operations under an id another active device owns are not stored (`AppendResult.foreign`),
-    /// so no device can shadow or forge another's operations (decision 0017).
+    /// A device (token) writes under exactly one library device id (decision 0017): the one it
+    /// is bound to, or at its first push `library` (what the client declares), else the
+    /// batch's last operation's id — if no other active device of the user owns that id (a
+    /// revoked owner's id passes to the next token that binds to it). Operations under any other
+    /// id are not stored (`AppendResult.foreign`; duplicates of stored ones count as
+    /// duplicates), so no device can shadow or forge another's operations, nor spread itself
+    /// over many ids. Each stored operation is attributed to the pushing device, for its quota.
     ///
-    /// - Throws: `SyncError` `.quotaExceeded` (nothing stored) when the stream would then hold
-    ///   more than `quota` allows; `.storage`/`.unavailable` when the backend fails.
-    func append(userID: Int64, deviceID: Int64, ops: [IncomingOperation], quota: StreamQuota) async throws(SyncError) -> AppendResult
+    /// - Throws: `SyncError` `.quotaExceeded` / `.deviceQuotaExceeded` (nothing stored) when the
+    ///   stream, or this device's share of it, would then hold more than `quota` allows;
+    ///   `.forbidden` when `library` is not the id the token is bound to, or another active
+    ///   device owns it; `.storage`/`.unavailable` when the backend fails.
+    func append(userID: Int64, deviceID: Int64, library: String?, ops: [IncomingOperation],
+                quota: StreamQuota) async throws(SyncError) -> AppendResult
     /// Records that a device has applied its stream through `cursor` with nothing it sent
     /// awaiting an acknowledgement (the cursor never moves back). Compaction collects a removal only once
     /// every active device of the user has acknowledged past it.
@@ -146,6 +220,30 @@ public protocol SyncStorage: Sendable {
     ///
     /// - Returns: how many operations of that prefix were kept and removed.
     func compact(userID: Int64, through: Int64) async throws(SyncError) -> (kept: Int, removed: Int)
+    // MARK: Administration (decision 0022)
+
+    /// Every user with the size of their stream, by name.
+    func users() async throws(SyncError) -> [UserRecord]
+    /// Renames a device. False when there is no such device.
+    func renameDevice(id: Int64, name: String) async throws(SyncError) -> Bool
+    /// Deletes a user, their devices (tokens stop working at once), claims and whole stream.
+    /// False when there is no such user.
+    func deleteUser(id: Int64) async throws(SyncError) -> Bool
+    /// Records that a device was heard from (`lastSeenAt`).
+    func touch(deviceID: Int64, now: Int64) async throws(SyncError)
+    /// Stores an administrator token (its SHA-256) under a name; returns its id.
+    func addAdminToken(name: String, tokenHash: String, now: Int64) async throws(SyncError) -> Int64
+    /// The name of the administrator token with this hash, if any.
+    func adminName(tokenHash: String) async throws(SyncError) -> String?
+    /// How many administrator tokens exist (the page is served only when there is one).
+    func adminTokenCount() async throws(SyncError) -> Int
+    /// Deletes every administrator token (the page is then no longer served); returns how many.
+    func removeAdminTokens() async throws(SyncError) -> Int
+    /// Appends to the audit log.
+    func audit(_ entry: AuditEntry) async throws(SyncError)
+    /// The newest `limit` audit entries, newest first.
+    func auditLog(limit: Int) async throws(SyncError) -> [AuditEntry]
+
     /// Background work the storage needs while it is used (PostgreSQL: the connection pool and
     /// a `LISTEN` for other processes' appends); returns when its task is cancelled. Calls
     /// `wake(user)` when another process appended to `user`'s stream, `wake(nil)` when any
@@ -166,7 +264,7 @@ extension SyncStorage {
     /// the device id inside its id (tests and tools that store prepared operations).
     public func append(userID: Int64, deviceID: Int64, ops: [(id: String, body: [UInt8])],
                        quota: StreamQuota = .unlimited) async throws(SyncError) -> AppendResult {
-        try await append(userID: userID, deviceID: deviceID,
+        try await append(userID: userID, deviceID: deviceID, library: nil,
                          ops: ops.map { IncomingOperation(id: $0.id, device: HLCTimestamp(encoded: $0.id)?.device ?? "", body: $0.body) },
                          quota: quota)
     }

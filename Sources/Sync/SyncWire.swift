@@ -7,7 +7,8 @@ import OmniModel
 //   POST /v1/push            {"ops":[<UserOperation>...]}  → {"accepted":N,"duplicates":M,"head":S,"rejected":R}
 //   GET  /v1/pull?after=C&limit=L&wait=W                   → {"cursor":C2,"head":S,"more":bool,"ops":[...]}
 //
-// Both need `Authorization: Bearer <device token>`. A pull with nothing after the cursor waits up
+// Both need `Authorization: Bearer <device token>`; a push also says which library device id it
+// writes under (`Omnisonic-Device`: a token writes under one, decision 0017). A pull with nothing after the cursor waits up
 // to W seconds (≤ 30) for a push of the same user, then answers (possibly empty).
 
 /// A batch of operations a device sends.

@@ -118,10 +118,20 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = APIError.from(error)
-            // The web layer's own 503 is a limit doing its job (too many event streams): one log
-            // line per refused request would let any client fill the journal, so only at debug.
-            if apiError.status == .serviceUnavailable, error is APIError {
+            var apiError = APIError.from(error)
+            // Out of descriptors (SQLite, a file, a socket could not be opened): a 503 to retry,
+            // not a 500 (issue 18; `Descriptors`).
+            if apiError.status.code >= 500, apiError.status != .serviceUnavailable, Descriptors.exhausted() {
+                context.logger.warning("out of file descriptors: \(request.method) \(request.uri.path) answered 503",
+                                       metadata: ["detail": "\(apiError.message)"])
+                apiError = APIError(.serviceUnavailable, "descriptors_exhausted",
+                                    "the daemon has run out of file descriptors; try again shortly",
+                                    headers: [.retryAfter: String(Descriptors.retryAfterSeconds)])
+            }
+            // The web layer's own 503 is a limit doing its job (too many event streams, no
+            // descriptors left): one log line per refused request would let any client fill the
+            // journal, so only at debug. A 503 from an error's kind (a busy device) is logged.
+            if apiError.status == .serviceUnavailable, error is APIError || apiError.code == "descriptors_exhausted" {
                 context.logger.debug("\(request.method) \(request.uri.path): \(apiError.message)")
             } else if apiError.status.code >= 500 {
                 context.logger.error("\(request.method) \(request.uri.path): \((error as? any OmniError)?.expandedDescription ?? String(describing: error))")

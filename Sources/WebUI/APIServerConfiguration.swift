@@ -41,6 +41,10 @@ public struct APIServerConfiguration: Sendable {
     /// The most `GET /api/events` streams open at once (503 with `Retry-After` past it): each
     /// holds a connection, a task and a buffer of events.
     public var maxEventStreams: Int = 64
+    /// Descriptors a stream or an artwork answer may hold while it is written (one each), shared
+    /// with the process's other servers; spent, such requests answer 503 with `Retry-After`
+    /// instead of opening anything (issue 18; `DescriptorBudget`). Nil: no budget.
+    public var descriptors: DescriptorBudget?
     /// The idle/header timeout and the connection cap (`ConnectionLimits`).
     public var connections = ConnectionLimits()
     /// Live events for `GET /api/events`.

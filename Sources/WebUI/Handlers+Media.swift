@@ -18,6 +18,8 @@ extension Handlers {
             throw APIError.notFound("track")
         }
         guard let real = try confinedPath(file) else { throw APIError.notFound("the track's file") }
+        // Held until the body is written: an unread stream keeps its file open.
+        let grant = try takeDescriptor()
         // A name that is not UTF-8 cannot be a Swift String: open it by its bytes and serve the
         // open file through /proc/self/fd, which names it with ASCII only.
         var descriptor: Int32 = -1
@@ -61,13 +63,29 @@ extension Handlers {
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
         if head || length == 0 { return Response(status: status, headers: headers, body: .init()) }
         let body = try await fileIO.loadFile(path: path, range: bytes, context: context)
-        guard openDescriptor >= 0 else { return Response(status: status, headers: headers, body: body) }
         // The body reopens /proc/self/fd/N while it is written: keep N open until then.
         handedOver = true
         return Response(status: status, headers: headers, body: ResponseBody(contentLength: length) { writer in
-            defer { close(openDescriptor) }
+            defer {
+                if openDescriptor >= 0 { close(openDescriptor) }
+                withExtendedLifetime(grant) {}
+            }
             try await body.write(writer)
         })
+    }
+
+    /// One descriptor of the process's budget for a file this answer holds open while it is
+    /// written, or nil without a budget.
+    ///
+    /// - Throws: `APIError` 503 `descriptors_exhausted` with `Retry-After` when it is spent.
+    func takeDescriptor() throws -> DescriptorBudget.Grant? {
+        guard let budget = configuration.descriptors else { return nil }
+        guard let grant = budget.take() else {
+            throw APIError(.serviceUnavailable, "descriptors_exhausted",
+                           "the daemon has too many files open for other clients (\(budget.capacity)); try again shortly",
+                           headers: [.retryAfter: String(Descriptors.retryAfterSeconds)])
+        }
+        return grant
     }
 
     /// The absolute path of `file` after resolving symlinks, as bytes, or nil when it is not
@@ -141,7 +159,12 @@ extension Handlers {
         guard stat(path, &info) == 0 else { throw APIError.notFound("artwork") }
         headers[.contentType] = artwork.mimeType
         headers[.contentLength] = String(info.st_size)
-        return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context))
+        let grant = try takeDescriptor()
+        let body = try await fileIO.loadFile(path: path, context: context)
+        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: Int(info.st_size)) { writer in
+            defer { withExtendedLifetime(grant) {} }
+            try await body.write(writer)
+        })
     }
 }
 

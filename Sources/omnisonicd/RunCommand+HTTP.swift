@@ -17,11 +17,12 @@ import WebUI
 ///   - descriptorLimit: the process's `RLIMIT_NOFILE` (raised at start): the connection cap stays below it.
 ///   - mounts: other front doors served by this server (the OpenSubsonic API), made on the
 ///     web API's actions.
+///   - descriptors: the process's budget for files held by streams and artwork answers (shared with MPD).
 ///   - onListening: called once the server is bound, with `host:port` (the real port when 0
 ///     was asked for).
 /// - Throws: `APIError` when the server's configuration is refused.
 func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, daemonInfo: DaemonInfo? = nil,
-                     sync: SyncService? = nil, descriptorLimit: Int = 1024,
+                     sync: SyncService? = nil, descriptorLimit: Int = 1024, descriptors: DescriptorBudget? = nil,
                      mounts: (any DaemonActions) -> [any HTTPMount] = { _ in [] },
                      onListening: @escaping @Sendable (String) -> Void) throws(APIError) -> any Service {
     let configuration = context.configuration
@@ -54,6 +55,7 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, d
     limited.connections.maxConnections = ConnectionLimits.cap(configuration.connections.maxConnections,
                                                               descriptorLimit: descriptorLimit)
     limited.maxEventStreams = configuration.maxEventStreams
+    limited.descriptors = descriptors
     limited.maxUploadTotalBytes = Int(clamping: configuration.maxUploadTotalBytes)
     let server = try APIServer(configuration: limited)
     return HTTPService(server: server, host: configuration.listen.host, onListening: onListening)

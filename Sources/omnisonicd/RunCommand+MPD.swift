@@ -11,7 +11,7 @@ import ServiceLifecycle
 ///   - events: a subscription to the daemon's event hub (everything any door or service publishes).
 ///   - publish: where MPD clients' changes are announced (the daemon's event pipe).
 func makeMPDService(context: DaemonContext, events: AsyncStream<LibraryEvent>, publish: @escaping @Sendable (LibraryEvent) -> Void,
-                    logger: Logger, startedAt: Date, lock: InstanceLock) -> MPDService? {
+                    logger: Logger, descriptors: DescriptorBudget? = nil, startedAt: Date, lock: InstanceLock) -> MPDService? {
     let configuration = context.configuration
     guard !configuration.mpdListen.isEmpty else { return nil }
     let scans = context.scans
@@ -27,7 +27,7 @@ func makeMPDService(context: DaemonContext, events: AsyncStream<LibraryEvent>, p
         case .unix(let path): .unix(path)
         }
     }
-    return MPDService(server: MPDServer(door: door, logger: logger), endpoints: endpoints,
+    return MPDService(server: MPDServer(door: door, logger: logger, descriptors: descriptors), endpoints: endpoints,
                       optional: configuration.mpdListenIsDefault, events: events) { addresses in
         // Tests read this line to learn the port when --mpd-listen asks for port 0.
         for address in addresses { FileHandle.standardOutput.write(Data("mpd listening on \(address)\n".utf8)) }

@@ -140,6 +140,12 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
+        // What clients may make the process hold beyond its HTTP connections: streamed files,
+        // artwork, MPD clients. Spent, they are refused rather than run the process out of
+        // descriptors, which libdispatch does not survive (issue 18, `Descriptors`).
+        let descriptors = DescriptorBudget.forProcess(
+            descriptorLimit: descriptorLimit,
+            connections: ConnectionLimits.cap(configuration.connections.maxConnections, descriptorLimit: descriptorLimit))
         let level = LogLevelSetting(configuration.logLevel)
         let logger = Logger(label: "omnisonic") { StderrLogHandler(label: $0, level: level) }
         // FFmpeg's complaints about a broken file (two or three lines without its name) only at
@@ -181,7 +187,7 @@ struct RunCommand: AsyncParsableCommand {
             server = try makeHTTPService(context: context, events: events, logger: logger,
                                          daemonInfo: DaemonInfo(version: Omnisonicd.configuration.version,
                                                                 startedAt: startedAt, pid: getpid()),
-                                         sync: sync, descriptorLimit: descriptorLimit,
+                                         sync: sync, descriptorLimit: descriptorLimit, descriptors: descriptors,
                                          mounts: { actions in
                                              [makeSubsonicAPI(context: context, actions: actions, publish: pipe.publish,
                                                               logger: logger, startedAt: startedAt)]
@@ -219,7 +225,7 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: watcher, serviceName: "watch"))
         }
         services.append(.init(service: server, serviceName: "http"))
-        if let mpd = makeMPDService(context: context, events: await events.subscribe(), publish: pipe.publish, logger: logger,
+        if let mpd = makeMPDService(context: context, events: await events.subscribe(), publish: pipe.publish, logger: logger, descriptors: descriptors,
                                     startedAt: startedAt, lock: lock) {
             services.append(.init(service: mpd, serviceName: "mpd"))
         }

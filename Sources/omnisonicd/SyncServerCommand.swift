@@ -27,7 +27,7 @@ struct SyncServerCommand: AsyncParsableCommand {
             request within --idle-timeout seconds are closed, and at most --max-connections are \
             served at once.
             """,
-        subcommands: [SyncServe.self, SyncAddDevice.self, SyncListDevices.self, SyncRevokeDevice.self, SyncCompact.self],
+        subcommands: [SyncServe.self, SyncAddDevice.self, SyncListDevices.self, SyncRevokeDevice.self, SyncCompact.self, SyncAdminToken.self],
         defaultSubcommand: SyncServe.self)
 }
 
@@ -147,6 +147,12 @@ struct SyncServe: AsyncParsableCommand {
     @Option(name: .customLong("quota-bytes"), help: "The most bytes of operations one user's stream may hold (default: 1073741824; 507 above).")
     var quotaBytes: Int64 = 1 << 30
 
+    @Option(name: .customLong("device-quota-ops"), help: "The most operations one device's pushes may keep in its user's stream (default: 1000000; 507 above).")
+    var deviceQuotaOps: Int64 = 1_000_000
+
+    @Option(name: .customLong("device-quota-bytes"), help: "The most bytes one device's pushes may keep in its user's stream (default: 536870912; 507 above).")
+    var deviceQuotaBytes: Int64 = 512 << 20
+
     @Option(name: .customLong("max-pull-bytes"), help: "The most bytes of operations one pull answer holds (default: 4194304).")
     var maxPullBytes: Int = 4 << 20
 
@@ -197,11 +203,14 @@ struct SyncServe: AsyncParsableCommand {
             SyncDataOptions.fail("--max-clock-skew must be 1 to 86400 seconds, --quota-ops > 0, --quota-bytes ≥ 1 MiB and --max-pull-bytes ≥ 64 KiB")
         }
         configuration.maxFutureSkewMs = Int64(maxClockSkew * 1000)
-        configuration.quota = StreamQuota(operations: quotaOps, bytes: quotaBytes)
+        guard deviceQuotaOps > 0, deviceQuotaBytes >= 1 << 20 else { SyncDataOptions.fail("--device-quota-ops must be > 0 and --device-quota-bytes ≥ 1 MiB") }
+        configuration.quota = StreamQuota(operations: quotaOps, bytes: quotaBytes, deviceOperations: deviceQuotaOps, deviceBytes: deviceQuotaBytes)
         configuration.maxPullBytes = maxPullBytes
         configuration.metricsToken = (metricsToken ?? ProcessInfo.processInfo.environment["OMNISONIC_SYNC_METRICS_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
         configuration.requestsPerSecond = rate
         configuration.requestBurst = rate * 4
+        // The administration page (decision 0022): served only once an admin token exists.
+        configuration.adminAssets = Resources.locate().syncAdmin
         let server = SyncServer(configuration: configuration)
         let announcer = Task {
             let port = await server.port()
@@ -242,6 +251,10 @@ struct SyncAddDevice: AsyncParsableCommand {
         let id = try await options.withStorage { storage in
             try await storage.addDevice(user: user, name: name, tokenHash: DeviceToken.hash(token), now: Int64(Date().timeIntervalSince1970))
         }
+        try? await options.withStorage { storage in
+            try await storage.audit(AuditEntry(at: Int64(Date().timeIntervalSince1970), actor: "command line", action: "device.add",
+                                               detail: "device \(id) \"\(name)\" of user \"\(user)\""))
+        }
         print("device \(id) of user \(user) added; its token (keep it secret, it is not stored):")
         print(token)
     }
@@ -273,7 +286,13 @@ struct SyncRevokeDevice: AsyncParsableCommand {
     var id: Int64
 
     func run() async throws {
-        guard try await options.withStorage({ try await $0.revokeDevice(id: id) }) else { SyncDataOptions.fail("no device \(id)") }
+        let id = self.id
+        guard try await options.withStorage({ storage in
+            guard try await storage.revokeDevice(id: id) else { return false }
+            try await storage.audit(AuditEntry(at: Int64(Date().timeIntervalSince1970), actor: "command line", action: "device.revoke",
+                                               detail: "device \(id)"))
+            return true
+        }) else { SyncDataOptions.fail("no device \(id)") }
         print("device \(id) revoked")
     }
 }
@@ -302,5 +321,49 @@ struct SyncCompact: AsyncParsableCommand {
             try await SyncServer.compactAll(storage, keepTail: keepTail, logger: Logger(label: "omnisonic.sync.compact") { StderrLogHandler(label: $0, level: .warning) })
         }
         for line in lines { print(line.line) }
+    }
+}
+
+struct SyncAdminToken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin-token",
+        abstract: "Create an administrator token for the sync server's /admin page (printed as the last line; shown only once).",
+        discussion: """
+            The page (/admin/ on the sync server's own address) is served only while an \
+            administrator token exists. Paste the token into the page; it is sent in the \
+            Authorization header, never in a URL. The server stores only its SHA-256, and its \
+            name appears in the audit log. --revoke-all deletes every administrator token and so \
+            turns the page off (decision 0022).
+            """)
+
+    @OptionGroup var options: SyncDataOptions
+
+    @Option(help: "Who holds the token, for the audit log (default: admin).")
+    var name: String = "admin"
+
+    @Flag(name: .customLong("revoke-all"), help: "Delete every administrator token instead (the page is then no longer served).")
+    var revokeAll = false
+
+    func run() async throws {
+        guard SyncServer.validName(name) else { SyncDataOptions.fail("--name must be 1 to 100 bytes without control characters") }
+        let now = Int64(Date().timeIntervalSince1970)
+        let name = self.name
+        if revokeAll {
+            let removed = try await options.withStorage { storage in
+                let removed = try await storage.removeAdminTokens()
+                try await storage.audit(AuditEntry(at: now, actor: "command line", action: "admin-token.revoke-all", detail: "\(removed) tokens"))
+                return removed
+            }
+            print("\(removed) administrator tokens deleted; /admin is no longer served")
+            return
+        }
+        let token = DeviceToken.generate()
+        let id = try await options.withStorage { storage in
+            let id = try await storage.addAdminToken(name: name, tokenHash: DeviceToken.hash(token), now: now)
+            try await storage.audit(AuditEntry(at: now, actor: "command line", action: "admin-token.add", detail: "token \(id) \"\(name)\""))
+            return id
+        }
+        print("administrator token \(id) (\(name)) added; open /admin/ on the sync server and paste it (keep it secret, it is not stored):")
+        print(token)
     }
 }

@@ -90,6 +90,100 @@ struct ExhaustionTests {
         #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
     }
 
+    /// A connected socket that sent `request` and reads nothing after the first bytes of the
+    /// answer (its receive buffer kept small, so a large answer stays in flight); returns the
+    /// descriptor and those first bytes ("" when the server closed it).
+    static func hold(_ request: String, port: Int? = nil, unixPath: String? = nil) -> (Int32, String) {
+        let fd: Int32
+        if let unixPath {
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (index, byte) in unixPath.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
+            }
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+        } else {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port ?? 0).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if !request.isEmpty { _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) } }
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+        return (fd, n > 0 ? String(decoding: buffer[..<n], as: UTF8.self) : "")
+    }
+
+    @Test("the daemon under 1,024 descriptors: unread streams and MPD clients spend its descriptor budget; streams and artwork past it answer 503, MPD clients are closed, searches (SQLite) still answer, it does not die, and everything is served again once they go")
+    func daemonDescriptorBudget() throws {
+        Self.raiseOwnLimit()
+        let dir = try TemporaryDirectory("exhaust-files")
+        let music = dir.appending("music/Album")
+        try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
+        // 21 MB: far more than socket buffers hold, so an unread stream keeps its file open.
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=120:sample_rate=44100", "-ac", "2", music + "/big.wav"])
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "color=c=red:s=64x64", "-frames:v", "1", music + "/cover.jpg"])
+        let socketPath = dir.appending("mpd.sock")
+        let daemon = try RunningDaemon(["--music", dir.appending("music"), "--data", dir.appending("data"), "--listen", "127.0.0.1:0",
+                                        "--mpd-listen", socketPath, "--max-connections", "768"],
+                                       environment: ServiceTests.isolated(dir), wrapper: Self.limit)
+        let port = try daemon.waitForPort()
+        var uid = ""
+        #expect(eventually(30) {
+            let tracks = (try? HTTP.request(port: port, path: "/api/search?q=&limit=5").json())?["tracks"] as? [[String: Any]] ?? []
+            uid = tracks.first?["uid"] as? String ?? ""
+            return tracks.first?["hasArtwork"] as? Bool == true
+        })
+        let stream = "GET /api/tracks/\(uid)/stream HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+
+        // 1,024 descriptors: 768 connections, a budget of 160 for what clients hold, 96 for the rest.
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        var streaming = 0, refused = 0
+        for _ in 0..<200 {
+            let (fd, head) = Self.hold(stream, port: port)
+            held.append(fd)
+            if head.hasPrefix("HTTP/1.1 200") { streaming += 1 }
+            if head.hasPrefix("HTTP/1.1 503") && head.lowercased().contains("retry-after: 5") { refused += 1 }
+        }
+        // A budget of 160: about that many stream (169 once: a few answers ended early and gave
+        // their descriptor back), the rest are refused with 503 before opening anything.
+        #expect(streaming + refused == 200 && refused >= 20 && streaming >= 150, "\(streaming) streaming, \(refused) refused")
+        var mpdGreeted = 0
+        for _ in 0..<50 {
+            let (fd, greeting) = Self.hold("", unixPath: socketPath)
+            held.append(fd)
+            if greeting.hasPrefix("OK MPD") { mpdGreeted += 1 }
+        }
+        #expect(mpdGreeted == 0, "MPD clients past the budget are closed")
+        #expect(try HTTP.request(port: port, path: "/api/tracks/\(uid)/artwork").status == 503)
+        #expect(try HTTP.request(port: port, path: "/api/search?q=sine&limit=5").status == 200)
+        #expect(try HTTP.request(port: port, path: "/healthz").status == 200)
+        // libdispatch checks its threads every second: past that, still alive.
+        usleep(2_500_000)
+        #expect(daemon.process.isRunning, "\(daemon.stderr.suffix(3000))")
+
+        for fd in held { close(fd) }
+        held = []
+        #expect(eventually(10) { (try? HTTP.request(port: port, path: "/api/tracks/\(uid)/artwork"))?.status == 200 })
+        let (mpd, greeting) = Self.hold("", unixPath: socketPath)
+        close(mpd)
+        #expect(greeting.hasPrefix("OK MPD"))
+        #expect(try HTTP.request(port: port, path: "/api/tracks/\(uid)/stream", headers: ["Range": "bytes=0-99"]).status == 206)
+        #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
+    }
+
     @Test("the sync server under 1,024 descriptors: 1,100 half-sent requests do not make it unreachable for a new client")
     func syncServerSlowloris() throws {
         Self.raiseOwnLimit()

@@ -65,6 +65,14 @@ struct SyncTrustTests {
         #expect(forged.status == 200)
         #expect(try forged.json()["accepted"] as? Int == 0 && forged.json()["rejected"] as? Int == 1, "\(forged.body)")
 
+        // 1b. Fresh ids, one per operation, to multiply its weight in play totals: once bound to
+        // its own id (its first stored push, below), a token stores nothing under any other.
+        _ = try Self.push(serverPort, hostile, [Self.op(Self.now, "hostile", kind: "track.rating", target: tracks[5], payload: #"{"value":3}"#)])
+        let spread = (0..<20).map { Self.op(Self.now, "hostile-\($0)", kind: "track.played", target: tracks[0],
+                                            payload: #"{"count":1000000,"lastPlayed":1}"#) }
+        let spreadAnswer = try Self.push(serverPort, hostile, spread)
+        #expect(try spreadAnswer.json()["accepted"] as? Int == 0 && spreadAnswer.json()["rejected"] as? Int == 20, "\(spreadAnswer.body)")
+
         // 2. A play count of 2^63-1 (under its own id): dropped as invalid.
         let huge = try Self.push(serverPort, hostile, [Self.op(Self.now, "hostile", kind: "track.played", target: tracks[0],
                                                                payload: #"{"count":9223372036854775807,"lastPlayed":1}"#)])
@@ -86,14 +94,14 @@ struct SyncTrustTests {
         let full = try Self.push(serverPort, hostile, many)
         #expect(full.status == 507 && full.body.contains("sync.quota_exceeded"), "\(full.body)")
         let headAfter = try HTTP.request(port: serverPort, path: "/v1/pull?after=0&limit=1", headers: ["Authorization": "Bearer \(hostile)"]).json()
-        #expect(headAfter["head"] as? Int == 2)
+        #expect(headAfter["head"] as? Int == 3)
 
         // /metrics: refused without the token, counts the refusals with it.
         #expect(try HTTP.request(port: serverPort, path: "/metrics").status == 401)
         let metrics = try HTTP.request(port: serverPort, path: "/metrics", headers: ["Authorization": "Bearer \(metricsToken)"])
         #expect(metrics.status == 200)
         #expect(metrics.body.contains("omnisonic_sync_rejected_total{reason=\"sync.quota_exceeded\"} 1"), "\(metrics.body)")
-        #expect(metrics.body.contains("omnisonic_sync_ops_foreign_total 1"))
+        #expect(metrics.body.contains("omnisonic_sync_ops_foreign_total 21"))
 
         // B is unharmed: search and the track answer, its play count is its own, a play still counts.
         #expect(try HTTP.request(port: portB, path: "/api/search?q=&limit=100").status == 200)
@@ -107,7 +115,7 @@ struct SyncTrustTests {
         let started = Date()
         let poll = Locked<HTTP.Response?>(nil)
         let pollThread = Thread {
-            let cursor = 3 // past B's two operations and the play above
+            let cursor = 4 // past B's two operations, the hostile rating and the play above
             poll.withLock { $0 = try? HTTP.request(port: serverPort, path: "/v1/pull?after=\(cursor)&wait=8",
                                                    headers: ["Authorization": "Bearer \(hostile)"]) }
         }
@@ -120,5 +128,55 @@ struct SyncTrustTests {
         let answer = poll.withLock { $0 }
         #expect(answer?.status == 401, "\(String(describing: answer?.body))")
         #expect(Date().timeIntervalSince(started) < 8.5) // before the poll's own 8 s wait ended
+    }
+}
+
+extension SyncTrustTests {
+    @Test("Given a sync server that answers every pull with an endless stream of operations, when a real daemon syncs with it, then the daemon cuts each answer near its bound, applies nothing, says why in /api/sync and its log, keeps its cursor, and keeps serving")
+    func oversizedPullIsCutNotBuffered() throws {
+        let dir = try TemporaryDirectory("sync-flood")
+        let (music, _) = try e2e.musicFolders(dir)
+        // A valid pull answer that never ends (chunked): 10 GB unless the client stops reading.
+        let server = try HostileHTTPServer { head, send in
+            guard head.hasPrefix("GET /v1/pull") else {
+                let body = #"{"accepted":0,"duplicates":0,"head":0,"rejected":0}"#
+                _ = send(Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+                return
+            }
+            guard send(Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)) else { return }
+            func chunk(_ text: String) -> Bool { send(Array((String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n").utf8)) }
+            guard chunk(#"{"cursor":99999999,"head":99999999,"more":false,"ops":["#) else { return }
+            var index = 0
+            while index < 100_000_000 {
+                var batch = ""
+                for _ in 0..<200 {
+                    batch += (index == 0 ? "" : ",") + Self.op(1_700_000_000_000 + Int64(index), "flood", kind: "playlist.rename", target: "p1",
+                                                                 payload: #"{"name":"flood"}"#)
+                    index += 1
+                }
+                guard chunk(batch) else { return }
+            }
+        }
+        let daemon = try RunningCommand(["run", "--music", music, "--data", dir.appending("data"), "--listen", "127.0.0.1:0",
+                                         "--sync-url", "http://127.0.0.1:\(server.port)"],
+                                        environment: ["OMNISONIC_SYNC_TOKEN": "t", "XDG_DATA_HOME": dir.appending("xdg")])
+        let port = try daemon.waitForPort()
+        defer { daemon.stop() }
+        var state: [String: Any] = [:]
+        #expect(eventually(30) {
+            state = (try? e2e.get(port, "/api/sync")) ?? [:]
+            return (state["error"] as? String)?.contains("this device's bound") == true
+        }, "\(state)")
+        #expect(state["cursor"] as? Int == 0)
+        #expect((state["error"] as? String)?.contains("nothing of it was applied") == true)
+        #expect(daemon.stderr.contains("this device's bound"))
+        // Each answer is cut: far below the 10 GB offered. What passed the bound before the cut
+        // took effect sat in socket buffers and the delegate's queue (50 MB for one pull once, on
+        // this machine under the load of eight builds).
+        let pulls = server.requestHeads.filter { $0.hasPrefix("GET /v1/pull") }.count
+        #expect(pulls >= 1)
+        #expect(server.bytesWritten < pulls * (128 << 20), "\(server.bytesWritten) bytes for \(pulls) pulls")
+        #expect(try HTTP.request(port: port, path: "/api/search?q=&limit=1").status == 200)
+        #expect(daemon.process.isRunning)
     }
 }

@@ -123,12 +123,8 @@ struct CompactionTests {
         var rng = SplitMix(seed: seed)
         try reference.apply(remote: (history + history.prefix(300)).shuffled(using: &rng))
 
-        var pushed = 0
-        while pushed < history.count {
-            let answer = try await client.push(Array(history[pushed..<min(pushed + 700, history.count)]))
-            #expect(answer.rejected + answer.accepted + answer.duplicates == min(700, history.count - pushed))
-            pushed += 700
-        }
+        let answer = try await pushHistory(history, to: fixture)
+        #expect(answer.rejected + answer.accepted + answer.duplicates == history.count)
         // A device that pulled the first part before compaction.
         let early = try Library(path: folder.appending("early.sqlite"))
         let firstPage = try await client.pull(after: 0, limit: 900)
@@ -151,6 +147,30 @@ struct CompactionTests {
     }
 }
 
+/// Pushes a history made on several devices in chunks of `chunk`, each device's operations with
+/// a token of its own (a token writes under one library device id, decision 0017); the pushing
+/// tokens are revoked afterwards (devices gone), so only the test's own devices hold tombstones.
+func pushHistory(_ history: [UserOperation], to fixture: ServerFixture, chunk: Int = 700) async throws -> PushResponse {
+    var clients: [String: SyncClient] = [:]
+    for device in Set(history.map(\.device)).sorted() { clients[device] = fixture.client(try await fixture.device("alice")) }
+    var total = PushResponse(accepted: 0, duplicates: 0, head: 0)
+    var pushed = 0
+    while pushed < history.count {
+        let part = history[pushed..<min(pushed + chunk, history.count)]
+        for device in Set(part.map(\.device)).sorted() {
+            let answer = try await clients[device]!.push(part.filter { $0.device == device }, device: device)
+            total.accepted += answer.accepted
+            total.duplicates += answer.duplicates
+            total.rejected += answer.rejected
+            total.head = answer.head
+        }
+        pushed += chunk
+    }
+    let tokens = Set(try await fixture.storage.listDevices().filter { $0.library != nil }.map(\.id))
+    for id in tokens { _ = try await fixture.storage.revokeDevice(id: id) }
+    return total
+}
+
 extension CompactionTests {
     @Test("Given every device acknowledged a cursor, when the server compacts, then the removals up to it are collected too, and a new device and that device still reach the visible state of a device that applied everything",
           arguments: Backend.allCases, [UInt64(5), 17])
@@ -162,11 +182,7 @@ extension CompactionTests {
         let history = randomHistory(3000, seed: seed)
         let reference = try Library(path: folder.appending("reference.sqlite"))
         try reference.apply(remote: history)
-        var pushed = 0
-        while pushed < history.count {
-            _ = try await client.push(Array(history[pushed..<min(pushed + 700, history.count)]))
-            pushed += 700
-        }
+        _ = try await pushHistory(history, to: fixture)
         let head = try await client.pull(after: 0, limit: 1).head
         func removals() async throws -> [Int64] {
             var seqs: [Int64] = [], cursor: Int64 = 0

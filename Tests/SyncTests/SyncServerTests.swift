@@ -116,7 +116,7 @@ struct SyncServerTests {
         let alice = fixture.client(try await fixture.device("alice"))
         let bob = fixture.client(try await fixture.device("bob"))
         let shared = ops("dev-x", 3)
-        _ = try await alice.push(shared + ops("dev-a", 2, from: 1_750_000_000_000))
+        _ = try await alice.push(shared + ops("dev-x", 2, from: 1_750_000_000_000))
         let bobPush = try await bob.push(shared)
         #expect(bobPush.accepted == 3) // not a duplicate: another user's stream
         let bobView = try await bob.pull(after: 0)

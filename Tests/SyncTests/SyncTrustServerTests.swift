@@ -176,3 +176,73 @@ struct SyncTrustServerTests {
         #expect(answer.accepted == 1 && answer.rejected == 3, "\(answer)")
     }
 }
+
+/// Issue 18's remainder (decision 0017): one library device id per token, per-device quotas.
+@Suite("Sync server: a token writes under one device id, within its device's quota")
+struct SyncDeviceBindingTests {
+    @Test("Given a hostile device bound to its id, when it pushes under fresh ids (to multiply its play counts) or declares another id, then nothing of it is stored and a declared change is refused with 403",
+          arguments: Backend.allCases)
+    func oneDeviceIDPerToken(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        defer { Task { await fixture.stop() } }
+        let hostile = fixture.client(try await fixture.device("alice"))
+        #expect(try await hostile.push(ops("dev-h", 2), device: "dev-h").accepted == 2)
+        // Fresh ids nobody owns: before, each became the token's; now none is stored.
+        let spread = (0..<20).flatMap { ops("dev-h\($0)", 1, from: 1_750_000_000_000 + Int64($0)) }
+        let answer = try await hostile.push(spread)
+        #expect(answer.accepted == 0 && answer.rejected == 20, "\(answer)")
+        // Declaring another id (the header) is refused as a whole: the library changed, or a lie.
+        do {
+            _ = try await hostile.push(ops("dev-h99", 1, from: 1_760_000_000_000), device: "dev-h99")
+            Issue.record("a token changed its device id")
+        } catch {
+            #expect(error.reason == .forbidden && error.message.contains("dev-h"))
+        }
+        // A retry of its own stored operations is still a duplicate, not a refusal.
+        #expect(try await hostile.push(ops("dev-h", 2), device: "dev-h").duplicates == 2)
+        let stored = try await fixture.storage.read(userID: 1, after: 0, limit: 100).ops
+        #expect(stored.count == 2)
+        let devices = try await fixture.storage.listDevices()
+        #expect(devices.map(\.library) == ["dev-h"])
+
+        // A second device may not declare the first one's id; its own is free.
+        let other = fixture.client(try await fixture.device("alice"))
+        do {
+            _ = try await other.push(ops("dev-h", 1, from: 1_770_000_000_000), device: "dev-h")
+            Issue.record("a token took another active device's id")
+        } catch {
+            #expect(error.reason == .forbidden)
+        }
+        #expect(try await other.push(ops("dev-o", 1), device: "dev-o").accepted == 1)
+    }
+
+    @Test("Given a per-device quota of 20 operations, when one device passes it, then 507 sync.device_quota_exceeded, nothing of that push is stored, the user's other device still pushes, compaction gives room back, and /metrics counts it",
+          arguments: Backend.allCases)
+    func perDeviceQuota(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend) { configuration in
+            configuration.quota = StreamQuota(operations: 100, bytes: 1 << 20, deviceOperations: 20, deviceBytes: 1 << 20)
+            configuration.metricsToken = "m"
+        }
+        defer { Task { await fixture.stop() } }
+        let greedy = fixture.client(try await fixture.device("alice"))
+        let modest = fixture.client(try await fixture.device("alice"))
+        #expect(try await greedy.push(ops("dev-g", 20), device: "dev-g").accepted == 20)
+        do {
+            _ = try await greedy.push(ops("dev-g", 1, from: 1_750_000_000_000), device: "dev-g")
+            Issue.record("a push past the device quota was accepted")
+        } catch {
+            #expect(error.reason == .deviceQuotaExceeded, "\(error)")
+            #expect(error.message.contains("device"))
+        }
+        #expect(try await fixture.storage.usage(userID: 1).operations == 20)
+        #expect(try await modest.push(ops("dev-m", 5), device: "dev-m").accepted == 5)
+        let shares = try await fixture.storage.listDevices().map(\.operations)
+        #expect(shares == [20, 5])
+        // 20 renames of one playlist compact to one: the greedy device has room again.
+        try await SyncServer.compactAll(fixture.storage, keepTail: 0, logger: .init(label: "test"))
+        #expect(try await fixture.storage.listDevices().first?.operations == 1)
+        #expect(try await greedy.push(ops("dev-g", 1, from: 1_750_000_000_000), device: "dev-g").accepted == 1)
+        let metrics = try await raw(fixture.url.appendingPathComponent("metrics"), token: "m").1
+        #expect(metrics.contains("omnisonic_sync_rejected_total{reason=\"sync.device_quota_exceeded\"} 1"), "\(metrics)")
+    }
+}
