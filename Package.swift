@@ -31,11 +31,11 @@ let package = Package(
         // Value types shared by every module: identities, tags, errors.
         .target(name: "OmniModel", swiftSettings: strict),
 
-        // FFmpeg (libavformat, libavcodec, libavutil) as a C system library.
+        // FFmpeg (libavformat, libavcodec, libavutil, libswresample, libswscale) as a C system library.
         .systemLibrary(
             name: "CFFmpeg",
             pkgConfig: "libavformat",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]),
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswresample-dev", "libswscale-dev"])]),
 
         // OpenSSL's libcrypto, for a hardware-accelerated SHA-256 (track identity, artwork addresses).
         .systemLibrary(
@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "WebUI",
             dependencies: [
-                "OmniModel", "LocalStore", "Indexer",
+                "OmniModel", "LocalStore", "Indexer", "MediaIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -189,6 +189,13 @@ let package = Package(
             name: "PlayerBench",
             dependencies: ["Player", "Indexer", "LocalStore", "OmniModel", .product(name: "Logging", package: "swift-log")],
             path: "bench/PlayerBench",
+            swiftSettings: strict),
+
+        // Transcoding speed and cached artwork sizes (bench/transcode/run.sh).
+        .executableTarget(
+            name: "TranscodeBench",
+            dependencies: ["MediaIO", "Indexer", "LocalStore", "OmniModel"],
+            path: "bench/TranscodeBench",
             swiftSettings: strict),
 
         // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.

@@ -11,6 +11,8 @@
 #include <libavutil/channel_layout.h>
 #include <libavutil/samplefmt.h>
 #include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+#include <libavutil/pixdesc.h>
 
 /// AVERROR(e) for a POSIX errno value.
 static inline int omni_averror(int e) { return AVERROR(e); }

@@ -52,8 +52,9 @@ public final class PCMConverter {
     /// A converter between two of the pipeline's interleaved formats.
     ///
     /// - Throws: `MediaError.unconvertible` when libswresample refuses the pair.
-    public convenience init(from input: PCMFormat, to output: PCMFormat) throws(MediaError) {
-        try self.init(from: input.sample.ffmpeg, channels: input.channels, sampleRate: input.sampleRate, to: output)
+    /// - Parameter what: the file converted, in the error's message only.
+    public convenience init(from input: PCMFormat, to output: PCMFormat, what: String = "") throws(MediaError) {
+        try self.init(from: input.sample.ffmpeg, channels: input.channels, sampleRate: input.sampleRate, to: output, what: what)
     }
 
     deinit { swr_free(&context) }
