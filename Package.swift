@@ -32,11 +32,11 @@ let package = Package(
         // Value types shared by every module: identities, tags, errors.
         .target(name: "OmniModel", dependencies: ["CCrypto"], swiftSettings: strict),
 
-        // FFmpeg (libavformat, libavcodec, libavutil) as a C system library.
+        // FFmpeg (libavformat, libavcodec, libavutil, libswresample, libswscale) as a C system library.
         .systemLibrary(
             name: "CFFmpeg",
             pkgConfig: "libavformat",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]),
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswresample-dev", "libswscale-dev"])]),
 
         // OpenSSL's libcrypto, for a hardware-accelerated SHA-256 (track identity, artwork addresses).
         .systemLibrary(
@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "Player",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "CFFmpeg", "CALSA",
+                "OmniModel", "MediaIO", "LocalStore", "CALSA",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"],
@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "WebUI",
             dependencies: [
-                "OmniModel", "LocalStore", "Indexer",
+                "OmniModel", "LocalStore", "Indexer", "MediaIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPMount's peer-address handler sits in Hummingbird's NIO pipeline.
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -212,6 +212,13 @@ let package = Package(
             name: "PlayerBench",
             dependencies: ["Player", "Indexer", "LocalStore", "OmniModel", .product(name: "Logging", package: "swift-log")],
             path: "bench/PlayerBench",
+            swiftSettings: strict),
+
+        // Transcoding speed and cached artwork sizes (bench/transcode/run.sh).
+        .executableTarget(
+            name: "TranscodeBench",
+            dependencies: ["MediaIO", "Indexer", "LocalStore", "OmniModel"],
+            path: "bench/TranscodeBench",
             swiftSettings: strict),
 
         // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.

@@ -9,6 +9,12 @@ struct EmbeddedPicture: Sendable, Equatable {
     var data: [UInt8]
 }
 
+/// One frame's id and content (after unsynchronisation and flags are undone).
+struct RawFrame: Sendable, Equatable {
+    var id: String
+    var content: [UInt8]
+}
+
 /// What our ID3v2 parser found.
 struct ID3v2Tag: Sendable, Equatable {
     /// 2, 3 or 4.
@@ -20,6 +26,9 @@ struct ID3v2Tag: Sendable, Equatable {
     var pictures: [EmbeddedPicture]
     /// What was left out (over `TagLimits`) or skipped as malformed.
     var warnings: [ProbeWarning] = []
+    /// `USLT` and `SYLT` frames as they are (ID3v2.2's `ULT`/`SLT` renamed), when asked for
+    /// (`LyricsReader`); at most `LyricsReader.maximumLyrics`.
+    var lyrics: [RawFrame] = []
     /// True when the tag was over `TagLimits`: libavformat must not read it either.
     var isOverLimits = false
     /// Bytes the tag occupies at the start of the file (header, frames, padding, footer): where
@@ -51,10 +60,11 @@ enum ID3v2Parser {
 
     /// Reads the tag at the start of `file`, or nil when there is none.
     /// A tag longer than `maxTagSize` is read as far as that and marked over the limits.
-    static func read(_ file: FileReader, includePictures: Bool) -> ID3v2Tag? {
+    static func read(_ file: FileReader, includePictures: Bool, includeLyrics: Bool = false) -> ID3v2Tag? {
         let header = file.read(at: 0, count: 10)
         guard let length = tagLength(header: header) else { return nil }
-        guard var tag = parse(file.read(at: 0, count: min(length, maxTagSize)), includePictures: includePictures) else { return nil }
+        guard var tag = parse(file.read(at: 0, count: min(length, maxTagSize)), includePictures: includePictures,
+                              includeLyrics: includeLyrics) else { return nil }
         if length > maxTagSize {
             tag.isOverLimits = true
             tag.warnings.append(ProbeWarning(.tagTruncated, "ID3v2 tag: \(length) bytes, over the limit of \(maxTagSize); only the first \(maxTagSize) were read"))
@@ -64,7 +74,7 @@ enum ID3v2Parser {
 
     /// Parses a whole tag (starting with its 10-byte header). A tag cut short is parsed as far as
     /// its bytes go.
-    static func parse(_ bytes: [UInt8], includePictures: Bool) -> ID3v2Tag? {
+    static func parse(_ bytes: [UInt8], includePictures: Bool, includeLyrics: Bool = false) -> ID3v2Tag? {
         guard let length = tagLength(header: Array(bytes.prefix(10))) else { return nil }
         let major = Int(bytes[3])
         let flags = bytes[5]
@@ -84,6 +94,7 @@ enum ID3v2Parser {
         var collector = TagCollector()
         var pictures: [EmbeddedPicture] = []
         var droppedPictures = 0
+        var lyrics: [RawFrame] = []
         let headerSize = major == 2 ? 6 : 10
         while position + headerSize <= body.count {
             let idLength = major == 2 ? 3 : 4
@@ -121,6 +132,10 @@ enum ID3v2Parser {
                 if frameFlags & 0x01 != 0 { content = content.dropFirst(4) } // data length indicator
                 if frameFlags & 0x02 != 0 || tagUnsync { content = undoUnsynchronisation(content)[...] }
             }
+            if id == "USLT" || id == "SYLT" {
+                if includeLyrics, lyrics.count < LyricsReader.maximumLyrics { lyrics.append(RawFrame(id: id, content: Array(content))) }
+                continue
+            }
             if id == "APIC" || id == "PIC" {
                 // Only kept when asked for, and at most `TagLimits.pictures` of them.
                 guard includePictures else { continue }
@@ -136,6 +151,7 @@ enum ID3v2Parser {
             decodeFrame(id: id, content: content, major: major, includePictures: includePictures, into: &collector, pictures: &pictures)
         }
         var tag = ID3v2Tag(majorVersion: major, tags: collector.tags, pictures: pictures, totalSize: length)
+        tag.lyrics = lyrics
         tag.warnings = collector.warnings(tag: "ID3v2")
         if droppedPictures > 0 {
             tag.warnings.append(ProbeWarning(.tagTruncated, "ID3v2 tag: \(droppedPictures) pictures over the limit of \(TagLimits.pictures) were left out"))
@@ -248,6 +264,6 @@ enum ID3v2Parser {
         "TT2": "TIT2", "TP1": "TPE1", "TP2": "TPE2", "TP3": "TPE3", "TAL": "TALB", "TRK": "TRCK", "TPA": "TPOS",
         "TYE": "TYER", "TDA": "TDAT", "TCO": "TCON", "TCM": "TCOM", "TBP": "TBPM", "TKE": "TKEY", "TCP": "TCMP",
         "TXX": "TXXX", "COM": "COMM", "PIC": "APIC", "UFI": "UFID", "TPB": "TPUB", "TOR": "TORY", "TT1": "TIT1",
-        "TT3": "TIT3",
+        "TT3": "TIT3", "ULT": "USLT", "SLT": "SYLT",
     ]
 }

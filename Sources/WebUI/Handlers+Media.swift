@@ -1,7 +1,9 @@
 import Foundation
 import Glibc
 import Hummingbird
+import Indexer
 import LocalStore
+import MediaIO
 import OmniModel
 
 /// Audio streaming with HTTP Range, and artwork with ETags.
@@ -18,6 +20,9 @@ extension Handlers {
             throw APIError.notFound("track")
         }
         guard let real = try confinedPath(file) else { throw APIError.notFound("the track's file") }
+        if let variant = try Self.transcodeRequest(request, fileBitRate: record.bitrate) {
+            return try await transcoded(variant, path: real, request: request, context: context, head: head)
+        }
         // Held until the body is written: an unread stream keeps its file open.
         let grant = try takeDescriptor()
         // A name that is not UTF-8 cannot be a Swift String: open it by its bytes and serve the
@@ -146,18 +151,40 @@ extension Handlers {
         return try await artworkResponse(artwork, request, context)
     }
 
-    /// The image, or 304 when the client already has it (its hash is a strong ETag).
+    /// The image, or 304 when the client already has it (its hash is a strong ETag). With
+    /// `?size=N` (16...2048), the image scaled so its longer side is N (made once, then read
+    /// from `<artwork>/sizes/N/`; one no larger is sent as it is); its ETag is `hash-N`.
     func artworkResponse(_ artwork: ArtworkReference, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let etag = "\"\(artwork.hash)\""
+        let size = try Self.artworkSize(request)
+        let etag = size.map { "\"\(artwork.hash)-\($0)\"" } ?? "\"\(artwork.hash)\""
         var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=86400"]
         if let match = request.headers[.ifNoneMatch],
            match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag }) {
             return Response(status: .notModified, headers: headers)
         }
-        let path = configuration.artwork.path(forHash: artwork.hash)
+        var path = configuration.artwork.path(forHash: artwork.hash)
+        var mimeType = artwork.mimeType
+        if let size {
+            let cache = configuration.artwork
+            var sized = cache.sizedIfCached(hash: artwork.hash, mimeType: artwork.mimeType, size: size)
+            if sized == nil {
+                // Decoding, scaling and encoding block: not on the cooperative pool.
+                let made = await DedicatedThread.run(named: "omnisonic-artwork") {
+                    Result { () throws(IndexError) in try cache.sized(hash: artwork.hash, mimeType: artwork.mimeType, size: size) }
+                }
+                do {
+                    sized = try made.get()
+                } catch {
+                    throw APIError(HTTPResponse.Status(code: 422, reasonPhrase: "Unprocessable Content"), error.code, error.description)
+                }
+            }
+            guard let sized else { throw APIError.notFound("artwork") }
+            path = sized.path
+            mimeType = sized.mimeType
+        }
         var info = stat()
         guard stat(path, &info) == 0 else { throw APIError.notFound("artwork") }
-        headers[.contentType] = artwork.mimeType
+        headers[.contentType] = mimeType
         headers[.contentLength] = String(info.st_size)
         let grant = try takeDescriptor()
         let body = try await fileIO.loadFile(path: path, context: context)
@@ -165,6 +192,15 @@ extension Handlers {
             defer { withExtendedLifetime(grant) {} }
             try await body.write(writer)
         })
+    }
+
+    /// `?size=N`, or nil; 400 outside `ArtworkScaler.sizes`.
+    static func artworkSize(_ request: Request) throws -> Int? {
+        guard let text = request.uri.queryParameters.get("size") else { return nil }
+        guard let size = Int(text), ArtworkScaler.sizes.contains(size) else {
+            throw APIError.badRequest("size must be an integer in \(ArtworkScaler.sizes.lowerBound)...\(ArtworkScaler.sizes.upperBound)")
+        }
+        return size
     }
 }
 

@@ -33,6 +33,7 @@ struct Handlers: Sendable {
         router.get("/api/tracks/{uid}/stream") { request, context in try await self.stream(request, context) }
         router.head("/api/tracks/{uid}/stream") { request, context in try await self.stream(request, context, head: true) }
         router.get("/api/tracks/{uid}/artwork") { request, context in try await self.trackArtwork(request, context) }
+        router.get("/api/tracks/{uid}/lyrics") { request, context in try await self.lyrics(request, context) }
         router.get("/api/albums/{id}/artwork") { request, context in try await self.albumArtwork(request, context) }
 
         router.get("/api/scan") { _, _ in try JSONBody.response(await self.configuration.actions.scanStatus()) }

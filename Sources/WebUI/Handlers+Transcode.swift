@@ -1,0 +1,137 @@
+import Foundation
+import Hummingbird
+import LocalStore
+import MediaIO
+import OmniModel
+
+/// Transcoded streams (`GET /api/tracks/{uid}/stream?format=`), scaled artwork (`?size=`) and
+/// lyrics (`GET /api/tracks/{uid}/lyrics`): the media side of issue 13, on MediaIO.
+extension Handlers {
+    /// The variant a stream request asks for, or nil for the original file: `format` (mp3,
+    /// opus, aac; `raw` or none is the original) with `maxBitRate` (kbit/s, clamped to the
+    /// format's range) and `timeOffset` (seconds). `maxBitRate` alone asks for MP3 when the
+    /// file's bit rate is above it, as Subsonic clients mean it.
+    static func transcodeRequest(_ request: Request, fileBitRate: Int?) throws -> TranscodeRequest? {
+        let query = QueryParameters(request)
+        let bitRate = try query.int("maxBitRate", default: 0, range: 0...10_000)
+        let offsetText = query.string("timeOffset")
+        let offset = try offsetText.map { text -> Double in
+            guard let value = Double(text), value.isFinite, value >= 0, value <= 366 * 86_400 else {
+                throw APIError.badRequest("timeOffset must be a number of seconds, 0 or more")
+            }
+            return value
+        } ?? 0
+        let format: TranscodeFormat
+        switch query.string("format") {
+        case nil, "":
+            guard bitRate > 0, let fileBitRate, fileBitRate > bitRate * 1000 else { return nil }
+            format = .mp3
+        case "raw":
+            return nil
+        case let name?:
+            guard let known = TranscodeFormat(rawValue: name) else {
+                throw APIError.badRequest("format must be raw, mp3, opus or aac")
+            }
+            format = known
+        }
+        return TranscodeRequest(format: format, bitRate: bitRate, timeOffset: offset)
+    }
+
+    /// Where finished transcodes are kept: `<cache>/transcode`, beside the artwork folder.
+    var transcodeCache: TranscodeCache {
+        TranscodeCache(directory: (configuration.artwork.directory as NSString).deletingLastPathComponent + "/transcode")
+    }
+
+    /// A transcoded stream: from the cache when this variant was made before (a file read, with
+    /// its exact length), else encoded while it is sent (chunked: its length is not known until
+    /// the end; `X-Content-Duration` says how long it plays).
+    func transcoded(_ variant: TranscodeRequest, path: RawPath, request: Request, context: BasicRequestContext,
+                    head: Bool) async throws -> Response {
+        let cache = transcodeCache
+        var headers: HTTPFields = [.contentType: variant.format.mimeType, .cacheControl: "private, no-cache"]
+        let key = cache.key(path: path, request: variant)
+        if let key, let cached = cache.lookup(key) {
+            var info = stat()
+            guard stat(cached, &info) == 0 else { throw APIError.notFound("the transcoded stream") }
+            headers[.contentLength] = String(info.st_size)
+            headers[.transcodeCache] = "hit"
+            if head { return Response(status: .ok, headers: headers, body: .init()) }
+            return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: cached, context: context))
+        }
+        headers[.transcodeCache] = "miss"
+        if head { return Response(status: .ok, headers: headers, body: .init()) }
+        let stream: TranscodeStream
+        do {
+            stream = try await TranscodeStream.start(path: path, request: variant, cache: key == nil ? nil : cache)
+        } catch {
+            throw Self.mediaError(error)
+        }
+        if let duration = stream.durationSeconds {
+            headers[.contentDuration] = String(format: "%.3f", duration)
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            defer { stream.cancel() }
+            for try await chunk in stream {
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    /// A file MediaIO cannot read is the file's fault, not this machine's: 422 with MediaIO's
+    /// code and message.
+    static func mediaError(_ error: MediaError) -> APIError {
+        switch error.reason {
+        case .unreadable: APIError.notFound("the track's file")
+        default: APIError(HTTPResponse.Status(code: 422, reasonPhrase: "Unprocessable Content"), error.code, error.description)
+        }
+    }
+
+    // MARK: - Lyrics
+
+    /// `GET /api/tracks/{uid}/lyrics`: every set of lyrics found in the track's tags and in an
+    /// `.lrc` file beside it, each with its lines (times in ms when synced) and its plain text.
+    func lyrics(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let uid = try uid(context)
+        guard let file = try library.mediaFile(uid: uid) else { throw APIError.notFound("track") }
+        guard let real = try confinedPath(file) else { throw APIError.notFound("the track's file") }
+        let found = await DedicatedThread.run(named: "omnisonic-lyrics") { LyricsReader.read(path: real) }
+        return try JSONBody.response(LyricsBody(uid: uid.rawValue, lyrics: found.map(LyricsBody.Entry.init)))
+    }
+
+    struct LyricsBody: Encodable {
+        struct Entry: Encodable {
+            var source: String
+            var language: String?
+            var artist: String?
+            var title: String?
+            var synced: Bool
+            var offsetMs: Int
+            var text: String
+            var lines: [LyricLine]
+
+            init(_ lyrics: Lyrics) {
+                source = lyrics.source
+                language = lyrics.language
+                artist = lyrics.artist
+                title = lyrics.title
+                synced = lyrics.synced
+                offsetMs = lyrics.offsetMs
+                text = lyrics.plainText
+                lines = lyrics.lines
+            }
+        }
+
+        var uid: String
+        var lyrics: [Entry]
+    }
+}
+
+/// The headers of transcoded streams (HTTPTypes' `HTTPField.Name`, reached through Hummingbird's
+/// `HTTPFields`).
+extension HTTPFields.Element.Name {
+    /// `hit` when a transcoded stream is read from the cache, `miss` when it is encoded now.
+    static let transcodeCache = Self("X-Transcode-Cache")!
+    /// How many seconds a transcoded stream plays (its length in bytes is not known before the end).
+    static let contentDuration = Self("X-Content-Duration")!
+}
