@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "Player",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "CFFmpeg", "CALSA",
+                "OmniModel", "MediaIO", "LocalStore", "CALSA",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"],

@@ -22,6 +22,8 @@ static inline int omni_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int64_t omni_av_nopts_value(void) { return AV_NOPTS_VALUE; }
 /// AV_TIME_BASE.
 static inline int omni_av_time_base(void) { return AV_TIME_BASE; }
+/// AVERROR_STREAM_NOT_FOUND (av_find_best_stream: no stream of the asked type).
+static inline int omni_averror_stream_not_found(void) { return AVERROR_STREAM_NOT_FOUND; }
 /// AVERROR_EXIT (what an interrupt callback makes blocking calls return).
 static inline int omni_averror_exit(void) { return AVERROR_EXIT; }
 /// AV_ERROR_MAX_STRING_SIZE, for av_strerror buffers.

@@ -72,15 +72,7 @@ enum DurationRules {
     static func streamDurationMs(_ stream: UnsafeMutablePointer<AVStream>, context: UnsafeMutablePointer<AVFormatContext>) -> Int? {
         let nopts = omni_av_nopts_value()
         let timeBase = stream.pointee.time_base
-        if stream.pointee.duration != nopts, stream.pointee.duration > 0, timeBase.den > 0 {
-            var ticks = stream.pointee.duration
-            // Opus: the last granule position counts the pre-skip samples the decoder drops. When
-            // the demuxer reports a start time of zero it has not taken them off.
-            if stream.pointee.codecpar!.pointee.codec_id == AV_CODEC_ID_OPUS,
-               stream.pointee.start_time == 0 || stream.pointee.start_time == nopts {
-                let preSkip = Int64(stream.pointee.codecpar!.pointee.initial_padding)
-                ticks = max(0, ticks - av_rescale_q(preSkip, AVRational(num: 1, den: 48000), timeBase))
-            }
+        if let ticks = musicTicks(stream) {
             // av_rescale_q answers INT64_MIN when the result does not fit: too long, not negative.
             let ms = av_rescale_q(ticks, timeBase, AVRational(num: 1, den: 1000))
             return ms < 0 ? Int.max : Int(ms)
@@ -89,5 +81,24 @@ enum DurationRules {
             return Int(context.pointee.duration / 1000)
         }
         return nil
+    }
+
+    /// The stream's length in its own time base as the demuxer knows it, minus Opus pre-skip
+    /// when libavformat left it in, never negative; nil when the demuxer does not know it.
+    /// The one pre-skip rule: the tag reader's durations and `AudioDecoder`'s length use it.
+    static func musicTicks(_ stream: UnsafeMutablePointer<AVStream>) -> Int64? {
+        let nopts = omni_av_nopts_value()
+        let timeBase = stream.pointee.time_base
+        guard stream.pointee.duration != nopts, stream.pointee.duration > 0, timeBase.den > 0 else { return nil }
+        var ticks = stream.pointee.duration
+        // Opus: the last granule position counts the pre-skip samples the decoder drops. When
+        // the demuxer reports a start time of zero it has not taken them off. A pre-skip longer
+        // than the stream (a crafted or truncated file) leaves nothing, not a negative length.
+        if stream.pointee.codecpar!.pointee.codec_id == AV_CODEC_ID_OPUS,
+           stream.pointee.start_time == 0 || stream.pointee.start_time == nopts {
+            let preSkip = Int64(stream.pointee.codecpar!.pointee.initial_padding)
+            ticks = max(0, ticks - av_rescale_q(preSkip, AVRational(num: 1, den: 48000), timeBase))
+        }
+        return ticks
     }
 }

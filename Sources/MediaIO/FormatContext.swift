@@ -80,6 +80,13 @@ final class FormatContext {
         deadline.deallocate()
     }
 
+    /// Gives the next blocking call a fresh `timeLimitNanoseconds`. A decoder reads one file for
+    /// minutes: it renews the deadline before each packet read or seek, so the limit bounds one
+    /// stalled call (a dead mount), not the whole playback.
+    func renewDeadline() {
+        deadline.pointee = FormatContext.monotonicNow() &+ FormatContext.timeLimitNanoseconds
+    }
+
     /// Frees a custom `AVIOContext` and its buffer (which libavformat may have replaced).
     private static func free(_ io: UnsafeMutablePointer<AVIOContext>?) {
         guard let io else { return }

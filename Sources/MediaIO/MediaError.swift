@@ -17,6 +17,10 @@ public struct MediaError: OmniError, Equatable {
         /// The header declares a size or length no real file has (an RF64 `ds64` sample count of
         /// 2^62, a duration of centuries): the file is refused rather than trusted.
         case outOfRange = "media.out_of_range"
+        /// The file opened but its audio could not be decoded (or seeked) any further.
+        case undecodable = "media.undecodable"
+        /// libswresample refused a conversion between two PCM formats.
+        case unconvertible = "media.unconvertible"
     }
 
     /// Why the file could not be read.
@@ -56,6 +60,8 @@ public struct MediaError: OmniError, Equatable {
         case .unsupportedFormat: "not a readable audio file: \(path)"
         case .noAudioStream: "no audio stream in \(path)"
         case .outOfRange: "impossible length in the header of \(path)"
+        case .undecodable: "cannot decode \(path)"
+        case .unconvertible: "cannot convert the audio of \(path)"
         }
     }
 

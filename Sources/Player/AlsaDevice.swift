@@ -1,5 +1,6 @@
 import CALSA
 import Glibc
+import MediaIO
 
 /// One open ALSA playback device: opens it, negotiates the format, writes interleaved frames,
 /// pauses, drains, and closes in one place (`close()`, also called by `deinit`).

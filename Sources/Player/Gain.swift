@@ -1,4 +1,5 @@
 import Foundation
+import MediaIO
 import OmniModel
 
 /// ReplayGain modes: which tag the player applies.

@@ -1,6 +1,7 @@
 import Foundation
 import LocalStore
 import Logging
+import MediaIO
 import OmniModel
 
 /// The output thread's loop: decode the current track, scale it when asked, convert it only
@@ -19,7 +20,7 @@ final class PlayerEngine {
     private var device: AlsaDevice?
     /// The format the device was opened for (the source's), which may differ from `device.format`.
     private var requested: PCMFormat?
-    private var converter: Converter?
+    private var converter: PCMConverter?
     private var track: OpenTrack?
     private var buffer: [UInt8] = []
     private var converted: [UInt8] = []
@@ -106,7 +107,7 @@ final class PlayerEngine {
                 // A saved or requested position may be anything: clamped, never trapping.
                 try track.decoder.seek(toFrame: CheckedArithmetic.clampedProduct(Int64(seekMs), Int64(track.decoder.format.sampleRate)) / 1000)
             } catch {
-                skipUnplayable(entry, error)
+                skipUnplayable(entry, PlayerError(error))
                 return
             }
             device?.discard()
@@ -118,7 +119,7 @@ final class PlayerEngine {
             do {
                 frames = try track.decoder.read(minimumFrames: device?.periodFrames ?? 2048, into: &buffer)
             } catch {
-                skipUnplayable(entry, error)
+                skipUnplayable(entry, PlayerError(error))
                 return
             }
         }
@@ -188,7 +189,12 @@ final class PlayerEngine {
             throw PlayerError(error)
         }
         guard let file else { throw PlayerError(.trackMissing, message: "track \(entry.uid) has no file in the library") }
-        let decoder = try AudioDecoder(path: file.absolutePath)
+        let decoder: AudioDecoder
+        do {
+            decoder = try AudioDecoder(path: file.absolutePath)
+        } catch {
+            throw PlayerError(error)
+        }
         let gain = Gain.replayGain(record?.replayGain, mode: player.configuration.replayGain, preAmpDB: player.configuration.preAmpDB)
         let duration = decoder.lengthFrames.map { Int(CheckedArithmetic.clampedProduct($0, 1000) / Int64(decoder.format.sampleRate)) } ?? record?.durationMs
         return OpenTrack(entry: entry, decoder: decoder, replayGain: gain, durationMs: duration)
@@ -205,7 +211,7 @@ final class PlayerEngine {
         let target = AlsaDevice.Target(name: wanted, configuration: player.configuration.alsaConfiguration)
         do {
             let opened = try AlsaDevice(target: target, wanted: format)
-            converter = opened.format == format ? nil : try Converter(from: format, to: opened.format)
+            converter = opened.format == format ? nil : try Self.converter(from: format, to: opened.format)
             device = opened
             requested = format
             openedName = wanted
@@ -223,6 +229,15 @@ final class PlayerEngine {
         } catch {
             deviceFailed(error, log: "cannot open the output")
             return false
+        }
+    }
+
+    /// A converter from the source's format to the device's, or `.deviceFormat`.
+    private static func converter(from source: PCMFormat, to device: PCMFormat) throws(PlayerError) -> PCMConverter {
+        do {
+            return try PCMConverter(from: source, to: device)
+        } catch {
+            throw PlayerError(.deviceFormat, message: "cannot convert \(source) to \(device)", detail: error.expandedDescription)
         }
     }
 

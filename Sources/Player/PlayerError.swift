@@ -1,4 +1,5 @@
 import LocalStore
+import MediaIO
 import OmniModel
 
 /// Everything that can go wrong playing: the device, a file, the library.
@@ -42,6 +43,12 @@ public struct PlayerError: OmniError, Equatable {
     /// A library failure, as `.store` with the store error's message and detail.
     public init(_ error: StoreError) {
         self.init(.store, message: error.description, detail: error.expandedDescription)
+    }
+
+    /// A file that cannot be opened or decoded, as `.decode` with MediaIO's message and detail
+    /// (one error text for every reader of audio).
+    public init(_ error: MediaError) {
+        self.init(.decode, message: error.description, detail: error.expandedDescription)
     }
 
     public var code: String { reason.rawValue }

@@ -246,6 +246,20 @@ struct PlaybackTests {
         #expect(try fixture.library.operations(after: 0).contains { $0.operation.target == uid.rawValue })
         #expect(events.all.contains(.tracksChanged(uids: [uid])))
     }
+
+    @Test("Given a queued track whose file became a FIFO, when played, then it is skipped at once and the next track plays whole (the player's own opener blocked in open(2) on a FIFO)")
+    func fifoIsSkipped() async throws {
+        let (fixture, whole) = try Self.flacHalves()
+        let first = try fixture.uid("a.flac"), second = try fixture.uid("b.flac")
+        try FileManager.default.removeItem(atPath: fixture.music + "/a.flac")
+        #expect(mkfifo(fixture.music + "/a.flac", 0o644) == 0)
+        let player = fixture.makePlayer()
+        try player.enqueue([first, second])
+        try player.play()
+        try await fixture.wait(player, timeout: 20) { $0.state == .stopped && $0.currentIndex == nil }
+        await player.shutdown()
+        #expect(try fixture.capture() == Array(whole[(splitSample * 4)...]))
+    }
 }
 
 /// Frames written while paused.
@@ -294,7 +308,7 @@ struct ReplayGainAndConversionTests {
 
     @Test("Given 1 s of 44.1 kHz 16-bit stereo, when converted for a 48 kHz float mono device, then about 48000 frames come out")
     func converterResamples() throws {
-        let converter = try Converter(from: PCMFormat(sampleRate: 44_100, channels: 2, sample: .s16),
+        let converter = try PCMConverter(from: PCMFormat(sampleRate: 44_100, channels: 2, sample: .s16),
                                       to: PCMFormat(sampleRate: 48_000, channels: 1, sample: .float32))
         let input = (0..<44_100).flatMap { i -> [Int16] in
             let v = Int16(10_000 * sin(Double(i) * 2 * .pi * 440 / 44_100))

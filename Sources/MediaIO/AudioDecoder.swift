@@ -1,39 +1,44 @@
 import CFFmpeg
-import MediaIO
 import OmniModel
 
 /// One track's decoder: libavformat demuxes, libavcodec decodes, and the result comes out as
 /// interleaved PCM in the codec's own sample format (planar output is interleaved; no value
 /// changes), trimmed of encoder delay and padding so consecutive tracks join without a gap.
+/// The player, the analysis and the transcoder all decode through it (issue 16: one opener,
+/// one error text, one Opus pre-skip rule).
+///
+/// Opening goes through `FormatContext` (regular files only, an interrupt deadline renewed
+/// before every blocking read or seek, freed by its owner whatever the exit path); the codec
+/// context, packet and frame have their own owner (`CodecState`) for the same reason.
 ///
 /// Trimming: libavformat/libavcodec already drop the LAME/Xing delay and padding of MP3s, the
 /// Opus pre-skip and MP4 edit lists (skip-samples side data). On top of that the music's length
-/// from the header (`GaplessInfo`: MediaIO's LAME parser, or `iTunSMPB` for AAC; else, for AAC
+/// from the header (`GaplessInfo`: the LAME parser, or `iTunSMPB` for AAC; else, for AAC
 /// in MP4, the container's duration) caps the output, and an `iTunSMPB` delay is dropped here
 /// when the demuxer signalled no skip itself.
 ///
-/// Not `Sendable`: owned by the output thread; FFmpeg contexts are used from one thread at a time.
-final class AudioDecoder {
-    let path: RawPath
+/// Not `Sendable`: owned by one thread (the player's output thread, an analysis worker);
+/// FFmpeg contexts are used from one thread at a time.
+public final class AudioDecoder {
+    /// The file decoded.
+    public let path: RawPath
     /// What `read` produces.
-    let format: PCMFormat
-    /// The codec's own sample format (for messages and the `bitsPerSample` of 24-bit FLAC).
-    let codecName: String
+    public let format: PCMFormat
+    /// The codec's name ("mp3", "flac", "opus").
+    public let codecName: String
     /// The music's length in frames, when known.
-    let lengthFrames: Int64?
+    public let lengthFrames: Int64?
 
-    private var formatContext: UnsafeMutablePointer<AVFormatContext>?
-    private var codecContext: UnsafeMutablePointer<AVCodecContext>?
+    private let container: FormatContext
+    private let codec: CodecState
     private let streamIndex: Int32
     private let timeBase: AVRational
-    private var packet: UnsafeMutablePointer<AVPacket>?
-    private var frame: UnsafeMutablePointer<AVFrame>?
     /// For decoders whose sample format the pipeline does not carry (double, u8): to float.
-    private var converter: Converter?
+    private var converter: PCMConverter?
     /// The first decoded frame's timestamp (stream time base): position 0.
     private var originPTS: Int64?
     /// Frames of music emitted so far (the position).
-    private(set) var position: Int64 = 0
+    public private(set) var position: Int64 = 0
     /// After a seek, where the output must start.
     private var seekTarget: Int64?
     /// Frames still to drop at the start (a delay the demuxer did not signal).
@@ -42,55 +47,66 @@ final class AudioDecoder {
     private var itunesDelay: Int64 = 0
     private var validFrames: Int64?
     private var inputDone = false
-    private(set) var finished = false
+    /// True once the decoder has emitted the last frame of the track.
+    public private(set) var finished = false
+
+    /// Owns the codec context, the packet and the frame, and frees them in `deinit`.
+    private final class CodecState {
+        var context: UnsafeMutablePointer<AVCodecContext>?
+        var packet: UnsafeMutablePointer<AVPacket>?
+        var frame: UnsafeMutablePointer<AVFrame>?
+
+        init(codec: UnsafePointer<AVCodec>) {
+            context = avcodec_alloc_context3(codec)
+            packet = av_packet_alloc()
+            frame = av_frame_alloc()
+        }
+
+        deinit {
+            av_packet_free(&packet)
+            av_frame_free(&frame)
+            avcodec_free_context(&context)
+        }
+    }
 
     /// Opens `path` and its best audio stream.
     ///
-    /// - Throws: `PlayerError.decode` with the failing call and FFmpeg's message.
-    init(path: RawPath) throws(PlayerError) {
+    /// - Throws: `MediaError`: `.unreadable` (missing, not a regular file, no permission),
+    ///   `.unsupportedFormat` (no demuxer or decoder for it), `.noAudioStream`, with the failing
+    ///   call and FFmpeg's message in `detail`.
+    public init(path: RawPath) throws(MediaError) {
         self.path = path
         let display = path.displayString
-        func fail(_ call: String, _ status: Int32) -> PlayerError {
-            PlayerError(.decode, message: "cannot play \(display)", detail: "\(call): \(Self.message(status)) (\(status))")
+        // Content probing, not the extension: a player must play what the bytes are.
+        container = try FormatContext(path: path, useExtensionHint: false)
+        try container.findStreamInfo()
+        let ctx = container.pointer
+        var decoder: UnsafePointer<AVCodec>?
+        let found = av_find_best_stream(ctx, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0)
+        guard found >= 0, let decoder else {
+            let reason: MediaError.Reason = found == omni_averror_stream_not_found() ? .noAudioStream : .unsupportedFormat
+            throw MediaError(reason, path: display, call: "av_find_best_stream", status: found)
         }
-        var ctx: UnsafeMutablePointer<AVFormatContext>?
-        var status = path.withCString { avformat_open_input(&ctx, $0, nil, nil) }
-        guard status >= 0, let ctx else { throw fail("avformat_open_input", status) }
-        formatContext = ctx
-        status = avformat_find_stream_info(ctx, nil)
-        guard status >= 0 else { avformat_close_input(&formatContext); throw fail("avformat_find_stream_info", status) }
-        var codec: UnsafePointer<AVCodec>?
-        status = av_find_best_stream(ctx, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0)
-        guard status >= 0, let codec else { avformat_close_input(&formatContext); throw fail("av_find_best_stream", status) }
-        streamIndex = status
-        let stream = ctx.pointee.streams[Int(status)]!
+        streamIndex = found
+        let stream = container.stream(Int(found))
         timeBase = stream.pointee.time_base
         codecName = String(cString: omni_codec_name(stream.pointee.codecpar))
-        guard let cc = avcodec_alloc_context3(codec) else {
-            avformat_close_input(&formatContext)
-            throw fail("avcodec_alloc_context3", omni_averror(ENOMEM))
+        codec = CodecState(codec: decoder)
+        guard let cc = codec.context, codec.packet != nil, codec.frame != nil else {
+            throw MediaError(.unsupportedFormat, path: display, call: "avcodec_alloc_context3", status: omni_averror(ENOMEM))
         }
-        codecContext = cc
-        status = avcodec_parameters_to_context(cc, stream.pointee.codecpar)
-        if status >= 0 { status = avcodec_open2(cc, codec, nil) }
-        guard status >= 0 else {
-            avcodec_free_context(&codecContext)
-            avformat_close_input(&formatContext)
-            throw fail("avcodec_open2", status)
-        }
-        packet = av_packet_alloc()
-        frame = av_frame_alloc()
+        var status = avcodec_parameters_to_context(cc, stream.pointee.codecpar)
+        if status >= 0 { status = avcodec_open2(cc, decoder, nil) }
+        guard status >= 0 else { throw MediaError(.unsupportedFormat, path: display, call: "avcodec_open2", status: status) }
         let rate = Int(cc.pointee.sample_rate), channels = Int(omni_codec_context_channels(cc))
         guard rate > 0, channels > 0 else {
-            av_packet_free(&packet); av_frame_free(&frame)
-            avcodec_free_context(&codecContext); avformat_close_input(&formatContext)
-            throw PlayerError(.decode, message: "cannot play \(display)", detail: "no sample rate or channel count")
+            throw MediaError(.unsupportedFormat, path: display, detail: "no sample rate or channel count")
         }
         if let sample = SampleFormat(ffmpeg: cc.pointee.sample_fmt) {
             format = PCMFormat(sampleRate: rate, channels: channels, sample: sample)
         } else {
             format = PCMFormat(sampleRate: rate, channels: channels, sample: .float32)
-            converter = try Converter(from: cc.pointee.sample_fmt, channels: channels, sampleRate: rate, to: format)
+            converter = try PCMConverter(from: cc.pointee.sample_fmt, channels: channels, sampleRate: rate, to: format, what: display)
         }
 
         // The music's length and a delay the demuxer may not know about.
@@ -104,13 +120,10 @@ final class AudioDecoder {
         validFrames = gapless?.validSamples
         if let validFrames {
             lengthFrames = validFrames
-        } else if stream.pointee.duration != omni_av_nopts_value(), stream.pointee.duration > 0 {
-            var ticks = stream.pointee.duration
-            if stream.pointee.codecpar.pointee.codec_id == AV_CODEC_ID_OPUS,
-               stream.pointee.start_time == 0 || stream.pointee.start_time == omni_av_nopts_value() {
-                ticks -= av_rescale_q(Int64(stream.pointee.codecpar.pointee.initial_padding), AVRational(num: 1, den: 48000), timeBase)
-            }
-            lengthFrames = av_rescale_q(ticks, timeBase, AVRational(num: 1, den: Int32(rate)))
+        } else if let ticks = DurationRules.musicTicks(stream) {
+            // av_rescale_q answers INT64_MIN when the result does not fit: unknown, not negative.
+            let frames = av_rescale_q(ticks, timeBase, AVRational(num: 1, den: Int32(rate)))
+            lengthFrames = frames >= 0 ? frames : nil
         } else if ctx.pointee.duration != omni_av_nopts_value(), ctx.pointee.duration > 0 {
             lengthFrames = CheckedArithmetic.clampedProduct(ctx.pointee.duration, Int64(rate)) / Int64(omni_av_time_base())
         } else {
@@ -118,22 +131,9 @@ final class AudioDecoder {
         }
         // AAC in MP4 without iTunSMPB: the container's duration (the edit list's, when there is
         // one) is the music's length; libavformat 5.1 trims the priming but not the padding.
-        if validFrames == nil, codecName == "aac", ctx.pointee.iformat.map({ String(cString: $0.pointee.name).contains("mp4") }) == true {
+        if validFrames == nil, codecName == "aac", container.containerName.contains("mp4") {
             validFrames = lengthFrames
         }
-    }
-
-    deinit {
-        av_packet_free(&packet)
-        av_frame_free(&frame)
-        avcodec_free_context(&codecContext)
-        avformat_close_input(&formatContext)
-    }
-
-    static func message(_ status: Int32) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(omni_av_error_max_string_size()))
-        if av_strerror(status, &buffer, buffer.count) < 0 { return "unknown error" }
-        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func tag(_ key: String, in ctx: UnsafeMutablePointer<AVFormatContext>, stream: UnsafeMutablePointer<AVStream>) -> String? {
@@ -146,21 +146,20 @@ final class AudioDecoder {
     /// Decodes until `out` holds at least `minimumFrames` more frames or the track ends,
     /// appending interleaved bytes in `format`. Returns the frames appended (0: the end).
     ///
-    /// - Throws: `PlayerError.decode` when the file cannot be read any further (a damaged
+    /// - Throws: `MediaError.undecodable` when the file cannot be read any further (a damaged
     ///   packet is skipped, not fatal).
-    func read(minimumFrames: Int, into out: inout [UInt8]) throws(PlayerError) -> Int {
+    public func read(minimumFrames: Int, into out: inout [UInt8]) throws(MediaError) -> Int {
         var appended = 0
         while appended < minimumFrames && !finished {
-            let status = avcodec_receive_frame(codecContext, frame)
+            let status = avcodec_receive_frame(codec.context, codec.frame)
             if status == 0 {
                 appended += emit(into: &out)
-                av_frame_unref(frame)
+                av_frame_unref(codec.frame)
                 continue
             }
             if status == omni_averror_eof() { finished = true; break }
             guard status == omni_averror_eagain() else {
-                throw PlayerError(.decode, message: "cannot decode \(path.displayString)",
-                                  detail: "avcodec_receive_frame: \(Self.message(status))")
+                throw MediaError(.undecodable, path: path.displayString, call: "avcodec_receive_frame", status: status)
             }
             try feed()
         }
@@ -168,13 +167,15 @@ final class AudioDecoder {
     }
 
     /// Sends the next packet of our stream to the decoder (or the end of input).
-    private func feed() throws(PlayerError) {
+    private func feed() throws(MediaError) {
         if inputDone { return }
+        let packet = codec.packet
         while true {
-            let status = av_read_frame(formatContext, packet)
+            container.renewDeadline()
+            let status = av_read_frame(container.pointer, packet)
             if status < 0 {
                 inputDone = true
-                avcodec_send_packet(codecContext, nil)
+                avcodec_send_packet(codec.context, nil)
                 return
             }
             defer { av_packet_unref(packet) }
@@ -185,14 +186,13 @@ final class AudioDecoder {
                 if itunesDelay > 0 {
                     var size = 0
                     let side = av_packet_get_side_data(packet, AV_PKT_DATA_SKIP_SAMPLES, &size)
-                    if side == nil && codecContext!.pointee.delay == 0 { manualSkip = itunesDelay }
+                    if side == nil && codec.context!.pointee.delay == 0 { manualSkip = itunesDelay }
                 }
             }
-            let sent = avcodec_send_packet(codecContext, packet)
+            let sent = avcodec_send_packet(codec.context, packet)
             // A damaged packet is dropped; the decoder resynchronises on the next one.
             if sent < 0 && sent != omni_averror_eagain() && sent != omni_averror_invaliddata() {
-                throw PlayerError(.decode, message: "cannot decode \(path.displayString)",
-                                  detail: "avcodec_send_packet: \(Self.message(sent))")
+                throw MediaError(.undecodable, path: path.displayString, call: "avcodec_send_packet", status: sent)
             }
             return
         }
@@ -200,7 +200,7 @@ final class AudioDecoder {
 
     /// Appends the current frame, minus what is trimmed, and returns the frames appended.
     private func emit(into out: inout [UInt8]) -> Int {
-        guard let frame else { return 0 }
+        guard let frame = codec.frame else { return 0 }
         var count = Int64(frame.pointee.nb_samples)
         var first: Int64 = 0
         let pts = frame.pointee.best_effort_timestamp != omni_av_nopts_value() ? frame.pointee.best_effort_timestamp : frame.pointee.pts
@@ -277,8 +277,8 @@ final class AudioDecoder {
     /// and dropped. Sample-exact when timestamps are (FLAC, WAV, MP4, Ogg); MP3 seeks are as
     /// exact as libavformat's MP3 timestamps.
     ///
-    /// - Throws: `PlayerError.decode` when the file cannot seek.
-    func seek(toFrame target: Int64) throws(PlayerError) {
+    /// - Throws: `MediaError.undecodable` when the file cannot seek.
+    public func seek(toFrame target: Int64) throws(MediaError) {
         let target = max(0, target)
         if originPTS == nil {
             // Learn where position 0 is before jumping.
@@ -286,11 +286,12 @@ final class AudioDecoder {
             _ = try read(minimumFrames: 1, into: &scratch)
         }
         let ts = (originPTS ?? 0) + av_rescale_q(target, AVRational(num: 1, den: Int32(format.sampleRate)), timeBase)
-        let status = avformat_seek_file(formatContext, streamIndex, Int64.min, ts, ts, 0)
+        container.renewDeadline()
+        let status = avformat_seek_file(container.pointer, streamIndex, Int64.min, ts, ts, 0)
         guard status >= 0 else {
-            throw PlayerError(.decode, message: "cannot seek in \(path.displayString)", detail: "avformat_seek_file: \(Self.message(status))")
+            throw MediaError(.undecodable, path: path.displayString, call: "avformat_seek_file", status: status)
         }
-        avcodec_flush_buffers(codecContext)
+        avcodec_flush_buffers(codec.context)
         inputDone = false
         finished = false
         manualSkip = 0

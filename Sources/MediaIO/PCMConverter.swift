@@ -1,19 +1,31 @@
 import CFFmpeg
 
-/// A libswresample context converting interleaved PCM from one format to another (rate,
-/// channels, sample format). Used only when the device cannot take the source format, or when a
-/// decoder produces a sample format the pipeline does not carry (double, unsigned 8-bit).
+/// A libswresample context converting PCM from one format to another (rate, channels, sample
+/// format). The player uses it only when the device cannot take the source format, the decoder
+/// when a codec produces a sample format the pipeline does not carry (double, unsigned 8-bit),
+/// and `FloatSampleReader` to mix and resample for analysis.
 ///
-/// Not `Sendable`: owned by the output thread. Keeps the resampler's history across calls, so
+/// Not `Sendable`: owned by one thread. Keeps the resampler's history across calls, so
 /// consecutive tracks of the same format stay gapless through it.
-final class Converter {
+public final class PCMConverter {
     let inputFormat: AVSampleFormat
     let inputChannels: Int
-    let output: PCMFormat
+    /// What `convert` appends.
+    public let output: PCMFormat
     private var context: OpaquePointer?
 
-    /// - Throws: `PlayerError.deviceFormat` when libswresample refuses the pair.
-    init(from inputFormat: AVSampleFormat, channels: Int, sampleRate: Int, to output: PCMFormat) throws(PlayerError) {
+    /// How channels are mixed when their number changes.
+    enum Mix {
+        /// libswresample's default matrix (ITU downmix levels, 0.707 for a stereo pair into mono).
+        case standard
+        /// Every input channel weighs 1/channels into every output channel: mono is the mean.
+        case average
+    }
+
+    /// - Parameter what: the file (or device) converted for, in the error's message only.
+    /// - Throws: `MediaError.unconvertible` when libswresample refuses the pair.
+    init(from inputFormat: AVSampleFormat, channels: Int, sampleRate: Int, to output: PCMFormat,
+         mix: Mix = .standard, what: String = "") throws(MediaError) {
         self.inputFormat = inputFormat
         self.inputChannels = channels
         self.output = output
@@ -24,17 +36,23 @@ final class Converter {
         var ctx: OpaquePointer?
         var status = swr_alloc_set_opts2(&ctx, &outLayout, output.sample.ffmpeg, Int32(output.sampleRate),
                                          &inLayout, inputFormat, Int32(sampleRate), 0, nil)
+        if status >= 0, ctx != nil, mix == .average, channels != output.channels {
+            let matrix = [Double](repeating: 1 / Double(channels), count: channels * output.channels)
+            status = swr_set_matrix(ctx, matrix, Int32(channels))
+        }
         if status >= 0, ctx != nil { status = swr_init(ctx) }
         guard status >= 0, let ctx else {
             swr_free(&ctx)
-            throw PlayerError(.deviceFormat, message: "cannot convert \(sampleRate) Hz \(channels) ch to \(output)",
-                              detail: "swr_init: \(status)")
+            throw MediaError(.unconvertible, path: what,
+                             call: "swr_init (\(sampleRate) Hz \(channels) ch to \(output))", status: status)
         }
         context = ctx
     }
 
-    /// Convenience for interleaved input in one of our formats.
-    convenience init(from input: PCMFormat, to output: PCMFormat) throws(PlayerError) {
+    /// A converter between two of the pipeline's interleaved formats.
+    ///
+    /// - Throws: `MediaError.unconvertible` when libswresample refuses the pair.
+    public convenience init(from input: PCMFormat, to output: PCMFormat) throws(MediaError) {
         try self.init(from: input.sample.ffmpeg, channels: input.channels, sampleRate: input.sampleRate, to: output)
     }
 
@@ -56,16 +74,16 @@ final class Converter {
         return kept
     }
 
-    /// Converts interleaved bytes in the input format (`inputFormat`, `inputChannels`), appending to `out`.
+    /// Converts interleaved bytes in the input format, appending to `out`. Returns the frames appended.
     @discardableResult
-    func convert(interleaved bytes: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Int {
+    public func convert(interleaved bytes: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Int {
         let frameBytes = av_get_bytes_per_sample(inputFormat) * Int32(inputChannels)
         let frames = bytes.count / Int(frameBytes)
         var plane: UnsafePointer<UInt8>? = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         return convert(planes: &plane, frames: frames, appendingTo: &out)
     }
 
-    /// Emits what the resampler still holds (at the very end of playback).
+    /// Emits what the resampler still holds (at the very end of the input). Returns the frames appended.
     @discardableResult
-    func flush(appendingTo out: inout [UInt8]) -> Int { convert(planes: nil, frames: 0, appendingTo: &out) }
+    public func flush(appendingTo out: inout [UInt8]) -> Int { convert(planes: nil, frames: 0, appendingTo: &out) }
 }
