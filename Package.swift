@@ -172,7 +172,7 @@ let package = Package(
         .executableTarget(
             name: "omnisonicd",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol",
+                "OmniModel", "MediaIO", "Analysis", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
