@@ -105,6 +105,22 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // libchromaprint (AcoustID fingerprints) as a C system library.
+        .systemLibrary(
+            name: "CChromaprint",
+            pkgConfig: "libchromaprint",
+            providers: [.apt(["libchromaprint-dev"])]),
+
+        // Listening to the music: tempo, key, EBU R128 loudness, fingerprint, feature vector
+        // (Sources/Analysis/README.md, docs/decisions/0027-analysis.md).
+        .target(
+            name: "Analysis",
+            dependencies: ["CChromaprint"],
+            exclude: ["README.md"],
+            // Always optimised: its DSP loops run ~10× slower unoptimised, which would make the
+            // debug test run (and a debug daemon's background analysis) needlessly slow.
+            swiftSettings: strict + [.unsafeFlags(["-O"])]),
+
         // The daemon's parts, as a library so tests start them in-process: configuration,
         // the background scan service, and the wiring of services into one ServiceGroup.
         .target(
@@ -179,7 +195,7 @@ let package = Package(
         .executableTarget(
             name: "omnisonicd",
             dependencies: [
-                "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol", "Subsonic",
+                "OmniModel", "MediaIO", "Analysis", "LocalStore", "Indexer", "Watcher", "Daemon", "WebUI", "Sync", "MPDProtocol", "Subsonic",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -219,6 +235,13 @@ let package = Package(
             name: "TranscodeBench",
             dependencies: ["MediaIO", "Indexer", "LocalStore", "OmniModel"],
             path: "bench/TranscodeBench",
+            swiftSettings: strict),
+
+        // Tempo/key/loudness speed and accuracy on a synthetic set, beside essentia (bench/analysis/run.sh).
+        .executableTarget(
+            name: "AnalysisBench",
+            dependencies: ["Analysis", "TestSupport"],
+            path: "bench/AnalysisBench",
             swiftSettings: strict),
 
         // Test helpers: temporary folders, corpus generation, fixtures made with ffmpeg.
@@ -283,6 +306,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "PlayerTests",

@@ -8,7 +8,7 @@ struct Omnisonicd: AsyncParsableCommand {
         commandName: "omnisonicd",
         abstract: "A local-first music daemon: library, search, playback and sync.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ProbeCommand.self, ScanCommand.self, SearchCommand.self,
+        subcommands: [RunCommand.self, ProbeCommand.self, AnalyzeCommand.self, ScanCommand.self, SearchCommand.self,
                       StatusCommand.self, DoctorCommand.self, InstallServiceCommand.self, SyncServerCommand.self,
                       SubsonicCommand.self])
 

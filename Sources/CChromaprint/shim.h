@@ -1,0 +1,2 @@
+// libchromaprint (Debian: libchromaprint-dev), the acoustic fingerprint of AcoustID.
+#include <chromaprint.h>
