@@ -128,27 +128,12 @@ public final class Indexer: Sendable {
             return job
         }
         let rootPaths = Dictionary(uniqueKeysWithValues: walked.map { ($0.root.id, $0.root.path) })
-        let results = BlockingQueue<ProbeOutput>(capacity: 256)
-        let cursor = JobCursor()
-        let jobList = jobs
-        var threads: [Thread] = []
-        let running = DispatchGroup()
-        for index in 0..<min(probeThreads, max(1, jobs.count)) where !jobs.isEmpty {
-            running.enter()
-            let thread = Thread { [self] in
-                defer { running.leave() }
-                while !cancelled() {
-                    let i = cursor.next.add(1, ordering: .relaxed).oldValue
-                    guard i < jobList.count else { break }
-                    results.push(Self.probe(jobList[i], rootPath: rootPaths[jobList[i].rootID]!, reader: reader,
-                                            artwork: artwork, logger: logger))
-                }
-            }
-            thread.name = "omnisonic-probe-\(index)"
-            thread.stackSize = 4 << 20
-            thread.start()
-            threads.append(thread)
+        let reader = self.reader, artwork = self.artwork, logger = self.logger
+        let pool = ProbePool(jobs: jobs, threads: probeThreads, name: "omnisonic-probe", stackSize: 4 << 20,
+                             cancelled: cancelled) { job in
+            Self.probe(job, rootPath: rootPaths[job.rootID]!, reader: reader, artwork: artwork, logger: logger)
         }
+        let results = pool.results
 
         let probeStart = elapsed()
         var done = 0
@@ -198,10 +183,10 @@ public final class Indexer: Sendable {
             // Stop the probe threads and wait for them before returning: a thread still inside
             // FFmpeg or libcrypto while the process exits crashes in their teardown.
             failed.cancel()
-            Self.join(running, draining: results)
+            pool.join()
             throw IndexError(error)
         }
-        Self.join(running, draining: results)
+        pool.join()
 
         // 5. Finish (only when something changed: a no-change rescan writes nothing).
         report(.finishing)
@@ -323,12 +308,6 @@ public final class Indexer: Sendable {
     }
 
     /// Waits for the probe threads to end, emptying the queue so none stays blocked on a push.
-    private static func join(_ running: DispatchGroup, draining results: BlockingQueue<ProbeOutput>) {
-        while running.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
-            while results.pop(timeout: 0) != nil {}
-        }
-    }
-
     /// Reads the folder pictures that are new or changed into the cache, and returns the
     /// picture of every folder that has one.
     private func resolveFolderArtwork(plan: ScanPlan, walked: [(root: MusicRoot, result: WalkResult)],
@@ -410,11 +389,6 @@ struct ScanRun {
     var changed = Set<TrackUID>()
     /// Tracks gone from the library.
     var removed: [TrackUID] = []
-}
-
-/// The index of the next job, shared by the probe threads.
-final class JobCursor: Sendable {
-    let next = Atomic<Int>(0)
 }
 
 /// A file to probe.

@@ -8,10 +8,13 @@ import Synchronization
 /// The daemon's sync client: pushes this device's operations soon after they are recorded and
 /// pulls the user's stream continuously (long poll), offline-first (decision 0013).
 ///
-/// - Push: whenever a user-data event passes (`triggers`) and at least every `pollInterval`, the
-///   operations of this device not yet acknowledged (`Library.unpushedOperations`) go in batches
-///   of up to 1,000; the acknowledgement moves `pushed` (a crash in between only re-sends: the
-///   server ignores operations it has).
+/// - Push: at start and whenever a transaction writes the operation log
+///   (`Library.operationLogChanges`, a GRDB observation: no polling, no wake-up while nothing
+///   changes), the operations of this device not yet acknowledged (`Library.unpushedOperations`)
+///   go in batches of up to 1,000; the acknowledgement moves `pushed` (a crash in between only
+///   re-sends: the server ignores operations it has). After a graceful shutdown what is pending
+///   is pushed once more, for at most `flushSeconds`; what does not go out then stays in the log
+///   for the next start.
 /// - Pull: `GET /v1/pull` after the stored cursor, waiting up to 25 s; new operations are merged
 ///   by `Library.applyPulled` (same merge as local changes) and the cursor moves in the same
 ///   transaction; their `LibraryEvent`s are published.
@@ -20,14 +23,13 @@ import Synchronization
 /// - State: `state()` for `GET /api/sync`, and a `.sync` event whenever it changes.
 ///
 /// Library calls block (SQLite), so each runs on a dedicated thread. A `Service`: graceful
-/// shutdown cancels both loops (an open long poll is cancelled at once).
+/// shutdown cancels both loops (an open long poll is cancelled at once), then flushes.
 public final class SyncService: Service, Sendable {
     private let library: Library
     private let client: SyncClient
     private let logger: Logger
     private let publish: @Sendable (LibraryEvent) -> Void
-    private let triggers: AsyncStream<LibraryEvent>?
-    private let pollInterval: Duration
+    private let flushSeconds: Double
     private let current = Mutex(SyncState(enabled: true))
     private let nudgeStream: AsyncStream<Void>
     private let nudgeContinuation: AsyncStream<Void>.Continuation
@@ -35,19 +37,26 @@ public final class SyncService: Service, Sendable {
     private let wakes = StreamNotifier()
 
     /// - Parameters:
-    ///   - triggers: events after which to push at once (user-data events: playlist, track,
-    ///     saved-search changes); nil polls only.
+    ///   - flushSeconds: how long a graceful shutdown may spend pushing what is pending (the
+    ///     daemon promises to be gone within 5 s).
     ///   - publish: receives the events of pulled operations and `.sync` state changes; any
     ///     thread, must not block.
-    public init(library: Library, client: SyncClient, logger: Logger, triggers: AsyncStream<LibraryEvent>? = nil,
-                pollInterval: Duration = .milliseconds(500), publish: @escaping @Sendable (LibraryEvent) -> Void) {
+    public init(library: Library, client: SyncClient, logger: Logger, flushSeconds: Double = 2,
+                publish: @escaping @Sendable (LibraryEvent) -> Void) {
         self.library = library
         self.client = client
         self.logger = logger
-        self.triggers = triggers
-        self.pollInterval = pollInterval
+        self.flushSeconds = flushSeconds
         self.publish = publish
         (nudgeStream, nudgeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The former initializer: the push is now woken by the operation log itself, so neither
+    /// events nor a polling interval are needed (both are ignored).
+    @available(*, deprecated, message: "the operation log wakes the push; drop triggers and pollInterval")
+    public convenience init(library: Library, client: SyncClient, logger: Logger, triggers: AsyncStream<LibraryEvent>?,
+                            pollInterval: Duration = .milliseconds(500), publish: @escaping @Sendable (LibraryEvent) -> Void) {
+        self.init(library: library, client: client, logger: logger, publish: publish)
     }
 
     /// The current state (cheap; any task).
@@ -63,32 +72,47 @@ public final class SyncService: Service, Sendable {
         if case .success(let progress) = await Self.blocking({ () throws(StoreError) in try library.syncProgress(server: server) }) {
             update { $0.cursor = progress.cursor; $0.pending = progress.pending }
         }
+        // Observed before the first push, so that nothing recorded in between is missed; starting
+        // it waits for the writer, so off the pool.
+        let changes = await DedicatedThread.run(named: "omnisonic-sync") { library.operationLogChanges() }
+        nudge()  // what was recorded while the daemon was not running, or not yet acknowledged
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.pushLoop() }
                 group.addTask { await self.pullLoop() }
                 group.addTask {
-                    // A fallback tick: operations recorded without an event still go out.
-                    while !Task.isCancelled {
-                        self.nudge()
-                        try? await Task.sleep(for: self.pollInterval)
-                    }
+                    // One wake-up per commit that wrote the log (a local change, or merged remote
+                    // operations: then the push finds nothing of this device's and sleeps again).
+                    for await _ in changes { self.nudge() }
                 }
-                if let triggers = self.triggers {
-                    group.addTask {
-                        for await event in triggers {
-                            switch event {
-                            case .tracksChanged, .playlistChanged, .playlistDeleted, .savedSearchesChanged, .schedulesChanged: self.nudge()
-                            default: break
-                            }
-                        }
-                    }
-                }
-                await group.next()
-                group.cancelAll()
+                // Every loop runs until cancelled (graceful shutdown, or the task's cancellation).
+                await group.waitForAll()
             }
         }
         nudgeContinuation.finish()
+        await flush()
+    }
+
+    /// Pushes what is pending once more, for at most `flushSeconds` (the daemon stops sync after
+    /// the HTTP server and the MPD front door, so nothing new is recorded meanwhile). Offline, or
+    /// when the task itself was cancelled, it gives up at once: the operations stay in the log
+    /// and go out at the next start.
+    private func flush() async {
+        let library = self.library, client = self.client, seconds = flushSeconds
+        guard case .success(let logged) = await Self.blocking({ () throws(StoreError) in try library.unpushedOperations(limit: 1000) }),
+              let last = logged.last?.seq else { return }
+        let ops = logged.map(\.operation)
+        let pushed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await client.push(ops)) != nil }
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if pushed, case .success(let progress) = await Self.blocking({ () throws(StoreError) in try library.markPushed(through: last) }) {
+            update { $0.pending = progress.pending }
+        }
+        logger.debug("sync flushed at shutdown", metadata: ["operations": "\(ops.count)", "pushed": "\(pushed)"])
     }
 
     // MARK: - Loops

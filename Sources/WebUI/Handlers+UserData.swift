@@ -95,9 +95,11 @@ extension Handlers {
     }
 
     /// Records a mutation about one track, publishes `tracksChanged`, answers the updated track.
+    ///
+    /// One write transaction (`Library.record`, which checks that the track exists: an unknown
+    /// uid is its `StoreError.notFound`, a 404) and one read for the answer.
     func mutateTrack(_ context: BasicRequestContext, _ mutation: (TrackUID) -> UserMutation) async throws -> Response {
         let uid = try uid(context)
-        guard try library.track(uid: uid) != nil else { throw APIError.notFound("track") }
         let operations = try library.record(mutation(uid))
         if !operations.isEmpty { await configuration.events.publish(.tracksChanged(uids: [uid])) }
         guard let record = try library.track(uid: uid) else { throw APIError.notFound("track") }

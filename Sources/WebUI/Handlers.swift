@@ -26,7 +26,7 @@ struct Handlers: Sendable {
         router.get("/metrics") { _, _ in try await self.metrics() }
         router.get("/api/openapi.json") { _, _ in try self.openAPI() }
 
-        router.get("/api/search") { request, _ in try self.search(request) }
+        router.get("/api/search") { request, _ in try await self.search(request) }
         router.get("/api/tracks/{uid}") { _, context in try self.track(context) }
         router.get("/api/tracks/{uid}/files") { _, context in try self.trackFiles(context) }
         router.delete("/api/tracks/{uid}") { _, context in try await self.deleteTrack(context) }
@@ -85,15 +85,29 @@ struct Handlers: Sendable {
 
     // MARK: - Tracks
 
-    func search(_ request: Request) throws -> Response {
+    /// Pages up to this many tracks are searched on the cooperative pool (a millisecond or two);
+    /// larger ones, up to 10,000 tracks of SQLite and JSON, on a thread of their own.
+    static let poolSearchLimit = 200
+
+    func search(_ request: Request) async throws -> Response {
         let query = QueryParameters(request)
         let text = query.string("q") ?? ""
         let limit = try query.int("limit", default: 50, range: 0...10_000)
         let offset = try query.int("offset", default: 0, range: 0...Int(Int32.max))
         let sort = try query.choice("sort", default: text.isEmpty ? SearchSort.artist : SearchSort.relevance)
         let order = try query.choice("order", default: SortOrder.asc)
-        let results = try library.search(SearchQuery(text: text, limit: limit, offset: offset, sort: sort,
-                                                     descending: order == .desc))
+        let search = SearchQuery(text: text, limit: limit, offset: offset, sort: sort, descending: order == .desc)
+        let library = self.library
+        guard limit > Self.poolSearchLimit else { return try Self.searchResponse(library, search) }
+        // A heavy read leaves the pool as the player's commands do (DESIGN: blocking work never
+        // holds one of the pool's two threads, so other requests keep being answered).
+        return try await DedicatedThread.run(named: "omnisonic-search") {
+            Result { try Self.searchResponse(library, search) }
+        }.get()
+    }
+
+    static func searchResponse(_ library: Library, _ search: SearchQuery) throws -> Response {
+        let results = try library.search(search)
         return JSONBody.response(bytes: SearchResponse(tracks: results.tracks.map(APITrack.init(record:)),
                                                        total: results.total, suggestion: results.suggestion).json())
     }

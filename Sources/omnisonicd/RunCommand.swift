@@ -176,11 +176,11 @@ struct RunCommand: AsyncParsableCommand {
             logger.debug("\(error.expandedDescription)")
             throw ExitCode(1)
         }
-        // Sync (decision 0013): pushes after user-data events, pulls continuously.
+        // Sync (decision 0013): pushes when the operation log changes (decision 0025), pulls continuously.
         var sync: SyncService?
         if let url = configuration.syncURL.flatMap(URL.init(string:)), let token = configuration.syncToken {
             sync = SyncService(library: context.library, client: SyncClient(baseURL: url, token: token), logger: logger,
-                               triggers: await events.subscribe(), publish: pipe.publish)
+                               publish: pipe.publish)
         }
         let server: any Service
         do {

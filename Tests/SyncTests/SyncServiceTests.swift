@@ -35,7 +35,7 @@ struct Device {
         var logger = Logger(label: "sync-test")
         logger.logLevel = .critical
         let service = SyncService(library: library, client: SyncClient(baseURL: url, token: token), logger: logger,
-                                  pollInterval: .milliseconds(100), publish: events.append)
+                                  publish: events.append)
         return Device(library: library, service: service, events: events, task: Task { await service.run() })
     }
 

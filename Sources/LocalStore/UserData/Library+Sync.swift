@@ -113,3 +113,21 @@ extension Library {
         }
     }
 }
+
+extension Library {
+    /// Every commit that writes the operation log (a user change, merged operations from other
+    /// devices), as one element per commit; no element while nothing changes (the sync client
+    /// waits on it instead of polling, decision 0025).
+    ///
+    /// The observation is GRDB's `DatabaseRegionObservation` on `opLog`: it sees the writes of
+    /// this process's library (every user change goes through it), not of another process.
+    /// Ending the iteration (or cancelling its task) stops the observation. Starting it waits for
+    /// the writer briefly (a running write transaction): call it off the cooperative pool.
+    public func operationLogChanges() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let cancellable = DatabaseRegionObservation(tracking: Table("opLog"))
+            .start(in: writer, onError: { _ in continuation.finish() }, onChange: { _ in continuation.yield() })
+        continuation.onTermination = { _ in cancellable.cancel() }
+        return stream
+    }
+}

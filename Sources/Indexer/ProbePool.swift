@@ -1,0 +1,56 @@
+import Foundation
+import Synchronization
+
+/// The scan's probe threads: `threads` dedicated threads take jobs in order from a shared cursor
+/// and push what they make into a bounded queue that the scanning thread pops. libavformat
+/// blocks, so probing never runs on the cooperative pool (decision 0001); the bounded queue keeps
+/// the threads from running ahead of the database writer.
+///
+/// The threads stop taking jobs when `cancelled()` turns true or the jobs run out. `join()`
+/// waits for them, draining the queue so that none stays blocked on a full one: a thread still
+/// inside FFmpeg or libcrypto while the process exits crashes in their teardown, so every path
+/// out of a scan joins.
+final class ProbePool<Job: Sendable, Output: Sendable> {
+    /// What the threads made, in the order they finished.
+    let results = BlockingQueue<Output>(capacity: 256)
+    private let running = DispatchGroup()
+
+    /// Starts the threads (none when `jobs` is empty).
+    ///
+    /// - Parameters:
+    ///   - name: the threads' name prefix (`omnisonic-probe-0`, …).
+    ///   - stackSize: each thread's stack in bytes.
+    ///   - work: makes one output; runs on the pool's threads and may block.
+    init(jobs: [Job], threads: Int, name: String, stackSize: Int,
+         cancelled: @escaping @Sendable () -> Bool, work: @escaping @Sendable (Job) -> Output) {
+        let results = self.results, running = self.running
+        // The next job's index, shared by the threads (an `Atomic` is not copyable: boxed).
+        let shared = Cursor()
+        for index in 0..<min(threads, max(1, jobs.count)) where !jobs.isEmpty {
+            running.enter()
+            let thread = Thread {
+                defer { running.leave() }
+                while !cancelled() {
+                    let i = shared.next.add(1, ordering: .relaxed).oldValue
+                    guard i < jobs.count else { break }
+                    results.push(work(jobs[i]))
+                }
+            }
+            thread.name = "\(name)-\(index)"
+            thread.stackSize = stackSize
+            thread.start()
+        }
+    }
+
+    /// Waits for every thread to stop, draining the results meanwhile (what is drained is
+    /// dropped: call it once the outputs wanted have been popped, or to abandon the rest).
+    func join() {
+        while running.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
+            while results.pop(timeout: 0) != nil {}
+        }
+    }
+
+    private final class Cursor: Sendable {
+        let next = Atomic<Int>(0)
+    }
+}
