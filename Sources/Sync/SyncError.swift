@@ -32,7 +32,7 @@ public struct SyncError: ReasonedError {
             case .storage: .internal
             case .unavailable: .unavailable
             case .notFound: .notFound
-            case .quotaExceeded: .full
+            case .quotaExceeded, .deviceQuotaExceeded: .full
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Indexer
 import LocalStore
 import OmniModel
 
