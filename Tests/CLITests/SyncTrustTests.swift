@@ -47,8 +47,9 @@ struct SyncTrustTests {
         #expect(mode(dir.appending("server/sync.sqlite-wal")) == 0o600)
         #expect(mode(dir.appending("data-b")) == 0o700 && mode(dir.appending("data-b/library.sqlite")) == 0o600)
 
-        // B plays a track and rates another: its operations reach the stream, where the
-        // hostile device reads B's device id as any device of the user can.
+        // B plays a track and rates another: its operations (a play is two: the count and the
+        // play history's listen, decision 0028) reach the stream, where the hostile device reads
+        // B's device id as any device of the user can.
         _ = try e2e.json("POST", portB, "/api/tracks/\(tracks[0])/played")
         _ = try e2e.json("PUT", portB, "/api/tracks/\(tracks[1])/rating", #"{"rating":2}"#)
         var deviceB = ""
@@ -56,7 +57,7 @@ struct SyncTrustTests {
             let pulled = try HTTP.request(port: serverPort, path: "/v1/pull?after=0", headers: ["Authorization": "Bearer \(hostile)"]).json()
             let hlc = (pulled["ops"] as? [[String: Any]])?.first?["hlc"] as? String ?? ""
             deviceB = String(hlc.dropFirst(22))
-            return (pulled["ops"] as? [Any])?.count == 2
+            return (pulled["ops"] as? [Any])?.count == 3
         })
         #expect(!deviceB.isEmpty)
 
@@ -94,7 +95,7 @@ struct SyncTrustTests {
         let full = try Self.push(serverPort, hostile, many)
         #expect(full.status == 507 && full.body.contains("sync.quota_exceeded"), "\(full.body)")
         let headAfter = try HTTP.request(port: serverPort, path: "/v1/pull?after=0&limit=1", headers: ["Authorization": "Bearer \(hostile)"]).json()
-        #expect(headAfter["head"] as? Int == 3)
+        #expect(headAfter["head"] as? Int == 4)
 
         // /metrics: refused without the token, counts the refusals with it.
         #expect(try HTTP.request(port: serverPort, path: "/metrics").status == 401)
@@ -115,7 +116,7 @@ struct SyncTrustTests {
         let started = Date()
         let poll = Locked<HTTP.Response?>(nil)
         let pollThread = Thread {
-            let cursor = 4 // past B's two operations, the hostile rating and the play above
+            let cursor = 6 // past B's three operations, the hostile rating and the play above (two)
             poll.withLock { $0 = try? HTTP.request(port: serverPort, path: "/v1/pull?after=\(cursor)&wait=8",
                                                    headers: ["Authorization": "Bearer \(hostile)"]) }
         }
