@@ -395,7 +395,8 @@ def test_py_opensonic_decodes_every_shape_and_syncs_the_library_by_search3_pages
 
 
 def test_jukebox_plays_on_the_daemons_alsa_player(daemon):
-    songs = ids(daemon)["songs"][:2]
+    # Six tracks of about 2 s each: still playing when the status is read, even on a loaded machine.
+    songs = ids(daemon)["songs"][:6]
     status = ok(daemon, "jukeboxControl", {"action": "set", "id": songs})["jukeboxStatus"]
     assert status["currentIndex"] in (-1, 0) and status["playing"] is False
     listing = ok(daemon, "jukeboxControl", {"action": "get"})["jukeboxPlaylist"]
@@ -408,15 +409,14 @@ def test_jukebox_plays_on_the_daemons_alsa_player(daemon):
         time.sleep(0.1)
     assert daemon.capture.stat().st_size > before + 44100, "the player wrote no audio"
     status = ok(daemon, "jukeboxControl", {"action": "status"})["jukeboxStatus"]
-    # Tracks last about 2 s: on a loaded machine the first may be over already.
-    assert status["playing"] is True and status["currentIndex"] in (0, 1) and abs(status["gain"] - 0.5) < 0.01
+    assert status["playing"] is True and status["currentIndex"] in range(len(songs)) and abs(status["gain"] - 0.5) < 0.01
     # The web API sees the same player.
     player = api(daemon, "/api/player")
     assert player["state"] == "playing" and player["volume"] == 50
     assert ok(daemon, "jukeboxControl", {"action": "skip", "index": 1})["jukeboxStatus"]["currentIndex"] == 1
     assert ok(daemon, "jukeboxControl", {"action": "stop"})["jukeboxStatus"]["playing"] is False
     ok(daemon, "jukeboxControl", {"action": "remove", "index": 0})
-    assert len(ok(daemon, "jukeboxControl", {"action": "get"})["jukeboxPlaylist"]["entry"]) == 1
+    assert len(ok(daemon, "jukeboxControl", {"action": "get"})["jukeboxPlaylist"]["entry"]) == len(songs) - 1
     ok(daemon, "jukeboxControl", {"action": "clear"})
     assert ok(daemon, "jukeboxControl", {"action": "get"})["jukeboxPlaylist"]["entry"] == []
     # XML against the XSD

@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 
 import importlib.util
 
@@ -242,7 +243,14 @@ def test_admin_page_adds_revokes_and_deletes(browser, sync_server):
     # Compact now, then delete the user: the wrong name keeps the button off.
     find("[data-table=users] button[data-action=compact]").click()
     wait(lambda: "Compacted" in find("[data-message]").text, message="the compaction message")
-    find("[data-table=users] button[data-action=delete-user]").click()
+    # The compaction re-renders the users' table: click the button of the table as it is now.
+    def click_delete():
+        try:
+            find("[data-table=users] button[data-action=delete-user]").click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    wait(click_delete, message="the delete button")
     confirm = find("[data-dialog=delete-user] input")
     confirm.send_keys("alic")
     assert not find("[data-form=delete-user] button[type=submit]").is_enabled()
