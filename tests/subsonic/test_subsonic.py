@@ -422,3 +422,52 @@ def test_jukebox_plays_on_the_daemons_alsa_player(daemon):
     # XML against the XSD
     _, _, body = raw(daemon, "jukeboxControl", {"action": "status"}, fmt=None, client="DSub")
     validate_xml("jukeboxControl", body)
+
+
+def _ffprobe(data, tmp_path, name):
+    """(codec, duration in seconds) of an encoded stream, as ffprobe reads it."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+                          "stream=codec_name:format=duration", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True)
+    info = json.loads(out.stdout)
+    return info["streams"][0]["codec_name"], float(info["format"]["duration"])
+
+
+def test_stream_transcodes_on_request_and_cover_art_scales(daemon, tmp_path):
+    song = next(s for s in ok(daemon, "search3", {"query": ""})["searchResult3"]["song"] if "coverArt" in s)
+    uid = song["id"][3:]
+    original = Path(api(daemon, f"/api/tracks/{uid}/files")["files"][0]).read_bytes()
+    _, length = _ffprobe(original, tmp_path, "original")
+    # format=raw is the original, byte for byte.
+    status, _, body = raw(daemon, "stream", {"id": song["id"], "format": "raw"})
+    assert status == 200 and body == original
+    # An asked codec is encoded by MediaIO's transcoder (decision 0024) and decodes as that codec.
+    for fmt, codec in [("mp3", "mp3"), ("opus", "opus"), ("aac", "aac")]:
+        status, headers, body = raw(daemon, "stream", {"id": song["id"], "format": fmt, "maxBitRate": "96"})
+        assert status == 200, (fmt, body[:200])
+        got, duration = _ffprobe(body, tmp_path, f"t.{fmt}")
+        assert got == codec and abs(duration - length) < 0.5, (fmt, got, duration, length)
+    # The same asked in a form body (formPost), and a codec we do not encode is the original.
+    status, _, body = raw(daemon, "stream", {"id": song["id"], "format": "opus"}, post=True)
+    assert status == 200 and _ffprobe(body, tmp_path, "post.opus")[0] == "opus"
+    status, _, body = raw(daemon, "stream", {"id": song["id"], "format": "wma"})
+    assert status == 200 and body == original
+    # download is the original whatever the query says.
+    status, _, body = raw(daemon, "download", {"id": song["id"], "format": "mp3"})
+    assert status == 200 and body == original
+    # timeOffset starts later: the stream is shorter by about the offset.
+    _, _, body = raw(daemon, "stream", {"id": song["id"], "format": "mp3", "timeOffset": "1"})
+    _, shorter = _ffprobe(body, tmp_path, "offset.mp3")
+    assert abs(shorter - (length - 1)) < 0.3, (shorter, length)
+    # getCoverArt with size: scaled down, never up.
+    status, headers, big = raw(daemon, "getCoverArt", {"id": song["coverArt"]})
+    status, headers, small = raw(daemon, "getCoverArt", {"id": song["coverArt"], "size": "32"})
+    assert status == 200 and headers["Content-Type"] in ("image/jpeg", "image/png")
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "json", "-"],
+                         input=small, capture_output=True, check=True)
+    dims = json.loads(out.stdout)["streams"][0]
+    assert max(dims["width"], dims["height"]) <= 32 and small != big
+    # A size past what the web door scales to is clamped, not refused.
+    assert raw(daemon, "getCoverArt", {"id": song["coverArt"], "size": "5000"})[0] == 200
