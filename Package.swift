@@ -184,7 +184,7 @@ let package = Package(
         .target(
             name: "Subsonic",
             dependencies: [
-                "OmniModel", "LocalStore", "Indexer", "WebUI", "CCrypto",
+                "OmniModel", "LocalStore", "Indexer", "MediaIO", "WebUI", "CCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -9,7 +9,7 @@ extension SubsonicAPI {
         t["getLicense"] = { _ in .node(Node("license", [("valid", true)])) }
         t["getOpenSubsonicExtensions"] = { _ in
             var list: [Node] = []
-            for (name, versions) in [("apiKeyAuthentication", [1]), ("formPost", [1]), ("transcodeOffset", [1])] {
+            for (name, versions) in [("apiKeyAuthentication", [1]), ("formPost", [1]), ("transcodeOffset", [1]), ("songLyrics", [1])] {
                 var n = Node("openSubsonicExtensions", [("name", .string(name))])
                 n.add(values: "versions", versions.map(Value.int))
                 list.append(n)

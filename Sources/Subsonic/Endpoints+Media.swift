@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LocalStore
+import MediaIO
 import OmniModel
 
 // stream, download and getCoverArt: the web door's streaming (HTTP Range, confinement to the
@@ -52,6 +53,54 @@ extension SubsonicAPI {
             }
             return .http(try await c.media.artwork(reference, request: webRequest(c, asking: asked), context: c.context))
         }
+    }
+
+    /// `getLyricsBySongId` (the songLyrics extension) and the legacy `getLyrics` (by artist and
+    /// title), from the tags and `.lrc` files MediaIO's `LyricsReader` reads.
+    static func registerLyrics(_ t: inout [String: Endpoint]) {
+        t["getLyricsBySongId"] = { c in
+            guard case .song(let uid) = ID(try c.parameters.required("id")) else { throw SubsonicError.notFound("song") }
+            let found = try await c.media.lyrics(uid: uid)
+            var list = Node("lyricsList")
+            list.add(list: "structuredLyrics", found.map(structured))
+            return .node(list)
+        }
+        t["getLyrics"] = { c in
+            // The legacy call names no song: the library's best match for the title (and the
+            // artist when given) whose file has lyrics; an empty `lyrics` when none does.
+            let artist = c.parameters.string("artist") ?? "", title = c.parameters.string("title") ?? ""
+            var node = Node("lyrics")
+            guard !title.isEmpty else { return .node(node) }
+            let candidates = try c.library.search(SearchQuery(text: [artist, title].filter { !$0.isEmpty }.joined(separator: " "),
+                                                              limit: 10, offset: 0, sort: .relevance)).tracks
+            for track in candidates where track.title.caseInsensitiveCompare(title) == .orderedSame {
+                guard let lyrics = try await c.media.lyrics(uid: track.uid).first(where: { !$0.lines.isEmpty }) else { continue }
+                node.set("artist", .string(lyrics.artist ?? track.artist ?? artist))
+                node.set("title", .string(lyrics.title ?? track.title))
+                node.text = lyrics.plainText
+                node.set("value", .string(lyrics.plainText))
+                break
+            }
+            return .node(node)
+        }
+    }
+
+    /// One set of lyrics in OpenSubsonic's `structuredLyrics` shape: `start` in ms only when synced.
+    static func structured(_ lyrics: Lyrics) -> Node {
+        var n = Node("structuredLyrics")
+        n.set("lang", .string(lyrics.language ?? "und"))
+        n.set("synced", .bool(lyrics.synced))
+        n.set("displayArtist", lyrics.artist.map(Value.string))
+        n.set("displayTitle", lyrics.title.map(Value.string))
+        if lyrics.offsetMs != 0 { n.set("offset", .int(lyrics.offsetMs)) }
+        n.add(list: "line", lyrics.lines.map { line in
+            var l = Node("line")
+            if lyrics.synced, let start = line.startMs { l.set("start", .int(start)) }
+            l.set("value", .string(line.text))
+            l.text = line.text
+            return l
+        })
+        return n
     }
 
     /// The request as the web door's media answers read it: the same method and headers (`Range`,

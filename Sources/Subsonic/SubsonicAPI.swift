@@ -187,6 +187,7 @@ public struct SubsonicAPI: HTTPMount {
         registerBrowsing(&table)
         registerSearch(&table)
         registerMedia(&table)
+        registerLyrics(&table)
         registerUserData(&table)
         registerPlayback(&table)
         registerEmpty(&table)

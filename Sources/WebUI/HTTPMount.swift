@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LocalStore
+import MediaIO
 import NIOCore
 import NIOHTTPTypes
 import OmniModel
@@ -42,6 +43,14 @@ public struct MediaResponder: Sendable {
 
     public func artwork(_ artwork: ArtworkReference, request: Request, context: BasicRequestContext) async throws -> Response {
         try await handlers.artworkResponse(artwork, request, context)
+    }
+
+    /// Every set of lyrics of `uid` (its tags, and an `.lrc` file beside it), as
+    /// `GET /api/tracks/{uid}/lyrics` finds them.
+    ///
+    /// - Throws: `APIError.notFound` when the track or its file is missing.
+    public func lyrics(uid: TrackUID) async throws -> [Lyrics] {
+        try await handlers.lyricsFound(uid)
     }
 }
 

@@ -93,10 +93,18 @@ extension Handlers {
     /// `.lrc` file beside it, each with its lines (times in ms when synced) and its plain text.
     func lyrics(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let uid = try uid(context)
+        let found = try await lyricsFound(uid)
+        return try JSONBody.response(LyricsBody(uid: uid.rawValue, lyrics: found.map(LyricsBody.Entry.init)))
+    }
+
+    /// The lyrics of `uid`'s primary file (confined to the music folders), read off the
+    /// cooperative pool: what `/api/tracks/{uid}/lyrics` and the Subsonic door answer from.
+    ///
+    /// - Throws: `APIError.notFound` when the track or its file is missing.
+    func lyricsFound(_ uid: TrackUID) async throws -> [Lyrics] {
         guard let file = try library.mediaFile(uid: uid) else { throw APIError.notFound("track") }
         guard let real = try confinedPath(file) else { throw APIError.notFound("the track's file") }
-        let found = await DedicatedThread.run(named: "omnisonic-lyrics") { LyricsReader.read(path: real) }
-        return try JSONBody.response(LyricsBody(uid: uid.rawValue, lyrics: found.map(LyricsBody.Entry.init)))
+        return await DedicatedThread.run(named: "omnisonic-lyrics") { LyricsReader.read(path: real) }
     }
 
     struct LyricsBody: Encodable {

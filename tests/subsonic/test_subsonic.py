@@ -471,3 +471,31 @@ def test_stream_transcodes_on_request_and_cover_art_scales(daemon, tmp_path):
     assert max(dims["width"], dims["height"]) <= 32 and small != big
     # A size past what the web door scales to is clamped, not refused.
     assert raw(daemon, "getCoverArt", {"id": song["coverArt"], "size": "5000"})[0] == 200
+
+
+def test_lyrics_from_an_lrc_file_beside_the_song(daemon):
+    extensions = {e["name"] for e in ok(daemon, "getOpenSubsonicExtensions")["openSubsonicExtensions"]}
+    assert {"songLyrics", "transcodeOffset"} <= extensions
+    song = ok(daemon, "search3", {"query": ""})["searchResult3"]["song"][0]
+    uid = song["id"][3:]
+    lrc = Path(api(daemon, f"/api/tracks/{uid}/files")["files"][0]).with_suffix(".lrc")
+    lrc.write_text("[ar:Someone]\n[ti:A Song]\n[offset:0]\n[00:01.50]first line\n[00:03.00]second line\n")
+    try:
+        status, _, body = raw(daemon, "getLyricsBySongId", {"id": song["id"]})
+        document = json.loads(body)
+        validate_json("getLyricsBySongId", document)
+        found = document["subsonic-response"]["lyricsList"]["structuredLyrics"]
+        assert len(found) == 1 and found[0]["synced"] is True and found[0]["displayArtist"] == "Someone"
+        assert found[0]["line"] == [{"start": 1500, "value": "first line"}, {"start": 3000, "value": "second line"}]
+        # XML: the lines are elements with their text.
+        _, _, body = raw(daemon, "getLyricsBySongId", {"id": song["id"]}, fmt=None)
+        assert b'<line start="1500" value="first line">first line</line>' in body
+        # The legacy call finds the song by its title.
+        legacy = ok(daemon, "getLyrics", {"title": song["title"]})["lyrics"]
+        assert legacy["value"] == "first line\nsecond line" and legacy["artist"] == "Someone"
+        # Nothing known: an empty answer, not an error.
+        assert ok(daemon, "getLyrics", {"title": "no such title anywhere"})["lyrics"] == {}
+    finally:
+        lrc.unlink()
+    # Without the .lrc (the corpus has no lyrics tags): an empty list.
+    assert ok(daemon, "getLyricsBySongId", {"id": song["id"]})["lyricsList"]["structuredLyrics"] == []
