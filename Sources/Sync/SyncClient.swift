@@ -282,12 +282,21 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, Sendable {
         let accepted = transfer.received(status: http.statusCode, retryAfter: http.value(forHTTPHeaderField: "Retry-After"),
                                          expectedLength: http.expectedContentLength)
         completionHandler(accepted ? .allow : .cancel)
-        // libcurl goes on reading after a `.cancel` disposition: cancel the transfer itself.
-        if !accepted { dataTask.cancel() }
+        if !accepted { refuse(dataTask, transfer) }
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        if let transfer = transfer(dataTask), !transfer.received(data) { dataTask.cancel() }
+        if let transfer = transfer(dataTask), !transfer.received(data) { refuse(dataTask, transfer) }
+    }
+
+    /// Stops a transfer that passed its bound and answers its caller now. libcurl goes on reading
+    /// after a `.cancel` disposition, and FoundationNetworking's `cancel()` is sometimes lost
+    /// after one: the whole announced body (900 MB in a test) was then read before the task
+    /// completed. So the caller is not kept waiting for that completion: `completed(nil)` resumes
+    /// it with the refusal already recorded, and the later completion finds nobody to resume.
+    private func refuse(_ task: URLSessionDataTask, _ transfer: Transfer) {
+        task.cancel()
+        transfer.completed(nil)
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
