@@ -172,6 +172,7 @@ enum Schema {
         migrator.registerMigration("v8-album-grouping") { db in try AlbumGrouping.mergeExisting(db) }
         StickerSchema.register(in: &migrator)
         ScheduleSchema.register(in: &migrator)
+        CollectionFavoriteSchema.register(in: &migrator)
         return migrator
     }
 }

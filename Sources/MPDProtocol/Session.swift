@@ -275,6 +275,7 @@ final class Call {
         case .saveSearch, .deleteSearch: door.environment.publish(.savedSearchesChanged)
         case .saveSchedule, .deleteSchedule, .recordScheduleRun: door.environment.publish(.schedulesChanged)
         case .importListens: door.environment.publish(.tracksChanged(uids: []))
+        case .favoriteAlbum, .favoriteArtist: break // MPD has no album or artist stars
         }
         return operations
     }

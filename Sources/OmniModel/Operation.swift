@@ -14,7 +14,8 @@ import Foundation
 public struct UserOperation: Sendable, Equatable, Hashable {
     /// When and where it happened (the device is `hlc.device`).
     public var hlc: HLCTimestamp
-    /// What it is about: a track uid (`track.*`), a playlist id (`playlist.*`), a saved-search id (`search.*`).
+    /// What it is about: a track uid (`track.*`), a playlist id (`playlist.*`), a saved-search id
+    /// (`search.*`), an album's key (`album.*`, `title␟a:album artist`) or an artist's folded name (`artist.*`).
     public var target: String
     /// What it does; its case determines `kind`.
     public var payload: Payload
@@ -52,6 +53,8 @@ public struct UserOperation: Sendable, Equatable, Hashable {
         case scheduleDelete = "schedule.delete"
         case scheduleRun = "schedule.run"
         case listen = "play.listen"
+        case albumFavorite = "album.favorite"
+        case artistFavorite = "artist.favorite"
     }
 
     /// The data of each kind.
@@ -96,6 +99,12 @@ public struct UserOperation: Sendable, Equatable, Hashable {
         case scheduleRun(ScheduleRunRecord)
         /// A completed play in the play history (target: the listen's own new id). Grow-only.
         case listen(PlayListen)
+        /// Stars (true) or unstars an album, named by its key (the library's `albumKey`, the same
+        /// on every device with the same tags). LWW per album: a flag, not a set (decision 0026).
+        case albumFavorite(Bool)
+        /// Stars (true) or unstars an artist, named by the folded name (the library's `nameKey`).
+        /// LWW per artist.
+        case artistFavorite(Bool)
 
         public var kind: Kind {
             switch self {
@@ -117,6 +126,8 @@ public struct UserOperation: Sendable, Equatable, Hashable {
             case .scheduleDelete: .scheduleDelete
             case .scheduleRun: .scheduleRun
             case .listen: .listen
+            case .albumFavorite: .albumFavorite
+            case .artistFavorite: .artistFavorite
             }
         }
     }
@@ -163,6 +174,8 @@ private struct PayloadWire: Codable {
     var schedule: ScheduleDefinition?
     var run: ScheduleRunRecord?
     var listen: PlayListen?
+    // album.favorite and artist.favorite.
+    var favorite: Bool?
 
     init(_ payload: UserOperation.Payload) {
         switch payload {
@@ -176,6 +189,7 @@ private struct PayloadWire: Codable {
         case .scheduleSave(let definition): schedule = definition
         case .scheduleRun(let record): run = record
         case .listen(let listen): self.listen = listen
+        case .albumFavorite(let on), .artistFavorite(let on): favorite = on
         case .playlistItemAdd(let itemId, let uid, let position): self.itemId = itemId; self.uid = uid; self.position = position
         case .playlistItemMove(let itemId, let position): self.itemId = itemId; self.position = position
         case .playlistItemRemove(let itemId): self.itemId = itemId
@@ -224,6 +238,8 @@ private struct PayloadWire: Codable {
         case .scheduleDelete: return .scheduleDelete
         case .scheduleRun: return .scheduleRun(try need(run, "run"))
         case .listen: return .listen(try need(listen, "listen"))
+        case .albumFavorite: return .albumFavorite(try need(favorite, "favorite"))
+        case .artistFavorite: return .artistFavorite(try need(favorite, "favorite"))
         }
     }
 }
@@ -365,6 +381,9 @@ extension UserOperation {
         case .searchSave, .searchDelete: .savedSearchesChanged
         case .scheduleSave, .scheduleDelete, .scheduleRun: .schedulesChanged
         case .listen(let listen): .tracksChanged(uids: listen.uid.map { [$0] } ?? [])
+        // No track's data changed (an empty list, which the sync service does not announce):
+        // pages read album and artist stars when they load.
+        case .albumFavorite, .artistFavorite: .tracksChanged(uids: [])
         }
     }
 }

@@ -179,7 +179,10 @@ extension UserOperation {
     public func validate() throws(InvalidValue) {
         let op = self
         func fail(_ message: String) -> InvalidValue { InvalidValue(message, detail: "operation \(op.hlc) \(op.kind.rawValue)") }
-        if op.target.isEmpty || op.target.utf8.count > 200 { throw fail("an operation needs a target of 1 to 200 bytes") }
+        // Album keys hold a title and an album artist (each up to 1,000 characters as tags go),
+        // so their targets may be longer than ids and uids.
+        let maxTarget = op.kind == .albumFavorite || op.kind == .artistFavorite ? 4096 : 200
+        if op.target.isEmpty || op.target.utf8.count > maxTarget { throw fail("an operation needs a target of 1 to \(maxTarget) bytes") }
         if op.device.isEmpty || op.device.utf8.count > 64 { throw fail("an operation needs a device id of 1 to 64 bytes") }
         func checkID(_ id: String) throws(InvalidValue) {
             if id.isEmpty || id.utf8.count > 64 { throw fail("item ids are 1 to 64 bytes") }
@@ -221,6 +224,8 @@ extension UserOperation {
             if let reason = run.reason, !UserDataValidation.fits(reason, max: 500) { throw fail("a run's reason is at most 500 characters") }
         case .listen(let listen):
             if let problem = listen.problem() { throw fail(problem) }
+        case .albumFavorite, .artistFavorite:
+            break
         }
     }
 

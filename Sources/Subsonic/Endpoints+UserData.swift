@@ -24,7 +24,10 @@ extension SubsonicAPI {
             let submission = c.parameters.bool("submission", default: true)
             let uids = try ids.map { text throws(SubsonicError) in try songUID(c, text) }
             for (i, uid) in uids.enumerated() {
-                let time = i < times.count ? Int64(times[i]).map { Date(timeIntervalSince1970: Double($0) / 1000) } : nil
+                // A play is never in the future: a client's time beyond now (a clock off, seconds
+                // sent as ms) is now. The date is also the operation's clock reading, and a clock
+                // pushed to the year 10889 would stamp every later change of this device there.
+                let time = i < times.count ? Int64(times[i]).map { min(Date(timeIntervalSince1970: Double($0) / 1000), Date()) } : nil
                 if submission {
                     // A play, dated when it happened (a client may scrobble plays made offline).
                     try record(c, .completedPlay(uid, client: PlayClient.subsonic), uids: [uid], at: time ?? Date())
@@ -51,25 +54,29 @@ extension SubsonicAPI {
 
     static func record(_ c: Call, _ mutation: UserMutation, uids: [TrackUID], at date: Date = Date()) throws {
         let operations = try c.library.record(mutation, at: date)
-        if !operations.isEmpty { c.environment.publish(.tracksChanged(uids: uids)) }
+        if !operations.isEmpty, !uids.isEmpty { c.environment.publish(.tracksChanged(uids: uids)) }
     }
 
-    /// Favorites are marks on tracks (decision 0007): albums and artists cannot be starred.
+    /// Songs (`id`), albums (`albumId`, or an album's id in `id`, as folder-browsing clients
+    /// send) and artists (`artistId`, or in `id`). Every id is checked before anything is
+    /// recorded, so an unknown one changes nothing (code 70).
     static func star(_ c: Call, _ on: Bool) throws -> Reply {
-        if !c.parameters.strings("albumId").isEmpty || !c.parameters.strings("artistId").isEmpty {
-            throw SubsonicError(.generic, "omnisonicd keeps favorites on songs only: star the album's songs")
-        }
-        let ids = c.parameters.strings("id")
-        guard !ids.isEmpty else { throw SubsonicError.missing("id") }
-        var uids: [TrackUID] = []
-        for text in ids {
+        let ids = c.parameters.strings("id"), albumIDs = c.parameters.strings("albumId"), artistIDs = c.parameters.strings("artistId")
+        guard !(ids.isEmpty && albumIDs.isEmpty && artistIDs.isEmpty) else { throw SubsonicError.missing("id") }
+        var mutations: [(UserMutation, [TrackUID])] = []
+        for text in ids + albumIDs + artistIDs {
             switch ID(text) {
-            case .song?: uids.append(try songUID(c, text))
-            case .album?, .artist?: throw SubsonicError(.generic, "omnisonicd keeps favorites on songs only: star the album's songs")
+            case .song?: let uid = try songUID(c, text); mutations.append((.favorite(uid, on), [uid]))
+            case .album(let key)?:
+                guard try c.library.albumID(key: key) != nil else { throw SubsonicError.notFound("album \(text)") }
+                mutations.append((.favoriteAlbum(key: key, on), []))
+            case .artist(let key)?:
+                guard try c.library.subsonicArtist(key: key) != nil else { throw SubsonicError.notFound("artist \(text)") }
+                mutations.append((.favoriteArtist(key: key, on), []))
             default: throw SubsonicError.notFound("song \(text)")
             }
         }
-        for uid in uids { try record(c, .favorite(uid, on), uids: [uid]) }
+        for (mutation, uids) in mutations { try record(c, mutation, uids: uids) }
         return .node(nil)
     }
 
@@ -81,9 +88,15 @@ extension SubsonicAPI {
             if page.items.isEmpty || tracks.count >= page.total { break }
         }
         let shapes = try c.shapes.prepared(c.library, tracks)
+        var albums: [SubsonicAlbumRow] = []
+        while true {
+            let page = try c.library.subsonicAlbums(.starred, limit: 500, offset: albums.count)
+            albums += page
+            if page.count < 500 { break }
+        }
         var n = Node(name)
-        n.add(list: "artist", [])
-        n.add(list: "album", [])
+        n.add(list: "artist", try c.library.starredArtists().map { shapes.artist($0, id3: id3) })
+        n.add(list: "album", albums.map { id3 ? shapes.album($0) : shapes.albumDirectory($0) })
         n.add(list: "song", tracks.map { shapes.song($0) })
         return n
     }

@@ -95,6 +95,7 @@ struct Shapes {
         n.set("created", ISODate.value(a.created))
         n.set("year", a.year.map(Value.int))
         n.set("genre", a.genre.map(Value.string))
+        n.set("starred", a.starred.map(ISODate.value))
         guard !legacy else { return n }
         n.set("played", a.lastPlayed.map(ISODate.value))
         n.set("displayArtist", a.albumArtist.map(Value.string))
@@ -122,6 +123,7 @@ struct Shapes {
         n.set("created", ISODate.value(a.created))
         n.set("albumId", .string(id))
         n.set("artistId", a.albumArtist.map { .string(ID.ofArtist(named: $0)) })
+        n.set("starred", a.starred.map(ISODate.value))
         return n
     }
 
@@ -129,6 +131,7 @@ struct Shapes {
     func artist(_ a: SubsonicArtistRow, id3: Bool = true) -> Node {
         var n = Node("artist", [("id", .string(ID.ofArtist(a.key))), ("name", .string(a.name))])
         if id3 { n.set("albumCount", .int(a.albumCount)) }
+        n.set("starred", a.starred.map(ISODate.value))
         return n
     }
 

@@ -10,7 +10,7 @@ import OmniModel
 /// dropped operations are each beaten by a survivor under the merge rules of decision 0007):
 ///
 /// - LWW registers keep their newest operation: override per (uid, field), rating per uid,
-///   sticker per (uid, name),
+///   sticker per (uid, name), star per album and per artist,
 ///   name per playlist (create/rename), delete per playlist, position per playlist item (moves;
 ///   the add is kept while the item lives), saved search per id (save/delete);
 /// - play counters keep, per (uid, device), the operation with the largest count and the one
@@ -78,6 +78,10 @@ public enum Compaction {
                 newer("s\u{1}\(target)", seq, op)
             case .sticker(let name, _):
                 newer("k\u{1}\(target)\u{1}\(name)", seq, op)
+            case .albumFavorite:
+                newer("fa\u{1}\(target)", seq, op)
+            case .artistFavorite:
+                newer("fr\u{1}\(target)", seq, op)
             case .scheduleSave, .scheduleDelete:
                 newer("c\u{1}\(target)", seq, op)
             case .scheduleRun(let run):

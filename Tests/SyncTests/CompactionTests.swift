@@ -64,6 +64,11 @@ func randomHistory(_ count: Int, seed: UInt64) -> [UserOperation] {
                     uid: TrackUID(rawValue: uid), playedMs: wall, durationMs: 1000, client: "web", title: "T\(item % 7)")))
             }
         }
+        // Stars on albums and artists (LWW per key, decision 0026), one operation in ten.
+        if Int.random(in: 0..<10, using: &rng) == 0 {
+            let on = Bool.random(using: &rng)
+            op = UserOperation(hlc: hlc, target: "k\(item % 4)", payload: item % 2 == 0 ? .albumFavorite(on) : .artistFavorite(on))
+        }
         ops.append(op)
     }
     return ops
@@ -87,6 +92,8 @@ func state(_ library: Library) throws -> [String] {
             ("schedule", "SELECT id, definition, deleted, stamp FROM schedule ORDER BY id"),
             ("run", "SELECT scheduleId, plannedMs, device, outcome, stamp FROM scheduleRun ORDER BY scheduleId, plannedMs, device"),
             ("listen", "SELECT id, uid, playedMs, device, client, title FROM playHistory ORDER BY id"),
+            ("albumStar", "SELECT albumKey, favorite, stamp FROM albumFavorite ORDER BY albumKey"),
+            ("artistStar", "SELECT nameKey, favorite, stamp FROM artistFavorite ORDER BY nameKey"),
         ] {
             for row in try Row.fetchAll(db, sql: sql) {
                 lines.append(label + ": " + row.databaseValues.map(\.description).joined(separator: " | "))

@@ -335,7 +335,7 @@ def test_py_sonic_browses_streams_and_writes_through_the_one_write_path(daemon):
     assert conn.setRating(song["id"], 4)
     assert api(daemon, f"/api/tracks/{uid}")["rating"] == 4
     plays = api(daemon, f"/api/tracks/{uid}")["playCount"]
-    assert conn.scrobble(song["id"], submission=True, listenTime=1_700_000_000_000)
+    assert conn.scrobble(song["id"], submission=True, listenTime=1_700_000_000)  # seconds: py-sonic sends ms
     after = api(daemon, f"/api/tracks/{uid}")
     assert after["playCount"] == plays + 1
     assert conn.scrobble(song["id"], submission=False)
@@ -360,6 +360,46 @@ def test_py_sonic_browses_streams_and_writes_through_the_one_write_path(daemon):
     conn.savePlayQueue(ids_, current=ids_[1], position=12345)
     queue = conn.getPlayQueue()["playQueue"]
     assert [e["id"] for e in queue["entry"]] == ids_ and queue["current"] == ids_[1] and queue["position"] == 12345
+
+
+def test_albums_and_artists_are_starred_through_the_one_write_path(daemon):
+    """star/unstar with albumId, artistId (and an album id in `id`): getStarred/getStarred2 and
+    getAlbumList2 type=starred list them with `starred` (schema and XSD valid), the web API's
+    album and artist show `favorite`, and an unknown id changes nothing (code 70)."""
+    ids_ = ids(daemon)
+    # A scrobble dated in the far future (seconds sent as ms twice) is a play now: it must not
+    # push the clock that dates every later change, the stars below included.
+    ok(daemon, "scrobble", {"id": ids_["song"], "time": 1_700_000_000_000_000})
+    ok(daemon, "star", {"albumId": ids_["album"], "artistId": ids_["artist"]})
+    album = ok(daemon, "getAlbum", {"id": ids_["album"]})["album"]
+    artist = ok(daemon, "getArtist", {"id": ids_["artist"]})["artist"]
+    assert "starred" in album and "starred" in artist
+    for method in ("getStarred", "getStarred2"):
+        document = {"subsonic-response": ok(daemon, method)}
+        validate_json(method, document)
+        body = document["subsonic-response"]["starred2" if method.endswith("2") else "starred"]
+        assert [a["id"] for a in body["album"]] == [ids_["album"]] and [a["id"] for a in body["artist"]] == [ids_["artist"]]
+        year = time.strftime("%Y", time.gmtime())
+        assert all(a["starred"].startswith(year) and a["starred"].endswith("Z") for a in body["album"] + body["artist"])
+        validate_xml(method, raw(daemon, method, fmt=None, client="DSub")[2])
+    listed = ok(daemon, "getAlbumList2", {"type": "starred"})["albumList2"]["album"]
+    assert [a["id"] for a in listed] == [ids_["album"]]
+    # The web API sees the same stars (its ids are row ids: found by name).
+    web_album = next(a for a in api(daemon, "/api/albums?limit=1000")["items"] if a["title"] == album["name"])
+    web_artist = next(a for a in api(daemon, "/api/artists?limit=1000")["items"] if a["name"] == artist["name"])
+    assert web_album["favorite"] is True and web_artist["favorite"] is True
+    assert api(daemon, f"/api/albums/{web_album['id']}")["album"]["favorite"] is True
+    # An unknown id among known ones: code 70 and nothing changes.
+    r = call(daemon, "unstar", {"albumId": [ids_["album"], "al-bm9uZQ"]})
+    assert r["error"]["code"] == 70
+    assert ok(daemon, "getAlbum", {"id": ids_["album"]})["album"].get("starred")
+    # Album ids in `id` (folder-browsing clients), then the artist: both unstarred.
+    ok(daemon, "unstar", {"id": ids_["album"]})
+    ok(daemon, "unstar", {"artistId": ids_["artist"]})
+    starred = ok(daemon, "getStarred2")["starred2"]
+    assert starred["album"] == [] and starred["artist"] == []
+    assert ok(daemon, "getAlbumList2", {"type": "starred"})["albumList2"]["album"] == []
+    assert api(daemon, f"/api/albums/{web_album['id']}")["album"]["favorite"] is False
 
 
 def test_py_opensonic_decodes_every_shape_and_syncs_the_library_by_search3_pages(daemon):

@@ -428,11 +428,24 @@ def test_given_albums_and_artists_when_browsed_then_the_grid_album_page_and_arti
     ordered = sorted(detail, key=lambda t: (t.get("discNumber") or 1, t.get("trackNumber") or 0))
     assert shown == [t["uid"] for t in ordered]
     save_docs_screenshot(page, "album")
+    # The album's star (`album.favorite`): the toggle writes it, the API reads it back.
+    page.click('[data-action="favorite-album"]')
+    page.wait(lambda d: page.css('[data-action="favorite-album"]').get_attribute("aria-pressed") == "true")
+    assert api.get(f"/api/albums/{multi['id']}")["album"]["favorite"] is True
+    page.click('[data-action="favorite-album"]')
+    page.wait(lambda d: page.css('[data-action="favorite-album"]').get_attribute("aria-pressed") == "false")
+    assert api.get(f"/api/albums/{multi['id']}")["album"]["favorite"] is False
     page.open("#/artists")
     page.wait_css("[data-artist-list] a")
     href, name = page.js("const a = document.querySelector('[data-artist-list] a'); return [a.getAttribute('href'), a.textContent]")
     page.click(f'[data-artist-list] a[href="{href}"]')
     page.wait(lambda d: page.all("[data-artist-name]") and page.text("[data-artist-name]") == name)
+    page.click('[data-action="favorite-artist"]')
+    page.wait(lambda d: page.css('[data-action="favorite-artist"]').get_attribute("aria-pressed") == "true")
+    artist_id = href.rsplit("/", 1)[1]
+    assert api.get(f"/api/artists/{artist_id}")["artist"]["favorite"] is True
+    page.click('[data-action="favorite-artist"]')
+    page.wait(lambda d: api.get(f"/api/artists/{artist_id}")["artist"]["favorite"] is False)
     assert card is not None
 
 

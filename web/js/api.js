@@ -101,6 +101,9 @@ export const api = {
   trackArtworkURL: (uid) => url(`/api/tracks/${uid}/artwork`),
   albumArtworkURL: (id) => url(`/api/albums/${id}/artwork`),
   albums: (params) => get('/api/albums' + q(params)),
+  // Stars on albums and artists (ids as the listings give them); the answer is the detail.
+  favoriteAlbum: (id, on) => request(on ? 'POST' : 'DELETE', `/api/albums/${id}/favorite`),
+  favoriteArtist: (id, on) => request(on ? 'POST' : 'DELETE', `/api/artists/${id}/favorite`),
   album: (id) => get(`/api/albums/${id}`),
   artists: (params) => get('/api/artists' + q(params)),
   artist: (id) => get(`/api/artists/${id}`),

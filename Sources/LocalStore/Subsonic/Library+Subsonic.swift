@@ -21,6 +21,8 @@ public struct SubsonicAlbumRow: Sendable, Equatable {
     public var created: Date
     public var playCount: Int
     public var lastPlayed: Date?
+    /// When the album was starred (`album.favorite`), nil when it is not.
+    public var starred: Date? = nil
 }
 
 /// An artist for the door's indexes (`artist.nameKey` is their stable key).
@@ -29,6 +31,8 @@ public struct SubsonicArtistRow: Sendable, Equatable {
     public var key: String
     public var name: String
     public var albumCount: Int
+    /// When the artist was starred (`artist.favorite`), nil when it is not.
+    public var starred: Date? = nil
 }
 
 /// A genre with its song and album counts (`Genre`).
@@ -59,8 +63,21 @@ extension Library {
         (SELECT coalesce(sum(t.durationMs), 0) FROM track t WHERE t.albumId = album.id),
         (SELECT min(t.addedAt) FROM track t WHERE t.albumId = album.id),
         (SELECT coalesce(sum(min(max(p.count, 0), 1000000)), 0) FROM track t JOIN trackPlay p ON p.uid = t.uid WHERE t.albumId = album.id),
-        (SELECT max(p.lastPlayed) FROM track t JOIN trackPlay p ON p.uid = t.uid WHERE t.albumId = album.id)
+        (SELECT max(p.lastPlayed) FROM track t JOIN trackPlay p ON p.uid = t.uid WHERE t.albumId = album.id),
+        (SELECT f.stamp FROM albumFavorite f WHERE f.albumKey = album.albumKey AND f.favorite)
         """
+
+    /// The star date of an artist row (`artist.nameKey` in scope).
+    static let subsonicArtistStarred = "(SELECT f.stamp FROM artistFavorite f WHERE f.nameKey = artist.nameKey AND f.favorite)"
+
+    /// The wall time of a clock stamp (when a star was set), nil for none.
+    static func starDate(_ stamp: String?) -> Date? {
+        stamp.flatMap(HLCTimestamp.init(encoded:)).map { Date(timeIntervalSince1970: Double($0.wallMs) / 1000) }
+    }
+
+    static func subsonicArtist(_ row: Row) -> SubsonicArtistRow {
+        SubsonicArtistRow(id: row[0], key: row[1], name: row[2], albumCount: row[3], starred: starDate(row[4]))
+    }
 
     static func subsonicAlbum(_ row: Row) -> SubsonicAlbumRow {
         let lastPlayed: Int64? = row[12]
@@ -68,7 +85,8 @@ extension Library {
         return SubsonicAlbumRow(id: row[0], key: row[1], title: row[2], albumArtist: row[3], year: row[4], compilation: row[5],
                                 genre: row[6], hasArtwork: row[7], songCount: row[8], durationMs: row[9],
                                 created: Date(timeIntervalSince1970: created ?? 0), playCount: row[11],
-                                lastPlayed: lastPlayed.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+                                lastPlayed: lastPlayed.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+                                starred: starDate(row[13]))
     }
 
     /// A page of albums in one of Subsonic's orders (ties by id, so pages never overlap).
@@ -94,8 +112,9 @@ extension Library {
         case .alphabeticalByName: orderSQL = "album.title COLLATE NOCASE, album.id"
         case .alphabeticalByArtist: orderSQL = "album.albumArtist COLLATE NOCASE, album.title COLLATE NOCASE, album.id"
         case .starred:
-            condition = "EXISTS (SELECT 1 FROM favoriteItem f WHERE f.uid IN (\(tracks)))"
-            orderSQL = "album.title COLLATE NOCASE, album.id"
+            // The starred albums (`album.favorite`), most recently starred first.
+            condition = "album.albumKey IN (SELECT albumKey FROM albumFavorite WHERE favorite)"
+            orderSQL = "(SELECT stamp FROM albumFavorite f WHERE f.albumKey = album.albumKey) DESC, album.id"
         case .byYear(let from, let to):
             condition = "album.year BETWEEN ? AND ?"
             arguments = [min(from, to), max(from, to)]
@@ -154,11 +173,11 @@ extension Library {
     public func subsonicArtists() throws(StoreError) -> [SubsonicArtistRow] {
         try read("listing artists for Subsonic") { db in
             try Row.fetchAll(db, sql: """
-                SELECT artist.id, artist.nameKey, artist.name, count(DISTINCT track.albumId)
+                SELECT artist.id, artist.nameKey, artist.name, count(DISTINCT track.albumId), \(Self.subsonicArtistStarred)
                 FROM artist JOIN trackArtist ta ON ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')
                 JOIN track ON track.id = ta.trackId
                 GROUP BY artist.id ORDER BY artist.nameKey, artist.id
-                """).map { SubsonicArtistRow(id: $0[0], key: $0[1], name: $0[2], albumCount: $0[3]) }
+                """).map(Self.subsonicArtist)
         }
     }
 
@@ -167,7 +186,8 @@ extension Library {
     /// - Throws: `StoreError` when SQLite fails.
     public func subsonicArtist(key: String) throws(StoreError) -> (artist: SubsonicArtistRow, albums: [SubsonicAlbumRow])? {
         try read("reading an artist for Subsonic") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, nameKey, name FROM artist WHERE nameKey = ?", arguments: [key]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, nameKey, name, \(Self.subsonicArtistStarred) FROM artist WHERE nameKey = ?",
+                                             arguments: [key]) else {
                 return nil
             }
             let id: Int64 = row[0]
@@ -177,7 +197,7 @@ extension Library {
                     WHERE ta.artistId = ? AND ta.role IN ('artist', 'albumartist'))
                 ORDER BY album.year, album.title COLLATE NOCASE, album.id
                 """, arguments: [id]).map(Self.subsonicAlbum)
-            return (SubsonicArtistRow(id: id, key: row[1], name: row[2], albumCount: albums.count), albums)
+            return (SubsonicArtistRow(id: id, key: row[1], name: row[2], albumCount: albums.count, starred: Self.starDate(row[3])), albums)
         }
     }
 
@@ -279,12 +299,12 @@ extension Library {
         let (condition, arguments) = Self.containsAll(column: "artist.nameKey", text)
         return try read("searching artists") { db in
             try Row.fetchAll(db, sql: """
-                SELECT artist.id, artist.nameKey, artist.name, count(DISTINCT track.albumId)
+                SELECT artist.id, artist.nameKey, artist.name, count(DISTINCT track.albumId), \(Self.subsonicArtistStarred)
                 FROM artist JOIN trackArtist ta ON ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')
                 JOIN track ON track.id = ta.trackId WHERE \(condition)
                 GROUP BY artist.id ORDER BY artist.nameKey, artist.id LIMIT ? OFFSET ?
                 """, arguments: arguments + [max(limit, 0), max(offset, 0)])
-                .map { SubsonicArtistRow(id: $0[0], key: $0[1], name: $0[2], albumCount: $0[3]) }
+                .map(Self.subsonicArtist)
         }
     }
 
@@ -323,5 +343,35 @@ extension Library {
     /// - Throws: `StoreError` when SQLite fails.
     public func albumID(key: String) throws(StoreError) -> Int64? {
         try read("finding an album") { db in try Int64.fetchOne(db, sql: "SELECT id FROM album WHERE albumKey = ?", arguments: [key]) }
+    }
+
+    /// The starred artists that the library has (credited as artist or album artist), most
+    /// recently starred first: `getStarred`'s artists.
+    ///
+    /// - Throws: `StoreError` when SQLite fails.
+    public func starredArtists() throws(StoreError) -> [SubsonicArtistRow] {
+        try read("listing starred artists") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT artist.id, artist.nameKey, artist.name, count(DISTINCT track.albumId), f.stamp
+                FROM artistFavorite f JOIN artist ON artist.nameKey = f.nameKey
+                JOIN trackArtist ta ON ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')
+                JOIN track ON track.id = ta.trackId
+                WHERE f.favorite GROUP BY artist.id ORDER BY f.stamp DESC, artist.id
+                """).map(Self.subsonicArtist)
+        }
+    }
+
+    /// The key (`albumKey`) of the album with row id `id`, or nil.
+    ///
+    /// - Throws: `StoreError` when SQLite fails.
+    public func albumKey(id: Int64) throws(StoreError) -> String? {
+        try read("finding an album") { db in try String.fetchOne(db, sql: "SELECT albumKey FROM album WHERE id = ?", arguments: [id]) }
+    }
+
+    /// The key (`nameKey`, the folded name) of the artist with row id `id`, or nil.
+    ///
+    /// - Throws: `StoreError` when SQLite fails.
+    public func artistKey(id: Int64) throws(StoreError) -> String? {
+        try read("finding an artist") { db in try String.fetchOne(db, sql: "SELECT nameKey FROM artist WHERE id = ?", arguments: [id]) }
     }
 }

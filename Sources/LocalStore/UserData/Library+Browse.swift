@@ -20,6 +20,8 @@ public struct AlbumSummary: Sendable, Equatable, Codable {
     public var artworkId: Int64?
     public var trackCount: Int
     public var durationMs: Int
+    /// True when the user starred the album (on any device: `album.favorite`, decision 0026).
+    public var favorite: Bool
 }
 
 /// An album with its tracks in disc and track order.
@@ -35,6 +37,8 @@ public struct ArtistSummary: Sendable, Equatable, Codable {
     /// Albums with at least one track by or credited to the artist.
     public var albumCount: Int
     public var trackCount: Int
+    /// True when the user starred the artist (on any device: `artist.favorite`, decision 0026).
+    public var favorite: Bool
 }
 
 /// An artist with their albums (by year, then title).
@@ -76,12 +80,13 @@ extension Library {
     private static let albumColumns = """
         album.id, album.title, album.albumArtist, album.year, album.compilation, album.artworkId,
         (SELECT count(*) FROM track WHERE track.albumId = album.id),
-        (SELECT coalesce(sum(durationMs), 0) FROM track WHERE track.albumId = album.id)
+        (SELECT coalesce(sum(durationMs), 0) FROM track WHERE track.albumId = album.id),
+        EXISTS (SELECT 1 FROM albumFavorite f WHERE f.albumKey = album.albumKey AND f.favorite)
         """
 
     private static func albumSummary(_ row: Row) -> AlbumSummary {
         AlbumSummary(id: row[0], title: row[1], albumArtist: row[2], year: row[3], compilation: row[4], artworkId: row[5],
-                     trackCount: row[6], durationMs: row[7])
+                     trackCount: row[6], durationMs: row[7], favorite: row[8])
     }
 
     /// Albums, paged, in the given order (ties by id).
@@ -128,11 +133,12 @@ extension Library {
         artist.id, artist.name,
         (SELECT count(DISTINCT track.albumId) FROM trackArtist ta JOIN track ON track.id = ta.trackId
          WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')),
-        (SELECT count(DISTINCT ta.trackId) FROM trackArtist ta WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist'))
+        (SELECT count(DISTINCT ta.trackId) FROM trackArtist ta WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')),
+        EXISTS (SELECT 1 FROM artistFavorite f WHERE f.nameKey = artist.nameKey AND f.favorite)
         """
 
     private static func artistSummary(_ row: Row) -> ArtistSummary {
-        ArtistSummary(id: row[0], name: row[1], albumCount: row[2], trackCount: row[3])
+        ArtistSummary(id: row[0], name: row[1], albumCount: row[2], trackCount: row[3], favorite: row[4])
     }
 
     /// Artists credited as artist or album artist (composers only are left out), by name.

@@ -48,6 +48,20 @@ struct MutationPlanner {
             }
             return items.isEmpty ? [] : [op(uid.rawValue, .favoriteRemove(itemIds: items))]
 
+        case .favoriteAlbum(let key, let on):
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM album WHERE albumKey = ?)"), arguments: [key]) == true else {
+                throw StoreError(.notFound, message: "no such album")
+            }
+            let current = try Bool.fetchOne(db.cachedStatement(sql: "SELECT favorite FROM albumFavorite WHERE albumKey = ?"), arguments: [key]) ?? false
+            return current == on ? [] : [op(key, .albumFavorite(on))]
+
+        case .favoriteArtist(let key, let on):
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM artist WHERE nameKey = ?)"), arguments: [key]) == true else {
+                throw StoreError(.notFound, message: "no such artist")
+            }
+            let current = try Bool.fetchOne(db.cachedStatement(sql: "SELECT favorite FROM artistFavorite WHERE nameKey = ?"), arguments: [key]) ?? false
+            return current == on ? [] : [op(key, .artistFavorite(on))]
+
         case .rate(let uid, let rating):
             try requireTrack(uid)
             if let rating, !(0...5).contains(rating) { throw StoreError(.invalid, message: "a rating is between 0 and 5") }

@@ -214,6 +214,21 @@ struct OperationApplier {
                 """).execute(arguments: [target, listen.uid?.rawValue, listen.playedMs, op.device, listen.client, listen.durationMs,
                                          listen.title, listen.artist, listen.album, listen.genre, stamp])
 
+        case .albumFavorite(let on):
+            // LWW per album key: a star and an unstar are two writes of one flag.
+            try db.cachedStatement(sql: """
+                INSERT INTO albumFavorite(albumKey, favorite, stamp) VALUES (?, ?, ?)
+                ON CONFLICT(albumKey) DO UPDATE SET favorite = excluded.favorite, stamp = excluded.stamp
+                WHERE excluded.stamp > albumFavorite.stamp
+                """).execute(arguments: [target, on, stamp])
+
+        case .artistFavorite(let on):
+            try db.cachedStatement(sql: """
+                INSERT INTO artistFavorite(nameKey, favorite, stamp) VALUES (?, ?, ?)
+                ON CONFLICT(nameKey) DO UPDATE SET favorite = excluded.favorite, stamp = excluded.stamp
+                WHERE excluded.stamp > artistFavorite.stamp
+                """).execute(arguments: [target, on, stamp])
+
         case .searchDelete:
             // A delete clears the definition, so the row is the same whichever order it came in.
             try db.cachedStatement(sql: """

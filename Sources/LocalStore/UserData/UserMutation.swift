@@ -9,6 +9,12 @@ public enum UserMutation: Sendable, Equatable {
     case setOverrides(TrackUID, [TrackField: TrackFieldValue?])
     /// Marks a track favorite (true) or not (false). Nothing is recorded when it already is.
     case favorite(TrackUID, Bool)
+    /// Stars (true) or unstars an album, named by its key (`albumKey`). Nothing is recorded
+    /// when it already is; an album the library lacks is `notFound`.
+    case favoriteAlbum(key: String, Bool)
+    /// Stars (true) or unstars an artist, named by the folded name (`nameKey`). Nothing is
+    /// recorded when it already is; an artist the library lacks is `notFound`.
+    case favoriteArtist(key: String, Bool)
     /// Rates a track 0...5, or removes the rating (nil).
     case rate(TrackUID, Int?)
     /// A completed play: this device's count for the track goes up by one, `lastPlayed` is now.

@@ -4,7 +4,31 @@ import { h, replace, duration, artistLine, artOrLetter } from '../dom.js';
 import { on } from '../bus.js';
 import { playTracks } from '../player.js';
 import { openTrackMenu } from '../actions.js';
-import { errorBox } from '../ui.js';
+import { errorBox, showError } from '../ui.js';
+
+/**
+ * A favorite toggle for an album or an artist page (`kind` 'album' or 'artist'): a star synced
+ * like a track's favorite. `item` is the album or artist as the API gives it.
+ */
+export function favoriteToggle(kind, item) {
+  const button = h('button', { type: 'button', class: 'button', 'data-action': `favorite-${kind}` });
+  const show = () => {
+    button.setAttribute('aria-pressed', String(!!item.favorite));
+    button.textContent = item.favorite ? '♥ Favorite' : '♡ Add to favorites';
+  };
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const answer = await (kind === 'album' ? api.favoriteAlbum(item.id, !item.favorite) : api.favoriteArtist(item.id, !item.favorite));
+      item.favorite = answer[kind].favorite;
+      show();
+    } catch (error) {
+      showError(error, 'Could not change the favorite');
+    } finally { button.disabled = false; }
+  });
+  show();
+  return button;
+}
 
 /** One album card (also used by the artist page). */
 export function albumCard(album) {
@@ -89,7 +113,8 @@ export function albumView(root, id) {
           h('div', {},
             h('h1', { text: album.title || 'Unknown album', 'data-album-title': '' }),
             h('p', { class: 'count', text: [album.albumArtist, album.year, `${album.trackCount} tracks`, duration(album.durationMs)].filter(Boolean).join(' · ') }),
-            h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button primary', 'data-action': 'play-album', onclick: () => playTracks(tracks, 0) }, '▶ Play album')),
+            h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button primary', 'data-action': 'play-album', onclick: () => playTracks(tracks, 0) }, '▶ Play album'),
+              favoriteToggle('album', album)),
             sections))));
     } catch (error) {
       replace(root, h('div', { class: 'view-body' }, errorBox(error, 'This album is no longer in the library.')));

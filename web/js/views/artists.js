@@ -1,7 +1,7 @@
 // Artists: a list (paged), and an artist page with their albums.
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
-import { albumCard } from './albums.js';
+import { albumCard, favoriteToggle } from './albums.js';
 import { errorBox } from '../ui.js';
 
 export function artistsView(root) {
@@ -40,7 +40,8 @@ export function artistView(root, id) {
   api.artist(id).then(({ artist, albums }) => {
     replace(root,
       h('div', { class: 'view-header' }, h('h1', { text: artist.name, 'data-artist-name': '' }),
-        h('span', { class: 'count', text: `${artist.albumCount} albums · ${artist.trackCount} tracks` })),
+        h('span', { class: 'count', text: `${artist.albumCount} albums · ${artist.trackCount} tracks` }),
+        favoriteToggle('artist', artist)),
       h('div', { class: 'view-body' }, albums.length ? h('div', { class: 'grid' }, albums.map(albumCard))
         : h('p', { class: 'empty', text: 'No albums: this artist only has loose tracks. Search for them in the library.' })));
   }).catch((error) => replace(root, h('div', { class: 'view-body' }, errorBox(error, 'This artist is no longer in the library.'))));
