@@ -48,7 +48,8 @@ public struct TagReader: Sendable {
         var ownSource: (tags: RawTags, pictures: [EmbeddedPicture])?
         var input: PatchedInput?
         let start = id3v2?.totalSize ?? 0
-        if let layout = FLACLayout.read(file, start: start), layout.needsRepair {
+        let flacLayout = FLACLayout.read(file, start: start)
+        if let layout = flacLayout, layout.needsRepair {
             input = layout.repairedInput(file)
             if input != nil {
                 let read = layout.tags(file, includePictures: withArtwork)
@@ -141,6 +142,14 @@ public struct TagReader: Sendable {
             let duration = DurationRules.mp3DurationMs(file, audioStart: audioStart, audioEnd: audioEnd)
             mp3Duration = duration.ms
             if let warning = duration.warning { warnings.append(warning) }
+        } else if container == "wav", let riff = RIFFLayout.read(file, includePictures: withArtwork) {
+            // WAV: the first ID3 chunk and the first INFO list, read by us (libavformat keeps the
+            // last of repeated ones and reads INFO text as raw bytes), then libavformat's reading.
+            if let id3 = riff.id3 { sources.append(TagNormalizer.normalize(id3.tags)) }
+            if let info = riff.info { sources.append(TagNormalizer.normalize(info.tags)) }
+            sources.append(TagNormalizer.normalize(libavTags))
+            fallbackPictures = riff.id3?.pictures ?? []
+            warnings += riff.warnings
         } else if let ownSource {
             // Ours first: libavformat read the file without these tags (at most an Ogg vendor
             // string or the MP4 items that were not hidden).
@@ -179,6 +188,13 @@ public struct TagReader: Sendable {
                              detail: "the header declares \(durationMs) ms, longer than \(DurationRules.maximumMs / 86_400_000) days")
         }
         var bitrate = parameters.bit_rate > 0 ? Int(parameters.bit_rate) : (context.pointer.pointee.bit_rate > 0 ? Int(context.pointer.pointee.bit_rate) : nil)
+        if parameters.bit_rate <= 0, container == "flac", let audioStart = flacLayout?.audioStart, let durationMs, durationMs > 0 {
+            // libavformat's estimate divides the whole file by the length: metadata, cover art and
+            // padding counted as audio. The audio is from the first frame to the end (less ID3v1).
+            let hasID3v1 = file.size >= audioStart + ID3v1Parser.size && file.read(at: file.size - ID3v1Parser.size, count: 3) == Array("TAG".utf8)
+            let audioBytes = file.size - audioStart - (hasID3v1 ? ID3v1Parser.size : 0)
+            if audioBytes > 0 { bitrate = Int(CheckedArithmetic.clampedProduct(Int64(audioBytes), 8000) / Int64(durationMs)) }
+        }
         if bitrate == nil, let durationMs, durationMs > 0, let io = context.pointer.pointee.pb, avio_size(io) > 0 {
             bitrate = Int(CheckedArithmetic.clampedProduct(avio_size(io), 8000) / Int64(durationMs))
         }

@@ -342,4 +342,82 @@ struct DamagedFileTests {
         #expect(abs(Double(result.audio.durationMs ?? 0) / 1000 - track.duration) < 0.1)
         #expect(result.warnings.contains { $0.code == .tagDamaged && $0.message.contains("PICTURE") })
     }
+
+    // MARK: WAV tags and bit rates (issue 15, TagLib agreement)
+
+    /// One RIFF chunk: id, little-endian size, body, a pad byte when the size is odd.
+    static func riffChunk(_ id: String, _ body: [UInt8], declaredSize: Int? = nil) -> [UInt8] {
+        Array(id.utf8) + Fixtures.littleEndian32(declaredSize ?? body.count) + body + (body.count % 2 == 1 ? [0] : [])
+    }
+
+    /// A `LIST/INFO` chunk of (id, text bytes) items, each NUL-terminated.
+    static func infoList(_ items: [(String, [UInt8])]) -> [UInt8] {
+        riffChunk("LIST", Array("INFO".utf8) + items.flatMap { riffChunk($0.0, $0.1 + [0]) })
+    }
+
+    /// A WAVE file of one second of 8 kHz mono 16-bit silence with `chunks` after its data.
+    static func wav(after chunks: [[UInt8]]) -> [UInt8] {
+        let format: [UInt8] = [1, 0, 1, 0] + Fixtures.littleEndian32(8000) + Fixtures.littleEndian32(16000) + [2, 0, 16, 0]
+        let body = Array("WAVE".utf8) + riffChunk("fmt ", format) + riffChunk("data", [UInt8](repeating: 0, count: 16000)) + chunks.flatMap { $0 }
+        return Array("RIFF".utf8) + Fixtures.littleEndian32(body.count) + body
+    }
+
+    @Test("A WAV's first INFO list is read and the repeated one skipped and reported (libavformat keeps the last)")
+    func wavRepeatedInfoLists() throws {
+        // Given a WAV with two INFO lists (TagLib's duplicate_tags.wav, in crafted bytes)
+        let first = Self.infoList([("INAM", Array("Title1".utf8)), ("IART", Array("Artist1".utf8)), ("IPRD", Array("Album1".utf8)),
+                                   ("ITRK", Array("3".utf8)), ("ICRD", Array("2001-05-02".utf8)), ("IGNR", Array("Jazz".utf8))])
+        let second = Self.infoList([("INAM", Array("Title2".utf8)), ("IART", Array("Artist2".utf8)), ("IPRD", Array("Album2".utf8))])
+        let dir = try TemporaryDirectory("riff-info")
+        let path = dir.appending("twice.wav")
+        try Fixtures.write(Self.wav(after: [first, second]), to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then the first list's values are the track's, and the second list is a warning
+        #expect(result.tags.title == "Title1" && result.tags.artist == "Artist1" && result.tags.album == "Album1")
+        #expect(result.tags.trackNumber == 3 && result.tags.year == 2001 && result.tags.genres == ["Jazz"])
+        #expect(result.audio.durationMs == 1000 && result.audio.sampleRate == 8000)
+        #expect(result.warnings.contains { $0.code == .tagDamaged && $0.message.contains("2 INFO lists") })
+    }
+
+    @Test("A WAV's ID3 chunk comes before its INFO list; Latin-1 INFO text and an item running past its list are read")
+    func wavID3ChunkAndDamagedInfo() throws {
+        // Given a WAV with an ID3 chunk (title only), then an INFO list whose album is Latin-1 and
+        // whose last item claims 200 bytes more than the list holds
+        let id3 = Self.riffChunk("id3 ", Fixtures.id3v2(version: 4, frames: [Fixtures.textFrame("TIT2", ["Título ID3"])]))
+        let listBody = Array("INFO".utf8) + Self.riffChunk("INAM", Array("Info title".utf8) + [0])
+            + Self.riffChunk("IPRD", [0x43, 0x61, 0x66, 0xE9, 0]) // "Café" in Latin-1
+            + Array("IART".utf8) + Fixtures.littleEndian32(210) + Array("Artist".utf8) + [0, 0]
+        let items = Array("LIST".utf8) + Fixtures.littleEndian32(listBody.count) + listBody
+        let dir = try TemporaryDirectory("riff-info")
+        let path = dir.appending("id3.wav")
+        try Fixtures.write(Self.wav(after: [id3, items]), to: path)
+        // When probed
+        let result = try TagReader().probe(RawPath(path))
+        // Then the ID3 title wins, the INFO list fills the rest, and the overrun is reported
+        #expect(result.tags.title == "Título ID3")
+        #expect(result.tags.album == "Café")
+        #expect(result.tags.artist == "Artist")
+        #expect(result.warnings.contains { $0.code == .tagDamaged && $0.message.contains("IART") })
+    }
+
+    @Test("A FLAC's bit rate counts its audio, not its metadata (a 300 kB padding block changes nothing)")
+    func flacBitRateExcludesMetadata() throws {
+        // Given a corpus FLAC, and the same with a 300 kB PADDING block added to its metadata
+        let (source, _) = try Self.track("flac")
+        let (blocks, audio) = Self.flacBlocks(try Fixtures.read(source))
+        let dir = try TemporaryDirectory("flac-bitrate")
+        let path = dir.appending("padded.flac")
+        try Fixtures.write(Self.flac(blocks + [(1, [UInt8](repeating: 0, count: 300_000))], audio: audio), to: path)
+        // When both are probed
+        let plain = try TagReader().probe(RawPath(source))
+        let padded = try TagReader().probe(RawPath(path))
+        // Then both bit rates are the audio's bytes over the duration
+        let ms = try #require(plain.audio.durationMs)
+        let expected = audio.count * 8000 / ms
+        for result in [plain, padded] {
+            let bitrate = try #require(result.audio.bitrate)
+            #expect(abs(bitrate - expected) <= expected / 100, "\(bitrate) b/s, want \(expected)")
+        }
+    }
 }
