@@ -2,7 +2,10 @@ import Foundation
 import GRDB
 import OmniModel
 
-/// Writes scan results inside one open transaction (see `Library.apply(_:)`).
+/// Writes tracks inside one open transaction: the scan's results (`save`, see
+/// `Library.apply(_:)`) and a user's tag overrides applied to a track (`rewriteTags`, from
+/// `TrackOverrides`). One writer for both, so a track's columns, album and links are computed
+/// the same way whoever changes them.
 ///
 /// Rules:
 /// - A track row is keyed by `uid`. The tags come from the track's *primary* file, the file
@@ -14,7 +17,7 @@ import OmniModel
 /// - The editable tags as read go to `fileTags`; the display columns, the album and the artist
 ///   and genre links take the *effective* tags: the file's with the user's overrides for the
 ///   uid applied (`TrackOverrides`, decision 0007). A rescan therefore keeps every edit.
-struct ScanWriter {
+struct TrackWriter {
     let db: Database
     let now: Double
     /// Tracks inserted or changed by this writer: the batch indexes them at the end.
