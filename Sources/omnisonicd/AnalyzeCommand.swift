@@ -45,13 +45,7 @@ struct AnalyzeCommand: ParsableCommand {
                 analysis = try Self.analyze(RawArguments.bytes(of: file), options: options)
             } catch {
                 failures += 1
-                if json {
-                    let object = ProbeFailure(path: file, error: .init(code: error.code, message: error.description))
-                    print(String(decoding: try encoder.encode(object), as: UTF8.self))
-                } else {
-                    FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
-                }
-                logger.debug("\(error.expandedDescription)")
+                try ProbeFailure.report(file: file, error: error, json: json, encoder: encoder, logger: logger)
                 continue
             }
             let line = AnalysisLine(file: file, analysis: analysis)
