@@ -308,22 +308,25 @@ struct TrackWriter {
     }
 
     private mutating func artistID(for name: String) throws -> Int64 {
-        let key = TextKey.fold(name)
-        if let id = artistIDs[key] { return id }
-        let id = try Int64.fetchOne(db.cachedStatement(sql: """
+        try Self.namedRowID(name, in: db, cache: &artistIDs, sql: """
             INSERT INTO artist(name, nameKey) VALUES (?, ?) ON CONFLICT(nameKey) DO UPDATE SET nameKey = nameKey RETURNING id
-            """), arguments: [name, key])!
-        artistIDs[key] = id
-        return id
+            """)
     }
 
     private mutating func genreID(for name: String) throws -> Int64 {
-        let key = TextKey.fold(name)
-        if let id = genreIDs[key] { return id }
-        let id = try Int64.fetchOne(db.cachedStatement(sql: """
+        try Self.namedRowID(name, in: db, cache: &genreIDs, sql: """
             INSERT INTO genre(name, nameKey) VALUES (?, ?) ON CONFLICT(nameKey) DO UPDATE SET nameKey = nameKey RETURNING id
-            """), arguments: [name, key])!
-        genreIDs[key] = id
+            """)
+    }
+
+    /// The id of the shared row named `name` (an artist or a genre, keyed by its folded name),
+    /// inserted by `sql` (arguments: name, key; returns the id) when new; `cache` spares the
+    /// statement for names this writer has seen.
+    private static func namedRowID(_ name: String, in db: Database, cache: inout [String: Int64], sql: String) throws -> Int64 {
+        let key = TextKey.fold(name)
+        if let id = cache[key] { return id }
+        let id = try Int64.fetchOne(db.cachedStatement(sql: sql), arguments: [name, key])!
+        cache[key] = id
         return id
     }
 

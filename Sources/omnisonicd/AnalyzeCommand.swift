@@ -29,8 +29,7 @@ struct AnalyzeCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
-        let logger = try logging.makeLogger("omnisonic.analyze")
-        FFmpegLogging.route(to: logger)
+        let logger = try logging.makeMediaLogger("omnisonic.analyze")
         let bounds = tempoRange.split(separator: "-").compactMap { Double($0) }
         guard bounds.count == 2, bounds[0] > 0, bounds[1] >= bounds[0] else {
             throw ValidationError("--tempo-range must be LOW-HIGH, e.g. 78-156")

@@ -20,8 +20,7 @@ struct ProbeCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
-        let logger = try logging.makeLogger("omnisonic.probe")
-        FFmpegLogging.route(to: logger)
+        let logger = try logging.makeMediaLogger("omnisonic.probe")
         let reader = TagReader(logger: logger)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
