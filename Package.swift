@@ -250,13 +250,20 @@ let package = Package(
             dependencies: ["OmniModel"],
             path: "Tests/TestSupport",
             swiftSettings: strict),
+        // The shared library fixture (copy a corpus, open a library, scan it), apart from
+        // TestSupport so the targets that need no library (AnalysisBench, MediaIOTests) do not link one.
+        .target(
+            name: "LibraryTestSupport",
+            dependencies: ["TestSupport", "Indexer", "LocalStore", "OmniModel", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/LibraryTestSupport",
+            swiftSettings: strict),
 
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel"], swiftSettings: strict),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IndexerTests",
             dependencies: [
-                "Indexer", "LocalStore", "MediaIO", "Watcher", "TestSupport",
+                "Indexer", "LocalStore", "MediaIO", "Watcher", "TestSupport", "LibraryTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -282,7 +289,7 @@ let package = Package(
         .testTarget(
             name: "WebUITests",
             dependencies: [
-                "WebUI", "Indexer", "Player", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                "WebUI", "Indexer", "Player", "LocalStore", "MediaIO", "OmniModel", "TestSupport", "LibraryTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

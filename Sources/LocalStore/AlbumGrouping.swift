@@ -1,6 +1,6 @@
 import GRDB
 
-/// How tracks are grouped into albums, beyond the album key `ScanWriter` computes
+/// How tracks are grouped into albums, beyond the album key `TrackWriter` computes
 /// (`title␟a:<album artist>`, or `title␟d:<root>:<folder>` without an album artist).
 ///
 /// The rule people expect: the same album title in the same folder with a consistent artist is

@@ -124,7 +124,7 @@ extension Library {
             }
             try SearchIndex.remove(Set(stale), in: db)
 
-            var writer = ScanWriter(db: db, now: now)
+            var writer = TrackWriter(db: db, now: now)
             for picture in batch.folderPictures { try writer.saveFolderPicture(picture) }
             for (rootID, folder) in batch.removedFolderPictures { try writer.removeFolderPicture(rootID: rootID, folder: folder) }
             if !batch.removed.isEmpty {

@@ -30,7 +30,7 @@ extension Library {
                 FROM file JOIN track ON track.id = file.trackId
                 ORDER BY file.rootId, file.relPath
                 """).map { row in
-                let n = TrackRecord.columnNames.count + 6
+                let n = TrackRecord.selectionWidth
                 return TrackFile(rootID: row[n], relativePath: RawPath(bytes: [UInt8](row[n + 1] as Data)),
                                  mtimeNs: row[n + 2], track: TrackRecord(row: row))
             }

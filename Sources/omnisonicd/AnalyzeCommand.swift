@@ -29,8 +29,7 @@ struct AnalyzeCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
-        let logger = try logging.makeLogger("omnisonic.analyze")
-        FFmpegLogging.route(to: logger)
+        let logger = try logging.makeMediaLogger("omnisonic.analyze")
         let bounds = tempoRange.split(separator: "-").compactMap { Double($0) }
         guard bounds.count == 2, bounds[0] > 0, bounds[1] >= bounds[0] else {
             throw ValidationError("--tempo-range must be LOW-HIGH, e.g. 78-156")
@@ -45,13 +44,7 @@ struct AnalyzeCommand: ParsableCommand {
                 analysis = try Self.analyze(RawArguments.bytes(of: file), options: options)
             } catch {
                 failures += 1
-                if json {
-                    let object = ProbeFailure(path: file, error: .init(code: error.code, message: error.description))
-                    print(String(decoding: try encoder.encode(object), as: UTF8.self))
-                } else {
-                    FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
-                }
-                logger.debug("\(error.expandedDescription)")
+                try ProbeFailure.report(file: file, error: error, json: json, encoder: encoder, logger: logger)
                 continue
             }
             let line = AnalysisLine(file: file, analysis: analysis)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MediaIO
 import OmniModel
 
@@ -19,8 +20,7 @@ struct ProbeCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
-        let logger = try logging.makeLogger("omnisonic.probe")
-        FFmpegLogging.route(to: logger)
+        let logger = try logging.makeMediaLogger("omnisonic.probe")
         let reader = TagReader(logger: logger)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -32,13 +32,7 @@ struct ProbeCommand: ParsableCommand {
                 result = try reader.probe(path, withArtwork: false)
             } catch {
                 failures += 1
-                if json {
-                    let object = ProbeFailure(path: file, error: .init(code: error.code, message: error.description))
-                    print(String(decoding: try encoder.encode(object), as: UTF8.self))
-                } else {
-                    FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
-                }
-                logger.debug("\(error.expandedDescription)")
+                try ProbeFailure.report(file: file, error: error, json: json, encoder: encoder, logger: logger)
                 continue
             }
             let document = TrackDocument(uid: result.uid, path: file, tags: result.tags, audio: result.audio,
@@ -100,4 +94,20 @@ struct ProbeFailure: Encodable {
     }
     var path: String
     var error: Detail
+}
+
+extension ProbeFailure {
+    /// Reports a file that could not be read, the one way `probe` and `analyze` do: a JSON line
+    /// on stdout when `json`, else the reason on stderr; the detail goes to the debug log.
+    ///
+    /// - Throws: when the line cannot be encoded.
+    static func report(file: String, error: some OmniError, json: Bool, encoder: JSONEncoder, logger: Logger) throws {
+        if json {
+            let object = ProbeFailure(path: file, error: .init(code: error.code, message: error.description))
+            print(String(decoding: try encoder.encode(object), as: UTF8.self))
+        } else {
+            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+        }
+        logger.debug("\(error.expandedDescription)")
+    }
 }

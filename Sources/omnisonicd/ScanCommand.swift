@@ -45,8 +45,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = try logging.makeLogger("omnisonic.scan")
-        FFmpegLogging.route(to: logger)
+        let logger = try logging.makeMediaLogger("omnisonic.scan")
         let paths = LibraryPaths(data: data, cache: cache)
         try paths.create()
         let library = try Library(path: paths.database)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import MediaIO
 import Synchronization
 
 /// Logs one line per event to standard error as `level=... msg="..." key=value ...`.
@@ -90,6 +91,14 @@ struct LoggingOptions: ParsableArguments {
             throw ValidationError("unknown log level '\(self.level)'")
         }
         return Logger(label: label) { StderrLogHandler(label: $0, level: level) }
+    }
+
+    /// `makeLogger(label)` for a command that reads audio files: FFmpeg's own log lines go to
+    /// the same logger (`probe`, `analyze`, `scan`).
+    func makeMediaLogger(_ label: String) throws -> Logger {
+        let logger = try makeLogger(label)
+        FFmpegLogging.route(to: logger)
+        return logger
     }
 }
 

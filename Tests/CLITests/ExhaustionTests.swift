@@ -83,7 +83,7 @@ struct ExhaustionTests {
         defer { for fd in flood { close(fd) } }
         #expect(flood.count == 1100)
         // A well-behaved client gets in once the idle timeout has closed the half-sent ones.
-        let served = eventually(20) { (try? HTTP.request(port: port, path: "/healthz"))?.status == 200 }
+        let served = eventuallyBlocking(20) { (try? HTTP.request(port: port, path: "/healthz"))?.status == 200 }
         #expect(served, "\(daemon.stderr.suffix(2000))")
         #expect(daemon.process.isRunning, "\(daemon.stderr.suffix(3000))")
         #expect(try HTTP.request(port: port, path: "/api/search?q=&limit=1").status == 200)
@@ -140,7 +140,7 @@ struct ExhaustionTests {
                                        environment: ServiceTests.isolated(dir), wrapper: Self.limit)
         let port = try daemon.waitForPort()
         var uid = ""
-        #expect(eventually(30) {
+        #expect(eventuallyBlocking(30) {
             let tracks = (try? HTTP.request(port: port, path: "/api/search?q=&limit=5").json())?["tracks"] as? [[String: Any]] ?? []
             uid = tracks.first?["uid"] as? String ?? ""
             return tracks.first?["hasArtwork"] as? Bool == true
@@ -176,7 +176,7 @@ struct ExhaustionTests {
 
         for fd in held { close(fd) }
         held = []
-        #expect(eventually(10) { (try? HTTP.request(port: port, path: "/api/tracks/\(uid)/artwork"))?.status == 200 })
+        #expect(eventuallyBlocking(10) { (try? HTTP.request(port: port, path: "/api/tracks/\(uid)/artwork"))?.status == 200 })
         let (mpd, greeting) = Self.hold("", unixPath: socketPath)
         close(mpd)
         #expect(greeting.hasPrefix("OK MPD"))
@@ -193,7 +193,7 @@ struct ExhaustionTests {
         let port = try server.waitForPort()
         let flood = Self.halfOpen(port: port, count: 1100)
         defer { for fd in flood { close(fd) } }
-        let served = eventually(20) { (try? HTTP.request(port: port, path: "/healthz"))?.status == 200 }
+        let served = eventuallyBlocking(20) { (try? HTTP.request(port: port, path: "/healthz"))?.status == 200 }
         #expect(served, "\(server.stderr.suffix(2000))")
         #expect(server.process.isRunning, "\(server.stderr.suffix(3000))")
         #expect(server.stop().status == 0)

@@ -102,13 +102,11 @@ struct RunCommandTests {
         #expect(scan["phase"] != nil)
 
         var total = -1
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
+        _ = try eventuallyBlocking {
             let page = try HTTP.request(port: port, path: "/api/search?q=&limit=1000")
             #expect(page.status == 200)
             total = try page.json()["total"] as? Int ?? -1
-            if total == corpus.visibleTracks.count { break }
-            usleep(100_000)
+            return total == corpus.visibleTracks.count
         }
         #expect(total == corpus.visibleTracks.count, "\(daemon.stderr.suffix(2000))")
         let search = try HTTP.request(port: port, path: "/api/search?q=\(corpus.visibleTracks[0].tags.title?.split(separator: " ").first ?? "a")")
@@ -129,25 +127,19 @@ struct RunCommandTests {
                                        environment: ["XDG_DATA_HOME": dir.appending("xdg")])
         let port = try daemon.waitForPort()
         func scan() throws -> [String: Any] { try HTTP.request(port: port, path: "/api/scan").json() }
-        var deadline = Date().addingTimeInterval(60)
-        while try scan()["lastFinishedAt"] == nil && Date() < deadline { usleep(50_000) }
+        _ = try eventuallyBlocking { try scan()["lastFinishedAt"] != nil }
         let watching = try #require(try scan()["watching"] as? [[String: Any]])
         #expect(watching.first?["mode"] as? String == "watching")
         #expect(watching.first?["watchedFolders"] as? Int == 2)
 
         let source = try #require(corpus.visibleTracks.first { $0.format == "flac" && $0.tags.title != nil })
         try FileManager.default.copyItem(atPath: corpus.root + "/" + source.path, toPath: music + "/Album/new.flac")
-        var found = false
-        deadline = Date().addingTimeInterval(30)
-        while !found && Date() < deadline {
-            found = try HTTP.request(port: port, path: "/api/search?q=&limit=5").json()["total"] as? Int == 1
-            if !found { usleep(20_000) }
+        let found = try eventuallyBlocking {
+            try HTTP.request(port: port, path: "/api/search?q=&limit=5").json()["total"] as? Int == 1
         }
         #expect(found, "\(daemon.stderr.suffix(2000))")
         // The counter follows the write by a moment.
-        deadline = Date().addingTimeInterval(30)
-        while try scan()["changesApplied"] as? Int ?? 0 < 1 && Date() < deadline { usleep(20_000) }
-        #expect(try scan()["changesApplied"] as? Int ?? 0 >= 1)
+        #expect(try eventuallyBlocking { try scan()["changesApplied"] as? Int ?? 0 >= 1 })
         let metrics = try HTTP.request(port: port, path: "/metrics").body
         #expect(metrics.contains("omnisonic_watch_batches_total"))
         #expect(metrics.contains("omnisonic_watch_files_total{outcome=\"added\"} 1"), "\(metrics)")
@@ -168,12 +160,10 @@ struct RunCommandTests {
         let second = try RunningDaemon(arguments)
         let port = try second.waitForPort()
         var total = -1
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
+        _ = try eventuallyBlocking {
             total = try HTTP.request(port: port, path: "/api/search?q=&limit=1").json()["total"] as? Int ?? -1
             let running = try HTTP.request(port: port, path: "/api/scan").json()["running"] as? Bool ?? true
-            if total == corpus.visibleTracks.count && !running { break }
-            usleep(100_000)
+            return total == corpus.visibleTracks.count && !running
         }
         #expect(total == corpus.visibleTracks.count)
         #expect(second.stop().status == 0)
@@ -189,8 +179,7 @@ struct RunCommandTests {
                                        environment: ["XDG_DATA_HOME": dir.appending("xdg")])
         let port = try daemon.waitForPort()
         func total() throws -> Int { try HTTP.request(port: port, path: "/api/search?q=&limit=1").json()["total"] as? Int ?? -1 }
-        let deadline = Date().addingTimeInterval(60)
-        while try total() != corpus.visibleTracks.count && Date() < deadline { usleep(100_000) }
+        _ = try eventuallyBlocking { try total() == corpus.visibleTracks.count }
         #expect(try total() == corpus.visibleTracks.count)
 
         // Delete one track.
@@ -228,8 +217,7 @@ struct RunCommandTests {
         // A rescan agrees with both changes.
         #expect(try HTTP.request("POST", port: port, path: "/api/scan").status == 202)
         usleep(300_000)
-        let rescanDeadline = Date().addingTimeInterval(30)
-        while (try HTTP.request(port: port, path: "/api/scan").json()["running"] as? Bool) == true && Date() < rescanDeadline { usleep(50_000) }
+        _ = try eventuallyBlocking { (try HTTP.request(port: port, path: "/api/scan").json()["running"] as? Bool) != true }
         #expect(try total() == corpus.visibleTracks.count)
         #expect(daemon.stop().status == 0)
     }

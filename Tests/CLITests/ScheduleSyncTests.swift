@@ -26,7 +26,7 @@ struct ScheduleSyncTests {
         }
         let (daemonA, portA) = try daemon("a", musicA, tokenA)
         let (daemonB, portB) = try daemon("b", musicB, tokenB)
-        #expect(try eventually { try e2e.uids(portA).count == 6 && e2e.uids(portB).count == 6 })
+        #expect(try eventuallyBlocking { try e2e.uids(portA).count == 6 && e2e.uids(portB).count == 6 })
         let tracks = try e2e.uids(portA)
         let playlist = try #require(try e2e.json("POST", portA, "/api/playlists", #"{"name":"Wake up"}"#)["id"] as? String)
         _ = try e2e.json("POST", portA, "/api/playlists/\(playlist)/items", #"{"uids":["\#(tracks[0])","\#(tracks[1])"]}"#)
@@ -42,7 +42,7 @@ struct ScheduleSyncTests {
         func listed(_ port: Int) -> [String: Any]? {
             ((try? e2e.get(port, "/api/schedules"))?["schedules"] as? [[String: Any]])?.first { $0["id"] as? String == id }
         }
-        #expect(eventually { listed(portB) != nil }, "\(daemonB.stderr.suffix(1000))")
+        #expect(eventuallyBlocking { listed(portB) != nil }, "\(daemonB.stderr.suffix(1000))")
         #expect(listed(portB)?["firesHere"] as? Bool == false)
         #expect(listed(portB)?["device"] as? String == deviceA)
         #expect(listed(portB)?["fadeInMinutes"] as? Int == 5)
@@ -50,10 +50,10 @@ struct ScheduleSyncTests {
         // 07:00 in Berlin (05:00 UTC): A fires it, B does not; B sees A's run by sync.
         try "2026-05-01T05:00:00Z".write(toFile: clock, atomically: true, encoding: .utf8)
         func runs(_ port: Int) -> [[String: Any]] { ((try? e2e.get(port, "/api/schedules/\(id)"))?["runs"] as? [[String: Any]]) ?? [] }
-        #expect(eventually { runs(portA).count == 1 }, "\(daemonA.stderr.suffix(1000))")
+        #expect(eventuallyBlocking { runs(portA).count == 1 }, "\(daemonA.stderr.suffix(1000))")
         #expect(runs(portA).first?["device"] as? String == deviceA)
         #expect(runs(portA).first?["outcome"] as? String == "played")
-        #expect(eventually { runs(portB).count == 1 })
+        #expect(eventuallyBlocking { runs(portB).count == 1 })
         usleep(1_500_000)  // three ticks of B's scheduler: it still has fired nothing
         #expect(runs(portB).count == 1)
         #expect(runs(portA).count == 1)
@@ -61,7 +61,7 @@ struct ScheduleSyncTests {
         // A play on B, through another client, reaches A's history and statistics.
         _ = try HTTP.request("POST", port: portB, path: "/api/tracks/\(tracks[2])/played?client=subsonic")
         func history(_ port: Int) -> [[String: Any]] { ((try? e2e.get(port, "/api/history"))?["listens"] as? [[String: Any]]) ?? [] }
-        #expect(eventually { history(portA).contains { $0["uid"] as? String == tracks[2] } })
+        #expect(eventuallyBlocking { history(portA).contains { $0["uid"] as? String == tracks[2] } })
         let listen = try #require(history(portA).first { $0["uid"] as? String == tracks[2] })
         #expect(listen["device"] as? String == deviceB)
         #expect(listen["client"] as? String == "subsonic")
@@ -71,7 +71,7 @@ struct ScheduleSyncTests {
 
         // Deleted on B: gone on A, and A no longer fires it.
         #expect(try HTTP.request("DELETE", port: portB, path: "/api/schedules/\(id)").status == 204)
-        #expect(eventually { listed(portA) == nil })
+        #expect(eventuallyBlocking { listed(portA) == nil })
         try "2026-05-02T05:00:00Z".write(toFile: clock, atomically: true, encoding: .utf8)
         usleep(1_500_000)
         // The deleted schedule did not fire: A's recent runs are still the one of 1 May.

@@ -19,12 +19,10 @@ struct ServiceTests {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    static func waitForIdleScan(port: Int, headers: [String: String] = [:], timeout: Double = 60) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+    static func waitForIdleScan(port: Int, headers: [String: String] = [:]) throws {
+        _ = try eventuallyBlocking {
             let scan = try HTTP.request(port: port, path: "/api/scan", headers: headers).json()
-            if scan["running"] as? Bool == false && scan["lastFinishedAt"] != nil { return }
-            usleep(50_000)
+            return scan["running"] as? Bool == false && scan["lastFinishedAt"] != nil
         }
     }
 
@@ -160,8 +158,7 @@ struct ServiceTests {
 
         try Self.write("music = [\"\(empty)\", \"\(corpus.root)\"]\ndata = \"\(dir.appending("data"))\"\nlisten = \"127.0.0.1:0\"\n", to: file)
         kill(daemon.process.processIdentifier, SIGHUP)
-        let deadline = Date().addingTimeInterval(60)
-        while try Self.total(port: port) != corpus.visibleTracks.count && Date() < deadline { usleep(100_000) }
+        _ = try eventuallyBlocking { try Self.total(port: port) == corpus.visibleTracks.count }
         #expect(try Self.total(port: port) == corpus.visibleTracks.count, "\(daemon.stderr.suffix(2000))")
         // Info lines appear once the reloaded level (info) applies.
         #expect(daemon.stderr.contains("level=info msg=\"configuration reloaded\""))
@@ -172,8 +169,7 @@ struct ServiceTests {
 
         try Self.write("music = 3\n", to: file)
         kill(daemon.process.processIdentifier, SIGHUP)
-        let errorDeadline = Date().addingTimeInterval(10)
-        while !daemon.stderr.contains("configuration not reloaded") && Date() < errorDeadline { usleep(50_000) }
+        _ = eventuallyBlocking(10) { daemon.stderr.contains("configuration not reloaded") }
         #expect(daemon.stderr.contains("configuration not reloaded; keeping the old one"), "\(daemon.stderr.suffix(2000))")
         #expect(daemon.stderr.contains("key \\\"music\\\" must be a string or an array of strings"), "\(daemon.stderr.suffix(2000))")
         #expect(try HTTP.request(port: port, path: "/healthz").status == 200)

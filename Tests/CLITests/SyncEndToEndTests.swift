@@ -80,16 +80,6 @@ class RunningCommand: @unchecked Sendable {
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
 
-/// Polls `condition` every 50 ms until it holds or `seconds` pass (a deadline, not a timing assertion).
-func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(50_000)
-    }
-    return try condition()
-}
-
 /// Where the sync servers of an end-to-end test keep their data.
 enum SyncBackend: String, CaseIterable, Sendable {
     /// `--data DIR`: one server process.
@@ -217,7 +207,7 @@ struct SyncEndToEndTests {
         let (daemonA, portA) = try daemon(dir, "a", music: musicA, server: serverPort, token: tokenA)
         let (daemonB, portB) = try daemon(dir, "b", music: musicB, server: secondPort, token: tokenB)
         let (daemonC, portC) = try daemon(dir, "c", music: musicA, server: secondPort, token: tokenC)
-        #expect(try eventually { try uids(portA).count == 6 && uids(portB).count == 6 && uids(portC).count == 6 })
+        #expect(try eventuallyBlocking { try uids(portA).count == 6 && uids(portB).count == 6 && uids(portC).count == 6 })
         let tracks = try uids(portA)
         #expect(try uids(portB) == tracks) // same audio, other paths: same identities
 
@@ -226,9 +216,9 @@ struct SyncEndToEndTests {
         let id = try #require(created["id"] as? String)
         let order = [tracks[3], tracks[0], tracks[5], tracks[3]]
         _ = try json("POST", portA, "/api/playlists/\(id)/items", #"{"uids":\#(String(decoding: try JSONEncoder().encode(order), as: UTF8.self))}"#)
-        #expect(eventually { playlist(portB, id)?.uids == order }, "\(daemonB.stderr.suffix(1500))")
+        #expect(eventuallyBlocking { playlist(portB, id)?.uids == order }, "\(daemonB.stderr.suffix(1500))")
         #expect(playlist(portB, id)?.name == "Road trip")
-        #expect(try eventually { try get(portB, "/api/sync")["connected"] as? Bool == true })
+        #expect(try eventuallyBlocking { try get(portB, "/api/sync")["connected"] as? Bool == true })
 
         // Servers down: both edit. A renames, then B renames later; A adds, B removes an item.
         server.stop()
@@ -239,7 +229,7 @@ struct SyncEndToEndTests {
         _ = try json("POST", portA, "/api/playlists/\(id)/items", #"{"uids":["\#(tracks[1])"],"index":0}"#)
         let removed = try #require(playlist(portB, id)?.items[1])
         _ = try HTTP.request("DELETE", port: portB, path: "/api/playlists/\(id)/items/\(removed)")
-        #expect(try eventually { try get(portA, "/api/sync")["connected"] as? Bool == false })
+        #expect(try eventuallyBlocking { try get(portA, "/api/sync")["connected"] as? Bool == false })
         #expect(try get(portA, "/api/sync")["pending"] as? Int ?? 0 > 0)
 
         // The servers return on the same ports: both converge.
@@ -250,16 +240,16 @@ struct SyncEndToEndTests {
             _ = try second?.waitForPort()
         }
         let expected = [tracks[1], tracks[3], tracks[5], tracks[3]]
-        #expect(eventually(40) {
+        #expect(eventuallyBlocking(40) {
             guard let a = playlist(portA, id), let b = playlist(portB, id) else { return false }
             return a.name == "B's name, later" && b.name == a.name && a.items == b.items && a.uids == expected
         }, "A: \(String(describing: playlist(portA, id))) B: \(String(describing: playlist(portB, id))) \(daemonA.stderr.suffix(800))")
-        #expect(try eventually { try get(portA, "/api/sync")["pending"] as? Int == 0 })
+        #expect(try eventuallyBlocking { try get(portA, "/api/sync")["pending"] as? Int == 0 })
 
         // Bob's device saw nothing of Alice's.
         #expect((try get(portC, "/api/playlists")["playlists"] as? [Any])?.isEmpty == true)
         #expect(playlist(portC, id) == nil)
-        #expect(try eventually { try get(portC, "/api/sync")["connected"] as? Bool == true })
+        #expect(try eventuallyBlocking { try get(portC, "/api/sync")["connected"] as? Bool == true })
 
         for process in [daemonA, daemonB, daemonC, server] + (second.map { [$0] } ?? []) { process.stop() }
     }
@@ -275,7 +265,7 @@ struct SyncEndToEndTests {
         let serverPort = try server.waitForPort()
         let (daemonA, portA) = try daemon(dir, "a", music: musicA, server: serverPort, token: tokenA)
         let (daemonB, portB) = try daemon(dir, "b", music: musicB, server: serverPort, token: tokenB)
-        #expect(try eventually { try uids(portA).count == 6 && uids(portB).count == 6 })
+        #expect(try eventuallyBlocking { try uids(portA).count == 6 && uids(portB).count == 6 })
         let tracks = try uids(portA)
         let id = try #require(try json("POST", portA, "/api/playlists", #"{"name":"Many"}"#)["id"] as? String)
         // Changes keep coming while the server is killed and restarted.
@@ -289,11 +279,11 @@ struct SyncEndToEndTests {
                 _ = try server.waitForPort()
             }
         }
-        #expect(eventually(40) {
+        #expect(eventuallyBlocking(40) {
             guard let a = playlist(portA, id), let b = playlist(portB, id) else { return false }
             return a.items.count == 120 && a.items == b.items
         }, "\(daemonA.stderr.suffix(800))")
-        #expect(try eventually { try get(portA, "/api/sync")["pending"] as? Int == 0 && get(portB, "/api/sync")["pending"] as? Int == 0 })
+        #expect(try eventuallyBlocking { try get(portA, "/api/sync")["pending"] as? Int == 0 && get(portB, "/api/sync")["pending"] as? Int == 0 })
         for process in [daemonA, daemonB, server] { process.stop() }
 
         // Every operation of both devices is on the server exactly once, numbered without gaps.

@@ -36,7 +36,7 @@ struct SyncTrustTests {
         let serverPort = try server.waitForPort()
         let (daemonB, portB) = try e2e.daemon(dir, "b", music: music, server: serverPort, token: tokenB)
         defer { daemonB.stop(); server.stop() }
-        #expect(try eventually { try e2e.uids(portB).count == 6 })
+        #expect(try eventuallyBlocking { try e2e.uids(portB).count == 6 })
         let tracks = try e2e.uids(portB)
         // Run outside systemd (the test's umask), the server's and the daemon's files are private.
         func mode(_ path: String) -> mode_t {
@@ -53,7 +53,7 @@ struct SyncTrustTests {
         _ = try e2e.json("POST", portB, "/api/tracks/\(tracks[0])/played")
         _ = try e2e.json("PUT", portB, "/api/tracks/\(tracks[1])/rating", #"{"rating":2}"#)
         var deviceB = ""
-        #expect(try eventually {
+        #expect(try eventuallyBlocking {
             let pulled = try HTTP.request(port: serverPort, path: "/v1/pull?after=0", headers: ["Authorization": "Bearer \(hostile)"]).json()
             let hlc = (pulled["ops"] as? [[String: Any]])?.first?["hlc"] as? String ?? ""
             deviceB = String(hlc.dropFirst(22))
@@ -124,7 +124,7 @@ struct SyncTrustTests {
         usleep(500_000)
         _ = try Binary.run(["sync-server", "revoke-device"] + store.arguments + ["2"]) // the hostile device (added second)
         _ = try e2e.json("PUT", portB, "/api/tracks/\(tracks[4])/rating", #"{"rating":4}"#)
-        #expect(eventually(8) { poll.withLock { $0 } != nil })
+        #expect(eventuallyBlocking(8) { poll.withLock { $0 } != nil })
         // 401, not B's new rating: without the check the poll would have answered 200 with it.
         let answer = poll.withLock { $0 }
         #expect(answer?.status == 401, "\(String(describing: answer?.body))")
@@ -164,7 +164,7 @@ extension SyncTrustTests {
         let port = try daemon.waitForPort()
         defer { daemon.stop() }
         var state: [String: Any] = [:]
-        #expect(eventually(30) {
+        #expect(eventuallyBlocking(30) {
             state = (try? e2e.get(port, "/api/sync")) ?? [:]
             return (state["error"] as? String)?.contains("this device's bound") == true
         }, "\(state)")

@@ -22,8 +22,7 @@ struct EventPipeAndResourcesTests {
             Thread.detachNewThread {
                 for i in 0..<2000 { pipe.publish(.scan(phase: "probing", done: i, total: 2000, rate: 0)) }
             }
-            let deadline = Date().addingTimeInterval(10)
-            while received.withLock({ $0.count }) < 2000 && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            _ = await eventually { received.withLock { $0.count } >= 2000 }
             await group.triggerGracefulShutdown()
             try await tasks.next()
         }

@@ -36,14 +36,11 @@ final class DaemonFixture: @unchecked Sendable {
                                          environment: ["XDG_DATA_HOME": dir.appending("xdg")], watch: false) { events.append($0) }
     }
 
-    /// Waits until `condition` holds (polling; scans run on their own threads).
-    /// Generous: under a loaded machine, synchronous tests can hold the cooperative pool for long.
-    func wait(timeout: Double = 90, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            if Date() > deadline { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+    /// Waits until `condition` holds (scans run on their own threads); throws after
+    /// `eventuallyTimeout` seconds.
+    func wait(_ condition: () -> Bool) async throws {
+        let held = await eventually { condition() }
+        if !held { throw CancellationError() }
     }
 }
 

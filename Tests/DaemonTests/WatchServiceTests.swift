@@ -77,12 +77,10 @@ final class WatchFixture: @unchecked Sendable {
         context = try Self.open(dir: dir, music: music, events: events, options: options)
     }
 
-    func wait(timeout: Double = 90, _ condition: () throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while try !condition() {
-            if Date() > deadline { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+    /// Waits until `condition` holds; throws after `eventuallyTimeout` seconds.
+    func wait(_ condition: () throws -> Bool) async throws {
+        let held = try await eventually { try condition() }
+        if !held { throw CancellationError() }
     }
 
     /// Every track, by primary file path.

@@ -1,32 +1,16 @@
 import Foundation
 import GRDB
 @testable import Indexer
+import LibraryTestSupport
 import LocalStore
 import OmniModel
 import TestSupport
 
-/// A private copy of a corpus, a library in a temporary folder, and an indexer over them.
-final class IndexerFixture: @unchecked Sendable {
-    let dir: TemporaryDirectory
-    let music: String
-    let library: Library
-    let indexer: Indexer
-    let corpus: Corpus
-    let artwork: ArtworkCache
-
-    init(tracks: Int = 120, formats: [String] = ["mp3", "flac", "ogg", "opus", "m4a", "wav"], seed: Int = 1) throws {
-        corpus = try Corpus.shared(tracks: tracks, formats: formats, seed: seed)
-        dir = try TemporaryDirectory("indexer")
-        music = dir.appending("Music")
-        try corpus.copy(to: music)
-        library = try Library(path: dir.appending("library.sqlite"))
-        artwork = ArtworkCache(directory: dir.appending("artwork"))
-        indexer = Indexer(library: library, artwork: artwork)
-    }
-
-    @discardableResult
-    func scan(_ roots: [String]? = nil) throws -> ScanSummary {
-        try indexer.scan(roots: (roots ?? [music]).map { RawPath($0) })
+/// A private copy of a corpus, a library in a temporary folder, and an indexer over them
+/// (`TestLibrary`), with what Indexer's suites ask of the stored rows.
+final class IndexerFixture: TestLibrary, @unchecked Sendable {
+    init(tracks: Int = 120, formats: [String] = Corpus.defaultFormats, seed: Int = 1) throws {
+        try super.init("indexer", tracks: tracks, formats: formats, seed: seed)
     }
 
     /// A track as stored, found by its primary file's relative path.
@@ -80,6 +64,4 @@ final class IndexerFixture: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: (music as NSString).appendingPathComponent(from), toPath: target)
     }
-
-    func path(_ relative: String) -> String { (music as NSString).appendingPathComponent(relative) }
 }

@@ -14,16 +14,6 @@ final class EventLog: Sendable {
     var all: [LibraryEvent] { events.withLock { $0 } }
 }
 
-/// Waits (polling every 20 ms) until `condition` holds or `seconds` pass: a deadline, not a timing assertion.
-func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}
-
 struct Device {
     let library: Library
     let service: SyncService

@@ -105,8 +105,11 @@ public struct Corpus: Sendable {
         return URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().appendingPathComponent("shared/tools/make-corpus").path
     }
 
+    /// The formats a corpus has unless a test asks for others.
+    public static let defaultFormats = ["mp3", "flac", "ogg", "opus", "m4a", "wav"]
+
     /// Returns the cached corpus for these parameters, generating it on first use.
-    public static func shared(tracks: Int, formats: [String] = ["mp3", "flac", "ogg", "opus", "m4a", "wav"], seed: Int = 1) throws -> Corpus {
+    public static func shared(tracks: Int, formats: [String] = defaultFormats, seed: Int = 1) throws -> Corpus {
         let base = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/omnisonic-corpus-cache"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let key = "g1-t\(tracks)-s\(seed)-\(formats.joined(separator: "_"))"

@@ -44,7 +44,7 @@ struct MediaTests {
         name += Array(" moved.\((record.path as NSString).pathExtension)".utf8)
         let target = RawPath(fixture.music).appending(RawPath(bytes: name))
         #expect(RawPath(fixture.music + "/" + record.path).withCString { from in target.withCString { rename(from, $0) } } == 0)
-        try Indexer(library: fixture.library, artwork: fixture.artwork).scan(roots: [RawPath(fixture.music)])
+        try fixture.scan()
         let server = try await RunningServer.start(fixture)
         defer { Task { await server.stop() } }
 

@@ -66,11 +66,10 @@ struct PlayerAPITests {
         let event = try await stream.read(until: "event: player")
         #expect(event.contains("\"type\":\"player\""))
         var state: [String: Any] = [:]
-        let deadline = Date().addingTimeInterval(30)
-        repeat {
-            try await Task.sleep(nanoseconds: 20_000_000)
+        _ = try await eventually {
             state = try await setup.server.http.get("/api/player").json()
-        } while !(state["state"] as? String == "stopped" && state["index"] is NSNull) && Date() < deadline
+            return state["state"] as? String == "stopped" && state["index"] is NSNull
+        }
         #expect(state["state"] as? String == "stopped")
         #expect(state["error"] is NSNull)
         setup.player.flushStore()
@@ -171,9 +170,7 @@ struct PlayerAPITests {
         // Playing after the refusals goes to the configured device and creates none of the files.
         let uid = try #require(try setup.fixture.allTracks().first?.uid)
         #expect(try await http.json("POST", "/api/player/queue", ["uids": [uid.rawValue], "play": true]).status == 200)
-        let deadline = Date().addingTimeInterval(30)
-        repeat { try await Task.sleep(nanoseconds: 20_000_000) }
-        while !(setup.player.status().state == .stopped && setup.player.status().currentIndex == nil) && Date() < deadline
+        _ = await eventually { setup.player.status().state == .stopped && setup.player.status().currentIndex == nil }
         #expect(setup.player.status().error == nil)
         await Self.stop(setup)
         for name in ["ran", "victim", "text"] {

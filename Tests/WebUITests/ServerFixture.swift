@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Indexer
+import LibraryTestSupport
 import LocalStore
 import Logging
 import OmniModel
@@ -10,22 +11,10 @@ import Synchronization
 import TestSupport
 @testable import WebUI
 
-/// A real library built from a make-corpus corpus, in a temporary folder.
-final class LibraryFixture: Sendable {
-    let dir: TemporaryDirectory
-    let music: String
-    let library: Library
-    let artwork: ArtworkCache
-    let corpus: Corpus
-
+/// A real library built from a make-corpus corpus, in a temporary folder, scanned.
+final class LibraryFixture: TestLibrary, @unchecked Sendable {
     init(tracks: Int = 24) throws {
-        corpus = try Corpus.shared(tracks: tracks)
-        dir = try TemporaryDirectory("webui")
-        music = dir.appending("Music")
-        try corpus.copy(to: music)
-        library = try Library(path: dir.appending("library.sqlite"))
-        artwork = ArtworkCache(directory: dir.appending("artwork"))
-        try Indexer(library: library, artwork: artwork).scan(roots: [RawPath(music)])
+        try super.init("webui", tracks: tracks, scan: true)
     }
 
     /// One library for the tests that only read (scanning takes a moment).
@@ -123,7 +112,7 @@ final class TestActions: DaemonActions {
         let folder = fixture.music + "/Imported"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for file in files { rename(file.temporaryPath, folder + "/" + file.fileName) }
-        try Indexer(library: fixture.library, artwork: fixture.artwork).scan(roots: [RawPath(fixture.music)])
+        try fixture.scan()
         let uids = try await fixture.library.writer.read { db in
             try files.compactMap { file in
                 try String.fetchOne(db, sql: "SELECT track.uid FROM file JOIN track ON track.id = file.trackId WHERE file.relPath = ?",

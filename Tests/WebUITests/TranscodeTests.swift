@@ -17,7 +17,7 @@ struct TranscodeTests {
                           "-f", "lavfi", "-i", "anoisesrc=a=0.15:d=12:r=44100",
                           "-filter_complex", "[1]aformat=channel_layouts=stereo[n];[0][n]amix=inputs=2:normalize=0",
                           "-c:a", "flac", fixture.music + "/long.flac"])
-        try Indexer(library: fixture.library, artwork: fixture.artwork).scan(roots: [RawPath(fixture.music)])
+        try fixture.scan()
         let record = try #require(try fixture.allTracks().first { $0.path == "long.flac" })
         return (fixture, record)
     }

@@ -252,7 +252,7 @@ enum TrackOverrides {
         tags.compilation = row[4]
         apply(try load(uid: uid, in: db), to: &tags)
         try SearchIndex.remove([trackID], in: db)
-        var writer = ScanWriter(db: db, now: now)
+        var writer = TrackWriter(db: db, now: now)
         try writer.rewriteTags(trackID: trackID, tags: tags)
         try SearchIndex.add([trackID], in: db)
     }

@@ -149,29 +149,105 @@ public struct TrackRecord: Sendable, Equatable, Codable {
 }
 
 extension TrackRecord {
-    /// The `track` columns `init(row:)` decodes, in order (by position: looking columns up by
-    /// name costs a case-insensitive search per column and per row).
-    static let columnNames = [
-        "id", "uid", "title", "titleFromFileName", "artist", "artists", "album", "albumArtist", "albumArtists",
-        "albumId", "trackNumber", "trackTotal", "discNumber", "discTotal", "year", "date", "originalYear",
-        "genres", "composer", "composers", "compilation", "comment", "label", "bpm", "musicalKey", "replayGain",
-        "musicBrainz", "codec", "container", "durationMs", "sampleRate", "channels", "bitsPerSample", "bitrate",
-        "artworkId", "fileName", "addedAt", "updatedAt", "folderArtworkId",
-    ]
+    /// The fields of the selection `init(row:)` decodes, in selection order: a field's raw value
+    /// is its position in the row. `selection(alias:)` is generated from this list, so the two
+    /// cannot drift. The decoder reads by position: looking columns up by name costs a
+    /// case-insensitive search per column and per row.
+    enum Field: Int, CaseIterable {
+        // Columns of the `track` table (`column`).
+        case id, uid, title, titleFromFileName, artist, artists, album, albumArtist, albumArtists
+        case albumId, trackNumber, trackTotal, discNumber, discTotal, year, date, originalYear
+        case genres, composer, composers, compilation, comment, label, bpm, musicalKey, replayGain
+        case musicBrainz, codec, container, durationMs, sampleRate, channels, bitsPerSample, bitrate
+        case artworkId, fileName, addedAt, updatedAt, folderArtworkId
+        // Computed per row (`expression(track:)`): the primary file's path and the user state.
+        case path, favorite, rating, playCount, lastPlayed, available
 
-    /// The SQL selection that `init(row:)` decodes: the track columns plus `path`.
-    /// `alias` is the name the `track` table has in the surrounding query.
-    static func selection(alias: String = "track") -> String {
-        columnNames.map { "\(alias).\($0)" }.joined(separator: ", ")
-            + ", (SELECT file.relPath FROM file WHERE file.trackId = \(alias).id ORDER BY file.id LIMIT 1) AS path"
+        /// This field's SQL expression; `t` is the name the `track` table has in the query.
+        func expression(track t: String) -> String {
+            switch self {
+            case .path:
+                "(SELECT file.relPath FROM file WHERE file.trackId = \(t).id ORDER BY file.id LIMIT 1) AS path"
             // User state: indexed lookups by uid, a few µs per row of a page.
-            + ", EXISTS (SELECT 1 FROM favoriteItem WHERE favoriteItem.uid = \(alias).uid)"
-            + ", (SELECT value FROM trackRating WHERE trackRating.uid = \(alias).uid)"
-            + ", (SELECT sum(max(min(count, \(UserDataValidation.maxPlayCount)), 0)) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
+            case .favorite:
+                "EXISTS (SELECT 1 FROM favoriteItem WHERE favoriteItem.uid = \(t).uid)"
+            case .rating:
+                "(SELECT value FROM trackRating WHERE trackRating.uid = \(t).uid)"
             // Each device's count read clamped (decision 0017): a count stored before the bound
             // (2^63-1 from a hostile device) would overflow SQLite's sum() and fail every page.
-            + ", (SELECT min(max(lastPlayed), \(HLCTimestamp.maxWallMs)) FROM trackPlay WHERE trackPlay.uid = \(alias).uid)"
-            + ", EXISTS (SELECT 1 FROM file JOIN root ON root.id = file.rootId WHERE file.trackId = \(alias).id AND root.online)"
+            case .playCount:
+                "(SELECT sum(max(min(count, \(UserDataValidation.maxPlayCount)), 0)) FROM trackPlay WHERE trackPlay.uid = \(t).uid)"
+            case .lastPlayed:
+                "(SELECT min(max(lastPlayed), \(HLCTimestamp.maxWallMs)) FROM trackPlay WHERE trackPlay.uid = \(t).uid)"
+            case .available:
+                "EXISTS (SELECT 1 FROM file JOIN root ON root.id = file.rootId WHERE file.trackId = \(t).id AND root.online)"
+            default:
+                "\(t).\(column ?? "")"
+            }
+        }
+
+        /// The `track` column this field reads, or nil for a computed field.
+        var column: String? {
+            switch self {
+            case .id: "id"
+            case .uid: "uid"
+            case .title: "title"
+            case .titleFromFileName: "titleFromFileName"
+            case .artist: "artist"
+            case .artists: "artists"
+            case .album: "album"
+            case .albumArtist: "albumArtist"
+            case .albumArtists: "albumArtists"
+            case .albumId: "albumId"
+            case .trackNumber: "trackNumber"
+            case .trackTotal: "trackTotal"
+            case .discNumber: "discNumber"
+            case .discTotal: "discTotal"
+            case .year: "year"
+            case .date: "date"
+            case .originalYear: "originalYear"
+            case .genres: "genres"
+            case .composer: "composer"
+            case .composers: "composers"
+            case .compilation: "compilation"
+            case .comment: "comment"
+            case .label: "label"
+            case .bpm: "bpm"
+            case .musicalKey: "musicalKey"
+            case .replayGain: "replayGain"
+            case .musicBrainz: "musicBrainz"
+            case .codec: "codec"
+            case .container: "container"
+            case .durationMs: "durationMs"
+            case .sampleRate: "sampleRate"
+            case .channels: "channels"
+            case .bitsPerSample: "bitsPerSample"
+            case .bitrate: "bitrate"
+            case .artworkId: "artworkId"
+            case .fileName: "fileName"
+            case .addedAt: "addedAt"
+            case .updatedAt: "updatedAt"
+            case .folderArtworkId: "folderArtworkId"
+            case .path, .favorite, .rating, .playCount, .lastPlayed, .available: nil
+            }
+        }
+    }
+
+    /// The number of values `selection(alias:)` selects: a query that selects more after it
+    /// finds them from this position on.
+    static let selectionWidth = Field.allCases.count
+
+    /// The SQL selection that `init(row:)` decodes: the track columns, `path` and the user state.
+    /// `alias` is the name the `track` table has in the surrounding query.
+    static func selection(alias: String = "track") -> String {
+        Field.allCases.map { $0.expression(track: alias) }.joined(separator: ", ")
+    }
+
+    /// A row's values, read by `Field`.
+    private struct Values {
+        let values: [DatabaseValue]
+        init(_ row: Row) { values = Array(row.databaseValues) }
+        subscript(field: Field) -> DatabaseValue { values[field.rawValue] }
     }
 
     /// Decodes a row selected with `selection(alias:)`. Malformed JSON lists decode as empty,
@@ -180,57 +256,57 @@ extension TrackRecord {
     /// Values are read as `DatabaseValue`s and converted by hand: GRDB's generic `row[i]` costs
     /// a generic-metadata lookup per column, which was most of the cost of a page of results.
     init(row: Row) {
-        let v = Array(row.databaseValues)
-        id = Self.int64(v[0]) ?? 0
-        uid = TrackUID(rawValue: Self.text(v[1]) ?? "")
-        title = Self.text(v[2]) ?? ""
-        titleFromFileName = Self.bool(v[3])
-        artist = Self.text(v[4])
-        artists = Self.stringList(Self.text(v[5]))
-        album = Self.text(v[6])
-        albumArtist = Self.text(v[7])
-        albumArtists = Self.stringList(Self.text(v[8]))
-        albumId = Self.int64(v[9])
-        trackNumber = Self.int(v[10])
-        trackTotal = Self.int(v[11])
-        discNumber = Self.int(v[12])
-        discTotal = Self.int(v[13])
-        year = Self.int(v[14])
-        date = Self.text(v[15])
-        originalYear = Self.int(v[16])
-        genres = Self.stringList(Self.text(v[17]))
-        composer = Self.text(v[18])
-        composers = Self.stringList(Self.text(v[19]))
-        compilation = Self.bool(v[20])
-        comment = Self.text(v[21])
-        label = Self.text(v[22])
-        bpm = Self.double(v[23])
-        musicalKey = Self.text(v[24])
-        replayGain = Self.json(Self.text(v[25]))
-        musicBrainz = Self.json(Self.text(v[26]))
-        codec = Self.text(v[27]) ?? ""
-        container = Self.text(v[28]) ?? ""
-        durationMs = Self.int(v[29])
-        sampleRate = Self.int(v[30])
-        channels = Self.int(v[31])
-        bitsPerSample = Self.int(v[32])
-        bitrate = Self.int(v[33])
-        artworkId = Self.int64(v[34])
-        fileName = Self.text(v[35]) ?? ""
-        addedAt = Self.date(v[36])
-        updatedAt = Self.date(v[37])
-        folderArtworkId = Self.int64(v[38])
+        let v = Values(row)
+        id = Self.int64(v[.id]) ?? 0
+        uid = TrackUID(rawValue: Self.text(v[.uid]) ?? "")
+        title = Self.text(v[.title]) ?? ""
+        titleFromFileName = Self.bool(v[.titleFromFileName])
+        artist = Self.text(v[.artist])
+        artists = Self.stringList(Self.text(v[.artists]))
+        album = Self.text(v[.album])
+        albumArtist = Self.text(v[.albumArtist])
+        albumArtists = Self.stringList(Self.text(v[.albumArtists]))
+        albumId = Self.int64(v[.albumId])
+        trackNumber = Self.int(v[.trackNumber])
+        trackTotal = Self.int(v[.trackTotal])
+        discNumber = Self.int(v[.discNumber])
+        discTotal = Self.int(v[.discTotal])
+        year = Self.int(v[.year])
+        date = Self.text(v[.date])
+        originalYear = Self.int(v[.originalYear])
+        genres = Self.stringList(Self.text(v[.genres]))
+        composer = Self.text(v[.composer])
+        composers = Self.stringList(Self.text(v[.composers]))
+        compilation = Self.bool(v[.compilation])
+        comment = Self.text(v[.comment])
+        label = Self.text(v[.label])
+        bpm = Self.double(v[.bpm])
+        musicalKey = Self.text(v[.musicalKey])
+        replayGain = Self.json(Self.text(v[.replayGain]))
+        musicBrainz = Self.json(Self.text(v[.musicBrainz]))
+        codec = Self.text(v[.codec]) ?? ""
+        container = Self.text(v[.container]) ?? ""
+        durationMs = Self.int(v[.durationMs])
+        sampleRate = Self.int(v[.sampleRate])
+        channels = Self.int(v[.channels])
+        bitsPerSample = Self.int(v[.bitsPerSample])
+        bitrate = Self.int(v[.bitrate])
+        artworkId = Self.int64(v[.artworkId])
+        fileName = Self.text(v[.fileName]) ?? ""
+        addedAt = Self.date(v[.addedAt])
+        updatedAt = Self.date(v[.updatedAt])
+        folderArtworkId = Self.int64(v[.folderArtworkId])
         hasArtwork = artworkId != nil || folderArtworkId != nil
-        switch v[39].storage {
+        switch v[.path].storage {
         case .blob(let bytes): path = String(decoding: bytes, as: UTF8.self)
         case .string(let text): path = text
         default: path = ""
         }
-        favorite = Self.bool(v[40])
-        rating = Self.int(v[41])
-        playCount = Self.int(v[42]) ?? 0
-        lastPlayed = Self.int64(v[43]).map { Date(timeIntervalSince1970: Double($0) / 1000) }
-        available = Self.bool(v[44])
+        favorite = Self.bool(v[.favorite])
+        rating = Self.int(v[.rating])
+        playCount = Self.int(v[.playCount]) ?? 0
+        lastPlayed = Self.int64(v[.lastPlayed]).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        available = Self.bool(v[.available])
     }
 
     private static func int64(_ value: DatabaseValue) -> Int64? {

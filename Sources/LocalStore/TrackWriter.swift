@@ -2,7 +2,10 @@ import Foundation
 import GRDB
 import OmniModel
 
-/// Writes scan results inside one open transaction (see `Library.apply(_:)`).
+/// Writes tracks inside one open transaction: the scan's results (`save`, see
+/// `Library.apply(_:)`) and a user's tag overrides applied to a track (`rewriteTags`, from
+/// `TrackOverrides`). One writer for both, so a track's columns, album and links are computed
+/// the same way whoever changes them.
 ///
 /// Rules:
 /// - A track row is keyed by `uid`. The tags come from the track's *primary* file, the file
@@ -14,7 +17,7 @@ import OmniModel
 /// - The editable tags as read go to `fileTags`; the display columns, the album and the artist
 ///   and genre links take the *effective* tags: the file's with the user's overrides for the
 ///   uid applied (`TrackOverrides`, decision 0007). A rescan therefore keeps every edit.
-struct ScanWriter {
+struct TrackWriter {
     let db: Database
     let now: Double
     /// Tracks inserted or changed by this writer: the batch indexes them at the end.
@@ -305,22 +308,25 @@ struct ScanWriter {
     }
 
     private mutating func artistID(for name: String) throws -> Int64 {
-        let key = TextKey.fold(name)
-        if let id = artistIDs[key] { return id }
-        let id = try Int64.fetchOne(db.cachedStatement(sql: """
+        try Self.namedRowID(name, in: db, cache: &artistIDs, sql: """
             INSERT INTO artist(name, nameKey) VALUES (?, ?) ON CONFLICT(nameKey) DO UPDATE SET nameKey = nameKey RETURNING id
-            """), arguments: [name, key])!
-        artistIDs[key] = id
-        return id
+            """)
     }
 
     private mutating func genreID(for name: String) throws -> Int64 {
-        let key = TextKey.fold(name)
-        if let id = genreIDs[key] { return id }
-        let id = try Int64.fetchOne(db.cachedStatement(sql: """
+        try Self.namedRowID(name, in: db, cache: &genreIDs, sql: """
             INSERT INTO genre(name, nameKey) VALUES (?, ?) ON CONFLICT(nameKey) DO UPDATE SET nameKey = nameKey RETURNING id
-            """), arguments: [name, key])!
-        genreIDs[key] = id
+            """)
+    }
+
+    /// The id of the shared row named `name` (an artist or a genre, keyed by its folded name),
+    /// inserted by `sql` (arguments: name, key; returns the id) when new; `cache` spares the
+    /// statement for names this writer has seen.
+    private static func namedRowID(_ name: String, in db: Database, cache: inout [String: Int64], sql: String) throws -> Int64 {
+        let key = TextKey.fold(name)
+        if let id = cache[key] { return id }
+        let id = try Int64.fetchOne(db.cachedStatement(sql: sql), arguments: [name, key])!
+        cache[key] = id
         return id
     }
 
