@@ -184,6 +184,59 @@ struct ExhaustionTests {
         #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
     }
 
+    @Test("the daemon under 1,024 descriptors: transcoded streams and uploads take from the descriptor budget too, so once unread streams have spent it both answer 503 instead of opening files, and both work again once the streams go")
+    func transcodesAndUploadsTakeFromTheBudget() throws {
+        Self.raiseOwnLimit()
+        let dir = try TemporaryDirectory("exhaust-transcode")
+        let music = dir.appending("music/Album")
+        try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=120:sample_rate=44100", "-ac", "2", music + "/big.wav"])
+        let upload = dir.appending("upload.mp3")
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=523:duration=1:sample_rate=22050", "-ac", "1", "-bitexact", upload])
+        let daemon = try RunningDaemon(["--music", dir.appending("music"), "--data", dir.appending("data"), "--listen", "127.0.0.1:0",
+                                        "--max-connections", "768"],
+                                       environment: ServiceTests.isolated(dir), wrapper: Self.limit)
+        let port = try daemon.waitForPort()
+        var uid = ""
+        #expect(eventually(30) {
+            let tracks = (try? HTTP.request(port: port, path: "/api/search?q=&limit=5").json())?["tracks"] as? [[String: Any]] ?? []
+            uid = tracks.first?["uid"] as? String ?? ""
+            return !uid.isEmpty
+        })
+        let boundary = "omnisonic-budget-boundary"
+        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"tone.mp3\"\r\n".utf8)
+        body += Array("Content-Type: audio/mpeg\r\n\r\n".utf8) + Array(try Data(contentsOf: URL(fileURLWithPath: upload)))
+        body += Array("\r\n--\(boundary)--\r\n".utf8)
+        func importTone() throws -> HTTP.Response {
+            try HTTP.request("POST", port: port, path: "/api/import", headers: ["Content-Type": "multipart/form-data; boundary=\(boundary)"], body: body)
+        }
+        // The last two seconds, so that a transcode that is served ends soon.
+        let transcoded = "/api/tracks/\(uid)/stream?format=mp3&timeOffset=118"
+
+        // Unread raw streams until the budget (160 here) is spent: the next one is refused.
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        var spent = false
+        for _ in 0..<220 where !spent {
+            let (fd, head) = Self.hold("GET /api/tracks/\(uid)/stream HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n", port: port)
+            held.append(fd)
+            spent = head.hasPrefix("HTTP/1.1 503")
+        }
+        #expect(spent, "the raw streams never spent the budget")
+        let refusedTranscode = try HTTP.request(port: port, path: transcoded)
+        #expect(refusedTranscode.status == 503 && refusedTranscode.body.contains("descriptors_exhausted"), "\(refusedTranscode.status) \(refusedTranscode.body)")
+        let refusedUpload = try importTone()
+        #expect(refusedUpload.status == 503 && refusedUpload.body.contains("descriptors_exhausted"), "\(refusedUpload.status) \(refusedUpload.body)")
+        #expect(try HTTP.request(port: port, path: "/healthz").status == 200)
+        #expect(daemon.process.isRunning, "\(daemon.stderr.suffix(3000))")
+
+        for fd in held { close(fd) }
+        held = []
+        #expect(eventually(10) { (try? HTTP.request(port: port, path: transcoded))?.status == 200 })
+        #expect(try importTone().status == 201)
+        #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
+    }
+
     @Test("the sync server under 1,024 descriptors: 1,100 half-sent requests do not make it unreachable for a new client")
     func syncServerSlowloris() throws {
         Self.raiseOwnLimit()
