@@ -32,12 +32,16 @@ public final class TranscodeStream: AsyncSequence, Sendable {
     /// - Parameters:
     ///   - cache: where a whole stream from offset 0 is kept; nil keeps nothing.
     ///   - bufferedChunks: how many chunks (of about `chunkBytes`) may wait for the consumer.
+    ///   - holding: descriptors of the process's budget (`DescriptorBudget`) for the files the
+    ///     encoding thread opens; released when that thread ends, with its files.
     /// - Throws: `MediaError` from `Transcoder.init`.
     public static func start(path: RawPath, request: TranscodeRequest, cache: TranscodeCache? = nil,
-                             chunkBytes: Int = 16 << 10, bufferedChunks: Int = 8) async throws(MediaError) -> TranscodeStream {
+                             chunkBytes: Int = 16 << 10, bufferedChunks: Int = 8,
+                             holding grant: DescriptorBudget.Grant? = nil) async throws(MediaError) -> TranscodeStream {
         let channel = ChunkChannel(limit: Swift.max(1, bufferedChunks))
         let opened: Result<Double?, MediaError> = await withCheckedContinuation { continuation in
             let thread = Thread {
+                defer { withExtendedLifetime(grant) {} }
                 let transcoder: Transcoder
                 switch Result(catching: { () throws(MediaError) in try Transcoder(path: path, request: request) }) {
                 case .success(let made): transcoder = made

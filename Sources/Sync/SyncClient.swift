@@ -1,44 +1,38 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOHTTP1
 import OmniModel
 import Synchronization
 
 /// The HTTP side of the sync client: push and (long-poll) pull against a sync server.
 ///
-/// Built on Foundation's `URLSession` (FoundationNetworking, libcurl on Linux): HTTP/1.1 with
-/// keep-alive and TLS through the system's libcurl, no extra package to build (async-http-client
-/// would add minutes to every clean build for two request shapes; decision 0013). Requests are
-/// cancellable: cancelling the awaiting task cancels the transfer, so a long poll never holds a
+/// HTTP/1.1 over its own small transport on SwiftNIO (`HTTPConnector`, decision 0030): one
+/// connection per request, `http` or `https` (NIOSSL, the system's trust roots). Requests are
+/// cancellable: cancelling the awaiting task closes the connection, so a long poll never holds a
 /// shutdown. Safe from any task.
 ///
-/// Answers are received through a session delegate, chunk by chunk as libcurl's write callback
-/// hands them over, never collected by URLSession first (decision 0017): a pull answer is parsed
-/// one operation at a time (`PullStreamParser`) and the transfer is cancelled as soon as it
-/// passes this client's byte bound (its `Content-Length` already, when the server sends one), so
-/// a hostile or broken server cannot make this process hold more than about the bound.
+/// Answers are read from the socket one read at a time, and the next read is asked for only
+/// after the last one was taken in (decision 0017): a pull answer is parsed one operation at a
+/// time (`PullStreamParser`) and the connection is closed as soon as the answer passes this
+/// client's byte bound (at its head already, when an announced `Content-Length` does), so a
+/// hostile or broken server cannot make this process read more than the bound plus one read.
 public final class SyncClient: Sendable {
     public let baseURL: URL
     private let token: String
-    private let session: URLSession
-    private let transfers: TransferDelegate
+    private let connector: HTTPConnector
 
     /// - Parameters:
     ///   - baseURL: the server, e.g. `http://127.0.0.1:7700` (`/v1/...` is appended).
     ///   - token: the device token printed by `omnisonicd sync-server add-device`.
-    public init(baseURL: URL, token: String) {
+    ///   - trustedCertificates: a PEM file of certificates trusted beside the system's roots,
+    ///     for an `https` server whose certificate they sign.
+    public init(baseURL: URL, token: String, trustedCertificates: String? = nil) {
         self.baseURL = baseURL
         self.token = token
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = 4
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        transfers = TransferDelegate()
-        // A nil queue: URLSession makes a serial one, so each transfer's chunks arrive in order.
-        session = URLSession(configuration: configuration, delegate: transfers, delegateQueue: nil)
+        connector = HTTPConnector(secure: baseURL.scheme?.lowercased() == "https", trustedCertificates: trustedCertificates)
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    /// Bytes this client has read from its connections (before TLS): what its bounds let in.
+    var socketBytesRead: Int { connector.socketBytesRead.load(ordering: .relaxed) }
 
     /// Sends a batch. Idempotent: sending the same operations again appends nothing.
     ///
@@ -56,12 +50,10 @@ public final class SyncClient: Sendable {
         } catch {
             throw SyncError(.invalid, message: "operations cannot be encoded", detail: "\(error)")
         }
-        var request = URLRequest(url: baseURL.appendingPathComponent("v1/push"))
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let device { request.setValue(device, forHTTPHeaderField: "Omnisonic-Device") }
-        request.timeoutInterval = 30
+        var headers = [("Content-Type", "application/json")]
+        if let device { headers.append(("Omnisonic-Device", device)) }
+        let request = HTTPConnector.Request(method: .POST, url: baseURL.appendingPathComponent("v1/push"), headers: headers,
+                                            body: Array(body), timeout: 30)
         let answer = try await send(request, mode: .collect(maxBytes: 64 << 10))
         guard case .body(let data) = answer else { throw SyncError(.unavailable, message: "no push answer") }
         do {
@@ -90,8 +82,7 @@ public final class SyncClient: Sendable {
                                  URLQueryItem(name: "wait", value: String(Int(wait))), URLQueryItem(name: "bytes", value: String(maxBytes))]
             + (acknowledge ? [URLQueryItem(name: "ack", value: String(cursor))] : [])
         guard let url = components.url else { throw SyncError(.invalid, message: "not a URL: \(baseURL)") }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = wait + 15
+        let request = HTTPConnector.Request(method: .GET, url: url, headers: [], body: nil, timeout: wait + 15)
         // The server fills a page up to `maxBytes` and may pass it by one operation (a page
         // always moves the cursor); the envelope is a few dozen bytes more.
         let answer = try await send(request, mode: .pull(maxBytes: maxBytes + Self.maxOperationBytes + 4096,
@@ -105,24 +96,10 @@ public final class SyncClient: Sendable {
     /// The largest operation accepted from the server (the server's own bound, `maxOpBytes`).
     public static let maxOperationBytes = 1 << 20
 
-    private func send(_ request: URLRequest, mode: Transfer.Mode) async throws(SyncError) -> Transfer.Outcome {
+    private func send(_ request: HTTPConnector.Request, mode: Transfer.Mode) async throws(SyncError) -> Transfer.Outcome {
         var request = request
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        let transfer = Transfer(mode: mode)
-        let taskBox = Mutex<URLSessionDataTask?>(nil)
-        let transfers = self.transfers, session = self.session
-        let result: Result<Transfer.Outcome, SyncError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                transfer.begin(continuation)
-                let task = session.dataTask(with: request)
-                transfers.register(task, transfer)
-                taskBox.withLock { $0 = task }
-                task.resume()
-                if Task.isCancelled { task.cancel() }
-            }
-        } onCancel: {
-            taskBox.withLock { $0 }?.cancel()
-        }
+        request.headers.append(("Authorization", "Bearer \(token)"))
+        let result = await connector.exchange(request, into: Transfer(mode: mode))
         let outcome = try result.get()
         guard case .refused(let status, let body, let retryAfter) = outcome else { return outcome }
         let message = (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error
@@ -146,7 +123,8 @@ public final class SyncClient: Sendable {
 }
 
 /// One request's answer as it arrives, within its bounds (`SyncClient.send`). Fed in order by
-/// the session's serial delegate queue; resumes its continuation exactly once, at completion.
+/// its connection's event loop (`HTTPConnector`); resumes its continuation exactly once, at
+/// completion or refusal.
 final class Transfer: Sendable {
     enum Mode: Sendable {
         /// Keep the body, at most `maxBytes` (a push answer).
@@ -173,6 +151,10 @@ final class Transfer: Sendable {
         var body: [UInt8] = []
         var parser: PullStreamParser?
         var failure: SyncError?
+        /// `begin` was called; before it, a completion is kept in `early` (a request cancelled
+        /// before it started).
+        var begun = false
+        var early: Result<Outcome, SyncError>?
     }
 
     let mode: Mode
@@ -181,7 +163,12 @@ final class Transfer: Sendable {
     init(mode: Mode) { self.mode = mode }
 
     func begin(_ continuation: CheckedContinuation<Result<Outcome, SyncError>, Never>) {
-        state.withLock { $0.continuation = continuation }
+        let early = state.withLock { state -> Result<Outcome, SyncError>? in
+            state.begun = true
+            if state.early == nil { state.continuation = continuation }
+            return state.early
+        }
+        if let early { continuation.resume(returning: early) }
     }
 
     /// The head arrived: false refuses the body (a 200 whose announced length is past the bound).
@@ -201,8 +188,8 @@ final class Transfer: Sendable {
         }
     }
 
-    /// A chunk of the body arrived: false cancels the transfer (a bound passed, or not a pull answer).
-    func received(_ data: Data) -> Bool {
+    /// A chunk of the body arrived: false ends the transfer (a bound passed, or not a pull answer).
+    func received(_ data: some Collection<UInt8>) -> Bool {
         state.withLock { state in
             guard state.failure == nil else { return false }
             state.received += data.count
@@ -231,14 +218,19 @@ final class Transfer: Sendable {
         }
     }
 
-    /// The transfer ended (`error` nil: the whole body arrived).
+    /// The transfer ended (`error` nil: the whole body arrived, or it was refused with its
+    /// failure recorded). Later calls find nobody to resume.
     func completed(_ error: (any Error)?) {
         let (continuation, result) = state.withLock { state -> (CheckedContinuation<Result<Outcome, SyncError>, Never>?, Result<Outcome, SyncError>) in
             let continuation = state.continuation
             state.continuation = nil
+            if !state.begun, state.early == nil {
+                state.early = .failure(SyncError(.unavailable, message: "the sync server cannot be reached",
+                                                 detail: error.map { "\($0)" } ?? "ended before it began"))
+            }
             if let failure = state.failure { return (continuation, .failure(failure)) }
             if let error {
-                return (continuation, .failure(SyncError(.unavailable, message: "the sync server cannot be reached", detail: error.localizedDescription)))
+                return (continuation, .failure(SyncError(.unavailable, message: "the sync server cannot be reached", detail: "\(error)")))
             }
             guard state.status == 200 else {
                 return (continuation, .success(.refused(status: state.status, body: state.body, retryAfter: state.retryAfter)))
@@ -258,49 +250,5 @@ final class Transfer: Sendable {
 
     private static func tooLarge(_ bound: Int) -> SyncError {
         SyncError(.tooLarge, message: "the sync server's answer is larger than \(bound) bytes, this device's bound; nothing of it was applied")
-    }
-}
-
-/// The session's delegate: hands each task's head, chunks and end to its `Transfer`.
-final class TransferDelegate: NSObject, URLSessionDataDelegate, Sendable {
-    private let transfers = Mutex<[Int: Transfer]>([:])
-
-    func register(_ task: URLSessionTask, _ transfer: Transfer) {
-        transfers.withLock { $0[task.taskIdentifier] = transfer }
-    }
-
-    private func transfer(_ task: URLSessionTask) -> Transfer? {
-        transfers.withLock { $0[task.taskIdentifier] }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
-        guard let transfer = transfer(dataTask), let http = response as? HTTPURLResponse else {
-            completionHandler(.cancel)
-            return
-        }
-        let accepted = transfer.received(status: http.statusCode, retryAfter: http.value(forHTTPHeaderField: "Retry-After"),
-                                         expectedLength: http.expectedContentLength)
-        completionHandler(accepted ? .allow : .cancel)
-        if !accepted { refuse(dataTask, transfer) }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        if let transfer = transfer(dataTask), !transfer.received(data) { refuse(dataTask, transfer) }
-    }
-
-    /// Stops a transfer that passed its bound and answers its caller now. libcurl goes on reading
-    /// after a `.cancel` disposition, and FoundationNetworking's `cancel()` is sometimes lost
-    /// after one: the whole announced body (900 MB in a test) was then read before the task
-    /// completed. So the caller is not kept waiting for that completion: `completed(nil)` resumes
-    /// it with the refusal already recorded, and the later completion finds nobody to resume.
-    private func refuse(_ task: URLSessionDataTask, _ transfer: Transfer) {
-        task.cancel()
-        transfer.completed(nil)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let transfer = transfers.withLock { $0.removeValue(forKey: task.taskIdentifier) }
-        transfer?.completed(error)
     }
 }

@@ -17,7 +17,9 @@ import Synchronization
 ///   for the next start.
 /// - Pull: `GET /v1/pull` after the stored cursor, waiting up to 25 s; new operations are merged
 ///   by `Library.applyPulled` (same merge as local changes) and the cursor moves in the same
-///   transaction; their `LibraryEvent`s are published.
+///   transaction; their `LibraryEvent`s are published. A long poll that could not acknowledge
+///   (a push was pending) gives way when this device's push lands, so the acknowledgement follows
+///   at once rather than after up to 25 s.
 /// - Offline: any failure marks the state disconnected and retries with exponential backoff
 ///   (0.25 s doubling to 30 s, ±20 % jitter); local changes keep being recorded meanwhile.
 /// - State: `state()` for `GET /api/sync`, and a `.sync` event whenever it changes.
@@ -33,7 +35,8 @@ public final class SyncService: Service, Sendable {
     private let current = Mutex(SyncState(enabled: true))
     private let nudgeStream: AsyncStream<Void>
     private let nudgeContinuation: AsyncStream<Void>.Continuation
-    /// Wakes a loop sleeping in backoff when the other loop reached the server (0: pull, 1: push).
+    /// Wakes a loop sleeping in backoff when the other loop reached the server (0: pull, 1: push),
+    /// and a long poll that did not acknowledge when a push of this device landed (2).
     private let wakes = StreamNotifier()
 
     /// - Parameters:
@@ -142,6 +145,7 @@ public final class SyncService: Service, Sendable {
                     let last = logged.last!.seq
                     let progress = await Self.blocking { () throws(StoreError) in try library.markPushed(through: last) }
                     if case .success(let progress) = progress { update { $0.pending = progress.pending } }
+                    wakes.notify(2)
                     succeeded(wake: 0)
                     backoff.reset()
                     batchSize = min(1000, batchSize * 2)
@@ -179,8 +183,17 @@ public final class SyncService: Service, Sendable {
                 // would come back. `pending` stays above 0 from a push until its acknowledgement
                 // is saved (and from the start when one was lost); changes recorded since the
                 // last push were never sent, so they cannot be such an add.
-                let answer = try await client.pull(after: cursor, limit: limit, wait: more || !state().connected ? 0 : 25,
-                                                   acknowledge: cursor > 0 && state().pending == 0)
+                let wait: Double = more || !state().connected ? 0 : 25
+                let acknowledge = cursor > 0 && state().pending == 0
+                let answer: PullResponse
+                if wait > 0 && !acknowledge {
+                    // A push of this device in flight: when it lands, ask again at once, with the
+                    // acknowledgement, instead of holding this long poll for up to 25 s.
+                    guard let polled = try await longPoll(after: cursor, limit: limit, pushSeen: wakes.generation(of: 2)) else { continue }
+                    answer = polled
+                } else {
+                    answer = try await client.pull(after: cursor, limit: limit, wait: wait, acknowledge: acknowledge)
+                }
                 if answer.head < cursor {
                     // The server lost history (restored from an older backup, or replaced):
                     // start over; pushes are idempotent, so everything is sent again safely.
@@ -220,6 +233,29 @@ public final class SyncService: Service, Sendable {
                 await wakes.wait(for: 0, seen: seen, seconds: backoff.nextSeconds())
             }
         }
+    }
+
+    /// A long poll without acknowledgement that gives way (nil) when a push of this device lands
+    /// after `pushSeen`: then nothing may be pending any more, and the next pull acknowledges.
+    private func longPoll(after cursor: Int64, limit: Int, pushSeen: UInt64) async throws(SyncError) -> PullResponse? {
+        let client = self.client, wakes = self.wakes
+        let first = await withTaskGroup(of: Result<PullResponse, SyncError>?.self) { group in
+            group.addTask {
+                do throws(SyncError) {
+                    return .success(try await client.pull(after: cursor, limit: limit, wait: 25))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                await wakes.wait(for: 2, seen: pushSeen, seconds: 3600)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        return try first?.get()
     }
 
     // MARK: - State

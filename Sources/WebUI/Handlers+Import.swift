@@ -27,7 +27,8 @@ extension Handlers {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let declared = request.headers[.contentLength].flatMap { Int64($0) }
         try checkUploadRoom(declared: declared, directory: directory)
-        var reader = MultipartReader(boundary: boundary, directory: directory, maxFileBytes: configuration.maxUploadBytes)
+        var reader = MultipartReader(boundary: boundary, directory: directory, maxFileBytes: configuration.maxUploadBytes,
+                                     descriptors: configuration.descriptors)
         let parts: [MultipartReader.Part]
         do {
             var received = 0
@@ -49,6 +50,7 @@ extension Handlers {
                 throw APIError(.contentTooLarge, "body_too_large", "\(name) is larger than \(configuration.maxUploadBytes) bytes")
             case .tooManyFiles: throw APIError(.contentTooLarge, "too_many_files", "at most 100 files per upload")
             case .cannotWrite(let message): throw APIError(APIError.insufficientStorage, "cannot_write", message)
+            case .descriptorsExhausted: throw Self.descriptorsExhausted(configuration.descriptors ?? DescriptorBudget(capacity: 0))
             }
         } catch {
             reader.removeFiles()

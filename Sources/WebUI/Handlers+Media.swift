@@ -79,18 +79,21 @@ extension Handlers {
         })
     }
 
-    /// One descriptor of the process's budget for a file this answer holds open while it is
-    /// written, or nil without a budget.
+    /// `count` descriptors of the process's budget for files this answer holds open while it
+    /// is written, or nil without a budget.
     ///
     /// - Throws: `APIError` 503 `descriptors_exhausted` with `Retry-After` when it is spent.
-    func takeDescriptor() throws -> DescriptorBudget.Grant? {
+    func takeDescriptor(_ count: Int = 1) throws -> DescriptorBudget.Grant? {
         guard let budget = configuration.descriptors else { return nil }
-        guard let grant = budget.take() else {
-            throw APIError(.serviceUnavailable, "descriptors_exhausted",
-                           "the daemon has too many files open for other clients (\(budget.capacity)); try again shortly",
-                           headers: [.retryAfter: String(Descriptors.retryAfterSeconds)])
-        }
+        guard let grant = budget.take(count) else { throw Self.descriptorsExhausted(budget) }
         return grant
+    }
+
+    /// The 503 for a spent budget (streams, artwork, transcodes, uploads).
+    static func descriptorsExhausted(_ budget: DescriptorBudget) -> APIError {
+        APIError(.serviceUnavailable, "descriptors_exhausted",
+                 "the daemon has too many files open for other clients (\(budget.capacity)); try again shortly",
+                 headers: [.retryAfter: String(Descriptors.retryAfterSeconds)])
     }
 
     /// The absolute path of `file` after resolving symlinks, as bytes, or nil when it is not

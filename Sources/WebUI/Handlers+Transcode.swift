@@ -56,13 +56,22 @@ extension Handlers {
             headers[.contentLength] = String(info.st_size)
             headers[.transcodeCache] = "hit"
             if head { return Response(status: .ok, headers: headers, body: .init()) }
-            return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: cached, context: context))
+            // Held until the body is written, as a raw stream's file.
+            let grant = try takeDescriptor()
+            let body = try await fileIO.loadFile(path: cached, context: context)
+            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: Int(info.st_size)) { writer in
+                defer { withExtendedLifetime(grant) {} }
+                try await body.write(writer)
+            })
         }
         headers[.transcodeCache] = "miss"
         if head { return Response(status: .ok, headers: headers, body: .init()) }
+        // The encoder's thread holds the file it reads and the cache file it writes: two
+        // descriptors, given back when that thread ends (not when the answer does).
+        let grant = try takeDescriptor(key == nil ? 1 : 2)
         let stream: TranscodeStream
         do {
-            stream = try await TranscodeStream.start(path: path, request: variant, cache: key == nil ? nil : cache)
+            stream = try await TranscodeStream.start(path: path, request: variant, cache: key == nil ? nil : cache, holding: grant)
         } catch {
             throw Self.mediaError(error)
         }

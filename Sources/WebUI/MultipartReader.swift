@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import OmniModel
 
 /// A streaming `multipart/form-data` parser (RFC 7578): each file part is written to its own
 /// temporary file as the body arrives, so memory stays at one chunk plus a delimiter's length
@@ -10,6 +11,8 @@ struct MultipartReader {
         case fileTooLarge(String)
         case tooManyFiles
         case cannotWrite(String)
+        /// The process's descriptor budget is spent (`DescriptorBudget`): 503, try again.
+        case descriptorsExhausted
     }
 
     /// A file part written to disk.
@@ -28,6 +31,9 @@ struct MultipartReader {
     private var buffer: [UInt8] = Array("\r\n".utf8)  // so the first delimiter matches like the others
     private var state = State.preamble
     private var fd: Int32 = -1
+    /// The budget `fd` was taken from, and its grant while it is open.
+    private let descriptors: DescriptorBudget?
+    private var grant: DescriptorBudget.Grant?
     private var current: Part?
     private(set) var parts: [Part] = []
 
@@ -43,7 +49,10 @@ struct MultipartReader {
         return nil
     }
 
-    init(boundary: String, directory: String, maxFileBytes: Int, maxFiles: Int = 100) {
+    /// - Parameter descriptors: each file part's descriptor is taken from it while the part is
+    ///   written (an upload held open holds one); nil: no budget.
+    init(boundary: String, directory: String, maxFileBytes: Int, maxFiles: Int = 100, descriptors: DescriptorBudget? = nil) {
+        self.descriptors = descriptors
         delimiter = Array("\r\n--\(boundary)".utf8)
         self.directory = directory
         self.maxFileBytes = maxFileBytes
@@ -151,9 +160,13 @@ struct MultipartReader {
         }
         guard let fileName else { return }  // a plain field: its bytes are skipped
         guard parts.count < maxFiles else { throw .tooManyFiles }
+        if let descriptors {
+            guard let taken = descriptors.take() else { throw .descriptorsExhausted }
+            grant = taken
+        }
         let path = "\(directory)/.upload-\(UUID().uuidString)"
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .cannotWrite("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { grant = nil; throw .cannotWrite("cannot create \(path): \(String(cString: strerror(errno)))") }
         current = Part(fileName: fileName, path: path, byteCount: 0)
     }
 
@@ -188,6 +201,7 @@ struct MultipartReader {
     private mutating func closeCurrent() {
         if fd >= 0 { close(fd) }
         fd = -1
+        grant = nil
     }
 
     /// `name="value"` (or unquoted) in a header line.

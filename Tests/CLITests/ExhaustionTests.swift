@@ -184,6 +184,59 @@ struct ExhaustionTests {
         #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
     }
 
+    @Test("the daemon under 1,024 descriptors: transcoded streams and uploads take from the descriptor budget too, so once unread streams have spent it both answer 503 instead of opening files, and both work again once the streams go")
+    func transcodesAndUploadsTakeFromTheBudget() throws {
+        Self.raiseOwnLimit()
+        let dir = try TemporaryDirectory("exhaust-transcode")
+        let music = dir.appending("music/Album")
+        try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=120:sample_rate=44100", "-ac", "2", music + "/big.wav"])
+        let upload = dir.appending("upload.mp3")
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=523:duration=1:sample_rate=22050", "-ac", "1", "-bitexact", upload])
+        let daemon = try RunningDaemon(["--music", dir.appending("music"), "--data", dir.appending("data"), "--listen", "127.0.0.1:0",
+                                        "--max-connections", "768"],
+                                       environment: ServiceTests.isolated(dir), wrapper: Self.limit)
+        let port = try daemon.waitForPort()
+        var uid = ""
+        #expect(eventually(30) {
+            let tracks = (try? HTTP.request(port: port, path: "/api/search?q=&limit=5").json())?["tracks"] as? [[String: Any]] ?? []
+            uid = tracks.first?["uid"] as? String ?? ""
+            return !uid.isEmpty
+        })
+        let boundary = "omnisonic-budget-boundary"
+        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"tone.mp3\"\r\n".utf8)
+        body += Array("Content-Type: audio/mpeg\r\n\r\n".utf8) + Array(try Data(contentsOf: URL(fileURLWithPath: upload)))
+        body += Array("\r\n--\(boundary)--\r\n".utf8)
+        func importTone() throws -> HTTP.Response {
+            try HTTP.request("POST", port: port, path: "/api/import", headers: ["Content-Type": "multipart/form-data; boundary=\(boundary)"], body: body)
+        }
+        // The last two seconds, so that a transcode that is served ends soon.
+        let transcoded = "/api/tracks/\(uid)/stream?format=mp3&timeOffset=118"
+
+        // Unread raw streams until the budget (160 here) is spent: the next one is refused.
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        var spent = false
+        for _ in 0..<220 where !spent {
+            let (fd, head) = Self.hold("GET /api/tracks/\(uid)/stream HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n", port: port)
+            held.append(fd)
+            spent = head.hasPrefix("HTTP/1.1 503")
+        }
+        #expect(spent, "the raw streams never spent the budget")
+        let refusedTranscode = try HTTP.request(port: port, path: transcoded)
+        #expect(refusedTranscode.status == 503 && refusedTranscode.body.contains("descriptors_exhausted"), "\(refusedTranscode.status) \(refusedTranscode.body)")
+        let refusedUpload = try importTone()
+        #expect(refusedUpload.status == 503 && refusedUpload.body.contains("descriptors_exhausted"), "\(refusedUpload.status) \(refusedUpload.body)")
+        #expect(try HTTP.request(port: port, path: "/healthz").status == 200)
+        #expect(daemon.process.isRunning, "\(daemon.stderr.suffix(3000))")
+
+        for fd in held { close(fd) }
+        held = []
+        #expect(eventually(10) { (try? HTTP.request(port: port, path: transcoded))?.status == 200 })
+        #expect(try importTone().status == 201)
+        #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
+    }
+
     @Test("the sync server under 1,024 descriptors: 1,100 half-sent requests do not make it unreachable for a new client")
     func syncServerSlowloris() throws {
         Self.raiseOwnLimit()
@@ -213,5 +266,55 @@ struct ExhaustionTests {
         let loopback = try RunningCommand(["sync-server", "serve", "--data", dir.appending("sync"), "--listen", "[::ffff:127.0.0.1]:0"])
         _ = try loopback.waitForPort()
         #expect(loopback.stop().status == 0)
+    }
+
+    @Test("the sync server out of descriptors: a request that needs one more file (SQLite's reader) answers 503 with Retry-After and says why, the server stays alive, and answers 200 once descriptors are free again")
+    func syncServerOutOfDescriptors() throws {
+        Self.raiseOwnLimit()
+        let dir = try TemporaryDirectory("exhaust-sync-fd")
+        let data = ["--data", dir.appending("sync")]
+        let token = String(try Binary.run(["sync-server", "add-device"] + data + ["--user", "alice"]).stdout.split(separator: "\n").last ?? "")
+        let server = try RunningCommand(["sync-server", "serve"] + data + ["--listen", "127.0.0.1:0", "--idle-timeout", "30"])
+        let port = try server.waitForPort()
+        // Its limit lowered, while running, to what it holds now plus 8: a few idle connections
+        // take the rest (its connection cap was sized for the limit it started with, so that is
+        // the only way to get there), and the first pull needs SQLite to open a reader.
+        let pid = server.process.processIdentifier
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        _ = try Shell.run("/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=\(open + 8):\(open + 8)"])
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        for _ in 0..<16 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            held.append(fd)
+        }
+        usleep(500_000)
+        let pull = Array("GET /v1/pull?after=0 HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\n\r\n".utf8)
+        _ = pull.withUnsafeBytes { send(held[0], $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let n = buffer.withUnsafeMutableBytes { recv(held[0], $0.baseAddress!, $0.count, 0) }
+        let answer = n > 0 ? String(decoding: buffer[..<n], as: UTF8.self) : ""
+        #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer) \(server.stderr.suffix(2000))")
+        #expect(answer.lowercased().contains("retry-after: 5"), "\(answer)")
+        #expect(answer.contains("run out of file descriptors"), "\(answer)")
+        // libdispatch checks its threads every second: past that, still alive.
+        usleep(2_500_000)
+        #expect(server.process.isRunning, "\(server.stderr.suffix(3000))")
+
+        for fd in held { close(fd) }
+        held = []
+        #expect(eventually(10) {
+            (try? HTTP.request(port: port, path: "/v1/pull?after=0", headers: ["Authorization": "Bearer \(token)"]))?.status == 200
+        }, "\(server.stderr.suffix(2000))")
+        #expect(server.stop().status == 0, "\(server.stderr.suffix(3000))")
     }
 }

@@ -50,8 +50,9 @@ struct SyncServiceTests {
         #expect(await eventually { a.service.state().connected && a.service.state().pending == 0 })
         // With nothing unsent, each device acknowledges its cursor (tombstone collection). A pull
         // acknowledges only when nothing is pending; one that left while A's push was still in
-        // flight waits its 25 s long poll before the next pull acknowledges: wait past that.
-        #expect(try await eventually(40) { try await fixture.storage.listDevices().allSatisfy { $0.seen >= 1 && $0.seenAt != nil } })
+        // flight gives way when the push lands, so the acknowledgement does not wait for its 25 s
+        // long poll to end: well within it.
+        #expect(try await eventually(12) { try await fixture.storage.listDevices().allSatisfy { $0.seen >= 1 && $0.seenAt != nil } })
         #expect(b.events.all.contains { if case .sync(let state) = $0 { return state.connected } else { return false } })
         try b.library.record(.renamePlaylist(id: id, name: "Mix 2"))
         #expect(try await eventually { try a.library.playlist(id: id)?.name == "Mix 2" })
