@@ -13,7 +13,8 @@ import OmniModel
 /// A mount has its own authentication: the web API's access token and its cross-origin write
 /// check (`SecurityMiddleware`) are not asked of requests under `pathPrefix`, but the `Host`
 /// check (DNS rebinding) and every connection limit of decision 0016 still apply. A mount must
-/// answer its own errors: anything it throws becomes a web API error.
+/// answer its own errors: anything it throws becomes a web API error. Routes a mount adds
+/// outside its prefix (its settings under `/api/`) are the web API's: token, origin and all.
 public protocol HTTPMount: Sendable {
     /// The prefix of every path the mount answers, with a leading and trailing slash (`/rest/`).
     var pathPrefix: String { get }
