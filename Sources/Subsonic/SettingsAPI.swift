@@ -29,7 +29,8 @@ extension SubsonicAPI {
         }
         router.post("/api/subsonic/api-keys") { request, _ in
             struct Body: Decodable { var name: String? }
-            let body = try await JSONBody.decode(Body.self, from: request, limit: 16 * 1024)
+            // `{"name": null}` is refused like any null the API document does not allow.
+            let body = try await JSONBody.decode(Body.self, from: request, limit: 16 * 1024, nonNull: ["name"])
             let name = body.name?.trimmingCharacters(in: .whitespacesAndNewlines)
             if let name, name.count > 100 || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
                 throw APIError(.badRequest, "bad_name", "a key's name is at most 100 characters, without control characters")
