@@ -15,8 +15,8 @@
 # 3. times the full sync (bench/subsonic/fullsync.py: search3 with an empty query, songOffset
 #    stepping by 500, until a short page; every song exactly once);
 # 4. runs `wrk -t2 -c8 -d$DURATION --latency` on getAlbumList2, search3 and getCoverArt of a
-#    cached size (JSON, password auth); the cover art comes from 12 make-corpus tracks put in the
-#    music folder, which the start-up scan adds (so the library holds $TRACKS + 12 songs);
+#    cached size (JSON, password auth); the cover art comes from 24 make-corpus tracks put in the
+#    music folder, which the start-up scan adds (so the library holds $TRACKS + 24 songs);
 # 5. writes bench/out/subsonic-<UTC date>.json and bench/out/subsonic-latest.json.
 # Beside each wall-clock figure, the daemon's own CPU time (utime + stime from /proc, all
 # threads) for the same work: on a shared machine the wall time counts waiting for the CPU,
@@ -39,9 +39,12 @@ shared=${OMNI_SHARED_DIR:-$repo/../shared}
 mkdir -p "$out"
 
 scratch=(${SWIFT_SCRATCH:+--scratch-path "$SWIFT_SCRATCH"})
-echo "build: swift build -c $configuration --product SearchBench / omnisonicd ${scratch[*]}"
-swift build -c "$configuration" --product SearchBench "${scratch[@]}" 2>&1 | tail -n 1
-swift build -c "$configuration" --product omnisonicd "${scratch[@]}" 2>&1 | tail -n 1
+# NO_BUILD=1: measure the binaries already built (to compare two builds without rebuilding).
+if [ -z "${NO_BUILD:-}" ]; then
+  echo "build: swift build -c $configuration --product SearchBench / omnisonicd ${scratch[*]}"
+  swift build -c "$configuration" --product SearchBench "${scratch[@]}" 2>&1 | tail -n 1
+  swift build -c "$configuration" --product omnisonicd "${scratch[@]}" 2>&1 | tail -n 1
+fi
 binpath=$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)
 bin=$binpath/omnisonicd
 
@@ -56,7 +59,7 @@ mkdir -p "$work/data" "$work/Music"
 mv "$kept" "$work/data/library.sqlite"
 rm -rf "$(dirname "$kept")"
 echo "bench-password" | "$bin" subsonic set-password --data "$work/data" --user bench >/dev/null
-python3 "$shared/tools/make-corpus" "$work/Music" --tracks 12 --seed 3 > "$work/corpus.log" 2>&1
+python3 "$shared/tools/make-corpus" "$work/Music" --tracks 24 --seed 5 > "$work/corpus.log" 2>&1
 
 # The daemon's CPU time so far, in ms (utime + stime of every thread, from /proc).
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$BENCH_DAEMON_PID/stat"; }
@@ -73,7 +76,7 @@ sync_cpu=$(( $(cpu_ms) - before ))
 echo "full sync: $sync; daemon CPU ${sync_cpu} ms"
 
 # An album of the make-corpus tracks (the newest) that has art, for getCoverArt.
-cover=$(curl -fsS "$url/rest/getAlbumList2?type=newest&size=50&$auth" \
+cover=$(curl -fsS "$url/rest/getAlbumList2?type=newest&size=500&$auth" \
   | python3 -c 'import json,sys; print(next(a["coverArt"] for a in json.load(sys.stdin)["subsonic-response"]["albumList2"]["album"] if "coverArt" in a))')
 
 declare -a names=("getAlbumList2 alphabeticalByName size=50 offset=100" "search3 query=love (20/20/20)" "getCoverArt size=300 (cached)")
@@ -90,7 +93,7 @@ for i in "${!paths[@]}"; do
   p99=$(awk '/Latency Distribution/{f=1} f && $1=="99%"{print $2; exit}' "$work/wrk.txt")
   rps=$(awk '/Requests\/sec/{print $2}' "$work/wrk.txt")
   count=$(awk '/requests in/{print $1}' "$work/wrk.txt")
-  per=$(awk -v s="$spent" -v n="$count" 'BEGIN{printf "%.3f", n > 0 ? s / n : 0}')
+  per=$(awk -v s="$spent" -v n="$count" 'BEGIN{printf "%.3f", (n > 0 ? s / n : 0)}')
   printf '%-52s %10s %10s %12s %14s\n' "${names[$i]}" "$p50" "$p99" "$rps" "$per"
   results+=("{\"endpoint\":\"${names[$i]}\",\"p50\":\"$p50\",\"p99\":\"$p99\",\"requestsPerSecond\":$rps,\"daemonCpuMsPerRequest\":$per}")
 done
