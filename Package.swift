@@ -192,7 +192,7 @@ let package = Package(
         .target(
             name: "Subsonic",
             dependencies: [
-                "OmniModel", "LocalStore", "Indexer", "MediaIO", "WebUI", "CCrypto",
+                "OmniModel", "LocalStore", "Indexer", "MediaIO", "WebUI", "CCrypto", "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

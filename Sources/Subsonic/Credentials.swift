@@ -80,6 +80,16 @@ public struct CredentialFile: Sendable {
         return found
     }
 
+    /// What the settings page shows of `user`: whether a password is set, and the API keys
+    /// (ids, names, dates; never the keys, which are not kept).
+    ///
+    /// - Throws: `SubsonicSetupError` when the file is damaged.
+    public func summary(user: String) throws(SubsonicSetupError) -> SubsonicAccountSummary {
+        let entry = try load().0.users[user]
+        return SubsonicAccountSummary(user: user, passwordSet: entry?.password != nil,
+                                      apiKeys: (entry?.apiKeys ?? []).map { .init(id: $0.id, name: $0.name, created: $0.created) })
+    }
+
     /// The file's contents and the encryption key, or empty contents when nothing is set up.
     func load() throws(SubsonicSetupError) -> (Contents, [UInt8]?) {
         guard let data = FileManager.default.contents(atPath: path) else { return (Contents(), readKey()) }
@@ -140,6 +150,20 @@ public struct CredentialFile: Sendable {
             unlink(temporary)
             throw SubsonicSetupError("cannot replace \(target): \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+/// The Subsonic user as the web UI's settings page shows it (`GET /api/subsonic`).
+public struct SubsonicAccountSummary: Sendable, Equatable, Codable {
+    public var user: String
+    public var passwordSet: Bool
+    public var apiKeys: [APIKeySummary]
+
+    /// An API key without the key: its id (for revoking), name and creation time (s since 1970).
+    public struct APIKeySummary: Sendable, Equatable, Codable {
+        public var id: String
+        public var name: String?
+        public var created: Double
     }
 }
 

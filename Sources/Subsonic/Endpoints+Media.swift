@@ -3,6 +3,7 @@ import Hummingbird
 import LocalStore
 import MediaIO
 import OmniModel
+import WebUI
 
 // stream, download and getCoverArt: the web door's streaming (HTTP Range, confinement to the
 // music folders, transcoding with MediaIO: decision 0024) and artwork answers (`MediaResponder`,
@@ -15,24 +16,22 @@ extension SubsonicAPI {
         // starts later (the transcodeOffset extension).
         t["stream"] = { c in
             guard case .song(let uid) = ID(try c.parameters.required("id")) else { throw SubsonicError.notFound("song") }
-            var asked: [(String, String)] = []
+            var options = StreamOptions()
             switch c.parameters.string("format")?.lowercased() {
-            case let format? where ["mp3", "opus", "aac"].contains(format): asked.append(("format", format))
+            case let name? where TranscodeFormat(rawValue: name) != nil: options.format = TranscodeFormat(rawValue: name)
             case nil, "": break
-            default: asked.append(("format", "raw"))
+            default: options.original = true
             }
-            if let text = c.parameters.string("maxBitRate"), let rate = Int(text), rate > 0 {
-                asked.append(("maxBitRate", String(min(rate, 10_000))))
-            }
+            if let text = c.parameters.string("maxBitRate"), let rate = Int(text), rate > 0 { options.maxBitRate = min(rate, 10_000) }
             if let text = c.parameters.string("timeOffset"), let offset = Double(text), offset.isFinite, offset > 0 {
-                asked.append(("timeOffset", String(offset)))
+                options.timeOffset = min(offset, 366 * 86_400)
             }
-            return .http(try await c.media.stream(uid: uid, request: webRequest(c, asking: asked), context: c.context))
+            return .http(try await c.media.stream(uid: uid, options: options, request: c.request, context: c.context))
         }
         // The original file, whatever else the query says.
         t["download"] = { c in
             guard case .song(let uid) = ID(try c.parameters.required("id")) else { throw SubsonicError.notFound("song") }
-            return .http(try await c.media.stream(uid: uid, request: webRequest(c, asking: []), context: c.context))
+            return .http(try await c.media.stream(uid: uid, options: .originalFile, request: c.request, context: c.context))
         }
         t["getCoverArt"] = { c in
             let reference: ArtworkReference?
@@ -47,11 +46,11 @@ extension SubsonicAPI {
             }
             guard let reference else { throw SubsonicError.notFound("cover art") }
             // Clients ask any size (a phone's screen width); the web door scales within 16…2,048.
-            var asked: [(String, String)] = []
-            if let text = c.parameters.string("size"), let size = Int(text), size > 0 {
-                asked.append(("size", String(min(max(size, 16), 2048))))
+            var size: Int?
+            if let text = c.parameters.string("size"), let asked = Int(text), asked > 0 {
+                size = min(max(asked, ArtworkScaler.sizes.lowerBound), ArtworkScaler.sizes.upperBound)
             }
-            return .http(try await c.media.artwork(reference, request: webRequest(c, asking: asked), context: c.context))
+            return .http(try await c.media.artwork(reference, size: size, request: c.request, context: c.context))
         }
     }
 
@@ -101,17 +100,5 @@ extension SubsonicAPI {
             return l
         })
         return n
-    }
-
-    /// The request as the web door's media answers read it: the same method and headers (`Range`,
-    /// `If-None-Match`), with a query made of `asked` only. A Subsonic client may send its
-    /// parameters in a form body (formPost) and values the web door refuses; this door decides
-    /// what they mean (above) and hands on only that.
-    static func webRequest(_ c: Call, asking asked: [(String, String)]) -> Request {
-        var components = URLComponents()
-        components.queryItems = asked.map { URLQueryItem(name: $0.0, value: $0.1) }
-        var head = c.request.head
-        head.path = "/rest/media" + (asked.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? ""))
-        return Request(head: head, body: c.request.body)
     }
 }

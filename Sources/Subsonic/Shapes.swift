@@ -14,13 +14,30 @@ struct Shapes {
     var albumKeys: [Int64: String] = [:]
     /// Favorite tracks' dates (`starred`).
     var starred: [String: Date] = [:]
+    /// Artist name → id for the names of the tracks being shaped (each folded and encoded once
+    /// per answer, not once per mention).
+    var artistIDs: [String: String] = [:]
 
     /// Loads what songs need besides their records: album keys and favorite dates.
     static func prepare(_ library: Library, tracks: [TrackRecord], legacy: Bool) throws(StoreError) -> Shapes {
         var shapes = Shapes(legacy: legacy)
         shapes.albumKeys = try library.albumKeys(ids: Set(tracks.compactMap(\.albumId)))
         shapes.starred = try library.favoriteDates(uids: Set(tracks.filter(\.favorite).map(\.uid.rawValue)))
+        for t in tracks {
+            for name in t.artists + t.albumArtists where shapes.artistIDs[name] == nil { shapes.artistIDs[name] = ID.ofArtist(named: name) }
+        }
         return shapes
+    }
+
+    /// The id of the artist named `name` (memoized for the tracks of this answer).
+    func artistID(_ name: String) -> String { artistIDs[name] ?? ID.ofArtist(named: name) }
+
+    /// The file's extension, lowercased (no Foundation path bridging: one per song).
+    static func suffix(_ path: String) -> String {
+        let utf8 = path.utf8
+        guard let dot = utf8.lastIndex(of: UInt8(ascii: ".")) else { return "" }
+        if let slash = utf8.lastIndex(of: UInt8(ascii: "/")), slash > dot { return "" }
+        return String(decoding: utf8[utf8.index(after: dot)...], as: UTF8.self).lowercased()
     }
 
     /// A song as a `Child` element named `name` (`song`, `child`, `entry`).
@@ -39,7 +56,7 @@ struct Shapes {
         n.set("genre", t.genres.first.map(Value.string))
         if t.hasArtwork { n.set("coverArt", .string(id)) }
         n.set("contentType", .string(MediaResponder.mimeType(container: t.container, codec: t.codec, path: t.path)))
-        let suffix = (t.path as NSString).pathExtension.lowercased()
+        let suffix = Self.suffix(t.path)
         if !suffix.isEmpty { n.set("suffix", .string(suffix)) }
         n.set("duration", t.durationMs.map { .int(($0 + 500) / 1000) })
         n.set("bitRate", t.bitrate.map { .int(($0 + 500) / 1000) })
@@ -51,7 +68,7 @@ struct Shapes {
         n.set("created", ISODate.value(t.addedAt))
         if t.favorite { n.set("starred", ISODate.value(starred[t.uid.rawValue] ?? t.updatedAt)) }
         n.set("albumId", albumID.map(Value.string))
-        n.set("artistId", t.artists.first.map { .string(ID.ofArtist(named: $0)) })
+        n.set("artistId", t.artists.first.map { .string(artistID($0)) })
         n.set("type", "music")
         guard !legacy else { return n }
         n.set("bitDepth", t.bitsPerSample.map(Value.int))
@@ -66,9 +83,9 @@ struct Shapes {
         n.set("displayAlbumArtist", (t.albumArtist ?? t.artist).map(Value.string))
         n.set("displayComposer", t.composer.map(Value.string))
         n.add(list: "genres", t.genres.map { Node("genres", [("name", .string($0))]) })
-        n.add(list: "artists", t.artists.map { Node("artists", [("id", .string(ID.ofArtist(named: $0))), ("name", .string($0))]) })
+        n.add(list: "artists", t.artists.map { Node("artists", [("id", .string(artistID($0))), ("name", .string($0))]) })
         let albumArtists = t.albumArtists.isEmpty ? t.artists : t.albumArtists
-        n.add(list: "albumArtists", albumArtists.map { Node("albumArtists", [("id", .string(ID.ofArtist(named: $0))), ("name", .string($0))]) })
+        n.add(list: "albumArtists", albumArtists.map { Node("albumArtists", [("id", .string(artistID($0))), ("name", .string($0))]) })
         if let gain = t.replayGain, !gain.isEmpty {
             var g = Node("replayGain")
             g.set("trackGain", gain.trackGain.map(Value.double))

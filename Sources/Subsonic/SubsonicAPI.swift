@@ -68,6 +68,7 @@ public struct SubsonicAPI: HTTPMount {
         let endpoints = Self.endpoints()
         router.get("/rest/{method}") { request, context in await self.respond(request, context, media, endpoints) }
         router.post("/rest/{method}") { request, context in await self.respond(request, context, media, endpoints) }
+        registerSettings(on: router)
     }
 
     /// One call's parameters and everything an endpoint needs.

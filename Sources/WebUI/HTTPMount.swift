@@ -13,7 +13,8 @@ import OmniModel
 /// A mount has its own authentication: the web API's access token and its cross-origin write
 /// check (`SecurityMiddleware`) are not asked of requests under `pathPrefix`, but the `Host`
 /// check (DNS rebinding) and every connection limit of decision 0016 still apply. A mount must
-/// answer its own errors: anything it throws becomes a web API error.
+/// answer its own errors: anything it throws becomes a web API error. Routes a mount adds
+/// outside its prefix (its settings under `/api/`) are the web API's: token, origin and all.
 public protocol HTTPMount: Sendable {
     /// The prefix of every path the mount answers, with a leading and trailing slash (`/rest/`).
     var pathPrefix: String { get }
@@ -26,23 +27,33 @@ public protocol HTTPMount: Sendable {
 public struct MediaResponder: Sendable {
     let handlers: Handlers
 
-    /// The primary file of `uid`, whole or one byte range (`Range`); `head` answers the headers only.
+    /// The primary file of `uid`, whole or one byte range (the client's `Range` header in
+    /// `request`), or the variant `options` ask for (encoded as it streams, or from the cache);
+    /// `head` answers the headers only. Nothing else of `request` is read: the mount decides
+    /// what its parameters mean and says so in `options`.
     ///
-    /// - Throws: `APIError` (`not_found` when the track or its file is missing, `bad_range`).
-    public func stream(uid: TrackUID, request: Request, context: BasicRequestContext, head: Bool = false) async throws -> Response {
-        try await handlers.stream(uid: uid, request, context, head: head)
+    /// - Throws: `APIError` (`not_found` when the track or its file is missing, `bad_range`;
+    ///   MediaIO's code when the file cannot be transcoded).
+    public func stream(uid: TrackUID, options: StreamOptions = .originalFile, request: Request, context: BasicRequestContext,
+                       head: Bool = false) async throws -> Response {
+        try await handlers.stream(uid: uid, options: options, request, context, head: head)
     }
 
-    /// An artwork image with its ETag (304 when the client has it).
-    ///
-    /// - Throws: `APIError.notFound` when the image file is gone.
     /// The MIME type the web door sends for a file of this container and codec.
     public static func mimeType(container: String, codec: String, path: String) -> String {
         Handlers.mimeType(container: container, codec: codec, path: path)
     }
 
-    public func artwork(_ artwork: ArtworkReference, request: Request, context: BasicRequestContext) async throws -> Response {
-        try await handlers.artworkResponse(artwork, request, context)
+    /// An artwork image with its ETag (304 when the client's `If-None-Match` in `request` has
+    /// it), scaled so its longer side is `size` (within `ArtworkScaler.sizes`; nil: as stored).
+    ///
+    /// - Throws: `APIError.notFound` when the image file is gone, `badRequest` for a size outside
+    ///   the range.
+    public func artwork(_ artwork: ArtworkReference, size: Int? = nil, request: Request, context: BasicRequestContext) async throws -> Response {
+        if let size, !ArtworkScaler.sizes.contains(size) {
+            throw APIError.badRequest("size must be an integer in \(ArtworkScaler.sizes.lowerBound)...\(ArtworkScaler.sizes.upperBound)")
+        }
+        return try await handlers.artworkResponse(artwork, size: size, request, context)
     }
 
     /// Every set of lyrics of `uid` (its tags, and an `.lrc` file beside it), as
@@ -52,6 +63,30 @@ public struct MediaResponder: Sendable {
     public func lyrics(uid: TrackUID) async throws -> [Lyrics] {
         try await handlers.lyricsFound(uid)
     }
+}
+
+/// What a stream should be, as the caller decided it (a mount reads its own protocol's
+/// parameters; the web API reads `format`, `maxBitRate`, `timeOffset` from its query).
+public struct StreamOptions: Sendable, Equatable {
+    /// The codec to encode to; nil: the original file, or MP3 when `maxBitRate` is below the
+    /// file's bit rate.
+    public var format: TranscodeFormat?
+    /// The original file whatever else is asked (`format=raw`, a download).
+    public var original: Bool
+    /// The highest bit rate in kbit/s (0: none; clamped to the format's range when encoding).
+    public var maxBitRate: Int
+    /// Where an encoded stream starts, in seconds (ignored for the original file).
+    public var timeOffset: Double
+
+    public init(format: TranscodeFormat? = nil, original: Bool = false, maxBitRate: Int = 0, timeOffset: Double = 0) {
+        self.format = format
+        self.original = original
+        self.maxBitRate = maxBitRate
+        self.timeOffset = timeOffset
+    }
+
+    /// The original file, byte for byte.
+    public static let originalFile = StreamOptions(original: true)
 }
 
 /// The address of the client that sent a request, as the connection saw it (not a header a

@@ -11,16 +11,18 @@ extension Handlers {
     /// `GET /api/tracks/{uid}/stream`: the primary file, whole (200) or one byte range (206),
     /// read from disk in 128 KiB chunks on NIO's thread pool (constant memory at any size).
     func stream(_ request: Request, _ context: BasicRequestContext, head: Bool = false) async throws -> Response {
-        try await stream(uid: try uid(context), request, context, head: head)
+        try await stream(uid: try uid(context), options: try Self.streamOptions(request), request, context, head: head)
     }
 
-    /// The same for a track named by the caller (`MediaResponder`).
-    func stream(uid: TrackUID, _ request: Request, _ context: BasicRequestContext, head: Bool = false) async throws -> Response {
+    /// The same for a track and options named by the caller (`MediaResponder`); `request` gives
+    /// only the `Range` header.
+    func stream(uid: TrackUID, options: StreamOptions, _ request: Request, _ context: BasicRequestContext,
+                head: Bool = false) async throws -> Response {
         guard let file = try library.mediaFile(uid: uid), let record = try library.track(uid: uid) else {
             throw APIError.notFound("track")
         }
         guard let real = try confinedPath(file) else { throw APIError.notFound("the track's file") }
-        if let variant = try Self.transcodeRequest(request, fileBitRate: record.bitrate) {
+        if let variant = Self.transcodeRequest(options, fileBitRate: record.bitrate) {
             return try await transcoded(variant, path: real, request: request, context: context, head: head)
         }
         // Held until the body is written: an unread stream keeps its file open.
@@ -158,7 +160,12 @@ extension Handlers {
     /// `?size=N` (16...2048), the image scaled so its longer side is N (made once, then read
     /// from `<artwork>/sizes/N/`; one no larger is sent as it is); its ETag is `hash-N`.
     func artworkResponse(_ artwork: ArtworkReference, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let size = try Self.artworkSize(request)
+        try await artworkResponse(artwork, size: try Self.artworkSize(request), request, context)
+    }
+
+    /// The same at a size named by the caller (`MediaResponder`; nil: the original image);
+    /// `request` gives only the `If-None-Match` header.
+    func artworkResponse(_ artwork: ArtworkReference, size: Int?, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let etag = size.map { "\"\(artwork.hash)-\($0)\"" } ?? "\"\(artwork.hash)\""
         var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=86400"]
         if let match = request.headers[.ifNoneMatch],

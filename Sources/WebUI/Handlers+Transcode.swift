@@ -7,11 +7,11 @@ import OmniModel
 /// Transcoded streams (`GET /api/tracks/{uid}/stream?format=`), scaled artwork (`?size=`) and
 /// lyrics (`GET /api/tracks/{uid}/lyrics`): the media side of issue 13, on MediaIO.
 extension Handlers {
-    /// The variant a stream request asks for, or nil for the original file: `format` (mp3,
-    /// opus, aac; `raw` or none is the original) with `maxBitRate` (kbit/s, clamped to the
-    /// format's range) and `timeOffset` (seconds). `maxBitRate` alone asks for MP3 when the
-    /// file's bit rate is above it, as Subsonic clients mean it.
-    static func transcodeRequest(_ request: Request, fileBitRate: Int?) throws -> TranscodeRequest? {
+    /// What a web API stream request's query asks: `format` (mp3, opus, aac; `raw` or none is
+    /// the original) with `maxBitRate` (kbit/s) and `timeOffset` (seconds).
+    ///
+    /// - Throws: `APIError.badRequest` for a value out of range or an unknown format.
+    static func streamOptions(_ request: Request) throws -> StreamOptions {
         let query = QueryParameters(request)
         let bitRate = try query.int("maxBitRate", default: 0, range: 0...10_000)
         let offsetText = query.string("timeOffset")
@@ -21,20 +21,30 @@ extension Handlers {
             }
             return value
         } ?? 0
-        let format: TranscodeFormat
         switch query.string("format") {
-        case nil, "":
-            guard bitRate > 0, let fileBitRate, fileBitRate > bitRate * 1000 else { return nil }
-            format = .mp3
-        case "raw":
-            return nil
+        case nil, "": return StreamOptions(maxBitRate: bitRate, timeOffset: offset)
+        case "raw": return .originalFile
         case let name?:
             guard let known = TranscodeFormat(rawValue: name) else {
                 throw APIError.badRequest("format must be raw, mp3, opus or aac")
             }
-            format = known
+            return StreamOptions(format: known, maxBitRate: bitRate, timeOffset: offset)
         }
-        return TranscodeRequest(format: format, bitRate: bitRate, timeOffset: offset)
+    }
+
+    /// The variant `options` ask of a file of `fileBitRate` (bit/s), or nil for the original
+    /// file. `maxBitRate` alone asks for MP3 when the file's bit rate is above it, as Subsonic
+    /// clients mean it.
+    static func transcodeRequest(_ options: StreamOptions, fileBitRate: Int?) -> TranscodeRequest? {
+        if options.original { return nil }
+        let format: TranscodeFormat
+        if let asked = options.format {
+            format = asked
+        } else {
+            guard options.maxBitRate > 0, let fileBitRate, fileBitRate > options.maxBitRate * 1000 else { return nil }
+            format = .mp3
+        }
+        return TranscodeRequest(format: format, bitRate: options.maxBitRate, timeOffset: options.timeOffset)
     }
 
     /// Where finished transcodes are kept: `<cache>/transcode`, beside the artwork folder.

@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 
 
-/// JSON bodies in and out, with the server's limits.
-enum JSONBody {
+/// JSON bodies in and out, with the server's limits. Public for mounts (`HTTPMount`) that add
+/// routes under `/api/`, so their answers and errors are the web API's.
+public enum JSONBody {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
@@ -11,7 +12,7 @@ enum JSONBody {
     }()
 
     /// A 200 (or `status`) JSON response.
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try encoder.encode(value)
         return Response(status: status,
                         headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
@@ -50,8 +51,8 @@ enum JSONBody {
     ///
     /// - Parameter nonNull: when given, the body must be a JSON object in which none of these
     ///   members is null (see `decode(_:from:nonNull:)`).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int,
-                                     nonNull: Set<String>? = nil) async throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int,
+                                            nonNull: Set<String>? = nil) async throws -> T {
         try requireContentType(request, ["application/json"], name: "JSON")
         let buffer = try await collect(request, limit: limit)
         let data = Data(buffer.readableBytesView)

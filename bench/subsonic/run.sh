@@ -14,9 +14,15 @@
 #    configured, so the start-up scan keeps its tracks);
 # 3. times the full sync (bench/subsonic/fullsync.py: search3 with an empty query, songOffset
 #    stepping by 500, until a short page; every song exactly once);
-# 4. runs `wrk -t2 -c8 -d$DURATION --latency` on getAlbumList2 and search3 (JSON, password auth);
+# 4. runs `wrk -t2 -c8 -d$DURATION --latency` on getAlbumList2, search3 and getCoverArt of a
+#    cached size (JSON, password auth); the cover art comes from 24 make-corpus tracks put in the
+#    music folder, which the start-up scan adds (so the library holds $TRACKS + 24 songs);
 # 5. writes bench/out/subsonic-<UTC date>.json and bench/out/subsonic-latest.json.
-# Targets: full sync < 1 s; getAlbumList2 and search3 p99 < 10 ms at 8 connections.
+# Beside each wall-clock figure, the daemon's own CPU time (utime + stime from /proc, all
+# threads) for the same work: on a shared machine the wall time counts waiting for the CPU,
+# the CPU time does not.
+# Targets: full sync < 1 s; getAlbumList2 and search3 p99 < 10 ms at 8 connections;
+# getCoverArt of a cached size < 2 ms.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,12 +35,16 @@ tracks=${TRACKS:-10000}
 duration=${DURATION:-10s}
 configuration=${CONFIGURATION:-release}
 out=bench/out
+shared=${OMNI_SHARED_DIR:-$repo/../shared}
 mkdir -p "$out"
 
 scratch=(${SWIFT_SCRATCH:+--scratch-path "$SWIFT_SCRATCH"})
-echo "build: swift build -c $configuration --product SearchBench / omnisonicd ${scratch[*]}"
-swift build -c "$configuration" --product SearchBench "${scratch[@]}" 2>&1 | tail -n 1
-swift build -c "$configuration" --product omnisonicd "${scratch[@]}" 2>&1 | tail -n 1
+# NO_BUILD=1: measure the binaries already built (to compare two builds without rebuilding).
+if [ -z "${NO_BUILD:-}" ]; then
+  echo "build: swift build -c $configuration --product SearchBench / omnisonicd ${scratch[*]}"
+  swift build -c "$configuration" --product SearchBench "${scratch[@]}" 2>&1 | tail -n 1
+  swift build -c "$configuration" --product omnisonicd "${scratch[@]}" 2>&1 | tail -n 1
+fi
 binpath=$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)
 bin=$binpath/omnisonicd
 
@@ -49,6 +59,10 @@ mkdir -p "$work/data" "$work/Music"
 mv "$kept" "$work/data/library.sqlite"
 rm -rf "$(dirname "$kept")"
 echo "bench-password" | "$bin" subsonic set-password --data "$work/data" --user bench >/dev/null
+python3 "$shared/tools/make-corpus" "$work/Music" --tracks 24 --seed 5 > "$work/corpus.log" 2>&1
+
+# The daemon's CPU time so far, in ms (utime + stime of every thread, from /proc).
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$BENCH_DAEMON_PID/stat"; }
 
 OMNISONIC_SUBSONIC_USER=bench bench_daemon_start "$bin" --music "$work/Music" --data "$work/data" --mpd-listen off || exit 1
 url=$BENCH_DAEMON_URL
@@ -56,27 +70,38 @@ auth="u=bench&p=bench-password&v=1.16.1&c=bench&f=json"
 total=$(curl -fsS "$url/rest/getScanStatus?$auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["subsonic-response"]["scanStatus"]["count"])')
 echo "serving $url with $total tracks; load: $(uptime | sed 's/.*load average: //')"
 
+before=$(cpu_ms)
 sync=$(python3 bench/subsonic/fullsync.py "$url" --user bench --password bench-password --expect "$total")
-echo "full sync: $sync"
+sync_cpu=$(( $(cpu_ms) - before ))
+echo "full sync: $sync; daemon CPU ${sync_cpu} ms"
 
-declare -a names=("getAlbumList2 alphabeticalByName size=50 offset=100" "search3 query=love (20/20/20)")
-declare -a paths=("/rest/getAlbumList2?type=alphabeticalByName&size=50&offset=100&$auth" "/rest/search3?query=love&$auth")
+# An album of the make-corpus tracks (the newest) that has art, for getCoverArt.
+cover=$(curl -fsS "$url/rest/getAlbumList2?type=newest&size=500&$auth" \
+  | python3 -c 'import json,sys; print(next(a["coverArt"] for a in json.load(sys.stdin)["subsonic-response"]["albumList2"]["album"] if "coverArt" in a))')
+
+declare -a names=("getAlbumList2 alphabeticalByName size=50 offset=100" "search3 query=love (20/20/20)" "getCoverArt size=300 (cached)")
+declare -a paths=("/rest/getAlbumList2?type=alphabeticalByName&size=50&offset=100&$auth" "/rest/search3?query=love&$auth"
+                  "/rest/getCoverArt?id=$cover&size=300&$auth")
 results=()
-printf '\n%-52s %10s %10s %12s\n' endpoint p50 p99 requests/s
+printf '\n%-52s %10s %10s %12s %14s\n' endpoint p50 p99 requests/s "CPU ms/request"
 for i in "${!paths[@]}"; do
-  curl -fsS -o /dev/null "$url${paths[$i]}"   # warm
+  curl -fsS -o /dev/null "$url${paths[$i]}"   # warm (and makes the cover's size)
+  before=$(cpu_ms)
   wrk -t2 -c8 -d"$duration" --latency "$url${paths[$i]}" > "$work/wrk.txt"
+  spent=$(( $(cpu_ms) - before ))
   p50=$(awk '/Latency Distribution/{f=1} f && $1=="50%"{print $2; exit}' "$work/wrk.txt")
   p99=$(awk '/Latency Distribution/{f=1} f && $1=="99%"{print $2; exit}' "$work/wrk.txt")
   rps=$(awk '/Requests\/sec/{print $2}' "$work/wrk.txt")
-  printf '%-52s %10s %10s %12s\n' "${names[$i]}" "$p50" "$p99" "$rps"
-  results+=("{\"endpoint\":\"${names[$i]}\",\"p50\":\"$p50\",\"p99\":\"$p99\",\"requestsPerSecond\":$rps}")
+  count=$(awk '/requests in/{print $1}' "$work/wrk.txt")
+  per=$(awk -v s="$spent" -v n="$count" 'BEGIN{printf "%.3f", (n > 0 ? s / n : 0)}')
+  printf '%-52s %10s %10s %12s %14s\n' "${names[$i]}" "$p50" "$p99" "$rps" "$per"
+  results+=("{\"endpoint\":\"${names[$i]}\",\"p50\":\"$p50\",\"p99\":\"$p99\",\"requestsPerSecond\":$rps,\"daemonCpuMsPerRequest\":$per}")
 done
 load=$(uptime | sed 's/.*load average: //')
 echo "load after: $load"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-printf '{"tracks":%s,"configuration":"%s","fullSync":%s,"load":"%s","endpoints":[%s]}\n' "$total" "$configuration" "$sync" "$load" \
+printf '{"tracks":%s,"configuration":"%s","fullSync":%s,"fullSyncDaemonCpuMs":%s,"load":"%s","endpoints":[%s]}\n' "$total" "$configuration" "$sync" "$sync_cpu" "$load" \
   "$(IFS=,; echo "${results[*]}")" > "$out/subsonic-$stamp.json"
 cp "$out/subsonic-$stamp.json" "$out/subsonic-latest.json"
 echo "wrote $out/subsonic-$stamp.json"

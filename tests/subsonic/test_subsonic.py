@@ -6,6 +6,7 @@ browse, search, the full sync, stream, cover art, stars, ratings, scrobbles, pla
 play queue and the jukebox (ALSA `file` plugin); what a Subsonic client changes shows in `/api`.
 """
 
+import base64
 import hashlib
 import http.client
 import importlib.util
@@ -249,6 +250,11 @@ def test_lists_are_arrays_dates_and_ratings_are_well_formed(daemon):
     assert empty["albumList2"]["album"] == []
     artists = ok(daemon, "getArtists")["artists"]
     assert artists["ignoredArticles"] and all(isinstance(i["artist"], list) for i in artists["index"])
+    # Ids are base64url without padding of the artist's folded name (ASCII names: lowercased),
+    # decodable by any standard decoder.
+    for a in (a for i in artists["index"] for a in i["artist"] if a["name"].isascii()):
+        body = a["id"][3:]
+        assert "=" not in body and base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode() == " ".join(a["name"].lower().split())
     # JSONP: the same document in a call of the callback.
     _, headers, body = raw(daemon, "ping", fmt="jsonp", params={"callback": "cb"})
     assert body.startswith(b"cb({") and body.endswith(b"});") and "javascript" in headers["Content-Type"]

@@ -104,6 +104,11 @@ export const api = {
   // Stars on albums and artists (ids as the listings give them); the answer is the detail.
   favoriteAlbum: (id, on) => request(on ? 'POST' : 'DELETE', `/api/albums/${id}/favorite`),
   favoriteArtist: (id, on) => request(on ? 'POST' : 'DELETE', `/api/artists/${id}/favorite`),
+  // The Subsonic settings page (views/subsonic.js).
+  subsonic: () => get('/api/subsonic'),
+  setSubsonicPassword: (password) => request('PUT', '/api/subsonic/password', { password }),
+  newSubsonicKey: (name) => request('POST', '/api/subsonic/api-keys', name ? { name } : {}),
+  revokeSubsonicKey: (id) => request('DELETE', `/api/subsonic/api-keys/${encodeURIComponent(id)}`),
   album: (id) => get(`/api/albums/${id}`),
   artists: (params) => get('/api/artists' + q(params)),
   artist: (id) => get(`/api/artists/${id}`),

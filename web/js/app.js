@@ -13,6 +13,7 @@ import { artistsView, artistView } from './views/artists.js';
 import { playlistView } from './views/playlist.js';
 import { schedulesView } from './views/schedules.js';
 import { statsView } from './views/stats.js';
+import { subsonicView } from './views/subsonic.js';
 import { closeMenu } from './ui.js';
 import { flushPendingDeletes } from './actions.js';
 import { h, replace } from './dom.js';
@@ -33,6 +34,7 @@ const routes = [
   // "Schedule…" on a playlist or a saved search opens the new-schedule form with it chosen.
   [/^#\/schedules\/new\/(playlist|savedSearch|album)\/([^/]+)$/, (m) => (root) => schedulesView(root, { kind: m[1], id: decodeURIComponent(m[2]) })],
   [/^#\/stats$/, () => statsView],
+  [/^#\/apps$/, () => subsonicView],
 ];
 
 let current = null;
