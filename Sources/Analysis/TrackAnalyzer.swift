@@ -58,7 +58,7 @@ public struct AnalysisOptions: Sendable, Equatable {
 /// plain threads at idle priority, not the cooperative pool: this is seconds of CPU).
 public final class TrackAnalyzer {
     /// The analyzer's version, stored with every result. Raise it when a change alters results.
-    public static let version = 1
+    public static let version = 2
 
     private let inputRate: Double
     private let channels: Int
