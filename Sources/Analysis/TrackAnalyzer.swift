@@ -92,7 +92,7 @@ public final class TrackAnalyzer {
         key = KeyDetector(sampleRate: rate, frameSize: keySize)
         timbre = TimbreAccumulator(sampleRate: rate, frameSize: onsetSize)
         let keyDetector = key, timbre = timbre
-        keyFrames = FrameStream(frameSize: keySize, hop: keySize / 2) { keyDetector.add($0) }
+        keyFrames = FrameStream(frameSize: keySize, hop: keySize) { keyDetector.add($0) }
         onsetFrames = FrameStream(frameSize: onsetSize, hop: onsetSize / 4) { [timbre] in timbre.add($0) }
     }
 
