@@ -81,7 +81,22 @@ final class RealFFT {
                                 while start < half {
                                     let ar = re + start, ai = im + start
                                     let br = ar + h, bi = ai + h
-                                    for k in 0..<h {
+                                    // Eight butterflies at once from the stage with h = 8 on (the
+                                    // same operations per lane as the scalar loop below).
+                                    var k0 = 0
+                                    while k0 + 8 <= h {
+                                        let xr0 = load8(br + k0), xi0 = load8(bi + k0)
+                                        let twr = load8(wr + k0), twi = load8(wi + k0)
+                                        let xr = xr0 * twr - xi0 * twi
+                                        let xi = xr0 * twi + xi0 * twr
+                                        let a0 = load8(ar + k0), a1 = load8(ai + k0)
+                                        store8(a0 - xr, br + k0)
+                                        store8(a1 - xi, bi + k0)
+                                        store8(a0 + xr, ar + k0)
+                                        store8(a1 + xi, ai + k0)
+                                        k0 += 8
+                                    }
+                                    for k in k0..<h {
                                         let xr = br[k] * wr[k] - bi[k] * wi[k]
                                         let xi = br[k] * wi[k] + bi[k] * wr[k]
                                         br[k] = ar[k] - xr
@@ -122,6 +137,25 @@ final class RealFFT {
             }
         }
     }
+}
+
+/// Eight floats from `p` (any alignment).
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+@inline(__always)
+func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+/// Stores eight floats at `p` (any alignment).
+@inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
+
+/// The largest |x| of `count` floats from `p`.
+@inline(__always)
+func maxMagnitude(_ p: UnsafePointer<Float>, count: Int) -> Float {
+    var m: Float = 0
+    for i in 0..<count { m = max(m, abs(p[i])) }
+    return m
 }
 
 /// A periodic Hann window of `size` points.

@@ -149,7 +149,12 @@ struct MonoDecimator {
                             let index = first + k
                             let source = part.baseAddress! + (index % factor) * partLength + index / factor
                             let coefficient = h[k]
-                            for j in 0..<count { output[j] += coefficient * source[j] }
+                            var j = 0
+                            while j + 8 <= count {
+                                store8(load8(output + j) + coefficient * load8(source + j), output + j)
+                                j += 8
+                            }
+                            while j < count { output[j] += coefficient * source[j]; j += 1 }
                         }
                     }
                 }

@@ -247,7 +247,6 @@ struct TruePeakMeter {
     private var position = 0
     private var tailMax: Float = 0
     private var lane: [Float] = []
-    private var accumulator = [Float](repeating: 0, count: 256)
     private(set) var peak: Float = 0
 
     init(sampleRate: Double, channels: Int) {
@@ -284,8 +283,7 @@ struct TruePeakMeter {
         // last `taps`) stay below the peak already found by that bound cannot raise it: keep its
         // last samples for the filter's history and skip the 48 multiplications per sample
         // (most of a track, once its loud part has been seen).
-        var blockMax: Float = 0
-        for i in 0..<(frames * channels) { blockMax = max(blockMax, abs(base[i])) }
+        let blockMax = maxMagnitude(base, count: frames * channels)
         if factor > 1 && max(blockMax, tailMax) * gainBound <= peak {
             let from = max(0, frames - taps)
             for f in from..<frames { push(base + f * channels, channels: channels) }
@@ -310,22 +308,26 @@ struct TruePeakMeter {
                 while chunkStart < frames {
                     let count = min(256, frames - chunkStart)
                     // Outputs at block samples chunkStart..<chunkStart+count read lane[chunkStart ..< chunkStart + count + keep].
-                    var chunkMax: Float = 0
-                    for i in chunkStart..<(chunkStart + count + keep) { chunkMax = max(chunkMax, abs(x[i])) }
+                    let chunkMax = maxMagnitude(x.baseAddress! + chunkStart, count: count + keep)
                     if chunkMax * gainBound > peak {
                         for p in 0..<factor {
-                            accumulator.withUnsafeMutableBufferPointer { acc in
-                                for i in 0..<count { acc[i] = 0 }
-                                phases[p].withUnsafeBufferPointer { h in
-                                    for k in 0..<taps {
-                                        let coefficient = h[k]
-                                        // Output i's sample i − k sits at lane index keep + i − k.
-                                        let source = x.baseAddress! + chunkStart + keep - k
-                                        for i in 0..<count { acc[i] += coefficient * source[i] }
-                                    }
-                                }
+                            phases[p].withUnsafeBufferPointer { h in
+                                // Eight outputs at a time; each lane's sum runs k = 0, 1, ...
                                 var m: Float = 0
-                                for i in 0..<count { m = max(m, abs(acc[i])) }
+                                var i = 0
+                                let origin = x.baseAddress! + chunkStart + keep
+                                while i + 8 <= count {
+                                    var acc = SIMD8<Float>(repeating: 0)
+                                    for k in 0..<taps { acc += h[k] * load8(origin + i - k) }
+                                    for lane in 0..<8 { m = max(m, abs(acc[lane])) }
+                                    i += 8
+                                }
+                                while i < count {
+                                    var acc: Float = 0
+                                    for k in 0..<taps { acc += h[k] * origin[i - k] }
+                                    m = max(m, abs(acc))
+                                    i += 1
+                                }
                                 peak = max(peak, m)
                             }
                         }
