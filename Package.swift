@@ -127,6 +127,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Player",
+                "Analysis",  // the background analysis (Daemon/Analysis, decision 0031)
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),  // config.toml (service issue)
@@ -274,7 +275,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Player", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                "Daemon", "Player", "Analysis", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

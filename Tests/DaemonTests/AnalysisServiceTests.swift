@@ -1,0 +1,209 @@
+import Analysis
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+import Testing
+import TestSupport
+@testable import Daemon
+import LocalStore
+import OmniModel
+
+/// A music folder of generated pieces (FLAC, through the ffmpeg command line).
+final class AnalysisFixture: @unchecked Sendable {
+    let dir: TemporaryDirectory
+    let music: String
+
+    /// `seconds` per piece; the first is longest so a worker thread lives long enough to be seen.
+    init(pieces: [SyntheticMusic]) throws {
+        dir = try TemporaryDirectory("analysis")
+        music = dir.appending("Music")
+        try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
+        for (index, piece) in pieces.enumerated() {
+            let wav = dir.appending("piece\(index).wav")
+            try FloatWAV.write(piece.render(), sampleRate: Int(piece.sampleRate), channels: 2, to: wav)
+            try Shell.ffmpeg(["-i", wav, "-metadata", "title=Piece \(index)", "-metadata", "artist=Generator",
+                              "-c:a", "flac", music + "/piece\(index).flac"])
+            try FileManager.default.removeItem(atPath: wav)
+        }
+    }
+
+    func configuration(analysis: Bool = true) -> Configuration {
+        var c = Configuration(music: [music], data: dir.appending("data"), cache: dir.appending("data/cache"))
+        c.analysis = analysis
+        return c
+    }
+
+    func open(analysis: Bool = true, events: EventLog) throws -> DaemonContext {
+        try DaemonContext.open(configuration(analysis: analysis), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                               environment: ["XDG_DATA_HOME": dir.appending("xdg")], watch: false) { events.append($0) }
+    }
+}
+
+/// Waits until `condition` holds (polling; generous for a loaded machine, where idle-priority
+/// workers get the CPU last).
+func waitUntil(timeout: Double = 120, _ what: String = "", _ condition: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try !condition() {
+        if Date() > deadline {
+            Issue.record("timed out waiting: \(what)")
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// The scheduling policy (`/proc/self/task/TID/stat`, field 41) of every thread named `name`.
+func schedulingPolicies(ofThreadsNamed name: String) -> [Int] {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [] }
+    var policies: [Int] = []
+    for task in tasks {
+        guard let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+              comm.trimmingCharacters(in: .whitespacesAndNewlines) == name,
+              let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { continue }
+        // Fields after the name start at field 3 (state); the policy is field 41.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 38, let policy = Int(fields[38]) { policies.append(policy) }
+    }
+    return policies
+}
+
+/// Sets a file's mtime (and atime) to exact nanoseconds.
+func setModificationTime(_ path: String, _ time: timespec) {
+    var times = [time, time]
+    _ = utimensat(AT_FDCWD, path, &times, 0)
+}
+
+@Suite("Background analysis")
+struct AnalysisServiceTests {
+    @Test("""
+        a scanned library is analysed by idle-priority workers; the queue survives a restart, a rename \
+        and an unchanged unreadable file are not analysed again, a changed one is, and a new analyzer version re-runs all
+        """)
+    func queueLifecycle() async throws {
+        let f = try AnalysisFixture(pieces: [
+            SyntheticMusic(bpm: 120, tonic: 9, minor: true, seconds: 20, seed: 11),
+            SyntheticMusic(bpm: 128, tonic: 0, minor: false, seconds: 8, seed: 12),
+            SyntheticMusic(bpm: 100, tonic: 7, minor: false, seconds: 8, seed: 13),
+        ])
+        let broken = f.music + "/piece2.flac"
+        let original = try Data(contentsOf: URL(fileURLWithPath: broken))
+
+        // Scan with analysis off; then the third file's bytes become noise of the same size and
+        // mtime. The daemons below run no scan until the file is repaired, so the library still
+        // holds the track, and decoding it fails.
+        let events = EventLog()
+        do {
+            let context = try f.open(analysis: false, events: events)
+            #expect(context.analysis == nil)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await context.scans.run() }
+                try await waitUntil("the first scan") { events.finished == 1 }
+                group.cancelAll()
+            }
+            #expect(try context.library.trackCount() == 3)
+        }
+        var info = stat()
+        #expect(stat(broken, &info) == 0)
+        try Data(repeating: 0x55, count: original.count).write(to: URL(fileURLWithPath: broken))
+        setModificationTime(broken, info.st_mtim)
+
+        // Analysis on: two tracks done, one failed with its reason; the workers run at SCHED_IDLE.
+        let uids: [TrackUID]
+        do {
+            let context = try f.open(events: events)
+            let analysis = try #require(context.analysis)
+            let seen = Mutex<[Int]>([])
+            let watching = Mutex(true)
+            let watcher = Thread {
+                while watching.withLock({ $0 }) {
+                    let policies = schedulingPolicies(ofThreadsNamed: AnalysisService.threadName)
+                    if !policies.isEmpty { seen.withLock { $0 += policies } }
+                    usleep(1000)
+                }
+            }
+            watcher.start()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await analysis.run() }
+                try await waitUntil("the first analysis") {
+                    let s = analysis.status()
+                    return s.passes >= 1 && s.done == 2 && s.failed == 1 && s.queued == 0 && !s.running
+                }
+                group.cancelAll()
+            }
+            watching.withLock { $0 = false }
+            let policies = seen.withLock { $0 }
+            #expect(!policies.isEmpty, "an analysis worker thread was seen")
+            #expect(policies.allSatisfy { $0 == Int(AnalysisService.schedIdle) }, "policies seen: \(Set(policies))")
+            #expect(analysis.status().analysedSinceStart == 3)
+            #expect(events.all.contains { if case .analysis(done: 2, queued: 0, failed: 1, _) = $0 { true } else { false } })
+
+            uids = try ["piece0", "piece1", "piece2"].map { name in
+                try #require(try context.library.files(named: RawPath(name + ".flac")).first?.trackUID)
+            }
+            let first = try #require(try context.library.analysis(of: uids[0]))
+            #expect(first.status == .done && first.analyzerVersion == TrackAnalyzer.version)
+            #expect(abs((first.bpm ?? 0) - 120) < 0.5, "bpm \(String(describing: first.bpm))")
+            #expect(first.camelot == "8A")
+            #expect(first.loudnessLufs != nil && first.replayGainDb != nil && !first.gatingBlocks.isEmpty)
+            #expect(first.fingerprint != nil && first.rawFingerprint.count > 100)
+            #expect(first.features.count == FeatureVector.names.count)
+            let failed = try #require(try context.library.analysis(of: uids[2]))
+            #expect(failed.status == .failed && !(failed.reason ?? "").isEmpty)
+        }
+
+        // A restart: nothing is analysed again; then a rename and the repaired file reach the
+        // library through a scan, and only the repaired file is analysed.
+        do {
+            let context = try f.open(events: events)
+            let analysis = try #require(context.analysis)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await analysis.run() }
+                try await waitUntil("the restart's pass") { analysis.status().passes >= 1 }
+                var s = analysis.status()
+                #expect(s.analysedSinceStart == 0)
+                #expect(s.done == 2 && s.failed == 1 && s.queued == 0)
+
+                try FileManager.default.moveItem(atPath: f.music + "/piece0.flac", toPath: f.music + "/renamed.flac")
+                try original.write(to: URL(fileURLWithPath: broken))
+                group.addTask { try await context.scans.run() }
+                try await waitUntil("the scan and the repaired file's analysis") {
+                    let s = analysis.status()
+                    return events.finished == 2 && s.done == 3 && !s.running && s.passes >= 2
+                }
+                #expect(try context.library.files(named: RawPath("renamed.flac")).first?.trackUID == uids[0])
+                s = analysis.status()
+                #expect(s.failed == 0 && s.queued == 0 && s.analysedSinceStart == 1)
+                #expect(try context.library.analysis(of: uids[2])?.status == .done)
+                group.cancelAll()
+            }
+
+                // A new analyzer version queues every track again (done and failed alike).
+            let next = TrackAnalyzer.version + 1
+            #expect(try context.library.pendingAnalysis(version: next).map(\.uid).sorted { $0.rawValue < $1.rawValue }
+                    == uids.sorted { $0.rawValue < $1.rawValue })
+            #expect(try context.library.analysisCounts(version: next) == AnalysisCounts(done: 0, queued: 3, failed: 0))
+            #expect(try context.library.pendingAnalysis(version: TrackAnalyzer.version).isEmpty)
+        }
+    }
+
+    @Test("analysis = false in the config file, OMNISONIC_ANALYSIS=0 and --no-analysis switch it off; anything else is refused")
+    func configuration() throws {
+        let env = ConfigurationEnvironment(variables: ["HOME": "/home/u"], workingDirectory: "/w")
+        #expect(try Configuration.resolve([], environment: env).analysis)
+        let file = try ConfigurationFile.parse("analysis = false\n", path: "/home/u/.config/omnisonic/config.toml")
+        #expect(try !Configuration.resolve([file], environment: env).analysis)
+        let environment = ConfigurationLayer.environment(["OMNISONIC_ANALYSIS": "0"], workingDirectory: "/w")
+        #expect(try !Configuration.resolve([environment], environment: env).analysis)
+        var flags = ConfigurationLayer(name: "command line")
+        flags.set(.analysis, ["false"], origin: "--no-analysis")
+        #expect(try !Configuration.resolve([flags, file], environment: env).analysis)
+        let on = ConfigurationLayer.environment(["OMNISONIC_ANALYSIS": "1"], workingDirectory: "/w")
+        #expect(try Configuration.resolve([on, file], environment: env).analysis)
+        #expect(throws: ConfigurationError.self) {
+            try Configuration.resolve([ConfigurationLayer.environment(["OMNISONIC_ANALYSIS": "maybe"], workingDirectory: "/w")], environment: env)
+        }
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse("analysis = \"no\"\n", path: "/c.toml") }
+    }
+}
