@@ -141,6 +141,7 @@ let package = Package(
             name: "WebUI",
             dependencies: [
                 "OmniModel", "LocalStore", "Indexer", "MediaIO",
+                "Analysis",  // key names of analysed tracks (Handlers+Analysis.swift)
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPMount's peer-address handler sits in Hummingbird's NIO pipeline.
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

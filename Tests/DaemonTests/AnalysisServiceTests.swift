@@ -188,6 +188,46 @@ struct AnalysisServiceTests {
         }
     }
 
+    @Test("the same generated piece as FLAC, MP3 and Opus is one duplicate group; a different piece is in none")
+    func duplicates() async throws {
+        let f = try AnalysisFixture(pieces: [
+            SyntheticMusic(bpm: 124, tonic: 4, minor: true, seconds: 20, seed: 21),
+            // Another key and tempo (pieces of the generator in one key and tempo share their
+            // chords and drums, and sound alike to Chromaprint too).
+            SyntheticMusic(bpm: 100, tonic: 7, minor: false, seconds: 20, seed: 22),
+        ])
+        let source = f.music + "/piece0.flac"
+        try Shell.ffmpeg(["-i", source, "-c:a", "libmp3lame", "-b:a", "128k", f.music + "/copy.mp3"])
+        try Shell.ffmpeg(["-i", source, "-c:a", "libopus", "-b:a", "64k", f.music + "/copy.opus"])
+        let events = EventLog()
+        let context = try f.open(events: events)
+        let analysis = try #require(context.analysis)
+        #expect(try await analysis.duplicates() == nil, "nothing analysed: not available")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await context.scans.run() }
+            try await waitUntil("the scan") { events.finished == 1 }
+            group.cancelAll()
+        }
+        // Analysed here, at normal priority (the queue's own test covers the idle workers,
+        // which on a loaded machine take their time): the same function, the same rows.
+        let work = try context.library.pendingAnalysis(version: TrackAnalyzer.version)
+        #expect(work.count == 4)
+        for item in work {
+            let result = try #require(try FileAnalysis.analyze(item.path))
+            try context.library.recordAnalysis(StoredAnalysis(item, analysis: result, seconds: 0))
+        }
+        let uid = { (name: String) throws -> TrackUID in
+            try #require(try context.library.files(named: RawPath(name)).first?.trackUID)
+        }
+        let same = Set(try ["piece0.flac", "copy.mp3", "copy.opus"].map(uid))
+        #expect(same.count == 3)
+        let groups = try #require(try await analysis.duplicates())
+        #expect(groups.count == 1)
+        #expect(Set(groups.first?.map(\.uid) ?? []) == same)
+        #expect(groups.first?.allSatisfy { $0.similarity >= DuplicateFinder.threshold } == true)
+        #expect(!groups.joined().contains { $0.uid == (try? uid("piece1.flac")) })
+    }
+
     @Test("analysis = false in the config file, OMNISONIC_ANALYSIS=0 and --no-analysis switch it off; anything else is refused")
     func configuration() throws {
         let env = ConfigurationEnvironment(variables: ["HOME": "/home/u"], workingDirectory: "/w")

@@ -105,6 +105,20 @@ public final class AnalysisService: Service, Sendable {
         return found
     }
 
+    /// Groups of tracks that are the same recording, from the fingerprints analysed so far
+    /// (`DuplicateFinder`), on a thread of its own; nil while nothing has been analysed.
+    public func duplicates() async throws(StoreError) -> [[DuplicateFinder.Member]]? {
+        let library = self.library, version = self.version
+        let result: Result<[[DuplicateFinder.Member]]?, StoreError> = await DedicatedThread.run(named: "omnisonic-duplicates") {
+            Result { () throws(StoreError) in
+                let prints = try library.analysedFingerprints(version: version)
+                guard !prints.isEmpty else { return nil }
+                return DuplicateFinder.groups(prints.map { ($0.uid, $0.raw) })
+            }
+        }
+        return try result.get()
+    }
+
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {

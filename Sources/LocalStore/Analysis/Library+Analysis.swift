@@ -248,3 +248,18 @@ enum AnalysisBlob {
     static func values(_ data: Data?) -> [Float] { (values(data) as [UInt32]).map(Float.init(bitPattern:)) }
     static func values(_ data: Data?) -> [Double] { (values(data) as [UInt64]).map(Double.init(bitPattern:)) }
 }
+
+extension Library {
+    /// The raw fingerprints of the library's tracks analysed by `version` (duplicate search),
+    /// with their durations in seconds, in track order.
+    public func analysedFingerprints(version: Int) throws(StoreError) -> [(uid: TrackUID, durationSeconds: Double, raw: [UInt32])] {
+        try read("reading fingerprints") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.uid, a.durationSeconds, a.rawFingerprint FROM trackAnalysis a JOIN track ON track.uid = a.uid
+                WHERE a.analyzerVersion = ? AND a.status = 'done' AND a.rawFingerprint IS NOT NULL ORDER BY track.id
+                """, arguments: [version]).map { row in
+                (TrackUID(rawValue: row[0]), row[1] ?? 0, AnalysisBlob.values(row[2]) as [UInt32])
+            }
+        }
+    }
+}
