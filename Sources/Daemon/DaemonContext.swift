@@ -78,7 +78,8 @@ public struct DaemonContext: Sendable {
         }
         let watcher = watch ? WatchService(roots: roots, scans: scans, logger: logger, options: watchOptions) : nil
         let player = Player(library: library,
-                            configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain),
+                            configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain,
+                                                               analysedGain: AnalysedGain.lookup(library)),
                             logger: logger, publish: publish)
         return DaemonContext(
             configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans, watcher: watcher,

@@ -8,6 +8,7 @@ import TestSupport
 @testable import Daemon
 import LocalStore
 import OmniModel
+import Player
 
 /// A music folder of generated pieces (FLAC, through the ffmpeg command line).
 final class AnalysisFixture: @unchecked Sendable {
@@ -15,15 +16,17 @@ final class AnalysisFixture: @unchecked Sendable {
     let music: String
 
     /// `seconds` per piece; the first is longest so a worker thread lives long enough to be seen.
-    init(pieces: [SyntheticMusic]) throws {
+    /// `gain` scales the samples (clipped to full scale): a louder file than the generator makes.
+    init(pieces: [SyntheticMusic], gain: Float = 1) throws {
         dir = try TemporaryDirectory("analysis")
         music = dir.appending("Music")
         try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
         for (index, piece) in pieces.enumerated() {
             let wav = dir.appending("piece\(index).wav")
-            try FloatWAV.write(piece.render(), sampleRate: Int(piece.sampleRate), channels: 2, to: wav)
+            let samples = gain == 1 ? piece.render() : piece.render().map { max(-1, min(1, $0 * gain)) }
+            try FloatWAV.write(samples, sampleRate: Int(piece.sampleRate), channels: 2, to: wav)
             try Shell.ffmpeg(["-i", wav, "-metadata", "title=Piece \(index)", "-metadata", "artist=Generator",
-                              "-c:a", "flac", music + "/piece\(index).flac"])
+                              "-c:a", "flac", "-sample_fmt", "s16", music + "/piece\(index).flac"])
             try FileManager.default.removeItem(atPath: wav)
         }
     }
@@ -226,6 +229,65 @@ struct AnalysisServiceTests {
         #expect(Set(groups.first?.map(\.uid) ?? []) == same)
         #expect(groups.first?.allSatisfy { $0.similarity >= DuplicateFinder.threshold } == true)
         #expect(!groups.joined().contains { $0.uid == (try? uid("piece1.flac")) })
+    }
+
+    @Test("with ReplayGain on, the real player attenuates a file without gain tags by its analysed gain; off, it plays it untouched")
+    func replayGainFallback() async throws {
+        let f = try AnalysisFixture(pieces: [SyntheticMusic(bpm: 120, tonic: 2, minor: true, seconds: 8, seed: 31)], gain: 4)
+        let events = EventLog()
+        let context = try f.open(analysis: false, events: events)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await context.scans.run() }
+            try await waitUntil("the scan") { events.finished == 1 }
+            group.cancelAll()
+        }
+        let library = context.library
+        let item = try #require(try library.pendingAnalysis(version: TrackAnalyzer.version).first)
+        #expect(try library.track(uid: item.uid)?.replayGain == nil, "the file has no gain tags")
+        let result = try #require(try FileAnalysis.analyze(item.path))
+        try library.recordAnalysis(StoredAnalysis(item, analysis: result, seconds: 0))
+        let gainDB = try #require(result.loudness.replayGainDB)
+        let peak = pow(10, try #require(result.loudness.truePeakDBTP) / 20)
+        let expected = min(pow(10, gainDB / 20), 1 / peak)
+        try #require(expected < 0.9, "the generated piece is loud enough to be turned down (gain \(gainDB) dB)")
+
+        let reference = f.dir.appending("reference.raw")
+        try Shell.ffmpeg(["-i", item.path.displayString, "-f", "s16le", "-c:a", "pcm_s16le", reference])
+        let original = Self.samples(try Data(contentsOf: URL(fileURLWithPath: reference)))
+        for mode in [ReplayGainMode.track, .off] {
+            let capture = f.dir.appending("capture-\(mode).raw")
+            let alsa = """
+                pcm.capture {
+                    type file
+                    slave.pcm { type null }
+                    file "\(capture)"
+                    format "raw"
+                }
+                """
+            let player = Player(library: library,
+                                configuration: PlayerConfiguration(output: "capture", alsaConfiguration: alsa, replayGain: mode,
+                                                                   analysedGain: AnalysedGain.lookup(library)),
+                                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, publish: { _ in })
+            player.start()
+            try player.enqueue([item.uid], replace: true)
+            try player.play()
+            try await waitUntil(timeout: 60, "playback (\(mode))") { player.status().state == .stopped && player.status().currentIndex == nil }
+            await player.shutdown()
+            let played = Self.samples(try Data(contentsOf: URL(fileURLWithPath: capture)))
+            try #require(played.count == original.count)
+            if mode == .off {
+                #expect(played == original)
+            } else {
+                // Least-squares factor between what was played and the file's samples.
+                var cross = 0.0, energy = 0.0
+                for i in 0..<played.count { cross += Double(played[i]) * Double(original[i]); energy += Double(original[i]) * Double(original[i]) }
+                #expect(abs(cross / energy - expected) < 0.005, "factor \(cross / energy), expected \(expected)")
+            }
+        }
+    }
+
+    static func samples(_ data: Data) -> [Int16] {
+        data.withUnsafeBytes { raw in (0..<(raw.count / 2)).map { Int16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: Int16.self)) } }
     }
 
     @Test("analysis = false in the config file, OMNISONIC_ANALYSIS=0 and --no-analysis switch it off; anything else is refused")

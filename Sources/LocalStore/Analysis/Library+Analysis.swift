@@ -263,3 +263,41 @@ extension Library {
         }
     }
 }
+
+/// What the player's ReplayGain fallback needs from a track's analysis.
+public struct AnalysedLoudness: Sendable, Equatable {
+    /// ReplayGain 2.0 track gain, dB.
+    public var trackGainDb: Double
+    /// The track's true peak, dBTP (nil for silence).
+    public var truePeakDbtp: Double?
+    /// Every track of its album's gating blocks, when the album has more than this track and
+    /// every one of them is analysed; nil otherwise (album gain then falls back to track gain).
+    public var albumGatingBlocks: [[Float]]?
+    /// The highest true peak of the album's tracks, dBTP.
+    public var albumPeakDbtp: Double?
+}
+
+extension Library {
+    /// The analysed loudness of `uid` and, when all of its album is analysed, the album's gating
+    /// blocks; nil when the track has no successful analysis with a loudness.
+    public func analysedLoudness(of uid: TrackUID) throws(StoreError) -> AnalysedLoudness? {
+        try read("reading an analysed loudness") { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT a.replayGainDb, a.truePeakDbtp, track.albumId FROM trackAnalysis a JOIN track ON track.uid = a.uid
+                WHERE a.uid = ? AND a.status = 'done' AND a.replayGainDb IS NOT NULL
+                """, arguments: [uid.rawValue]) else { return nil }
+            var result = AnalysedLoudness(trackGainDb: row[0], truePeakDbtp: row[1])
+            if let albumId: Int64 = row[2] {
+                let album = try Row.fetchAll(db, sql: """
+                    SELECT a.status, a.gatingBlocks, a.truePeakDbtp FROM track LEFT JOIN trackAnalysis a ON a.uid = track.uid
+                    WHERE track.albumId = ?
+                    """, arguments: [albumId])
+                if album.count > 1, album.allSatisfy({ ($0[0] as String?) == "done" }) {
+                    result.albumGatingBlocks = album.map { AnalysisBlob.values($0[1]) as [Float] }
+                    result.albumPeakDbtp = album.compactMap { $0[2] as Double? }.max()
+                }
+            }
+            return result
+        }
+    }
+}
