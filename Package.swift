@@ -130,6 +130,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "OmniModel", "MediaIO", "LocalStore", "Indexer", "Watcher", "Player",
+                "Analysis",  // the background analysis (Daemon/Analysis, decision 0031)
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),  // config.toml (service issue)
@@ -143,6 +144,7 @@ let package = Package(
             name: "WebUI",
             dependencies: [
                 "OmniModel", "LocalStore", "Indexer", "MediaIO",
+                "Analysis",  // key names of analysed tracks (Handlers+Analysis.swift)
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPMount's peer-address handler sits in Hummingbird's NIO pipeline.
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -289,7 +291,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Player", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
+                "Daemon", "Player", "Analysis", "Indexer", "LocalStore", "MediaIO", "OmniModel", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

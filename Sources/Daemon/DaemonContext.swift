@@ -27,6 +27,8 @@ public struct DaemonContext: Sendable {
     public let player: Player
     /// Planned plays (run by `PlayerService`).
     public let scheduler: PlayerScheduler
+    /// The background analysis (nil when `analysis = false`); woken by the scan lane's events.
+    public let analysis: AnalysisService?
     private let publish: @Sendable (LibraryEvent) -> Void
     private let logger: Logger
 
@@ -68,17 +70,23 @@ public struct DaemonContext: Sendable {
         let artwork = ArtworkCache(directory: configuration.artwork)
         let indexer = Indexer(library: library, artwork: artwork, logger: logger)
         let roots = configuration.music.map(RawPath.init)
-        let scans = ScanService(indexer: indexer, roots: roots, scanAtStart: !watch, logger: logger, publish: publish)
+        let analysis = configuration.analysis ? AnalysisService(library: library, logger: logger, publish: publish) : nil
+        // The analysis hears what the scan lane changed (it queues the tracks that need it).
+        let scans = ScanService(indexer: indexer, roots: roots, scanAtStart: !watch, logger: logger) { event in
+            publish(event)
+            analysis?.noticed(event)
+        }
         let watcher = watch ? WatchService(roots: roots, scans: scans, logger: logger, options: watchOptions) : nil
         let player = Player(library: library,
-                            configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain),
+                            configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain,
+                                                               analysedGain: AnalysedGain.lookup(library)),
                             logger: logger, publish: publish)
         return DaemonContext(
             configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans, watcher: watcher,
             trash: Trash(home: Trash.homeTrash(environment: environment)),
             importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
             player: player, scheduler: makeScheduler(library: library, player: player, environment: environment, publish: publish, logger: logger),
-            publish: publish, logger: logger)
+            analysis: analysis, publish: publish, logger: logger)
     }
 
     /// The scheduler on the real clock, or on the test-only clock file (`TestClock`).
@@ -91,7 +99,8 @@ public struct DaemonContext: Sendable {
     }
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,
-                 watcher: WatchService?, trash: Trash, importer: Importer, player: Player, scheduler: PlayerScheduler, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
+                 watcher: WatchService?, trash: Trash, importer: Importer, player: Player, scheduler: PlayerScheduler, analysis: AnalysisService?,
+                 publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
         self.configuration = configuration
         self.library = library
         self.artwork = artwork
@@ -102,6 +111,7 @@ public struct DaemonContext: Sendable {
         self.importer = importer
         self.player = player
         self.scheduler = scheduler
+        self.analysis = analysis
         self.publish = publish
         self.logger = logger
     }

@@ -17,6 +17,7 @@ import GRDB
 ///   `SearchIndex` (not by triggers: see there); `trackFtsVocab` exposes its vocabulary for
 ///   "did you mean".
 /// - `v3-user-data` (`UserDataSchema`): the operation log and the user-data tables.
+/// - `v10-track-analysis` (`AnalysisSchema`): what the background analysis found per track.
 enum Schema {
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -173,6 +174,7 @@ enum Schema {
         StickerSchema.register(in: &migrator)
         ScheduleSchema.register(in: &migrator)
         CollectionFavoriteSchema.register(in: &migrator)
+        AnalysisSchema.register(in: &migrator)
         return migrator
     }
 }

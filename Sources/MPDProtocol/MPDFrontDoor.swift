@@ -117,7 +117,7 @@ public final class MPDFrontDoor: Sendable {
             } else {
                 changes.insert(.player)
             }
-        case .savedSearchesChanged, .schedulesChanged, .sync:
+        case .savedSearchesChanged, .schedulesChanged, .sync, .analysis:
             break
         }
         hub.post(changes)

@@ -26,6 +26,9 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
     /// The player's state changed (play, pause, stop, a new track, a queue edit, an error):
     /// clients read `GET /api/player` for the whole picture.
     case player(state: PlaybackState, index: Int?, uid: TrackUID?, positionMs: Int, error: String?)
+    /// Background analysis progress (at most once a second, and when a pass ends): tracks with
+    /// a current analysis, waiting, failed; tracks per second (decision 0031).
+    case analysis(done: Int, queued: Int, failed: Int, rate: Double)
 
     /// The SSE `event:` name of this event.
     public var name: String {
@@ -40,12 +43,13 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case .schedulesChanged: "schedulesChanged"
         case .sync: "sync"
         case .player: "player"
+        case .analysis: "analysis"
         }
     }
 
     private enum CodingKeys: String, CodingKey {
         case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id
-        case error, state, index, uid, positionMs
+        case error, state, index, uid, positionMs, queued
     }
 
     /// Decodes the flat form written by `encode(to:)`.
@@ -66,6 +70,9 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case "savedSearchesChanged": self = .savedSearchesChanged
         case "schedulesChanged": self = .schedulesChanged
         case "sync": self = .sync(try SyncState(from: decoder))
+        case "analysis":
+            self = .analysis(done: try c.decode(Int.self, forKey: .done), queued: try c.decode(Int.self, forKey: .queued),
+                             failed: try c.decode(Int.self, forKey: .failed), rate: try c.decode(Double.self, forKey: .rate))
         case "player":
             self = .player(state: try c.decode(PlaybackState.self, forKey: .state), index: try c.decodeIfPresent(Int.self, forKey: .index),
                            uid: try c.decodeIfPresent(TrackUID.self, forKey: .uid), positionMs: try c.decode(Int.self, forKey: .positionMs),
@@ -101,6 +108,11 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case let .sync(state):
             // Flat, like the other events: {"type":"sync","enabled":true,"connected":...}.
             try state.encode(to: encoder)
+        case let .analysis(done, queued, failed, rate):
+            try c.encode(done, forKey: .done)
+            try c.encode(queued, forKey: .queued)
+            try c.encode(failed, forKey: .failed)
+            try c.encode(rate, forKey: .rate)
         case let .player(state, index, uid, positionMs, error):
             try c.encode(state, forKey: .state)
             try c.encode(index, forKey: .index)

@@ -195,7 +195,13 @@ final class PlayerEngine {
         } catch {
             throw PlayerError(error)
         }
-        let gain = Gain.replayGain(record?.replayGain, mode: player.configuration.replayGain, preAmpDB: player.configuration.preAmpDB)
+        var values = record?.replayGain
+        // No gain tag: the analysed loudness stands in (issue 14), tags always win.
+        if player.configuration.replayGain != .off, values?.trackGain == nil, values?.albumGain == nil,
+           let analysed = player.configuration.analysedGain?(entry.uid) {
+            values = analysed
+        }
+        let gain = Gain.replayGain(values, mode: player.configuration.replayGain, preAmpDB: player.configuration.preAmpDB)
         let duration = decoder.lengthFrames.map { Int(CheckedArithmetic.clampedProduct($0, 1000) / Int64(decoder.format.sampleRate)) } ?? record?.durationMs
         return OpenTrack(entry: entry, decoder: decoder, replayGain: gain, durationMs: duration)
     }

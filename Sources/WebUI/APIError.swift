@@ -44,6 +44,8 @@ public struct APIError: HTTPResponseError, OmniError {
 
     static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) not found") }
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
+    /// 409: the daemon runs without background analysis (`analysis = false`).
+    public static let analysisOff = APIError(.conflict, "analysis_off", "the music analysis is switched off (analysis = false)")
 
     /// The web API's one table from an error's kind to an HTTP status (decision 0025).
     ///

@@ -76,6 +76,15 @@ public protocol DaemonActions: Sendable {
     /// The output devices the player can choose (`GET /api/player/outputs`); nil when this
     /// daemon runs no player.
     func playerOutputs() async -> OutputList?
+
+    /// The background analysis' progress (`GET /api/analysis`; cheap). Defaults to disabled.
+    func analysisStatus() async -> AnalysisStatus
+
+    /// Queues the track `uid` for analysis again ("Analyse again"; `POST /api/tracks/{uid}/analysis`).
+    ///
+    /// - Returns: false when the library has no such track.
+    /// - Throws: `APIError` 409 when analysis is switched off; any `OmniError` when the library fails.
+    func analyseAgain(uid: TrackUID) async throws -> Bool
 }
 
 extension DaemonActions {
@@ -104,6 +113,12 @@ extension DaemonActions {
     /// No player: `GET /api/player/outputs` answers 404.
     public func playerOutputs() async -> OutputList? { nil }
 
+    /// No analysis.
+    public func analysisStatus() async -> AnalysisStatus { .disabled }
+
+    /// No analysis: 409.
+    public func analyseAgain(uid: TrackUID) async throws -> Bool { throw APIError.analysisOff }
+
     /// A daemon without sync (tests, or no `--sync-url`) reports it disabled.
     public func syncStatus() async -> SyncState { .disabled }
 }
@@ -114,10 +129,52 @@ public struct DuplicateGroup: Sendable, Equatable, Codable {
     public var uids: [TrackUID]
     /// How they were found to be one ("same fingerprint", ...).
     public var reason: String
+    /// The tracks as the library has them (`GET /api/duplicates`), in `uids`' order; empty
+    /// where only the uids are wanted.
+    public var tracks: [DuplicateTrack]
+    /// What differs between them: any of "format", "bitrate", "duration", "tags".
+    public var differences: [String]
 
-    public init(uids: [TrackUID], reason: String) {
+    public init(uids: [TrackUID], reason: String, tracks: [DuplicateTrack] = [], differences: [String] = []) {
         self.uids = uids
         self.reason = reason
+        self.tracks = tracks
+        self.differences = differences
+    }
+}
+
+/// One copy in a `DuplicateGroup`: what a user compares to choose the one to keep.
+public struct DuplicateTrack: Sendable, Equatable, Codable {
+    public var uid: TrackUID
+    public var title: String
+    public var artist: String?
+    public var album: String?
+    public var codec: String
+    public var container: String
+    /// Bits per second (nil when unknown).
+    public var bitrate: Int?
+    public var durationMs: Int?
+    public var sampleRate: Int?
+    public var bitsPerSample: Int?
+    /// The track's first file.
+    public var path: String?
+    /// How alike its fingerprint is to the group's first track (0...1; 1 for the first).
+    public var similarity: Double
+
+    public init(uid: TrackUID, title: String, artist: String?, album: String?, codec: String, container: String, bitrate: Int?,
+                durationMs: Int?, sampleRate: Int?, bitsPerSample: Int?, path: String?, similarity: Double) {
+        self.uid = uid
+        self.title = title
+        self.artist = artist
+        self.album = album
+        self.codec = codec
+        self.container = container
+        self.bitrate = bitrate
+        self.durationMs = durationMs
+        self.sampleRate = sampleRate
+        self.bitsPerSample = bitsPerSample
+        self.path = path
+        self.similarity = similarity
     }
 }
 

@@ -56,6 +56,8 @@ struct DaemonStatus: Encodable {
     /// Nil when the daemon has no player.
     var player: Player?
     var sync: SyncState
+    /// The background analysis (decision 0031).
+    var analysis: AnalysisStatus
 }
 
 extension Handlers {
@@ -74,7 +76,8 @@ extension Handlers {
             library: .init(tracks: counts.tracks, albums: counts.albums, artists: counts.artists),
             scan: await configuration.actions.scanStatus(),
             player: try await playerSummary(),
-            sync: await configuration.actions.syncStatus())
+            sync: await configuration.actions.syncStatus(),
+            analysis: await configuration.actions.analysisStatus())
     }
 
     private func playerSummary() async throws -> DaemonStatus.Player? {
@@ -113,6 +116,16 @@ extension Handlers {
                      Double(player.underruns))
         }
         setGauge("library", "tracks", unit: "count", help: "Tracks in the library", Double(try library.trackCount()))
+        let analysis = await configuration.actions.analysisStatus()
+        if analysis.enabled {
+            for (state, count) in [("done", analysis.done), ("queued", analysis.queued), ("failed", analysis.failed)] {
+                setGauge("analysis", "tracks", help: "Tracks by analysis state (done, queued, failed)", Double(count), labels: [("state", state)])
+            }
+            setGauge("analysis", "running", help: "1 while analysis workers run", analysis.running ? 1 : 0)
+            setGauge("analysis", "rate", help: "Tracks analysed per second over the current or last pass", analysis.rate)
+            setGauge("analysis", "analysed_since_start", help: "Tracks analysed (done or failed) since the daemon started",
+                     Double(analysis.analysedSinceStart))
+        }
         let text = configuration.metrics.emitToBuffer()
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: text)))

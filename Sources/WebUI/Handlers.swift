@@ -46,6 +46,7 @@ struct Handlers: Sendable {
         registerPlaylists(on: router)
         registerSync(on: router)
         registerPlayer(on: router)
+        registerAnalysis(on: router)
 
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }

@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import Daemon
 import Foundation
 import MediaIO
 import OmniModel
@@ -58,13 +59,10 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     /// Decodes `path` once (MediaIO) and feeds every block to one analyzer.
+    /// The daemon's background analysis calls the same function (`FileAnalysis`).
     static func analyze(_ path: RawPath, options: AnalysisOptions) throws(MediaError) -> TrackAnalysis {
-        // The channels kept (stereo at most): loudness is measured per channel (decision 0027).
-        let reader = try FloatSampleReader(path: path, sampleRate: 44_100, channels: .kept)
-        let analyzer = TrackAnalyzer(sampleRate: 44_100, channels: reader.channels, options: options)
-        var block: [Float] = []
-        while try reader.read(into: &block, maximumFrames: 65_536) > 0 { analyzer.process(block) }
-        return analyzer.finish()
+        // Never nil: nothing asks it to stop.
+        try FileAnalysis.analyze(path, options: options)!
     }
 }
 

@@ -165,6 +165,47 @@ struct WebActions: DaemonActions {
         }.get()
     }
 
+    func analysisStatus() async -> AnalysisStatus { context.analysis?.status() ?? .disabled }
+
+    func analyseAgain(uid: TrackUID) async throws -> Bool {
+        guard let analysis = context.analysis else { throw APIError.analysisOff }
+        return try await analysis.requestAgain(uid)
+    }
+
+    /// The analysis' duplicate groups with each copy's format, bitrate, duration and tags, best
+    /// copy first (lossless, then the highest bitrate, then the longest).
+    func duplicateGroups() async -> [DuplicateGroup]? {
+        guard let analysis = context.analysis, let groups = try? await analysis.duplicates() else { return nil }
+        let library = context.library
+        return await DedicatedThread.run(named: "omnisonic-duplicates") {
+            groups.compactMap { members -> DuplicateGroup? in
+                var tracks: [DuplicateTrack] = members.compactMap { member in
+                    guard let t = try? library.track(uid: member.uid) else { return nil }
+                    return DuplicateTrack(uid: t.uid, title: t.title, artist: t.artist, album: t.album, codec: t.codec,
+                                          container: t.container, bitrate: t.bitrate, durationMs: t.durationMs,
+                                          sampleRate: t.sampleRate, bitsPerSample: t.bitsPerSample,
+                                          path: (try? library.files(ofTrack: t.uid).first?.absolutePath.displayString) ?? nil,
+                                          similarity: (member.similarity * 1000).rounded() / 1000)
+                }
+                guard tracks.count > 1 else { return nil }
+                let lossless: Set<String> = ["flac", "alac", "wavpack", "ape", "tta"]
+                func isLossless(_ t: DuplicateTrack) -> Bool { lossless.contains(t.codec) || t.codec.hasPrefix("pcm") }
+                tracks.sort { x, y in
+                    if isLossless(x) != isLossless(y) { return isLossless(x) }
+                    if (x.bitrate ?? 0) != (y.bitrate ?? 0) { return (x.bitrate ?? 0) > (y.bitrate ?? 0) }
+                    return (x.durationMs ?? 0) > (y.durationMs ?? 0)
+                }
+                var differences: [String] = []
+                if Set(tracks.map { "\($0.codec)/\($0.container)" }).count > 1 { differences.append("format") }
+                if Set(tracks.map { $0.bitrate.map { $0 / 1000 } }).count > 1 { differences.append("bitrate") }
+                let durations = tracks.compactMap(\.durationMs)
+                if let low = durations.min(), let high = durations.max(), high - low >= 1000 { differences.append("duration") }
+                if Set(tracks.map { [$0.title, $0.artist ?? "", $0.album ?? ""] }).count > 1 { differences.append("tags") }
+                return DuplicateGroup(uids: tracks.map(\.uid), reason: "same fingerprint", tracks: tracks, differences: differences)
+            }
+        }
+    }
+
     /// The scan service's status with how each music folder is followed (the watchers'
     /// part, which the scan service does not know).
     static func webStatus(_ status: ScanStatus, watcher: WatchService.Status?) -> ScanStatus {

@@ -93,6 +93,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("mpd-password"), help: "The password MPD clients give (required when an MPD address is not loopback; prefer OMNISONIC_MPD_PASSWORD).")
     var mpdPassword: String?
 
+    @Flag(name: .customLong("no-analysis"), help: "Do not analyse the music in the background (tempo, key, loudness, fingerprints).")
+    var noAnalysis = false
+
     /// The command line as the first configuration layer.
     func commandLineLayer(workingDirectory: String) -> ConfigurationLayer {
         var layer = ConfigurationLayer(name: "command line")
@@ -117,6 +120,7 @@ struct RunCommand: AsyncParsableCommand {
         set(.maxUploadTotal, maxUploadTotal)
         if !mpdListen.isEmpty { layer.set(.mpdListen, mpdListen, origin: ConfigurationKey.mpdListen.flag, baseDirectory: workingDirectory) }
         set(.mpdPassword, mpdPassword)
+        if noAnalysis { layer.set(.analysis, ["false"], origin: "--no-analysis", baseDirectory: workingDirectory) }
         return layer
     }
 
@@ -285,6 +289,8 @@ struct RunCommand: AsyncParsableCommand {
         ]
         // Sync stops after the server (no new operations), flushing what is pending.
         if let sync { services.append(.init(service: sync, serviceName: "sync")) }
+        // Started after the scan lane, stopped before it: its workers end between two blocks of audio.
+        if let analysis = context.analysis { services.insert(.init(service: analysis, serviceName: "analysis"), at: 2) }
         if let watcher = context.watcher {
             services.append(.init(service: watcher, serviceName: "watch"))
         }

@@ -142,8 +142,19 @@ struct StatusCommand: ParsableCommand {
                 text += "sync: off (no sync server configured)\n"
             }
         }
+        if let analysis = status["analysis"] as? [String: Any] {
+            if analysis["enabled"] as? Bool == true {
+                let done = analysis["done"] as? Int ?? 0, queued = analysis["queued"] as? Int ?? 0, failed = analysis["failed"] as? Int ?? 0
+                text += "analysis: \(SystemdService.grouped(done)) tracks analysed, \(SystemdService.grouped(queued)) queued"
+                if failed > 0 { text += ", \(SystemdService.grouped(failed)) unreadable" }
+                if analysis["running"] as? Bool == true, let rate = analysis["rate"] as? Double { text += String(format: " (%.1f tracks/s)", rate) }
+                text += "\n"
+            } else {
+                text += "analysis: off\n"
+            }
+        }
         // Parts added later by other subsystems, shown as they come.
-        for key in status.keys.sorted() where !["version", "pid", "startedAt", "uptimeSeconds", "library", "scan", "player", "sync"].contains(key) {
+        for key in status.keys.sorted() where !["version", "pid", "startedAt", "uptimeSeconds", "library", "scan", "player", "sync", "analysis"].contains(key) {
             if let value = status[key], let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
                 text += "\(key): \(String(decoding: data, as: UTF8.self))\n"
             }

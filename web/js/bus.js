@@ -3,6 +3,7 @@
 //   live.js, from the daemon's SSE stream: 'library-changed' {uids?, scan?}, 'tracks-removed' {uids},
 //     'playlists-changed' {id?}, 'playlist-deleted' {id}, 'searches-changed', 'scan' (the scan status),
 //     'scan-finished' (its summary), 'player-state' (the server player's status),
+//     'analysis' (background analysis progress: done, queued, failed, rate),
 //     'schedules-changed' (a schedule was saved, deleted or ran, here or on another device);
 //   actions.js: 'track-updated' {track}, 'tracks-removed' {uids, local}, 'delete-undone' {uids},
 //     'playlists-changed' {id}; import.js: 'library-changed' {imported}; library.js: 'searches-changed';

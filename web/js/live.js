@@ -15,9 +15,24 @@ function showScan(status) {
   label.textContent = status.total > 0 ? `${phase}: ${status.done.toLocaleString()} of ${status.total.toLocaleString()}` : `${phase}…`;
 }
 
+/** The background analysis' progress line, beside the scan's; hidden when nothing waits. */
+function showAnalysis(status) {
+  const box = document.querySelector('[data-analysis]');
+  if (!box) return;
+  if (!status || status.enabled === false || !status.queued) { box.hidden = true; return; }
+  const bar = document.querySelector('[data-analysis-progress]');
+  const label = document.querySelector('[data-analysis-label]');
+  const total = status.done + status.queued + (status.failed || 0);
+  bar.max = total;
+  bar.value = total - status.queued;
+  box.hidden = false;
+  label.textContent = `Analysing the music: ${(total - status.queued).toLocaleString()} of ${total.toLocaleString()}`;
+}
+
 /** Subscribes to the daemon's events and shows the current scan. */
 export async function initLive() {
   try { const status = await api.scan(); showScan(status); emit('scan', status); } catch { /* shown by the views */ }
+  try { showAnalysis(await api.analysis()); } catch { /* an older daemon */ }
   connect();
   // A page kept in the back/forward cache must not keep its stream: browsers allow six
   // connections per server, and each cached page would hold one until the others starve.
@@ -47,6 +62,11 @@ function connect() {
   source.addEventListener('playlistDeleted', (event) => emit('playlist-deleted', { id: JSON.parse(event.data).id }));
   source.addEventListener('savedSearchesChanged', () => emit('searches-changed'));
   source.addEventListener('schedulesChanged', () => emit('schedules-changed'));
+  source.addEventListener('analysis', (event) => {
+    const data = JSON.parse(event.data);
+    showAnalysis({ enabled: true, ...data });
+    emit('analysis', data);
+  });
   source.addEventListener('player', (event) => { try { emit('player-state', JSON.parse(event.data)); } catch { /* not JSON */ } });
   // EventSource reconnects by itself; after a reconnect, refresh what may have been missed.
   let opened = false;

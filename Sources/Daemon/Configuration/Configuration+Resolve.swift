@@ -194,6 +194,14 @@ extension Configuration {
         }
         try resolveLimits(into: &configuration, single)
         try resolveMPD(into: &configuration, setting: setting(.mpdListen), single, environment: environment)
+        if let (value, setting) = try single(.analysis) {
+            switch value.lowercased() {
+            case "true", "1", "yes", "on": configuration.analysis = true
+            case "false", "0", "no", "off": configuration.analysis = false
+            default:
+                throw ConfigurationError(.invalidValue, key: .analysis, message: "\(setting.origin) must be true or false (or 1 or 0), not \"\(value)\"")
+            }
+        }
         return configuration
     }
 

@@ -52,6 +52,8 @@ public struct Configuration: Sendable, Equatable {
     public var mpdPassword: String?
     /// The OpenSubsonic user's name (`[subsonic] user`); nil: the login name (`defaultSubsonicUser`).
     public var subsonicUser: String?
+    /// Whether the music is analysed in the background (`analysis`; default true).
+    public var analysis = true
 
     /// The login name (`$USER`, else the password database's), the default Subsonic user.
     public static var defaultSubsonicUser: String {

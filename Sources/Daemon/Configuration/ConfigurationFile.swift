@@ -19,6 +19,8 @@ public enum ConfigurationFile {
         case textList
         /// A string or a non-negative integer (`max-upload-size = "2G"` or `= 1048576`).
         case textOrInteger
+        /// A boolean (`analysis = false`), passed on as "true" or "false".
+        case boolean
     }
 
     /// One key of the file: the setting it feeds and the TOML values it accepts.
@@ -54,6 +56,7 @@ public enum ConfigurationFile {
         "mpd-listen": Entry(.mpdListen, .textList),
         "mpd-password": Entry(.mpdPassword, .text),
         "subsonic.user": Entry(.subsonicUser, .text),
+        "analysis": Entry(.analysis, .boolean),
     ]
 
     /// Reads and parses the file at `path`.
@@ -150,6 +153,9 @@ public enum ConfigurationFile {
             if let text = value.string { return [text] }
             guard value.type == .int, let number = value.int else { throw wrongType("a string or an integer") }
             return [String(number)]
+        case .boolean:
+            guard value.type == .bool, let flag = value.bool else { throw wrongType("true or false") }
+            return [flag ? "true" : "false"]
         }
     }
 }

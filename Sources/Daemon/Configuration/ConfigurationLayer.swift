@@ -33,6 +33,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
     case mpdPassword = "mpd-password"
     /// The OpenSubsonic user's name (`[subsonic] user` in the file; default: the login name).
     case subsonicUser = "subsonic-user"
+    /// Background analysis of the music (tempo, key, loudness, fingerprint): true or false.
+    case analysis
 
     /// The environment variable that sets this key.
     public var environmentVariable: String {
@@ -56,6 +58,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable, Hashable {
         case .mpdListen: "OMNISONIC_MPD_LISTEN"
         case .mpdPassword: "OMNISONIC_MPD_PASSWORD"
         case .subsonicUser: "OMNISONIC_SUBSONIC_USER"
+        case .analysis: "OMNISONIC_ANALYSIS"
         }
     }
 

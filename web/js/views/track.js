@@ -35,6 +35,44 @@ export function artwork(track, album) {
     { role: 'img', 'aria-label': 'No artwork' });
 }
 
+/** The analysis panel's rows: what the music itself says (tempo, key, loudness, descriptors). */
+function analysisRows(a) {
+  const num = (x, digits = 2) => (x === undefined || x === null ? '' : Number(x).toFixed(digits));
+  const list = [];
+  if (a.state === 'done') {
+    list.push(['BPM', a.bpm ? `${num(a.bpm)} (confidence ${num(a.bpmConfidence)}${a.bpmAlternative ? `, or ${num(a.bpmAlternative)}` : ''})` : 'No steady tempo']);
+    list.push(['Key', a.key ? `${a.key} · ${a.camelot} · ${a.openKey} (confidence ${num(a.keyConfidence)})` : 'None heard']);
+    if (a.loudnessLufs !== undefined && a.loudnessLufs !== null) {
+      list.push(['Loudness', `${num(a.loudnessLufs, 1)} LUFS, range ${num(a.loudnessRangeLu, 1)} LU, true peak ${num(a.truePeakDbtp, 1)} dBTP`]);
+      list.push(['ReplayGain (analysed)', `${a.replayGainDb > 0 ? '+' : ''}${num(a.replayGainDb)} dB`]);
+    } else list.push(['Loudness', 'Silence']);
+    list.push(['Energy', num(a.energy)], ['Danceability', num(a.danceability)]);
+  } else if (a.state === 'failed') list.push(['Analysis', `Could not be analysed: ${a.reason || 'unknown reason'}`]);
+  return list;
+}
+
+function analysisState(a) {
+  if (a.state === 'off') return 'The music analysis is switched off.';
+  if (a.queued) return a.state === 'done' ? 'Queued to be analysed again.' : 'Waiting to be analysed.';
+  if (a.state === 'done') return `Analysed ${new Date(a.analyzedAt * 1000).toLocaleString()}.`;
+  return '';
+}
+
+/** Fills `box` with the track's analysis and an "Analyse again" button. */
+async function showAnalysis(box, uid) {
+  let a;
+  try { a = await api.trackAnalysis(uid); } catch (error) { replace(box, errorBox(error)); return null; }
+  const fields = h('dl', { class: 'fields', 'data-analysis-fields': '' });
+  for (const [label, value] of analysisRows(a)) fields.append(h('dt', { text: label }), h('dd', { text: String(value) }));
+  const again = h('button', { type: 'button', class: 'button', 'data-action': 'analyse-again', disabled: a.state === 'off' || a.queued }, 'Analyse again');
+  again.addEventListener('click', async () => {
+    try { await api.analyseAgain(uid); toast('Queued for analysis'); showAnalysis(box, uid); } catch (error) { toast(error.message); }
+  });
+  replace(box, h('h2', { text: 'Analysis' }), h('p', { class: 'count', 'data-analysis-state': a.state, text: analysisState(a) }), fields,
+    h('div', { class: 'actions' }, again));
+  return a;
+}
+
 function rows(track) {
   const list = [
     ['Title', track.title], ['Artist', artistLine(track)], ['Album', track.album], ['Album artist', track.albumArtist],
@@ -122,6 +160,9 @@ export function trackView(root, uid) {
     }
   }
 
+  const analysisBox = h('section', { class: 'analysis', 'data-analysis-panel': '' });
+  let analysed = null;
+
   function render(album) {
     const favorite = h('button', { type: 'button', class: 'button', 'data-action': 'favorite', 'aria-pressed': String(!!track.favorite) },
       track.favorite ? '♥ Favorite' : '♡ Add to favorites');
@@ -150,7 +191,8 @@ export function trackView(root, uid) {
             h('button', { type: 'button', class: 'button', 'data-action': 'edit', onclick: edit }, 'Edit…'),
             h('button', { type: 'button', class: 'button danger', 'data-action': 'delete', onclick: remove }, 'Delete…'),
             more),
-          fields, links))));
+          fields, analysisBox, links))));
+    showAnalysis(analysisBox, uid).then((a) => { analysed = a; });
   }
 
   async function edit() {
@@ -167,5 +209,9 @@ export function trackView(root, uid) {
 
   load();
   const off = on('library-changed', ({ uids }) => { if (!uids || uids.includes(uid)) load(); });
-  return { destroy: off };
+  // While this track waits, each progress event may be its result.
+  const offAnalysis = on('analysis', () => {
+    if (analysed && (analysed.queued || analysed.state === 'queued')) showAnalysis(analysisBox, uid).then((a) => { analysed = a; });
+  });
+  return { destroy: () => { off(); offAnalysis(); } };
 }
