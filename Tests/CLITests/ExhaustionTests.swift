@@ -198,7 +198,7 @@ struct ExhaustionTests {
                                        environment: ServiceTests.isolated(dir), wrapper: Self.limit)
         let port = try daemon.waitForPort()
         var uid = ""
-        #expect(eventually(30) {
+        #expect(eventuallyBlocking(30) {
             let tracks = (try? HTTP.request(port: port, path: "/api/search?q=&limit=5").json())?["tracks"] as? [[String: Any]] ?? []
             uid = tracks.first?["uid"] as? String ?? ""
             return !uid.isEmpty
@@ -232,7 +232,7 @@ struct ExhaustionTests {
 
         for fd in held { close(fd) }
         held = []
-        #expect(eventually(10) { (try? HTTP.request(port: port, path: transcoded))?.status == 200 })
+        #expect(eventuallyBlocking(10) { (try? HTTP.request(port: port, path: transcoded))?.status == 200 })
         #expect(try importTone().status == 201)
         #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
     }
@@ -312,7 +312,7 @@ struct ExhaustionTests {
 
         for fd in held { close(fd) }
         held = []
-        #expect(eventually(10) {
+        #expect(eventuallyBlocking(10) {
             (try? HTTP.request(port: port, path: "/v1/pull?after=0", headers: ["Authorization": "Bearer \(token)"]))?.status == 200
         }, "\(server.stderr.suffix(2000))")
         #expect(server.stop().status == 0, "\(server.stderr.suffix(3000))")
