@@ -129,45 +129,83 @@ struct RunCommand: AsyncParsableCommand {
         // Soft descriptor limit up to the hard one (1,024 is the usual soft start): room for
         // connections, the library and the watchers; the HTTP server's cap stays below it.
         let descriptorLimit = ConnectionLimits.raiseDescriptorLimit()
-        let environment = ConfigurationEnvironment.current
-        let sources = ConfigurationSources(commandLine: commandLineLayer(workingDirectory: environment.workingDirectory),
-                                           configFlag: config, environment: environment)
-        let configuration: Configuration
-        do {
-            // flags > environment > config file > defaults.
-            configuration = try sources.resolve()
-        } catch {
-            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
-            throw ExitCode(2)
-        }
+        let (sources, configuration) = try resolveConfiguration()
         // What clients may make the process hold beyond its HTTP connections: streamed files,
         // artwork, MPD clients. Spent, they are refused rather than run the process out of
         // descriptors, which libdispatch does not survive (issue 18, `Descriptors`).
         let descriptors = DescriptorBudget.forProcess(
             descriptorLimit: descriptorLimit,
             connections: ConnectionLimits.cap(configuration.connections.maxConnections, descriptorLimit: descriptorLimit))
-        let level = LogLevelSetting(configuration.logLevel)
-        let logger = Logger(label: "omnisonic") { StderrLogHandler(label: $0, level: level) }
-        // FFmpeg's complaints about a broken file (two or three lines without its name) only at
-        // debug: the scan logs one warning per unreadable file, naming it and the reason.
-        FFmpegLogging.route(to: Logger(label: "omnisonic.ffmpeg") { StderrLogHandler(label: $0, level: level, floor: .warning) })
-
-        // One daemon per library folder, for as long as this process lives.
-        let lock: InstanceLock
-        do {
-            lock = try InstanceLock(data: configuration.data)
-        } catch {
-            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
-            throw ExitCode(1)
-        }
+        let (level, logger) = makeLogging(configuration)
+        let lock = try acquireInstanceLock(configuration)
         let systemd = SystemdService(notifier: notifier)
 
         // Events go from the producers' threads, in order, to the hub that SSE clients read.
         let events = EventHub()
         let pipe = EventPipe { event in await events.publish(event) }
-        let context: DaemonContext
+        let context = try openLibrary(configuration, logger: logger, pipe: pipe, systemd: systemd)
+        let sync = makeSyncService(configuration, context: context, pipe: pipe, logger: logger)
+        let server = try makeServer(context: context, events: events, pipe: pipe, logger: logger, sync: sync,
+                                    startedAt: startedAt, descriptorLimit: descriptorLimit, descriptors: descriptors,
+                                    lock: lock, notifier: notifier)
+        let reload = makeReloadService(sources: sources, configuration: configuration, context: context,
+                                       level: level, logger: logger)
+        let services = await serviceOrder(context: context, events: events, pipe: pipe, reload: reload, sync: sync,
+                                          server: server, systemd: systemd, logger: logger, descriptors: descriptors,
+                                          startedAt: startedAt, lock: lock)
+        try await runServices(services, logger: logger, notifier: notifier)
+        withExtendedLifetime(lock) {}
+    }
+
+    // MARK: - The steps of `run`, in the order it takes them
+
+    /// The configuration from flags > environment > config file > defaults, and the sources it
+    /// came from (the reload service reads them again on SIGHUP).
+    ///
+    /// - Throws: `ExitCode(2)` after printing why, when a value is invalid.
+    private func resolveConfiguration() throws -> (ConfigurationSources, Configuration) {
+        let environment = ConfigurationEnvironment.current
+        let sources = ConfigurationSources(commandLine: commandLineLayer(workingDirectory: environment.workingDirectory),
+                                           configFlag: config, environment: environment)
         do {
-            context = try DaemonContext.open(configuration, logger: logger, publish: { event in
+            // flags > environment > config file > defaults.
+            return (sources, try sources.resolve())
+        } catch {
+            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    /// The daemon's logger writing to stderr at the configured level, and the level setting a
+    /// reload changes; FFmpeg's own log is routed through it.
+    private func makeLogging(_ configuration: Configuration) -> (LogLevelSetting, Logger) {
+        let level = LogLevelSetting(configuration.logLevel)
+        let logger = Logger(label: "omnisonic") { StderrLogHandler(label: $0, level: level) }
+        // FFmpeg's complaints about a broken file (two or three lines without its name) only at
+        // debug: the scan logs one warning per unreadable file, naming it and the reason.
+        FFmpegLogging.route(to: Logger(label: "omnisonic.ffmpeg") { StderrLogHandler(label: $0, level: level, floor: .warning) })
+        return (level, logger)
+    }
+
+    /// One daemon per library folder, for as long as this process lives.
+    ///
+    /// - Throws: `ExitCode(1)` after printing why, when another daemon holds the folder.
+    private func acquireInstanceLock(_ configuration: Configuration) throws -> InstanceLock {
+        do {
+            return try InstanceLock(data: configuration.data)
+        } catch {
+            FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// The library, player and scan lane, publishing their events to the pipe and to systemd.
+    ///
+    /// - Throws: `ExitCode(1)` after printing why, when the library cannot be opened.
+    private func openLibrary(_ configuration: Configuration, logger: Logger, pipe: EventPipe,
+                             systemd: SystemdService) throws -> DaemonContext {
+        do {
+            return try DaemonContext.open(configuration, logger: logger, publish: { event in
                 pipe.publish(event)
                 systemd.record(event)  // STATUS= lines during scans
             })
@@ -176,22 +214,35 @@ struct RunCommand: AsyncParsableCommand {
             logger.debug("\(error.expandedDescription)")
             throw ExitCode(1)
         }
-        // Sync (decision 0013): pushes when the operation log changes (decision 0025), pulls continuously.
-        var sync: SyncService?
-        if let url = configuration.syncURL.flatMap(URL.init(string:)), let token = configuration.syncToken {
-            sync = SyncService(library: context.library, client: SyncClient(baseURL: url, token: token), logger: logger,
-                               publish: pipe.publish)
+    }
+
+    /// Sync (decision 0013): pushes when the operation log changes (decision 0025), pulls
+    /// continuously. Nil unless both a sync URL and a token are configured.
+    private func makeSyncService(_ configuration: Configuration, context: DaemonContext, pipe: EventPipe,
+                                 logger: Logger) -> SyncService? {
+        guard let url = configuration.syncURL.flatMap(URL.init(string:)), let token = configuration.syncToken else {
+            return nil
         }
-        let server: any Service
+        return SyncService(library: context.library, client: SyncClient(baseURL: url, token: token), logger: logger,
+                           publish: pipe.publish)
+    }
+
+    /// The HTTP server with the web UI, the JSON API and the Subsonic API mounted on it. Once it
+    /// serves it prints its address, records it in the lock and tells systemd it is ready.
+    ///
+    /// - Throws: `ExitCode(2)` after printing why, when the server cannot be configured.
+    private func makeServer(context: DaemonContext, events: EventHub, pipe: EventPipe, logger: Logger,
+                            sync: SyncService?, startedAt: Date, descriptorLimit: Int, descriptors: DescriptorBudget,
+                            lock: InstanceLock, notifier: SystemdNotifier?) throws -> any Service {
         do {
-            server = try makeHTTPService(context: context, events: events, logger: logger,
-                                         daemonInfo: DaemonInfo(version: Omnisonicd.configuration.version,
-                                                                startedAt: startedAt, pid: getpid()),
-                                         sync: sync, descriptorLimit: descriptorLimit, descriptors: descriptors,
-                                         mounts: { actions in
-                                             [makeSubsonicAPI(context: context, actions: actions, publish: pipe.publish,
-                                                              logger: logger, startedAt: startedAt)]
-                                         }) { address in
+            return try makeHTTPService(context: context, events: events, logger: logger,
+                                       daemonInfo: DaemonInfo(version: Omnisonicd.configuration.version,
+                                                              startedAt: startedAt, pid: getpid()),
+                                       sync: sync, descriptorLimit: descriptorLimit, descriptors: descriptors,
+                                       mounts: { actions in
+                                           [makeSubsonicAPI(context: context, actions: actions, publish: pipe.publish,
+                                                            logger: logger, startedAt: startedAt)]
+                                       }) { address in
                 // Tests (and people) read this line to learn the port when --listen asks for port 0.
                 // Written unbuffered: stdout is a pipe under tests and journald.
                 FileHandle.standardOutput.write(Data("listening on http://\(address)\n".utf8))
@@ -202,16 +253,29 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("omnisonicd: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
-        let reload = ReloadService(sources: sources, initial: configuration, logger: logger) { new in
+    }
+
+    /// SIGHUP re-reads the configuration: the log level, the watchers and the scan lane follow it.
+    private func makeReloadService(sources: ConfigurationSources, configuration: Configuration, context: DaemonContext,
+                                   level: LogLevelSetting, logger: Logger) -> ReloadService {
+        ReloadService(sources: sources, initial: configuration, logger: logger) { new in
             level.set(new.logLevel)
             // The watchers follow the new list, and the scan lane walks the new folders at once.
             let roots = new.music.map(RawPath.init)
             context.watcher?.reload(roots: roots)
             context.scans.reload(roots: roots)
         }
-        // Started in this order and stopped in reverse: systemd hears STOPPING=1 at once, the
-        // server stops taking requests, then the watchers stop, then the scan winds down (its
-        // last batch commits), then the last events are delivered.
+    }
+
+    /// The services in the order they start.
+    ///
+    /// Started in this order and stopped in reverse: systemd hears STOPPING=1 at once, the
+    /// server stops taking requests, then the watchers stop, then the scan winds down (its
+    /// last batch commits), then the last events are delivered.
+    private func serviceOrder(context: DaemonContext, events: EventHub, pipe: EventPipe, reload: ReloadService,
+                              sync: SyncService?, server: any Service, systemd: SystemdService, logger: Logger,
+                              descriptors: DescriptorBudget, startedAt: Date,
+                              lock: InstanceLock) async -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: pipe, serviceName: "events"),
             .init(service: context.scans, serviceName: "scan"),
@@ -230,6 +294,14 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: mpd, serviceName: "mpd"))
         }
         services.append(.init(service: systemd, serviceName: "systemd"))
+        return services
+    }
+
+    /// Runs the services until SIGTERM or SIGINT, then stops them in reverse order.
+    ///
+    /// - Throws: `ExitCode(1)` when a service failed.
+    private func runServices(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger,
+                             notifier: SystemdNotifier?) async throws {
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // systemd waits 90 s by default; we promise to be gone within 5.
@@ -244,6 +316,5 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.info("stopped")
-        withExtendedLifetime(lock) {}
     }
 }
