@@ -12,12 +12,15 @@ import OmniModel
 /// zeroed, libavformat reads a vendor string and no entries, and we read the entries within the
 /// limits. The page holding the count gets its CRC recomputed, so the patched file is valid Ogg.
 ///
-/// Only the first logical stream's headers are looked at: a chained file's later links are read
-/// by libavformat when it reaches them (decision 0021, "Not done").
+/// Every logical stream that starts in the file is looked at (`chain`): a chained file's later
+/// links, whose comments libavformat parses when a reader reaches them, are checked the same way
+/// (decision 0021 § 5).
 struct OggLayout {
     enum Codec { case vorbis, opus, speex, flac }
 
     var codec: Codec
+    /// The stream's serial number (its pages' bytes 14–17).
+    var serial: [UInt8] = []
     /// The comment packet's bytes in the file, in order (it may span pages), each with the
     /// offset of the page it is in.
     var commentRanges: [(offset: Int, count: Int, page: Int)] = []
@@ -29,6 +32,9 @@ struct OggLayout {
 
     /// Pages walked to find the end of the comment packet (64 MiB of 64 KiB pages at most).
     static let maxPages = 1024
+    /// Page headers walked to find the later links of a chained file (a few hundred ms at most,
+    /// for a file of minimal pages; a 30 MB Vorbis file has about 7,000 pages).
+    static let maxChainPages = 1 << 18
 
     /// Bytes before the Vorbis comment body in the comment packet.
     var prefixBytes: Int {
@@ -65,7 +71,7 @@ struct OggLayout {
         } else {
             return nil
         }
-        var layout = OggLayout(codec: codec)
+        var layout = OggLayout(codec: codec, serial: serial)
         // Packets of this stream, counted from its first page; the comment is packet 1.
         var packet = 0
         var position = start
@@ -98,6 +104,53 @@ struct OggLayout {
             position = pageEnd
         }
         return nil
+    }
+
+    /// The first stream's layout, then that of every later stream that starts in the file (the
+    /// links of a chained file, or streams multiplexed with the first) and is one of the four
+    /// codecs; nil when the first is not. A file whose last page belongs to the first stream has
+    /// no later link (serial numbers are unique in a physical stream, RFC 3533 § 4), so only the
+    /// last 64 KiB are read; otherwise the page headers are walked (`maxChainPages`).
+    static func chain(_ file: FileReader, start: Int) -> [OggLayout]? {
+        guard let first = read(file, start: start) else { return nil }
+        if let last = lastPageSerial(file), last == first.serial { return [first] }
+        var links = [first]
+        var seen: Set<[UInt8]> = [first.serial]
+        var position = start
+        for _ in 0..<maxChainPages where position < file.size {
+            let header = file.read(at: position, count: 27 + 255)
+            guard header.count >= 27, header.starts(with: Array("OggS".utf8)) else { break }
+            let segments = Int(header[26])
+            guard header.count >= 27 + segments else { break }
+            if header[5] & 0x02 != 0, seen.insert(Array(header[14..<18])).inserted, let link = read(file, start: position) {
+                links.append(link)
+            }
+            position += 27 + segments + header[27..<(27 + segments)].reduce(0) { $0 + Int($1) }
+        }
+        return links
+    }
+
+    /// The serial number of the page that ends the file, or nil when none does (trailing bytes).
+    static func lastPageSerial(_ file: FileReader) -> [UInt8]? {
+        let tailStart = max(0, file.size - (65_536 + 27 + 255))
+        let tail = file.read(at: tailStart, count: file.size - tailStart)
+        var index = tail.count - 27
+        while index >= 0 {
+            if tail[index] == 0x4F, tail[index + 1] == 0x67, tail[index + 2] == 0x67, tail[index + 3] == 0x53 {
+                let segments = Int(tail[index + 26])
+                if index + 27 + segments <= tail.count,
+                   index + 27 + segments + tail[(index + 27)..<(index + 27 + segments)].reduce(0, { $0 + Int($1) }) == tail.count {
+                    return Array(tail[(index + 14)..<(index + 18)])
+                }
+            }
+            index -= 1
+        }
+        return nil
+    }
+
+    /// The file with the entry count of each of `links` zeroed (their pages' CRCs recomputed).
+    static func repairedInput(_ file: FileReader, _ links: [OggLayout]) -> PatchedInput {
+        PatchedInput(file: file, patches: links.flatMap { $0.patches(file) })
     }
 
     /// The file offset of byte `index` of the comment packet.
@@ -148,6 +201,11 @@ struct OggLayout {
 
     /// The file with the entry count zeroed and the CRC of each page it touches recomputed.
     func repairedInput(_ file: FileReader) -> PatchedInput {
+        PatchedInput(file: file, patches: patches(file))
+    }
+
+    /// The patches that zero the entry count and fix the CRC of each page it touches.
+    func patches(_ file: FileReader) -> [(offset: Int, bytes: [UInt8])] {
         var patches: [(offset: Int, bytes: [UInt8])] = countOffsets.map { ($0, [0]) }
         let pages = Set(countOffsets.compactMap { offset in
             commentRanges.first(where: { offset >= $0.offset && offset < $0.offset + $0.count })?.page
@@ -163,7 +221,7 @@ struct OggLayout {
             let crc = OggCRC.checksum(bytes)
             patches.append((page + 22, [UInt8(crc & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8((crc >> 16) & 0xFF), UInt8(crc >> 24)]))
         }
-        return PatchedInput(file: file, patches: patches)
+        return patches
     }
 
     /// Reads the comment's entries within `TagLimits` (pictures from `METADATA_BLOCK_PICTURE`).

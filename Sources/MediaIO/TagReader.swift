@@ -63,11 +63,17 @@ public struct TagReader: Sendable {
                     warnings.append(ProbeWarning(.durationFromStream, "FLAC metadata: no valid STREAMINFO; the stream's parameters and length were read from its frames"))
                 }
             }
-        } else if let ogg = OggLayout.read(file, start: start), ogg.needsRepair {
-            input = ogg.repairedInput(file)
-            let read = ogg.tags(file, includePictures: withArtwork)
-            ownSource = (read.collector.tags, read.pictures)
-            warnings += read.collector.warnings(tag: "Vorbis comment")
+        } else if let chain = OggLayout.chain(file, start: start), chain.contains(where: \.needsRepair) {
+            input = OggLayout.repairedInput(file, chain.filter(\.needsRepair))
+            if chain[0].needsRepair {
+                let read = chain[0].tags(file, includePictures: withArtwork)
+                ownSource = (read.collector.tags, read.pictures)
+                warnings += read.collector.warnings(tag: "Vorbis comment")
+            }
+            // A later link's tags are not the file's: its comment is only hidden from libavformat.
+            for (index, link) in chain.enumerated().dropFirst() where link.needsRepair {
+                warnings.append(ProbeWarning(.tagTruncated, "Ogg: the comment of stream \(index + 1) (\(link.entryCount) entries, \(link.commentSize) bytes) is over the limits and was not read"))
+            }
         } else if start == 0, let mp4 = MP4Layout.read(file), mp4.needsRepair {
             input = mp4.repairedInput(file)
             if let read = mp4.tags(file, includePictures: withArtwork) {

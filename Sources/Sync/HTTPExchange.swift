@@ -150,6 +150,11 @@ private final class SocketByteCounter: ChannelInboundHandler, Sendable {
 /// The request's writer and the answer's reader: sends the request when connected, asks for
 /// one read at a time while the `Transfer` wants more, and closes the connection when the answer
 /// ended, was refused, failed or stalled.
+///
+/// The body's chunks are handed to the transfer on a serial queue of this request's own, not on
+/// the event loop (decoding a page of operations can take a while in a debug build, and would
+/// stall every other transfer's timers and reads); the next read is asked for only once the
+/// chunks read so far were taken in, so the bound stays exact.
 private final class AnswerReader: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
@@ -157,7 +162,15 @@ private final class AnswerReader: ChannelInboundHandler {
     private let head: HTTPRequestHead
     private let body: [UInt8]?
     private let transfer: Transfer
+    private let queue = DispatchQueue(label: "omnisonic-sync-transfer")
+    /// The transfer was answered (or refused): nothing more is read or handed over.
     private var done = false
+    /// The answer's end arrived; what the queue still holds finishes it.
+    private var ended = false
+    /// Chunks on the queue not yet taken in, and whether a read completed meanwhile.
+    private var queued = 0
+    private var readPending = false
+    private var removed = false
 
     init(head: HTTPRequestHead, body: [UInt8]?, transfer: Transfer) {
         self.head = head
@@ -174,7 +187,7 @@ private final class AnswerReader: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !done else { return }
+        guard !done, !ended else { return }
         switch unwrapInboundIn(data) {
         case .head(let answer):
             let length = answer.headers.first(name: "Content-Length").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) } ?? -1
@@ -183,38 +196,62 @@ private final class AnswerReader: ChannelInboundHandler {
                 finish(context, nil)
             }
         case .body(let buffer):
-            if !transfer.received(buffer.readableBytesView) { finish(context, nil) }
+            queued += 1
+            let transfer = self.transfer
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, context), eventLoop: loop)
+            queue.async {
+                let accepted = transfer.received(buffer.readableBytesView)
+                loop.execute { bound.value.0.taken(bound.value.1, accepted: accepted) }
+            }
         case .end:
-            finish(context, nil)
+            ended = true
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, context), eventLoop: loop)
+            // After the chunks before it.
+            queue.async { loop.execute { bound.value.0.finish(bound.value.1, nil) } }
+        }
+    }
+
+    /// A chunk was taken in (on the loop again): refuse, or read on when nothing else waits.
+    private func taken(_ context: ChannelHandlerContext, accepted: Bool) {
+        queued -= 1
+        if !accepted { finish(context, nil); return }
+        if queued == 0, readPending, !done, !ended, !removed {
+            readPending = false
+            context.read()
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         // The next read only once this one was taken in: nothing past a refusal is read.
-        if !done { context.read() }
+        if !done && !ended {
+            if queued == 0 { context.read() } else { readPending = true }
+        }
         context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        finish(context, ExchangeFailure("the connection closed before the answer ended"))
+        if !ended { finish(context, ExchangeFailure("the connection closed before the answer ended")) }
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
         // The channel went away without this handler seeing it end (closed before active).
-        if !done {
+        if !done && !ended {
             done = true
             transfer.completed(ExchangeFailure("the connection closed before the answer ended"))
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(context, error)
+        if !ended { finish(context, error) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            finish(context, ExchangeFailure("no answer within the timeout"))
+            if !ended && queued == 0 { finish(context, ExchangeFailure("no answer within the timeout")) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -224,7 +261,7 @@ private final class AnswerReader: ChannelInboundHandler {
         guard !done else { return }
         done = true
         transfer.completed(error)
-        context.close(promise: nil)
+        if !removed { context.close(promise: nil) }
     }
 }
 

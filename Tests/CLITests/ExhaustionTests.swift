@@ -213,27 +213,39 @@ struct ExhaustionTests {
         // The last two seconds, so that a transcode that is served ends soon.
         let transcoded = "/api/tracks/\(uid)/stream?format=mp3&timeOffset=118"
 
-        // Unread raw streams until the budget (160 here) is spent: the next one is refused.
+        // Unread raw streams until the budget (160 here) is spent: the next one is refused. An
+        // unread stream sometimes ends early and gives its descriptor back, so the budget is
+        // spent again right before each request (a few tries).
         var held: [Int32] = []
         defer { for fd in held { close(fd) } }
-        var spent = false
-        for _ in 0..<220 where !spent {
-            let (fd, head) = Self.hold("GET /api/tracks/\(uid)/stream HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n", port: port)
-            held.append(fd)
-            spent = head.hasPrefix("HTTP/1.1 503")
+        func spend() -> Bool {
+            for _ in 0..<220 {
+                let (fd, head) = Self.hold("GET /api/tracks/\(uid)/stream HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n", port: port)
+                held.append(fd)
+                if head.hasPrefix("HTTP/1.1 503") { return true }
+            }
+            return false
         }
-        #expect(spent, "the raw streams never spent the budget")
-        let refusedTranscode = try HTTP.request(port: port, path: transcoded)
-        #expect(refusedTranscode.status == 503 && refusedTranscode.body.contains("descriptors_exhausted"), "\(refusedTranscode.status) \(refusedTranscode.body)")
-        let refusedUpload = try importTone()
-        #expect(refusedUpload.status == 503 && refusedUpload.body.contains("descriptors_exhausted"), "\(refusedUpload.status) \(refusedUpload.body)")
+        var refusedTranscode: HTTP.Response?, refusedUpload: HTTP.Response?
+        for _ in 0..<5 where refusedTranscode?.status != 503 {
+            #expect(spend(), "the raw streams never spent the budget")
+            refusedTranscode = try HTTP.request(port: port, path: transcoded)
+        }
+        for _ in 0..<5 where refusedUpload?.status != 503 {
+            #expect(spend(), "the raw streams never spent the budget")
+            refusedUpload = try importTone()
+        }
+        #expect(refusedTranscode?.status == 503 && refusedTranscode?.body.contains("descriptors_exhausted") == true,
+                "\(refusedTranscode.map { "\($0.status) \($0.body.prefix(300))" } ?? "")")
+        #expect(refusedUpload?.status == 503 && refusedUpload?.body.contains("descriptors_exhausted") == true,
+                "\(refusedUpload.map { "\($0.status) \($0.body.prefix(300))" } ?? "")")
         #expect(try HTTP.request(port: port, path: "/healthz").status == 200)
         #expect(daemon.process.isRunning, "\(daemon.stderr.suffix(3000))")
 
         for fd in held { close(fd) }
         held = []
         #expect(eventuallyBlocking(10) { (try? HTTP.request(port: port, path: transcoded))?.status == 200 })
-        #expect(try importTone().status == 201)
+        #expect([200, 201].contains(try importTone().status))  // 200: already imported by an earlier try
         #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
     }
 

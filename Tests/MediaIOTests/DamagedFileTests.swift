@@ -142,6 +142,28 @@ struct DamagedFileTests {
         #expect(abs(Double(ms) / 1000 - track.duration) < 0.1)
     }
 
+    @Test("A chained Ogg whose second link's comment has 200,000 entries: the second link is checked like the first, hidden from libavformat and reported, and the first link's tags are the file's")
+    func chainedOggLaterLinkIsBounded() throws {
+        // Given a short Vorbis file (under the 64 KiB a probe reads, so the probe meets the next
+        // link) followed by a corpus Ogg whose comment is re-written with ARTIST=a 200,000 times
+        let (source, track) = try Self.track("ogg")
+        let dir = try TemporaryDirectory("chained-ogg")
+        let first = dir.appending("first.ogg")
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=0.3:sample_rate=44100", "-c:a", "libvorbis",
+                          "-serial_offset", "424242", "-metadata", "title=First link", "-bitexact", first])
+        let second = HostileFiles.ogg(try Fixtures.read(source), comment: ["TITLE=\(track.tags.title!)"] + Array(repeating: "ARTIST=a", count: 200_000))
+        let path = dir.appending("chained.ogg")
+        try Fixtures.write(try Fixtures.read(first) + second, to: path)
+        // When probed (libavformat would append 200,000 values to one string: quadratic)
+        let result = try TagReader().probe(RawPath(path))
+        // Then the first link's tags are the file's, and the second link's comment is reported
+        #expect(result.tags.title == "First link")
+        #expect(result.tags.artists.isEmpty)
+        #expect(result.warnings.contains { $0.code == .tagTruncated && $0.message.contains("stream 2") && $0.message.contains("200001 entries") },
+                "\(result.warnings)")
+        #expect(result.audio.codec == "vorbis")
+    }
+
     @Test("An MP4 tag list of 3,000 freeform items is hidden from libavformat and read by us within the limits")
     func hugeMP4ItemListIsBounded() throws {
         // Given a corpus M4A whose ilst gets 3,000 freeform items of distinct names after its own

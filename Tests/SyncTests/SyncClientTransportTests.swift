@@ -63,7 +63,8 @@ struct SyncClientTransportTests {
                                               into: Transfer(mode: .collect(maxBytes: 1024)))
         guard case .failure(let error) = result else { Issue.record("a silent server answered: \(result)"); return }
         #expect(error.reason == .unavailable && error.detail.contains("timeout"), "\(error)")
-        #expect(clock.now - start < .seconds(5))
+        // Well before the server's 20 s (a loaded machine delays the 1 s timer by seconds).
+        #expect(clock.now - start < .seconds(15))
 
         start = clock.now
         let client = SyncClient(baseURL: url, token: "t")
@@ -71,6 +72,6 @@ struct SyncClientTransportTests {
         try await Task.sleep(for: .milliseconds(300))
         pull.cancel()
         await #expect(throws: SyncError.self) { _ = try await pull.value }
-        #expect(clock.now - start < .seconds(5))
+        #expect(clock.now - start < .seconds(15))
     }
 }
