@@ -138,7 +138,11 @@ class MPD:
 
     def index(self):
         """Wall and CPU seconds to build the database from empty (`update` until `updating_db` is gone)."""
-        return scan.timed_mpd_update(self.mpd)
+        timed = scan.timed_mpd_update(self.mpd)
+        # MPD drops a client silent for 60 s (`connection_timeout`), which a slow update outlasts.
+        self.client.close()
+        self.client = Client(self.mpd.socket, time.monotonic() + 60)
+        return timed
 
     def stop(self):
         self.client.close()
