@@ -8,10 +8,10 @@ extension Commands {
         add("lsinfo", 0, 1, false) { c in
             let uri = SongIndex.normalize(c.text(0) ?? "")
             let index = try c.songs()
-            if let song = index.song(uri: uri) { return song.write(into: &c.response, tags: c.session.tags) }
+            if let i = index.position(uri: uri) { return index.write(i, into: &c.response, tags: c.session.tags) }
             guard let dir = index.directories[uri] else { throw MPDError.noExist("No such directory") }
             // Songs, then folders, then (at the top) playlists: MPD's order.
-            for i in dir.songs { index.songs[i].write(into: &c.response, tags: c.session.tags) }
+            for i in dir.songs { index.write(i, into: &c.response, tags: c.session.tags) }
             for sub in dir.directories {
                 c.response.add("directory", sub)
                 c.response.add("Last-Modified", Song.isoDate(index.directories[sub]?.modified ?? 0))
@@ -34,10 +34,10 @@ extension Commands {
                 c.response.add("Last-Modified", Song.isoDate(song.modified))
             }
         }
-        add("find", 1, Int.max, false) { c in try c.find(foldCase: false) { c.write($0) } }
-        add("search", 1, Int.max, false) { c in try c.find(foldCase: true) { c.write($0) } }
-        add("findadd", 1, Int.max, false) { c in try c.find(foldCase: false) { try c.player.enqueue($0.map(\.track.uid)) } }
-        add("searchadd", 1, Int.max, false) { c in try c.find(foldCase: true) { try c.player.enqueue($0.map(\.track.uid)) } }
+        add("find", 1, Int.max, false) { c in try c.find(foldCase: false) { c.write($0, of: $1) } }
+        add("search", 1, Int.max, false) { c in try c.find(foldCase: true) { c.write($0, of: $1) } }
+        add("findadd", 1, Int.max, false) { c in try c.find(foldCase: false) { positions, index in try c.player.enqueue(positions.map { index.songs[$0].track.uid }) } }
+        add("searchadd", 1, Int.max, false) { c in try c.find(foldCase: true) { positions, index in try c.player.enqueue(positions.map { index.songs[$0].track.uid }) } }
         add("findaddpl", 2, Int.max, false) { c in try c.addToPlaylist(named: c.arguments[0], foldCase: false) }
         add("searchaddpl", 2, Int.max, false) { c in try c.addToPlaylist(named: c.arguments[0], foldCase: true) }
         add("count", 1, Int.max, false, count)
@@ -63,7 +63,8 @@ extension Commands {
 
     static func count(_ c: Call) throws {
         let (filter, rest) = try Filter.parse(c.arguments, legacyContains: false)
-        let songs = try c.songs().songs.filter { filter?.matches($0, foldCase: false) ?? true }
+        let index = try c.songs()
+        let songs = filter.map { $0.positions(in: index, foldCase: false).map { index.songs[$0] } } ?? index.songs
         if rest.isEmpty {
             c.response.add("songs", songs.count)
             c.response.add("playtime", songs.reduce(0) { $0 + ($1.track.durationMs ?? 0) } / 1000)
@@ -105,18 +106,21 @@ extension Commands {
             groups.append(tag)
             i += 2
         }
-        let songs = try c.songs().songs.filter { filter?.matches($0, foldCase: false) ?? true }
+        let index = try c.songs()
+        let positions = filter.map { $0.positions(in: index, foldCase: false) } ?? Array(index.songs.indices)
         if isFile {
-            for song in songs { c.response.add("file", song.uri) }
+            for i in positions { c.response.add("file", index.songs[i].uri) }
             return
         }
         let tag = Tag.named(name)!
+        // Each tag's values of every song, cached by the index (outermost group first).
+        let columns = (groups + [tag]).map { index.matchValues($0) }
         // Each path: group values (outermost first), then the tag's value.
         var rows = Set<[String]>()
-        for song in songs {
+        for i in positions {
             var paths: [[String]] = [[]]
-            for t in groups + [tag] {
-                let values = song.matchValues(t)
+            for column in columns {
+                let values = column[i]
                 let vs = values.isEmpty ? [""] : values
                 paths = paths.flatMap { p in vs.map { p + [$0] } }
             }
@@ -140,15 +144,19 @@ extension Commands {
 }
 
 extension Call {
-    func write(_ songs: [Song]) {
-        for song in songs { song.write(into: &response, tags: session.tags) }
+    /// Writes the songs at `positions` of `index`.
+    func write(_ positions: [Int], of index: SongIndex) {
+        for i in positions { index.write(i, into: &response, tags: session.tags) }
     }
 
-    /// Runs a `find`-family filter with `sort` and `window`, then hands the songs to `body`.
-    func find(foldCase: Bool, _ body: ([Song]) throws -> Void) throws {
+    /// Runs a `find`-family filter with `sort` and `window`, then hands the songs (positions in
+    /// the index) to `body`.
+    func find(foldCase: Bool, _ body: ([Int], SongIndex) throws -> Void) throws {
         let (filter, rest) = try Filter.parse(arguments, legacyContains: foldCase, foldCase: foldCase)
         guard let filter else { throw MPDError.arg("Incorrect number of filter arguments") }
-        var songs = try self.songs().songs.filter { filter.matches($0, foldCase: foldCase) }
+        let index = try self.songs()
+        var positions = filter.positions(in: index, foldCase: foldCase)
+        let songs = index.songs
         var i = 0
         var window: Range<Int>?
         while i < rest.count {
@@ -159,12 +167,12 @@ extension Call {
                 let descending = key.hasPrefix("-")
                 if descending { key.removeFirst() }
                 if key == "Last-Modified" {
-                    songs.sort { descending ? $0.modified > $1.modified : $0.modified < $1.modified }
+                    positions.sort { descending ? songs[$0].modified > songs[$1].modified : songs[$0].modified < songs[$1].modified }
                 } else {
                     guard let tag = Tag.named(key) else { throw MPDError.arg("Unknown sort tag: \(key)") }
                     let numeric = tag == .track || tag == .disc
-                    songs.sort { a, b in
-                        let x = a.matchValues(tag).first ?? "", y = b.matchValues(tag).first ?? ""
+                    positions.sort { a, b in
+                        let x = songs[a].matchValues(tag).first ?? "", y = songs[b].matchValues(tag).first ?? ""
                         if numeric, let p = Int(x), let q = Int(y), p != q { return descending ? p > q : p < q }
                         return descending ? y.utf8.lexicographicallyPrecedes(x.utf8) : x.utf8.lexicographicallyPrecedes(y.utf8)
                     }
@@ -176,16 +184,16 @@ extension Call {
             }
             i += 2
         }
-        if let window { songs = Array(songs[window.clamped(to: songs.indices)]) }
-        try body(songs)
+        if let window { positions = Array(positions[window.clamped(to: positions.indices)]) }
+        try body(positions, index)
     }
 
     /// `listall` / `listallinfo`: directories depth first, then each folder's songs, as MPD walks.
     func walk(_ uri: String, info: Bool) throws {
         let index = try songs()
         let start = SongIndex.normalize(uri)
-        if let song = index.song(uri: start) {
-            if info { song.write(into: &response, tags: session.tags) } else { response.add("file", song.uri) }
+        if let i = index.position(uri: start) {
+            if info { index.write(i, into: &response, tags: session.tags) } else { response.add("file", index.songs[i].uri) }
             return
         }
         guard index.directories[start] != nil else { throw MPDError.noExist("No such directory") }
@@ -197,7 +205,7 @@ extension Call {
         func visit(_ folder: String) {
             guard let dir = index.directories[folder] else { return }
             for i in dir.songs {
-                if info { index.songs[i].write(into: &response, tags: session.tags) } else { response.add("file", index.songs[i].uri) }
+                if info { index.write(i, into: &response, tags: session.tags) } else { response.add("file", index.songs[i].uri) }
             }
             for sub in dir.directories {
                 directory(sub)

@@ -123,9 +123,9 @@ extension Call {
     /// `findaddpl` / `searchaddpl`.
     func addToPlaylist(named name: String, foldCase: Bool) throws {
         let rest = Call(session: session, arguments: Array(arguments.dropFirst()))
-        try rest.find(foldCase: foldCase) { songs in
+        try rest.find(foldCase: foldCase) { positions, index in
             let id = try playlistID(name) ?? createPlaylist(name)
-            if !songs.isEmpty { try record(.addToPlaylist(id: id, uids: songs.map(\.track.uid), index: nil)) }
+            if !positions.isEmpty { try record(.addToPlaylist(id: id, uids: positions.map { index.songs[$0].track.uid }, index: nil)) }
         }
     }
 }

@@ -116,12 +116,12 @@ extension Call {
     }
 
     func findInQueue(foldCase: Bool) throws {
-        guard let filter = try Filter.parse(arguments, legacyContains: foldCase, foldCase: foldCase).filter else {
+        guard let filter = try Filter.parse(arguments, legacyContains: foldCase, foldCase: foldCase).filter?.prepared(foldCase: foldCase) else {
             throw MPDError.arg("Incorrect number of filter arguments")
         }
         let queue = player.status().queue
         let index = try songs()
-        let hits = queue.enumerated().filter { index.song(uid: $0.element.uid).map { filter.matches($0, foldCase: foldCase) } ?? false }
+        let hits = queue.enumerated().filter { index.position(uid: $0.element.uid).map { filter.matches(at: $0, in: index, foldCase: foldCase) } ?? false }
         try writeQueue(hits.map { ($0.offset, $0.element) })
     }
 }

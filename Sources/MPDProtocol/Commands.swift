@@ -316,11 +316,17 @@ extension Call {
         let index = try songs()
         // Tracks whose file is not in the index (a music folder no longer configured) come
         // from the library, named by their stored path.
-        let missing = entries.map(\.1.uid).filter { index.song(uid: $0) == nil }
+        let found = entries.map { index.position(uid: $0.1.uid) }
+        let missing = zip(entries, found).compactMap { $1 == nil ? $0.1.uid : nil }
         let records = missing.isEmpty ? [:] : try library.tracks(uids: missing)
-        for (position, entry) in entries {
-            let song = index.song(uid: entry.uid) ?? records[entry.uid].map { Song(uri: $0.path, modified: 0, track: $0) }
-            if let song { song.write(into: &response, tags: session.tags) } else { response.add("file", entry.uid.rawValue) }
+        for ((position, entry), i) in zip(entries, found) {
+            if let i {
+                index.write(i, into: &response, tags: session.tags)
+            } else if let record = records[entry.uid] {
+                Song(uri: record.path, modified: 0, track: record).write(into: &response, tags: session.tags)
+            } else {
+                response.add("file", entry.uid.rawValue)
+            }
             response.add("Pos", position)
             response.add("Id", Int(entry.id))
         }

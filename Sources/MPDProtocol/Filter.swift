@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import LocalStore
 
 /// A song filter: MPD's filter expressions (`(artist == 'X')`, `(!(…))`, `((…) AND (…))`,
@@ -13,7 +14,7 @@ public indirect enum Filter: Sendable {
     }
 
     /// A tag, `any` tag (nil), or the file's URI.
-    public enum Subject: Sendable, Equatable {
+    public enum Subject: Sendable, Hashable {
         case tag(Tag)
         case any
         case file
@@ -26,39 +27,90 @@ public indirect enum Filter: Sendable {
     case not(Filter)
     case and([Filter])
 
-    /// True when `song` passes.
-    func matches(_ song: Song, foldCase: Bool) -> Bool {
+    /// The positions in `index.songs` of the songs that pass, in order.
+    func positions(in index: SongIndex, foldCase: Bool) -> [Int] {
+        let filter = prepared(foldCase: foldCase)
+        return index.songs.indices.filter { filter.matches(at: $0, in: index, foldCase: foldCase) }
+    }
+
+    /// The filter with its compared values folded once (`TextKey.fold`) when `foldCase`, as
+    /// `matches(at:in:foldCase:)` wants them; regular expressions keep their text.
+    func prepared(foldCase: Bool) -> Filter {
+        guard foldCase else { return self }
         switch self {
         case let .compare(subject, op, value):
-            let values: [String]
-            switch subject {
-            case .tag(let tag): values = song.matchValues(tag)
-            case .file: values = [song.uri]
-            case .any: values = Tag.allCases.flatMap { song.values($0) }
+            switch op {
+            case .regex, .notRegex: return self
+            default: return .compare(subject, op, TextKey.fold(value))
             }
-            return Self.compare(values, op, value, foldCase: foldCase)
-        case .base(let folder):
-            let f = SongIndex.normalize(folder)
-            return f.isEmpty || song.uri.hasPrefix(f + "/")
-        case .modifiedSince(let t): return song.modified >= t
-        case .addedSince(let t): return Int64(song.track.addedAt.timeIntervalSince1970) >= t
-        case .not(let inner): return !inner.matches(song, foldCase: foldCase)
-        case .and(let all): return all.allSatisfy { $0.matches(song, foldCase: foldCase) }
+        case .not(let inner): return .not(inner.prepared(foldCase: true))
+        case .and(let all): return .and(all.map { $0.prepared(foldCase: true) })
+        case .base, .modifiedSince, .addedSince: return self
         }
     }
 
-    private static func compare(_ values: [String], _ op: Operator, _ wanted: String, foldCase: Bool) -> Bool {
-        // A missing tag compares as the empty string (`(Album == '')` finds songs without one).
-        let values = values.isEmpty ? [""] : values
-        let key = foldCase ? TextKey.fold(wanted) : wanted
-        func prepared(_ v: String) -> String { foldCase ? TextKey.fold(v) : v }
+    /// True when the song at position `i` of `index` passes. With `foldCase`, the filter must
+    /// come from `prepared(foldCase: true)`; the songs' folded values come from the index's cache.
+    func matches(at i: Int, in index: SongIndex, foldCase: Bool) -> Bool {
+        switch self {
+        case let .compare(subject, op, value):
+            switch op {
+            case .regex(let r): return Self.anyValue(Self.values(of: index.songs[i], subject)) { r.matches($0) }
+            case .notRegex(let r): return !Self.anyValue(Self.values(of: index.songs[i], subject)) { r.matches($0) }
+            default:
+                let values = foldCase ? index.foldedValues(subject)[i] : Self.values(of: index.songs[i], subject)
+                return Self.compare(values, op, value)
+            }
+        case .base(let folder):
+            let f = SongIndex.normalize(folder)
+            return f.isEmpty || index.songs[i].uri.hasPrefix(f + "/")
+        case .modifiedSince(let t): return index.songs[i].modified >= t
+        case .addedSince(let t): return Int64(index.songs[i].track.addedAt.timeIntervalSince1970) >= t
+        case .not(let inner): return !inner.matches(at: i, in: index, foldCase: foldCase)
+        case .and(let all): return all.allSatisfy { $0.matches(at: i, in: index, foldCase: foldCase) }
+        }
+    }
+
+    /// The values a comparison of `subject` looks at: the tag's `matchValues`, every tag's
+    /// values for `any`, the URI for `file`.
+    static func values(of song: Song, _ subject: Subject) -> [String] {
+        switch subject {
+        case .tag(let tag): return song.matchValues(tag)
+        case .file: return [song.uri]
+        case .any: return Tag.allCases.flatMap { song.values($0) }
+        }
+    }
+
+    /// A missing tag compares as the empty string (`(Album == '')` finds songs without one).
+    private static func anyValue(_ values: [String], _ test: (String) -> Bool) -> Bool {
+        values.isEmpty ? test("") : values.contains(where: test)
+    }
+
+    /// Compares values with `wanted` (both already folded for the `search` family).
+    private static func compare(_ values: [String], _ op: Operator, _ wanted: String) -> Bool {
         switch op {
-        case .equal: return values.contains { prepared($0) == key }
-        case .notEqual: return !values.contains { prepared($0) == key }
-        case .contains: return values.contains { prepared($0).contains(key) }
-        case .startsWith: return values.contains { prepared($0).hasPrefix(key) }
-        case .regex(let r): return values.contains { r.matches($0) }
-        case .notRegex(let r): return !values.contains { r.matches($0) }
+        case .equal: return anyValue(values) { $0 == wanted }
+        case .notEqual: return !anyValue(values) { $0 == wanted }
+        case .contains: return anyValue(values) { contains($0, wanted) }
+        case .startsWith: return anyValue(values) { $0.hasPrefix(wanted) }
+        case .regex(let r): return anyValue(values) { r.matches($0) }
+        case .notRegex(let r): return !anyValue(values) { r.matches($0) }
+        }
+    }
+
+    /// Whether `text`'s UTF-8 holds `part`'s (bytes, as MPD compares; this is the inner loop of
+    /// `search any`, where `String.contains` compared characters at several times the cost).
+    static func contains(_ text: String, _ part: String) -> Bool {
+        var text = text, part = part
+        return part.withUTF8 { p in
+            guard let first = p.first else { return true }
+            return text.withUTF8 { t in
+                guard t.count >= p.count else { return false }
+                for i in 0...(t.count - p.count) where t[i] == first {
+                    if memcmp(t.baseAddress! + i, p.baseAddress!, p.count) == 0 { return true }
+                }
+                return false
+            }
         }
     }
 

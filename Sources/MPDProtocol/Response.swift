@@ -24,7 +24,13 @@ public struct Response: Sendable {
         bytes.append(0x0A)
     }
 
-    mutating func append(_ other: Response) { bytes.append(contentsOf: other.bytes) }
+    mutating func append(_ other: Response) {
+        // The usual case (one command's answer into an empty response) takes the bytes as they are.
+        if bytes.isEmpty { bytes = other.bytes } else { bytes.append(contentsOf: other.bytes) }
+    }
+
+    /// Appends lines made earlier by `add` (a cached song block).
+    mutating func append(bytes more: [UInt8]) { bytes.append(contentsOf: more) }
 
     mutating func appendRaw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 }

@@ -264,9 +264,12 @@ final class Call {
         let operations = try library.record(mutation)
         guard !operations.isEmpty else { return operations }
         switch mutation {
-        case .rate(let uid, _), .favorite(let uid, _), .played(let uid), .completedPlay(let uid, _), .setSticker(let uid, _, _):
+        case .rate(let uid, _), .favorite(let uid, _), .played(let uid), .completedPlay(let uid, _), .setSticker(let uid, _, _),
+             .setOverrides(let uid, _):
+            // The song index holds the tracks' ratings and tags: drop it now, so the next command
+            // (on any connection) reads the change; the event arrives later, through the pipe.
+            door.catalog.invalidate()
             door.environment.publish(.tracksChanged(uids: [uid]))
-        case .setOverrides(let uid, _): door.environment.publish(.tracksChanged(uids: [uid]))
         case .deletePlaylist(let id): door.environment.publish(.playlistDeleted(id: id))
         case .renamePlaylist(let id, _), .addToPlaylist(let id, _, _), .movePlaylistItem(let id, _, _), .removePlaylistItem(let id, _):
             door.environment.publish(.playlistChanged(id: id))

@@ -21,6 +21,16 @@ public final class SongIndex: Sendable {
     /// The song of each track: its primary file (the one `TrackRecord.path` names).
     let byUID: [TrackUID: Int]
     public let directories: [String: Directory]
+    /// Each song's lines with every tag (what `Song.write` makes for a client that left
+    /// `tagtypes` alone), made the first time the song is written: listings, searches and the
+    /// queue then copy bytes instead of formatting dates, numbers and tags again for every answer.
+    private let blocks: Mutex<[[UInt8]?]>
+    /// The case- and accent-folded values of each filter subject, per song (`search`), made the
+    /// first time a search names that subject: folding (Foundation's, for non-ASCII text) is then
+    /// paid once per library state, not once per song and search.
+    private let folded = Mutex<[Filter.Subject: [[String]]]>([:])
+    /// Each tag's `matchValues`, per song (`list`), made the first time `list` names the tag.
+    private let tagValues = Mutex<[Tag: [[String]]]>([:])
 
     /// Builds the snapshot.
     ///
@@ -63,6 +73,7 @@ public final class SongIndex: Sendable {
         }
         for key in directories.keys { directories[key]!.directories.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
         self.songs = songs
+        self.blocks = Mutex([[UInt8]?](repeating: nil, count: songs.count))
         self.byURI = byURI
         self.byUID = byUID
         self.directories = directories
@@ -76,6 +87,41 @@ public final class SongIndex: Sendable {
 
     /// The song at `uri`.
     public func song(uri: String) -> Song? { byURI[uri].map { songs[$0] } }
+
+    /// The position in `songs` of the song at `uri`.
+    func position(uri: String) -> Int? { byURI[uri] }
+
+    /// The position in `songs` of the song that stands for a track.
+    func position(uid: TrackUID) -> Int? { byUID[uid] }
+
+    /// Writes the song at position `i` (`Song.write`), from its cached lines when every tag is
+    /// enabled.
+    func write(_ i: Int, into response: inout Response, tags: Set<Tag>) {
+        // `tags` is a subset of all tags: the same count means all of them.
+        guard tags.count == Tag.allCases.count else { return songs[i].write(into: &response, tags: tags) }
+        if let block = blocks.withLock({ $0[i] }) { return response.append(bytes: block) }
+        var own = Response()
+        songs[i].write(into: &own, tags: tags)
+        blocks.withLock { $0[i] = own.bytes }
+        response.append(own)
+    }
+
+    /// The folded values (`TextKey.fold`) of `subject` for every song, in `songs` order: the
+    /// tag's `matchValues`, every tag's `values` for `any`, the URI for `file`.
+    func foldedValues(_ subject: Filter.Subject) -> [[String]] {
+        if let done = folded.withLock({ $0[subject] }) { return done }
+        let values = songs.map { song in Filter.values(of: song, subject).map(TextKey.fold) }
+        folded.withLock { $0[subject] = values }
+        return values
+    }
+
+    /// `matchValues(tag)` of every song, in `songs` order.
+    func matchValues(_ tag: Tag) -> [[String]] {
+        if let done = tagValues.withLock({ $0[tag] }) { return done }
+        let values = songs.map { $0.matchValues(tag) }
+        tagValues.withLock { $0[tag] = values }
+        return values
+    }
 
     /// The song that stands for a track (its primary file).
     public func song(uid: TrackUID) -> Song? { byUID[uid].map { songs[$0] } }

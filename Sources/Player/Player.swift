@@ -164,9 +164,9 @@ public final class Player: Sendable {
     ///   (nothing is added then); `.store` when the library fails.
     @discardableResult
     public func enqueue(_ uids: [TrackUID], replace: Bool = false, at index: Int? = nil) throws(PlayerError) -> [QueueEntry] {
-        let known: [TrackUID: TrackRecord]
-        do { known = try library.tracks(uids: uids) } catch { throw PlayerError(error) }
-        if let missing = uids.first(where: { known[$0] == nil }) {
+        let known: Set<TrackUID>
+        do { known = try library.existingTrackUIDs(uids) } catch { throw PlayerError(error) }
+        if let missing = uids.first(where: { !known.contains($0) }) {
             throw PlayerError(.trackMissing, message: "no track \(missing)")
         }
         var added: [QueueEntry] = []

@@ -119,6 +119,46 @@ struct MPDServerTests {
         await f.stop()
     }
 
+    @Test("Given the song index's caches (song lines, folded values), when tagtypes narrows the tags and searches repeat, then every answer is what the uncached path gives")
+    func cachedAnswers() async throws {
+        let f = try MPDFixture()
+        let c = try f.client()
+        let first = try c.run("listallinfo")
+        #expect(first.contains { $0.hasPrefix("Artist: ") })
+        // Cached lines are used only with every tag enabled: narrowing the tags writes afresh.
+        try c.run("tagtypes disable Artist")
+        let narrowed = try c.run("listallinfo")
+        #expect(!narrowed.contains { $0.hasPrefix("Artist: ") })
+        #expect(narrowed.filter { $0.hasPrefix("file: ") } == first.filter { $0.hasPrefix("file: ") })
+        try c.run("tagtypes all")
+        #expect(try c.run("listallinfo") == first)
+        // The queue's answer is the same lines, with Pos and Id.
+        try c.run("add \"\"")
+        let queue = try c.run("playlistinfo").filter { !$0.hasPrefix("Pos: ") && !$0.hasPrefix("Id: ") }
+        #expect(Self.songBlocks(queue) == Self.songBlocks(first))
+        #expect(Self.songBlocks(queue).count == first.filter { $0.hasPrefix("file: ") }.count)
+        // search folds case from the folded-value cache, the same on a second run.
+        let artist = try #require(first.first { $0.hasPrefix("Artist: ") }.map { String($0.dropFirst(8)) })
+        let exact = try c.run("find artist " + Tokenizer.quote(artist))
+        let folded = try c.run("search artist " + Tokenizer.quote(artist.uppercased()))
+        #expect(Set(exact).isSubset(of: Set(folded)))
+        #expect(try c.run("search artist " + Tokenizer.quote(artist.uppercased())) == folded)
+        let part = String(artist.lowercased().prefix(3))
+        let any = try c.run("search any " + Tokenizer.quote(part)).filter { $0.hasPrefix("file: ") }
+        #expect(Set(exact.filter { $0.hasPrefix("file: ") }).isSubset(of: Set(any)))
+        await f.stop()
+    }
+
+    /// Each song's lines by its `file:` (a block ends at the next `file:` or `directory:`).
+    static func songBlocks(_ lines: [String]) -> [String: [String]] {
+        var blocks: [String: [String]] = [:]
+        var current: String?
+        for line in lines {
+            if line.hasPrefix("file: ") { current = line; blocks[line] = [] } else if line.hasPrefix("directory: ") || line == "OK" { current = nil } else if let current { blocks[current]!.append(line) }
+        }
+        return blocks
+    }
+
     @Test("Given MPD writes, when saving a playlist and setting a rating sticker, then the library has them through the write path")
     func userData() async throws {
         let f = try MPDFixture()

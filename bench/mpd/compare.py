@@ -6,14 +6,22 @@ bench/mpd/run.sh prepares the corpus and the release build, then calls this. Std
 Rounds alternate the order (MPD then omnisonicd, then omnisonicd then MPD, ...) so that a change
 in the machine's load hits both alike. In each round, each server starts on a new, empty
 database, over a Unix socket, and is measured on:
-  update         indexing the whole corpus from an empty database, wall seconds. MPD: `update`
-                 until `updating_db` leaves `status`. omnisonicd: from the process's start until
-                 its start-up scan is done (`updating_db` gone, the song count steady), so it
+  update         indexing the whole corpus from an empty database. MPD: `update` until
+                 `updating_db` leaves `status`. omnisonicd: from the process's start until its
+                 start-up scan is done (`updating_db` gone, the song count steady), so it
                  includes the daemon's start-up.
-  queries        each the median of --reps timings (client wall time, the whole answer read):
-                 listallinfo; search any "love"; find artist (the first artist MPD lists);
+  queries        listallinfo; search any "love"; find artist (the first artist MPD lists);
                  list album group albumartist; add "" (queue everything, after a clear);
-                 playlistinfo (the whole queue just made).
+                 playlistinfo (the whole queue just made). Wall: the median of --reps timings
+                 (client wall time, the whole answer read).
+  CPU            the server process's user + system CPU (/proc/PID/stat, all threads) spent on
+                 each command: read before the command and again once the process has settled
+                 (no CPU for 50 ms, at most 1 s: work a command leaves behind, such as
+                 omnisonicd's queue save, counts), summed over the --reps and divided by them
+                 (the counters tick in 10 ms steps). For update, the CPU of the update (MPD) or
+                 of the process from its start (omnisonicd). On a shared machine this is the
+                 fairer figure: wall time stretches with other processes' load, CPU time much
+                 less so.
   rss            the server's VmRSS after the queries (KiB).
 Writes a JSON file and prints a Markdown table of medians over the rounds, with `uptime`'s
 load before and after.
@@ -88,12 +96,17 @@ class Client:
         self.sock.close()
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+def settled_cpu(pid, quiet=0.05, limit=1.0):
+    """The process's CPU seconds once it has used none for `quiet` seconds (at most `limit`)."""
+    deadline = time.monotonic() + limit
+    last = scan.cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = scan.cpu_seconds(pid)
+        if now == last:
+            break
+        last = now
+    return last
 
 
 def load():
@@ -124,8 +137,12 @@ class MPD:
         self.client = Client(self.mpd.socket, time.monotonic() + 60)
 
     def index(self):
-        """Seconds to build the database from empty (`update` until `updating_db` is gone)."""
-        return scan.timed_mpd_update(self.mpd)[0]
+        """Wall and CPU seconds to build the database from empty (`update` until `updating_db` is gone)."""
+        timed = scan.timed_mpd_update(self.mpd)
+        # MPD drops a client silent for 60 s (`connection_timeout`), which a slow update outlasts.
+        self.client.close()
+        self.client = Client(self.mpd.socket, time.monotonic() + 60)
+        return timed
 
     def stop(self):
         self.client.close()
@@ -152,7 +169,7 @@ class Omnisonicd:
         self.client = Client(self.sock, time.monotonic() + 60)
 
     def index(self):
-        """Seconds from the process's start until its start-up scan is done."""
+        """Wall and CPU seconds from the process's start until its start-up scan is done."""
         steady = 0
         last = -1
         while steady < 2:
@@ -166,7 +183,7 @@ class Omnisonicd:
                 done = time.perf_counter()
             last = songs
             time.sleep(0.05)
-        return done - self.started
+        return done - self.started, scan.cpu_seconds(self.process.pid)
 
     def stop(self):
         self.client.close()
@@ -176,8 +193,10 @@ class Omnisonicd:
 
 
 def measure(server, reps, chosen):
-    out = {"update": server.index()}
+    wall, cpu = server.index()
+    out = {"update": {"wall": wall, "cpu": cpu}}
     c = server.client
+    pid = server.process.pid
     if not chosen:
         # The first artist listed (the same on both servers: tests/mpd's differential test).
         chosen.append(next(line[8:] for line in c.raw("list artist").decode().splitlines() if line.startswith("Artist: ") and line[8:]))
@@ -188,15 +207,18 @@ def measure(server, reps, chosen):
                ('add "" (queue everything)', 'add ""', "clear"), ("playlistinfo (whole queue)", "playlistinfo", None)]
     for label, line, before in queries:
         times = []
+        cpu = 0.0
         for _ in range(reps):
             if before:
                 c.raw(before)
+            cpu_before = settled_cpu(pid)
             started = time.perf_counter()
             c.raw(line)
             times.append(time.perf_counter() - started)
-        out[label] = statistics.median(times)
+            cpu += settled_cpu(pid) - cpu_before
+        out[label] = {"wall": statistics.median(times), "cpu": cpu / reps}
     out["queue"] = int(c.pairs("status")["playlistlength"])
-    out["rss_kib"] = rss_kib(server.process.pid)
+    out["rss_kib"] = scan.vm_rss_kib(pid)
     c.raw("clear")
     return out
 
@@ -228,25 +250,35 @@ def main():
                     result[server.name] = measure(server, args.reps, artist)
                 finally:
                     server.stop()
-                print(f"round {r + 1} {server.name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                                                                 for k, v in result[server.name].items()), flush=True)
+                print(f"round {r + 1} {server.name}: " + ", ".join(f"{k} {v['wall']:.3f}/{v['cpu']:.3f}" if isinstance(v, dict) else f"{k} {v}"
+                                                                 for k, v in result[server.name].items()) + " (wall/CPU s)", flush=True)
             rounds.append(result)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     after = load()
     keys = [k for k in rounds[0]["mpd"] if k not in ("songs", "queue", "rss_kib")]
-    lines = [f"| measure | MPD {subprocess.run(['mpd', '--version'], capture_output=True, text=True).stdout.split()[3]} | omnisonicd | omnisonicd / MPD |",
-             "|---|---:|---:|---:|"]
+    version = scan.mpd_version()
+    lines = [f"| measure | MPD {version} wall | omnisonicd wall | ratio | MPD {version} CPU | omnisonicd CPU | ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+
+    def ratio(o, m):
+        return f"{o / m:.2f}" if m > 0 else "–"
+
     for key in keys:
-        m = statistics.median(r["mpd"][key] for r in rounds)
-        o = statistics.median(r["omnisonicd"][key] for r in rounds)
         unit = "s" if key == "update" else "ms"
         scale = 1 if key == "update" else 1000
-        lines.append(f"| {key} | {m * scale:.{2 if key == 'update' else 1}f} {unit} | {o * scale:.{2 if key == 'update' else 1}f} {unit} | {o / m:.2f} |")
+        digits = 2 if key == "update" else 1
+        cells = []
+        for kind in ("wall", "cpu"):
+            m = statistics.median(r["mpd"][key][kind] for r in rounds)
+            o = statistics.median(r["omnisonicd"][key][kind] for r in rounds)
+            cells.append(f"{m * scale:.{digits}f} {unit} | {o * scale:.{digits}f} {unit} | {ratio(o, m)}")
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
     for key in ("songs", "queue", "rss_kib"):
-        lines.append(f"| {key} | {statistics.median(r['mpd'][key] for r in rounds):.0f} | {statistics.median(r['omnisonicd'][key] for r in rounds):.0f} | |")
+        lines.append(f"| {key} | {statistics.median(r['mpd'][key] for r in rounds):.0f} | {statistics.median(r['omnisonicd'][key] for r in rounds):.0f} | | | | |")
     table = "\n".join(lines)
-    print(f"\nload before: {before}\nload after:  {after}\n{args.runs} rounds, medians; query times are medians of {args.reps}\n\n{table}")
+    print(f"\nload before: {before}\nload after:  {after}\n{args.runs} rounds, medians; query wall times are medians of {args.reps}, "
+          f"CPU times means of {args.reps}\n\n{table}")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report = {"command": args.command, "corpus": corpus, "runs": args.runs, "reps": args.reps, "load_before": before,
               "load_after": after, "rounds": rounds, "table": table}

@@ -98,6 +98,19 @@ extension Library {
             return out
         }
     }
+
+    /// Which of these uids the library has (one read of the uid index; no track rows decoded:
+    /// queueing ten thousand songs checks them without building ten thousand records).
+    ///
+    /// - Throws: `StoreError` when SQLite fails. Blocking; any thread.
+    public func existingTrackUIDs(_ uids: [TrackUID]) throws(StoreError) -> Set<TrackUID> {
+        guard !uids.isEmpty else { return [] }
+        return try read("reading track uids") { db in
+            let found = try String.fetchAll(db.cachedStatement(sql: "SELECT uid FROM track WHERE uid IN (SELECT value FROM json_each(?))"),
+                                            arguments: [JSONText.array(Array(Set(uids.map(\.rawValue))))])
+            return Set(found.map { TrackUID(rawValue: $0) })
+        }
+    }
 }
 
 extension Library {
