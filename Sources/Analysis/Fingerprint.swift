@@ -30,7 +30,14 @@ final class Fingerprinter {
         framesLeft -= frames
         let count = frames * channels
         if scratch.count < count { scratch = [Int16](repeating: 0, count: count) }
-        for i in 0..<count { scratch[i] = Int16(max(-32768, min(32767, (samples[i] * 32768).rounded()))) }
+        scratch.withUnsafeMutableBufferPointer { out in
+            // Clamp, then round half away from zero by truncating x ± 0.5 (a vectorised
+            // conversion; `rounded()` is a libm call per sample).
+            for i in 0..<count {
+                let x = max(-32768, min(32767, samples[i] * 32768))
+                out[i] = Int16(x + (x < 0 ? -0.5 : 0.5))
+            }
+        }
         let ok = scratch.withUnsafeBufferPointer { chromaprint_feed(context, $0.baseAddress, Int32(count)) }
         if ok != 1 { failed = true }
     }

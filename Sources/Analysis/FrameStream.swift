@@ -1,3 +1,5 @@
+import Foundation
+
 /// Cuts a mono stream into overlapping windowed frames and hands each frame's magnitude spectrum
 /// to a consumer, without keeping the whole track in memory.
 ///
@@ -45,7 +47,13 @@ final class FrameStream {
     }
 
     private func emit(from start: Int) {
-        for i in 0..<frameSize { frame[i] = buffer[start + i] * window[i] }
+        buffer.withUnsafeBufferPointer { input in
+            window.withUnsafeBufferPointer { w in
+                frame.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<frameSize { out[i] = input[start + i] * w[i] }
+                }
+            }
+        }
         frame.withUnsafeBufferPointer { input in
             spectrum.withUnsafeMutableBufferPointer { fft.magnitudes(input, into: $0) }
         }
@@ -62,9 +70,12 @@ struct MonoDecimator {
     let factor: Int
     let outputRate: Double
     private let taps: [Float]
-    private var history: [Float]
+    /// The previous block's last taps − 1 mono samples, then the current block's.
+    private var scratch: [Float]
+    /// Input samples since the last output, modulo the factor.
     private var phase = 0
-    private var position = 0
+    /// `scratch` split by index modulo the factor (scratch space).
+    private var parts: [Float] = []
 
     init(inputRate: Double) {
         factor = inputRate >= 88200 ? 4 : (inputRate >= 32000 ? 2 : 1)
@@ -82,32 +93,75 @@ struct MonoDecimator {
         let sum = h.reduce(0, +)
         h = h.map { $0 / sum }
         taps = h.map(Float.init)
-        history = [Float](repeating: 0, count: 2 * count)
+        scratch = [Float](repeating: 0, count: count - 1)
     }
 
     /// Downmixes and decimates interleaved `samples`, appending the output to `out`.
+    ///
+    /// The block is downmixed into `scratch` after the previous block's last taps − 1 samples,
+    /// so each output is one dot product over contiguous memory (which the compiler vectorises).
     mutating func process(_ samples: UnsafeBufferPointer<Float>, channels: Int, into out: inout [Float]) {
         let frames = samples.count / channels
+        guard frames > 0, let input = samples.baseAddress else { return }
         let n = taps.count
+        let keep = n - 1
+        // `scratch` holds exactly the kept samples here; room for the block after them.
+        scratch.append(contentsOf: repeatElement(0, count: frames))
         let scale = 1 / Float(channels)
-        for f in 0..<frames {
-            var x: Float = 0
-            for c in 0..<channels { x += samples[f * channels + c] }
-            x *= scale
-            if factor == 1 { out.append(x); continue }
-            history[position] = x
-            history[position + n] = x
-            position = (position + 1) % n
-            phase += 1
-            if phase == factor {
-                phase = 0
-                var acc: Float = 0
-                // The oldest sample is at `position`; taps are symmetric, so order does not matter.
-                for k in 0..<n { acc += taps[k] * history[position + k] }
-                out.append(acc)
+        scratch.withUnsafeMutableBufferPointer { m in
+            let mono = m.baseAddress! + keep
+            if channels == 2 {
+                for f in 0..<frames { mono[f] = (input[2 * f] + input[2 * f + 1]) * scale }
+            } else {
+                for f in 0..<frames {
+                    var x: Float = 0
+                    for c in 0..<channels { x += input[f * channels + c] }
+                    mono[f] = x * scale
+                }
             }
         }
+        if factor == 1 {
+            out.append(contentsOf: scratch[keep...])
+        } else {
+            // Block sample i completes an output when (phase + i + 1) is a multiple of the factor;
+            // its window is scratch[i ..< i + n] (the n samples ending at it).
+            let first = (factor - 1 - phase % factor + factor) % factor
+            let count = first < frames ? (frames - 1 - first) / factor + 1 : 0
+            let base = out.count
+            out.append(contentsOf: repeatElement(0, count: count))
+            // Output j reads scratch[first + j·factor + k], k < n. Split scratch by index modulo
+            // the factor: for a fixed k those samples are consecutive in one part, so the taps go
+            // in the outer loop and the inner loop is a multiply-add over consecutive outputs
+            // (vectorised; each output's sum keeps the order k = 0, 1, ...).
+            let total = scratch.count
+            let partLength = (total + factor - 1) / factor
+            if parts.count < factor * partLength { parts = [Float](repeating: 0, count: factor * partLength) }
+            scratch.withUnsafeBufferPointer { x in
+                parts.withUnsafeMutableBufferPointer { part in
+                    for i in 0..<total { part[(i % factor) * partLength + i / factor] = x[i] }
+                }
+            }
+            parts.withUnsafeBufferPointer { part in
+                taps.withUnsafeBufferPointer { h in
+                    out.withUnsafeMutableBufferPointer { o in
+                        let output = o.baseAddress! + base
+                        for k in 0..<n {
+                            let index = first + k
+                            let source = part.baseAddress! + (index % factor) * partLength + index / factor
+                            let coefficient = h[k]
+                            var j = 0
+                            while j + 8 <= count {
+                                store8(load8(output + j) + coefficient * load8(source + j), output + j)
+                                j += 8
+                            }
+                            while j < count { output[j] += coefficient * source[j]; j += 1 }
+                        }
+                    }
+                }
+            }
+            phase = (phase + frames) % factor
+        }
+        // The last taps − 1 samples stay for the next block.
+        scratch.removeFirst(frames)
     }
 }
-
-import Foundation

@@ -69,20 +69,53 @@ public final class LoudnessMeter {
     /// Feeds interleaved samples (a whole number of frames).
     public func process(_ samples: UnsafeBufferPointer<Float>) {
         let frames = samples.count / channels
-        var i = 0
-        for _ in 0..<frames {
-            for c in 0..<channels {
-                let x = samples[i + c]
-                let m = abs(x)
-                if m > samplePeak { samplePeak = m }
-                let y = filters[c].process(Double(x))
-                subSum[c] += y * y
+        guard frames > 0, let base = samples.baseAddress else { return }
+        // Channel by channel up to each 100 ms boundary, the filter state and sums in locals: the
+        // per-sample loop then touches no class property (no exclusivity checks, no bounds checks).
+        var peak = samplePeak
+        var start = 0
+        while start < frames {
+            let n = min(frames - start, subBoundary - samplesSeen)
+            if channels == 2 {
+                // Both channels in one loop: two independent filter chains the CPU overlaps.
+                var left = filters[0], right = filters[1]
+                var sumL = 0.0, sumR = 0.0
+                var p = base + start * 2
+                for _ in 0..<n {
+                    let xl = p[0], xr = p[1]
+                    peak = max(peak, max(abs(xl), abs(xr)))
+                    let yl = left.process(Double(xl))
+                    let yr = right.process(Double(xr))
+                    sumL += yl * yl
+                    sumR += yr * yr
+                    p += 2
+                }
+                filters[0] = left
+                filters[1] = right
+                subSum[0] += sumL
+                subSum[1] += sumR
+            } else {
+                for c in 0..<channels {
+                    var filter = filters[c]
+                    var sum = 0.0
+                    var p = base + start * channels + c
+                    for _ in 0..<n {
+                        let x = p.pointee
+                        peak = max(peak, abs(x))
+                        let y = filter.process(Double(x))
+                        sum += y * y
+                        p += channels
+                    }
+                    filters[c] = filter
+                    subSum[c] += sum
+                }
             }
-            i += channels
-            subCount += 1
-            samplesSeen += 1
+            start += n
+            subCount += n
+            samplesSeen += n
             if samplesSeen == subBoundary { closeSubBlock() }
         }
+        samplePeak = peak
         truePeak.process(samples)
     }
 
@@ -212,6 +245,8 @@ struct TruePeakMeter {
     private let gainBound: Float
     private var history: [[Float]]
     private var position = 0
+    private var tailMax: Float = 0
+    private var lane: [Float] = []
     private(set) var peak: Float = 0
 
     init(sampleRate: Double, channels: Int) {
@@ -242,29 +277,84 @@ struct TruePeakMeter {
     mutating func process(_ samples: UnsafeBufferPointer<Float>) {
         let channels = history.count
         let frames = samples.count / channels
-        for f in 0..<frames {
-            for c in 0..<channels {
-                let x = samples[f * channels + c]
-                // A doubled ring buffer, so the newest `taps` samples are always contiguous.
-                history[c][position] = x
-                history[c][position + taps] = x
-                if factor == 1 { peak = max(peak, abs(x)); continue }
-                // The interpolated values cannot exceed the window's largest sample times the
-                // filter's largest absolute tap sum: skip the 48 multiplications when that bound
-                // is below the peak already found (most samples of a track, once its loud part
-                // has been seen).
-                var windowMax: Float = 0
-                for k in 0..<taps { windowMax = max(windowMax, abs(history[c][position + taps - k])) }
-                if windowMax * gainBound <= peak { continue }
-                for p in 0..<factor {
-                    var acc: Float = 0
-                    let coeffs = phases[p]
-                    for k in 0..<taps { acc += coeffs[k] * history[c][position + taps - k] }
-                    peak = max(peak, abs(acc))
-                }
-                peak = max(peak, abs(x))
-            }
-            position = (position + 1) % taps
+        guard frames > 0, let base = samples.baseAddress else { return }
+        // The interpolated values cannot exceed the largest sample in the filter's reach times
+        // the filter's largest absolute tap sum. A block whose samples (and the previous block's
+        // last `taps`) stay below the peak already found by that bound cannot raise it: keep its
+        // last samples for the filter's history and skip the 48 multiplications per sample
+        // (most of a track, once its loud part has been seen).
+        let blockMax = maxMagnitude(base, count: frames * channels)
+        if factor > 1 && max(blockMax, tailMax) * gainBound <= peak {
+            let from = max(0, frames - taps)
+            for f in from..<frames { push(base + f * channels, channels: channels) }
+            tailMax = tailMaximum(base, frames: frames, channels: channels)
+            return
         }
+        if factor == 1 {
+            peak = max(peak, blockMax)
+            return
+        }
+        // Per channel: the last taps − 1 samples and the block, contiguous; in chunks of 256
+        // samples, skip a chunk the bound rules out, else run each phase's filter with the taps
+        // as the outer loop (a multiply-add across consecutive outputs, which vectorises; the
+        // sum per output keeps the order k = 0, 1, ... of a direct dot product).
+        let keep = taps - 1
+        for c in 0..<channels {
+            lane.removeAll(keepingCapacity: true)
+            for k in 1...keep { lane.append(history[c][position + k + 1]) }
+            for f in 0..<frames { lane.append(base[f * channels + c]) }
+            lane.withUnsafeBufferPointer { x in
+                var chunkStart = 0
+                while chunkStart < frames {
+                    let count = min(256, frames - chunkStart)
+                    // Outputs at block samples chunkStart..<chunkStart+count read lane[chunkStart ..< chunkStart + count + keep].
+                    let chunkMax = maxMagnitude(x.baseAddress! + chunkStart, count: count + keep)
+                    if chunkMax * gainBound > peak {
+                        for p in 0..<factor {
+                            phases[p].withUnsafeBufferPointer { h in
+                                // Eight outputs at a time; each lane's sum runs k = 0, 1, ...
+                                var m: Float = 0
+                                var i = 0
+                                let origin = x.baseAddress! + chunkStart + keep
+                                while i + 8 <= count {
+                                    var acc = SIMD8<Float>(repeating: 0)
+                                    for k in 0..<taps { acc += h[k] * load8(origin + i - k) }
+                                    for lane in 0..<8 { m = max(m, abs(acc[lane])) }
+                                    i += 8
+                                }
+                                while i < count {
+                                    var acc: Float = 0
+                                    for k in 0..<taps { acc += h[k] * origin[i - k] }
+                                    m = max(m, abs(acc))
+                                    i += 1
+                                }
+                                peak = max(peak, m)
+                            }
+                        }
+                        for i in (chunkStart + keep)..<(chunkStart + keep + count) { peak = max(peak, abs(x[i])) }
+                    }
+                    chunkStart += count
+                }
+            }
+        }
+        let from = max(0, frames - taps)
+        for f in from..<frames { push(base + f * channels, channels: channels) }
+        tailMax = tailMaximum(base, frames: frames, channels: channels)
+    }
+
+    /// Writes one frame into every channel's ring; afterwards the newest `taps` samples of
+    /// channel c are `history[c][position + 1 ..< position + 1 + taps]`, oldest first.
+    private mutating func push(_ frame: UnsafePointer<Float>, channels: Int) {
+        position = (position + 1) % taps
+        for c in 0..<channels {
+            history[c][position] = frame[c]
+            history[c][position + taps] = frame[c]
+        }
+    }
+
+    private func tailMaximum(_ base: UnsafePointer<Float>, frames: Int, channels: Int) -> Float {
+        var m: Float = 0
+        for i in (max(0, frames - taps) * channels)..<(frames * channels) { m = max(m, abs(base[i])) }
+        return m
     }
 }

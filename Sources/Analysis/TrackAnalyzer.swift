@@ -58,7 +58,7 @@ public struct AnalysisOptions: Sendable, Equatable {
 /// plain threads at idle priority, not the cooperative pool: this is seconds of CPU).
 public final class TrackAnalyzer {
     /// The analyzer's version, stored with every result. Raise it when a change alters results.
-    public static let version = 1
+    public static let version = 2
 
     private let inputRate: Double
     private let channels: Int
@@ -92,7 +92,7 @@ public final class TrackAnalyzer {
         key = KeyDetector(sampleRate: rate, frameSize: keySize)
         timbre = TimbreAccumulator(sampleRate: rate, frameSize: onsetSize)
         let keyDetector = key, timbre = timbre
-        keyFrames = FrameStream(frameSize: keySize, hop: keySize / 2) { keyDetector.add($0) }
+        keyFrames = FrameStream(frameSize: keySize, hop: keySize) { keyDetector.add($0) }
         onsetFrames = FrameStream(frameSize: onsetSize, hop: onsetSize / 4) { [timbre] in timbre.add($0) }
     }
 

@@ -5,7 +5,7 @@ import TestSupport
 
 @Suite("Tempo and key of synthetic music with known answers")
 struct TempoAndKeyTests {
-    @Test("Every piece with drums gets its tempo within 0.1 % after octave folding, with a beat grid", arguments: 0..<6)
+    @Test("Every piece with drums gets its tempo within 0.1 % after octave folding, with a beat grid", arguments: [0, 1, 2, 3, 4, 5, 7])
     func tempo(index: Int) throws {
         // Given a piece made at a known tempo (straight, swung, half time, detuned, fast)
         let piece = SyntheticSet.pieces[index]
@@ -37,7 +37,7 @@ struct TempoAndKeyTests {
         #expect(tempo.confidence < 0.35)
     }
 
-    @Test("Every piece's key is found exactly, with its tuning", arguments: 0..<7)
+    @Test("Every piece's key is found exactly, with its tuning", arguments: 0..<8)
     func key(index: Int) throws {
         let piece = SyntheticSet.pieces[index]
         let key = try #require(SyntheticSet.analyses[index].key)

@@ -1,8 +1,11 @@
 // The analysis benchmark's Swift half (bench/analysis/run.sh):
 //
 //   AnalysisBench generate DIR [--seconds S]   writes the synthetic set as float WAVs + truth.json
-//   AnalysisBench analyze DIR                  analyses every WAV on this thread, writes
-//                                              DIR/omnisonic.json (answers and CPU seconds each)
+//   AnalysisBench analyze DIR [--core]         analyses every WAV on this thread, writes
+//                                              DIR/omnisonic.json (answers and CPU seconds each);
+//                                              --core leaves the fingerprint out (tempo + key +
+//                                              loudness + vector: what essentia is compared on)
+//                                              and writes DIR/omnisonic-core.json
 //
 // CPU time is this thread's (CLOCK_THREAD_CPUTIME_ID): one core's work, whatever the load.
 import Analysis
@@ -60,17 +63,19 @@ case "analyze":
     struct Row: Encodable { var file: String; var bpm: Double?; var key: String?; var lufs: Double?; var cpuSeconds: Double; var audioSeconds: Double }
     var rows: [Row] = []
     let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".wav") }.sorted()
+    let core = arguments.contains("--core")
+    let options = AnalysisOptions(fingerprintSeconds: core ? 0 : 120)
     for file in files {
         let wav = try FloatWAV.read("\(dir)/\(file)")
         let start = threadCPU()
-        let analysis = TrackAnalyzer.analyze(wav.samples, sampleRate: Double(wav.sampleRate), channels: wav.channels)
+        let analysis = TrackAnalyzer.analyze(wav.samples, sampleRate: Double(wav.sampleRate), channels: wav.channels, options: options)
         let cpu = threadCPU() - start
         rows.append(Row(file: file, bpm: analysis.tempo.bpm, key: analysis.key?.key.standardName,
                         lufs: analysis.loudness.integratedLUFS, cpuSeconds: cpu, audioSeconds: analysis.durationSeconds))
         print(String(format: "%@  %@ BPM  %@  %.2f s CPU", file, analysis.tempo.bpm.map { String($0) } ?? "-",
                      analysis.key?.key.standardName ?? "-", cpu))
     }
-    try encoder.encode(rows).write(to: URL(fileURLWithPath: "\(dir)/omnisonic.json"))
+    try encoder.encode(rows).write(to: URL(fileURLWithPath: "\(dir)/\(core ? "omnisonic-core" : "omnisonic").json"))
 default:
     FileHandle.standardError.write(Data("unknown command \(arguments[1])\n".utf8))
     exit(2)

@@ -5,7 +5,8 @@ Tempo: Accuracy1 = share within 4 % of the truth; Accuracy2 also accepts ×2, ×
 (the MIREX definitions), over the pieces that have a pulse; "no steady tempo" on the drumless
 pieces is counted separately. Key: the MIREX score (1 exact, 0.5 a fifth either way with the same
 mode, 0.3 relative major/minor, 0.2 parallel major/minor, else 0), over every piece.
-Speed: CPU seconds per 3 minutes of audio (one thread each).
+Speed: CPU seconds per 3 minutes of audio (one thread each). "omnisonic-core" is tempo + key +
+loudness + vector (what essentia computes here); "omnisonic" adds the Chromaprint fingerprint.
 """
 import json
 import sys
@@ -64,11 +65,14 @@ def score(folder, name):
 
 
 folder = sys.argv[1]
-results = {name: score(folder, name) for name in ("omnisonic", "essentia") if __import__("os").path.exists(f"{folder}/{name}.json")}
+results = {name: score(folder, name) for name in ("omnisonic-core", "omnisonic", "essentia") if __import__("os").path.exists(f"{folder}/{name}.json")}
 print(f"| | tempo Accuracy1 | tempo Accuracy2 | MIREX key score | no pulse → no tempo | CPU s per 3-min track |")
 print(f"|---|---|---|---|---|---|")
 for name, s in results.items():
     print(f"| {name} | {s['accuracy1']:.3f} | {s['accuracy2']:.3f} | {s['mirexKey']:.3f} | {s['noPulseFound']} | {s['cpuPer3Min']:.2f} |")
-if len(results) == 2:
-    print(f"\nspeed: omnisonic is {results['essentia']['cpuPer3Min'] / results['omnisonic']['cpuPer3Min']:.1f}× faster per track")
+if "essentia" in results:
+    print()
+    for name in ("omnisonic-core", "omnisonic"):
+        if name in results:
+            print(f"speed: {name} is {results['essentia']['cpuPer3Min'] / results[name]['cpuPer3Min']:.1f}× faster per track")
 json.dump(results, open(f"{folder}/summary.json", "w"), indent=1)

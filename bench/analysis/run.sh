@@ -8,7 +8,8 @@
 #
 # 1. Builds AnalysisBench (release) and writes the synthetic set (14 pieces of 3 minutes: 12 with
 #    drums at known tempi and keys, 2 drumless) as float WAVs into bench/out/analysis/.
-# 2. Analyses each with omnisonicd's Analysis, pinned to one core (taskset -c 0).
+# 2. Analyses each with omnisonicd's Analysis, pinned to one core (taskset -c 0): once without
+#    the fingerprint (tempo + key + loudness + vector, what essentia computes) and once with it.
 # 3. Creates a throwaway virtualenv (bench/out/analysis/venv), installs PyPI `essentia` there, and
 #    runs RhythmExtractor2013 (multifeature) + KeyExtractor + LoudnessEBUR128 on the same files,
 #    pinned to the same core. essentia is AGPL-3.0: it is only ever used here, never linked and
@@ -40,6 +41,7 @@ if [ -z "$bin" ]; then
 fi
 [ -f "$out/truth.json" ] || "$bin" generate "$out" --seconds "$seconds"
 echo "load before: $(uptime)"
+taskset -c 0 "$bin" analyze "$out" --core
 taskset -c 0 "$bin" analyze "$out"
 venv=bench/out/analysis/venv
 if [ ! -x "$venv/bin/python" ]; then
