@@ -83,6 +83,7 @@ let package = Package(
             name: "LocalStore",
             dependencies: [
                 "OmniModel",
+                "Analysis",  // key notations for the search language's key: filter (Analysis/AnalysisSearch.swift)
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["README.md"],

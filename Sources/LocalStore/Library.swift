@@ -29,6 +29,7 @@ public struct Library: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 // The search index's content view calls it (readers too, for 'integrity-check').
                 db.add(function: SearchIndex.foldFunction)
+                db.add(function: AnalysisSearch.keyRankFunction)
             }
             // 0600 whatever the umask (decision 0017); not for in-memory or special paths.
             if !path.isEmpty, path != ":memory:" { try PrivateFiles.prepareDatabase(path) }
@@ -47,7 +48,10 @@ public struct Library: Sendable {
         self.writer = writer
         do {
             // The search index is written through a view that calls this function (`SearchIndex`).
-            writer.writeWithoutTransaction { db in db.add(function: SearchIndex.foldFunction) }
+            writer.writeWithoutTransaction { db in
+                db.add(function: SearchIndex.foldFunction)
+                db.add(function: AnalysisSearch.keyRankFunction)
+            }
             try Schema.migrator().migrate(writer)
         } catch {
             // A full disk is said as such (a new library's migrations write a few hundred KiB).
@@ -61,7 +65,10 @@ public struct Library: Sendable {
     public static func inMemory() throws(StoreError) -> Library {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.prepareDatabase { db in db.add(function: SearchIndex.foldFunction) }
+        config.prepareDatabase { db in
+            db.add(function: SearchIndex.foldFunction)
+            db.add(function: AnalysisSearch.keyRankFunction)
+        }
         do {
             return try Library(writer: DatabaseQueue(configuration: config))
         } catch let error as StoreError {

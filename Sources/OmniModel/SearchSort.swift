@@ -14,4 +14,9 @@ public enum SearchSort: String, Sendable, Equatable, CaseIterable, Codable {
     case added
     /// By duration.
     case duration
+    /// By BPM: the tag's, else the analysed one (decision 0031); tracks without either last.
+    case bpm
+    /// By key around the Camelot wheel (1A, 1B, 2A, …): the tag's when it reads as a key, else
+    /// the analysed one; tracks without either last.
+    case key
 }

@@ -171,7 +171,7 @@ extension SyncTrustTests {
         #expect(state["cursor"] as? Int == 0)
         #expect((state["error"] as? String)?.contains("nothing of it was applied") == true)
         // The warning is logged just after the state changes: read the log a moment later.
-        #expect(eventually(10) { daemon.stderr.contains("this device's bound") })
+        #expect(eventuallyBlocking(10) { daemon.stderr.contains("this device's bound") })
         // Each answer is cut: far below the 10 GB offered. The client reads at most its bound
         // plus one 64 KiB read (decision 0030); what the server wrote beyond that sat in the
         // loopback socket buffers (8 MiB allowed, as SyncClientBoundsTests).

@@ -194,10 +194,10 @@ struct AnalysisServiceTests {
     @Test("the same generated piece as FLAC, MP3 and Opus is one duplicate group; a different piece is in none")
     func duplicates() async throws {
         let f = try AnalysisFixture(pieces: [
-            SyntheticMusic(bpm: 124, tonic: 4, minor: true, seconds: 20, seed: 21),
+            SyntheticMusic(bpm: 124, tonic: 4, minor: true, seconds: 14, seed: 21),
             // Another key and tempo (pieces of the generator in one key and tempo share their
             // chords and drums, and sound alike to Chromaprint too).
-            SyntheticMusic(bpm: 100, tonic: 7, minor: false, seconds: 20, seed: 22),
+            SyntheticMusic(bpm: 100, tonic: 7, minor: false, seconds: 14, seed: 22),
         ])
         let source = f.music + "/piece0.flac"
         try Shell.ffmpeg(["-i", source, "-c:a", "libmp3lame", "-b:a", "128k", f.music + "/copy.mp3"])

@@ -129,8 +129,9 @@ extension Library {
             let order = SearchSQL.order(sort, descending: descending)
             let size = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM track")) ?? 0
             let dense = filterSQL.isEmpty || total * 20 >= size
+            let indexed = dense ? order.index.map { " INDEXED BY \($0)" } ?? "" : ""
             let ids = try Int64.fetchAll(db.cachedStatement(sql: """
-                SELECT track.id FROM track\(dense ? " INDEXED BY \(order.index)" : "") WHERE 1\(filterSQL)
+                SELECT track.id FROM track\(indexed) WHERE 1\(filterSQL)
                 ORDER BY \(order.sql) LIMIT ? OFFSET ?
                 """), arguments: filterArgs + [limit, offset])
             return (total, ids)
@@ -183,7 +184,7 @@ extension Library {
         // and SQLite sorts when the matches are few (a listing of `artist:"x"`: hundreds of rows
         // scattered over the library), and the index is walked when they are many.
         let size = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM track")) ?? 0
-        if small || total * total <= (offset + limit) * size / 4 {
+        if small || total * total <= (offset + limit) * size / 4 || order.index == nil {
             // Few matches: let FTS5 drive and sort them.
             let ids = try Int64.fetchAll(db.cachedStatement(sql: """
                 SELECT track.id FROM trackFts CROSS JOIN track ON track.id = trackFts.rowid
@@ -194,7 +195,7 @@ extension Library {
         // Many matches: walk the sort's index and keep the rows in the match set, which stops
         // after a page instead of sorting thousands of rows.
         let ids = try Int64.fetchAll(db.cachedStatement(sql: """
-            SELECT track.id FROM track INDEXED BY \(order.index)
+            SELECT track.id FROM track INDEXED BY \(order.index ?? "")
             WHERE track.id IN (SELECT rowid FROM trackFts WHERE trackFts MATCH ?)\(filterSQL)
             ORDER BY \(order.sql) LIMIT ? OFFSET ?
             """), arguments: [match] + filterArgs + [limit, offset])

@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 
 /// A search string, understood: the text terms for the FTS5 index and the filters for SQL.
@@ -15,13 +16,24 @@ struct ParsedSearch: Sendable, Equatable {
     var compilationOnly = false
     /// `is:favorite`: only the user's favorites (the `favoriteItem` set of user data).
     var favoritesOnly = false
+    /// `bpm:` bounds (inclusive; the tag's BPM, else the analysed one); several intersect.
+    var bpmMin: Double?
+    var bpmMax: Double?
+    /// `key:` as Camelot ranks (`AnalysisSearch.rank`); several are ORed.
+    var keyRanks: [Int] = []
+    /// `energy:` bounds (inclusive; analysed, 0...1).
+    var energyMin: Double?
+    var energyMax: Double?
     /// The folded free text (terms without a field), compared with `track.titleKey` so that an
     /// exact title match ranks first. Nil when there is no free text.
     var exactTitleKey: String?
     /// True when a filter (field term or SQL filter) was given.
     var hasFilters: Bool { terms.contains { $0.field != nil } || hasSQLFilters }
     /// True when there are filters that act on `track` columns rather than on the FTS index.
-    var hasSQLFilters: Bool { yearMin != nil || yearMax != nil || !codecs.isEmpty || compilationOnly || favoritesOnly }
+    var hasSQLFilters: Bool {
+        yearMin != nil || yearMax != nil || !codecs.isEmpty || compilationOnly || favoritesOnly
+            || bpmMin != nil || bpmMax != nil || !keyRanks.isEmpty || energyMin != nil || energyMax != nil
+    }
     /// True when nothing constrains the search: the whole library is listed.
     var isEmpty: Bool { terms.isEmpty && !hasSQLFilters }
 }
@@ -67,6 +79,9 @@ enum SearchField: String, Sendable, Equatable, CaseIterable {
 ///   ignored (the user is still typing).
 /// - `year:1990`, `year:1990..1999` (also `1990-1999`, reversed, or open: `1990..`, `..1999`), `year:>=2000`, `year:>2000`, `year:<1980`, `year:<=1980`.
 /// - `codec:flac`, `is:compilation`, `is:favorite`.
+/// - From the analysis (decision 0031): `bpm:120..130` (also `bpm:120`, `>120`, `<=130`; a tagged
+///   BPM wins over the analysed one), `key:Am` / `key:8A` / `key:1m` / `key:"F# minor"` (a tagged
+///   key wins when it reads as one), `energy:>0.7` (`0.2..0.5`, `<0.3`).
 /// - Anything else, `foo:bar` and malformed filters included, is plain text.
 /// - The last term is a prefix (results follow typing); earlier terms are whole tokens, except
 ///   terms with CJK characters, which are always prefixes because the unicode61 tokenizer keeps a
@@ -203,6 +218,20 @@ enum SearchQueryParser {
             let codec = value.lowercased()
             guard !codec.isEmpty, codec.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return plain }
             result.codecs.append(codec)
+            return nil
+        case "bpm":
+            guard let (low, high) = AnalysisSearch.range(value, single: 0.5) else { return plain }
+            result.bpmMin = max(result.bpmMin ?? low, low)
+            result.bpmMax = min(result.bpmMax ?? high, high)
+            return nil
+        case "energy":
+            guard let (low, high) = AnalysisSearch.range(value, single: 0) else { return plain }
+            result.energyMin = max(result.energyMin ?? low, low)
+            result.energyMax = min(result.energyMax ?? high, high)
+            return nil
+        case "key":
+            guard let key = MusicalKey(parsing: value) else { return plain }
+            result.keyRanks.append(AnalysisSearch.rank(key))
             return nil
         case "is":
             switch value.lowercased() {

@@ -62,6 +62,26 @@ enum SearchSQL {
         if search.compilationOnly {
             clauses.append("track.compilation = 1")
         }
+        if let low = search.bpmMin {
+            clauses.append("\(AnalysisSearch.bpm) >= ?")
+            arguments += [low]
+        }
+        if let high = search.bpmMax {
+            clauses.append("\(AnalysisSearch.bpm) <= ?")
+            arguments += [high]
+        }
+        if !search.keyRanks.isEmpty {
+            clauses.append("\(AnalysisSearch.keyRank) IN (\(Array(repeating: "?", count: search.keyRanks.count).joined(separator: ", ")))")
+            arguments += StatementArguments(search.keyRanks)
+        }
+        if let low = search.energyMin {
+            clauses.append("\(AnalysisSearch.energy) >= ?")
+            arguments += [low]
+        }
+        if let high = search.energyMax {
+            clauses.append("\(AnalysisSearch.energy) <= ?")
+            arguments += [high]
+        }
         if search.favoritesOnly {
             // The same set as `Library.favorites` (a tombstoned favorite leaves favoriteItem).
             clauses.append("track.uid IN (SELECT uid FROM favoriteItem)")
@@ -78,10 +98,11 @@ enum SearchSQL {
 
     /// ORDER BY terms of `sort` (never `.relevance`), each followed by `track.id` so pages are
     /// stable; all in one direction so that the sort's index can be walked either way.
-    /// `index` is the index that yields this order (see `SearchSchema`).
-    static func order(_ sort: SearchSort, descending: Bool) -> (sql: String, index: String) {
+    /// `index` is the index that yields this order (see `SearchSchema`); nil for the orders of
+    /// analysed values (BPM, key), which no index of `track` holds: SQLite sorts those.
+    static func order(_ sort: SearchSort, descending: Bool) -> (sql: String, index: String?) {
         let dir = descending ? " DESC" : ""
-        let (keys, index): ([String], String) = switch sort {
+        let (keys, index): ([String], String?) = switch sort {
         case .relevance, .artist:
             (["(\(sortArtist) IS NULL)", "\(sortArtist) COLLATE NOCASE", "(\(sortAlbum) IS NULL)", "track.album COLLATE NOCASE",
               "track.discNumber", "track.trackNumber", "track.titleKey"],
@@ -91,6 +112,9 @@ enum SearchSQL {
         case .year: (["track.year"], "track_year")
         case .added: (["track.addedAt"], "track_addedAt")
         case .duration: (["track.durationMs"], "track_sort_duration")
+        // Tracks without a value last either way (no index to walk, so no reason to flip them).
+        case .bpm: (["(\(AnalysisSearch.bpm) IS \(descending ? "NOT " : "")NULL)", AnalysisSearch.bpm], nil)
+        case .key: (["(\(AnalysisSearch.keyRank) IS \(descending ? "NOT " : "")NULL)", AnalysisSearch.keyRank], nil)
         }
         return ((keys + ["track.id"]).map { $0 + dir }.joined(separator: ", "), index)
     }
