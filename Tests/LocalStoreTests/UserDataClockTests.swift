@@ -77,6 +77,7 @@ struct UserDataClockTests {
             .scheduleDelete,
             .scheduleRun(ScheduleRunRecord(plannedMs: 5, handledMs: 6, outcome: .failed, reason: "gone")),
             .listen(PlayListen(uid: TrackUID(rawValue: "u"), playedMs: 9, durationMs: 1000, client: "web", title: "T", artist: "A")),
+            .albumFavorite(true), .albumFavorite(false), .artistFavorite(true),
         ]
         let ops = payloads.map { UserOperation(hlc: hlc, target: "t", payload: $0) }
         let data = try JSONEncoder().encode(ops)
