@@ -194,11 +194,12 @@ public struct TagReader: Sendable {
                              detail: "the header declares \(durationMs) ms, longer than \(DurationRules.maximumMs / 86_400_000) days")
         }
         var bitrate = parameters.bit_rate > 0 ? Int(parameters.bit_rate) : (context.pointer.pointee.bit_rate > 0 ? Int(context.pointer.pointee.bit_rate) : nil)
-        if parameters.bit_rate <= 0, container == "flac", let audioStart = flacLayout?.audioStart, let durationMs, durationMs > 0 {
-            // libavformat's estimate divides the whole file by the length: metadata, cover art and
-            // padding counted as audio. The audio is from the first frame to the end (less ID3v1).
-            let hasID3v1 = file.size >= audioStart + ID3v1Parser.size && file.read(at: file.size - ID3v1Parser.size, count: 3) == Array("TAG".utf8)
-            let audioBytes = file.size - audioStart - (hasID3v1 ? ID3v1Parser.size : 0)
+        if parameters.bit_rate <= 0, Self.tagsAroundAudio.contains(container), let durationMs, durationMs > 0 {
+            // libavformat's estimate divides the whole file by the length: tags, cover art and
+            // FLAC padding counted as audio. The audio is from the first frame (after a leading
+            // ID3v2 tag or the FLAC metadata) to the trailing APEv2 and ID3v1 tags.
+            let audioStart = container == "flac" ? (flacLayout?.audioStart ?? start) : start
+            let audioBytes = file.size - audioStart - Self.trailingTagBytes(file)
             if audioBytes > 0 { bitrate = Int(CheckedArithmetic.clampedProduct(Int64(audioBytes), 8000) / Int64(durationMs)) }
         }
         if bitrate == nil, let durationMs, durationMs > 0, let io = context.pointer.pointee.pb, avio_size(io) > 0 {
@@ -210,6 +211,22 @@ public struct TagReader: Sendable {
         var result = ProbeResult(uid: uid, tags: tags, audio: audio, artwork: artwork, hasArtwork: picture != nil)
         result.warnings = warnings
         return result
+    }
+
+    /// Containers of one raw stream between optional tags, whose bit rate libavformat estimates
+    /// from the whole file's size: theirs is recomputed from the audio bytes alone.
+    private static let tagsAroundAudio: Set<String> = ["flac", "ape", "wv", "mpc", "mpc8", "tta"]
+
+    /// Bytes of the ID3v1 tag and the APEv2 tag (footer, items, header) at the end of `file`.
+    private static func trailingTagBytes(_ file: FileReader) -> Int {
+        let hasID3v1 = file.size >= ID3v1Parser.size && file.read(at: file.size - ID3v1Parser.size, count: 3) == Array("TAG".utf8)
+        let end = file.size - (hasID3v1 ? ID3v1Parser.size : 0)
+        var bytes = hasID3v1 ? ID3v1Parser.size : 0
+        if end >= APEv2Parser.footerSize, let ape = APEv2Parser.footerLayout(file.read(at: end - APEv2Parser.footerSize, count: APEv2Parser.footerSize)),
+           ape.tagSize <= end {
+            bytes += ape.tagSize + (ape.hasHeader ? APEv2Parser.footerSize : 0)
+        }
+        return min(bytes, file.size)
     }
 
     /// True when the stream knows its codec, sample rate and channel count without analysis.

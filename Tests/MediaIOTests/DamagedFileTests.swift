@@ -442,4 +442,25 @@ struct DamagedFileTests {
             #expect(abs(bitrate - expected) <= expected / 100, "\(bitrate) b/s, want \(expected)")
         }
     }
+
+    @Test("A WavPack's bit rate counts its audio, not the APEv2 tag after it")
+    func wavPackBitRateExcludesTags() throws {
+        // Given a corpus WAV encoded to WavPack without tags, and the same with a 120 kB APEv2 tag
+        let (source, track) = try Self.track("wav")
+        let dir = try TemporaryDirectory("wv-bitrate")
+        let plain = dir.appending("plain.wv")
+        try Shell.ffmpeg(["-i", source, "-c:a", "wavpack", "-map_metadata", "-1", "-bitexact", plain])
+        let tag = Fixtures.apev2([("Title", [track.tags.title!]), ("Comment", [String(repeating: "x", count: 60_000)]),
+                                  ("Lyrics", [String(repeating: "y", count: 60_000)])])
+        let tagged = dir.appending("tagged.wv")
+        try Fixtures.write(try Fixtures.read(plain) + tag, to: tagged)
+        // When both are probed
+        let bare = try TagReader().probe(RawPath(plain))
+        let result = try TagReader().probe(RawPath(tagged))
+        // Then the tag is read and the bit rates agree
+        #expect(result.tags.title == track.tags.title)
+        let expected = try #require(bare.audio.bitrate)
+        let bitrate = try #require(result.audio.bitrate)
+        #expect(abs(bitrate - expected) <= expected / 100, "\(bitrate) b/s, want \(expected)")
+    }
 }
