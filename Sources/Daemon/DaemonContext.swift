@@ -89,13 +89,18 @@ public struct DaemonContext: Sendable {
             analysis: analysis, publish: publish, logger: logger)
     }
 
-    /// The scheduler on the real clock, or on the test-only clock file (`TestClock`).
+    /// The scheduler on the real clock, or on the test-only clock file (`TestClock`): that clock
+    /// moves when a test writes the file, which wakes nobody, so the scheduler then checks at
+    /// least twice a second (`TestClock.recheck`); on the real clock it sleeps until it is due.
     private static func makeScheduler(library: Library, player: Player, environment: [String: String],
                                       publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) -> PlayerScheduler {
+        var longestWait: TimeInterval = 3600
         if let path = environment[TestClock.variable], !path.isEmpty {
             logger.warning("the scheduler follows a test clock; this is for tests only", metadata: ["file": "\(path)"])
+            longestWait = TestClock.recheck
         }
-        return PlayerScheduler(library: library, player: player, logger: logger, now: TestClock.clock(environment: environment), publish: publish)
+        return PlayerScheduler(library: library, player: player, logger: logger, now: TestClock.clock(environment: environment),
+                               longestWait: longestWait, publish: publish)
     }
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,

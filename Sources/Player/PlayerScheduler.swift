@@ -17,9 +17,13 @@ import Synchronization
 /// the last 20 of each schedule). The rules for times across DST changes are `ScheduleRule`'s.
 ///
 /// Concurrency: `tick()` does the work and blocks (library reads and writes, player commands);
-/// `run()` calls it twice a second on a thread of its own, never on the cooperative pool.
+/// `run()` calls it on one thread of its own for as long as it runs, never on the cooperative
+/// pool, and in between sleeps until the next thing is due (a schedule's next time, a fade-in's
+/// next step, a sleep timer's end) or the operation log changes (a schedule saved, paused or
+/// deleted here or merged by sync), so an idle daemon is not woken by its schedules.
 /// `save`, `delete` and `list` may be called from any thread. The clock is injected (`now`):
-/// tests pass their own, and `omnisonicd run` honours the test-only `OMNISONIC_TEST_CLOCK_FILE`.
+/// tests pass their own, and `omnisonicd run` honours the test-only `OMNISONIC_TEST_CLOCK_FILE`
+/// (with `longestWait` 0.5 s, since that clock moves without telling anyone).
 public final class PlayerScheduler: Sendable {
     private let library: Library
     private let player: Player
@@ -27,6 +31,8 @@ public final class PlayerScheduler: Sendable {
     /// The scheduler's clock.
     public let now: @Sendable () -> Date
     private let publish: @Sendable (LibraryEvent) -> Void
+    /// The longest `run()` sleeps between two checks, whatever is due.
+    private let longestWait: TimeInterval
     private let state = Mutex(State())
 
     private struct State {
@@ -56,13 +62,17 @@ public final class PlayerScheduler: Sendable {
 
     /// - Parameters:
     ///   - now: the scheduler's clock (tests inject theirs).
+    ///   - longestWait: the longest `run()` sleeps between two checks, in seconds. The default
+    ///     (an hour) is only a safety net, since the wait ends at the next due time anyway; a clock
+    ///     that jumps without the system clock (the test clock file) needs a short one.
     ///   - publish: tells live clients that schedules changed (a run was recorded).
     public init(library: Library, player: Player, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
-                publish: @escaping @Sendable (LibraryEvent) -> Void = { _ in }) {
+                longestWait: TimeInterval = 3600, publish: @escaping @Sendable (LibraryEvent) -> Void = { _ in }) {
         self.library = library
         self.player = player
         self.logger = logger
         self.now = now
+        self.longestWait = max(0.01, longestWait)
         self.publish = publish
         convertLegacySchedules()
     }
@@ -153,13 +163,65 @@ public final class PlayerScheduler: Sendable {
         return handled
     }
 
-    /// Fires schedules as they come due until the task is cancelled (checks twice a second; a
-    /// schedule saved meanwhile, here or by sync, is seen at the next check).
+    /// Fires schedules as they come due until the task is cancelled.
+    ///
+    /// One thread (`omnisonic-schedule`) for the whole run: it ticks, then sleeps until
+    /// `nextCheck` (at most `longestWait`). A commit to the operation log (`Library.
+    /// operationLogChanges`: a schedule saved, paused or deleted here, or merged by sync; also
+    /// the runs the tick itself records) wakes it early, so a change is seen at once. The sleep
+    /// ends at a wall-clock instant (`NSCondition.wait(until:)`, `CLOCK_REALTIME`), so after the
+    /// machine slept or the clock was set the due runs are handled (fired or missed) on waking.
     public func run() async {
-        while !Task.isCancelled {
-            _ = await DedicatedThread.run(named: "omnisonic-schedule") { [self] in tick() }
-            try? await Task.sleep(nanoseconds: 500_000_000)
+        let wakeup = Wakeup()
+        let library = self.library
+        // Starting the observation may wait for the writer: off the cooperative pool.
+        let changes = await DedicatedThread.run(named: "omnisonic-schedule") { library.operationLogChanges() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in changes { wakeup.signal() } }
+            await withTaskCancellationHandler {
+                await DedicatedThread.run(named: "omnisonic-schedule") { [self] in
+                    repeat {
+                        tick()
+                        let time = now()
+                        let wait = min(max(nextCheck(after: time).timeIntervalSince(time), 0.01), longestWait)
+                        if !wakeup.wait(until: Date().addingTimeInterval(wait)) { return }
+                    } while true
+                }
+            } onCancel: {
+                wakeup.stop()
+            }
+            group.cancelAll()  // ends the observation
         }
+    }
+
+    /// When the next check is due after `time`: the soonest of this device's active schedules'
+    /// next occurrences, the next whole-percent step of a running fade-in, and the end of a
+    /// running sleep timer; `time + longestWait` when nothing is. After a library error, a minute
+    /// later (so a failing disk is retried, not spun on). Blocking (library reads).
+    func nextCheck(after time: Date) -> Date {
+        var soonest = time.addingTimeInterval(longestWait)
+        do throws(StoreError) {
+            let device = try device()
+            for stored in try library.schedules() where stored.definition.device == device && !stored.definition.paused {
+                guard let zone = TimeZone(identifier: stored.definition.timeZone) else { continue }
+                let last = try library.lastHandledRun(scheduleId: stored.id, device: device)
+                if let next = ScheduleRule.next(stored.definition, after: max(time, Self.resumeAfter(stored, lastRunMs: last)), in: zone) {
+                    soonest = min(soonest, next)
+                }
+            }
+        } catch {
+            soonest = min(soonest, time.addingTimeInterval(60))
+        }
+        state.withLock { s in
+            for fade in s.fades {
+                // `advanceFades` sets floor(target × fraction): the next percent comes at
+                // fraction (last + 1) / target (1 ms later, against rounding); the end at 1.
+                let fraction = fade.target > 0 ? min(1, Double(fade.last + 1) / Double(fade.target)) : 1
+                soonest = min(soonest, fade.start.addingTimeInterval(fade.seconds * fraction + 0.001))
+            }
+            for stop in s.stops { soonest = min(soonest, stop.at) }
+        }
+        return soonest
     }
 
     /// Where a schedule resumes: after the newest occurrence handled here, its `since`, or the
@@ -311,5 +373,39 @@ public final class PlayerScheduler: Sendable {
         } catch {
             logger.error("cannot convert the old planned plays", metadata: ["detail": "\(error.expandedDescription)"])
         }
+    }
+}
+
+/// The scheduler thread's sleep: ends at a wall-clock instant, at `signal()` (a signal while
+/// it is not sleeping is kept for the next sleep, so none is lost) or at `stop()`.
+/// `@unchecked Sendable`: its state is guarded by the condition's lock.
+private final class Wakeup: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending = false
+    private var stopped = false
+
+    func signal() {
+        condition.lock()
+        pending = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Sleeps until `deadline`, a signal or `stop()`. - Returns: false once stopped.
+    func wait(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !pending && !stopped {
+            if !condition.wait(until: deadline) { break }
+        }
+        pending = false
+        return !stopped
     }
 }

@@ -179,6 +179,33 @@ struct ScheduleTests {
         await PlayerAPITests.stop(setup)
     }
 
+    @Test("Given run() asleep with nothing due, on a clock 1.5 s before 07:00 Berlin that runs in real time, when a daily 07:00 play with a fade-in is saved, then the save wakes it, it fires at 07:00 and raises the volume without a check per half second, and it returns when cancelled")
+    func runSleepsUntilDue() async throws {
+        let setup = try await PlayerAPITests.start()
+        let (id, _) = try Self.playlist(setup)
+        _ = try setup.player.perform(.volume(percent: 80))
+        let base = Self.utc("2026-06-01T04:59:58Z").addingTimeInterval(0.5)
+        let start = Date()
+        // Waits at most an hour (the default): only the save's operation-log change and the
+        // due times can wake it within this test.
+        let scheduler = PlayerScheduler(library: setup.fixture.library, player: setup.player,
+                                        logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                                        now: { base.addingTimeInterval(Date().timeIntervalSince(start)) })
+        let running = Task { await scheduler.run() }
+        try await Task.sleep(nanoseconds: 500_000_000)  // asleep, with no schedule
+        let scheduleID = try scheduler.save(id: nil, ScheduleDefinition(sourceKind: .playlist, sourceId: id, time: "07:00", repeats: .daily,
+                                                                        timeZone: "Europe/Berlin", fadeInMinutes: 1,
+                                                                        device: try setup.fixture.library.deviceID()))
+        let library = setup.fixture.library
+        #expect(try await eventually(10) { try library.scheduleRuns(scheduleId: scheduleID, limit: 5).map(\.outcome) == [.played] })
+        #expect(setup.player.status().state == .playing)
+        // Fading to 80 over 60 s: a step every 0.75 s, each one a due time of its own.
+        #expect(await eventually(10) { setup.player.status().volume >= 2 })
+        running.cancel()
+        await running.value
+        await PlayerAPITests.stop(setup)
+    }
+
     @Test("Given schedules for another device, a deleted playlist, an empty one, a paused one and a stop timer, then only this device's fire; the failures are recorded with their reasons; the paused one neither fires nor is missed; the stop timer stops playback")
     func whatFiresAndWhy() async throws {
         let setup = try await PlayerAPITests.start()

@@ -7,13 +7,19 @@ import Foundation
 /// warning at start when it is set.
 ///
 /// The file holds one instant: seconds since 1970 (`1774746000`, fractions allowed) or ISO 8601
-/// with a zone (`2026-03-29T01:00:00Z`). It is read at every tick of the scheduler (twice a
-/// second); while it is missing or unreadable the real clock is used. Only the scheduler (what
+/// with a zone (`2026-03-29T01:00:00Z`). It is read at every check of the scheduler, which
+/// while this clock is set checks at least every `recheck` seconds (a write to the file wakes
+/// nobody; on the real clock the scheduler sleeps until it is due); while the file is missing
+/// or unreadable the real clock is used. Only the scheduler (what
 /// is due, `since`, the runs' times, fades and sleep timers) follows it; the play history and
 /// the operation log keep the real time.
 public enum TestClock {
     /// The environment variable that names the file.
     public static let variable = "OMNISONIC_TEST_CLOCK_FILE"
+
+    /// The longest the scheduler sleeps between two checks while this clock is set, in seconds:
+    /// tests that move the clock see schedules fire within half a second, as before.
+    public static let recheck: Double = 0.5
 
     /// The clock the scheduler uses: the file's instant when `variable` is set, else `Date()`.
     public static func clock(environment: [String: String]) -> @Sendable () -> Date {
