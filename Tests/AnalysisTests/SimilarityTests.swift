@@ -35,24 +35,25 @@ enum SimilarityFamilies {
     }()
 
     /// The members' feature vectors, in order (analysed once per test process).
-    static let vectors: [[Double]] = members.map {
-        TrackAnalyzer.analyze($0.music.render(), sampleRate: $0.music.sampleRate, channels: 2).features
+    static let vectorsOnce = OffPool("similarity-families") {
+        members.map { TrackAnalyzer.analyze($0.music.render(), sampleRate: $0.music.sampleRate, channels: 2).features }
     }
+    static var vectors: [[Double]] { get async { await vectorsOnce.value } }
 }
 
 @Suite("Similarity: families rank first, diversity, radio, path")
 struct SimilarityTests {
-    static func index(artists: [String?]? = nil, albums: [String?]? = nil) -> SimilarityIndex<Int> {
-        SimilarityIndex(entries: SimilarityFamilies.vectors.enumerated().map { i, v in
+    static func index(artists: [String?]? = nil, albums: [String?]? = nil) async -> SimilarityIndex<Int> {
+        SimilarityIndex(entries: await SimilarityFamilies.vectors.enumerated().map { i, v in
             .init(id: i, artist: artists?[i], album: albums?[i], vector: v)
         })
     }
 
     @Test("Every piece's two nearest tracks are the rest of its family (15 pieces, 5 families, two pairs sharing instruments)")
-    func familiesRankFirst() throws {
+    func familiesRankFirst() async throws {
         let members = SimilarityFamilies.members
-        #expect(SimilarityFamilies.vectors.allSatisfy { $0.count == FeatureVector.names.count })
-        let index = Self.index()
+        #expect(await SimilarityFamilies.vectors.allSatisfy { $0.count == FeatureVector.names.count })
+        let index = await Self.index()
         var misses: [String] = []
         for i in members.indices {
             let near = try #require(index.similar(to: i, limit: 2))
@@ -66,32 +67,32 @@ struct SimilarityTests {
     }
 
     @Test("One artist or album does not fill the list; a library of one artist still fills it")
-    func diversity() throws {
+    func diversity() async throws {
         let members = SimilarityFamilies.members
         // Given the house and fast pieces by one artist, the house ones on one album, and the
         // others each by their own artist
         let artists: [String?] = members.indices.map { ["house", "fast"].contains(members[$0].family) ? "DJ One" : "artist \($0)" }
         let albums: [String?] = members.indices.map { members[$0].family == "house" ? "One" : nil }
-        let index = Self.index(artists: artists, albums: albums)
+        let index = await Self.index(artists: artists, albums: albums)
         // When tracks like a house piece are asked for
         let near = try #require(index.similar(to: 0, limit: 6))
         // Then no other track from its album is there (though its family is nearest), and DJ One
         // appears at most once more (the seed counts as one)
         #expect(near.filter { albums[$0.id] == "One" }.isEmpty, "\(near.map(\.id))")
         #expect(near.filter { artists[$0.id] == "DJ One" }.count <= 1, "\(near.map(\.id))")
-        #expect(Self.index().similar(to: 0, limit: 2)!.allSatisfy { albums[$0.id] == "One" })
+        #expect(await Self.index().similar(to: 0, limit: 2)!.allSatisfy { albums[$0.id] == "One" })
         #expect(near.count == 6 && Set(near.map(\.id)).count == 6 && !near.contains { $0.id == 0 })
         // And with one artist and album for everything, the list is still full, nearest first
-        let single = Self.index(artists: members.map { _ in "Solo" }, albums: members.map { _ in "Only" })
+        let single = await Self.index(artists: members.map { _ in "Solo" }, albums: members.map { _ in "Only" })
         let all = try #require(single.similar(to: 0, limit: 14))
         #expect(all.count == 14 && all.map(\.distance) == all.map(\.distance).sorted())
         #expect(single.similar(to: 99) == nil)
     }
 
     @Test("The radio never repeats within its window and stays near the seed's family first")
-    func radio() throws {
+    func radio() async throws {
         let members = SimilarityFamilies.members
-        let index = Self.index()
+        let index = await Self.index()
         // Given a radio started from a swing piece, topped up five tracks at a time
         let seed = try #require(members.firstIndex { $0.family == "swing" })
         var history: [Int] = []
@@ -111,9 +112,9 @@ struct SimilarityTests {
     }
 
     @Test("A path between two families passes through neither end and moves from one to the other")
-    func path() throws {
+    func path() async throws {
         let members = SimilarityFamilies.members
-        let index = Self.index()
+        let index = await Self.index()
         let a = try #require(members.firstIndex { $0.family == "house" })
         let b = try #require(members.firstIndex { $0.family == "pads" })
         let path = try #require(index.path(from: a, to: b, steps: 5))

@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 
 /// The synthetic pieces the analysis tests share, rendered and analysed once per test process
-/// (static lets are initialised once, thread-safely), in 20-second clips to keep the run short.
+/// (on a thread of their own: `OffPool`), in 20-second clips to keep the run short.
 enum SyntheticSet {
     struct Piece: Sendable {
         var name: String
@@ -25,10 +25,12 @@ enum SyntheticSet {
         Piece(name: "128 BPM, D minor, strong 5th harmonics", music: SyntheticMusic(bpm: 128, tonic: 2, minor: true, seconds: 20, family: 1, seed: 8), key: "D minor"),
     ]
 
-    /// The analyses of `pieces`, in the same order.
-    static let analyses: [TrackAnalysis] = pieces.map {
-        TrackAnalyzer.analyze($0.music.render(), sampleRate: $0.music.sampleRate, channels: 2)
+    /// The analyses of `pieces`, in the same order, computed once off the cooperative pool
+    /// (`OffPool` says why).
+    static let analysesOnce = OffPool("synthetic-set") {
+        pieces.map { TrackAnalyzer.analyze($0.music.render(), sampleRate: $0.music.sampleRate, channels: 2) }
     }
+    static var analyses: [TrackAnalysis] { get async { await analysesOnce.value } }
 
     /// `bpm` doubled or halved into 78–156, as the tests compare tempi "after octave folding".
     static func folded(_ bpm: Double) -> Double {
