@@ -2,7 +2,7 @@
 """essentia on the synthetic set, for bench/analysis/run.sh only.
 
 essentia is AGPL-3.0: it runs here, in a throwaway virtualenv the script creates, and is never
-linked into omnisonicd nor listed in tests/requirements.txt (docs/decisions/0027-analysis.md).
+linked into omnisonicd nor listed in e2e/requirements.txt (docs/decisions/0027-analysis.md).
 
 For each WAV: RhythmExtractor2013(method="multifeature") + KeyExtractor() (its default profile,
 bgate) + LoudnessEBUR128 on the stereo signal, timed with this process's CPU clock (one thread).

@@ -13,7 +13,7 @@
 # 3. Creates a throwaway virtualenv (bench/out/analysis/venv), installs PyPI `essentia` there, and
 #    runs RhythmExtractor2013 (multifeature) + KeyExtractor + LoudnessEBUR128 on the same files,
 #    pinned to the same core. essentia is AGPL-3.0: it is only ever used here, never linked and
-#    never in tests/requirements.txt (docs/decisions/0027-analysis.md).
+#    never in e2e/requirements.txt (docs/decisions/0027-analysis.md).
 # 4. Prints Accuracy1/Accuracy2, the MIREX key score and CPU seconds per 3-minute track
 #    (bench/analysis/compare.py), and writes bench/out/analysis/summary.json.
 set -euo pipefail

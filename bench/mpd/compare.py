@@ -198,7 +198,7 @@ def measure(server, reps, chosen):
     c = server.client
     pid = server.process.pid
     if not chosen:
-        # The first artist listed (the same on both servers: tests/mpd's differential test).
+        # The first artist listed (the same on both servers: e2e/mpd's differential test).
         chosen.append(next(line[8:] for line in c.raw("list artist").decode().splitlines() if line.startswith("Artist: ") and line[8:]))
     artist = chosen[0]
     out["songs"] = int(c.pairs("stats")["songs"])

@@ -1,7 +1,7 @@
 import Foundation
 
 /// **Test-only.** The scheduler's clock, read from a file named by `OMNISONIC_TEST_CLOCK_FILE`,
-/// so end-to-end tests (tests/web/test_schedules.py) can make a schedule come due, jump a
+/// so end-to-end tests (e2e/web/test_schedules.py) can make a schedule come due, jump a
 /// daylight-saving week or let a run be missed, without waiting. Not a setting for people: it
 /// is not in the configuration file, `--help` or the README's table, and the daemon logs a
 /// warning at start when it is set.

@@ -2,7 +2,7 @@
 a song, an album and an artist, a rating, a scrobble, a playlist — shows in `/api/...` on A and,
 through a real `omnisonicd sync-server`, on daemon B of the same user. Two real daemons on the
 same make-corpus library (same seed: the same recordings, so the same track uids), py-sonic as
-the client. The sync server and its device tokens are tests/web/test_sync_admin.py's `Server`.
+the client. The sync server and its device tokens are e2e/web/test_sync_admin.py's `Server`.
 """
 
 import importlib.util

@@ -1,6 +1,6 @@
 """What a careful listener trips over (issue 19), in a real browser against a real daemon.
 
-    OMNISONICD_BIN=.build/debug/omnisonicd python3 -m pytest tests/web/test_polish.py -q
+    OMNISONICD_BIN=.build/debug/omnisonicd python3 -m pytest e2e/web/test_polish.py -q
 """
 
 import time

@@ -2,11 +2,11 @@
 
 The script runs for real in a fresh HOME (no ~/Music, no library, no config). Two things are
 stood in for, both tested elsewhere: `dpkg-query` answers that every package is present
-(tests/scripts/test_setup_deps.py covers installing), and `swift` skips the release build and
+(e2e/scripts/test_setup_deps.py covers installing), and `swift` skips the release build and
 shows the folder of the already built binary (scripts/test builds it). Everything after that is
 the real script exec'ing the real daemon on a port the system picks.
 
-    python3 -m pytest tests/scripts -q
+    python3 -m pytest e2e/scripts -q
 """
 
 import json

@@ -5,8 +5,8 @@ binary (OMNISONICD_BIN, else .build/debug or .build/release) on 127.0.0.1 with a
 the system, and returns a `Daemon` (url, music, data, stop()). Skips (with the reason) when the
 binary is not built, has no `run` command or serves no HTTP, or make-corpus/ffmpeg is missing.
 
-`daemon_url` is the session daemon of the API tests (tests/api); `web_daemon` the browser
-tests' (tests/web), a separate one since they change the library.
+`daemon_url` is the session daemon of the API tests (e2e/api); `web_daemon` the browser
+tests' (e2e/web), a separate one since they change the library.
 """
 
 import os
@@ -52,7 +52,7 @@ def _reader(stream, lines):
 class Daemon:
     def __init__(self, url, work, music, data, process):
         self.url, self.work, self.music, self.data, self.process = url, work, music, data, process
-        # "mpd listening on ADDR" lines seen before "listening on" (tests/mpd waits for the rest).
+        # "mpd listening on ADDR" lines seen before "listening on" (e2e/mpd waits for the rest).
         self.mpd = []
         self.lines = None
 
@@ -120,7 +120,7 @@ def daemon_url():
 
 @pytest.fixture(scope="session")
 def web_daemon():
-    """The browser tests' daemon (tests/web): a 30-track library they may change."""
+    """The browser tests' daemon (e2e/web): a 30-track library they may change."""
     daemon = start_daemon(tracks=30, seed=11, prefix="omnisonic-web-")
     try:
         yield daemon

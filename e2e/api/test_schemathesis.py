@@ -1,6 +1,6 @@
 """Property-based API tests: schemathesis against the real `omnisonicd run`.
 
-Runs against the daemon of tests/conftest.py: a temporary library (a small make-corpus corpus, a temporary data folder,
+Runs against the daemon of e2e/conftest.py: a temporary library (a small make-corpus corpus, a temporary data folder,
 127.0.0.1 and a port chosen by the system), loads /api/openapi.json from it, and sends generated
 requests for every operation. Fails on any 5xx, on a response that does not match the document
 (status, content type, JSON schema), and on the other default schemathesis checks.
@@ -8,8 +8,8 @@ requests for every operation. Fails on any 5xx, on a response that does not matc
 Skipped, with the reason, when the binary is not built, has no `run` command, or serves no HTTP
 (a build where the daemon does not wire the server yet).
 
-    python3 -m pytest tests/api -q
-    SCHEMATHESIS_EXAMPLES=200 OMNISONICD_BIN=.build/release/omnisonicd python3 -m pytest tests/api
+    python3 -m pytest e2e/api -q
+    SCHEMATHESIS_EXAMPLES=200 OMNISONICD_BIN=.build/release/omnisonicd python3 -m pytest e2e/api
 """
 
 import os
@@ -21,7 +21,7 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402  (after the importorskip)
 
-# `daemon_url` (tests/conftest.py): the real daemon on a 12-track make-corpus library.
+# `daemon_url` (e2e/conftest.py): the real daemon on a 12-track make-corpus library.
 
 
 # M3U imports are sent as audio/x-mpegurl (text/plain is refused: a cross-site page can send it

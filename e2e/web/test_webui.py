@@ -1,7 +1,7 @@
 """The web app in a real browser (headless Chromium) against a real daemon and library.
 
-    OMNISONICD_BIN=.build/debug/omnisonicd python3 -m pytest tests/web -q
-    OMNI_UPDATE_SCREENSHOTS=1 python3 -m pytest tests/web   # also refresh docs/screenshots/
+    OMNISONICD_BIN=.build/debug/omnisonicd python3 -m pytest e2e/web -q
+    OMNI_UPDATE_SCREENSHOTS=1 python3 -m pytest e2e/web   # also refresh docs/screenshots/
 
 Drag and drop: Chromium 156's WebDriver performs HTML5 drag and drop from Selenium's
 ActionChains (checked: rows onto a playlist, playlist items onto each other), so those drags
@@ -45,7 +45,7 @@ def type_search(page, text):
 
 
 def save_docs_screenshot(page, name):
-    """A screenshot in tests/web/artifacts/; also in docs/screenshots/ (the README's) when
+    """A screenshot in e2e/web/artifacts/; also in docs/screenshots/ (the README's) when
     OMNI_UPDATE_SCREENSHOTS=1, so that ordinary runs leave the committed ones alone."""
     page.screenshot(name)
     if os.environ.get("OMNI_UPDATE_SCREENSHOTS") == "1":

@@ -5,7 +5,7 @@ four commands that ask or change the system (`dpkg-query`, `apt-get`, `sudo`, `i
 the real tools the script uses besides (bash, tr, sed, env). The stand-ins write every call to a
 log, so a test sees exactly what would have been installed, how, and in what order.
 
-    python3 -m pytest tests/scripts -q
+    python3 -m pytest e2e/scripts -q
 """
 
 import os

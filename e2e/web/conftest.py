@@ -1,8 +1,8 @@
 """Browser fixtures: headless Chromium (Debian's chromium + chromium-driver) driven by Selenium,
-against a real daemon on a 30-track make-corpus library (`web_daemon`, tests/conftest.py).
+against a real daemon on a 30-track make-corpus library (`web_daemon`, e2e/conftest.py).
 
 Every test fails when the page logged a console error (SEVERE in the browser log): JavaScript
-exceptions, failed requests, CSP violations. Screenshots go to tests/web/artifacts/ (gitignored).
+exceptions, failed requests, CSP violations. Screenshots go to e2e/web/artifacts/ (gitignored).
 """
 
 import importlib.util
@@ -154,7 +154,7 @@ def page(browser, web_daemon):
 
 @pytest.fixture(scope="module")
 def clocked_daemon(tmp_path_factory):
-    """A daemon of its own for tests/web/test_schedules.py and test_stats.py: its scheduler
+    """A daemon of its own for e2e/web/test_schedules.py and test_stats.py: its scheduler
     follows a clock file the test writes (OMNISONIC_TEST_CLOCK_FILE, test-only), the process
     runs in TZ=Europe/Berlin, and the server player plays into ALSA's `file` plugin. One per
     test module (schedules fire plays, which would change another module's statistics)."""

@@ -23,7 +23,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 
 import importlib.util
 
-# tests/conftest.py (the daemon fixtures), loaded by path: tests/web/conftest.py has the same name.
+# e2e/conftest.py (the daemon fixtures), loaded by path: e2e/web/conftest.py has the same name.
 _spec = importlib.util.spec_from_file_location("omnisonic_root_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
 _root = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_root)
