@@ -41,6 +41,10 @@ public final class AnalysisService: Service, Sendable {
     private let logger: Logger
     private let publish: @Sendable (LibraryEvent) -> Void
     private let state: Mutex<State>
+    /// Where analyses are stored, at normal priority: a worker at `SCHED_IDLE` that took the
+    /// library's write lock itself could be descheduled while holding it, and scans, edits and
+    /// plays would wait on the machine's idlest thread (a priority inversion).
+    private let writes = DispatchQueue(label: "omnisonic-analysis-store")
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -175,6 +179,9 @@ public final class AnalysisService: Service, Sendable {
                     }
                 }
             }
+            // The batch's results are stored before the next batch is read (and before the
+            // pass's counts are re-read from the library).
+            await DedicatedThread.run(named: "omnisonic-analysis-queue") { self.writes.sync {} }
         }
         let wasRunning = state.withLock { state in
             defer { state.status.running = false }
@@ -227,22 +234,27 @@ public final class AnalysisService: Service, Sendable {
             }
             var record = stored
             record.analyzerVersion = version  // the version this service is current for (tests run others)
-            do throws(StoreError) {
-                try library.recordAnalysis(record)
-            } catch {
-                logger.error("cannot store an analysis", metadata: ["uid": "\(item.uid)", "detail": "\(error.expandedDescription)"])
-                continue
-            }
-            state.withLock { state in
-                state.status.queued = max(0, state.status.queued - 1)
-                if record.status == .done { state.status.done += 1 } else { state.status.failed += 1 }
-                state.status.analysedSinceStart += 1
-                state.passAnalysed += 1
-                let elapsed = Self.seconds(since: state.passStarted)
-                state.status.rate = elapsed > 0 ? Double(state.passAnalysed) / elapsed : 0
-            }
-            publishProgress(force: false)
+            writes.async { [self, record] in store(record) }
         }
+    }
+
+    /// Stores one analysis and counts it; runs on `writes`, at normal priority.
+    private func store(_ record: StoredAnalysis) {
+        do throws(StoreError) {
+            try library.recordAnalysis(record)
+        } catch {
+            logger.error("cannot store an analysis", metadata: ["uid": "\(record.uid)", "detail": "\(error.expandedDescription)"])
+            return
+        }
+        state.withLock { state in
+            state.status.queued = max(0, state.status.queued - 1)
+            if record.status == .done { state.status.done += 1 } else { state.status.failed += 1 }
+            state.status.analysedSinceStart += 1
+            state.passAnalysed += 1
+            let elapsed = Self.seconds(since: state.passStarted)
+            state.status.rate = elapsed > 0 ? Double(state.passAnalysed) / elapsed : 0
+        }
+        publishProgress(force: false)
     }
 
     /// Publishes `LibraryEvent.analysis` when a second has passed since the last (or `force`).
