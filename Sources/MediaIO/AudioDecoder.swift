@@ -77,8 +77,9 @@ public final class AudioDecoder {
     public init(path: RawPath) throws(MediaError) {
         self.path = path
         let display = path.displayString
-        // Content probing, not the extension: a player must play what the bytes are.
-        container = try FormatContext(path: path, useExtensionHint: false)
+        // Content probing, not the extension: a player must play what the bytes are. Guarded
+        // as the probe is: a file the library accepted must not stall the player either.
+        container = try FormatContext.guarded(path: path, useExtensionHint: false)
         try container.findStreamInfo()
         let ctx = container.pointer
         var decoder: UnsafePointer<AVCodec>?

@@ -5,8 +5,8 @@ import OmniModel
 /// The one owner of an `AVFormatContext`: opens it, answers questions about it, and closes it in
 /// `deinit`, so every exit path (success, thrown error) frees the demuxer exactly once.
 ///
-/// Not `Sendable`: libavformat contexts are safe to use from one thread at a time, and a
-/// `FormatContext` lives inside one `TagReader.probe` call on the caller's thread.
+/// Not `Sendable`: libavformat contexts are safe to use from one thread at a time; a
+/// `FormatContext` lives inside one `TagReader.probe` call or one `AudioDecoder`.
 final class FormatContext {
     /// The open demuxer. Valid until `deinit`.
     let pointer: UnsafeMutablePointer<AVFormatContext>
@@ -90,6 +90,7 @@ final class FormatContext {
     /// stalled call (a dead mount), not the whole playback.
     func renewDeadline() {
         deadline.pointee = FormatContext.monotonicNow() &+ FormatContext.timeLimitNanoseconds
+        input?.deadline = deadline.pointee
     }
 
     /// Frees a custom `AVIOContext` and its buffer (which libavformat may have replaced).

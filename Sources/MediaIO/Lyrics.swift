@@ -82,7 +82,7 @@ public enum LyricsReader {
             }
             if !tag.lyrics.isEmpty { return found }
         }
-        guard let context = try? FormatContext(path: path) else { return found }
+        guard let context = try? FormatContext.guarded(path: path) else { return found }
         var dictionaries = [context.pointer.pointee.metadata]
         for index in 0..<context.streamCount { dictionaries.append(context.stream(index).pointee.metadata) }
         var seen = Set<String>()

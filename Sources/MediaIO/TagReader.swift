@@ -46,25 +46,23 @@ public struct TagReader: Sendable {
         // metadata, an Ogg comment of too many entries, an MP4 tag list of too many items. It then
         // reads a repaired or patched file, and our reading of those tags replaces its own.
         var ownSource: (tags: RawTags, pictures: [EmbeddedPicture])?
-        var input: PatchedInput?
         let start = id3v2?.totalSize ?? 0
         let flacLayout = FLACLayout.read(file, start: start)
-        if let layout = flacLayout, layout.needsRepair {
-            input = layout.repairedInput(file)
-            if input != nil {
-                let read = layout.tags(file, includePictures: withArtwork)
-                ownSource = (read.collector.tags, read.pictures)
-                warnings += layout.damage.map { ProbeWarning(.tagDamaged, "FLAC metadata: \($0)") }
-                warnings += read.collector.warnings(tag: "Vorbis comment")
-                if read.droppedPictures > 0 {
-                    warnings.append(ProbeWarning(.tagTruncated, "FLAC metadata: \(read.droppedPictures) pictures over the limit of \(TagLimits.pictures) were left out"))
-                }
-                if layout.streamInfo(file).map({ $0.sampleRate == 0 }) ?? true {
-                    warnings.append(ProbeWarning(.durationFromStream, "FLAC metadata: no valid STREAMINFO; the stream's parameters and length were read from its frames"))
-                }
+        let repair = LibavRepair.needed(file, start: start, flac: flacLayout)
+        let input = repair?.input
+        switch repair?.repair {
+        case .flac(let layout):
+            let read = layout.tags(file, includePictures: withArtwork)
+            ownSource = (read.collector.tags, read.pictures)
+            warnings += layout.damage.map { ProbeWarning(.tagDamaged, "FLAC metadata: \($0)") }
+            warnings += read.collector.warnings(tag: "Vorbis comment")
+            if read.droppedPictures > 0 {
+                warnings.append(ProbeWarning(.tagTruncated, "FLAC metadata: \(read.droppedPictures) pictures over the limit of \(TagLimits.pictures) were left out"))
             }
-        } else if let chain = OggLayout.chain(file, start: start), chain.contains(where: \.needsRepair) {
-            input = OggLayout.repairedInput(file, chain.filter(\.needsRepair))
+            if layout.streamInfo(file).map({ $0.sampleRate == 0 }) ?? true {
+                warnings.append(ProbeWarning(.durationFromStream, "FLAC metadata: no valid STREAMINFO; the stream's parameters and length were read from its frames"))
+            }
+        case .ogg(let chain):
             if chain[0].needsRepair {
                 let read = chain[0].tags(file, includePictures: withArtwork)
                 ownSource = (read.collector.tags, read.pictures)
@@ -74,13 +72,14 @@ public struct TagReader: Sendable {
             for (index, link) in chain.enumerated().dropFirst() where link.needsRepair {
                 warnings.append(ProbeWarning(.tagTruncated, "Ogg: the comment of stream \(index + 1) (\(link.entryCount) entries, \(link.commentSize) bytes) is over the limits and was not read"))
             }
-        } else if start == 0, let mp4 = MP4Layout.read(file), mp4.needsRepair {
-            input = mp4.repairedInput(file)
+        case .mp4(let mp4):
             if let read = mp4.tags(file, includePictures: withArtwork) {
                 ownSource = (read.collector.tags, read.pictures)
                 warnings += read.collector.warnings(tag: "MP4 ilst")
             }
             warnings.append(ProbeWarning(.tagTruncated, "MP4: \(mp4.hidden.count) tag lists of more than \(TagLimits.values) items were not read whole"))
+        case nil:
+            break
         }
         let libavInput = input ?? PatchedInput(file: file)
         var context = try FormatContext(path: path, skipInitialBytes: skip, input: libavInput)

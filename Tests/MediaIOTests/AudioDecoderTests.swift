@@ -57,7 +57,8 @@ struct AudioDecoderTests {
         let fifo = dir.appending("pipe.flac")
         #expect(mkfifo(fifo, 0o644) == 0)
         let fromFIFO = #expect(throws: MediaError.self) { try AudioDecoder(path: RawPath(fifo)) }
-        #expect(fromFIFO?.reason == .unreadable && fromFIFO?.detail == "stat: not a regular file")
+        // (Refused by the guarded open's `FileReader`: opened with O_NONBLOCK, then fstat.)
+        #expect(fromFIFO?.reason == .unreadable && fromFIFO?.detail == "fstat: not a regular file")
         let missing = #expect(throws: MediaError.self) { try AudioDecoder(path: RawPath(dir.appending("missing.mp3"))) }
         #expect(missing?.reason == .unreadable)
         let garbage = dir.appending("garbage.mp3")

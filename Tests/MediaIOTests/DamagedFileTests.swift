@@ -463,4 +463,46 @@ struct DamagedFileTests {
         let bitrate = try #require(result.audio.bitrate)
         #expect(abs(bitrate - expected) <= expected / 100, "\(bitrate) b/s, want \(expected)")
     }
+
+    // MARK: Played as they are listed
+
+    /// Decodes the whole file with the one decoder the player, the transcoder and the analysis
+    /// use, and answers the frames it gave and its sample rate.
+    static func decodedFrames(_ path: String) throws -> (frames: Int, rate: Int) {
+        let decoder = try AudioDecoder(path: RawPath(path))
+        var frames = 0
+        var bytes: [UInt8] = []
+        while try decoder.read(minimumFrames: 16_384, into: &bytes) > 0 {
+            frames += bytes.count / decoder.format.frameBytes
+            bytes.removeAll(keepingCapacity: true)
+        }
+        return (frames, decoder.format.sampleRate)
+    }
+
+    @Test("A FLAC whose comment block length is wrong, one with an invalid STREAMINFO and an Ogg whose comment has 20,000 entries play whole: the decoder is given the file repaired as the probe is (libavformat alone refuses the first: \"Invalid data found\")")
+    func damagedFilesDecodeWhole() throws {
+        // Given the three files the probe reads repaired
+        let (flacSource, flacTrack) = try Self.track("flac")
+        let (blocks, audio) = Self.flacBlocks(try Fixtures.read(flacSource))
+        let dir = try TemporaryDirectory("damaged-decode")
+        let comment = try #require(blocks.firstIndex { $0.0 == 4 })
+        let wrongLength = dir.appending("length.flac")
+        try Fixtures.write(Self.flac(blocks, audio: audio, lengths: [comment: blocks[comment].1.count + 3000]), to: wrongLength)
+        var zeroed = blocks
+        zeroed[0].1[10] = 0
+        zeroed[0].1[11] = 0
+        zeroed[0].1[12] &= 0x0F
+        for i in 13...17 { zeroed[0].1[i] = i == 13 ? zeroed[0].1[13] & 0xF0 : 0 }
+        let badStreamInfo = dir.appending("streaminfo.flac")
+        try Fixtures.write(Self.flac(zeroed, audio: audio), to: badStreamInfo)
+        let (oggSource, oggTrack) = try Self.track("ogg")
+        let hugeComment = dir.appending("huge.ogg")
+        try Fixtures.write(HostileFiles.ogg(try Fixtures.read(oggSource), comment: Array(repeating: "ARTIST=a", count: 20_000)), to: hugeComment)
+        // When each is decoded to its end, Then every second of it comes out at the track's rate
+        for (path, track) in [(wrongLength, flacTrack), (badStreamInfo, flacTrack), (hugeComment, oggTrack)] {
+            let (frames, rate) = try Self.decodedFrames(path)
+            #expect(rate == track.sample_rate, "\(path)")
+            #expect(abs(Double(frames) / Double(rate) - track.duration) < 0.1, "\(path): \(frames) frames at \(rate) Hz, want \(track.duration) s")
+        }
+    }
 }
