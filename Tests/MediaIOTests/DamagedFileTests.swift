@@ -505,4 +505,30 @@ struct DamagedFileTests {
             #expect(abs(Double(frames) / Double(rate) - track.duration) < 0.1, "\(path): \(frames) frames at \(rate) Hz, want \(track.duration) s")
         }
     }
+
+    @Test("A repaired file read across more than FormatContext's 5 s time limit keeps decoding: the patched input's deadline is renewed with each read, as libavformat's own is")
+    func repairedFileOutlivesTheTimeLimit() async throws {
+        // Given 20 s of stereo noise as FLAC (megabytes: more than libavformat buffers while it
+        // opens) whose comment block length is wrong, so the decoder reads it patched
+        let dir = try TemporaryDirectory("damaged-slow")
+        let source = dir.appending("noise.flac")
+        try Shell.ffmpeg(["-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:r=44100:a=0.3", "-ac", "2", "-c:a", "flac",
+                          "-metadata", "title=Noise", "-bitexact", source])
+        let (blocks, audio) = Self.flacBlocks(try Fixtures.read(source))
+        let comment = try #require(blocks.firstIndex { $0.0 == 4 })
+        let path = dir.appending("length.flac")
+        try Fixtures.write(Self.flac(blocks, audio: audio, lengths: [comment: blocks[comment].1.count + 3000]), to: path)
+        // When a first block is decoded, then the reader pauses past the limit (a paused player)
+        let decoder = try AudioDecoder(path: RawPath(path))
+        var bytes: [UInt8] = []
+        var frames = try decoder.read(minimumFrames: 4096, into: &bytes) > 0 ? bytes.count / decoder.format.frameBytes : 0
+        try await Task.sleep(for: .milliseconds(5_500))
+        bytes.removeAll(keepingCapacity: true)
+        while try decoder.read(minimumFrames: 16_384, into: &bytes) > 0 {
+            frames += bytes.count / decoder.format.frameBytes
+            bytes.removeAll(keepingCapacity: true)
+        }
+        // Then the rest of the track still comes out (before, every read failed with AVERROR_EXIT)
+        #expect(abs(Double(frames) / Double(decoder.format.sampleRate) - 20) < 0.1, "\(frames) frames")
+    }
 }
