@@ -146,6 +146,8 @@ struct SimilarAPITests {
         // house #1: 124 BPM, tonic 7 minor (G minor, 6A); fast #1 (member 4): 172 BPM, tonic 0 major (C major, 8B).
         let a = lib.uids[1].rawValue, b = lib.uids[4].rawValue
         let reply = try await server.http.get("/api/mix?from=\(a)&to=\(b)")
+        let standard = try await server.http.get("/api/mix?from=\(a)&to=\(b)&notation=standard")
+        let badNotation = try await server.http.get("/api/mix?from=\(a)&to=\(b)&notation=solfege")
         let missing = try await server.http.get("/api/mix?from=\(a)")
         let unknown = try await server.http.get("/api/mix?from=\(a)&to=nosuchtrack")
         await server.stop()
@@ -170,6 +172,10 @@ struct SimilarAPITests {
         #expect((advice["compatibleKey"] as? [String: Any])?["camelot"] as? String == "6B")
         #expect(advice["compatibleShiftSemitones"] as? Int == -2)
         #expect((advice["suggestion"] as? String ?? "").hasPrefix("Slow B down 27.9 %"), "\(advice["suggestion"] ?? "")")
+        // notation=standard names the keys so: "… and its key moves to F♯ major, which clashes with A's G minor."
+        let standardSuggestion = (try standard.json()["advice"] as? [String: Any])?["suggestion"] as? String ?? ""
+        #expect(standardSuggestion.contains("F♯ major") && standardSuggestion.contains("A's G minor"), "\(standardSuggestion)")
+        #expect(badNotation.status == 400)
         #expect(missing.status == 400)
         #expect(unknown.status == 404)
     }
