@@ -14,8 +14,9 @@ import Synchronization
 ///   after a short pause that coalesces a stream of changes (an analysis pass stores a result
 ///   every few tenths of a second). Requests take the newest built index, which may be one
 ///   rebuild behind; only the very first request, before anything was built, waits for a build.
-/// - Memory: the rows plus the normalised copy the index keeps, about 0.6 kB a track with 26
-///   numbers (decision 0035 measures it): some 6 MB for 10,000 tracks.
+/// - Memory: the index keeps each track's raw and normalised vectors, its uid, artist and album:
+///   about 1.1 kB a track, 11 MB for 10,000 tracks (`AnalysisBench similarity 10000`, decision
+///   0035). While a rebuild runs, the old index stays in use, so the peak is twice that.
 ///
 /// Thread safety: every method may be called from any thread or task; `snapshot()` blocks
 /// (library reads, the build), `latest()` and `invalidate()` do not.
