@@ -77,6 +77,32 @@ export async function request(method, path, body, options = {}) {
 }
 
 const get = (path, options) => request('GET', path, undefined, options);
+
+// What this daemon serves, from its OpenAPI document: parts of the UI whose endpoints a daemon
+// lacks stay hidden instead of failing (as the player switch does without /api/player).
+let servedPaths = null, searchHelp = '';
+const normalise = (path) => path.replace(/\{[^}]*\}/g, '{}');
+
+/** Reads the OpenAPI document once; `serves()` answers from it afterwards. */
+export function loadServedPaths() {
+  if (!servedPaths) {
+    servedPaths = get('/api/openapi.json').then((doc) => {
+      const search = doc && doc.paths && doc.paths['/api/search'] && doc.paths['/api/search'].get;
+      searchHelp = JSON.stringify((search && search.parameters) || []);
+      return new Set(Object.keys((doc && doc.paths) || {}).map(normalise));
+    }).catch(() => new Set());
+  }
+  return servedPaths;
+}
+
+let served = new Set();
+loadServedPaths().then((set) => { served = set; });
+
+/** True when the daemon serves `path` (placeholders in any name: `/api/tracks/{uid}/similar`); false until known. */
+export function serves(path) { return served.has(normalise(path)); }
+
+/** True when the search language's documentation names `term` (e.g. `compatible:`). */
+export function searchKnows(term) { return searchHelp.includes(term); }
 // encodeURIComponent, not URLSearchParams: the server reads `+` as a plus sign (RFC 3986), not
 // as the space of HTML forms.
 const q = (params) => {
@@ -141,6 +167,15 @@ export const api = {
   player: () => get('/api/player'),
   playerCommand: (name, body) => request('POST', `/api/player/${name}`, body),
   playerOutputs: () => get('/api/player/outputs'),
+  // Similar tracks, the radio, transition paths, the mix helper, genre suggestions (issue 14).
+  similar: (uid, limit) => get(`/api/tracks/${uid}/similar` + q({ limit })),
+  startRadio: (seed, replace = true) => request('POST', '/api/player/radio', { seed, replace }),
+  radio: () => get('/api/player/radio'),
+  stopRadio: () => request('DELETE', '/api/player/radio'),
+  path: (from, to, steps) => get(`/api/tracks/${from}/path/${to}` + q({ steps })),
+  // `notation` names the keys of the advice's sentence (standard, camelot, openKey).
+  mix: (from, to, notation) => get('/api/mix' + q({ from, to, notation })),
+  genreSuggestion: (uid) => get(`/api/tracks/${uid}/genre-suggestion`),
   // Schedules, the play history and statistics (decision 0028).
   schedules: () => get('/api/schedules'),
   schedule: (id) => get(`/api/schedules/${encodeURIComponent(id)}`),

@@ -14,9 +14,11 @@ import { playlistView } from './views/playlist.js';
 import { schedulesView } from './views/schedules.js';
 import { statsView } from './views/stats.js';
 import { subsonicView } from './views/subsonic.js';
+import { mixView } from './views/mix.js';
 import { closeMenu } from './ui.js';
 import { flushPendingDeletes } from './actions.js';
 import { h, replace } from './dom.js';
+import { loadServedPaths, serves } from './api.js';
 
 const routes = [
   [/^#?\/?$/, () => libraryView],
@@ -35,6 +37,8 @@ const routes = [
   [/^#\/schedules\/new\/(playlist|savedSearch|album)\/([^/]+)$/, (m) => (root) => schedulesView(root, { kind: m[1], id: decodeURIComponent(m[2]) })],
   [/^#\/stats$/, () => statsView],
   [/^#\/apps$/, () => subsonicView],
+  // The mix helper; `?from=uid&to=uid` chooses its two tracks ("Mix with…" on a track).
+  [/^#\/mix(?:\?[^#]*)?$/, () => mixView],
 ];
 
 let current = null;
@@ -109,6 +113,8 @@ function start() {
   addEventListener('hashchange', route);
   addEventListener('pagehide', flushPendingDeletes);
   route();
+  // The mix helper's link shows when this daemon has the mix helper (GET /api/mix).
+  loadServedPaths().then(() => { document.querySelector('[data-nav="mix"]').parentElement.hidden = !serves('/api/mix'); });
   document.documentElement.dataset.ready = 'true';
 }
 

@@ -67,6 +67,8 @@ function connect() {
     showAnalysis({ enabled: true, ...data });
     emit('analysis', data);
   });
+  // The server player's radio started, stopped or added tracks (its state R).
+  source.addEventListener('radio', (event) => { try { emit('radio-changed', { radio: JSON.parse(event.data) }); } catch { /* not JSON */ } });
   source.addEventListener('player', (event) => { try { emit('player-state', JSON.parse(event.data)); } catch { /* not JSON */ } });
   // EventSource reconnects by itself; after a reconnect, refresh what may have been missed.
   let opened = false;

@@ -1,0 +1,67 @@
+"""Issue 14 in the browser: BPM and key from the analysis in the library table (shown, sorted, in
+the user's notation), the track page's analysis panel, and the mix helper page (#/mix).
+
+A daemon of its own (`mix_daemon` in conftest.py): three short generated pieces with a steady
+beat and a held chord (no BPM or key tags: what shows comes from the analysis) beside a 3-track
+make-corpus library, analysed before the tests start.
+"""
+
+from selenium.webdriver.common.keys import Keys
+
+def table_cells(page):
+    """(title, BPM cell, key cell) of the visible rows, in order."""
+    return page.js("""
+        return [...document.querySelectorAll('[data-track-table] .row:not([hidden])')]
+          .filter(r => r.dataset.uid).sort((a, b) => a.dataset.index - b.dataset.index)
+          .map(r => [r.querySelector('.title').textContent, r.querySelector('.bpm').textContent, r.querySelector('.key').textContent]);""")
+
+
+def test_given_analysed_tracks_when_the_track_page_opens_then_the_analysis_panel_and_fields_show_bpm_and_key(mix_page):
+    mix_page.open(f"#/track/{mix_page.uids['alpha']}")
+    mix_page.wait(lambda d: "A minor" in (mix_page.text("[data-analysis-fields]") or ""), message="the analysis panel shows no key")
+    panel = mix_page.text("[data-analysis-fields]")
+    assert "120.0" in panel and "8A" in panel and "1m" in panel, panel
+    # The track's own fields: no BPM or key tag, so the analysed ones, said to be analysed.
+    fields = mix_page.text("[data-fields]")
+    assert "120 (analysed)" in fields and "A minor (analysed)" in fields, fields
+
+
+def test_given_analysed_tracks_when_the_library_sorts_by_bpm_and_key_then_the_columns_show_them_in_the_chosen_notation(mix_page):
+    mix_page.open()
+    mix_page.wait(lambda d: len(mix_page.rows()) >= 6, message="the library did not show its tracks")
+    mix_page.css("[data-search-input]").send_keys("Mixer")
+    mix_page.wait(lambda d: len(table_cells(mix_page)) == 3, message="the search did not narrow to the three pieces")
+    mix_page.click('.thead [data-sort="bpm"]')
+    mix_page.wait(lambda d: [c[0] for c in table_cells(mix_page)] == ["Charlie in C major", "Alpha in A minor", "Echo in E minor"],
+                  message=f"not sorted by BPM: {table_cells(mix_page)}")
+    assert [c[1] for c in table_cells(mix_page)] == ["100", "120", "125"], table_cells(mix_page)
+    assert mix_page.attr('.thead [data-sort="bpm"]', "aria-sort") == "ascending"
+    # By key: around the Camelot wheel, 8A (A minor), 8B (C major), 9A (E minor).
+    mix_page.click('.thead [data-sort="key"]')
+    mix_page.wait(lambda d: [c[2] for c in table_cells(mix_page)] == ["A minor", "C major", "E minor"],
+                  message=f"not sorted by key: {table_cells(mix_page)}")
+    # Another notation, everywhere at once (the setting is this browser's).
+    mix_page.js("const s = document.querySelector('[data-key-notation]'); s.value = 'camelot'; s.dispatchEvent(new Event('change'))")
+    mix_page.wait(lambda d: [c[2] for c in table_cells(mix_page)] == ["8A", "8B", "9A"], message=f"Camelot not shown: {table_cells(mix_page)}")
+    mix_page.screenshot("library-bpm-key")
+
+
+def test_given_two_analysed_tracks_when_the_mix_page_compares_them_then_it_shows_tempo_pitch_relation_and_the_suggestion(mix_page):
+    mix_page.open(f"#/mix?from={mix_page.uids['alpha']}&to={mix_page.uids['echo']}")
+    mix_page.wait(lambda d: mix_page.text("[data-mix-suggestion]"), message="no suggestion")
+    assert mix_page.text('[data-mix-bpm="a"]').startswith("120 BPM (analysed)")
+    assert mix_page.text('[data-mix-key="b"]') == "E minor"
+    advice = mix_page.text("[data-advice-fields]")
+    # 125 → 120 BPM is −4 %: about −0.71 semitones without key lock; 9A is one step from 8A.
+    assert "Speed B down 4.0 % to 120 BPM" in advice, advice
+    assert "−0.71 semitones" in advice, advice
+    assert "one step anticlockwise" in advice or "one step clockwise" in advice, advice
+    # The pickers: choose A by searching, with the keyboard.
+    mix_page.open("#/mix")
+    box = mix_page.css('[data-mix-search="mix-a"]')
+    box.send_keys("Charlie")
+    mix_page.wait(lambda d: mix_page.text("#mix-a-list li"), message="the picker found nothing")
+    box.send_keys(Keys.ENTER)
+    mix_page.wait(lambda d: f"from={mix_page.uids['charlie']}" in d.current_url, message="the pick did not reach the address")
+    assert mix_page.text('[data-mix-key="a"]') == "C major"
+    mix_page.screenshot("mix")
