@@ -274,6 +274,7 @@ def mix_page(browser, mix_daemon):
     browser.get_log("browser")
     page = Page(browser, mix_daemon.url)
     page.uids = mix_daemon.uids
+    page.api = Api(mix_daemon.url)
     yield page
     page.js("localStorage.removeItem('omnisonic.keyNotation'); localStorage.removeItem('omnisonic.output')")
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
