@@ -68,3 +68,47 @@ def test_given_two_analysed_tracks_when_the_mix_page_compares_them_then_it_shows
     mix_page.wait(lambda d: f"from={mix_page.uids['charlie']}" in d.current_url, message="the pick did not reach the address")
     assert mix_page.text('[data-mix-key="a"]') == "C major"
     mix_page.screenshot("mix")
+
+
+def served(page, path):
+    return path in page.api.get("/api/openapi.json")["paths"]
+
+
+def test_given_an_analysed_track_when_its_page_opens_then_similar_tracks_list_and_the_radio_starts_and_stops(mix_page):
+    if not served(mix_page, "/api/tracks/{uid}/similar") or not served(mix_page, "/api/player/radio"):
+        pytest.skip("this daemon has no similar tracks or radio yet; the track page shows neither")
+    alpha = mix_page.uids["alpha"]
+    mix_page.open(f"#/track/{alpha}")
+    mix_page.js("localStorage.setItem('omnisonic.output', 'server')")
+    mix_page.open(f"#/track/{alpha}")
+    mix_page.wait(lambda d: len(mix_page.all("[data-similar-list] li")) >= 2, message="no similar tracks listed")
+    listed = mix_page.js("return [...document.querySelectorAll('[data-similar-list] li')].map(li => li.dataset.similarUid)")
+    assert alpha not in listed
+    assert listed == [t["uid"] for t in mix_page.api.get(f"/api/tracks/{alpha}/similar?limit=10")["tracks"]]
+    assert "similarity" in mix_page.text("[data-similar-list] li")
+    # The radio: the server's queue starts from this track, the player bar says so, Stop ends it.
+    mix_page.click('[data-action="start-radio"]')
+    mix_page.wait(lambda d: mix_page.api.get("/api/player/radio")["active"], message="the radio did not start")
+    mix_page.wait(lambda d: mix_page.css("[data-radio]").is_displayed(), message="the player bar shows no radio")
+    assert "Alpha in A minor" in mix_page.text("[data-radio-label]")
+    assert mix_page.api.get("/api/player")["queue"][0]["uid"] == alpha
+    mix_page.click('[data-action="stop-radio"]')
+    mix_page.wait(lambda d: not mix_page.api.get("/api/player/radio")["active"], message="the radio did not stop")
+    mix_page.wait(lambda d: not mix_page.css("[data-radio]").is_displayed(), message="the radio line stayed")
+    mix_page.api.send("POST", "/api/player/stop", {})
+
+
+def test_given_an_untagged_track_with_a_genre_suggestion_when_accepted_then_the_genre_is_saved_as_an_edit(mix_page):
+    if not served(mix_page, "/api/tracks/{uid}/genre-suggestion"):
+        pytest.skip("this daemon has no genre suggestions yet; the track page shows none")
+    echo = mix_page.uids["echo"]
+    suggestion = mix_page.api.get(f"/api/tracks/{echo}/genre-suggestion")
+    if not suggestion["genre"]:
+        pytest.skip(f"the analysis suggests no genre for the generated piece here: {suggestion}")
+    mix_page.open(f"#/track/{echo}")
+    mix_page.wait(lambda d: mix_page.attr("[data-genre-suggestion]", "data-genre-suggestion") == suggestion["genre"],
+                  message="the suggestion is not shown")
+    mix_page.click('[data-action="accept-genre"]')
+    mix_page.wait(lambda d: mix_page.api.get(f"/api/tracks/{echo}")["genres"] == [suggestion["genre"]], message="the genre was not saved")
+    # A tagged track gets no suggestion: the box empties once the page shows the edit.
+    mix_page.wait(lambda d: not mix_page.all("[data-genre-suggestion]"), message="the suggestion stayed after Accept")

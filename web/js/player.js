@@ -154,9 +154,12 @@ export function radioState() { return radio; }
 export async function startRadio(track) {
   if (!state.server) throw new Error('The radio plays on this computer: switch on “Play on this computer” first.');
   radioTitle = track.title;
-  let answer = null;
-  await serverCommand(async () => { answer = await api.startRadio(track.uid); });
-  if (answer) showRadio(answer);
+  // Counted like any queue command (it replaces the queue), but its error goes to the caller.
+  commandsSent += 1;
+  commandsInFlight += 1;
+  let answer;
+  try { answer = await api.startRadio(track.uid); } finally { commandsInFlight -= 1; refreshServer(); }
+  showRadio(answer);
   return answer;
 }
 
