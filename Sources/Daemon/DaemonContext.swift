@@ -29,6 +29,11 @@ public struct DaemonContext: Sendable {
     public let scheduler: PlayerScheduler
     /// The background analysis (nil when `analysis = false`); woken by the scan lane's events.
     public let analysis: AnalysisService?
+    /// The similarity index every front door reads (decision 0035); the HTTP server's event
+    /// subscription marks it stale.
+    public let similar: SimilarTracks
+    /// The player's radio: hears the player's events, tops its queue up.
+    public let radio: PlayerRadio
     private let publish: @Sendable (LibraryEvent) -> Void
     private let logger: Logger
 
@@ -77,16 +82,22 @@ public struct DaemonContext: Sendable {
             analysis?.noticed(event)
         }
         let watcher = watch ? WatchService(roots: roots, scans: scans, logger: logger, options: watchOptions) : nil
+        let similar = SimilarTracks(library: library)
+        let radio = PlayerRadio(similar: similar, logger: logger, publish: publish)
         let player = Player(library: library,
                             configuration: PlayerConfiguration(output: configuration.output, replayGain: configuration.replayGain,
                                                                analysedGain: AnalysedGain.lookup(library)),
-                            logger: logger, publish: publish)
+                            logger: logger) { event in
+            publish(event)
+            radio.noticed(event)
+        }
+        radio.attach(player)
         return DaemonContext(
             configuration: configuration, library: library, artwork: artwork, indexer: indexer, scans: scans, watcher: watcher,
             trash: Trash(home: Trash.homeTrash(environment: environment)),
             importer: Importer(indexer: indexer, root: roots[0], maxBytes: configuration.maxUploadBytes),
             player: player, scheduler: makeScheduler(library: library, player: player, environment: environment, publish: publish, logger: logger),
-            analysis: analysis, publish: publish, logger: logger)
+            analysis: analysis, similar: similar, radio: radio, publish: publish, logger: logger)
     }
 
     /// The scheduler on the real clock, or on the test-only clock file (`TestClock`): that clock
@@ -105,7 +116,7 @@ public struct DaemonContext: Sendable {
 
     private init(configuration: Configuration, library: Library, artwork: ArtworkCache, indexer: Indexer, scans: ScanService,
                  watcher: WatchService?, trash: Trash, importer: Importer, player: Player, scheduler: PlayerScheduler, analysis: AnalysisService?,
-                 publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
+                 similar: SimilarTracks, radio: PlayerRadio, publish: @escaping @Sendable (LibraryEvent) -> Void, logger: Logger) {
         self.configuration = configuration
         self.library = library
         self.artwork = artwork
@@ -117,6 +128,8 @@ public struct DaemonContext: Sendable {
         self.player = player
         self.scheduler = scheduler
         self.analysis = analysis
+        self.similar = similar
+        self.radio = radio
         self.publish = publish
         self.logger = logger
     }

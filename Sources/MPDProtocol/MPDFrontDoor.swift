@@ -117,7 +117,7 @@ public final class MPDFrontDoor: Sendable {
             } else {
                 changes.insert(.player)
             }
-        case .savedSearchesChanged, .schedulesChanged, .sync, .analysis:
+        case .savedSearchesChanged, .schedulesChanged, .sync, .analysis, .radio:
             break
         }
         hub.post(changes)

@@ -29,6 +29,8 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
     /// Background analysis progress (at most once a second, and when a pass ends): tracks with
     /// a current analysis, waiting, failed; tracks per second (decision 0031).
     case analysis(done: Int, queued: Int, failed: Int, rate: Double)
+    /// The server player's radio started, stopped or added tracks (decision 0035).
+    case radio(RadioState)
 
     /// The SSE `event:` name of this event.
     public var name: String {
@@ -44,6 +46,7 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case .sync: "sync"
         case .player: "player"
         case .analysis: "analysis"
+        case .radio: "radio"
         }
     }
 
@@ -70,6 +73,7 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case "savedSearchesChanged": self = .savedSearchesChanged
         case "schedulesChanged": self = .schedulesChanged
         case "sync": self = .sync(try SyncState(from: decoder))
+        case "radio": self = .radio(try RadioState(from: decoder))
         case "analysis":
             self = .analysis(done: try c.decode(Int.self, forKey: .done), queued: try c.decode(Int.self, forKey: .queued),
                              failed: try c.decode(Int.self, forKey: .failed), rate: try c.decode(Double.self, forKey: .rate))
@@ -107,6 +111,9 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
             break
         case let .sync(state):
             // Flat, like the other events: {"type":"sync","enabled":true,"connected":...}.
+            try state.encode(to: encoder)
+        case let .radio(state):
+            // Flat too: {"type":"radio","active":true,"seed":...,"window":50,"added":6}.
             try state.encode(to: encoder)
         case let .analysis(done, queued, failed, rate):
             try c.encode(done, forKey: .done)

@@ -7,9 +7,12 @@ extension SubsonicAPI {
     static func registerSystem(_ t: inout [String: Endpoint]) {
         t["ping"] = { _ in .node(nil) }
         t["getLicense"] = { _ in .node(Node("license", [("valid", true)])) }
-        t["getOpenSubsonicExtensions"] = { _ in
+        t["getOpenSubsonicExtensions"] = { c in
             var list: [Node] = []
-            for (name, versions) in [("apiKeyAuthentication", [1]), ("formPost", [1]), ("transcodeOffset", [1]), ("songLyrics", [1])] {
+            var extensions = [("apiKeyAuthentication", [1]), ("formPost", [1]), ("transcodeOffset", [1]), ("songLyrics", [1])]
+            // Listed only where it answers: a door given the daemon's similarity index.
+            if c.environment.similar != nil { extensions.append(("sonicSimilarity", [1])) }
+            for (name, versions) in extensions {
                 var n = Node("openSubsonicExtensions", [("name", .string(name))])
                 n.add(values: "versions", versions.map(Value.int))
                 list.append(n)
@@ -140,9 +143,7 @@ extension SubsonicAPI {
         t["getArtistInfo2"] = { c in _ = try c.parameters.required("id"); return .node(Node("artistInfo2")) }
         t["getAlbumInfo"] = { c in _ = try c.parameters.required("id"); return .node(Node("albumInfo")) }
         t["getAlbumInfo2"] = { c in _ = try c.parameters.required("id"); return .node(Node("albumInfo")) }
-        // The analysis module will answer these from its vectors; until then, the right empty shape.
-        t["getSimilarSongs"] = { c in _ = try c.parameters.required("id"); return .node(try songs(c, "similarSongs", [])) }
-        t["getSimilarSongs2"] = { c in _ = try c.parameters.required("id"); return .node(try songs(c, "similarSongs2", [])) }
+        registerSimilar(&t)
     }
 
     /// A payload holding one list of songs (`randomSongs`, `songsByGenre`...).

@@ -26,6 +26,9 @@ public struct SubsonicEnvironment: Sendable {
     /// When the daemon started (the `created`/`changed` dates of playlists, which keep none).
     public var startedAt: Date
     public var logger: Logger
+    /// The similarity index (decision 0035): getSimilarSongs(2) and the `sonicSimilarity`
+    /// extension answer from it; nil answers them empty and does not list the extension.
+    public var similar: SimilarTracks?
 
     public init(library: Library, actions: any DaemonActions, user: String, credentials: CredentialFile, serverVersion: String,
                 musicRoots: @escaping @Sendable () -> [RawPath], publish: @escaping @Sendable (LibraryEvent) -> Void,

@@ -73,9 +73,14 @@ public struct APIServer: Service {
         let updates = await events.subscribe()
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                // Scan events feed /metrics for as long as the server runs.
+                // Scan events feed /metrics for as long as the server runs, and every change of
+                // analyses or tracks (scans, edits, removals) marks the similarity index stale.
+                let similar = configuration.similar
                 group.addTask {
-                    for await event in updates { scanMetrics.record(event) }
+                    for await event in updates {
+                        scanMetrics.record(event)
+                        similar.noticed(event)
+                    }
                 }
                 try await app.run()
                 group.cancelAll()

@@ -58,6 +58,9 @@ public struct APIServerConfiguration: Sendable {
     public var logger: Logger
     /// Other front doors served under their own path prefix (`HTTPMount`: the OpenSubsonic API).
     public var mounts: [any HTTPMount] = []
+    /// The similarity index the similar, path, genre and radio routes read (decision 0035);
+    /// the daemon passes its shared one, else the server makes its own over `library`.
+    public var similar: SimilarTracks
 
     /// A configuration whose music roots are read anew on each request (`musicRoots`).
     public init(host: String = "127.0.0.1", port: Int = 0, library: Library, artwork: ArtworkCache,
@@ -82,6 +85,7 @@ public struct APIServerConfiguration: Sendable {
         self.metrics = metrics
         self.heartbeat = heartbeat
         self.logger = logger
+        similar = SimilarTracks(library: library)
     }
 
     /// A configuration with fixed music roots.

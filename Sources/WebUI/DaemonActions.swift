@@ -85,6 +85,20 @@ public protocol DaemonActions: Sendable {
     /// - Returns: false when the library has no such track.
     /// - Throws: `APIError` 409 when analysis is switched off; any `OmniError` when the library fails.
     func analyseAgain(uid: TrackUID) async throws -> Bool
+
+    /// The server player's radio (`GET /api/player/radio`, the `radio` of `GET /api/player`);
+    /// nil when this daemon runs no radio (shown as inactive).
+    func radioState() async -> RadioState?
+
+    /// Starts the radio from `seed` (decision 0035): with `replace`, the queue becomes the seed
+    /// and its first similar tracks, playing from the seed; without, they are appended. The
+    /// HTTP layer has checked that the seed exists and has a vector.
+    ///
+    /// - Throws: any `OmniError` (a missing track is 404).
+    func startRadio(seed: TrackUID, replace: Bool) async throws -> RadioState
+
+    /// Stops the radio (the queue is kept) and returns its state.
+    func stopRadio() async throws -> RadioState
 }
 
 extension DaemonActions {
@@ -118,6 +132,15 @@ extension DaemonActions {
 
     /// No analysis: 409.
     public func analyseAgain(uid: TrackUID) async throws -> Bool { throw APIError.analysisOff }
+
+    /// No radio.
+    public func radioState() async -> RadioState? { nil }
+
+    /// No radio: 404.
+    public func startRadio(seed: TrackUID, replace: Bool) async throws -> RadioState { throw APIError.notFound("the radio") }
+
+    /// No radio: 404.
+    public func stopRadio() async throws -> RadioState { throw APIError.notFound("the radio") }
 
     /// A daemon without sync (tests, or no `--sync-url`) reports it disabled.
     public func syncStatus() async -> SyncState { .disabled }

@@ -11,7 +11,7 @@ extension Handlers {
         registerOutputs(on: router)
         router.get("/api/player") { _, _ in
             guard let status = await self.configuration.actions.playerStatus() else { throw APIError.notFound("the player") }
-            return try self.playerResponse(status)
+            return try self.playerResponse(status, radio: await self.configuration.actions.radioState() ?? RadioState())
         }
         router.post("/api/player/queue") { request, _ in
             struct Body: Decodable {
@@ -108,7 +108,7 @@ extension Handlers {
     /// failures stay 5xx (the library failed).
     func player(_ command: PlayerCommand) async throws -> Response {
         let status = try await configuration.actions.player(command)
-        return try playerResponse(status)
+        return try playerResponse(status, radio: await configuration.actions.radioState() ?? RadioState())
     }
 
     struct PlayerResponse: Encodable, Sendable {
@@ -137,9 +137,11 @@ extension Handlers {
         var output: OutputDescription
         var error: String?
         var underruns: Int
+        /// The radio's state (decision 0035).
+        var radio: RadioState
 
         private enum CodingKeys: String, CodingKey {
-            case state, track, index, positionMs, durationMs, volume, `repeat`, shuffle, consume, queue, output, error, underruns
+            case state, track, index, positionMs, durationMs, volume, `repeat`, shuffle, consume, queue, output, error, underruns, radio
         }
         private enum OutputKeys: String, CodingKey { case device, sampleRate, channels, format }
 
@@ -163,17 +165,18 @@ extension Handlers {
             try o.encode(output.format, forKey: .format)
             try c.encode(error, forKey: .error)
             try c.encode(underruns, forKey: .underruns)
+            try c.encode(radio, forKey: .radio)
         }
     }
 
-    func playerResponse(_ status: PlayerStatus) throws -> Response {
+    func playerResponse(_ status: PlayerStatus, radio: RadioState) throws -> Response {
         let tracks = try library.tracks(uids: status.queue.map(\.uid))
         return try JSONBody.response(PlayerResponse(
             state: status.state, track: status.current.flatMap { tracks[$0.uid] }.map(APITrack.init(record:)),
             index: status.currentIndex, positionMs: status.positionMs, durationMs: status.durationMs, volume: status.volume,
             repeat: status.repeatMode, shuffle: status.shuffle, consume: status.consume,
             queue: status.queue.map { Entry(id: $0.id, uid: $0.uid.rawValue, track: tracks[$0.uid].map(APITrack.init(record:))) },
-            output: status.output, error: status.error, underruns: status.underruns))
+            output: status.output, error: status.error, underruns: status.underruns, radio: radio))
     }
 }
 

@@ -47,6 +47,7 @@ struct Handlers: Sendable {
         registerSync(on: router)
         registerPlayer(on: router)
         registerAnalysis(on: router)
+        registerSimilar(on: router)
 
         router.get("/") { request, context in try await self.staticFile(request, context) }
         router.get("/**") { request, context in try await self.staticFile(request, context) }

@@ -43,6 +43,7 @@ func makeHTTPService(context: DaemonContext, events: EventHub, logger: Logger, d
         events: events, actions: actions,
         logger: logger)
     serverConfiguration.mounts = mounts(actions)
+    serverConfiguration.similar = context.similar
     let watchMetrics = WatchMetrics(registry: serverConfiguration.metrics)
     scans.observeRefreshes { report in
         let s = report.outcome.summary
@@ -166,6 +167,21 @@ struct WebActions: DaemonActions {
     }
 
     func analysisStatus() async -> AnalysisStatus { context.analysis?.status() ?? .disabled }
+
+    func radioState() async -> RadioState? { context.radio.status() }
+
+    /// On a thread of its own: the radio's start reads the library and may build the index.
+    func startRadio(seed: TrackUID, replace: Bool) async throws -> RadioState {
+        let radio = context.radio
+        return try await DedicatedThread.run(named: "omnisonic-radio-start") {
+            Result { try radio.start(seed: seed, replace: replace) }
+        }.get()
+    }
+
+    func stopRadio() async throws -> RadioState {
+        let radio = context.radio
+        return await DedicatedThread.run(named: "omnisonic-radio-stop") { radio.stop() }
+    }
 
     func analyseAgain(uid: TrackUID) async throws -> Bool {
         guard let analysis = context.analysis else { throw APIError.analysisOff }

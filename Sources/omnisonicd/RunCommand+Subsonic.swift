@@ -16,10 +16,13 @@ func makeSubsonicAPI(context: DaemonContext, actions: any DaemonActions, publish
                      logger: Logger, startedAt: Date) -> SubsonicAPI {
     let configuration = context.configuration
     let scans = context.scans
-    return SubsonicAPI(environment: SubsonicEnvironment(
+    var environment = SubsonicEnvironment(
         library: context.library, actions: actions,
         user: configuration.subsonicUser ?? Configuration.defaultSubsonicUser,
         credentials: CredentialFile(data: configuration.data),
         serverVersion: Omnisonicd.configuration.version,
-        musicRoots: { scans.roots }, publish: publish, startedAt: startedAt, logger: logger))
+        musicRoots: { scans.roots }, publish: publish, startedAt: startedAt, logger: logger)
+    // The same index as the web API's similar tracks and the radio (decision 0035).
+    environment.similar = context.similar
+    return SubsonicAPI(environment: environment)
 }

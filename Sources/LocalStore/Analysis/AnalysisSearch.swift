@@ -9,6 +9,13 @@ enum AnalysisSearch {
     /// 8B (C major) = 17. Sorting by it walks the wheel; filters compare it.
     static func rank(_ key: MusicalKey) -> Int { key.camelotNumber * 2 + (key.mode == .major ? 1 : 0) }
 
+    /// `compatible:KEY`: the ranks of the four keys a DJ mixes with `key` — itself, one step
+    /// either way on the Camelot wheel, its relative major/minor (`MusicalKey.relation(to:)`).
+    static func compatibleRanks(_ key: MusicalKey) -> [Int] {
+        (0..<12).flatMap { tonic in [MusicalKey.Mode.major, .minor].map { MusicalKey(tonic: tonic, mode: $0) } }
+            .filter { key.relation(to: $0).isCompatible }.map(rank).sorted()
+    }
+
     /// `omni_key_rank(text)`: the rank of a key written in any notation `MusicalKey(parsing:)`
     /// reads (a tag's "F#m", "8A", "1m", "A minor"), NULL for anything else. Registered on every
     /// connection of the library, like `omni_search_fold`.

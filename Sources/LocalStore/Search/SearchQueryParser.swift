@@ -21,6 +21,9 @@ struct ParsedSearch: Sendable, Equatable {
     var bpmMax: Double?
     /// `key:` as Camelot ranks (`AnalysisSearch.rank`); several are ORed.
     var keyRanks: [Int] = []
+    /// `compatible:` terms, each the ranks of the keys a DJ mixes with that key (the same
+    /// Camelot code, one step either way, the relative major/minor); several intersect.
+    var compatibleRanks: [[Int]] = []
     /// `energy:` bounds (inclusive; analysed, 0...1).
     var energyMin: Double?
     var energyMax: Double?
@@ -32,7 +35,7 @@ struct ParsedSearch: Sendable, Equatable {
     /// True when there are filters that act on `track` columns rather than on the FTS index.
     var hasSQLFilters: Bool {
         yearMin != nil || yearMax != nil || !codecs.isEmpty || compilationOnly || favoritesOnly
-            || bpmMin != nil || bpmMax != nil || !keyRanks.isEmpty || energyMin != nil || energyMax != nil
+            || bpmMin != nil || bpmMax != nil || !keyRanks.isEmpty || !compatibleRanks.isEmpty || energyMin != nil || energyMax != nil
     }
     /// True when nothing constrains the search: the whole library is listed.
     var isEmpty: Bool { terms.isEmpty && !hasSQLFilters }
@@ -232,6 +235,10 @@ enum SearchQueryParser {
         case "key":
             guard let key = MusicalKey(parsing: value) else { return plain }
             result.keyRanks.append(AnalysisSearch.rank(key))
+            return nil
+        case "compatible":
+            guard let key = MusicalKey(parsing: value) else { return plain }
+            result.compatibleRanks.append(AnalysisSearch.compatibleRanks(key))
             return nil
         case "is":
             switch value.lowercased() {

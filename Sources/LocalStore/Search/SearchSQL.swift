@@ -74,6 +74,10 @@ enum SearchSQL {
             clauses.append("\(AnalysisSearch.keyRank) IN (\(Array(repeating: "?", count: search.keyRanks.count).joined(separator: ", ")))")
             arguments += StatementArguments(search.keyRanks)
         }
+        for ranks in search.compatibleRanks {
+            clauses.append("\(AnalysisSearch.keyRank) IN (\(Array(repeating: "?", count: ranks.count).joined(separator: ", ")))")
+            arguments += StatementArguments(ranks)
+        }
         if let low = search.energyMin {
             clauses.append("\(AnalysisSearch.energy) >= ?")
             arguments += [low]
