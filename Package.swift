@@ -301,6 +301,7 @@ let package = Package(
             name: "WebUITests",
             dependencies: [
                 "WebUI", "Indexer", "Player", "LocalStore", "MediaIO", "OmniModel", "TestSupport", "LibraryTestSupport",
+                "Daemon", "Subsonic", "Analysis",  // analysed files, the Subsonic door and keys (SimilarAPITests)
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -86,14 +86,17 @@ extension Handlers {
         return try JSONBody.response(Body(genre: suggestion.genre, confidence: suggestion.confidence, basis: suggestion.basis))
     }
 
-    /// `GET /api/mix?from=&to=`: how to blend `to` into `from` (`MixHelper`).
+    /// `GET /api/mix?from=&to=&notation=`: how to blend `to` into `from` (`MixHelper`).
     func mix(_ request: Request) throws -> Response {
         let query = QueryParameters(request)
         guard let fromText = query.string("from"), !fromText.isEmpty, let toText = query.string("to"), !toText.isEmpty else {
             throw APIError.badRequest("give from and to (track uids)")
         }
+        // The suggestion names keys in the user's notation (the web UI's setting); Camelot by default.
+        let notation = try query.choice("notation", default: MusicalKey.Notation.camelot)
         let a = try mixSide(TrackUID(rawValue: fromText)), b = try mixSide(TrackUID(rawValue: toText))
-        let advice = MixHelper.advise(from: MixTrack(bpm: a.bpm, key: a.musicalKey), to: MixTrack(bpm: b.bpm, key: b.musicalKey))
+        let advice = MixHelper.advise(from: MixTrack(bpm: a.bpm, key: a.musicalKey), to: MixTrack(bpm: b.bpm, key: b.musicalKey),
+                                      notation: notation)
         return try JSONBody.response(MixBody(from: a, to: b, advice: MixAdviceBody(advice)))
     }
 

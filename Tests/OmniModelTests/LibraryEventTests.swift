@@ -15,6 +15,8 @@ struct LibraryEventTests {
               .savedSearchesChanged,
               .player(state: .playing, index: 2, uid: TrackUID(rawValue: "abc"), positionMs: 1500, error: nil),
               .player(state: .stopped, index: nil, uid: nil, positionMs: 0, error: "the device is busy"),
+              .radio(RadioState(active: true, seed: TrackUID(rawValue: "abc"), window: 50, added: 6)),
+              .radio(RadioState()),
           ])
     func roundTrip(_ event: LibraryEvent) throws {
         let data = try JSONEncoder().encode(event)

@@ -47,11 +47,14 @@ final class TestActions: DaemonActions {
     let events: EventHub
     /// The real player, for the player routes (nil: "no player", 404).
     let realPlayer: Player?
+    /// The real radio over `realPlayer` (nil: "no radio").
+    let radio: PlayerRadio?
 
-    init(fixture: LibraryFixture, events: EventHub, player: Player? = nil) {
+    init(fixture: LibraryFixture, events: EventHub, player: Player? = nil, radio: PlayerRadio? = nil) {
         self.fixture = fixture
         self.events = events
         self.realPlayer = player
+        self.radio = radio
         let clock = SchedulerClock()
         self.clock = clock
         self.scheduler = player.map {
@@ -62,6 +65,18 @@ final class TestActions: DaemonActions {
     func playerStatus() async -> PlayerStatus? { realPlayer?.status() }
 
     func playerOutputs() async -> OutputList? { await realPlayer?.outputs() }
+
+    func radioState() async -> RadioState? { radio?.status() }
+
+    func startRadio(seed: TrackUID, replace: Bool) async throws -> RadioState {
+        guard let radio else { throw APIError.notFound("the radio") }
+        return try await RawHTTP.onThread { try radio.start(seed: seed, replace: replace) }
+    }
+
+    func stopRadio() async throws -> RadioState {
+        guard let radio else { throw APIError.notFound("the radio") }
+        return try await RawHTTP.onThread { radio.stop() }
+    }
 
     func player(_ command: PlayerCommand) async throws -> PlayerStatus {
         guard let realPlayer else { throw APIError.notFound("the player") }
@@ -135,9 +150,9 @@ final class RunningServer: Sendable {
 
     static func start(_ fixture: LibraryFixture, token: String? = nil, webDirectory: String? = nil,
                       maxBodyBytes: Int = 1 << 20, maxUploadBytes: Int = 64 << 20, events: EventHub = EventHub(),
-                      player: Player? = nil,
+                      player: Player? = nil, radio: PlayerRadio? = nil,
                       configure: (inout APIServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
-        let actions = TestActions(fixture: fixture, events: events, player: player)
+        let actions = TestActions(fixture: fixture, events: events, player: player, radio: radio)
         var logger = Logger(label: "webui-test")
         logger.logLevel = .critical
         var configuration = APIServerConfiguration(

@@ -6,6 +6,10 @@
 //                                              --core leaves the fingerprint out (tempo + key +
 //                                              loudness + vector: what essentia is compared on)
 //                                              and writes DIR/omnisonic-core.json
+//   AnalysisBench similarity N                 builds a SimilarityIndex of N tracks (random 26-number
+//                                              vectors, 32-character uids, artist and album names)
+//                                              and prints its resident cost and build and query times
+//                                              (decision 0035's memory figure)
 //
 // CPU time is this thread's (CLOCK_THREAD_CPUTIME_ID): one core's work, whatever the load.
 import Analysis
@@ -76,6 +80,33 @@ case "analyze":
                      analysis.key?.key.standardName ?? "-", cpu))
     }
     try encoder.encode(rows).write(to: URL(fileURLWithPath: "\(dir)/\(core ? "omnisonic-core" : "omnisonic").json"))
+case "similarity":
+    let count = Int(dir) ?? 10_000
+    var rng = SplitMix(seed: 35)
+    // Resident bytes (/proc/self/statm): malloc.h's counters are not in Glibc's module, and at
+    // megabytes the page granularity does not matter.
+    func heap() -> Int {
+        let fields = ((try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "").split(separator: " ")
+        return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+    let before = heap()
+    var entries: [SimilarityIndex<String>.Entry] = []
+    for i in 0..<count {
+        let uid = String(format: "%032x", i &* 0x9E37_79B9)
+        let vector = (0..<FeatureVector.names.count).map { _ in Double(rng.next() % 10_000) / 1000 }
+        entries.append(.init(id: uid, artist: "Artist number \(i / 10)", album: "Album title number \(i / 12)", vector: vector))
+    }
+    let rowsBytes = heap() - before
+    var start = threadCPU()
+    let index = SimilarityIndex(entries: entries)
+    let buildSeconds = threadCPU() - start
+    entries = []
+    let indexBytes = heap() - before
+    start = threadCPU()
+    for q in 0..<200 { _ = index.similar(to: String(format: "%032x", (q * 37 % count) &* 0x9E37_79B9), limit: 20) }
+    let querySeconds = (threadCPU() - start) / 200
+    print(String(format: "%d tracks: resident +%.1f MB for the rows, +%.1f MB with the index (%.0f bytes a track); build %.3f s CPU; similar(limit 20) %.2f ms CPU",
+                 count, Double(rowsBytes) / 1e6, Double(indexBytes) / 1e6, Double(indexBytes) / Double(count), buildSeconds, querySeconds * 1000))
 default:
     FileHandle.standardError.write(Data("unknown command \(arguments[1])\n".utf8))
     exit(2)

@@ -14,8 +14,9 @@ import Synchronization
 ///   after a short pause that coalesces a stream of changes (an analysis pass stores a result
 ///   every few tenths of a second). Requests take the newest built index, which may be one
 ///   rebuild behind; only the very first request, before anything was built, waits for a build.
-/// - Memory: the rows plus the normalised copy the index keeps, about 0.6 kB a track with 26
-///   numbers (decision 0035 measures it): some 6 MB for 10,000 tracks.
+/// - Memory: the index keeps each track's raw and normalised vectors, its uid, artist and album:
+///   about 1.1 kB a track, 11 MB for 10,000 tracks (`AnalysisBench similarity 10000`, decision
+///   0035). While a rebuild runs, the old index stays in use, so the peak is twice that.
 ///
 /// Thread safety: every method may be called from any thread or task; `snapshot()` blocks
 /// (library reads, the build), `latest()` and `invalidate()` do not.
@@ -184,7 +185,7 @@ extension Library {
 public struct GenreSuggestion: Sendable, Equatable {
     /// The winning genre; nil when the track is tagged, not analysed, or no tagged track is near.
     public var genre: String?
-    /// The winner's share of the votes, 0...1 (each voter weighs its similarity score).
+    /// The winner's share of the votes, 0...1 (each voter weighs 1 / distance²).
     public var confidence: Double
     /// The tagged neighbours that voted, nearest first.
     public var basis: [TrackUID]
@@ -201,13 +202,15 @@ public struct GenreSuggestion: Sendable, Equatable {
 
 extension SimilarTracks.Snapshot {
     /// How many tagged neighbours vote.
-    public static let genreVoters = 7
+    public static let genreVoters = 5
 
-    /// The genre most of the `voters` nearest tagged tracks have (each vote weighted by its
-    /// similarity score; a tie goes to the genre with more voters, then to the nearer voter),
-    /// with the winner's share of the weight as the confidence. Neighbours are not mixed by
-    /// artist here: a user's own tagging of one artist is exactly the evidence wanted.
-    /// `.none` for a track that has a genre tag in the index or no vector.
+    /// The genre of most of the `voters` nearest tagged tracks, each vote weighted by the inverse
+    /// square of its distance (Dudani's distance-weighted k-NN: a near neighbour outvotes several
+    /// far ones, so a small family of the same sound is not outvoted by a crowd of the next
+    /// style), a tie going to the genre with more voters, then to the nearer; the confidence is
+    /// the winner's share of the weight. Neighbours are not mixed by artist here: a user's own
+    /// tagging of one artist is exactly the evidence wanted. `.none` for a track that has a
+    /// genre tag in the index or no vector.
     public func genreSuggestion(for uid: TrackUID, voters: Int = genreVoters) -> GenreSuggestion {
         guard genres[uid] == nil, let ranked = index.similar(to: uid, limit: index.count, perArtist: .max, perAlbum: .max) else { return .none }
         let tagged = ranked.filter { genres[$0.id] != nil }.prefix(max(1, voters))
@@ -215,7 +218,8 @@ extension SimilarTracks.Snapshot {
         var weight: [String: Double] = [:], count: [String: Int] = [:], first: [String: Int] = [:]
         for (rank, n) in tagged.enumerated() {
             let genre = genres[n.id]!
-            weight[genre, default: 0] += n.score
+            // A copy of the same recording (distance near 0) weighs as one at 0.05.
+            weight[genre, default: 0] += 1 / max(0.0025, n.distance * n.distance)
             count[genre, default: 0] += 1
             if first[genre] == nil { first[genre] = rank }
         }
