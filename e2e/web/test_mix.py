@@ -48,17 +48,15 @@ def test_given_analysed_tracks_when_the_library_sorts_by_bpm_and_key_then_the_co
 
 
 def test_given_two_analysed_tracks_when_the_mix_page_compares_them_then_it_shows_tempo_pitch_relation_and_the_suggestion(mix_page):
-    if "/api/mix" not in mix_page.api.get("/api/openapi.json")["paths"]:
-        pytest.skip("this daemon has no mix helper (GET /api/mix); the page says so and its link is hidden")
     mix_page.open(f"#/mix?from={mix_page.uids['alpha']}&to={mix_page.uids['echo']}")
     mix_page.wait(lambda d: mix_page.text("[data-mix-suggestion]"), message="no suggestion")
     assert mix_page.text('[data-mix-bpm="a"]').startswith("120 BPM (analysed)")
     assert mix_page.text('[data-mix-key="b"]') == "E minor"
     advice = mix_page.text("[data-advice-fields]")
     # 125 → 120 BPM is −4 %: about −0.71 semitones without key lock; 9A is one step from 8A.
-    assert "Speed B down 4.0 % to 120 BPM" in advice, advice
+    assert "Speed B down 4.0 %, from 125 to 120 BPM" in advice, advice
     assert "−0.71 semitones" in advice, advice
-    assert "one step anticlockwise" in advice or "one step clockwise" in advice, advice
+    assert "B's E minor is one step clockwise on the wheel from A's A minor (compatible)" in advice, advice
     # The pickers: choose A by searching, with the keyboard.
     mix_page.open("#/mix")
     box = mix_page.css('[data-mix-search="mix-a"]')
@@ -70,13 +68,7 @@ def test_given_two_analysed_tracks_when_the_mix_page_compares_them_then_it_shows
     mix_page.screenshot("mix")
 
 
-def served(page, path):
-    return path in page.api.get("/api/openapi.json")["paths"]
-
-
 def test_given_an_analysed_track_when_its_page_opens_then_similar_tracks_list_and_the_radio_starts_and_stops(mix_page):
-    if not served(mix_page, "/api/tracks/{uid}/similar") or not served(mix_page, "/api/player/radio"):
-        pytest.skip("this daemon has no similar tracks or radio yet; the track page shows neither")
     alpha = mix_page.uids["alpha"]
     mix_page.open(f"#/track/{alpha}")
     mix_page.js("localStorage.setItem('omnisonic.output', 'server')")
@@ -91,6 +83,7 @@ def test_given_an_analysed_track_when_its_page_opens_then_similar_tracks_list_an
     mix_page.wait(lambda d: mix_page.api.get("/api/player/radio")["active"], message="the radio did not start")
     mix_page.wait(lambda d: mix_page.css("[data-radio]").is_displayed(), message="the player bar shows no radio")
     assert "Alpha in A minor" in mix_page.text("[data-radio-label]")
+    mix_page.screenshot("track-similar-radio")
     assert mix_page.api.get("/api/player")["queue"][0]["uid"] == alpha
     mix_page.click('[data-action="stop-radio"]')
     mix_page.wait(lambda d: not mix_page.api.get("/api/player/radio")["active"], message="the radio did not stop")
@@ -99,8 +92,6 @@ def test_given_an_analysed_track_when_its_page_opens_then_similar_tracks_list_an
 
 
 def test_given_an_untagged_track_with_a_genre_suggestion_when_accepted_then_the_genre_is_saved_as_an_edit(mix_page):
-    if not served(mix_page, "/api/tracks/{uid}/genre-suggestion"):
-        pytest.skip("this daemon has no genre suggestions yet; the track page shows none")
     echo = mix_page.uids["echo"]
     suggestion = mix_page.api.get(f"/api/tracks/{echo}/genre-suggestion")
     if not suggestion["genre"]:
@@ -112,3 +103,24 @@ def test_given_an_untagged_track_with_a_genre_suggestion_when_accepted_then_the_
     mix_page.wait(lambda d: mix_page.api.get(f"/api/tracks/{echo}")["genres"] == [suggestion["genre"]], message="the genre was not saved")
     # A tagged track gets no suggestion: the box empties once the page shows the edit.
     mix_page.wait(lambda d: not mix_page.all("[data-genre-suggestion]"), message="the suggestion stayed after Accept")
+
+
+def test_given_a_playing_track_with_a_key_when_the_compatible_filter_is_on_then_only_compatible_keys_are_listed(mix_page):
+    mix_page.open()
+    mix_page.wait(lambda d: len(mix_page.rows()) >= 6, message="the library did not show its tracks")
+    assert not mix_page.css("[data-compatible-filter]").is_displayed(), "shown with nothing playing"
+    mix_page.open(f"#/track/{mix_page.uids['alpha']}")
+    mix_page.click('[data-action="play"]')
+    mix_page.wait(lambda d: mix_page.text("[data-now-title]") == "Alpha in A minor", message="Alpha is not playing")
+    mix_page.js("location.hash = '#/library'")
+    mix_page.wait(lambda d: "(A minor)" in (mix_page.text("[data-compatible-filter]") or ""), message="the filter does not name the key")
+    mix_page.click("[data-compatible-filter] input")
+    # 8A itself, 9A one step up, 8B its relative major — and whatever of the generated corpus the
+    # analysis heard in a compatible key (the API's compatible:8A says which), nothing else.
+    expected = sorted(t["title"] for t in mix_page.api.get("/api/search?q=compatible%3A8A&limit=50")["tracks"])
+    assert {"Alpha in A minor", "Charlie in C major", "Echo in E minor"} <= set(expected), expected
+    assert len(expected) < 6, f"every track is compatible: the filter would show nothing: {expected}"
+    mix_page.wait(lambda d: sorted(c[0] for c in table_cells(mix_page)) == expected,
+                  message=f"not the compatible tracks: {table_cells(mix_page)} (expected {expected})")
+    mix_page.click('[data-action="clear-filters"]')
+    mix_page.js("document.querySelector('[data-audio]').pause()")

@@ -1,6 +1,6 @@
 // What can be done to tracks from anywhere (row menus, the detail page, drops): play, queue,
 // add to a playlist, favorite, rate, delete with undo.
-import { api, serves } from './api.js';
+import { api } from './api.js';
 import { emit } from './bus.js';
 import { h } from './dom.js';
 import { enqueue, playTracks } from './player.js';
@@ -46,8 +46,8 @@ export function trackMenuItems(tracks, { onDelete, extra = [] } = {}) {
   ];
   if (one) {
     items.push({ id: 'details', label: 'Details', run: () => { location.hash = `#/track/${one.uid}`; } });
-    if (serves('/api/mix')) items.push({ id: 'mix-with', label: 'Mix with…', run: () => { location.hash = `#/mix?from=${encodeURIComponent(one.uid)}`; } });
-  } else if (tracks.length === 2 && serves('/api/mix')) {
+    items.push({ id: 'mix-with', label: 'Mix with…', run: () => { location.hash = `#/mix?from=${encodeURIComponent(one.uid)}`; } });
+  } else if (tracks.length === 2) {
     items.push({ id: 'mix-with', label: 'Mix these two…', run: () => { location.hash = `#/mix?from=${encodeURIComponent(uids[0])}&to=${encodeURIComponent(uids[1])}`; } });
   }
   if (one) {

@@ -78,31 +78,6 @@ export async function request(method, path, body, options = {}) {
 
 const get = (path, options) => request('GET', path, undefined, options);
 
-// What this daemon serves, from its OpenAPI document: parts of the UI whose endpoints a daemon
-// lacks stay hidden instead of failing (as the player switch does without /api/player).
-let servedPaths = null, searchHelp = '';
-const normalise = (path) => path.replace(/\{[^}]*\}/g, '{}');
-
-/** Reads the OpenAPI document once; `serves()` answers from it afterwards. */
-export function loadServedPaths() {
-  if (!servedPaths) {
-    servedPaths = get('/api/openapi.json').then((doc) => {
-      const search = doc && doc.paths && doc.paths['/api/search'] && doc.paths['/api/search'].get;
-      searchHelp = JSON.stringify((search && search.parameters) || []);
-      return new Set(Object.keys((doc && doc.paths) || {}).map(normalise));
-    }).catch(() => new Set());
-  }
-  return servedPaths;
-}
-
-let served = new Set();
-loadServedPaths().then((set) => { served = set; });
-
-/** True when the daemon serves `path` (placeholders in any name: `/api/tracks/{uid}/similar`); false until known. */
-export function serves(path) { return served.has(normalise(path)); }
-
-/** True when the search language's documentation names `term` (e.g. `compatible:`). */
-export function searchKnows(term) { return searchHelp.includes(term); }
 // encodeURIComponent, not URLSearchParams: the server reads `+` as a plus sign (RFC 3986), not
 // as the space of HTML forms.
 const q = (params) => {

@@ -18,7 +18,6 @@ import { mixView } from './views/mix.js';
 import { closeMenu } from './ui.js';
 import { flushPendingDeletes } from './actions.js';
 import { h, replace } from './dom.js';
-import { loadServedPaths, serves } from './api.js';
 
 const routes = [
   [/^#?\/?$/, () => libraryView],
@@ -113,8 +112,6 @@ function start() {
   addEventListener('hashchange', route);
   addEventListener('pagehide', flushPendingDeletes);
   route();
-  // The mix helper's link shows when this daemon has the mix helper (GET /api/mix).
-  loadServedPaths().then(() => { document.querySelector('[data-nav="mix"]').parentElement.hidden = !serves('/api/mix'); });
   document.documentElement.dataset.ready = 'true';
 }
 

@@ -1,7 +1,7 @@
 // The player bar: a queue played by an <audio> element streaming from the API, or (when the
 // daemon has /api/player and the switch is on) by the server on this computer's speakers.
 // Media Session metadata and actions make media keys and the OS overlay work.
-import { api, loadServedPaths } from './api.js';
+import { api } from './api.js';
 import { h, duration, artistLine } from './dom.js';
 import { emit, on } from './bus.js';
 import { showError } from './ui.js';
@@ -14,7 +14,7 @@ const state = {
   playedReported: null,
 };
 
-let audio, seek, volume, playButton, outputSelect, serverPoll = 0, lastServerError = null, serverPlayerAvailable = false;
+let audio, seek, volume, playButton, outputSelect, serverPoll = 0, lastServerError = null, serverPlayerDetection = null;
 
 export function currentTrack() { return state.queue[state.index] || null; }
 
@@ -144,8 +144,8 @@ let radio = null, radioTitle = null;
 /** True when the daemon has a player on this computer and the switch is on. */
 export function playsOnServer() { return state.server; }
 
-/** True when the daemon has a player on this computer (whether or not it is in use). */
-export function hasServerPlayer() { return serverPlayerAvailable; }
+/** Resolves true when the daemon has a player on this computer (whether or not it is in use). */
+export function hasServerPlayer() { return serverPlayerDetection || Promise.resolve(false); }
 
 /** The radio state `{active, seed, window, added}` (null before the first answer). */
 export function radioState() { return radio; }
@@ -190,7 +190,8 @@ async function detectServerPlayer() {
   // The OpenAPI document says whether this daemon has a player; asking /api/player directly
   // would log a 404 in the console of every daemon without one.
   try {
-    if (!(await loadServedPaths()).has('/api/player')) return false;
+    const doc = await api.openAPI();
+    if (!doc || !doc.paths || !doc.paths['/api/player']) return false;
     await api.player();
     return true;
   } catch { return false; }
@@ -341,8 +342,8 @@ export async function initPlayer() {
     renderQueue();
   });
 
-  if (await detectServerPlayer()) {
-    serverPlayerAvailable = true;
+  serverPlayerDetection = detectServerPlayer();
+  if (await serverPlayerDetection) {
     const label = document.querySelector('[data-player-switch]');
     const box = label.querySelector('input');
     label.hidden = false;

@@ -1,6 +1,6 @@
 // Library view: every track (or the search results, favorites, a saved search) in the virtual
 // table, with sort, filters, "did you mean", and "save this search".
-import { api, loadServedPaths, searchKnows } from '../api.js';
+import { api } from '../api.js';
 import { h, replace, highlightTerms } from '../dom.js';
 import { on, emit } from '../bus.js';
 import { TrackTable } from '../table.js';
@@ -22,8 +22,6 @@ function quote(value) { return /[\s"]/.test(value) ? `"${value.replace(/"/g, '')
  * "compatible with the track playing" filter exists only while there is one.
  */
 function playingKey() {
-  // A daemon whose search language has no `compatible:` gets no such filter.
-  if (!searchKnows('compatible:')) return null;
   const track = currentTrack();
   return track && track.camelot ? track.camelot : null;
 }
@@ -90,7 +88,6 @@ export function libraryView(root, params = {}) {
     if (key) compatibleText.textContent = `Compatible with the track playing (${trackKey(currentTrack())})`;
   }
   showCompatible();
-  loadServedPaths().then(showCompatible);
 
   const table = new TrackTable({
     label: 'Tracks',
@@ -286,7 +283,6 @@ export function libraryView(root, params = {}) {
       // Another track (another key): the compatibility filter follows it.
       const before = compatibleKeyShown;
       showCompatible();
-  loadServedPaths().then(showCompatible);
       compatibleKeyShown = filters.compatible ? playingKey() : null;
       if (filters.compatible && before !== compatibleKeyShown) reload();
     }),

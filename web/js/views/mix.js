@@ -3,7 +3,7 @@
 // compatible shift and the plain-language suggestion (GET /api/mix, MixHelper on the server).
 // Keys are written in the user's notation (keys.js). "Transition path" asks for a smooth
 // playlist between the two (GET /api/tracks/{a}/path/{b}) to play or queue.
-import { api, loadServedPaths, serves } from '../api.js';
+import { api } from '../api.js';
 import { h, replace, artistLine, debounce } from '../dom.js';
 import { on } from '../bus.js';
 import { playTracks, enqueue } from '../player.js';
@@ -28,13 +28,17 @@ function remember(from, to) {
 const signed = (x, digits = 1) => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(digits)}`;
 const semitones = (n) => `${signed(n, Number.isInteger(n) ? 0 : 2)} ${Math.abs(n) === 1 ? 'semitone' : 'semitones'}`;
 
-const RELATIONS = {
-  same: 'the same key',
-  oneUp: 'one step clockwise on the wheel (compatible)',
-  oneDown: 'one step anticlockwise on the wheel (compatible)',
-  relative: 'the relative major/minor (compatible)',
-  incompatible: 'not compatible (a clash)',
-};
+/** "B's E minor is one step clockwise from A's A minor (compatible)." for a relation. */
+function relationSentence(relation, b, a) {
+  const phrase = {
+    same: 'is the same key as',
+    oneUp: 'is one step clockwise on the wheel from',
+    oneDown: 'is one step anticlockwise on the wheel from',
+    relative: 'is the relative major/minor of',
+    incompatible: 'clashes with',
+  }[relation] || `(${relation})`;
+  return `${b} ${phrase} ${a}${relation && relation !== 'incompatible' ? ' (compatible)' : ''}.`;
+}
 
 /** A key object `K` ({key, camelot, openKey}) in the chosen notation. */
 function kName(k) { return k ? keyName(k.camelot, k.key) : ''; }
@@ -104,11 +108,12 @@ function adviceRows(result) {
   if (a.tempoLevel === null || a.tempoLevel === undefined || a.tempoChangePercent === null || a.tempoChangePercent === undefined) {
     rows.push(['Tempo', `${!A.bpm && !B.bpm ? 'Neither track has' : !A.bpm ? 'A has' : 'B has'} no known tempo: no tempo change to compute.`]);
   } else {
-    const level = { same: '', double: ' (B in double time)', half: ' (B in half time)' }[a.tempoLevel] || '';
+    // matchedBpm is B's tempo at the level that meets A's beat, before the change.
+    const level = { same: '', double: ' (B counted in double time)', half: ' (B counted in half time)' }[a.tempoLevel] || '';
     const change = a.tempoChangePercent;
     rows.push(['Tempo change', Math.abs(change) < 0.05
-      ? `None: B already plays at ${bpmText(a.matchedBpm)} BPM${level}.`
-      : `Speed B ${change > 0 ? 'up' : 'down'} ${Math.abs(change).toFixed(1)} % to ${bpmText(a.matchedBpm)} BPM${level}.`]);
+      ? `None: B already plays at A's ${bpmText(A.bpm)} BPM${level}.`
+      : `Speed B ${change > 0 ? 'up' : 'down'} ${Math.abs(change).toFixed(1)} %, from ${bpmText(a.matchedBpm)} to ${bpmText(A.bpm)} BPM${level}.`]);
     if (a.pitchShiftSemitones !== null && a.pitchShiftSemitones !== undefined) {
       rows.push(['Pitch shift without key lock', semitones(Math.round(a.pitchShiftSemitones * 100) / 100)]);
     }
@@ -116,9 +121,12 @@ function adviceRows(result) {
   if (!a.relation) {
     rows.push(['Keys', `${!A.camelot && !B.camelot ? 'Neither track has' : !A.camelot ? 'A has' : 'B has'} no known key: no key advice.`]);
   } else {
-    rows.push(['Keys', `B's ${keyName(B.camelot, B.key)} and A's ${keyName(A.camelot, A.key)}: ${RELATIONS[a.relation] || a.relation}.`]);
-    if (a.shiftedKey) {
-      rows.push(['After the tempo change', `B's key moves to ${kName(a.shiftedKey)}: ${RELATIONS[a.shiftedRelation] || a.shiftedRelation || ''}.`]);
+    const aKey = `A's ${keyName(A.camelot, A.key)}`;
+    rows.push(['Keys', relationSentence(a.relation, `B's ${keyName(B.camelot, B.key)}`, aKey)]);
+    if (a.shiftedKey && a.shiftedKey.camelot !== B.camelot) {
+      rows.push(['After the tempo change', `Without key lock B sounds in ${kName(a.shiftedKey)}, which ${relationSentence(a.shiftedRelation, '', aKey).replace(/^ is /, 'is ').replace(/^ clashes/, 'clashes')}`]);
+    } else if (a.shiftedKey) {
+      rows.push(['After the tempo change', `B's key stays ${kName(a.shiftedKey)} (the shift is under half a semitone).`]);
     }
     if (a.compatibleShiftSemitones !== null && a.compatibleShiftSemitones !== undefined) {
       rows.push(['Smallest compatible shift', a.compatibleShiftSemitones === 0
@@ -142,8 +150,8 @@ export function mixView(root) {
 
   swap.addEventListener('click', () => { [from, to] = [to, from]; changed(); });
 
-  replace(root, h('div', { class: 'view-body' },
-    h('div', { class: 'view-header' }, h('h1', { text: 'Mix helper' }), notationPicker('mix-key-notation')),
+  replace(root, h('div', { class: 'view-header' }, h('h1', { text: 'Mix helper' }), notationPicker('mix-key-notation')),
+    h('div', { class: 'view-body' },
     h('p', { class: 'count', text: 'Pick the track that plays (A) and the one to blend in (B): how much to change B’s tempo, what that does to its key, and whether the keys are compatible.' }),
     h('div', { class: 'mix-pickers' },
       h('div', { class: 'mix-side' }, pickA.element, cardA),
@@ -181,7 +189,7 @@ export function mixView(root) {
   }
 
   function renderPath() {
-    if (!from || !to || from === to || !serves('/api/tracks/{from}/path/{to}')) { replace(pathBox); return; }
+    if (!from || !to || from === to) { replace(pathBox); return; }
     const steps = h('input', { id: 'mix-path-steps', type: 'number', min: '2', max: '50', value: '8', 'data-path-steps': '' });
     const make = h('button', { type: 'button', class: 'button', 'data-action': 'make-path' }, 'Make a transition path');
     make.addEventListener('click', async () => {
@@ -206,7 +214,6 @@ export function mixView(root) {
   }
 
   async function load() {
-    if (!serves('/api/mix')) return;
     const mine = ++asked;
     // The pair changed: the old advice goes. The same pair again (an edit): it stays until the new one.
     if (result && (result.from.uid !== from || result.to.uid !== to)) result = null;
@@ -232,10 +239,7 @@ export function mixView(root) {
     }
   }
 
-  loadServedPaths().then(() => {
-    if (serves('/api/mix')) load();
-    else replace(advice, h('div', { class: 'error-box', role: 'alert', text: 'This omnisonicd has no mix helper (GET /api/mix).' }));
-  });
+  load();
   const subscriptions = [
     // The suggestion's sentence names keys too: asked again in the new notation.
     on('key-notation', () => { if (from && to) load(); else { card(cardA, from, 'a'); card(cardB, to, 'b'); } }),

@@ -1,6 +1,6 @@
 // Track detail: artwork, every field, play/queue/playlist, favorite, rating, edit (overrides with
 // "reset to the file's value") and delete with undo.
-import { api, loadServedPaths, serves } from '../api.js';
+import { api } from '../api.js';
 import { h, replace, duration, artistLine, artOrLetter } from '../dom.js';
 import { on } from '../bus.js';
 import { playTracks, enqueue, startRadio, hasServerPlayer, playsOnServer } from '../player.js';
@@ -235,7 +235,6 @@ export function trackView(root, uid) {
   async function load() {
     try {
       track = await api.track(uid);
-      await loadServedPaths();
       const album = !track.hasArtwork && track.albumId ? await api.album(track.albumId).then((a) => a.album).catch(() => null) : null;
       render(album);
     } catch (error) {
@@ -259,6 +258,10 @@ export function trackView(root, uid) {
 
   function render(album) {
     shownAlbum = album;
+    // Shown once the daemon is known to have a player on this computer (the radio is its).
+    const radioButton = h('button', { type: 'button', class: 'button', 'data-action': 'start-radio', onclick: radio, hidden: true,
+      title: 'Plays this track, then similar ones, on this computer' }, 'Start radio');
+    hasServerPlayer().then((has) => { radioButton.hidden = !has; });
     const favorite = h('button', { type: 'button', class: 'button', 'data-action': 'favorite', 'aria-pressed': String(!!track.favorite) },
       track.favorite ? '♥ Favorite' : '♡ Add to favorites');
     favorite.addEventListener('click', async () => { if (await setFavorite(track, !track.favorite)) render(album); });
@@ -287,13 +290,12 @@ export function trackView(root, uid) {
             h('button', { type: 'button', class: 'button danger', 'data-action': 'delete', onclick: remove }, 'Delete…'),
             more),
           h('div', { class: 'actions' },
-            hasServerPlayer() && serves('/api/player/radio') ? h('button', { type: 'button', class: 'button', 'data-action': 'start-radio', onclick: radio,
-              title: 'Plays this track, then similar ones, on this computer' }, 'Start radio') : null,
-            serves('/api/mix') ? h('a', { class: 'button', href: `#/mix?from=${encodeURIComponent(track.uid)}`, 'data-action': 'mix-with' }, 'Mix with…') : null),
+            radioButton,
+            h('a', { class: 'button', href: `#/mix?from=${encodeURIComponent(track.uid)}`, 'data-action': 'mix-with' }, 'Mix with…')),
           genreBox, fields, analysisBox, similarBox, links))));
     showAnalysis(analysisBox, uid).then((a) => { analysed = a; });
-    if (serves('/api/tracks/{uid}/similar')) showSimilar(similarBox, track); else replace(similarBox);
-    if (serves('/api/tracks/{uid}/genre-suggestion')) showGenreSuggestion(genreBox, track, (updated) => { track = updated; load(); });
+    showSimilar(similarBox, track);
+    showGenreSuggestion(genreBox, track, (updated) => { track = updated; load(); });
   }
 
   async function edit() {
@@ -317,7 +319,7 @@ export function trackView(root, uid) {
         const justDone = a && a.state === 'done' && !a.queued;
         analysed = a;
         // Its vector exists now: similar tracks (and the radio) can be found.
-        if (justDone && track && serves('/api/tracks/{uid}/similar')) showSimilar(similarBox, track);
+        if (justDone && track) showSimilar(similarBox, track);
       });
     }
   });
