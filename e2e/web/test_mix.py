@@ -57,6 +57,12 @@ def test_given_two_analysed_tracks_when_the_mix_page_compares_them_then_it_shows
     assert "Speed B down 4.0 %, from 125 to 120 BPM" in advice, advice
     assert "−0.71 semitones" in advice, advice
     assert "B's E minor is one step clockwise on the wheel from A's A minor (compatible)" in advice, advice
+    # The transition path: A first, B last, to play or queue.
+    mix_page.js("document.querySelector('[data-path-steps]').value = '3'")
+    mix_page.click('[data-action="make-path"]')
+    mix_page.wait(lambda d: len(mix_page.all("[data-path-list] li")) == 3, message="no path of three tracks")
+    ends = mix_page.js("return [...document.querySelectorAll('[data-path-list] li a')].map(a => a.getAttribute('href'))")
+    assert ends[0] == f"#/track/{mix_page.uids['alpha']}" and ends[-1] == f"#/track/{mix_page.uids['echo']}", ends
     # The pickers: choose A by searching, with the keyboard.
     mix_page.open("#/mix")
     box = mix_page.css('[data-mix-search="mix-a"]')
