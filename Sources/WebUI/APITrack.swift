@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import LocalStore
 import OmniModel
@@ -11,7 +12,14 @@ struct APITrack: Encodable, Sendable {
     var playCount: Int
     var lastPlayed: Date?
     var available: Bool
+    /// The key as a Camelot code ("8A"), when `key` reads as a key in any notation.
+    var camelot: String?
+    /// Where `bpm` and `key` come from: "tag" (the file, or the user's edit) or "analysis".
+    var bpmSource: String?
+    var keySource: String?
 
+    /// `bpm` and `key` are what the library table shows (decision 0036): the tag's value, else
+    /// the analysed one (BPM rounded to 0.1, the key in standard notation), plus `camelot`.
     init(record: TrackRecord) {
         document = TrackDocument(record: record)
         albumId = record.albumId
@@ -20,9 +28,23 @@ struct APITrack: Encodable, Sendable {
         playCount = record.playCount
         lastPlayed = record.lastPlayed
         available = record.available
+        if document.bpm != nil {
+            bpmSource = "tag"
+        } else if let bpm = record.analysedBpm, bpm.isFinite {
+            document.bpm = (bpm * 10).rounded() / 10
+            bpmSource = "analysis"
+        }
+        if let tag = document.key, !tag.isEmpty {
+            keySource = "tag"
+            camelot = MusicalKey(parsing: tag)?.camelot
+        } else if let code = record.analysedCamelot, let key = MusicalKey(parsing: code) {
+            document.key = key.standardName
+            camelot = key.camelot
+            keySource = "analysis"
+        }
     }
 
-    private enum ExtraKeys: String, CodingKey { case format, albumId, favorite, rating, playCount, lastPlayed, available }
+    private enum ExtraKeys: String, CodingKey { case format, albumId, favorite, rating, playCount, lastPlayed, available, camelot, bpmSource, keySource }
 
     func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
@@ -36,6 +58,10 @@ struct APITrack: Encodable, Sendable {
         try container.encode(playCount, forKey: .playCount)
         try container.encode(lastPlayed.map(APITrack.timestamp), forKey: .lastPlayed)
         try container.encode(available, forKey: .available)
+        // Always present: null when the track has no key / BPM from either source.
+        try container.encode(camelot, forKey: .camelot)
+        try container.encode(bpmSource, forKey: .bpmSource)
+        try container.encode(keySource, forKey: .keySource)
     }
 }
 

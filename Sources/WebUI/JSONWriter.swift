@@ -131,6 +131,9 @@ extension APITrack {
         w.key("lastPlayed")
         if let lastPlayed { w.string(APITrack.timestamp(lastPlayed)) } else { w.null() }
         w.key("available"); w.bool(available)
+        w.key("camelot"); if let camelot { w.string(camelot) } else { w.null() }
+        w.key("bpmSource"); if let bpmSource { w.string(bpmSource) } else { w.null() }
+        w.key("keySource"); if let keySource { w.string(keySource) } else { w.null() }
         w.endObject()
     }
 

@@ -51,4 +51,17 @@ struct AnalysisSearchTests {
         #expect(try library.titles("", sort: .key) == ["Slow Am", "Fast C", "Tagged", "Unanalysed"])
         #expect(try library.titles("a", sort: .bpm).first == "Slow Am")
     }
+
+    @Test("Given analysed and tagged tracks, when read as records, then each carries its analysed BPM and Camelot code (nil when not analysed)")
+    func recordsCarryTheAnalysis() throws {
+        let library = try library()
+        let page = try library.search(SearchQuery(text: "", limit: 50))
+        let byTitle = Dictionary(uniqueKeysWithValues: page.tracks.map { ($0.title, $0) })
+        #expect(byTitle["Slow Am"]?.analysedBpm == 85.2)
+        #expect(byTitle["Slow Am"]?.analysedCamelot == "8A")
+        #expect(byTitle["Tagged"]?.analysedBpm == 140, "the record keeps the analysis beside the tag (95); the API picks")
+        #expect(byTitle["Tagged"]?.bpm == 95)
+        #expect(byTitle["Unanalysed"]?.analysedBpm == nil)
+        #expect(try library.track(uid: TrackUID(rawValue: "fast"))?.analysedCamelot == "8B")
+    }
 }

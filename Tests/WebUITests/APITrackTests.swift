@@ -31,4 +31,27 @@ struct APITrackTests {
             #expect(byHand == byFoundation, "\(String(decoding: writer.bytes, as: UTF8.self))")
         }
     }
+
+    @Test("Given a track without BPM and key tags but analysed, when sent, then bpm and key are the analysed ones (0.1 BPM, standard notation) with camelot; tags win")
+    func analysedBpmAndKey() throws {
+        let fixture = try LibraryFixture.shared.get()
+        var record = try #require(try fixture.allTracks().first)
+        (record.bpm, record.musicalKey, record.analysedBpm, record.analysedCamelot) = (nil, nil, 127.64, "8A")
+        var track = APITrack(record: record)
+        #expect(track.document.bpm == 127.6 && track.bpmSource == "analysis")
+        #expect(track.document.key == "A minor" && track.camelot == "8A" && track.keySource == "analysis")
+        (record.bpm, record.musicalKey) = (128, "F#m")
+        track = APITrack(record: record)
+        #expect(track.document.bpm == 128 && track.bpmSource == "tag")
+        #expect(track.document.key == "F#m" && track.camelot == "11A" && track.keySource == "tag", "the tag as written, its code from any notation")
+        (record.musicalKey, record.analysedBpm, record.analysedCamelot) = ("not a key", nil, nil)
+        record.bpm = nil
+        track = APITrack(record: record)
+        #expect(track.document.bpm == nil && track.bpmSource == nil)
+        #expect(track.document.key == "not a key" && track.camelot == nil)
+        var writer = JSONWriter()
+        track.write(to: &writer)
+        let json = try parsed(writer.bytes)
+        #expect(json["camelot"] is NSNull && json["bpmSource"] is NSNull && json["keySource"] as? String == "tag")
+    }
 }

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -195,6 +196,87 @@ def clocked_page(browser, clocked_daemon):
     browser.get_log("browser")
     page = Page(browser, clocked_daemon.url)
     yield page
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+              and not any(text in entry["message"] for text in page.expected_errors)]
+    assert not errors, "console errors:\n" + "\n".join(entry["message"] for entry in errors)
+
+
+# ---- issue 14: a daemon with analysed pieces of known tempo and key (e2e/web/test_mix.py) ----
+
+# name → (BPM, chord frequencies, bass, title, artist). 120 BPM A minor (8A), 125 BPM E minor
+# (9A, one step from 8A), 100 BPM C major (8B, the relative major of A minor).
+PIECES = {
+    "alpha": (120, (220.0, 261.63, 329.63), 110.0, "Alpha in A minor", "Mixer One"),
+    "echo": (125, (164.81, 196.0, 246.94), 82.41, "Echo in E minor", "Mixer Two"),
+    "charlie": (100, (261.63, 329.63, 392.0), 130.81, "Charlie in C major", "Mixer Three"),
+}
+
+
+def write_piece(path, bpm, chord, bass, title, artist, seconds=16):
+    """A kick on every beat, a noise hat between beats, a held triad and its root in the bass."""
+    beat = 60 / bpm
+    tones = "+".join(f"sin(2*PI*{f}*t)" for f in chord)
+    expression = (f"0.6*sin(2*PI*55*t)*exp(-25*mod(t,{beat}))+0.25*(random(0)*2-1)*exp(-60*mod(t+{beat / 2},{beat}))"
+                  f"+0.12*({tones})+0.15*sin(2*PI*{bass}*t)")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"aevalsrc=exprs='{expression}':s=44100:d={seconds}",
+                    "-metadata", f"title={title}", "-metadata", f"artist={artist}", "-metadata", "album=Mix Test",
+                    "-c:a", "flac", str(path)], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def mix_daemon(tmp_path_factory):
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is missing (scripts/setup-deps)")
+    spec = importlib.util.spec_from_file_location("omni_tests_root_mix", Path(__file__).resolve().parents[1] / "conftest.py")
+    root = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root)
+    folder = tmp_path_factory.mktemp("mix")
+    alsa = folder / "asound.conf"
+    alsa.write_text(f'pcm.capture {{\n type file\n slave.pcm {{ type null }}\n file "{folder / "out.raw"}"\n format "raw"\n}}\n')
+    pieces = folder / "pieces"
+    pieces.mkdir()
+    for name, (bpm, chord, bass, title, artist) in PIECES.items():
+        write_piece(pieces / f"{name}.flac", bpm, chord, bass, title, artist)
+    saved = os.environ.get("ALSA_CONFIG_PATH")
+    os.environ["ALSA_CONFIG_PATH"] = str(alsa)
+    try:
+        daemon = root.start_daemon(tracks=3, seed=23, prefix="omnisonic-mix-", extra_args=("--output", "capture", "--mpd-listen", "off"))
+    finally:
+        if saved is None:
+            os.environ.pop("ALSA_CONFIG_PATH", None)
+        else:
+            os.environ["ALSA_CONFIG_PATH"] = saved
+    try:
+        shutil.copytree(pieces, daemon.music / "Mix Test")
+        api = Api(daemon.url)
+        uids = {}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            found = {t["title"]: t for t in api.get("/api/search?q=Mixer&limit=10")["tracks"]}
+            uids = {name: found[piece[3]]["uid"] for name, piece in PIECES.items() if piece[3] in found}
+            status = api.get("/api/analysis")
+            if len(uids) == len(PIECES) and not status["queued"] and all(
+                    api.get(f"/api/tracks/{uid}/analysis")["state"] == "done" for uid in uids.values()):
+                break
+            time.sleep(0.3)
+        else:
+            pytest.fail(f"the pieces were not indexed and analysed within 90 s: {uids}, {api.get('/api/analysis')}")
+        daemon.uids = uids
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def mix_page(browser, mix_daemon):
+    """The browser on `mix_daemon`, keys in standard notation (console errors fail the test)."""
+    browser.set_window_size(1280, 800)
+    browser.get_log("browser")
+    page = Page(browser, mix_daemon.url)
+    page.uids = mix_daemon.uids
+    page.api = Api(mix_daemon.url)
+    yield page
+    page.js("localStorage.removeItem('omnisonic.keyNotation'); localStorage.removeItem('omnisonic.output')")
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
               and not any(text in entry["message"] for text in page.expected_errors)]
     assert not errors, "console errors:\n" + "\n".join(entry["message"] for entry in errors)

@@ -46,6 +46,11 @@ export function trackMenuItems(tracks, { onDelete, extra = [] } = {}) {
   ];
   if (one) {
     items.push({ id: 'details', label: 'Details', run: () => { location.hash = `#/track/${one.uid}`; } });
+    items.push({ id: 'mix-with', label: 'Mix with…', run: () => { location.hash = `#/mix?from=${encodeURIComponent(one.uid)}`; } });
+  } else if (tracks.length === 2) {
+    items.push({ id: 'mix-with', label: 'Mix these two…', run: () => { location.hash = `#/mix?from=${encodeURIComponent(uids[0])}&to=${encodeURIComponent(uids[1])}`; } });
+  }
+  if (one) {
     items.push({ id: 'favorite', label: one.favorite ? 'Remove from favorites' : 'Add to favorites', run: () => setFavorite(one, !one.favorite) });
   }
   if (onDelete) items.push({ id: 'delete', label: tracks.length > 1 ? `Delete ${tracks.length} tracks…` : 'Delete…', run: () => onDelete(tracks) });

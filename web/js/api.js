@@ -77,6 +77,7 @@ export async function request(method, path, body, options = {}) {
 }
 
 const get = (path, options) => request('GET', path, undefined, options);
+
 // encodeURIComponent, not URLSearchParams: the server reads `+` as a plus sign (RFC 3986), not
 // as the space of HTML forms.
 const q = (params) => {
@@ -141,6 +142,15 @@ export const api = {
   player: () => get('/api/player'),
   playerCommand: (name, body) => request('POST', `/api/player/${name}`, body),
   playerOutputs: () => get('/api/player/outputs'),
+  // Similar tracks, the radio, transition paths, the mix helper, genre suggestions (issue 14).
+  similar: (uid, limit) => get(`/api/tracks/${uid}/similar` + q({ limit })),
+  startRadio: (seed, replace = true) => request('POST', '/api/player/radio', { seed, replace }),
+  radio: () => get('/api/player/radio'),
+  stopRadio: () => request('DELETE', '/api/player/radio'),
+  path: (from, to, steps) => get(`/api/tracks/${from}/path/${to}` + q({ steps })),
+  // `notation` names the keys of the advice's sentence (standard, camelot, openKey).
+  mix: (from, to, notation) => get('/api/mix' + q({ from, to, notation })),
+  genreSuggestion: (uid) => get(`/api/tracks/${uid}/genre-suggestion`),
   // Schedules, the play history and statistics (decision 0028).
   schedules: () => get('/api/schedules'),
   schedule: (id) => get(`/api/schedules/${encodeURIComponent(id)}`),

@@ -14,6 +14,7 @@ import { playlistView } from './views/playlist.js';
 import { schedulesView } from './views/schedules.js';
 import { statsView } from './views/stats.js';
 import { subsonicView } from './views/subsonic.js';
+import { mixView } from './views/mix.js';
 import { closeMenu } from './ui.js';
 import { flushPendingDeletes } from './actions.js';
 import { h, replace } from './dom.js';
@@ -35,6 +36,8 @@ const routes = [
   [/^#\/schedules\/new\/(playlist|savedSearch|album)\/([^/]+)$/, (m) => (root) => schedulesView(root, { kind: m[1], id: decodeURIComponent(m[2]) })],
   [/^#\/stats$/, () => statsView],
   [/^#\/apps$/, () => subsonicView],
+  // The mix helper; `?from=uid&to=uid` chooses its two tracks ("Mix with…" on a track).
+  [/^#\/mix(?:\?[^#]*)?$/, () => mixView],
 ];
 
 let current = null;

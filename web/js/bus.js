@@ -4,11 +4,13 @@
 //     'playlists-changed' {id?}, 'playlist-deleted' {id}, 'searches-changed', 'scan' (the scan status),
 //     'scan-finished' (its summary), 'player-state' (the server player's status),
 //     'analysis' (background analysis progress: done, queued, failed, rate),
-//     'schedules-changed' (a schedule was saved, deleted or ran, here or on another device);
+//     'schedules-changed' (a schedule was saved, deleted or ran, here or on another device),
+//     'radio-changed' {radio} (the server player's radio state R);
 //   actions.js: 'track-updated' {track}, 'tracks-removed' {uids, local}, 'delete-undone' {uids},
 //     'playlists-changed' {id}; import.js: 'library-changed' {imported}; library.js: 'searches-changed';
 //   playlist.js: 'playlists-changed' {id}, 'playlist-deleted' {id}; search.js: 'search' {text};
-//   player.js: 'now-playing' {track}.
+//   player.js: 'now-playing' {track}, 'radio' {radio} (after the player bar shows it);
+//   keys.js: 'key-notation' {notation} (the user picked another way to write keys).
 export const bus = new EventTarget();
 
 export function emit(name, detail = {}) {

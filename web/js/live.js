@@ -67,6 +67,14 @@ function connect() {
     showAnalysis({ enabled: true, ...data });
     emit('analysis', data);
   });
+  // The server player's radio started, stopped or added tracks (its state R).
+  source.addEventListener('radio', (event) => {
+    try {
+      // Flat like the other events ({"type":"radio","active":…}): the same shape as GET /api/player's `radio`.
+      const { active, seed, window, added } = JSON.parse(event.data);
+      emit('radio-changed', { radio: { active, seed, window, added } });
+    } catch { /* not JSON */ }
+  });
   source.addEventListener('player', (event) => { try { emit('player-state', JSON.parse(event.data)); } catch { /* not JSON */ } });
   // EventSource reconnects by itself; after a reconnect, refresh what may have been missed.
   let opened = false;

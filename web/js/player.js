@@ -14,7 +14,7 @@ const state = {
   playedReported: null,
 };
 
-let audio, seek, volume, playButton, outputSelect, serverPoll = 0, lastServerError = null;
+let audio, seek, volume, playButton, outputSelect, serverPoll = 0, lastServerError = null, serverPlayerDetection = null;
 
 export function currentTrack() { return state.queue[state.index] || null; }
 
@@ -25,8 +25,12 @@ export function playTracks(tracks, index = 0) {
   state.queue = tracks;
   state.index = Math.max(0, Math.min(index, tracks.length - 1));
   if (state.server) {
-    api.playerCommand('queue', { uids: tracks.map((t) => t.uid), replace: true })
-      .then(() => api.playerCommand('play', { index: state.index })).then(refreshServer).catch(showError);
+    // The index is taken now, not when the queue's answer comes: until then a poll or a
+    // `player` event may copy the server's older state (index -1 when it was stopped with
+    // nothing current) into `state`, and `play {index: -1}` is a 400.
+    const start = state.index;
+    serverCommand(() => api.playerCommand('queue', { uids: tracks.map((t) => t.uid), replace: true })
+      .then(() => api.playerCommand('play', { index: start })));
     renderNow();
     return;
   }
@@ -40,7 +44,7 @@ export function enqueue(tracks, next = false) {
   const at = next ? state.index + 1 : state.queue.length;
   state.queue.splice(at, 0, ...tracks);
   if (state.server) {
-    api.playerCommand('queue', { uids: tracks.map((t) => t.uid), replace: false, index: at }).catch(showError);
+    serverCommand(() => api.playerCommand('queue', { uids: tracks.map((t) => t.uid), replace: false, index: at }));
   }
   renderQueue();
 }
@@ -120,6 +124,68 @@ function renderTime(positionMs, durationMs) {
 
 // ---- server-side player (/api/player) ----
 
+// Commands that change the server's queue are counted: a GET /api/player answered while one is
+// on its way (or begun before one was sent) is older than the state the user just asked for.
+let commandsSent = 0, commandsInFlight = 0;
+
+/** Runs `send` (a promise of API calls that change the queue), then shows the server's state. */
+function serverCommand(send) {
+  commandsSent += 1;
+  commandsInFlight += 1;
+  return send()
+    .finally(() => { commandsInFlight -= 1; })
+    .then(() => refreshServer(), (error) => { showError(error); return refreshServer(); });
+}
+
+// ---- the server player's radio (POST/GET/DELETE /api/player/radio) ----
+
+let radio = null, radioTitle = null;
+
+/** True when the daemon has a player on this computer and the switch is on. */
+export function playsOnServer() { return state.server; }
+
+/** Resolves true when the daemon has a player on this computer (whether or not it is in use). */
+export function hasServerPlayer() { return serverPlayerDetection || Promise.resolve(false); }
+
+/** The radio state `{active, seed, window, added}` (null before the first answer). */
+export function radioState() { return radio; }
+
+/** Starts the server player's radio from `track` (queue replaced, plays from it). */
+export async function startRadio(track) {
+  if (!state.server) throw new Error('The radio plays on this computer: switch on “Play on this computer” first.');
+  radioTitle = track.title;
+  // Counted like any queue command (it replaces the queue), but its error goes to the caller.
+  commandsSent += 1;
+  commandsInFlight += 1;
+  let answer;
+  try { answer = await api.startRadio(track.uid); } finally { commandsInFlight -= 1; refreshServer(); }
+  showRadio(answer);
+  return answer;
+}
+
+/** Stops the radio (the queue stays). */
+export async function stopRadio() {
+  const answer = await api.stopRadio();
+  showRadio(answer);
+  return answer;
+}
+
+/** The player bar's radio line, "Radio from …" with Stop; follows the `radio` event. */
+function showRadio(r) {
+  const box = document.querySelector('[data-radio]');
+  if (!box) return;
+  const changed = JSON.stringify(r) !== JSON.stringify(radio);
+  radio = r;
+  const on = !!(r && r.active && state.server);
+  box.hidden = !on;
+  if (on) {
+    const seed = state.queue.find((t) => t.uid === r.seed);
+    if (seed) radioTitle = seed.title;
+    document.querySelector('[data-radio-label]').textContent = radioTitle ? `Radio from “${radioTitle}”` : 'Radio';
+  }
+  if (changed) emit('radio', { radio: r });
+}
+
 async function detectServerPlayer() {
   // The OpenAPI document says whether this daemon has a player; asking /api/player directly
   // would log a 404 in the console of every daemon without one.
@@ -137,8 +203,12 @@ async function detectServerPlayer() {
  */
 async function refreshServer(given) {
   try {
+    const asked = commandsSent;
     const s = given && Array.isArray(given.queue) ? given : await api.player();
+    // A read that a command overtook shows the state before it: the command's own refresh follows.
+    if (commandsInFlight > 0 || asked !== commandsSent) return;
     state.serverState = s;
+    showRadio(s.radio || null);
     if (!state.server) return;
     state.queue = s.queue.map((entry) => entry.track || { uid: entry.uid, title: 'Track not in the library', artists: [] });
     state.index = typeof s.index === 'number' ? s.index : -1;
@@ -181,15 +251,16 @@ function setServerMode(on) {
     const wasPlaying = !audio.paused;
     audio.pause();
     const uids = state.queue.map((t) => t.uid);
-    const start = uids.length
-      ? api.playerCommand('queue', { uids, replace: true })
-          .then(() => wasPlaying ? api.playerCommand('play', { index: Math.max(0, state.index) }) : null)
-          .then(() => wasPlaying && position > 1 ? api.playerCommand('seek', { positionMs: Math.round(position * 1000) }) : null)
-      : Promise.resolve();
-    start.then(() => refreshServer()).catch(showError);
+    const index = Math.max(0, state.index);
+    if (uids.length) {
+      serverCommand(() => api.playerCommand('queue', { uids, replace: true })
+        .then(() => wasPlaying ? api.playerCommand('play', { index }) : null)
+        .then(() => wasPlaying && position > 1 ? api.playerCommand('seek', { positionMs: Math.round(position * 1000) }) : null));
+    } else refreshServer();
     serverPoll = setInterval(() => { if (!document.hidden) refreshServer(); }, 1000);
   } else {
     const s = state.serverState;
+    showRadio(radio);
     if (s && s.state === 'playing') api.playerCommand('pause').catch(showError);
     renderPlaying(false);
     if (currentTrack()) { audio.src = api.streamURL(currentTrack().uid); if (s && s.positionMs) audio.currentTime = s.positionMs / 1000; }
@@ -261,6 +332,8 @@ export async function initPlayer() {
 
   renderQueue();
   on('player-state', () => { if (state.server) refreshServer(); });
+  on('radio-changed', ({ radio: r }) => showRadio(r));
+  document.querySelector('[data-action="stop-radio"]').addEventListener('click', () => stopRadio().catch(showError));
   on('tracks-removed', ({ uids }) => {
     const gone = new Set(uids);
     const current = currentTrack();
@@ -269,7 +342,8 @@ export async function initPlayer() {
     renderQueue();
   });
 
-  if (await detectServerPlayer()) {
+  serverPlayerDetection = detectServerPlayer();
+  if (await serverPlayerDetection) {
     const label = document.querySelector('[data-player-switch]');
     const box = label.querySelector('input');
     label.hidden = false;

@@ -2,6 +2,7 @@
 // pool of about 60 row elements moved with transforms as it scrolls. Rows are fetched from a
 // `source` in pages of PAGE as they come into view; 100,000 tracks cost the same DOM as 50.
 import { h, duration, highlighted, artistLine } from './dom.js';
+import { trackKey, bpmText, keyNotation } from './keys.js';
 
 /** The drag-data type of dragged tracks: a JSON array of their uids. */
 export const UIDS_DRAG_TYPE = 'application/x-omnisonic-uids';
@@ -16,6 +17,10 @@ const columns = [
   { key: 'album', label: 'Album', className: 'album' },
   { key: 'year', label: 'Year', className: 'year' },
   { key: null, label: 'Genre', className: 'genre' },
+  // The tag's BPM and key, else the analysed ones (the API's `bpm`, `key`, `camelot`); the key
+  // in the user's notation (keys.js). Sorting by key walks the Camelot wheel.
+  { key: 'bpm', label: 'BPM', className: 'bpm' },
+  { key: 'key', label: 'Key', className: 'key' },
   { key: 'duration', label: 'Time', className: 'dur' },
   { key: null, label: 'Rating', className: 'stars' },
   { key: null, label: 'Actions', className: 'menu', hiddenLabel: true },
@@ -224,7 +229,8 @@ export class TrackTable {
 
   fill(row, index) {
     const track = this.track(index);
-    const key = track ? track.uid + (track.title || '') + (track.favorite ? 1 : 0) + (track.rating || 0) + this.terms.join(' ') : '';
+    const key = track ? track.uid + (track.title || '') + (track.favorite ? 1 : 0) + (track.rating || 0) + (track.bpm ?? '') + (track.key ?? '')
+      + keyNotation() + this.terms.join(' ') : '';
     if (row.dataset.index !== String(index)) {
       row.style.transform = `translateY(${index * this.rowHeight}px)`;
       row.id = `track-row-${index}`;
@@ -238,12 +244,12 @@ export class TrackTable {
     if (row.dataset.key === key && row.dataset.filled === String(index)) return;
     row.dataset.key = key;
     row.dataset.filled = String(index);
-    const [num, title, artist, album, year, genre, time, rating, menu] = row.cells;
+    const [num, title, artist, album, year, genre, bpm, musicalKey, time, rating, menu] = row.cells;
     row.classList.toggle('loading', !track);
     if (!track) {
       num.textContent = String(index + 1);
       title.textContent = '…';
-      for (const cell of [artist, album, year, genre, time]) cell.textContent = '';
+      for (const cell of [artist, album, year, genre, bpm, musicalKey, time]) cell.textContent = '';
       rating.textContent = '';
       menu.textContent = '';
       delete row.dataset.uid;
@@ -258,6 +264,11 @@ export class TrackTable {
     highlighted(album, track.album || '', this.terms);
     year.textContent = track.year ? String(track.year) : '';
     genre.textContent = (track.genres || []).join(', ');
+    bpm.textContent = bpmText(track.bpm);
+    musicalKey.textContent = trackKey(track);
+    // The analysed values are marked, so a reader can tell them from the file's tags.
+    bpm.title = track.bpmSource === 'analysis' ? 'Analysed' : '';
+    musicalKey.title = track.keySource === 'analysis' ? 'Analysed' : '';
     time.textContent = duration(track.durationMs);
     // Text, not elements: a row is refilled on every frame of a fast scroll.
     rating.textContent = '★'.repeat(track.rating || 0);

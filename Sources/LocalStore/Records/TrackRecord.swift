@@ -94,6 +94,11 @@ public struct TrackRecord: Sendable, Equatable, Codable {
     /// True when one of the track's files is in a music folder that is online (false while its
     /// disk is unplugged: the track is kept, but cannot be played).
     public var available: Bool
+    /// The analysed tempo and key (Camelot code) of the track's current `done` analysis, nil
+    /// when it has none: the library table shows them where the file has no BPM or key tag
+    /// (decision 0036). Not tags: nothing writes them back.
+    public var analysedBpm: Double? = nil
+    public var analysedCamelot: String? = nil
 
     /// The `track` columns, for building requests (one `Column` per column of the table).
     public enum Columns {
@@ -145,6 +150,7 @@ public struct TrackRecord: Sendable, Equatable, Codable {
         case composers, compilation, comment, label, bpm, musicalKey, replayGain, musicBrainz, codec
         case container, durationMs, sampleRate, channels, bitsPerSample, bitrate, artworkId, folderArtworkId, hasArtwork
         case fileName, addedAt, updatedAt, path, favorite, rating, playCount, lastPlayed, available
+        case analysedBpm, analysedCamelot
     }
 }
 
@@ -162,6 +168,8 @@ extension TrackRecord {
         case artworkId, fileName, addedAt, updatedAt, folderArtworkId
         // Computed per row (`expression(track:)`): the primary file's path and the user state.
         case path, favorite, rating, playCount, lastPlayed, available
+        // The analysis's tempo and key: lookups on trackAnalysis's primary key, like the user state.
+        case analysedBpm, analysedCamelot
 
         /// This field's SQL expression; `t` is the name the `track` table has in the query.
         func expression(track t: String) -> String {
@@ -181,6 +189,10 @@ extension TrackRecord {
                 "(SELECT min(max(lastPlayed), \(HLCTimestamp.maxWallMs)) FROM trackPlay WHERE trackPlay.uid = \(t).uid)"
             case .available:
                 "EXISTS (SELECT 1 FROM file JOIN root ON root.id = file.rootId WHERE file.trackId = \(t).id AND root.online)"
+            case .analysedBpm:
+                "(SELECT a.bpm FROM trackAnalysis a WHERE a.uid = \(t).uid AND a.status = 'done')"
+            case .analysedCamelot:
+                "(SELECT a.camelot FROM trackAnalysis a WHERE a.uid = \(t).uid AND a.status = 'done')"
             default:
                 "\(t).\(column ?? "")"
             }
@@ -228,7 +240,7 @@ extension TrackRecord {
             case .addedAt: "addedAt"
             case .updatedAt: "updatedAt"
             case .folderArtworkId: "folderArtworkId"
-            case .path, .favorite, .rating, .playCount, .lastPlayed, .available: nil
+            case .path, .favorite, .rating, .playCount, .lastPlayed, .available, .analysedBpm, .analysedCamelot: nil
             }
         }
     }
@@ -307,6 +319,8 @@ extension TrackRecord {
         playCount = Self.int(v[.playCount]) ?? 0
         lastPlayed = Self.int64(v[.lastPlayed]).map { Date(timeIntervalSince1970: Double($0) / 1000) }
         available = Self.bool(v[.available])
+        analysedBpm = Self.double(v[.analysedBpm])
+        analysedCamelot = Self.text(v[.analysedCamelot])
     }
 
     private static func int64(_ value: DatabaseValue) -> Int64? {

@@ -8,13 +8,23 @@ import { playTracks, currentTrack } from '../player.js';
 import { openTrackMenu, deleteTracks, isPendingDelete } from '../actions.js';
 import { searchText, setSearchText } from '../search.js';
 import { showError, promptDialog, toast, confirmDialog } from '../ui.js';
+import { notationPicker, trackKey } from '../keys.js';
 
 // Filters survive view changes (a user going to an album and back keeps them).
-const filters = { genre: '', yearFrom: '', yearTo: '', artist: '', favorites: false };
+const filters = { genre: '', yearFrom: '', yearTo: '', artist: '', favorites: false, compatible: false };
 const sort = { key: null, descending: false };
 let genresCache = null;
 
 function quote(value) { return /[\s"]/.test(value) ? `"${value.replace(/"/g, '')}"` : value; }
+
+/**
+ * The Camelot code of the track playing (the server's player or this browser's), or null: the
+ * "compatible with the track playing" filter exists only while there is one.
+ */
+function playingKey() {
+  const track = currentTrack();
+  return track && track.camelot ? track.camelot : null;
+}
 
 /** The filters as query-language terms (before the free text, whose last word stays a prefix). */
 function filterTerms() {
@@ -26,6 +36,8 @@ function filterTerms() {
   else if (from) terms.year = `>=${from}`;
   else if (to) terms.year = `<=${to}`;
   if (filters.favorites) terms.is = 'favorite';
+  // Same Camelot code, one step either way, or the relative major/minor (the search language).
+  if (filters.compatible && playingKey()) terms.compatible = playingKey();
   return terms;
 }
 
@@ -63,8 +75,19 @@ export function libraryView(root, params = {}) {
   const artist = h('input', { type: 'text', placeholder: 'Artist', 'aria-label': 'Artist', 'data-filter': 'artist', value: filters.artist });
   const favorites = h('input', { type: 'checkbox', 'data-filter': 'favorites', checked: filters.favorites });
   const clear = h('button', { type: 'button', class: 'button', 'data-action': 'clear-filters' }, 'Clear filters');
+  const compatible = h('input', { type: 'checkbox', 'data-filter': 'compatible', checked: filters.compatible });
+  const compatibleText = h('span', { 'data-compatible-key': '' });
+  const compatibleLabel = h('label', { 'data-compatible-filter': '', hidden: true }, compatible, ' ', compatibleText);
   const filterBar = h('div', { class: 'filters', role: 'group', 'aria-label': 'Filters' },
-    genre, yearFrom, '–', yearTo, artist, h('label', {}, favorites, ' Favorites only'), clear);
+    genre, yearFrom, '–', yearTo, artist, h('label', {}, favorites, ' Favorites only'), compatibleLabel, clear, notationPicker('library-key-notation'));
+
+  /** Shows the compatibility filter only while the playing track has a key; says which key. */
+  function showCompatible() {
+    const key = playingKey();
+    compatibleLabel.hidden = !key;
+    if (key) compatibleText.textContent = `Compatible with the track playing (${trackKey(currentTrack())})`;
+  }
+  showCompatible();
 
   const table = new TrackTable({
     label: 'Tracks',
@@ -163,8 +186,8 @@ export function libraryView(root, params = {}) {
   }
 
   function clearFilters() {
-    Object.assign(filters, { genre: '', yearFrom: '', yearTo: '', artist: '', favorites: false });
-    genre.value = ''; yearFrom.value = ''; yearTo.value = ''; artist.value = ''; favorites.checked = false;
+    Object.assign(filters, { genre: '', yearFrom: '', yearTo: '', artist: '', favorites: false, compatible: false });
+    genre.value = ''; yearFrom.value = ''; yearTo.value = ''; artist.value = ''; favorites.checked = false; compatible.checked = false;
     reload();
   }
 
@@ -175,6 +198,7 @@ export function libraryView(root, params = {}) {
     const value = event.target.type === 'checkbox' ? event.target.checked : event.target.value;
     if (filters[name] === value) return;
     filters[name] = event.target.type === 'checkbox' ? event.target.checked : event.target.value;
+    compatibleKeyShown = filters.compatible ? playingKey() : null;
     clearTimeout(filterTimer);
     filterTimer = setTimeout(reload, event.target.type === 'checkbox' || event.target.tagName === 'SELECT' ? 0 : 250);
   };
@@ -246,6 +270,7 @@ export function libraryView(root, params = {}) {
 
   const current = currentTrack();
   if (current) table.playingUid = current.uid;
+  let compatibleKeyShown = filters.compatible ? playingKey() : null;
   const subscriptions = [
     on('search', () => { if (!saved) reload(); }),
     on('library-changed', () => table.refresh()),
@@ -253,7 +278,15 @@ export function libraryView(root, params = {}) {
     on('tracks-removed', ({ uids }) => { table.unhideUids(uids || []); table.refresh(); }),
     on('track-updated', () => table.refresh()),
     on('delete-undone', ({ uids }) => { table.unhideUids(uids); updateCount(); }),
-    on('now-playing', ({ track }) => table.setPlaying(track ? track.uid : null)),
+    on('now-playing', ({ track }) => {
+      table.setPlaying(track ? track.uid : null);
+      // Another track (another key): the compatibility filter follows it.
+      const before = compatibleKeyShown;
+      showCompatible();
+      compatibleKeyShown = filters.compatible ? playingKey() : null;
+      if (filters.compatible && before !== compatibleKeyShown) reload();
+    }),
+    on('key-notation', () => { showCompatible(); table.render(); }),
   ];
 
   return {

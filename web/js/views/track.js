@@ -3,9 +3,10 @@
 import { api } from '../api.js';
 import { h, replace, duration, artistLine, artOrLetter } from '../dom.js';
 import { on } from '../bus.js';
-import { playTracks, enqueue } from '../player.js';
+import { playTracks, enqueue, startRadio, hasServerPlayer, playsOnServer } from '../player.js';
 import { setFavorite, setRating, deleteTracks, openTrackMenu } from '../actions.js';
-import { errorBox, modal, toast } from '../ui.js';
+import { errorBox, modal, toast, showError } from '../ui.js';
+import { keyName, trackKey, bpmText } from '../keys.js';
 
 /** The fields the API lets a user override (PATCH /api/tracks/{uid}). */
 const EDITABLE = [
@@ -22,6 +23,8 @@ const EDITABLE = [
 ];
 
 function fieldText(track, key) {
+  // An analysed BPM or key is not the file's value: the field stays empty (its placeholder says it).
+  if ((key === 'bpm' && track.bpmSource === 'analysis') || (key === 'key' && track.keySource === 'analysis')) return '';
   const value = track[key];
   if (value === undefined || value === null) return '';
   return Array.isArray(value) ? value.join('; ') : String(value);
@@ -41,7 +44,9 @@ function analysisRows(a) {
   const list = [];
   if (a.state === 'done') {
     list.push(['BPM', a.bpm ? `${num(a.bpm)} (confidence ${num(a.bpmConfidence)}${a.bpmAlternative ? `, or ${num(a.bpmAlternative)}` : ''})` : 'No steady tempo']);
-    list.push(['Key', a.key ? `${a.key} · ${a.camelot} · ${a.openKey} (confidence ${num(a.keyConfidence)})` : 'None heard']);
+    // The chosen notation first, the other two after it.
+    const names = a.key ? [keyName(a.camelot, a.key), ...[a.key, a.camelot, a.openKey].filter((n) => n !== keyName(a.camelot, a.key))] : [];
+    list.push(['Key', a.key ? `${names.join(' · ')} (confidence ${num(a.keyConfidence)})` : 'None heard']);
     if (a.loudnessLufs !== undefined && a.loudnessLufs !== null) {
       list.push(['Loudness', `${num(a.loudnessLufs, 1)} LUFS, range ${num(a.loudnessRangeLu, 1)} LU, true peak ${num(a.truePeakDbtp, 1)} dBTP`]);
       list.push(['ReplayGain (analysed)', `${a.replayGainDb > 0 ? '+' : ''}${num(a.replayGainDb)} dB`]);
@@ -80,7 +85,10 @@ function rows(track) {
     ['Disc', track.discNumber ? `${track.discNumber}${track.discTotal ? ' of ' + track.discTotal : ''}` : ''],
     ['Year', track.year], ['Date', track.date], ['Original year', track.originalYear], ['Genres', (track.genres || []).join(', ')],
     ['Composer', track.composer || (track.composers || []).join(', ')], ['Compilation', track.compilation ? 'Yes' : ''],
-    ['Comment', track.comment], ['Label', track.label], ['BPM', track.bpm], ['Key', track.key],
+    ['Comment', track.comment], ['Label', track.label],
+    // The tag's BPM and key, else the analysed ones (said so); the key in the chosen notation.
+    ['BPM', track.bpm ? bpmText(track.bpm) + (track.bpmSource === 'analysis' ? ' (analysed)' : '') : ''],
+    ['Key', track.key ? trackKey(track) + (track.keySource === 'analysis' ? ' (analysed)' : '') : ''],
     ['Duration', duration(track.durationMs)], ['Format', track.format || [track.codec, track.container].filter(Boolean).join(' in ')],
     ['Sample rate', track.sampleRate ? `${track.sampleRate.toLocaleString()} Hz` : ''], ['Channels', track.channels],
     ['Bits per sample', track.bitsPerSample], ['Bitrate', track.bitrate ? `${Math.round(track.bitrate / 1000)} kbit/s` : ''],
@@ -90,6 +98,13 @@ function rows(track) {
   for (const [k, v] of Object.entries(track.replayGain || {})) list.push([`ReplayGain ${k}`, String(v)]);
   for (const [k, v] of Object.entries(track.musicBrainz || {})) list.push([`MusicBrainz ${k}`, v]);
   return list.filter(([, value]) => value !== undefined && value !== null && value !== '');
+}
+
+/** "analysed: 127.6" as the placeholder of an empty BPM or key field (what shows without a tag). */
+function analysedHint(track, key) {
+  if (key === 'bpm' && track.bpmSource === 'analysis') return `analysed: ${bpmText(track.bpm)}`;
+  if (key === 'key' && track.keySource === 'analysis') return `analysed: ${track.key}`;
+  return '';
 }
 
 /**
@@ -103,7 +118,7 @@ export function editDialog(track) {
     for (const field of EDITABLE) {
       const id = `edit-${field.key}`;
       const input = h('input', { id, name: field.key, type: field.type === 'number' ? 'number' : 'text', value: fieldText(track, field.key),
-        'data-edit-field': field.key, step: field.key === 'bpm' ? 'any' : '1', min: '0', placeholder: field.hint || '' });
+        'data-edit-field': field.key, step: field.key === 'bpm' ? 'any' : '1', min: '0', placeholder: field.hint || analysedHint(track, field.key) });
       const reset = h('button', { type: 'button', class: 'button', 'data-reset-field': field.key, 'aria-label': `Reset ${field.label} to the file's value`,
         title: "Use the file's value" }, 'Reset');
       input.addEventListener('input', () => changes.set(field.key, input.value));
@@ -145,6 +160,74 @@ export function editDialog(track) {
   });
 }
 
+/** One line of a track list: title (opens it), artist · BPM · key · score, Play and Queue. */
+function similarItem(t, index) {
+  const meta = [artistLine(t), bpmText(t.bpm) && `${bpmText(t.bpm)} BPM`, trackKey(t),
+    typeof t.score === 'number' ? `similarity ${t.score.toFixed(2)}` : ''].filter(Boolean).join(' · ');
+  return h('li', { 'data-similar-uid': t.uid, 'data-similar-index': String(index) },
+    h('a', { href: `#/track/${t.uid}`, class: 'similar-title', text: t.title }), ' ',
+    h('span', { class: 'count', text: meta }),
+    h('span', { class: 'similar-actions' },
+      h('button', { type: 'button', class: 'icon-button small', 'data-action': 'play-similar', 'aria-label': `Play ${t.title}`, title: 'Play',
+        onclick: () => playTracks([t], 0) }, '▶'),
+      h('button', { type: 'button', class: 'icon-button small', 'data-action': 'queue-similar', 'aria-label': `Add ${t.title} to the queue`, title: 'Add to queue',
+        onclick: () => { enqueue([t]); toast(`Added “${t.title}” to the queue`); } }, '+')));
+}
+
+/**
+ * Fills `box` with the tracks that sound most like `track` (GET /api/tracks/{uid}/similar).
+ * Resolves true when the track has a feature vector (the radio can start from it).
+ */
+async function showSimilar(box, track) {
+  const heading = h('h2', { id: 'similar-heading', text: 'Similar tracks' });
+  let answer;
+  try { answer = await api.similar(track.uid, 10); } catch (error) {
+    if (error.code === 'not-analysed') {
+      replace(box, heading, h('p', { class: 'count', 'data-similar-state': 'not-analysed', text: 'Similar tracks show once this track has been analysed.' }));
+      return false;
+    }
+    replace(box, heading, errorBox(error));
+    return false;
+  }
+  const tracks = answer.tracks || [];
+  if (!tracks.length) {
+    replace(box, heading, h('p', { class: 'count', 'data-similar-state': 'empty', text: 'No other track has been analysed yet.' }));
+    return true;
+  }
+  replace(box, heading,
+    h('ol', { class: 'similar-list', 'data-similar-list': '' }, tracks.map(similarItem)),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'button', 'data-action': 'play-similar-all', onclick: () => playTracks([track, ...tracks], 0) }, '▶ Play this and these'),
+      h('button', { type: 'button', class: 'button', 'data-action': 'queue-similar-all', onclick: () => { enqueue(tracks); toast(`Added ${tracks.length} tracks to the queue`); } }, 'Add these to the queue')));
+  return true;
+}
+
+/**
+ * For a track without a genre tag: the genre its similar tagged tracks share, with Accept (the
+ * ordinary edit, PATCH genres: it syncs like any edit). Nothing for a tagged track.
+ */
+async function showGenreSuggestion(box, track, accepted) {
+  replace(box);
+  if ((track.genres || []).length) return;
+  let s;
+  try { s = await api.genreSuggestion(track.uid); } catch { return; }
+  if (!s || !s.genre) return;
+  const votes = (s.basis || []).length;
+  const accept = h('button', { type: 'button', class: 'button', 'data-action': 'accept-genre' }, 'Accept');
+  accept.addEventListener('click', async () => {
+    accept.disabled = true;
+    try {
+      const updated = await api.editTrack(track.uid, { genres: [s.genre] });
+      toast(`Genre set to ${s.genre}`);
+      accepted(updated);
+    } catch (error) { accept.disabled = false; showError(error, 'Could not set the genre'); }
+  });
+  replace(box, h('p', { 'data-genre-suggestion': s.genre },
+    'Suggested genre: ', h('strong', { text: s.genre }), ' ',
+    h('span', { class: 'count', text: `(${votes ? `from ${votes} similar ${votes === 1 ? 'track' : 'tracks'} you tagged, ` : ''}confidence ${Math.round((s.confidence || 0) * 100)} %)` }), ' ',
+    accept));
+}
+
 export function trackView(root, uid) {
   let track = null;
   replace(root, h('div', { class: 'view-body' }, h('p', { class: 'count', text: 'Loading…' })));
@@ -161,9 +244,24 @@ export function trackView(root, uid) {
   }
 
   const analysisBox = h('section', { class: 'analysis', 'data-analysis-panel': '' });
-  let analysed = null;
+  const similarBox = h('section', { class: 'similar', 'aria-labelledby': 'similar-heading', 'data-similar-panel': '' });
+  const genreBox = h('div', { 'data-genre-box': '' });
+  let analysed = null, shownAlbum = null;
+
+  async function radio() {
+    if (!playsOnServer()) { toast('The radio plays on this computer: switch on “Play on this computer” first.'); return; }
+    try {
+      await startRadio(track);
+      toast(`Radio from “${track.title}”: similar tracks keep coming`);
+    } catch (error) { showError(error, 'Could not start the radio'); }
+  }
 
   function render(album) {
+    shownAlbum = album;
+    // Shown once the daemon is known to have a player on this computer (the radio is its).
+    const radioButton = h('button', { type: 'button', class: 'button', 'data-action': 'start-radio', onclick: radio, hidden: true,
+      title: 'Plays this track, then similar ones, on this computer' }, 'Start radio');
+    hasServerPlayer().then((has) => { radioButton.hidden = !has; });
     const favorite = h('button', { type: 'button', class: 'button', 'data-action': 'favorite', 'aria-pressed': String(!!track.favorite) },
       track.favorite ? '♥ Favorite' : '♡ Add to favorites');
     favorite.addEventListener('click', async () => { if (await setFavorite(track, !track.favorite)) render(album); });
@@ -191,8 +289,13 @@ export function trackView(root, uid) {
             h('button', { type: 'button', class: 'button', 'data-action': 'edit', onclick: edit }, 'Edit…'),
             h('button', { type: 'button', class: 'button danger', 'data-action': 'delete', onclick: remove }, 'Delete…'),
             more),
-          fields, analysisBox, links))));
+          h('div', { class: 'actions' },
+            radioButton,
+            h('a', { class: 'button', href: `#/mix?from=${encodeURIComponent(track.uid)}`, 'data-action': 'mix-with' }, 'Mix with…')),
+          genreBox, fields, analysisBox, similarBox, links))));
     showAnalysis(analysisBox, uid).then((a) => { analysed = a; });
+    showSimilar(similarBox, track);
+    showGenreSuggestion(genreBox, track, (updated) => { track = updated; load(); });
   }
 
   async function edit() {
@@ -211,7 +314,15 @@ export function trackView(root, uid) {
   const off = on('library-changed', ({ uids }) => { if (!uids || uids.includes(uid)) load(); });
   // While this track waits, each progress event may be its result.
   const offAnalysis = on('analysis', () => {
-    if (analysed && (analysed.queued || analysed.state === 'queued')) showAnalysis(analysisBox, uid).then((a) => { analysed = a; });
+    if (analysed && (analysed.queued || analysed.state === 'queued')) {
+      showAnalysis(analysisBox, uid).then((a) => {
+        const justDone = a && a.state === 'done' && !a.queued;
+        analysed = a;
+        // Its vector exists now: similar tracks (and the radio) can be found.
+        if (justDone && track) showSimilar(similarBox, track);
+      });
+    }
   });
-  return { destroy: () => { off(); offAnalysis(); } };
+  const offNotation = on('key-notation', () => { if (track) render(shownAlbum); });
+  return { destroy: () => { off(); offAnalysis(); offNotation(); } };
 }
