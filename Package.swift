@@ -221,7 +221,7 @@ let package = Package(
             // relative relocations (DT_RELR, glibc ≥ 2.36) instead of a 3.5 MB table read at every
             // start, and the executable exports no symbols (-static-stdlib's -export-dynamic put
             // 53,000 in its dynamic table, looked up by every FFmpeg library's relocations).
-            // 8 MiB less resident memory; debug and test builds link as before.
+            // 6.5 MiB less at a scan's peak, 10 MiB idle; debug and test builds link as before.
             linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--no-export-dynamic",
                                            "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
                                           .when(platforms: [.linux], configuration: .release))]),
