@@ -115,6 +115,20 @@ public enum TagNormalizer {
     private struct Lookup {
         let raw: RawTags
         private var prefixed: RawTags
+        /// The keys of this source that feed a field, with their rank among the field's keys.
+        /// Built once per source from its few keys, so a field looks only at the keys that are
+        /// there instead of hashing every alias in `TagField.keys` (about 150 lookups and as
+        /// many array allocations per source before; decision 0037).
+        private var present: [(field: TagField, rank: Int, key: String)] = []
+
+        /// Every key of the table, with the fields it feeds and its rank among their keys.
+        private static let table: [String: [(field: TagField, rank: Int)]] = {
+            var table: [String: [(field: TagField, rank: Int)]] = [:]
+            for field in TagField.allCases {
+                for (rank, key) in field.keys.enumerated() { table[key, default: []].append((field, rank)) }
+            }
+            return table
+        }()
 
         init(_ raw: RawTags) {
             self.raw = raw
@@ -126,16 +140,29 @@ public enum TagNormalizer {
                 if bare != key { for value in raw.values(folded: key) { stripped.add(bare, value) } }
             }
             prefixed = stripped
+            for key in raw.keys {
+                for entry in Self.table[key] ?? [] { present.append((entry.field, entry.rank, key)) }
+            }
+            for key in stripped.keys where raw.values(folded: key).isEmpty {
+                for entry in Self.table[key] ?? [] { present.append((entry.field, entry.rank, key)) }
+            }
         }
 
-        /// The values of the first key of `field` that has any.
+        /// The values of the first key of `field` that has any (keys in the table's order).
         func all(_ field: TagField) -> [String] {
-            for key in field.keys {
-                var values = raw.values(folded: key)
-                if !prefixed.isEmpty { values += prefixed.values(folded: key) }
+            var lastRank = -1
+            while true {
+                // The next key by rank; a source rarely has more than one key for a field.
+                var next: (rank: Int, key: String)?
+                for entry in present where entry.field == field && entry.rank > lastRank {
+                    if next.map({ entry.rank < $0.rank }) ?? true { next = (entry.rank, entry.key) }
+                }
+                guard let next else { return [] }
+                var values = raw.values(folded: next.key)
+                if !prefixed.isEmpty { values += prefixed.values(folded: next.key) }
                 if values.contains(where: TextCleaning.hasContent) { return values }
+                lastRank = next.rank
             }
-            return []
         }
 
         /// The first non-empty value of `field`.

@@ -72,9 +72,10 @@ else
 fi
 
 if [ -z "$bin" ]; then
-  echo "build: swift build -c release --product omnisonicd"
-  swift build -c release --product omnisonicd
-  bin="$(swift build -c release --show-bin-path)/omnisonicd"
+  # Built as scripts/run builds it for users (static Swift runtime), into the same .build.
+  echo "build: swift build -c release --product omnisonicd --static-swift-stdlib"
+  swift build -c release --product omnisonicd --static-swift-stdlib
+  bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/omnisonicd"
 fi
 
 python3 bench/scan/bench.py --corpus "$corpus" --omnisonicd "$bin" --runs "$runs" \

@@ -82,7 +82,7 @@ def test_a_home_without_a_music_folder_gets_one_and_a_running_daemon(tmp_path, o
         assert music.is_dir()
         assert f"run: created the music folder {music} (it did not exist)" in text
         assert "setup-deps: all" in text and "Debian packages present" in text
-        assert "swift build -c release --product omnisonicd" in (tmp_path / "swift.log").read_text()
+        assert "swift build -c release --product omnisonicd --static-swift-stdlib" in (tmp_path / "swift.log").read_text()
         # And the daemon serves, on a library kept in the XDG data folder of that home.
         with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
             assert json.loads(response.read()) == {"status": "ok"}

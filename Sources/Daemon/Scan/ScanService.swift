@@ -1,3 +1,4 @@
+import CMalloc
 import Foundation
 import Indexer
 import LocalStore
@@ -273,6 +274,12 @@ public final class ScanService: Service, Sendable {
         let indexer = self.indexer
         let shutdown = self.shutdown
         let result: Result<ScanSummary, IndexError> = await DedicatedThread.run(named: "omnisonic-scan", stackSize: Self.threadStackSize) { [self] in
+            defer {
+                // A scan's freed heap (probe results, SQLite's statements and pages) stays in
+                // malloc's arenas; handing it back keeps the idle daemon ~3 MiB smaller after
+                // a first scan (decision 0037). A few milliseconds, once per full scan.
+                _ = omni_malloc_trim()
+            }
             do throws(IndexError) {
                 return .success(try indexer.scan(roots: roots, cancellation: shutdown) { [self] progress in self.progressed(progress) })
             } catch {
