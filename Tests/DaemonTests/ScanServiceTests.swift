@@ -96,8 +96,9 @@ struct ScanServiceTests {
             await group.triggerGracefulShutdown()
             try await tasks.next()
             // A hang detector, not a benchmark: the 5 s promised to systemd is checked on the real
-            // binary (CLITests); here other tests share the 2 cores and slow the probe threads.
-            #expect(clock.now - start < .seconds(15))
+            // binary (CLITests); here other tests share the 2 cores and slow the probe threads
+            // (15.6 s was seen once with the whole suite at load 8; a hang never ends).
+            #expect(clock.now - start < .seconds(60))
         }
         #expect(!f.context.scans.status().running)
         #expect(f.context.scans.requestScan() == .refused)
