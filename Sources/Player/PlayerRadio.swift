@@ -158,14 +158,24 @@ public final class PlayerRadio: Sendable {
             logger.warning("the radio cannot read the similarity index", metadata: ["detail": "\(error.expandedDescription)"])
             return
         }
-        let entries: [QueueEntry]
+        var entries: [QueueEntry] = [], added = next
         do { entries = try player.enqueue(next) } catch {
-            logger.warning("the radio cannot add tracks", metadata: ["detail": "\(error.description)"])
-            return
+            // A track removed since the index was built (it is at most one rebuild behind):
+            // the others are added one by one.
+            added = []
+            for uid in next {
+                guard let entry = try? player.enqueue([uid]) else { continue }
+                entries += entry
+                added.append(uid)
+            }
+            if added.isEmpty {
+                logger.warning("the radio cannot add tracks", metadata: ["detail": "\(error.description)"])
+                return
+            }
         }
         let now = state.withLock { s -> RadioState in
-            s.added += next.count
-            s.history = Array((s.history + next).suffix(window + Self.topUp))
+            s.added += added.count
+            s.history = Array((s.history + added).suffix(window + Self.topUp))
             s.known.formUnion(entries.map(\.id))
             return RadioState(active: s.active, seed: s.seed, window: window, added: s.added)
         }
