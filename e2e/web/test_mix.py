@@ -57,6 +57,7 @@ def test_given_two_analysed_tracks_when_the_mix_page_compares_them_then_it_shows
     assert "Speed B down 4.0 %, from 125 to 120 BPM" in advice, advice
     assert "−0.71 semitones" in advice, advice
     assert "B's E minor is one step clockwise on the wheel from A's A minor (compatible)" in advice, advice
+    mix_page.screenshot("mix-advice")
     # The transition path: A first, B last, to play or queue.
     mix_page.js("document.querySelector('[data-path-steps]').value = '3'")
     mix_page.click('[data-action="make-path"]')
