@@ -45,6 +45,11 @@ def test_given_analysed_tracks_when_the_library_sorts_by_bpm_and_key_then_the_co
     mix_page.js("const s = document.querySelector('[data-key-notation]'); s.value = 'camelot'; s.dispatchEvent(new Event('change'))")
     mix_page.wait(lambda d: [c[2] for c in table_cells(mix_page)] == ["8A", "8B", "9A"], message=f"Camelot not shown: {table_cells(mix_page)}")
     mix_page.screenshot("library-bpm-key")
+    # "Mix with…" in a row's menu opens the mix helper with that track as A.
+    mix_page.click(f'.row[data-uid="{mix_page.uids["echo"]}"] [data-action="row-menu"]')
+    mix_page.click('[data-menu-item="mix-with"]')
+    mix_page.wait(lambda d: f"#/mix?from={mix_page.uids['echo']}" in d.current_url, message="Mix with… did not open the mix page")
+    mix_page.wait(lambda d: mix_page.text('[data-mix-key="a"]') == "9A", message="A is not Echo, in Camelot")
 
 
 def test_given_two_analysed_tracks_when_the_mix_page_compares_them_then_it_shows_tempo_pitch_relation_and_the_suggestion(mix_page):
@@ -57,6 +62,7 @@ def test_given_two_analysed_tracks_when_the_mix_page_compares_them_then_it_shows
     assert "Speed B down 4.0 %, from 125 to 120 BPM" in advice, advice
     assert "−0.71 semitones" in advice, advice
     assert "B's E minor is one step clockwise on the wheel from A's A minor (compatible)" in advice, advice
+    mix_page.screenshot("mix-advice")
     # The transition path: A first, B last, to play or queue.
     mix_page.js("document.querySelector('[data-path-steps]').value = '3'")
     mix_page.click('[data-action="make-path"]')

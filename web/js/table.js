@@ -269,6 +269,8 @@ export class TrackTable {
     // The analysed values are marked, so a reader can tell them from the file's tags.
     bpm.title = track.bpmSource === 'analysis' ? 'Analysed' : '';
     musicalKey.title = track.keySource === 'analysis' ? 'Analysed' : '';
+    if (track.bpmSource === 'analysis') bpm.setAttribute('aria-label', `${bpm.textContent} (analysed)`); else bpm.removeAttribute('aria-label');
+    if (track.keySource === 'analysis') musicalKey.setAttribute('aria-label', `${musicalKey.textContent} (analysed)`); else musicalKey.removeAttribute('aria-label');
     time.textContent = duration(track.durationMs);
     // Text, not elements: a row is refilled on every frame of a fast scroll.
     rating.textContent = '★'.repeat(track.rating || 0);
