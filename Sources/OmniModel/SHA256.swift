@@ -25,14 +25,13 @@ public struct SHA256: Sendable {
     /// Adds raw memory to the message (packet payloads, without a copy).
     public mutating func update(_ raw: UnsafeRawBufferPointer) {
         guard let base = raw.baseAddress, raw.count > 0 else { return }
-        EVP_DigestUpdate(context.pointer, base, raw.count)
+        omni_sha256_update(&context.state, base, raw.count)
     }
 
     /// The 32-byte digest. Consumes the hasher's state.
     public mutating func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        digest.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context.pointer, $0.baseAddress, &length) }
+        digest.withUnsafeMutableBufferPointer { omni_sha256_final(&context.state, $0.baseAddress) }
         return digest
     }
 
@@ -55,16 +54,11 @@ public struct SHA256: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Owns the `EVP_MD_CTX` and frees it in one place.
+    /// Holds OpenSSL's SHA-256 state (a plain struct: nothing to free). Low-level SHA256_*
+    /// rather than EVP: see Sources/CCrypto/shim.h (decision 0037).
     private final class Context: @unchecked Sendable {
-        let pointer: OpaquePointer
+        var state = omni_sha256_state()
 
-        init() {
-            // Allocation failure here means the process is out of memory; nothing sensible remains.
-            pointer = EVP_MD_CTX_new()!
-            EVP_DigestInit_ex(pointer, EVP_sha256(), nil)
-        }
-
-        deinit { EVP_MD_CTX_free(pointer) }
+        init() { omni_sha256_init(&state) }
     }
 }
