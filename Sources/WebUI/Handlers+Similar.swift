@@ -21,9 +21,10 @@ extension Handlers {
         }
     }
 
-    /// 409 `not-analysed`: the track has no feature vector yet.
+    /// 409 `not_analysed`: the track has no feature vector yet (an action that needs one: a path,
+    /// the radio). Asking for similar tracks is not an action: it answers `analysed: false`.
     static func notAnalysed(_ uid: TrackUID) -> APIError {
-        APIError(.conflict, "not-analysed", "the track \(uid) is not analysed yet")
+        APIError(.conflict, "not_analysed", "the track \(uid) is not analysed yet")
     }
 
     /// The index, with 404 for an unknown track and 409 for one without a vector.
@@ -41,12 +42,17 @@ extension Handlers {
     }
 
     /// `GET /api/tracks/{uid}/similar?limit=`: the nearest tracks, mixed by artist and album.
+    /// A track without a vector (not analysed yet, or the index a rebuild behind its result) is
+    /// a state, not an error: `analysed: false` and no tracks, so a track page that shows
+    /// similar tracks for every track logs no failed request.
     func similarTracks(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        struct Body: Encodable { var seed: TrackUID; var tracks: [ScoredTrack] }
+        struct Body: Encodable { var seed: TrackUID; var analysed: Bool; var tracks: [ScoredTrack] }
         let uid = try uid(context)
         let limit = try QueryParameters(request).int("limit", default: 20, range: 1...100)
-        let snapshot = try await snapshot(requiring: [uid])
-        return try JSONBody.response(Body(seed: uid, tracks: try scored(snapshot.similar(to: uid, limit: limit) ?? [])))
+        guard try library.track(uid: uid) != nil else { throw APIError.notFound("track") }
+        let snapshot = try await configuration.similar.current()
+        guard snapshot.contains(uid) else { return try JSONBody.response(Body(seed: uid, analysed: false, tracks: [])) }
+        return try JSONBody.response(Body(seed: uid, analysed: true, tracks: try scored(snapshot.similar(to: uid, limit: limit) ?? [])))
     }
 
     /// `GET /api/tracks/{a}/path/{b}?steps=`: `steps` tracks from a to b, each scored against

@@ -182,11 +182,11 @@ async function showSimilar(box, track) {
   const heading = h('h2', { id: 'similar-heading', text: 'Similar tracks' });
   let answer;
   try { answer = await api.similar(track.uid, 10); } catch (error) {
-    if (error.code === 'not-analysed') {
-      replace(box, heading, h('p', { class: 'count', 'data-similar-state': 'not-analysed', text: 'Similar tracks show once this track has been analysed.' }));
-      return false;
-    }
     replace(box, heading, errorBox(error));
+    return false;
+  }
+  if (answer.analysed === false) {
+    replace(box, heading, h('p', { class: 'count', 'data-similar-state': 'not-analysed', text: 'Similar tracks show once this track has been analysed.' }));
     return false;
   }
   const tracks = answer.tracks || [];
