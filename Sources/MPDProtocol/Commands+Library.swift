@@ -36,8 +36,8 @@ extension Commands {
         }
         add("find", 1, Int.max, false) { c in try c.find(foldCase: false) { c.write($0, of: $1) } }
         add("search", 1, Int.max, false) { c in try c.find(foldCase: true) { c.write($0, of: $1) } }
-        add("findadd", 1, Int.max, false) { c in try c.find(foldCase: false) { positions, index in try c.player.enqueue(positions.map { index.songs[$0].track.uid }) } }
-        add("searchadd", 1, Int.max, false) { c in try c.find(foldCase: true) { positions, index in try c.player.enqueue(positions.map { index.songs[$0].track.uid }) } }
+        add("findadd", 1, Int.max, false) { c in try c.find(foldCase: false) { positions, index in try c.player.enqueue(positions.map { index.songs[$0].track.uid }, fromLibrary: true) } }
+        add("searchadd", 1, Int.max, false) { c in try c.find(foldCase: true) { positions, index in try c.player.enqueue(positions.map { index.songs[$0].track.uid }, fromLibrary: true) } }
         add("findaddpl", 2, Int.max, false) { c in try c.addToPlaylist(named: c.arguments[0], foldCase: false) }
         add("searchaddpl", 2, Int.max, false) { c in try c.addToPlaylist(named: c.arguments[0], foldCase: true) }
         add("count", 1, Int.max, false, count)
@@ -113,32 +113,43 @@ extension Commands {
             return
         }
         let tag = Tag.named(name)!
-        // Each tag's values of every song, cached by the index (outermost group first).
-        let columns = (groups + [tag]).map { index.matchValues($0) }
-        // Each path: group values (outermost first), then the tag's value.
-        var rows = Set<[String]>()
+        // Each level's values as integers, cached by the index (outermost group first): a row
+        // is `width` ids in `rows`, one per song and combination of its values.
+        let columns = (groups + [tag]).map { index.internedValues($0) }
+        let width = columns.count
+        var rows: [Int32] = []
+        rows.reserveCapacity(positions.count * width)
+        var row = [Int32](repeating: 0, count: width)
         for i in positions {
-            var paths: [[String]] = [[]]
-            for column in columns {
-                let values = column[i]
-                let vs = values.isEmpty ? [""] : values
-                paths = paths.flatMap { p in vs.map { p + [$0] } }
+            // Every combination of the song's values across the levels (usually one).
+            func fill(_ level: Int) {
+                if level == width { rows.append(contentsOf: row); return }
+                for id in columns[level].ids[i] {
+                    row[level] = id
+                    fill(level + 1)
+                }
             }
-            for p in paths { rows.insert(p) }
+            fill(0)
         }
-        let sorted = rows.sorted { a, b in
-            for (x, y) in zip(a, b) where x != y { return x.utf8.lexicographicallyPrecedes(y.utf8) }
-            return false
-        }
-        let order = groups + [tag]
-        var last: [String] = []
-        for row in sorted {
-            for (level, value) in row.enumerated() {
-                // A group heading is written once for the run of rows under it.
-                if level < row.count - 1, last.count == row.count, Array(last[0...level]) == Array(row[0...level]) { continue }
-                c.response.add(order[level].rawValue, value)
+        let count = rows.count / width
+        let order = rows.withUnsafeBufferPointer { r in
+            (0..<count).sorted { a, b in
+                for l in 0..<width where r[a * width + l] != r[b * width + l] { return r[a * width + l] < r[b * width + l] }
+                return false
             }
-            last = row
+        }
+        let kinds = groups + [tag]
+        var last: Int?
+        for k in order {
+            // The first level where this row differs from the last one written: a repeated row
+            // is skipped, a group heading is written once for the run of rows under it.
+            var from = 0
+            if let last {
+                while from < width, rows[last * width + from] == rows[k * width + from] { from += 1 }
+                if from == width { continue }
+            }
+            for level in from..<width { c.response.add(kinds[level].rawValue, columns[level].values[Int(rows[k * width + level])]) }
+            last = k
         }
     }
 }

@@ -6,12 +6,13 @@ import Player
 extension Commands {
     static func registerQueue(_ add: Register) {
         add("add", 1, 2, false) { c in
-            let songs = try c.songs().songs(at: c.arguments[0])
-            try c.player.enqueue(songs.map(\.track.uid), at: try c.text(1).map { _ in try c.insertPosition(1) })
+            let index = try c.songs()
+            let uids = try index.positions(at: c.arguments[0]).map { index.songs[$0].track.uid }
+            try c.player.enqueue(uids, at: try c.text(1).map { _ in try c.insertPosition(1) }, fromLibrary: true)
         }
         add("addid", 1, 2, false) { c in
             guard let song = try c.songs().song(uri: SongIndex.normalize(c.arguments[0])) else { throw MPDError.noExist("No such song") }
-            let added = try c.player.enqueue([song.track.uid], at: try c.text(1).map { _ in try c.insertPosition(1) })
+            let added = try c.player.enqueue([song.track.uid], at: try c.text(1).map { _ in try c.insertPosition(1) }, fromLibrary: true)
             if let entry = added.first { c.response.add("Id", Int(entry.id)) }
         }
         add("delete", 1, 1, false) { c in

@@ -55,10 +55,10 @@ public indirect enum Filter: Sendable {
         switch self {
         case let .compare(subject, op, value):
             switch op {
-            case .regex(let r): return Self.anyValue(Self.values(of: index.songs[i], subject)) { r.matches($0) }
-            case .notRegex(let r): return !Self.anyValue(Self.values(of: index.songs[i], subject)) { r.matches($0) }
+            case .regex(let r): return Self.anyValue(index.values(subject)[i]) { r.matches($0) }
+            case .notRegex(let r): return !Self.anyValue(index.values(subject)[i]) { r.matches($0) }
             default:
-                let values = foldCase ? index.foldedValues(subject)[i] : Self.values(of: index.songs[i], subject)
+                let values = foldCase ? index.foldedValues(subject)[i] : index.values(subject)[i]
                 return Self.compare(values, op, value)
             }
         case .base(let folder):

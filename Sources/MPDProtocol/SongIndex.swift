@@ -29,8 +29,20 @@ public final class SongIndex: Sendable {
     /// first time a search names that subject: folding (Foundation's, for non-ASCII text) is then
     /// paid once per library state, not once per song and search.
     private let folded = Mutex<[Filter.Subject: [[String]]]>([:])
-    /// Each tag's `matchValues`, per song (`list`), made the first time `list` names the tag.
-    private let tagValues = Mutex<[Tag: [[String]]]>([:])
+    /// The unfolded values of each filter subject, per song (`find`, `list`, `count … group`),
+    /// made the first time one of them names that subject.
+    private let plain = Mutex<[Filter.Subject: [[String]]]>([:])
+    /// Each tag's values as integers (`list`), made the first time `list` names the tag.
+    private let interned = Mutex<[Tag: Interned]>([:])
+
+    /// One tag's values as small integers: `values` holds the distinct values sorted by bytes
+    /// ("" among them, for songs without the tag), `ids[i]` the positions in it of song i's
+    /// `matchValues` (`[""]`'s when it has none). Ordering ids orders the values, so `list …
+    /// group` sorts and compares rows of integers, not arrays of strings.
+    struct Interned: Sendable {
+        let values: [String]
+        let ids: [[Int32]]
+    }
 
     /// Builds the snapshot.
     ///
@@ -116,11 +128,38 @@ public final class SongIndex: Sendable {
     }
 
     /// `matchValues(tag)` of every song, in `songs` order.
-    func matchValues(_ tag: Tag) -> [[String]] {
-        if let done = tagValues.withLock({ $0[tag] }) { return done }
-        let values = songs.map { $0.matchValues(tag) }
-        tagValues.withLock { $0[tag] = values }
+    func matchValues(_ tag: Tag) -> [[String]] { values(.tag(tag)) }
+
+    /// The values (`Filter.values`, unfolded) of `subject` for every song, in `songs` order: what
+    /// `find` compares, made once per library state instead of copying every song (a `Song`
+    /// holds its whole track record) on every query.
+    func values(_ subject: Filter.Subject) -> [[String]] {
+        if let done = plain.withLock({ $0[subject] }) { return done }
+        let values = songs.map { Filter.values(of: $0, subject) }
+        plain.withLock { $0[subject] = values }
         return values
+    }
+
+    /// `matchValues(tag)` of every song as `Interned` ids.
+    func internedValues(_ tag: Tag) -> Interned {
+        if let done = interned.withLock({ $0[tag] }) { return done }
+        let perSong = matchValues(tag)
+        // Distinct values (String equality, as a Set of rows compared them), first seen kept.
+        var first: [String: Int] = ["": 0]
+        var distinct: [String] = [""]
+        for values in perSong {
+            for v in values where first[v] == nil {
+                first[v] = distinct.count
+                distinct.append(v)
+            }
+        }
+        let order = distinct.indices.sorted { distinct[$0].utf8.lexicographicallyPrecedes(distinct[$1].utf8) }
+        var rank = [Int32](repeating: 0, count: distinct.count)
+        for (r, d) in order.enumerated() { rank[d] = Int32(r) }
+        let ids = perSong.map { values in values.isEmpty ? [rank[0]] : values.map { rank[first[$0]!] } }
+        let done = Interned(values: order.map { distinct[$0] }, ids: ids)
+        interned.withLock { $0[tag] = done }
+        return done
     }
 
     /// The song that stands for a track (its primary file).
@@ -130,12 +169,20 @@ public final class SongIndex: Sendable {
     ///
     /// - Throws: `MPDError.noExist` when it is neither.
     public func songs(at uri: String) throws(MPDError) -> [Song] {
+        try positions(at: uri).map { songs[$0] }
+    }
+
+    /// The positions in `songs` of `songs(at:)`'s songs (`add` takes their uids without copying
+    /// each song).
+    ///
+    /// - Throws: `MPDError.noExist` when it is neither a song nor a folder.
+    func positions(at uri: String) throws(MPDError) -> [Int] {
         let uri = Self.normalize(uri)
-        if let i = byURI[uri] { return [songs[i]] }
+        if let i = byURI[uri] { return [i] }
         guard directories[uri] != nil else { throw MPDError.noExist("No such directory") }
-        if uri.isEmpty { return songs }
+        if uri.isEmpty { return Array(songs.indices) }
         let prefix = uri + "/"
-        return songs.filter { $0.uri.hasPrefix(prefix) }
+        return songs.indices.filter { songs[$0].uri.hasPrefix(prefix) }
     }
 
     /// A client's URI without leading or trailing slashes (`/`, `""` and `.` are the top).

@@ -27,6 +27,11 @@ public final class Player: Sendable {
     let knownOutputs = Mutex<Set<String>>([])
     let wake = DispatchSemaphore(value: 0)
     let store = DispatchQueue(label: "omnisonic-player-store")
+    /// The entries the last queue save left in the library (nil: unknown, so the next save
+    /// writes them all). Read and written only on `store`: a save then rewrites only the rows
+    /// from the first position that changed (appending 10,000 songs to a 10,000-song queue
+    /// writes 10,000 rows, not 20,000; a mode change writes none).
+    private let storedEntries = Mutex<[QueueEntry]?>(nil)
 
     /// What the user wants and what the output thread reports, behind one lock.
     struct Shared {
@@ -124,13 +129,10 @@ public final class Player: Sendable {
             }
         }
         let saved = snapshotForStore()
-        let library = self.library, logger = self.logger
         // After every save queued before it; the task waits without holding a thread of the pool.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             store.async {
-                do throws(StoreError) { try library.savePlayerQueue(saved) } catch {
-                    logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
-                }
+                self.persist(saved)
                 continuation.resume()
             }
         }
@@ -159,15 +161,20 @@ public final class Player: Sendable {
 
     /// Adds tracks to the queue (or replaces it), before `index` or at the end.
     ///
+    /// - Parameter fromLibrary: the caller read `uids` from the library itself (MPD's song
+    ///   index), so they are not looked up again (a track removed since then is what a queue
+    ///   entry whose track was removed later already is: skipped when its turn comes).
     /// - Returns: the new entries, in order (their ids are what MPD clients call song ids).
     /// - Throws: `PlayerError.trackMissing` naming the first uid the library does not have
     ///   (nothing is added then); `.store` when the library fails.
     @discardableResult
-    public func enqueue(_ uids: [TrackUID], replace: Bool = false, at index: Int? = nil) throws(PlayerError) -> [QueueEntry] {
-        let known: Set<TrackUID>
-        do { known = try library.existingTrackUIDs(uids) } catch { throw PlayerError(error) }
-        if let missing = uids.first(where: { !known.contains($0) }) {
-            throw PlayerError(.trackMissing, message: "no track \(missing)")
+    public func enqueue(_ uids: [TrackUID], replace: Bool = false, at index: Int? = nil, fromLibrary: Bool = false) throws(PlayerError) -> [QueueEntry] {
+        if !fromLibrary {
+            let known: Set<TrackUID>
+            do { known = try library.existingTrackUIDs(uids) } catch { throw PlayerError(error) }
+            if let missing = uids.first(where: { !known.contains($0) }) {
+                throw PlayerError(.trackMissing, message: "no track \(missing)")
+            }
         }
         var added: [QueueEntry] = []
         change(persist: true) { s in
@@ -473,11 +480,18 @@ public final class Player: Sendable {
     /// Saves the queue and state on the store queue (in order, off every caller's thread).
     func save() {
         let saved = snapshotForStore()
-        let library = self.library, logger = self.logger
-        store.async {
-            do throws(StoreError) { try library.savePlayerQueue(saved) } catch {
-                logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
-            }
+        store.async { self.persist(saved) }
+    }
+
+    /// Writes `saved` to the library, only the rows that differ from the last save. On `store`.
+    private func persist(_ saved: SavedPlayerQueue) {
+        let previous = storedEntries.withLock { $0 }
+        do throws(StoreError) {
+            try library.savePlayerQueue(saved, replacing: previous)
+            storedEntries.withLock { $0 = saved.entries }
+        } catch {
+            storedEntries.withLock { $0 = nil }
+            logger.error("cannot save the play queue", metadata: ["detail": "\(error.expandedDescription)"])
         }
     }
 

@@ -164,7 +164,7 @@ class Omnisonicd:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [self.binary, "run", "--music", self.corpus, "--data", os.path.join(self.folder, "data"), "--listen", "127.0.0.1:0",
-             "--mpd-listen", self.sock, "--log-level", "error"],
+             "--mpd-listen", self.sock, "--log-level", "error", "--no-analysis"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         self.client = Client(self.sock, time.monotonic() + 60)
 

@@ -5,6 +5,7 @@
 #   bench/subsonic/run.sh                              # 10,000 tracks, release build, 10 s per endpoint
 #   CONFIGURATION=debug TRACKS=2000 DURATION=5s bench/subsonic/run.sh
 #   SWIFT_SCRATCH=.build-bench bench/subsonic/run.sh
+#   CORPUS=bench/out/corpus/t10000-mp3_flac_ogg_m4a-s1 NO_BUILD=1 bench/subsonic/run.sh   # real files
 #
 # 1. builds SearchBench and lets it generate its synthetic library of $TRACKS tracks (as
 #    bench/webui does: real SQLite rows, albums, artists and genres, no audio files — the
@@ -46,28 +47,46 @@ if [ -z "${NO_BUILD:-}" ]; then
   swift build -c "$configuration" --product omnisonicd "${scratch[@]}" 2>&1 | tail -n 1
 fi
 binpath=$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)
-bin=$binpath/omnisonicd
+bin=${BIN:-$binpath/omnisonicd}   # BIN: another omnisonicd to measure (a before build)
 
 source bench/lib/daemon.sh
 bench_daemon_workdir
 work=$BENCH_WORK
 
-echo "library: $tracks synthetic tracks"
-kept=$(SEARCHBENCH_KEEP=1 "$binpath/SearchBench" "$tracks" 1 | sed -n 's/^Kept //p')
-[ -f "$kept" ] || { echo "run.sh: SearchBench kept no library" >&2; exit 1; }
 mkdir -p "$work/data" "$work/Music"
-mv "$kept" "$work/data/library.sqlite"
-rm -rf "$(dirname "$kept")"
+if [ -n "${CORPUS:-}" ]; then
+  # A make-corpus folder (bench/mpd/run.sh makes bench/out/corpus/t10000-mp3_flac_ogg_m4a-s1):
+  # real files, scanned at start, so albums, artists and covers exist (SearchBench's synthetic
+  # rows have no album or artist rows: getAlbumList2 answered an empty page on them).
+  echo "library: the make-corpus folder $CORPUS, scanned at start"
+  music=$CORPUS
+else
+  echo "library: $tracks synthetic tracks"
+  kept=$(SEARCHBENCH_KEEP=1 "$binpath/SearchBench" "$tracks" 1 | sed -n 's/^Kept //p')
+  [ -f "$kept" ] || { echo "run.sh: SearchBench kept no library" >&2; exit 1; }
+  mv "$kept" "$work/data/library.sqlite"
+  rm -rf "$(dirname "$kept")"
+  python3 "$shared/tools/make-corpus" "$work/Music" --tracks 24 --seed 5 > "$work/corpus.log" 2>&1
+  music=$work/Music
+fi
 echo "bench-password" | "$bin" subsonic set-password --data "$work/data" --user bench >/dev/null
-python3 "$shared/tools/make-corpus" "$work/Music" --tracks 24 --seed 5 > "$work/corpus.log" 2>&1
 
 # The daemon's CPU time so far, in ms (utime + stime of every thread, from /proc).
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$BENCH_DAEMON_PID/stat"; }
 
-OMNISONIC_SUBSONIC_USER=bench bench_daemon_start "$bin" --music "$work/Music" --data "$work/data" --mpd-listen off || exit 1
+OMNISONIC_SUBSONIC_USER=bench bench_daemon_start "$bin" --music "$music" --data "$work/data" --mpd-listen off --no-analysis || exit 1
 url=$BENCH_DAEMON_URL
 auth="u=bench&p=bench-password&v=1.16.1&c=bench&f=json"
-total=$(curl -fsS "$url/rest/getScanStatus?$auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["subsonic-response"]["scanStatus"]["count"])')
+scan_status() { curl -fsS "$url/rest/getScanStatus?$auth" | python3 -c 'import json,sys; s=json.load(sys.stdin)["subsonic-response"]["scanStatus"]; print(s["scanning"], s["count"])'; }
+# The start-up scan: wait until it is over and the count holds still.
+last= same=0
+while [ "$same" -lt 3 ]; do
+  status=$(scan_status)
+  case "$status" in False*) [ "$status" = "$last" ] && [ "${status#* }" != 0 ] && same=$((same + 1)) || same=0 ;; *) same=0 ;; esac
+  last=$status
+  sleep 1
+done
+total=${status#* }
 echo "serving $url with $total tracks; load: $(uptime | sed 's/.*load average: //')"
 
 before=$(cpu_ms)
