@@ -30,6 +30,16 @@ public indirect enum Filter: Sendable {
     /// The positions in `index.songs` of the songs that pass, in order.
     func positions(in index: SongIndex, foldCase: Bool) -> [Int] {
         let filter = prepared(foldCase: foldCase)
+        // One comparison (`find artist X`, `search any love`): the index's column is fetched
+        // once, not once per song.
+        if case let .compare(subject, op, value) = filter {
+            switch op {
+            case .regex, .notRegex: break
+            default:
+                let column = foldCase ? index.foldedValues(subject) : index.values(subject)
+                return column.indices.filter { Self.compare(column[$0], op, value) }
+            }
+        }
         return index.songs.indices.filter { filter.matches(at: $0, in: index, foldCase: foldCase) }
     }
 
