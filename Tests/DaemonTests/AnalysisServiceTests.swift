@@ -56,6 +56,16 @@ func waitUntil(timeout: Double = 120, _ what: String = "", _ condition: () throw
     }
 }
 
+/// Runs the daemon's scan service until its first scan has finished, then stops it (the
+/// analysis tests' libraries are scanned once, at normal priority, before what they check).
+func scanOnce(_ context: DaemonContext, _ events: EventLog) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await context.scans.run() }
+        try await waitUntil("the scan") { events.finished == 1 }
+        group.cancelAll()
+    }
+}
+
 /// The scheduling policy (`/proc/self/task/TID/stat`, field 41) of every thread named `name`.
 func schedulingPolicies(ofThreadsNamed name: String) -> [Int] {
     guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [] }
@@ -206,11 +216,7 @@ struct AnalysisServiceTests {
         let context = try f.open(events: events)
         let analysis = try #require(context.analysis)
         #expect(try await analysis.duplicates() == nil, "nothing analysed: not available")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await context.scans.run() }
-            try await waitUntil("the scan") { events.finished == 1 }
-            group.cancelAll()
-        }
+        try await scanOnce(context, events)
         // Analysed here, at normal priority (the queue's own test covers the idle workers,
         // which on a loaded machine take their time): the same function, the same rows.
         let work = try context.library.pendingAnalysis(version: TrackAnalyzer.version)
@@ -238,11 +244,7 @@ struct AnalysisServiceTests {
         let f = try AnalysisFixture(pieces: [SyntheticMusic(bpm: 120, tonic: 2, minor: true, seconds: 8, seed: 31)], gain: 4)
         let events = EventLog()
         let context = try f.open(analysis: false, events: events)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await context.scans.run() }
-            try await waitUntil("the scan") { events.finished == 1 }
-            group.cancelAll()
-        }
+        try await scanOnce(context, events)
         let library = context.library
         let item = try #require(try library.pendingAnalysis(version: TrackAnalyzer.version).first)
         #expect(try library.track(uid: item.uid)?.replayGain == nil, "the file has no gain tags")

@@ -24,11 +24,7 @@ struct PlaybackDuringAnalysisTests {
         })
         let events = EventLog()
         let context = try f.open(analysis: false, events: events)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await context.scans.run() }
-            try await waitUntil("the scan") { events.finished == 1 }
-            group.cancelAll()
-        }
+        try await scanOnce(context, events)
         let played = try #require(try context.library.files(named: RawPath("piece0.flac")).first?.trackUID)
         let reference = f.dir.appending("reference.raw")
         try Shell.ffmpeg(["-i", f.music + "/piece0.flac", "-f", "s16le", "-c:a", "pcm_s16le", reference])

@@ -142,15 +142,21 @@ class Page:
         self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+def assert_no_console_errors(browser, page):
+    """Fails the test when the page logged a console error (SEVERE) it did not expect: every page
+    fixture's teardown."""
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+              and not any(text in entry["message"] for text in page.expected_errors)]
+    assert not errors, "console errors:\n" + "\n".join(entry["message"] for entry in errors)
+
+
 @pytest.fixture
 def page(browser, web_daemon):
     browser.set_window_size(1280, 800)
     browser.get_log("browser")  # drop what earlier tests left
     page = Page(browser, web_daemon.url)
     yield page
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
-              and not any(text in entry["message"] for text in page.expected_errors)]
-    assert not errors, "console errors:\n" + "\n".join(entry["message"] for entry in errors)
+    assert_no_console_errors(browser, page)
 
 
 @pytest.fixture(scope="module")
@@ -196,9 +202,7 @@ def clocked_page(browser, clocked_daemon):
     browser.get_log("browser")
     page = Page(browser, clocked_daemon.url)
     yield page
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
-              and not any(text in entry["message"] for text in page.expected_errors)]
-    assert not errors, "console errors:\n" + "\n".join(entry["message"] for entry in errors)
+    assert_no_console_errors(browser, page)
 
 
 # ---- issue 14: a daemon with analysed pieces of known tempo and key (e2e/web/test_mix.py) ----
@@ -277,6 +281,4 @@ def mix_page(browser, mix_daemon):
     page.api = Api(mix_daemon.url)
     yield page
     page.js("localStorage.removeItem('omnisonic.keyNotation'); localStorage.removeItem('omnisonic.output')")
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
-              and not any(text in entry["message"] for text in page.expected_errors)]
-    assert not errors, "console errors:\n" + "\n".join(entry["message"] for entry in errors)
+    assert_no_console_errors(browser, page)
