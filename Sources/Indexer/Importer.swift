@@ -143,7 +143,7 @@ public struct Importer: Sendable {
         }
         var batch = ScanBatch()
         batch.probed.append(probed)
-        try IndexError.store { () throws(StoreError) in try library.apply(batch) }
+        _ = try IndexError.store { () throws(StoreError) in try library.apply(batch) }
         guard let track = try IndexError.store({ () throws(StoreError) in try library.track(uid: result.uid) }) else {
             throw IndexError(.importFailed, message: "the imported file \(placed) is not in the library")
         }

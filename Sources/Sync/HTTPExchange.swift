@@ -87,6 +87,8 @@ final class HTTPConnector: Sendable {
         if let body = request.body { headers.add(name: "Content-Length", value: String(body.count)) }
         let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: path, headers: headers)
         let body = request.body, timeout = request.timeout
+        // Constants for the channel initializer, which runs on an event loop (not the mutable `ssl`, `host`).
+        let tlsContext = ssl, serverHostname: String? = isAddress ? nil : host
 
         struct Connection: ~Copyable { var channel: (any Channel)?; var cancelled = false }
         let connection = Mutex(Connection(channel: nil))
@@ -102,7 +104,7 @@ final class HTTPConnector: Sendable {
                         channel.eventLoop.makeCompletedFuture {
                             let pipeline = channel.pipeline.syncOperations
                             try pipeline.addHandler(SocketByteCounter(connector: self))
-                            if let ssl { try pipeline.addHandler(NIOSSLClientHandler(context: ssl, serverHostname: isAddress ? nil : host)) }
+                            if let tlsContext { try pipeline.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverHostname)) }
                             try pipeline.addHTTPClientHandlers()
                             try pipeline.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(timeout * 1000))))
                             try pipeline.addHandler(AnswerReader(head: head, body: body, transfer: transfer))

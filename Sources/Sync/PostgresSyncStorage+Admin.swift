@@ -76,7 +76,7 @@ extension PostgresSyncStorage {
 
     public func touch(deviceID: Int64, now: Int64) async throws(SyncError) {
         try await prepare()
-        try await run("recording a device's visit") { connection, logger in
+        _ = try await run("recording a device's visit") { connection, logger in
             try await connection.query("UPDATE sync_device SET last_seen_at = \(now) WHERE id = \(deviceID)", logger: logger)
         }
     }
@@ -127,7 +127,7 @@ extension PostgresSyncStorage {
 
     public func audit(_ entry: AuditEntry) async throws(SyncError) {
         try await prepare()
-        try await run("writing the audit log") { connection, logger in
+        _ = try await run("writing the audit log") { connection, logger in
             try await connection.query("""
                 INSERT INTO sync_audit(at, actor, action, detail) VALUES (\(entry.at), \(entry.actor), \(entry.action), \(entry.detail))
                 """, logger: logger)

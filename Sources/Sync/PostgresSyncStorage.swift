@@ -493,7 +493,7 @@ public final class PostgresSyncStorage: SyncStorage {
 
     public func acknowledge(deviceID: Int64, cursor: Int64, now: Int64) async throws(SyncError) {
         try await prepare()
-        try await run("recording a device's cursor") { connection, logger in
+        _ = try await run("recording a device's cursor") { connection, logger in
             try await connection.query("""
                 UPDATE sync_device SET seen = \(cursor), seen_at = \(now) WHERE id = \(deviceID) AND seen < \(cursor)
                 """, logger: logger)

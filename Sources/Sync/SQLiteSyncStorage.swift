@@ -295,6 +295,6 @@ public final class SQLiteSyncStorage: SyncStorage {
 extension SQLiteSyncStorage {
     /// Folds the WAL into the database file (benchmarks measure the size at rest).
     public func checkpoint() throws {
-        try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 }
