@@ -142,6 +142,14 @@ class Page:
         self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+def fresh_page(browser, url):
+    """The browser at its test size on `url`'s daemon, with what earlier tests logged dropped:
+    every page fixture's setup (`assert_no_console_errors` is its teardown)."""
+    browser.set_window_size(1280, 800)
+    browser.get_log("browser")
+    return Page(browser, url)
+
+
 def assert_no_console_errors(browser, page):
     """Fails the test when the page logged a console error (SEVERE) it did not expect: every page
     fixture's teardown."""
@@ -152,9 +160,7 @@ def assert_no_console_errors(browser, page):
 
 @pytest.fixture
 def page(browser, web_daemon):
-    browser.set_window_size(1280, 800)
-    browser.get_log("browser")  # drop what earlier tests left
-    page = Page(browser, web_daemon.url)
+    page = fresh_page(browser, web_daemon.url)
     yield page
     assert_no_console_errors(browser, page)
 
@@ -198,9 +204,7 @@ def clocked_daemon(tmp_path_factory):
 @pytest.fixture
 def clocked_page(browser, clocked_daemon):
     """The browser on `clocked_daemon` (console errors fail the test, as with `page`)."""
-    browser.set_window_size(1280, 800)
-    browser.get_log("browser")
-    page = Page(browser, clocked_daemon.url)
+    page = fresh_page(browser, clocked_daemon.url)
     yield page
     assert_no_console_errors(browser, page)
 
@@ -274,9 +278,7 @@ def mix_daemon(tmp_path_factory):
 @pytest.fixture
 def mix_page(browser, mix_daemon):
     """The browser on `mix_daemon`, keys in standard notation (console errors fail the test)."""
-    browser.set_window_size(1280, 800)
-    browser.get_log("browser")
-    page = Page(browser, mix_daemon.url)
+    page = fresh_page(browser, mix_daemon.url)
     page.uids = mix_daemon.uids
     page.api = Api(mix_daemon.url)
     yield page
