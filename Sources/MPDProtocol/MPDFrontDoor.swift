@@ -117,7 +117,8 @@ public final class MPDFrontDoor: Sendable {
             } else {
                 changes.insert(.player)
             }
-        case .savedSearchesChanged, .schedulesChanged, .sync, .analysis, .radio:
+        case .savedSearchesChanged, .schedulesChanged, .sync, .analysis, .radio, .favoritesChanged:
+            // MPD 0.23 has stickers on songs only: no subsystem covers album or artist stars.
             break
         }
         hub.post(changes)

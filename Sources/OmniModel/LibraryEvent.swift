@@ -31,6 +31,10 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
     case analysis(done: Int, queued: Int, failed: Int, rate: Double)
     /// The server player's radio started, stopped or added tracks (decision 0035).
     case radio(RadioState)
+    /// An album or an artist was starred or unstarred (here, by another front door, or on
+    /// another device): `kind` is `album` or `artist`, `key` its library key (the one the
+    /// `albumFavorite`/`artistFavorite` operation names).
+    case favoritesChanged(kind: String, key: String)
 
     /// The SSE `event:` name of this event.
     public var name: String {
@@ -47,12 +51,13 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case .player: "player"
         case .analysis: "analysis"
         case .radio: "radio"
+        case .favoritesChanged: "favoritesChanged"
         }
     }
 
     private enum CodingKeys: String, CodingKey {
         case type, phase, done, total, rate, added, updated, moved, removed, failed, seconds, uids, id
-        case error, state, index, uid, positionMs, queued
+        case error, state, index, uid, positionMs, queued, kind, key
     }
 
     /// Decodes the flat form written by `encode(to:)`.
@@ -74,6 +79,8 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
         case "schedulesChanged": self = .schedulesChanged
         case "sync": self = .sync(try SyncState(from: decoder))
         case "radio": self = .radio(try RadioState(from: decoder))
+        case "favoritesChanged":
+            self = .favoritesChanged(kind: try c.decode(String.self, forKey: .kind), key: try c.decode(String.self, forKey: .key))
         case "analysis":
             self = .analysis(done: try c.decode(Int.self, forKey: .done), queued: try c.decode(Int.self, forKey: .queued),
                              failed: try c.decode(Int.self, forKey: .failed), rate: try c.decode(Double.self, forKey: .rate))
@@ -120,6 +127,9 @@ public enum LibraryEvent: Sendable, Equatable, Codable {
             try c.encode(queued, forKey: .queued)
             try c.encode(failed, forKey: .failed)
             try c.encode(rate, forKey: .rate)
+        case let .favoritesChanged(kind, key):
+            try c.encode(kind, forKey: .kind)
+            try c.encode(key, forKey: .key)
         case let .player(state, index, uid, positionMs, error):
             try c.encode(state, forKey: .state)
             try c.encode(index, forKey: .index)

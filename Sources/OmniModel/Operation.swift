@@ -381,9 +381,9 @@ extension UserOperation {
         case .searchSave, .searchDelete: .savedSearchesChanged
         case .scheduleSave, .scheduleDelete, .scheduleRun: .schedulesChanged
         case .listen(let listen): .tracksChanged(uids: listen.uid.map { [$0] } ?? [])
-        // No track's data changed (an empty list, which the sync service does not announce):
-        // pages read album and artist stars when they load.
-        case .albumFavorite, .artistFavorite: .tracksChanged(uids: [])
+        // No track's data changed: pages showing the album or artist reload their star.
+        case .albumFavorite: .favoritesChanged(kind: "album", key: target)
+        case .artistFavorite: .favoritesChanged(kind: "artist", key: target)
         }
     }
 }

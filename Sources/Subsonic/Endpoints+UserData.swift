@@ -55,6 +55,10 @@ extension SubsonicAPI {
     static func record(_ c: Call, _ mutation: UserMutation, uids: [TrackUID], at date: Date = Date()) throws {
         let operations = try c.library.record(mutation, at: date)
         if !operations.isEmpty, !uids.isEmpty { c.environment.publish(.tracksChanged(uids: uids)) }
+        // Album and artist stars change no track: their own event, for the pages that show them.
+        for operation in operations {
+            if case .favoritesChanged = operation.event { c.environment.publish(operation.event) }
+        }
     }
 
     /// Songs (`id`), albums (`albumId`, or an album's id in `id`, as folder-browsing clients

@@ -44,10 +44,10 @@ extension Handlers {
         }
         // Stars on albums and artists (`album.favorite`, `artist.favorite`: decision 0026), by
         // the row ids the listings give; the answer is the album or artist as GET gives it.
-        router.post("/api/albums/{id}/favorite") { _, context in try self.favoriteAlbum(context, true) }
-        router.delete("/api/albums/{id}/favorite") { _, context in try self.favoriteAlbum(context, false) }
-        router.post("/api/artists/{id}/favorite") { _, context in try self.favoriteArtist(context, true) }
-        router.delete("/api/artists/{id}/favorite") { _, context in try self.favoriteArtist(context, false) }
+        router.post("/api/albums/{id}/favorite") { _, context in try await self.favoriteAlbum(context, true) }
+        router.delete("/api/albums/{id}/favorite") { _, context in try await self.favoriteAlbum(context, false) }
+        router.post("/api/artists/{id}/favorite") { _, context in try await self.favoriteArtist(context, true) }
+        router.delete("/api/artists/{id}/favorite") { _, context in try await self.favoriteArtist(context, false) }
         router.get("/api/artists") { request, _ in
             let (limit, offset) = try Self.paging(request)
             return try JSONBody.response(try self.library.artists(limit: limit, offset: offset))
@@ -91,20 +91,21 @@ extension Handlers {
         var tracks: [APITrack]
     }
 
-    func favoriteAlbum(_ context: BasicRequestContext, _ on: Bool) throws -> Response {
+    func favoriteAlbum(_ context: BasicRequestContext, _ on: Bool) async throws -> Response {
         guard let id = context.parameters.get("id", as: Int64.self), let key = try library.albumKey(id: id) else {
             throw APIError.notFound("album")
         }
-        try library.record(.favoriteAlbum(key: key, on))
+        // Pages showing this album elsewhere (other tabs, other clients) show the new star.
+        for operation in try library.record(.favoriteAlbum(key: key, on)) { await configuration.events.publish(operation.event) }
         guard let detail = try library.album(id: id) else { throw APIError.notFound("album") }
         return try JSONBody.response(AlbumResponse(album: detail.album, tracks: detail.tracks.map(APITrack.init(record:))))
     }
 
-    func favoriteArtist(_ context: BasicRequestContext, _ on: Bool) throws -> Response {
+    func favoriteArtist(_ context: BasicRequestContext, _ on: Bool) async throws -> Response {
         guard let id = context.parameters.get("id", as: Int64.self), let key = try library.artistKey(id: id) else {
             throw APIError.notFound("artist")
         }
-        try library.record(.favoriteArtist(key: key, on))
+        for operation in try library.record(.favoriteArtist(key: key, on)) { await configuration.events.publish(operation.event) }
         guard let detail = try library.artist(id: id) else { throw APIError.notFound("artist") }
         return try JSONBody.response(detail)
     }

@@ -17,12 +17,22 @@ struct LibraryEventTests {
               .player(state: .stopped, index: nil, uid: nil, positionMs: 0, error: "the device is busy"),
               .radio(RadioState(active: true, seed: TrackUID(rawValue: "abc"), window: 50, added: 6)),
               .radio(RadioState()),
+              .favoritesChanged(kind: "album", key: "the beatles\u{1F}abbey road"),
+              .schedulesChanged,
           ])
     func roundTrip(_ event: LibraryEvent) throws {
         let data = try JSONEncoder().encode(event)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(object["type"] as? String == event.name)
         #expect(try JSONDecoder().decode(LibraryEvent.self, from: data) == event)
+    }
+
+    @Test("Stars on albums and artists announce favoritesChanged with their kind and key; a track's star announces the track",
+          arguments: [(UserOperation.Payload.albumFavorite(true), LibraryEvent.favoritesChanged(kind: "album", key: "k1")),
+                      (.artistFavorite(false), .favoritesChanged(kind: "artist", key: "k1")),
+                      (.favoriteAdd(itemId: "i1"), .tracksChanged(uids: [TrackUID(rawValue: "k1")]))])
+    func operationEvents(_ payload: UserOperation.Payload, _ expected: LibraryEvent) {
+        #expect(UserOperation(hlc: HLCTimestamp(wallMs: 1, counter: 0, device: "d"), target: "k1", payload: payload).event == expected)
     }
 
     @Test("An unknown type is a decoding error, not a crash")

@@ -34,6 +34,33 @@ struct EventsAndImportTests {
         #expect(text.contains(uid.rawValue))
     }
 
+    @Test("Given a client connected to /api/events, when an album and then an artist are starred through the API, then it reads favoritesChanged with their kind and key")
+    func collectionStarsPublish() async throws {
+        let fixture = try LibraryFixture()
+        let server = try await RunningServer.start(fixture)
+        defer { Task { await server.stop() } }
+        let stream = try await server.http.open("/api/events")
+        _ = try await stream.read(until: ": connected")
+        func firstID(_ target: String) async throws -> Int {
+            let page = try await server.http.get(target)
+            let items = (try JSONSerialization.jsonObject(with: Data(page.body)) as? [String: Any])?["items"] as? [[String: Any]]
+            return try #require(items?.first?["id"] as? Int)
+        }
+        let albumID = try await firstID("/api/albums?limit=1")
+        let albumKey = try #require(try fixture.library.albumKey(id: Int64(albumID)))
+        #expect(try await server.http.send("POST", "/api/albums/\(albumID)/favorite").status == 200)
+        _ = try await stream.read(until: "event: favoritesChanged")
+        let artistID = try await firstID("/api/artists?limit=1")
+        let artistKey = try #require(try fixture.library.artistKey(id: Int64(artistID)))
+        #expect(try await server.http.send("POST", "/api/artists/\(artistID)/favorite").status == 200)
+        let text = try await stream.read(until: "\"artist\"")
+        let changes = text.components(separatedBy: "\n\n").filter { $0.contains("event: favoritesChanged") }.compactMap { frame in
+            frame.components(separatedBy: "\n").first { $0.hasPrefix("data: ") }
+                .flatMap { try? JSONDecoder().decode(LibraryEvent.self, from: Data($0.dropFirst(6).utf8)) }
+        }
+        #expect(changes == [.favoritesChanged(kind: "album", key: albumKey), .favoritesChanged(kind: "artist", key: artistKey)])
+    }
+
     @Test("Given several audio files and one text file, when uploaded as multipart, then the audio is imported and returned and the text is rejected")
     func importSeveral() async throws {
         let fixture = try LibraryFixture(tracks: 6)

@@ -376,7 +376,20 @@ def test_albums_and_artists_are_starred_through_the_one_write_path(daemon):
     # A scrobble dated in the far future (seconds sent as ms twice) is a play now: it must not
     # push the clock that dates every later change, the stars below included.
     ok(daemon, "scrobble", {"id": ids_["song"], "time": 1_700_000_000_000_000})
+    # The web UI's live stream hears the stars (favoritesChanged: kind and key), as it hears a song's.
+    events = http.client.HTTPConnection("127.0.0.1", urllib.parse.urlsplit(daemon.url).port, timeout=10)
+    events.request("GET", "/api/events")
+    stream = events.getresponse()
+    assert stream.readline().startswith(b": connected")
     ok(daemon, "star", {"albumId": ids_["album"], "artistId": ids_["artist"]})
+    heard = []
+    while len(heard) < 2:
+        line = stream.readline()
+        assert line, "the event stream ended"
+        if line.startswith(b"data: ") and b'"favoritesChanged"' in line:
+            heard.append(json.loads(line[6:])["kind"])
+    events.close()
+    assert sorted(heard) == ["album", "artist"]
     album = ok(daemon, "getAlbum", {"id": ids_["album"]})["album"]
     artist = ok(daemon, "getArtist", {"id": ids_["artist"]})["artist"]
     assert "starred" in album and "starred" in artist

@@ -435,6 +435,12 @@ def test_given_albums_and_artists_when_browsed_then_the_grid_album_page_and_arti
     page.click('[data-action="favorite-album"]')
     page.wait(lambda d: page.css('[data-action="favorite-album"]').get_attribute("aria-pressed") == "false")
     assert api.get(f"/api/albums/{multi['id']}")["album"]["favorite"] is False
+    # Starred by another client, the open page shows it live (the favoritesChanged event).
+    pressed = lambda: page.js("return document.querySelector('[data-action=\"favorite-album\"]').getAttribute('aria-pressed')")
+    api.send("POST", f"/api/albums/{multi['id']}/favorite", {})
+    page.wait(lambda d: pressed() == "true")
+    api.send("DELETE", f"/api/albums/{multi['id']}/favorite", {})
+    page.wait(lambda d: pressed() == "false")
     page.open("#/artists")
     page.wait_css("[data-artist-list] a")
     href, name = page.js("const a = document.querySelector('[data-artist-list] a'); return [a.getAttribute('href'), a.textContent]")

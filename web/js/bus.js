@@ -5,7 +5,8 @@
 //     'scan-finished' (its summary), 'player-state' (the server player's status),
 //     'analysis' (background analysis progress: done, queued, failed, rate),
 //     'schedules-changed' (a schedule was saved, deleted or ran, here or on another device),
-//     'radio-changed' {radio} (the server player's radio state R);
+//     'radio-changed' {radio} (the server player's radio state R),
+//     'favorites-changed' {kind, key} (an album or artist was starred or unstarred, anywhere);
 //   actions.js: 'track-updated' {track}, 'tracks-removed' {uids, local}, 'delete-undone' {uids},
 //     'playlists-changed' {id}; import.js: 'library-changed' {imported}; library.js: 'searches-changed';
 //   playlist.js: 'playlists-changed' {id}, 'playlist-deleted' {id}; search.js: 'search' {text};

@@ -62,6 +62,7 @@ function connect() {
   source.addEventListener('playlistDeleted', (event) => emit('playlist-deleted', { id: JSON.parse(event.data).id }));
   source.addEventListener('savedSearchesChanged', () => emit('searches-changed'));
   source.addEventListener('schedulesChanged', () => emit('schedules-changed'));
+  source.addEventListener('favoritesChanged', (event) => { try { emit('favorites-changed', JSON.parse(event.data)); } catch { /* not JSON */ } });
   source.addEventListener('analysis', (event) => {
     const data = JSON.parse(event.data);
     showAnalysis({ enabled: true, ...data });

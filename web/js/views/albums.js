@@ -8,7 +8,9 @@ import { errorBox, showError } from '../ui.js';
 
 /**
  * A favorite toggle for an album or an artist page (`kind` 'album' or 'artist'): a star synced
- * like a track's favorite. `item` is the album or artist as the API gives it.
+ * like a track's favorite. `item` is the album or artist as the API gives it. The button's
+ * `showFavorite(on)` shows a star changed elsewhere (another client, another device) in place,
+ * so the page keeps its focus and scroll position.
  */
 export function favoriteToggle(kind, item) {
   const button = h('button', { type: 'button', class: 'button', 'data-action': `favorite-${kind}` });
@@ -26,8 +28,21 @@ export function favoriteToggle(kind, item) {
       showError(error, 'Could not change the favorite');
     } finally { button.disabled = false; }
   });
+  button.showFavorite = (on) => { item.favorite = !!on; show(); };
   show();
   return button;
+}
+
+/**
+ * Keeps a page's favorite toggle current: when an album or artist star changes anywhere
+ * (the `favoritesChanged` event names the kind, not the page's id), `fetchFavorite()` reads
+ * this page's star again. Returns the unsubscribe function.
+ */
+export function followFavorite(kind, toggle, fetchFavorite) {
+  return on('favorites-changed', async (change) => {
+    if (change.kind !== kind || !toggle.isConnected) return;
+    try { toggle.showFavorite(await fetchFavorite()); } catch { /* the page shows the error on its next load */ }
+  });
 }
 
 /** One album card (also used by the artist page). */
@@ -108,19 +123,23 @@ export function albumView(root, id) {
         })));
       }
       const art = artOrLetter(album.artworkId ? api.albumArtworkURL(album.id) : null, album.title, { alt: `Artwork of ${album.title}` });
+      const toggle = favoriteToggle('album', album);
+      offFavorite();
+      offFavorite = followFavorite('album', toggle, async () => (await api.album(id)).album.favorite);
       replace(root, h('div', { class: 'view-body' },
         h('div', { class: 'detail' }, h('div', {}, art),
           h('div', {},
             h('h1', { text: album.title || 'Unknown album', 'data-album-title': '' }),
             h('p', { class: 'count', text: [album.albumArtist, album.year, `${album.trackCount} tracks`, duration(album.durationMs)].filter(Boolean).join(' · ') }),
             h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button primary', 'data-action': 'play-album', onclick: () => playTracks(tracks, 0) }, '▶ Play album'),
-              favoriteToggle('album', album)),
+              toggle),
             sections))));
     } catch (error) {
       replace(root, h('div', { class: 'view-body' }, errorBox(error, 'This album is no longer in the library.')));
     }
   }
+  let offFavorite = () => {};
   load();
   const off = on('library-changed', ({ scan }) => { if (!scan) load(); });
-  return { destroy: off };
+  return { destroy() { off(); offFavorite(); } };
 }

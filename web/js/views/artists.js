@@ -1,7 +1,7 @@
 // Artists: a list (paged), and an artist page with their albums.
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
-import { albumCard, favoriteToggle } from './albums.js';
+import { albumCard, favoriteToggle, followFavorite } from './albums.js';
 import { errorBox } from '../ui.js';
 
 export function artistsView(root) {
@@ -37,13 +37,17 @@ export function artistsView(root) {
 
 export function artistView(root, id) {
   replace(root, h('div', { class: 'view-body' }, h('p', { class: 'count', text: 'Loading…' })));
+  let offFavorite = () => {}, gone = false;
   api.artist(id).then(({ artist, albums }) => {
+    if (gone) return;
+    const toggle = favoriteToggle('artist', artist);
+    offFavorite = followFavorite('artist', toggle, async () => (await api.artist(id)).artist.favorite);
     replace(root,
       h('div', { class: 'view-header' }, h('h1', { text: artist.name, 'data-artist-name': '' }),
         h('span', { class: 'count', text: `${artist.albumCount} albums · ${artist.trackCount} tracks` }),
-        favoriteToggle('artist', artist)),
+        toggle),
       h('div', { class: 'view-body' }, albums.length ? h('div', { class: 'grid' }, albums.map(albumCard))
         : h('p', { class: 'empty', text: 'No albums: this artist only has loose tracks. Search for them in the library.' })));
   }).catch((error) => replace(root, h('div', { class: 'view-body' }, errorBox(error, 'This artist is no longer in the library.'))));
-  return { destroy() {} };
+  return { destroy() { gone = true; offFavorite(); } };
 }
