@@ -4,6 +4,9 @@
 binary (OMNISONICD_BIN, else .build/debug or .build/release) on 127.0.0.1 with a port chosen by
 the system, and returns a `Daemon` (url, music, data, stop()). Skips (with the reason) when the
 binary is not built, has no `run` command or serves no HTTP, or make-corpus/ffmpeg is missing.
+`capture=True` gives the daemon an ALSA device named `capture` (the `file` plugin: what the
+player sends lands in `daemon.capture`; pass `--output capture`), `env` more environment for
+the daemon alone.
 
 `daemon_url` is the session daemon of the API tests (e2e/api); `web_daemon` the browser
 tests' (e2e/web), a separate one since they change the library.
@@ -67,7 +70,7 @@ class Daemon:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def start_daemon(tracks, seed, prefix="omnisonic-test-", extra_args=()):
+def start_daemon(tracks, seed, prefix="omnisonic-test-", extra_args=(), env=None, capture=False):
     """Starts `omnisonicd run` on a new make-corpus library; the caller must `stop()` it."""
     exe = binary()
     if exe is None:
@@ -77,9 +80,15 @@ def start_daemon(tracks, seed, prefix="omnisonic-test-", extra_args=()):
     work = Path(tempfile.mkdtemp(prefix=prefix))
     music, data = work / "Music", work / "data"
     make_corpus(music, tracks, seed)
+    environment = {**os.environ, **(env or {})}
+    if capture:
+        # No sound card here: ALSA's `file` plugin over a null device stands in for one.
+        alsa = work / "asound.conf"
+        alsa.write_text(f'pcm.capture {{\n type file\n slave.pcm {{ type null }}\n file "{work / "out.raw"}"\n format "raw"\n}}\n')
+        environment["ALSA_CONFIG_PATH"] = str(alsa)
     process = subprocess.Popen(
         [exe, "run", "--music", music, "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warning", *extra_args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
     lines = queue.Queue()
     threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
     errors = []
@@ -100,6 +109,7 @@ def start_daemon(tracks, seed, prefix="omnisonic-test-", extra_args=()):
             mpd.append(line.split("mpd listening on ", 1)[1].strip())
     daemon = Daemon(url, work, music, data, process)
     daemon.mpd, daemon.lines = mpd, lines
+    daemon.capture = work / "out.raw" if capture else None
     if url is None:
         daemon.stop()
         log = "".join(errors)

@@ -25,21 +25,9 @@ _spec.loader.exec_module(_root)
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     """`omnisonicd run` with MPD on a free port and a socket, playing into an ALSA file plugin."""
-    folder = tmp_path_factory.mktemp("mpd-alsa")
-    capture = folder / "out.raw"
-    alsa = folder / "asound.conf"
-    alsa.write_text(f'pcm.capture {{\n type file\n slave.pcm {{ type null }}\n file "{capture}"\n format "raw"\n}}\n')
-    socket_path = folder / "mpd.sock"
-    saved = os.environ.get("ALSA_CONFIG_PATH")
-    os.environ["ALSA_CONFIG_PATH"] = str(alsa)
-    try:
-        d = _root.start_daemon(tracks=24, seed=5, prefix="omnisonic-mpd-",
-                               extra_args=("--mpd-listen", "127.0.0.1:0", "--mpd-listen", str(socket_path), "--output", "capture"))
-    finally:
-        if saved is None:
-            os.environ.pop("ALSA_CONFIG_PATH", None)
-        else:
-            os.environ["ALSA_CONFIG_PATH"] = saved
+    socket_path = tmp_path_factory.mktemp("mpd-socket") / "mpd.sock"
+    d = _root.start_daemon(tracks=24, seed=5, prefix="omnisonic-mpd-", capture=True,
+                           extra_args=("--mpd-listen", "127.0.0.1:0", "--mpd-listen", str(socket_path), "--output", "capture"))
     deadline = time.monotonic() + 30
     while len(d.mpd) < 2 and time.monotonic() < deadline:
         try:
@@ -51,7 +39,6 @@ def daemon(tmp_path_factory):
     assert len(d.mpd) == 2, f"the daemon announced {d.mpd}"
     d.mpd_port = int(next(a for a in d.mpd if not a.startswith("/")).rsplit(":", 1)[1])
     d.mpd_socket = str(socket_path)
-    d.capture = capture
     # Wait for the start scan: the library has every track.
     client = connect(d)
     deadline = time.monotonic() + 90

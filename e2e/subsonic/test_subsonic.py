@@ -11,7 +11,6 @@ import hashlib
 import http.client
 import importlib.util
 import json
-import os
 import subprocess
 import time
 import urllib.parse
@@ -44,22 +43,8 @@ def cli(d, *args, stdin=None):
 def daemon(tmp_path_factory):
     """`omnisonicd run` with Subsonic user `tester`, an API key before any password (code 41),
     then the password set while it runs; the player writes into an ALSA file plugin."""
-    folder = tmp_path_factory.mktemp("subsonic-alsa")
-    capture = folder / "out.raw"
-    alsa = folder / "asound.conf"
-    alsa.write_text(f'pcm.capture {{\n type file\n slave.pcm {{ type null }}\n file "{capture}"\n format "raw"\n}}\n')
-    saved = {k: os.environ.get(k) for k in ("ALSA_CONFIG_PATH", "OMNISONIC_SUBSONIC_USER")}
-    os.environ["ALSA_CONFIG_PATH"] = str(alsa)
-    os.environ["OMNISONIC_SUBSONIC_USER"] = USER
-    try:
-        d = _root.start_daemon(tracks=24, seed=5, prefix="omnisonic-subsonic-", extra_args=("--mpd-listen", "off", "--output", "capture"))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    d.capture = capture
+    d = _root.start_daemon(tracks=24, seed=5, prefix="omnisonic-subsonic-", capture=True, env={"OMNISONIC_SUBSONIC_USER": USER},
+                           extra_args=("--mpd-listen", "off", "--output", "capture"))
     d.port = int(d.url.rsplit(":", 1)[1])
     out = cli(d, "new-api-key")
     assert out.returncode == 0, out.stderr

@@ -7,7 +7,6 @@ exceptions, failed requests, CSP violations. Screenshots go to e2e/web/artifacts
 
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -174,21 +173,11 @@ def clocked_daemon(tmp_path_factory):
     spec = importlib.util.spec_from_file_location("omni_tests_root_web", Path(__file__).resolve().parents[1] / "conftest.py")
     root = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(root)
-    folder = tmp_path_factory.mktemp("clocked")
-    alsa = folder / "asound.conf"
-    alsa.write_text(f'pcm.capture {{\n type file\n slave.pcm {{ type null }}\n file "{folder / "out.raw"}"\n format "raw"\n}}\n')
-    clock = folder / "clock"
+    clock = tmp_path_factory.mktemp("clocked") / "clock"
     clock.write_text("2026-05-01T04:00:00Z")
-    saved = {name: os.environ.get(name) for name in ("ALSA_CONFIG_PATH", "OMNISONIC_TEST_CLOCK_FILE", "TZ")}
-    os.environ.update({"ALSA_CONFIG_PATH": str(alsa), "OMNISONIC_TEST_CLOCK_FILE": str(clock), "TZ": "Europe/Berlin"})
-    try:
-        daemon = root.start_daemon(tracks=12, seed=17, prefix="omnisonic-clocked-", extra_args=("--output", "capture", "--mpd-listen", "off"))
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    daemon = root.start_daemon(tracks=12, seed=17, prefix="omnisonic-clocked-", capture=True,
+                               env={"OMNISONIC_TEST_CLOCK_FILE": str(clock), "TZ": "Europe/Berlin"},
+                               extra_args=("--output", "capture", "--mpd-listen", "off"))
     daemon.clock = clock
     api = Api(daemon.url)
     deadline = time.monotonic() + 60
@@ -238,22 +227,12 @@ def mix_daemon(tmp_path_factory):
     spec = importlib.util.spec_from_file_location("omni_tests_root_mix", Path(__file__).resolve().parents[1] / "conftest.py")
     root = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(root)
-    folder = tmp_path_factory.mktemp("mix")
-    alsa = folder / "asound.conf"
-    alsa.write_text(f'pcm.capture {{\n type file\n slave.pcm {{ type null }}\n file "{folder / "out.raw"}"\n format "raw"\n}}\n')
-    pieces = folder / "pieces"
+    pieces = tmp_path_factory.mktemp("mix") / "pieces"
     pieces.mkdir()
     for name, (bpm, chord, bass, title, artist) in PIECES.items():
         write_piece(pieces / f"{name}.flac", bpm, chord, bass, title, artist)
-    saved = os.environ.get("ALSA_CONFIG_PATH")
-    os.environ["ALSA_CONFIG_PATH"] = str(alsa)
-    try:
-        daemon = root.start_daemon(tracks=3, seed=23, prefix="omnisonic-mix-", extra_args=("--output", "capture", "--mpd-listen", "off"))
-    finally:
-        if saved is None:
-            os.environ.pop("ALSA_CONFIG_PATH", None)
-        else:
-            os.environ["ALSA_CONFIG_PATH"] = saved
+    daemon = root.start_daemon(tracks=3, seed=23, prefix="omnisonic-mix-", capture=True,
+                               extra_args=("--output", "capture", "--mpd-listen", "off"))
     try:
         shutil.copytree(pieces, daemon.music / "Mix Test")
         api = Api(daemon.url)
