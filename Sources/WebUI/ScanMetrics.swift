@@ -17,19 +17,19 @@ struct ScanMetrics: Sendable {
     let total: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
-        runs = registry.makeCounter(name: "omnisonic_scan_runs_total", help: "Scans finished")
+        runs = registry.makeCounter(descriptor: metric("scan", "runs", unit: "total", "Scans finished"))
         duration = registry.makeValueHistogram(
-            name: "omnisonic_scan_duration_seconds", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-            help: "Wall time of each scan")
+            descriptor: metric("scan", "duration", unit: "seconds", "Wall time of each scan"),
+            buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300])
         var files: [String: Counter] = [:]
         for outcome in ["added", "updated", "moved", "removed", "failed"] {
-            files[outcome] = registry.makeCounter(name: "omnisonic_scan_files_total", labels: [("outcome", outcome)],
-                                                  help: "Files by what a scan did with them")
+            files[outcome] = registry.makeCounter(descriptor: metric("scan", "files", unit: "total", "Files by what a scan did with them"),
+                                                  labels: [("outcome", outcome)])
         }
         self.files = files
-        running = registry.makeGauge(name: "omnisonic_scan_running", help: "1 while a scan runs")
-        done = registry.makeGauge(name: "omnisonic_scan_progress_done", help: "Files probed by the running scan")
-        total = registry.makeGauge(name: "omnisonic_scan_progress_total", help: "Files the running scan will probe")
+        running = registry.makeGauge(descriptor: metric("scan", "running", "1 while a scan runs"))
+        done = registry.makeGauge(descriptor: metric("scan", "progress", unit: "done", "Files probed by the running scan"))
+        total = registry.makeGauge(descriptor: metric("scan", "progress", unit: "total", "Files the running scan will probe"))
     }
 
     /// Updates the figures for one event (other events are ignored).
@@ -64,13 +64,13 @@ public struct WatchMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry) {
         latency = registry.makeValueHistogram(
-            name: "omnisonic_watch_apply_seconds", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 10],
-            help: "From a watched change reaching the scan lane to the library showing it")
-        batches = registry.makeCounter(name: "omnisonic_watch_batches_total", help: "Watched batches applied")
+            descriptor: metric("watch", "apply", unit: "seconds", "From a watched change reaching the scan lane to the library showing it"),
+            buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 10])
+        batches = registry.makeCounter(descriptor: metric("watch", "batches", unit: "total", "Watched batches applied"))
         var files: [String: Counter] = [:]
         for outcome in ["added", "updated", "moved", "removed", "failed"] {
-            files[outcome] = registry.makeCounter(name: "omnisonic_watch_files_total", labels: [("outcome", outcome)],
-                                                  help: "Files by what a watched batch did with them")
+            files[outcome] = registry.makeCounter(descriptor: metric("watch", "files", unit: "total", "Files by what a watched batch did with them"),
+                                                  labels: [("outcome", outcome)])
         }
         self.files = files
     }
@@ -83,4 +83,10 @@ public struct WatchMetrics: Sendable {
             files[outcome]?.increment(by: Int64(n))
         }
     }
+}
+
+/// The descriptor of `omnisonic_<subsystem>_<name>_<unit>` (an empty unit adds nothing) with its
+/// `# HELP` text.
+func metric(_ subsystem: String, _ name: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(namespace: "omnisonic", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
 }
