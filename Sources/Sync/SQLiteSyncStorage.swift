@@ -271,10 +271,11 @@ public final class SQLiteSyncStorage: SyncStorage {
             var ops: [StoredOperation] = []
             var bytes = 0
             while let row = try rows.next() {
-                let body = row.dataNoCopy(atIndex: 1) ?? Data()
+                // The body's bytes are copied once, into the operation, straight from SQLite's buffer.
+                let body = try row.withUnsafeData(atIndex: 1) { $0.map(Array.init) ?? [] }
                 if !ops.isEmpty, body.count > maxBytes - bytes { break }
                 bytes += body.count
-                ops.append(StoredOperation(seq: row[0], body: Array(body)))
+                ops.append(StoredOperation(seq: row[0], body: body))
             }
             return (ops, head)
         }, write: false)
