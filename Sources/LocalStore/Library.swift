@@ -12,6 +12,8 @@ import OmniModel
 public struct Library: Sendable {
     /// The underlying connection (pool or queue).
     public let writer: any DatabaseWriter
+    /// Every album's row for the OpenSubsonic door's album lists, kept per library state.
+    let albumSummaries: SubsonicAlbumSummaries
 
     /// Opens (creating if needed) the library at `path` and migrates it to the current schema.
     ///
@@ -59,6 +61,7 @@ public struct Library: Sendable {
             if wrapped.reason == .diskFull { throw wrapped }
             throw StoreError(.cannotOpen, message: "cannot migrate the library", detail: String(describing: error))
         }
+        albumSummaries = SubsonicAlbumSummaries(writer: writer)
     }
 
     /// An empty in-memory library (tests and benchmarks).

@@ -175,6 +175,7 @@ enum Schema {
         ScheduleSchema.register(in: &migrator)
         CollectionFavoriteSchema.register(in: &migrator)
         AnalysisSchema.register(in: &migrator)
+        SubsonicSchema.register(in: &migrator)
         return migrator
     }
 }

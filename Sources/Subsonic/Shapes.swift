@@ -103,8 +103,10 @@ struct Shapes {
         let id = ID.ofAlbum(a.key)
         n.set("id", .string(id))
         n.set("name", .string(a.title))
+        // Folded and encoded once: the id is in `artistId` and in `artists`.
+        let artistID = a.albumArtist.map(ID.ofArtist(named:))
         n.set("artist", a.albumArtist.map(Value.string))
-        n.set("artistId", a.albumArtist.map { .string(ID.ofArtist(named: $0)) })
+        n.set("artistId", artistID.map(Value.string))
         if a.hasArtwork { n.set("coverArt", .string(id)) }
         n.set("songCount", .int(a.songCount))
         n.set("duration", .int((a.durationMs + 500) / 1000))
@@ -118,7 +120,7 @@ struct Shapes {
         n.set("displayArtist", a.albumArtist.map(Value.string))
         n.set("isCompilation", .bool(a.compilation))
         n.add(list: "genres", a.genre.map { [Node("genres", [("name", .string($0))])] } ?? [])
-        n.add(list: "artists", a.albumArtist.map { [Node("artists", [("id", .string(ID.ofArtist(named: $0))), ("name", .string($0))])] } ?? [])
+        n.add(list: "artists", a.albumArtist.map { [Node("artists", [("id", .string(artistID ?? ID.ofArtist(named: $0))), ("name", .string($0))])] } ?? [])
         return n
     }
 

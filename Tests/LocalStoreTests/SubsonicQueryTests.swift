@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import LocalStore
 import OmniModel
 import Testing
@@ -44,5 +45,62 @@ struct SubsonicQueryTests {
         for offset in stride(from: 0, to: 8, by: 3) { paged += try library.subsonicAlbums(.alphabeticalByName, limit: 3, offset: offset) }
         #expect(paged == whole)
         #expect(whole.allSatisfy { $0.songCount == 2 })
+    }
+
+    @Test("Given the album rows kept for getAlbumList2, when an album is starred, a track played, or a rescan renames an album, then the next pages show the change, as the album's own read does")
+    func keptAlbumRowsFollowEveryChange() throws {
+        let library = try library()
+        // The page a request reads directly, and the rows of each album read alone.
+        func page() throws -> [SubsonicAlbumRow] { try library.subsonicAlbums(.alphabeticalByName, limit: 100, offset: 0) }
+        func alone(_ rows: [SubsonicAlbumRow]) throws -> [SubsonicAlbumRow] { try rows.map { try #require(try library.subsonicAlbum(key: $0.key)?.album) } }
+        // The first request reads its page, the second keeps every album's rows, the third uses them.
+        let first = try page()
+        #expect(!library.albumSummaries.isCurrent)
+        #expect(try page() == first)
+        #expect(library.albumSummaries.isCurrent)
+        #expect(try page() == first)
+        #expect(try alone(first) == first)
+
+        let arrival = try #require(first.first { $0.title == "Arrival" })
+        try library.record(.favoriteAlbum(key: arrival.key, true), at: at(1_700_000_000_000))
+        #expect(!library.albumSummaries.isCurrent)
+        for _ in 0..<3 {
+            let rows = try page()
+            #expect(rows.first { $0.key == arrival.key }?.starred == Date(timeIntervalSince1970: 1_700_000_000))
+            #expect(try alone(rows) == rows)
+        }
+        #expect(library.albumSummaries.isCurrent)
+
+        try library.record(.played(TrackUID(rawValue: "t3-1")))
+        for _ in 0..<3 {
+            let rows = try page()
+            #expect(rows.first { $0.key == arrival.key }?.playCount == 1)
+            #expect(try alone(rows) == rows)
+        }
+
+        // A rescan that renames Voulez-Vous (its tracks' album tag) to "Aaa".
+        try library.scan([ScannedTrack(uid: "t4-1", title: "Song 1", artist: "Abba", album: "Aaa", trackNumber: 1, file: "Voulez-Vous/t4-1.flac"),
+                          ScannedTrack(uid: "t4-2", title: "Song 2", artist: "Abba", album: "Aaa", trackNumber: 2, file: "Voulez-Vous/t4-2.flac")],
+                         inode: 9)
+        #expect(!library.albumSummaries.isCurrent)
+        for _ in 0..<3 {
+            let rows = try page()
+            #expect(rows.first?.title == "Aaa")
+            #expect(!rows.contains { $0.title == "Voulez-Vous" })
+            #expect(try alone(rows) == rows)
+        }
+    }
+
+    @Test("Given the migrated schema, when getAlbumList2 lists albums by name or by artist, then SQLite walks an index instead of sorting every album")
+    func alphabeticalListsWalkAnIndex() throws {
+        let library = try library()
+        for order in ["album.title COLLATE NOCASE, album.id", "album.albumArtist COLLATE NOCASE, album.title COLLATE NOCASE, album.id"] {
+            let plan = try library.writer.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT album.id FROM album WHERE 1 ORDER BY \(order) LIMIT 50 OFFSET 100")
+                    .map { $0["detail"] as String }
+            }
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(order): \(plan)")
+            #expect(plan.contains { $0.contains("Nocase") }, "\(order): \(plan)")
+        }
     }
 }

@@ -1,0 +1,34 @@
+import Foundation
+@testable import Subsonic
+import Testing
+
+/// The door's encoder copies strings that need no escape in one piece (decision 0026, "Speed"):
+/// strings that do need one must still come out escaped, byte for byte as before.
+@Suite("Subsonic: JSON and XML escaping")
+struct SubsonicRenderTests {
+    static let plain = "Plain title, é and 日本 – no escapes"
+    static let awkward = "Quote \" backslash \\ tab\tline\nreturn\r bell\u{07} & <tag> \u{2028}\u{2029} end"
+
+    func rendered(_ format: Format) -> String {
+        var node = Node("song", [("plain", .string(Self.plain)), ("awkward", .string(Self.awkward))])
+        node.add(values: "genre", [.string(Self.awkward)])
+        return String(decoding: Renderer.render(node, format: format).bytes, as: UTF8.self)
+    }
+
+    @Test("Given a value with quotes, backslashes, controls and U+2028, when rendered as JSON, then each is escaped and the rest copied as is")
+    func jsonEscapes() throws {
+        let json = rendered(.json)
+        let escaped = #""Quote \" backslash \\ tab\tline\nreturn\r bell\u0007 & <tag> \u2028\u2029 end""#
+        #expect(json == #"{"subsonic-response":{"plain":"Plain title, é and 日本 – no escapes","awkward":"# + escaped + #","genre":["# + escaped + "]}}")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [String: Any]])
+        #expect(object["subsonic-response"]?["awkward"] as? String == Self.awkward)
+    }
+
+    @Test("Given the same values, when rendered as XML, then markup characters and controls are escaped and the rest copied as is")
+    func xmlEscapes() {
+        let xml = rendered(.xml)
+        let escaped = "Quote &quot; backslash \\ tab&#9;line&#10;return&#13; bell\u{FFFD} &amp; &lt;tag&gt; \u{2028}\u{2029} end"
+        #expect(xml == #"<?xml version="1.0" encoding="UTF-8"?><song xmlns="http://subsonic.org/restapi" plain=""# + Self.plain
+            + #"" awkward=""# + escaped + #""><genre>"# + escaped + "</genre></song>")
+    }
+}
