@@ -32,7 +32,7 @@ public final class Indexer: Sendable {
     let logger: Logger
     private let probeThreads: Int
     private let batchSize: Int
-    /// Probe results the writer waits for before it wakes (at most the queue's capacity, 256).
+    /// Probe results the writer waits for before it wakes (at most the queue's capacity, 128).
     static let handOff = 32
 
     /// - Parameters:
@@ -386,9 +386,10 @@ public final class Indexer: Sendable {
                 }
                 result.artwork = nil  // the bytes are in the cache; keep memory flat
             }
-            return ProbeOutput(job: job, kind: .probed(ScanBatch.Probed(
-                rootID: job.rootID, entry: job.entry,
-                outcome: .track(result, artwork: stored, folderArtwork: job.folderArtwork))))
+            var probed = ScanBatch.Probed(rootID: job.rootID, entry: job.entry,
+                                          outcome: .track(result, artwork: stored, folderArtwork: job.folderArtwork))
+            probed.foldSearchText()  // here, not on the writer thread
+            return ProbeOutput(job: job, kind: .probed(probed))
         } catch {
             var st = stat()
             if path.withCString({ lstat($0, &st) }) != 0 && errno == ENOENT {

@@ -22,6 +22,9 @@ struct TrackWriter {
     let now: Double
     /// Tracks inserted or changed by this writer: the batch indexes them at the end.
     private(set) var touched: Set<Int64> = []
+    /// The folded searchable text of the tracks this writer inserted from a probe that carried
+    /// it and that no override changed (`ScanBatch.Probed.foldedSearchText`), by track id.
+    private(set) var folded: [Int64: [String?]] = [:]
     private var artistIDs: [String: Int64] = [:]
     private var genreIDs: [String: Int64] = [:]
     private var artworkIDs: [String: Int64] = [:]
@@ -44,7 +47,7 @@ struct TrackWriter {
             // A file read with warnings keeps them in its row, next to its track.
             let warningCode = result.warnings.first?.code.rawValue
             let warning = result.warnings.isEmpty ? nil : result.warnings.map(\.message).joined(separator: "; ")
-            let tags = try effectiveTags(result)
+            let (tags, overridden) = try effectiveTags(result)
             let artworkID = try artwork.map { try self.artworkRowID(for: $0) }
             let folderArtworkID = try folderArtwork.map { try self.artworkRowID(for: $0) }
             let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM track WHERE uid = ?"),
@@ -57,6 +60,7 @@ struct TrackWriter {
                 try insertLinks(tags, trackID: trackID, replacing: false)
                 try upsertFile(probed, trackID: trackID, errorCode: warningCode, error: warning)
                 touched.insert(trackID)
+                if !overridden, let text = probed.foldedSearchText { folded[trackID] = text }
                 return
             }
             let fileID = try upsertFile(probed, trackID: trackID, errorCode: warningCode, error: warning)
@@ -69,20 +73,21 @@ struct TrackWriter {
                             artworkID: artworkID, folderArtworkID: folderArtworkID)
             try insertLinks(tags, trackID: trackID, replacing: true)
             touched.insert(trackID)
+            folded[trackID] = nil  // rewritten from another file: the view folds the row as it is now
         }
     }
 
-    /// The probed tags with the user's overrides for the uid applied.
-    private mutating func effectiveTags(_ result: ProbeResult) throws -> TrackTags {
+    /// The probed tags with the user's overrides for the uid applied, and whether any applied.
+    private mutating func effectiveTags(_ result: ProbeResult) throws -> (TrackTags, overridden: Bool) {
         if overridesExist == nil {
             overridesExist = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM trackOverride WHERE value IS NOT NULL)") ?? false
         }
-        guard overridesExist == true else { return result.tags }
+        guard overridesExist == true else { return (result.tags, false) }
         let overrides = try TrackOverrides.load(uid: result.uid.rawValue, in: db)
-        guard !overrides.isEmpty else { return result.tags }
+        guard !overrides.isEmpty else { return (result.tags, false) }
         var tags = result.tags
         TrackOverrides.apply(overrides, to: &tags)
-        return tags
+        return (tags, true)
     }
 
     /// Rewrites the tag-derived columns, album and links of a track from its effective `tags`
