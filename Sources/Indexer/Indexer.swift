@@ -367,12 +367,11 @@ public final class Indexer: Sendable {
     static func probe(_ job: ProbeJob, rootPath: RawPath, reader: TagReader, artwork: ArtworkCache,
                               logger: Logger) -> ProbeOutput {
         let path = rootPath.appending(job.entry.relativePath)
-        if WriterCheck.isBeingWritten(path) {
-            // A copy in progress: its close event (or the next scan) brings it in complete.
-            return ProbeOutput(job: job, kind: .beingWritten)
-        }
         do {
-            var result = try reader.probe(path, withArtwork: true)
+            guard var result = try reader.probeUnlessBeingWritten(path, withArtwork: true) else {
+                // A copy in progress: its close event (or the next scan) brings it in complete.
+                return ProbeOutput(job: job, kind: .beingWritten)
+            }
             // Read, but not all of it: kept with the file (`file.probeError`) and logged.
             for warning in result.warnings {
                 logger.warning("\(warning.message)", metadata: ["file": "\(path)", "code": "\(warning.code.rawValue)"])
