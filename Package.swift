@@ -88,6 +88,8 @@ let package = Package(
                 "OmniModel",
                 "Analysis",  // key notations for the search language's key: filter (Analysis/AnalysisSearch.swift)
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // sqlite3_step/bind for the scan's hot statements (DirectStatement.swift)
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             exclude: ["README.md"],
             swiftSettings: strict),

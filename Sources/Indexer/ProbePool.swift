@@ -12,7 +12,8 @@ import Synchronization
 /// out of a scan joins.
 final class ProbePool<Job: Sendable, Output: Sendable> {
     /// What the threads made, in the order they finished.
-    let results = BlockingQueue<Output>(capacity: 256)
+    /// 128: four of the writer's hand-offs (`Indexer.handOff`) of room while it commits a batch.
+    let results = BlockingQueue<Output>(capacity: 128)
     private let running = DispatchGroup()
 
     /// Starts the threads (none when `jobs` is empty).

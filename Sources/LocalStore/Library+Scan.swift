@@ -136,7 +136,7 @@ extension Library {
             for moved in batch.moved { try writer.move(moved) }
             for probed in batch.probed { try writer.save(probed) }
             let touched = writer.touched.union(stale)
-            try SearchIndex.add(touched, in: db)
+            try SearchIndex.add(touched, folded: writer.folded, in: db)
             if touched.isEmpty || !reportingChanges { return [] }
             return try String.fetchAll(db, sql: "SELECT uid FROM track WHERE id IN (SELECT value FROM json_each(?))",
                                        arguments: ["[" + touched.map(String.init).joined(separator: ",") + "]"]).map(TrackUID.init(rawValue:))

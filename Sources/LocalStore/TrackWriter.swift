@@ -22,6 +22,9 @@ struct TrackWriter {
     let now: Double
     /// Tracks inserted or changed by this writer: the batch indexes them at the end.
     private(set) var touched: Set<Int64> = []
+    /// The folded searchable text of the tracks this writer inserted from a probe that carried
+    /// it and that no override changed (`ScanBatch.Probed.foldedSearchText`), by track id.
+    private(set) var folded: [Int64: [String?]] = [:]
     private var artistIDs: [String: Int64] = [:]
     private var genreIDs: [String: Int64] = [:]
     private var artworkIDs: [String: Int64] = [:]
@@ -44,7 +47,7 @@ struct TrackWriter {
             // A file read with warnings keeps them in its row, next to its track.
             let warningCode = result.warnings.first?.code.rawValue
             let warning = result.warnings.isEmpty ? nil : result.warnings.map(\.message).joined(separator: "; ")
-            let tags = try effectiveTags(result)
+            let (tags, overridden) = try effectiveTags(result)
             let artworkID = try artwork.map { try self.artworkRowID(for: $0) }
             let folderArtworkID = try folderArtwork.map { try self.artworkRowID(for: $0) }
             let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM track WHERE uid = ?"),
@@ -57,6 +60,7 @@ struct TrackWriter {
                 try insertLinks(tags, trackID: trackID, replacing: false)
                 try upsertFile(probed, trackID: trackID, errorCode: warningCode, error: warning)
                 touched.insert(trackID)
+                if !overridden, let text = probed.foldedSearchText { folded[trackID] = text }
                 return
             }
             let fileID = try upsertFile(probed, trackID: trackID, errorCode: warningCode, error: warning)
@@ -69,20 +73,21 @@ struct TrackWriter {
                             artworkID: artworkID, folderArtworkID: folderArtworkID)
             try insertLinks(tags, trackID: trackID, replacing: true)
             touched.insert(trackID)
+            folded[trackID] = nil  // rewritten from another file: the view folds the row as it is now
         }
     }
 
-    /// The probed tags with the user's overrides for the uid applied.
-    private mutating func effectiveTags(_ result: ProbeResult) throws -> TrackTags {
+    /// The probed tags with the user's overrides for the uid applied, and whether any applied.
+    private mutating func effectiveTags(_ result: ProbeResult) throws -> (TrackTags, overridden: Bool) {
         if overridesExist == nil {
             overridesExist = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM trackOverride WHERE value IS NOT NULL)") ?? false
         }
-        guard overridesExist == true else { return result.tags }
+        guard overridesExist == true else { return (result.tags, false) }
         let overrides = try TrackOverrides.load(uid: result.uid.rawValue, in: db)
-        guard !overrides.isEmpty else { return result.tags }
+        guard !overrides.isEmpty else { return (result.tags, false) }
         var tags = result.tags
         TrackOverrides.apply(overrides, to: &tags)
-        return tags
+        return (tags, true)
     }
 
     /// Rewrites the tag-derived columns, album and links of a track from its effective `tags`
@@ -138,7 +143,7 @@ struct TrackWriter {
     @discardableResult
     private func upsertFile(_ probed: ScanBatch.Probed, trackID: Int64?, errorCode: String?, error: String?) throws -> Int64 {
         let entry = probed.entry
-        return try Int64.fetchOne(db.cachedStatement(sql: """
+        var row = DirectStatement(try db.cachedStatement(sql: """
             INSERT INTO file(rootId, relPath, size, mtimeNs, ctimeNs, inode, device, trackId, probeErrorCode, probeError, scannedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(rootId, relPath) DO UPDATE SET
@@ -146,8 +151,11 @@ struct TrackWriter {
                 device = excluded.device, trackId = excluded.trackId, probeErrorCode = excluded.probeErrorCode,
                 probeError = excluded.probeError, scannedAt = excluded.scannedAt
             RETURNING id
-            """), arguments: [probed.rootID, Data(entry.relativePath.bytes), entry.size, entry.mtimeNs, entry.ctimeNs,
-                              Int64(bitPattern: entry.inode), Int64(bitPattern: entry.device), trackID, errorCode, error, now])!
+            """))
+        row.bind(probed.rootID); row.bind(Data(entry.relativePath.bytes)); row.bind(entry.size); row.bind(entry.mtimeNs)
+        row.bind(entry.ctimeNs); row.bind(Int64(bitPattern: entry.inode)); row.bind(Int64(bitPattern: entry.device)); row.bind(trackID)
+        row.bind(errorCode); row.bind(error); row.bind(now)
+        return try row.fetchInt64(db)!
     }
 
     mutating func move(_ moved: ScanBatch.Moved) throws {
@@ -208,42 +216,47 @@ struct TrackWriter {
         + String(repeating: ", ?", count: trackColumns.count) + ")"
     private static let updateSQL = "UPDATE track SET " + trackColumns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
 
-    /// `tags` are the effective tags (with overrides); `result.tags` go to `fileTags` as read.
-    private mutating func trackValues(_ result: ProbeResult, tags: TrackTags, folder: RawPath, rootID: Int64, fileName: String,
-                                      artworkID: Int64?, folderArtworkID: Int64?) throws -> [(any DatabaseValueConvertible)?] {
+    /// Binds the `trackColumns` values of a probe, in order. `tags` are the effective tags (with
+    /// overrides); `result.tags` go to `fileTags` as read. One function for the insert and the
+    /// update, so both write the same values.
+    private mutating func bindTrackValues(_ row: inout DirectStatement, _ result: ProbeResult, tags: TrackTags, folder: RawPath,
+                                          rootID: Int64, fileName: String, artworkID: Int64?, folderArtworkID: Int64?) throws {
         let audio = result.audio
         let albumID = try upsertAlbum(tags, folder: folder, rootID: rootID)
-        var values: [(any DatabaseValueConvertible)?] = [
-            tags.title, TextKey.fold(tags.title), tags.titleFromFileName,
-            tags.artist, JSONText.array(tags.artists), tags.album, tags.albumArtist, JSONText.array(tags.albumArtists), albumID,
-            tags.trackNumber, tags.trackTotal, tags.discNumber, tags.discTotal, tags.year, tags.date, tags.originalYear,
-            JSONText.array(tags.genres), tags.genres.isEmpty ? nil : tags.genres.joined(separator: "; "),
-        ]
-        values += [
-            tags.composer, JSONText.array(tags.composers), tags.compilation, tags.comment, tags.label, tags.bpm, tags.key,
-            tags.replayGain.flatMap { $0.isEmpty ? nil : JSONText.encode($0) },
-            tags.musicBrainz.flatMap { $0.isEmpty ? nil : JSONText.encode($0) },
-        ]
-        values += [
-            audio.codec, audio.container, audio.durationMs, audio.sampleRate, audio.channels, audio.bitsPerSample, audio.bitrate,
-            artworkID, folderArtworkID, fileName, now, TrackFileTags(result.tags).json,
-        ]
-        return values
+        row.bind(tags.title); row.bind(TextKey.fold(tags.title)); row.bind(tags.titleFromFileName)
+        row.bind(tags.artist); row.bind(JSONText.array(tags.artists)); row.bind(tags.album); row.bind(tags.albumArtist)
+        row.bind(JSONText.array(tags.albumArtists)); row.bind(albumID)
+        row.bind(tags.trackNumber); row.bind(tags.trackTotal); row.bind(tags.discNumber); row.bind(tags.discTotal)
+        row.bind(tags.year); row.bind(tags.date); row.bind(tags.originalYear)
+        row.bind(JSONText.array(tags.genres)); row.bind(tags.genres.isEmpty ? nil : tags.genres.joined(separator: "; "))
+        row.bind(tags.composer); row.bind(JSONText.array(tags.composers)); row.bind(tags.compilation); row.bind(tags.comment)
+        row.bind(tags.label); row.bind(tags.bpm); row.bind(tags.key)
+        row.bind(tags.replayGain.flatMap { $0.isEmpty ? nil : JSONText.encode($0) })
+        row.bind(tags.musicBrainz.flatMap { $0.isEmpty ? nil : JSONText.encode($0) })
+        row.bind(audio.codec); row.bind(audio.container); row.bind(audio.durationMs); row.bind(audio.sampleRate)
+        row.bind(audio.channels); row.bind(audio.bitsPerSample); row.bind(audio.bitrate)
+        row.bind(artworkID); row.bind(folderArtworkID); row.bind(fileName); row.bind(now); row.bind(TrackFileTags(result.tags).json)
     }
 
     private mutating func insertTrack(_ result: ProbeResult, tags: TrackTags, folder: RawPath, rootID: Int64, fileName: String,
                                       artworkID: Int64?, folderArtworkID: Int64?) throws -> Int64 {
-        let values = try trackValues(result, tags: tags, folder: folder, rootID: rootID, fileName: fileName,
-                                     artworkID: artworkID, folderArtworkID: folderArtworkID)
-        try db.cachedStatement(sql: Self.insertSQL).execute(arguments: StatementArguments([result.uid.rawValue, now] + values))
+        // The album is upserted (while binding) before this statement runs, as before.
+        var row = DirectStatement(try db.cachedStatement(sql: Self.insertSQL))
+        row.bind(result.uid.rawValue)
+        row.bind(now)
+        try bindTrackValues(&row, result, tags: tags, folder: folder, rootID: rootID, fileName: fileName,
+                            artworkID: artworkID, folderArtworkID: folderArtworkID)
+        try row.execute(db)
         return db.lastInsertedRowID
     }
 
     private mutating func updateTrack(_ id: Int64, _ result: ProbeResult, tags: TrackTags, folder: RawPath, rootID: Int64, fileName: String,
                                       artworkID: Int64?, folderArtworkID: Int64?) throws {
-        let values = try trackValues(result, tags: tags, folder: folder, rootID: rootID, fileName: fileName,
-                                     artworkID: artworkID, folderArtworkID: folderArtworkID)
-        try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values + [id]))
+        var row = DirectStatement(try db.cachedStatement(sql: Self.updateSQL))
+        try bindTrackValues(&row, result, tags: tags, folder: folder, rootID: rootID, fileName: fileName,
+                            artworkID: artworkID, folderArtworkID: folderArtworkID)
+        row.bind(id)
+        try row.execute(db)
     }
 
     /// Writes the artist (with roles) and genre links of a track.
@@ -255,14 +268,16 @@ struct TrackWriter {
         for (role, names) in [("artist", tags.artists), ("albumartist", tags.albumArtists), ("composer", tags.composers)] {
             for (position, name) in names.enumerated() {
                 let artistID = try artistID(for: name)
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO trackArtist(trackId, role, position, artistId) VALUES (?, ?, ?, ?)")
-                    .execute(arguments: [trackID, role, position, artistID])
+                var link = DirectStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO trackArtist(trackId, role, position, artistId) VALUES (?, ?, ?, ?)"))
+                link.bind(trackID); link.bind(role); link.bind(position); link.bind(artistID)
+                try link.execute(db)
             }
         }
         for (position, name) in tags.genres.enumerated() {
             let genreID = try genreID(for: name)
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO trackGenre(trackId, genreId, position) VALUES (?, ?, ?)")
-                .execute(arguments: [trackID, genreID, position])
+            var link = DirectStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO trackGenre(trackId, genreId, position) VALUES (?, ?, ?)"))
+            link.bind(trackID); link.bind(genreID); link.bind(position)
+            try link.execute(db)
         }
     }
 

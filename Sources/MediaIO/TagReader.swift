@@ -33,9 +33,24 @@ public struct TagReader: Sendable {
     /// - Note: Blocking. Call from a dedicated thread, never from the cooperative pool.
     ///   Thread-safe: many threads may call it concurrently.
     public func probe(_ path: RawPath, withArtwork: Bool = true) throws(MediaError) -> ProbeResult {
+        try probe(FileReader(opening: path), path: path, withArtwork: withArtwork)
+    }
+
+    /// Probes the file at `path` unless some process has it open for writing (a copy in
+    /// progress, see `WriterCheck`): then returns nil without reading it. The check uses the
+    /// probe's own descriptor, so a scan opens each file once (decision 0038).
+    ///
+    /// - Throws: as `probe(_:withArtwork:)`.
+    /// - Note: Blocking; thread-safe, as `probe(_:withArtwork:)`.
+    public func probeUnlessBeingWritten(_ path: RawPath, withArtwork: Bool = true) throws(MediaError) -> ProbeResult? {
+        let file = try FileReader(opening: path)
+        if WriterCheck.isBeingWritten(descriptor: file.descriptor) { return nil }
+        return try probe(file, path: path, withArtwork: withArtwork)
+    }
+
+    private func probe(_ file: FileReader, path: RawPath, withArtwork: Bool) throws(MediaError) -> ProbeResult {
         // One descriptor for the whole probe: our parsers read it with pread, libavformat through
         // a custom AVIOContext over it (PatchedInput; docs/decisions/0029-scan-footprint.md).
-        let file = try FileReader(opening: path)
         // A leading ID3v2 tag is read by our parser first, within `TagLimits`. libavformat reads
         // one in front of any format (in avformat_open_input) without limits, so a tag over them
         // is skipped for libavformat: our parser's values are then the only ones.

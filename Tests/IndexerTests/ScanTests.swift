@@ -38,6 +38,9 @@ struct ScanTests {
         for track in fixture.corpus.manifest.tracks where track.hidden == true {
             #expect(try fixture.stored(path: track.path) == nil)
         }
+        // The search text was folded on the probe threads; FTS5 checks it against what the
+        // index's view folds from the rows (a mismatch is SQLITE_CORRUPT_VTAB).
+        #expect(try fixture.checkIndexes() == "ok")
     }
 
     @Test("Embedded covers are stored once per distinct image and folder pictures cover albums without one")
@@ -247,6 +250,7 @@ struct ScanTests {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM file WHERE relPath = ? AND trackId IS NOT NULL", arguments: [Data(name)])
         }
         #expect(stored == 1)
+        #expect(try fixture.checkIndexes() == "ok")  // a name that is not UTF-8, folded on a probe thread
 
         // A job whose file vanished after the walk reports it gone, not broken.
         let job = ProbeJob(rootID: 1, entry: FileEntry(relativePath: RawPath("gone.flac"), size: 1, mtimeNs: 1, ctimeNs: 1, inode: 1, device: 1),

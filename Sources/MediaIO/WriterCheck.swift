@@ -10,17 +10,18 @@ import OmniModel
 /// systems (NFS, FUSE) have none: in those cases the answer is "not known to be written" and the
 /// file is read as before. A file skipped here is indexed on its `IN_CLOSE_WRITE`, or by the
 /// next scan where nothing watches.
+///
+/// The check runs on the probe's own descriptor (`TagReader.probeUnlessBeingWritten`): it opened
+/// the file a second time before (two `open` and `close` per scanned file, decision 0038).
 enum WriterCheck {
     // <fcntl.h> under _GNU_SOURCE, which Swift's Glibc module does not expose.
     private static let setLease: Int32 = 1024
     private static let readLease: Int32 = 0
     private static let unlock: Int32 = 2
 
-    /// True when `path` is open for writing by some process (as far as the kernel can tell us).
-    static func isBeingWritten(_ path: RawPath) -> Bool {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW) }
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+    /// True when the file open at `descriptor` (read-only) is open for writing by some process
+    /// (as far as the kernel can tell us).
+    static func isBeingWritten(descriptor fd: Int32) -> Bool {
         if fcntl(fd, setLease, readLease) == 0 {
             _ = fcntl(fd, setLease, unlock)
             return false
