@@ -9,7 +9,7 @@ import TestSupport
 struct DeviceIdentityTests {
     /// Folds the WAL into the file, so that copying the file alone copies the library.
     func checkpoint(_ library: Library) throws {
-        try library.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        _ = try library.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
 
     @Test("Given a library copied to another file, when both record at the same instant, then their operations differ in device and both stay pending on the copy; reopening and moving the original keep its id")

@@ -175,7 +175,8 @@ public final class AnalysisService: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<min(workers, work.count) {
                     group.addTask { [self] in
-                        await DedicatedThread.run(named: Self.threadName, stackSize: ScanService.threadStackSize) { self.work(queue) }
+                        await DedicatedThread.run(named: Self.threadName, stackSize: ScanService.threadStackSize,
+                                                  prepare: { Self.lowerPriority() }) { self.work(queue) }
                     }
                 }
             }
@@ -214,12 +215,13 @@ public final class AnalysisService: Service, Sendable {
         }
     }
 
-    /// A worker thread's life: idle priority, then tracks until the batch is empty or shutdown.
+    /// A worker thread's life (at idle priority already): tracks until the batch is empty or shutdown.
     private func work(_ queue: WorkQueue) {
+        // At idle priority already (`prepare`, before the thread took its name: a thread named
+        // like a worker never runs at normal priority, which AnalysisServiceTests watches).
         // Named here too (what `top -H` and /proc/PID/task/*/comm show), whatever Foundation does
         // with `Thread.name`; Glibc's module lacks pthread_setname_np, the kernel file does it.
         try? Self.threadName.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-        Self.lowerPriority()
         while !stopping, let item = queue.next() {
             let started = ContinuousClock.now
             let stored: StoredAnalysis
