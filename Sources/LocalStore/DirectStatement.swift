@@ -9,8 +9,10 @@ import GRDBSQLite
 /// spent as long boxing its values (an array of existentials, then one `DatabaseValue` each) as
 /// SQLite spent inserting it. Only for the scan's hot statements; everything else goes through
 /// GRDB's ordinary API. The statement is stepped directly, bypassing GRDB's per-statement
-/// bookkeeping (transaction observers): use it only on tables no `TransactionObserver` watches
-/// (the library observes `opLog` alone), inside a `write` transaction.
+/// bookkeeping (transaction observers), inside a `write` transaction: whoever uses it tells the
+/// observers of its tables itself. `Library.apply` does: it writes `track`, `file`, `trackArtist`
+/// and `trackGenre` this way and invalidates the Subsonic album rows (`SubsonicAlbumSummaries`,
+/// which observe `track`) after its commit; the sync observation watches `opLog` alone.
 struct DirectStatement {
     private let statement: Statement
     private let handle: SQLiteStatement

@@ -105,6 +105,9 @@ extension Library {
     @discardableResult
     public func apply(_ batch: ScanBatch, reportingChanges: Bool = false) throws(StoreError) -> [TrackUID] {
         if batch.isEmpty { return [] }
+        // The writer steps its track, file and link statements directly (`DirectStatement`),
+        // unseen by GRDB's observers: the kept Subsonic album rows are told after the commit.
+        defer { albumSummaries.invalidate() }
         return try write("saving scan results") { db in
             let now = Date().timeIntervalSince1970
             // Existing tracks this batch may change leave the search index first (see SearchIndex).

@@ -89,6 +89,19 @@ struct SubsonicQueryTests {
             #expect(!rows.contains { $0.title == "Voulez-Vous" })
             #expect(try alone(rows) == rows)
         }
+
+        // A scan's batch that changes only a track of an album that stays (its length): the album
+        // row is not rewritten, only the track's, which the scan writes directly (DirectStatement);
+        // seen before the scan's end (`finishScan`), which rewrites every album's artwork.
+        try library.scan([ScannedTrack(uid: "t4-1", title: "Song 1", artist: "Abba", album: "Aaa", trackNumber: 1,
+                                       durationMs: 600_000, file: "Voulez-Vous/t4-1.flac")], inode: 9, finish: false)
+        #expect(!library.albumSummaries.isCurrent)
+        for _ in 0..<3 {
+            let rows = try page()
+            let aaa = try #require(rows.first { $0.title == "Aaa" })
+            #expect(aaa.durationMs == 600_000 + 180_000)
+            #expect(try alone(rows) == rows)
+        }
     }
 
     @Test("Given the migrated schema, when getAlbumList2 lists albums by name or by artist, then SQLite walks an index instead of sorting every album")

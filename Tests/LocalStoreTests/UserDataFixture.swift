@@ -33,7 +33,7 @@ struct ScannedTrack {
 extension Library {
     /// Scans `tracks` into the library (one file each, under one root) and finishes the scan.
     @discardableResult
-    func scan(_ tracks: [ScannedTrack], inode start: UInt64 = 1) throws -> MusicRoot {
+    func scan(_ tracks: [ScannedTrack], inode start: UInt64 = 1, finish: Bool = true) throws -> MusicRoot {
         let root = try ensureRoot(RawPath("/music"))
         var batch = ScanBatch()
         for (offset, track) in tracks.enumerated() {
@@ -43,7 +43,7 @@ extension Library {
                                                  outcome: .track(track.probeResult, artwork: nil, folderArtwork: nil)))
         }
         try apply(batch)
-        try finishScan()
+        if finish { try finishScan() }
         return root
     }
 

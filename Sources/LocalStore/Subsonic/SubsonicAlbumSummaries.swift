@@ -9,8 +9,10 @@ import Synchronization
 /// Invalidation is by commit, not by event: a `DatabaseRegionObservation` on the tables the
 /// columns read bumps a generation after every commit that wrote one of them. Events would miss
 /// album stars (they publish nothing when no track changed) and merged operations from other
-/// devices; the observation sees every write of this process's library. Writes by another
-/// process are not seen (as with `Library.operationLogChanges()`).
+/// devices; the observation sees every write of this process's library made through GRDB. The
+/// scan's track rows are not (its writer steps them directly, `DirectStatement`): `Library.apply`
+/// calls `invalidate()` after each batch. Writes by another process are not seen (as with
+/// `Library.operationLogChanges()`).
 ///
 /// A stale summary is not rebuilt by the first request that finds it stale, only by the second
 /// that finds the same generation: while a scan commits between most requests, each page is read
