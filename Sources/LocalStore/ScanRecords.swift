@@ -88,11 +88,7 @@ public struct ScanBatch: Sendable {
         /// tags; the result is what the index's view (`trackSearchText`) folds from the row.
         public mutating func foldSearchText() {
             guard case .track(let result, _, _) = outcome else { return }
-            let tags = result.tags
-            // `SearchIndex.columns` order: title, artist, album, albumArtist, genreText, composer, fileName.
-            let values: [String?] = [tags.title, tags.artist, tags.album, tags.albumArtist,
-                                     tags.genres.isEmpty ? nil : tags.genres.joined(separator: "; "), tags.composer,
-                                     entry.relativePath.lastComponent.displayString]
+            let values = SearchIndex.values(result.tags, fileName: entry.relativePath.lastComponent.displayString)
             // SQLite stores a text argument up to its first NUL (GRDB binds C strings): such a
             // value is left to the view, which folds what was stored.
             if values.contains(where: { $0?.utf8.contains(0) == true }) { return }

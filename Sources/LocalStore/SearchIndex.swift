@@ -1,4 +1,5 @@
 import GRDB
+import OmniModel
 
 /// Keeps the FTS5 index `trackFts` in step with `track`, a batch at a time. The index holds the
 /// folded text of `track` (`SearchFolding`, through the view `trackSearchText`), not the raw columns.
@@ -17,6 +18,18 @@ import GRDB
 enum SearchIndex {
     /// The indexed `track` columns, in `trackFts` column order.
     static let columns = "title, artist, album, albumArtist, genreText, composer, fileName"
+
+    /// The values of `columns`, in that order, as `track` stores them for these effective tags
+    /// and file name (before folding): what the scan folds on its probe threads
+    /// (`ScanBatch.Probed.foldSearchText`) instead of the view.
+    static func values(_ tags: TrackTags, fileName: String) -> [String?] {
+        [tags.title, tags.artist, tags.album, tags.albumArtist, genreText(tags.genres), tags.composer, fileName]
+    }
+
+    /// `track.genreText`: the genres joined by "; ", NULL when there are none.
+    static func genreText(_ genres: [String]) -> String? {
+        genres.isEmpty ? nil : genres.joined(separator: "; ")
+    }
 
     /// The index's content table since `v7-search-folding`: the view of `track` whose columns are
     /// folded by `omni_search_fold` (`SearchFolding.document`). FTS5 reads it for 'rebuild' and

@@ -110,7 +110,7 @@ struct TrackWriter {
             """).execute(arguments: [
                 tags.title, TextKey.fold(tags.title), tags.titleFromFileName, tags.artist, JSONText.array(tags.artists), tags.album,
                 tags.albumArtist, JSONText.array(tags.albumArtists), albumID, tags.trackNumber, tags.discNumber, tags.year,
-                JSONText.array(tags.genres), tags.genres.isEmpty ? nil : tags.genres.joined(separator: "; "), tags.bpm, tags.key, now,
+                JSONText.array(tags.genres), SearchIndex.genreText(tags.genres), tags.bpm, tags.key, now,
                 trackID,
             ])
         try insertLinks(tags, trackID: trackID, replacing: true)
@@ -228,7 +228,7 @@ struct TrackWriter {
         row.bind(JSONText.array(tags.albumArtists)); row.bind(albumID)
         row.bind(tags.trackNumber); row.bind(tags.trackTotal); row.bind(tags.discNumber); row.bind(tags.discTotal)
         row.bind(tags.year); row.bind(tags.date); row.bind(tags.originalYear)
-        row.bind(JSONText.array(tags.genres)); row.bind(tags.genres.isEmpty ? nil : tags.genres.joined(separator: "; "))
+        row.bind(JSONText.array(tags.genres)); row.bind(SearchIndex.genreText(tags.genres))
         row.bind(tags.composer); row.bind(JSONText.array(tags.composers)); row.bind(tags.compilation); row.bind(tags.comment)
         row.bind(tags.label); row.bind(tags.bpm); row.bind(tags.key)
         row.bind(tags.replayGain.flatMap { $0.isEmpty ? nil : JSONText.encode($0) })
