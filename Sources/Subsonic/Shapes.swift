@@ -103,10 +103,10 @@ struct Shapes {
         let id = ID.ofAlbum(a.key)
         n.set("id", .string(id))
         n.set("name", .string(a.title))
-        // Folded and encoded once: the id is in `artistId` and in `artists`.
-        let artistID = a.albumArtist.map(ID.ofArtist(named:))
-        n.set("artist", a.albumArtist.map(Value.string))
-        n.set("artistId", artistID.map(Value.string))
+        // The artist's id folded and encoded once: it is in `artistId` and in `artists`.
+        let artist = a.albumArtist.map { (name: $0, id: ID.ofArtist(named: $0)) }
+        n.set("artist", artist.map { .string($0.name) })
+        n.set("artistId", artist.map { .string($0.id) })
         if a.hasArtwork { n.set("coverArt", .string(id)) }
         n.set("songCount", .int(a.songCount))
         n.set("duration", .int((a.durationMs + 500) / 1000))
@@ -120,7 +120,7 @@ struct Shapes {
         n.set("displayArtist", a.albumArtist.map(Value.string))
         n.set("isCompilation", .bool(a.compilation))
         n.add(list: "genres", a.genre.map { [Node("genres", [("name", .string($0))])] } ?? [])
-        n.add(list: "artists", a.albumArtist.map { [Node("artists", [("id", .string(artistID ?? ID.ofArtist(named: $0))), ("name", .string($0))])] } ?? [])
+        n.add(list: "artists", artist.map { [Node("artists", [("id", .string($0.id)), ("name", .string($0.name))])] } ?? [])
         return n
     }
 
