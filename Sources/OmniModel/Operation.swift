@@ -370,6 +370,24 @@ extension UserOperation.Payload {
 // MARK: - Events
 
 extension UserOperation {
+    /// The events to announce for operations applied together (a front door's one change, or a
+    /// batch merged from other devices): one `tracksChanged` with every uid, once each and in
+    /// order (none when no track changed), then every other event once, in order.
+    public static func events(for ops: [UserOperation]) -> [LibraryEvent] {
+        var uids: [TrackUID] = []
+        var seenUIDs = Set<TrackUID>()
+        var others: [LibraryEvent] = []
+        for op in ops {
+            let event = op.event
+            if case .tracksChanged(let changed) = event {
+                for uid in changed where seenUIDs.insert(uid).inserted { uids.append(uid) }
+            } else if !others.contains(event) {
+                others.append(event)
+            }
+        }
+        return (uids.isEmpty ? [] : [.tracksChanged(uids: uids)]) + others
+    }
+
     /// The live event a client should see once this operation is applied.
     public var event: LibraryEvent {
         switch payload {

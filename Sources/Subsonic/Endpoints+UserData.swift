@@ -14,7 +14,7 @@ extension SubsonicAPI {
             guard let rating = try c.parameters.optionalInt("rating"), (0...5).contains(rating) else {
                 throw SubsonicError(.generic, "rating must be 0 to 5")
             }
-            try record(c, .rate(uid, rating == 0 ? nil : rating), uids: [uid])
+            try record(c, .rate(uid, rating == 0 ? nil : rating))
             return .node(nil)
         }
         t["scrobble"] = { c in
@@ -30,7 +30,7 @@ extension SubsonicAPI {
                 let time = i < times.count ? Int64(times[i]).map { min(Date(timeIntervalSince1970: Double($0) / 1000), Date()) } : nil
                 if submission {
                     // A play, dated when it happened (a client may scrobble plays made offline).
-                    try record(c, .completedPlay(uid, client: PlayClient.subsonic), uids: [uid], at: time ?? Date())
+                    try record(c, .completedPlay(uid, client: PlayClient.subsonic), at: time ?? Date())
                 } else {
                     c.state.setNowPlaying(songID: ids[i], client: c.parameters.string("c") ?? "unknown", at: time ?? Date())
                 }
@@ -52,13 +52,10 @@ extension SubsonicAPI {
         return uid
     }
 
-    static func record(_ c: Call, _ mutation: UserMutation, uids: [TrackUID], at date: Date = Date()) throws {
-        let operations = try c.library.record(mutation, at: date)
-        if !operations.isEmpty, !uids.isEmpty { c.environment.publish(.tracksChanged(uids: uids)) }
-        // Album and artist stars change no track: their own event, for the pages that show them.
-        for operation in operations {
-            if case .favoritesChanged = operation.event { c.environment.publish(operation.event) }
-        }
+    /// Records `mutation` and announces what its operations changed (nothing when it changed
+    /// nothing): the tracks, or an album's or artist's star.
+    static func record(_ c: Call, _ mutation: UserMutation, at date: Date = Date()) throws {
+        for event in UserOperation.events(for: try c.library.record(mutation, at: date)) { c.environment.publish(event) }
     }
 
     /// Songs (`id`), albums (`albumId`, or an album's id in `id`, as folder-browsing clients
@@ -67,20 +64,20 @@ extension SubsonicAPI {
     static func star(_ c: Call, _ on: Bool) throws -> Reply {
         let ids = c.parameters.strings("id"), albumIDs = c.parameters.strings("albumId"), artistIDs = c.parameters.strings("artistId")
         guard !(ids.isEmpty && albumIDs.isEmpty && artistIDs.isEmpty) else { throw SubsonicError.missing("id") }
-        var mutations: [(UserMutation, [TrackUID])] = []
+        var mutations: [UserMutation] = []
         for text in ids + albumIDs + artistIDs {
             switch ID(text) {
-            case .song?: let uid = try songUID(c, text); mutations.append((.favorite(uid, on), [uid]))
+            case .song?: mutations.append(.favorite(try songUID(c, text), on))
             case .album(let key)?:
                 guard try c.library.albumID(key: key) != nil else { throw SubsonicError.notFound("album \(text)") }
-                mutations.append((.favoriteAlbum(key: key, on), []))
+                mutations.append(.favoriteAlbum(key: key, on))
             case .artist(let key)?:
                 guard try c.library.subsonicArtist(key: key) != nil else { throw SubsonicError.notFound("artist \(text)") }
-                mutations.append((.favoriteArtist(key: key, on), []))
+                mutations.append(.favoriteArtist(key: key, on))
             default: throw SubsonicError.notFound("song \(text)")
             }
         }
-        for (mutation, uids) in mutations { try record(c, mutation, uids: uids) }
+        for mutation in mutations { try record(c, mutation) }
         return .node(nil)
     }
 

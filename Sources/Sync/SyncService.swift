@@ -211,7 +211,7 @@ public final class SyncService: Service, Sendable {
                     switch applied {
                     case .success(let new):
                         update { $0.cursor = next }
-                        for event in Self.events(for: new) { publish(event) }
+                        for event in UserOperation.events(for: new) { publish(event) }
                     case .failure(let error):
                         failed(error)
                         await wakes.wait(for: 0, seen: seen, seconds: backoff.nextSeconds())
@@ -287,23 +287,6 @@ public final class SyncService: Service, Sendable {
             logger.warning("sync failed; retrying", metadata: ["error": "\(message)"])
         }
         update { $0.connected = false; $0.error = message }
-    }
-
-    /// The events to announce for operations merged from other devices (one `tracksChanged`
-    /// with every uid, the other events once each, in order).
-    static func events(for ops: [UserOperation]) -> [LibraryEvent] {
-        var uids: [TrackUID] = []
-        var seenUIDs = Set<TrackUID>()
-        var others: [LibraryEvent] = []
-        for op in ops {
-            let event = op.event
-            if case .tracksChanged(let changed) = event {
-                for uid in changed where seenUIDs.insert(uid).inserted { uids.append(uid) }
-            } else if !others.contains(event) {
-                others.append(event)
-            }
-        }
-        return (uids.isEmpty ? [] : [.tracksChanged(uids: uids)]) + others
     }
 
     /// Runs a blocking library call on a dedicated thread (`omnisonic-sync`).

@@ -96,7 +96,7 @@ extension Handlers {
             throw APIError.notFound("album")
         }
         // Pages showing this album elsewhere (other tabs, other clients) show the new star.
-        for operation in try library.record(.favoriteAlbum(key: key, on)) { await configuration.events.publish(operation.event) }
+        for event in UserOperation.events(for: try library.record(.favoriteAlbum(key: key, on))) { await configuration.events.publish(event) }
         guard let detail = try library.album(id: id) else { throw APIError.notFound("album") }
         return try JSONBody.response(AlbumResponse(album: detail.album, tracks: detail.tracks.map(APITrack.init(record:))))
     }
@@ -105,7 +105,7 @@ extension Handlers {
         guard let id = context.parameters.get("id", as: Int64.self), let key = try library.artistKey(id: id) else {
             throw APIError.notFound("artist")
         }
-        for operation in try library.record(.favoriteArtist(key: key, on)) { await configuration.events.publish(operation.event) }
+        for event in UserOperation.events(for: try library.record(.favoriteArtist(key: key, on))) { await configuration.events.publish(event) }
         guard let detail = try library.artist(id: id) else { throw APIError.notFound("artist") }
         return try JSONBody.response(detail)
     }

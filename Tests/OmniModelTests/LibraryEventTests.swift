@@ -35,6 +35,19 @@ struct LibraryEventTests {
         #expect(UserOperation(hlc: HLCTimestamp(wallMs: 1, counter: 0, device: "d"), target: "k1", payload: payload).event == expected)
     }
 
+    @Test("Operations applied together announce one tracksChanged with each uid once, then every other event once, in order")
+    func eventsOfOperations() {
+        func op(_ target: String, _ payload: UserOperation.Payload) -> UserOperation {
+            UserOperation(hlc: HLCTimestamp(wallMs: 1, counter: 0, device: "d"), target: target, payload: payload)
+        }
+        let ops = [op("a", .albumFavorite(true)), op("u1", .favoriteAdd(itemId: "i1")), op("u2", .rating(4)),
+                   op("a", .albumFavorite(false)), op("u1", .rating(nil))]
+        #expect(UserOperation.events(for: ops) == [.tracksChanged(uids: [TrackUID(rawValue: "u1"), TrackUID(rawValue: "u2")]),
+                                                   .favoritesChanged(kind: "album", key: "a")])
+        #expect(UserOperation.events(for: [op("p", .playlistDelete)]) == [.playlistDeleted(id: "p")])
+        #expect(UserOperation.events(for: []).isEmpty)
+    }
+
     @Test("An unknown type is a decoding error, not a crash")
     func unknownType() {
         #expect(throws: DecodingError.self) {
