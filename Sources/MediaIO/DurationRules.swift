@@ -53,15 +53,8 @@ enum DurationRules {
         let tail = file.read(at: tailStart, count: 1 << 20)
         var index = tail.count - 32
         while index >= 0 {
-            if tail[index] == 0x77, tail[index + 1] == 0x76, tail[index + 2] == 0x70, tail[index + 3] == 0x6B { // "wvpk"
-                func u32(_ at: Int) -> Int64 {
-                    Int64(tail[index + at]) | Int64(tail[index + at + 1]) << 8 | Int64(tail[index + at + 2]) << 16 | Int64(tail[index + at + 3]) << 24
-                }
-                let version = Int(tail[index + 8]) | Int(tail[index + 9]) << 8
-                let samples = u32(20)
-                if (0x402...0x410).contains(version), samples > 0, samples < 1 << 24 {
-                    return (Int64(tail[index + 10]) << 32 | u32(16)) + samples
-                }
+            if tail[index] == 0x77, let block = WavPackBlock(tail[index...]), block.blockSamples > 0, block.blockSamples < 1 << 24 {
+                return block.blockIndex + block.blockSamples
             }
             index -= 1
         }

@@ -59,18 +59,7 @@ struct OggLayout {
         guard first.count >= 28, first.starts(with: Array("OggS".utf8)), first[4] == 0, first[5] & 0x02 != 0 else { return nil }
         let serial = Array(first[14..<18])
         let firstBody = file.read(at: start + 27 + Int(first[26]), count: 16)
-        let codec: Codec
-        if firstBody.starts(with: [0x01] + Array("vorbis".utf8)) {
-            codec = .vorbis
-        } else if firstBody.starts(with: Array("OpusHead".utf8)) {
-            codec = .opus
-        } else if firstBody.starts(with: Array("Speex   ".utf8)) {
-            codec = .speex
-        } else if firstBody.starts(with: [0x7F] + Array("FLAC".utf8)) {
-            codec = .flac
-        } else {
-            return nil
-        }
+        guard let codec = codec(firstPacket: firstBody) else { return nil }
         var layout = OggLayout(codec: codec, serial: serial)
         // Packets of this stream, counted from its first page; the comment is packet 1.
         var packet = 0
@@ -100,6 +89,62 @@ struct OggLayout {
                         packet += 1
                     }
                 }
+            }
+            position = pageEnd
+        }
+        return nil
+    }
+
+    /// The codec whose identification header `body` (the first bytes of a stream's first packet)
+    /// starts with, or nil when it is none of the four.
+    static func codec(firstPacket body: [UInt8]) -> Codec? {
+        if body.starts(with: [0x01] + Array("vorbis".utf8)) { return .vorbis }
+        if body.starts(with: Array("OpusHead".utf8)) { return .opus }
+        if body.starts(with: Array("Speex   ".utf8)) { return .speex }
+        if body.starts(with: [0x7F] + Array("FLAC".utf8)) { return .flac }
+        return nil
+    }
+
+    /// Where the first stream's audio starts: the end of the page that ends its last header
+    /// packet (Vorbis, Opus, Speex and FLAC in Ogg all start audio on a fresh page), or nil when
+    /// the file is not Ogg of the four codecs, the header count is unknown (an Ogg FLAC may leave
+    /// it 0), or the headers do not end within `maxPages` pages. The bit rate of a VBR stream is
+    /// its bytes from here over its length (decision 0034), not the encoder's nominal rate.
+    /// Reads one page header per page of the headers (two or three for a usual file).
+    static func audioStart(_ file: FileReader, start: Int) -> Int? {
+        let first = file.read(at: start, count: 27 + 255)
+        guard first.count >= 28, first.starts(with: Array("OggS".utf8)), first[4] == 0, first[5] & 0x02 != 0 else { return nil }
+        let serial = Array(first[14..<18])
+        // The identification header: 80 bytes hold Speex's extra-header count (offset 68).
+        let body = file.read(at: start + 27 + Int(first[26]), count: 80)
+        let headers: Int
+        switch codec(firstPacket: body) {
+        case .vorbis?: headers = 3 // identification, comment, setup
+        case .opus?: headers = 2 // OpusHead, OpusTags
+        case .speex?:
+            guard body.count >= 72 else { return nil }
+            let extra = le32(body[68...])
+            guard extra < 256 else { return nil }
+            headers = 2 + extra
+        case .flac?:
+            // The mapping header's count of the metadata packets that follow it (0: unknown).
+            guard body.count >= 9, Int(body[7]) << 8 | Int(body[8]) > 0 else { return nil }
+            headers = 1 + (Int(body[7]) << 8 | Int(body[8]))
+        case nil: return nil
+        }
+        var packets = 0
+        var position = start
+        for _ in 0..<maxPages {
+            let header = file.read(at: position, count: 27 + 255)
+            guard header.count >= 27, header.starts(with: Array("OggS".utf8)) else { return nil }
+            let segments = Int(header[26])
+            guard header.count >= 27 + segments else { return nil }
+            let lacing = header[27..<(27 + segments)]
+            let pageEnd = position + 27 + segments + lacing.reduce(0) { $0 + Int($1) }
+            guard pageEnd <= file.size else { return nil }
+            if Array(header[14..<18]) == serial {
+                packets += lacing.filter { $0 < 255 }.count
+                if packets >= headers { return pageEnd }
             }
             position = pageEnd
         }

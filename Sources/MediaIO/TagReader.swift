@@ -216,11 +216,21 @@ public struct TagReader: Sendable {
             let audioBytes = file.size - audioStart - Self.trailingTagBytes(file)
             if audioBytes > 0 { bitrate = Int(CheckedArithmetic.clampedProduct(Int64(audioBytes), 8000) / Int64(durationMs)) }
         }
+        if container == "ogg", let durationMs, durationMs > 0, let audioStart = OggLayout.audioStart(file, start: start),
+           file.size > audioStart {
+            // Ogg: the stream's bytes after its header packets over its length (as TagLib). The
+            // Vorbis header's nominal rate is the encoder's target, not what a VBR stream holds,
+            // and libavformat's estimate for Ogg FLAC and Opus counts the comment and cover art.
+            bitrate = Int(CheckedArithmetic.clampedProduct(Int64(file.size - audioStart), 8000) / Int64(durationMs))
+        }
         if bitrate == nil, let durationMs, durationMs > 0, let io = context.pointer.pointee.pb, avio_size(io) > 0 {
             bitrate = Int(CheckedArithmetic.clampedProduct(avio_size(io), 8000) / Int64(durationMs))
         }
+        // WavPack: the channels its first block declares (FFmpeg 5.1 reports a 4-channel file
+        // whose mask names one speaker as mono). The identity above keeps libavformat's count.
+        let declaredChannels = codec == "wavpack" ? WavPackBlock.channels(file, start: start) ?? channels : channels
         let audio = AudioProperties(
-            codec: codec, container: container, durationMs: durationMs, sampleRate: sampleRate, channels: channels,
+            codec: codec, container: container, durationMs: durationMs, sampleRate: sampleRate, channels: declaredChannels,
             bitsPerSample: Self.bitsPerSample(codec: codec, parameters), bitrate: bitrate)
         var result = ProbeResult(uid: uid, tags: tags, audio: audio, artwork: artwork, hasArtwork: picture != nil)
         result.warnings = warnings

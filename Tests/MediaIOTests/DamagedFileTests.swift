@@ -464,6 +464,79 @@ struct DamagedFileTests {
         #expect(abs(bitrate - expected) <= expected / 100, "\(bitrate) b/s, want \(expected)")
     }
 
+    /// The bytes of the audio packets of `path`'s first audio stream (ffprobe), over its length.
+    static func packetBitRate(_ path: String, durationMs: Int) throws -> Int {
+        let out = try Shell.run(Shell.which("ffprobe") ?? "/usr/bin/ffprobe",
+                                ["-v", "error", "-select_streams", "a:0", "-show_entries", "packet=size", "-of", "csv=p=0", path])
+        let bytes = out.split(whereSeparator: { $0 == "\n" || $0 == "," }).compactMap { Int($0) }.reduce(0, +)
+        return bytes * 8000 / durationMs
+    }
+
+    @Test("An Ogg's bit rate is its audio pages over its length: not the Vorbis header's nominal rate (24 kb/s for these near-silent tones), not its comment (1,000 more entries change nothing)")
+    func oggBitRateFromAudio() throws {
+        for format in ["ogg", "opus"] {
+            // Given a corpus Ogg Vorbis or Opus, and the same with 1,000 comment entries (about 30 kB)
+            let (source, _) = try Self.track(format)
+            let dir = try TemporaryDirectory("ogg-bitrate")
+            let padded = dir.appending("padded.\(format)")
+            let entries = (0..<1000).map { "COMMENT=entry \($0) of a long comment" }
+            try Fixtures.write(HostileFiles.ogg(try Fixtures.read(source), comment: entries), to: padded)
+            // When both are probed
+            let plain = try TagReader().probe(RawPath(source))
+            let result = try TagReader().probe(RawPath(padded))
+            // Then both are the audio packets' bytes over the length, plus the pages' headers
+            // (27 bytes and a lacing table per page: under 15 % for these 2 s files)
+            let ms = try #require(plain.audio.durationMs)
+            let packets = try Self.packetBitRate(source, durationMs: ms)
+            for probed in [plain, result] {
+                let bitrate = try #require(probed.audio.bitrate)
+                #expect(bitrate >= packets && bitrate <= packets * 115 / 100, "\(format): \(bitrate) b/s, packets \(packets) b/s")
+            }
+        }
+    }
+
+    /// A 4-channel WavPack (ffmpeg's encoder: one stereo block per pair of channels, the count
+    /// and mask in the first block's ID_CHANNEL_INFO), its mask set to `mask` in every block.
+    static func fourChannelWavPack(mask: UInt8?, in dir: TemporaryDirectory) throws -> (path: String, bytes: [UInt8]) {
+        let (source, _) = try Self.track("wav")
+        let path = dir.appending("four-\(mask ?? 0).wv")
+        try Shell.ffmpeg(["-i", source, "-ac", "4", "-c:a", "wavpack", "-map_metadata", "-1", "-bitexact", path])
+        var bytes = try Fixtures.read(path)
+        if let mask {
+            var index = 0
+            while index + 40 <= bytes.count {
+                // "wvpk", then a first sub-block 0x4D (ID_CHANNEL_INFO, odd size): count, mask
+                if bytes[index..<(index + 4)].elementsEqual("wvpk".utf8), bytes[index + 32] == 0x4D {
+                    #expect(bytes[index + 34] == 4)
+                    bytes[index + 35] = mask
+                    bytes[index + 36] = 0
+                }
+                index += 1
+            }
+            try Fixtures.write(bytes, to: path)
+        }
+        return (path, bytes)
+    }
+
+    @Test("A 4-channel WavPack whose channel mask names one speaker (TagLib's four_channels.wv) has 4 channels, not FFmpeg 5.1's mono")
+    func wavPackChannelsFromBlocks() throws {
+        // Given a 4-channel WavPack, and the same with its mask set to front centre alone
+        let dir = try TemporaryDirectory("wv-channels")
+        let sound = try Self.fourChannelWavPack(mask: nil, in: dir)
+        let oneSpeaker = try Self.fourChannelWavPack(mask: 0x04, in: dir)
+        // When probed
+        let plain = try TagReader().probe(RawPath(sound.path))
+        let result = try TagReader().probe(RawPath(oneSpeaker.path))
+        // Then both have 4 channels
+        #expect(plain.audio.channels == 4)
+        #expect(result.audio.channels == 4)
+        // And a corpus stereo or mono WavPack keeps the manifest's count
+        let (source, track) = try Self.track("wav")
+        let wv = dir.appending("plain.wv")
+        try Shell.ffmpeg(["-i", source, "-c:a", "wavpack", "-map_metadata", "-1", "-bitexact", wv])
+        #expect(try TagReader().probe(RawPath(wv)).audio.channels == track.channels)
+    }
+
     // MARK: Played as they are listed
 
     /// Decodes the whole file with the one decoder the player, the transcoder and the analysis

@@ -1,5 +1,6 @@
 @testable import MediaIO
 import Testing
+import TestSupport
 
 @Suite("Our own ID3v2, ID3v1 and APEv2 parsers on hand-built bytes")
 struct TagParserTests {
@@ -140,5 +141,43 @@ struct TagParserTests {
         var bad = Array(items)
         bad[0] = 0xFF; bad[1] = 0xFF
         #expect(try #require(APEv2Parser.parseItems(bad[...], count: 4)).isEmpty)
+    }
+
+    @Test("WavPack ID_CHANNEL_INFO in its three forms is read; truncated, oversized and garbage sub-blocks answer nil or a count, never a read past the bytes")
+    func wavPackChannelInfo() throws {
+        // Given the three forms: count + mask (even, odd and large-header sizes) and WavPack 5's 12-bit count
+        #expect(WavPackBlock.channelInfo([0x0D, 0x01, 0x04, 0x07]) == 4)
+        #expect(WavPackBlock.channelInfo([0x21, 0x01, 0xAA, 0xBB, 0x4D, 0x03, 0x06, 0x3F, 0x06, 0x00, 0x00, 0x00]) == 6)
+        #expect(WavPackBlock.channelInfo([0x8D, 0x01, 0x00, 0x00, 0x02, 0x03]) == 2)
+        #expect(WavPackBlock.channelInfo([0x0D, 0x03, 0x05, 0x00, 0x01, 0xFF, 0xFF, 0xFF]) == 262)
+        // And hostile ones: no sub-block, a zero count, a size past the end, 8 bytes of info
+        #expect(WavPackBlock.channelInfo([]) == nil)
+        #expect(WavPackBlock.channelInfo([0x0D, 0x01, 0x00, 0x03]) == nil)
+        #expect(WavPackBlock.channelInfo([0x0D, 0xFF, 0x04]) == nil)
+        #expect(WavPackBlock.channelInfo([0x8D, 0xFF, 0xFF]) == nil)
+        #expect(WavPackBlock.channelInfo([0x0D, 0x04] + [UInt8](repeating: 4, count: 8)) == nil)
+        #expect(WavPackBlock.channelInfo([0x22, 0xFF, 0x0D, 0x01, 0x04, 0x07]) == nil)
+        // And every prefix and every one-byte change of a real first block (mask patched as in
+        // four_channels.wv): each answer is nil or a count the bytes can hold
+        let dir = try TemporaryDirectory("wv-info")
+        let bytes = try DamagedFileTests.fourChannelWavPack(mask: 0x04, in: dir).bytes
+        let header = try #require(WavPackBlock(bytes[...]))
+        #expect(header.flags & 0x800 != 0 && header.flags & 0x1000 == 0) // first of a multi-block frame
+        let body = Array(bytes[WavPackBlock.headerSize..<min(bytes.count, header.size)])
+        #expect(WavPackBlock.channelInfo(body) == 4)
+        for length in 0...min(body.count, 64) {
+            let answer = WavPackBlock.channelInfo(Array(body.prefix(length)))
+            #expect(answer == nil || answer == 4)
+        }
+        for index in 0..<min(body.count, 64) {
+            for value: UInt8 in [0x00, 0x0D, 0x4D, 0x80, 0xFF] {
+                var changed = body
+                changed[index] = value
+                let answer = WavPackBlock.channelInfo(changed)
+                #expect(answer.map { (1...4096).contains($0) } ?? true)
+            }
+        }
+        #expect(WavPackBlock(Array("wvpk".utf8)[...]) == nil)
+        #expect(WavPackBlock(bytes[1...]) == nil)
     }
 }
