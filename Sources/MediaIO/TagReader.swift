@@ -187,6 +187,11 @@ public struct TagReader: Sendable {
             }
         }
         let tags = TagNormalizer.finish(TagNormalizer.merge(sources), fileName: path)
+        if container == "flac", let comments = flacLayout?.blocks.filter({ $0.type == FLACLayout.vorbisComment }).count, comments > 1 {
+            // The format allows one; readers differ (TagLib keeps the first, libavformat and we
+            // read all, mutagen refuses the file), so the user is told (decision 0034).
+            warnings.append(ProbeWarning(.tagDamaged, "FLAC metadata: \(comments) VORBIS_COMMENT blocks where the format allows one; the values of all were read"))
+        }
 
         // Always looked at (the bytes are already in memory), so `hasArtwork` is right either way.
         let picture = Self.artwork(context, fallback: fallbackPictures)

@@ -464,6 +464,24 @@ struct DamagedFileTests {
         #expect(abs(bitrate - expected) <= expected / 100, "\(bitrate) b/s, want \(expected)")
     }
 
+    @Test("A FLAC with two VORBIS_COMMENT blocks (TagLib's multiple-vc.flac): both are read and the second is reported, not silently merged")
+    func flacTwoCommentBlocks() throws {
+        // Given a corpus FLAC and the same with a second comment block naming another artist
+        let (source, track) = try Self.track("flac")
+        let (blocks, audio) = Self.flacBlocks(try Fixtures.read(source))
+        let dir = try TemporaryDirectory("flac-two-vc")
+        let path = dir.appending("two.flac")
+        try Fixtures.write(Self.flac(blocks + [(4, HostileFiles.vorbisComment(["ARTIST=Second Block"]))], audio: audio), to: path)
+        // When both are probed
+        let plain = try TagReader().probe(RawPath(source))
+        let result = try TagReader().probe(RawPath(path))
+        // Then the first block's fields stay, the second's artist is added, and a warning says why
+        #expect(result.tags.title == track.tags.title && result.tags.album == track.tags.album)
+        #expect(result.tags.artists == [try #require(track.tags.artist), "Second Block"])
+        #expect(result.warnings.contains { $0.code == .tagDamaged && $0.message.contains("2 VORBIS_COMMENT blocks") })
+        #expect(!plain.warnings.contains { $0.message.contains("VORBIS_COMMENT") })
+    }
+
     /// The bytes of the audio packets of `path`'s first audio stream (ffprobe), over its length.
     static func packetBitRate(_ path: String, durationMs: Int) throws -> Int {
         let out = try Shell.run(Shell.which("ffprobe") ?? "/usr/bin/ffprobe",
