@@ -27,6 +27,7 @@ let package = Package(
         fuzzTarget("FuzzProbeMP4"),
         fuzzTarget("FuzzProbeRIFF"),
         fuzzTarget("FuzzProbeOgg"),
+        fuzzTarget("FuzzWavPackBlock"),
         fuzzTarget("FuzzMP4Items"),
         fuzzTarget("FuzzM3U"),
         fuzzTarget("FuzzSearchQuery"),

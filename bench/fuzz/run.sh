@@ -10,7 +10,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 seconds=${1:-60}
 shift || true
-all=(FuzzID3v2 FuzzAPEv2 FuzzVorbisComment FuzzFLACMetadata FuzzProbeMP4 FuzzProbeRIFF FuzzProbeOgg FuzzMP4Items FuzzM3U FuzzSearchQuery FuzzSyncOperation)
+all=(FuzzID3v2 FuzzAPEv2 FuzzVorbisComment FuzzFLACMetadata FuzzProbeMP4 FuzzProbeRIFF FuzzProbeOgg FuzzWavPackBlock FuzzMP4Items FuzzM3U FuzzSearchQuery FuzzSyncOperation)
 [ $# -gt 0 ] && targets=("$@") || targets=("${all[@]}")
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
   export PATH="/opt/swift/usr/bin:$PATH"
