@@ -55,9 +55,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             notFull.lock()
             let ready = count >= minimum
             notFull.unlock()
-            // The deadline, not `wait`'s answer, ends the wait: under a loaded test run,
-            // Foundation's timed wait was seen answering "timed out" within a second of a 5 s
-            // limit (BlockingQueueTests beside ScanServiceTests); an early return only loops.
+            // The deadline, not `wait`'s answer, ends the wait, so a spurious wake-up only loops.
             if !ready { _ = readyCondition.wait(until: deadline) }
             readyCondition.unlock()
             notFull.lock()
