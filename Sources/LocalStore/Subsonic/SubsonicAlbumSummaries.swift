@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 
@@ -105,41 +106,55 @@ extension SubsonicAlbumSummaries {
         /// Every album's row by id.
         var rows: [Int64: SubsonicAlbumRow]
         /// Every album's id and key, by key then id (search3's album order).
-        var albumKeys: [Keyed]
+        var albumKeys: KeyIndex
         /// Every artist credited as artist or album artist on a track, by folded name then id
         /// (search3's artist order, and the artists its `EXISTS` keeps).
-        var artistKeys: [Keyed]
+        var artistKeys: KeyIndex
 
         /// Reads all of it in the caller's read transaction.
         static func read(_ db: Database) throws -> Kept {
             let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Library.subsonicAlbumColumns) FROM album")).map(Library.subsonicAlbum)
             let albumKeys = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, albumKey FROM album ORDER BY albumKey, id"))
-                .map { Keyed(id: $0[0], key: $0[1]) }
+                .map { (id: $0[0] as Int64, key: $0[1] as String) }
             let artistKeys = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT artist.id, artist.nameKey FROM artist
                 WHERE EXISTS (SELECT 1 FROM trackArtist ta JOIN track ON track.id = ta.trackId
                               WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist'))
                 ORDER BY artist.nameKey, artist.id
-                """)).map { Keyed(id: $0[0], key: $0[1]) }
+                """)).map { (id: $0[0] as Int64, key: $0[1] as String) }
             return Kept(rows: Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
-                        albumKeys: albumKeys, artistKeys: artistKeys)
+                        albumKeys: KeyIndex(albumKeys), artistKeys: KeyIndex(artistKeys))
         }
     }
 
-    /// A row id and its key, with the key's bytes ASCII-lowercased for `LikeWords`.
-    struct Keyed: Sendable {
-        var id: Int64
-        var lowered: [UInt8]
+    /// Row ids and their keys, in order, the keys ASCII-lowercased and laid end to end (each
+    /// followed by a NUL, which no key holds) so that a word is looked for in all of them in
+    /// one pass (`memchr`) instead of once per key.
+    struct KeyIndex: Sendable {
+        let ids: [Int64]
+        /// Where each key starts in `bytes`; `starts[ids.count]` is the end.
+        let starts: [Int]
+        let bytes: [UInt8]
 
-        init(id: Int64, key: String) {
-            self.id = id
-            lowered = LikeWords.lowered(key.utf8)
+        init(_ entries: [(id: Int64, key: String)]) {
+            var bytes: [UInt8] = []
+            var starts: [Int] = []
+            starts.reserveCapacity(entries.count + 1)
+            for entry in entries {
+                starts.append(bytes.count)
+                bytes += LikeWords.lowered(entry.key.utf8)
+                bytes.append(0)
+            }
+            starts.append(bytes.count)
+            ids = entries.map(\.id)
+            self.starts = starts
+            self.bytes = bytes
         }
     }
 }
 
 /// The words of `Library.containsAll`, matched in memory exactly as SQLite's built-in `LIKE`
-/// matches `'%word%' ESCAPE '\'`: a substring, case-insensitive for ASCII letters only (other
+/// matches `'%word%' ESCAPE '\\'`: a substring, case-insensitive for ASCII letters only (other
 /// characters compare as they are: SQLite's `LIKE` folds no other case without ICU). UTF-8 is
 /// self-synchronising, so a byte substring is a character substring.
 struct LikeWords: Sendable {
@@ -154,39 +169,58 @@ struct LikeWords: Sendable {
         bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
     }
 
-    /// Whether `key` (lowered) holds every word.
-    func match(_ key: [UInt8]) -> Bool {
-        words.allSatisfy { Self.contains(key, $0) }
-    }
-
-    /// The ids of `keyed` that match, paged as `LIMIT limit OFFSET offset`.
-    func page(_ keyed: [SubsonicAlbumSummaries.Keyed], limit: Int, offset: Int) -> [Int64] {
-        var ids: [Int64] = []
-        var skip = max(offset, 0)
+    /// The ids of the keys that hold every word, in the index's order, paged as
+    /// `LIMIT limit OFFSET offset`.
+    func page(_ index: SubsonicAlbumSummaries.KeyIndex, limit: Int, offset: Int) -> [Int64] {
         let limit = max(limit, 0)
         guard limit > 0 else { return [] }
-        for entry in keyed where match(entry.lowered) {
-            if skip > 0 { skip -= 1; continue }
-            ids.append(entry.id)
-            if ids.count == limit { break }
+        var skip = max(offset, 0)
+        var ids: [Int64] = []
+        func take(_ entry: Int) -> Bool {
+            if skip > 0 { skip -= 1; return false }
+            ids.append(index.ids[entry])
+            return ids.count == limit
+        }
+        // A word with a NUL in it could match across two keys in the joined bytes; none can
+        // match a key (keys hold no NUL), as in SQLite, where the pattern would stop there.
+        guard !words.contains(where: { $0.contains(0) }) else { return [] }
+        guard let first = words.first else {
+            for entry in index.ids.indices where take(entry) { break }
+            return ids
+        }
+        index.bytes.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var position = 0
+            var entry = 0
+            while position < bytes.count,
+                  let at = first.withUnsafeBytes({ Self.find($0, in: base, from: position, to: bytes.count) }) {
+                // The key that holds the match: the last start at or before it (keys are few
+                // and matches move forward, so walking on is cheap).
+                while index.starts[entry + 1] <= at { entry += 1 }
+                let start = index.starts[entry], end = index.starts[entry + 1] - 1
+                let rest = words.dropFirst().allSatisfy { word in
+                    word.withUnsafeBytes { Self.find($0, in: base, from: start, to: end) != nil }
+                }
+                if rest, take(entry) { return }
+                position = end + 1
+                entry += 1
+            }
         }
         return ids
     }
 
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty else { return true }
-        guard haystack.count >= needle.count else { return false }
-        let first = needle[0]
-        var i = 0
-        let last = haystack.count - needle.count
-        while i <= last {
-            if haystack[i] == first {
-                var j = 1
-                while j < needle.count, haystack[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return true }
-            }
-            i += 1
+    /// Where `word` first occurs in `base[from..<to]`, or nil: `memchr` for its first byte,
+    /// `memcmp` for the rest (Glibc's `memmem` is not visible to Swift without `_GNU_SOURCE`).
+    static func find(_ word: UnsafeRawBufferPointer, in base: UnsafeRawPointer, from: Int, to: Int) -> Int? {
+        guard let needle = word.baseAddress, word.count > 0 else { return from <= to ? from : nil }
+        let first = Int32(word[0])
+        var position = from
+        while position + word.count <= to {
+            guard let hit = memchr(base + position, first, to - word.count + 1 - position) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + at, needle, word.count) == 0 { return at }
+            position = at + 1
         }
-        return false
+        return nil
     }
 }
