@@ -218,7 +218,9 @@ struct LikeWords: Sendable {
         while position + word.count <= to {
             guard let hit = memchr(base + position, first, to - word.count + 1 - position) else { return nil }
             let at = base.distance(to: UnsafeRawPointer(hit))
-            if memcmp(base + at, needle, word.count) == 0 { return at }
+            // The second byte first: most first-byte hits end there, without a call.
+            if word.count == 1 || (base.load(fromByteOffset: at + 1, as: UInt8.self) == word[1]
+                                   && memcmp(base + at, needle, word.count) == 0) { return at }
             position = at + 1
         }
         return nil
