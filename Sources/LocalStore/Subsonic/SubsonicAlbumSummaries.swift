@@ -5,7 +5,8 @@ import Synchronization
 /// Every album's `SubsonicAlbumRow`, read once per state of the library, so that a page of
 /// `getAlbumList2` (any `type`) looks its 50 rows up instead of running the nine per-album
 /// subqueries of `Library.subsonicAlbumColumns` for each (0.7 ms of SQLite per page of 50 on
-/// the 10,000-track corpus; decision 0026, "Speed").
+/// the 10,000-track corpus; decision 0026, "Speed"). With them, the album keys and credited
+/// artists' names that search2/search3 filter (`Kept`; decision 0026, "Speed, third round").
 ///
 /// Invalidation is by commit, not by event: a `DatabaseRegionObservation` on the tables the
 /// columns read bumps a generation after every commit that wrote one of them. Events would miss
