@@ -116,4 +116,65 @@ struct SubsonicQueryTests {
             #expect(plan.contains { $0.contains("Nocase") }, "\(order): \(plan)")
         }
     }
+
+    @Test("Given the kept keys of search3 (decision 0026, third round), when artists and albums are searched with accents, case, SQL wildcards, several words and pages, then the rows are those of SQLite's LIKE, in the same order, before and after a rescan renames them")
+    func keptSearchKeysMatchLike() throws {
+        let library = try Library.inMemory()
+        let credits: [(String, String)] = [("Björk", "Homogenic"), ("BJORK tribute", "Post_Modern"), ("Sigur Rós", "Ágætis byrjun"),
+                                           ("AC/DC", "100% Rock"), ("東京事変", "教育"), ("The Lovers", "Love & Hate"), ("Glove", "Lovesick Blues")]
+        var tracks: [ScannedTrack] = []
+        for (i, (artist, album)) in credits.enumerated() {
+            tracks.append(ScannedTrack(uid: "k\(i)", title: "Song", artist: artist, album: album, trackNumber: 1))
+        }
+        try library.scan(tracks)
+        let words = ["bjork", "BJÖRK", "rós", "ros", "%", "_", "100%", "post_m", "ac/dc", "東京", "教", "love", "LOVE s", "e", "", "zzz", "o v", "\\"]
+        let pages = [(20, 0), (2, 1), (1, 3), (0, 0), (500, 2_147_483_647)]
+        // SQLite's LIKE, as the door asked it before the keys were kept.
+        func likeAlbumIDs(_ text: String, _ limit: Int, _ offset: Int) throws -> [Int64] {
+            let (condition, arguments) = Library.containsAll(column: "album.albumKey", text)
+            return try library.writer.read { db in
+                try Int64.fetchAll(db, sql: "SELECT album.id FROM album WHERE \(condition) ORDER BY album.albumKey, album.id LIMIT ? OFFSET ?",
+                                   arguments: arguments + [limit, offset])
+            }
+        }
+        func check(_ step: String) throws {
+            // Artists are read with SQL while the rows are not kept (this suite's other test checks that path).
+            #expect(library.albumSummaries.current() == nil)
+            var artists: [String: [SubsonicArtistRow]] = [:]
+            for word in words { for (limit, offset) in pages { artists["\(word) \(limit) \(offset)"] = try library.searchArtists(word, limit: limit, offset: offset) } }
+            for _ in 0..<2 { _ = try library.subsonicAlbums(.alphabeticalByName, limit: 1, offset: 0) }
+            #expect(library.albumSummaries.current() != nil, "\(step)")
+            var matched = 0
+            for word in words {
+                for (limit, offset) in pages {
+                    let kept = try library.searchArtists(word, limit: limit, offset: offset)
+                    #expect(kept == artists["\(word) \(limit) \(offset)"], "\(step): artists \(word) \(limit) \(offset)")
+                    let albums = try library.searchAlbums(word, limit: limit, offset: offset)
+                    #expect(albums.map(\.id) == (try likeAlbumIDs(word, limit, offset)), "\(step): albums \(word) \(limit) \(offset)")
+                    matched += kept.count + albums.count
+                }
+            }
+            #expect(matched > 40, "\(step): the words find something")
+        }
+        try check("first scan")
+        #expect(try library.searchArtists("bjork", limit: 20, offset: 0).map(\.name) == ["Björk", "BJORK tribute"])
+        #expect(try library.searchAlbums("100%", limit: 20, offset: 0).map(\.title) == ["100% Rock"])
+        #expect(try library.searchAlbums("_", limit: 20, offset: 0).map(\.title) == ["Post_Modern"])
+        // The songs' album ids, answered from the kept rows.
+        func keysMatchRows() throws -> [Int64: String] {
+            let all = try library.searchAlbums("", limit: 500, offset: 0)
+            let keys = try library.albumKeys(ids: Set(all.map(\.id)))
+            #expect(keys == Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.key) }))
+            return keys
+        }
+        #expect(try keysMatchRows().count == credits.count)
+
+        // A rescan renames an artist and an album: the kept keys follow.
+        try library.scan([ScannedTrack(uid: "k0", title: "Song", artist: "Bjork Again", album: "Debut", trackNumber: 1, file: "Homogenic/k0.flac")],
+                         inode: 1, finish: false)
+        try check("after the rescan")
+        #expect(try library.searchArtists("bjork", limit: 20, offset: 0).map(\.name) == ["Bjork Again", "BJORK tribute"])
+        #expect(try library.searchAlbums("debut", limit: 20, offset: 0).count == 1)
+        #expect(try keysMatchRows().values.contains { $0.hasPrefix("debut") })
+    }
 }

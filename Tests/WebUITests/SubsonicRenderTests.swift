@@ -31,4 +31,19 @@ struct SubsonicRenderTests {
         #expect(xml == #"<?xml version="1.0" encoding="UTF-8"?><song xmlns="http://subsonic.org/restapi" plain=""# + Self.plain
             + #"" awkward=""# + escaped + #""><genre>"# + escaped + "</genre></song>")
     }
+
+    @Test("Given what clients type into search2/search3, when it is read as the search text, then spaces and tabs (ASCII or not) around it go, as Foundation's trimming does, and the empty forms are empty")
+    func searchTextTrimsAsFoundationDoes() {
+        let cases = ["love", " love ", "\tlove", "love\t", "love\u{3000}", "\u{00A0}love", "lo ve", "love*", "love**", "*", "\"\"", " \"\" ",
+                     "", " ", "é", " é", "日本\u{2028}", "\nlove\n", "x"]
+        for text in cases {
+            var expected = text.trimmingCharacters(in: .whitespaces)
+            if expected == "\"\"" || expected == "*" { expected = "" }
+            while expected.hasSuffix("*") { expected.removeLast() }
+            #expect(SubsonicAPI.searchText(text) == expected, "\(text.debugDescription)")
+        }
+        #expect(SubsonicAPI.searchText(nil) == "")
+        #expect(SubsonicAPI.searchText(" love* ") == "love")
+        #expect(SubsonicAPI.searchText("\u{3000}love\u{3000}") == "love")
+    }
 }

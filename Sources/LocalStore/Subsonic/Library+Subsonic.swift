@@ -147,12 +147,12 @@ extension Library {
     func albumRows(_ db: Database, ids: [Int64], _ plan: SubsonicAlbumSummaries.Plan) throws -> [SubsonicAlbumRow] {
         let byID: [Int64: SubsonicAlbumRow]
         switch plan {
-        case .use(let rows):
-            byID = rows
+        case .use(let kept):
+            byID = kept.rows
         case .build(let generation):
-            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.subsonicAlbumColumns) FROM album")).map(Self.subsonicAlbum)
-            byID = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            albumSummaries.store(byID, generation: generation)
+            let kept = try SubsonicAlbumSummaries.Kept.read(db)
+            byID = kept.rows
+            albumSummaries.store(kept, generation: generation)
         case .direct:
             guard !ids.isEmpty else { return [] }
             let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.subsonicAlbumColumns) FROM album WHERE album.id IN (SELECT value FROM json_each(?))"),
@@ -182,6 +182,12 @@ extension Library {
     /// - Throws: `StoreError` when SQLite fails.
     public func albumKeys(ids: Set<Int64>) throws(StoreError) -> [Int64: String] {
         guard !ids.isEmpty else { return [:] }
+        // From the kept album rows when they are current: no read transaction at all.
+        if let kept = albumSummaries.current() {
+            var out: [Int64: String] = [:]
+            for id in ids { if let row = kept.rows[id] { out[id] = row.key } }
+            return out
+        }
         return try read("reading album keys") { db in
             var out: [Int64: String] = [:]
             // One cached statement for any set (the ids as a JSON array): songs of every search3
@@ -323,6 +329,23 @@ extension Library {
     ///
     /// - Throws: `StoreError` when SQLite fails.
     public func searchArtists(_ text: String, limit: Int, offset: Int) throws(StoreError) -> [SubsonicArtistRow] {
+        if let kept = albumSummaries.current() {
+            // The page's ids from the kept keys (the same filter and order as the SQL below),
+            // then their rows; a page without artists reads nothing.
+            let ids = LikeWords(text).page(kept.artistKeys, limit: limit, offset: offset)
+            guard !ids.isEmpty else { return [] }
+            return try read("searching artists") { db in
+                try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT artist.id, artist.nameKey, artist.name,
+                        (SELECT count(DISTINCT track.albumId) FROM trackArtist ta JOIN track ON track.id = ta.trackId
+                         WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')),
+                        \(Self.subsonicArtistStarred)
+                    FROM artist WHERE artist.id IN (SELECT value FROM json_each(?))
+                    ORDER BY artist.nameKey, artist.id
+                    """), arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"])
+                    .map(Self.subsonicArtist)
+            }
+        }
         let (condition, arguments) = Self.containsAll(column: "artist.nameKey", text)
         return try read("searching artists") { db in
             // The artists that match first, then their credits: joining every credit of the
@@ -347,14 +370,25 @@ extension Library {
     ///
     /// - Throws: `StoreError` when SQLite fails.
     public func searchAlbums(_ text: String, limit: Int, offset: Int) throws(StoreError) -> [SubsonicAlbumRow] {
-        let (condition, arguments) = Self.containsAll(column: "album.albumKey", text)
         let plan = albumSummaries.plan()
+        if case .use(let kept) = plan {
+            // The ids from the kept keys (the same filter and order as the SQL below), the rows
+            // from the kept rows: no read transaction.
+            return LikeWords(text).page(kept.albumKeys, limit: limit, offset: offset).compactMap { kept.rows[$0] }
+        }
+        let (condition, arguments) = Self.containsAll(column: "album.albumKey", text)
         return try read("searching albums") { db in
             // Prepared once per number of words; the rows as getAlbumList2's (`albumRows`).
             let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT album.id FROM album WHERE \(condition) ORDER BY album.albumKey, album.id LIMIT ? OFFSET ?"),
                                          arguments: arguments + [max(limit, 0), max(offset, 0)])
             return try albumRows(db, ids: ids, plan)
         }
+    }
+
+    /// The folded words of a search2/search3 text (at most 16), which `containsAll` and
+    /// `LikeWords` both match.
+    static func searchWords(_ text: String) -> [Substring] {
+        Array(TextKey.fold(text).split(whereSeparator: { $0.isWhitespace }).prefix(16))
     }
 
     /// `column LIKE '%word%'` for each folded word of `text` (`%`, `_` and `\\` taken literally).
@@ -365,7 +399,7 @@ extension Library {
     /// artist and album searches were re-prepared on every request (`sqlite3Reprepare`, 12 % of
     /// search3's CPU in `perf`). Appending `''` leaves the pattern as it is.
     static func containsAll(column: String, _ text: String) -> (String, StatementArguments) {
-        let words = TextKey.fold(text).split(whereSeparator: { $0.isWhitespace }).prefix(16)
+        let words = searchWords(text)
         guard !words.isEmpty else { return ("1", []) }
         var arguments: StatementArguments = []
         for word in words {
