@@ -70,8 +70,8 @@ fi
 
 if [ -z "$bin" ]; then
   # Built as scripts/run builds it for users (static Swift runtime), into the same .build.
-  echo "build: swift build -c release --product omnisonicd --static-swift-stdlib"
-  swift build -c release --product omnisonicd --static-swift-stdlib
+  echo "build: swift build -c release --product omnisonicd --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections"
+  swift build -c release --product omnisonicd --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections
   bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/omnisonicd"
 fi
 
