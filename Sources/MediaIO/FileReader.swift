@@ -71,6 +71,24 @@ final class FileReader {
         return readFromDisk(at: offset, count: wanted)
     }
 
+    /// Copies up to `count` bytes at `offset` into `buffer`, the part the head covers from
+    /// memory and the rest with one `pread`: libavformat (`PatchedInput`) starts where our parsers
+    /// did, and read those bytes from the disk a second time (decision 0039).
+    ///
+    /// - Returns: the bytes copied; fewer than `count` at the end of the file or when `pread` fails.
+    func read(into buffer: UnsafeMutablePointer<UInt8>, at offset: Int, count: Int) -> Int {
+        guard offset >= 0, count > 0 else { return 0 }
+        var done = 0
+        if offset < head.count {
+            done = min(count, head.count - offset)
+            head.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress! + offset, count: done) }
+            // Short of the whole file only when the file is longer than the head.
+            if done == count || head.count == size { return done }
+        }
+        let got = pread(descriptor, buffer + done, count - done, off_t(offset + done))
+        return done + max(0, got)
+    }
+
     /// Keeps `count` bytes at `offset` in memory for the reads that follow.
     func prefetch(at offset: Int, count: Int) {
         window = (offset, readFromDisk(at: offset, count: count))

@@ -1,4 +1,5 @@
 import Foundation
+import OmniModel
 
 /// The one place strings from files are made presentable.
 enum TextCleaning {
@@ -11,10 +12,13 @@ enum TextCleaning {
            utf8.allSatisfy({ $0 < 0x80 }) {
             return text
         }
-        let trimmed = text.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{0}")))
+        let trimmed = text.trimmingCharacters(in: edges)
         guard !trimmed.isEmpty else { return nil }
-        return trimmed.precomposedStringWithCanonicalMapping
+        return trimmed.precomposed
     }
+
+    /// What `clean` trims: made once, not for every value (decision 0039).
+    private static let edges = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{0}"))
 
     /// True when `text` has something besides whitespace and NULs (cheaper than `clean`).
     static func hasContent(_ text: String) -> Bool {
