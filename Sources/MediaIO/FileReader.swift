@@ -11,7 +11,8 @@ import OmniModel
 /// `deinit`. Used by one thread at a time.
 ///
 /// The first `headBytes` of the file are read once and kept: the leading ID3v2 check, FLAC block
-/// headers and Ogg page headers all sit there, so the parsers' small reads cost no system call.
+/// headers and Ogg page headers all sit there, so the parsers' small reads cost no system call,
+/// and libavformat's reads through `PatchedInput` start from the same bytes (decision 0039).
 final class FileReader {
     /// The open descriptor, shared with `PatchedInput` (which keeps this object alive).
     let descriptor: Int32
