@@ -332,13 +332,15 @@ public final class Indexer: Sendable {
             }
         }
         let artwork = self.artwork, logger = self.logger
+        // Each root's real path once, not once per picture (a `readlink` per component each time).
+        let realRoots = Dictionary(walked.map { ($0.root.id, $0.root.path.resolvingLinks) }, uniquingKeysWith: { first, _ in first })
         let pool = ProbePool(jobs: pictures, threads: probeThreads, name: "omnisonic-picture", stackSize: 1 << 20,
                              cancelled: { false }) { job -> (index: Int, stored: StoredArtwork?) in
             do throws(IndexError) {
                 // The walker checked the link; checked again at reading, since a picture is
                 // served to clients (decision 0009: nothing outside a music folder is).
                 let path = job.root.path.appending(job.picture.relativePath)
-                guard let realRoot = job.root.path.resolvingLinks, path.resolves(within: realRoot) else {
+                guard let realRoot = realRoots[job.root.id] ?? nil, path.resolves(within: realRoot) else {
                     throw IndexError(.artwork, message: "the picture \(path) leads out of the music folder; not read")
                 }
                 return (job.index, try artwork.storeFile(at: path))

@@ -40,7 +40,8 @@ struct DirectStatement {
         _ = try run(db, returningFirstColumn: false)
     }
 
-    /// Runs a statement that returns one row of one integer (`… RETURNING id`) and returns it.
+    /// Runs a statement that returns at most one row whose first column is an integer
+    /// (`… RETURNING id`, a lookup by a unique key) and returns it, nil when there is no row.
     func fetchInt64(_ db: Database) throws -> Int64? {
         try run(db, returningFirstColumn: true)
     }

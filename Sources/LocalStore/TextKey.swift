@@ -1,4 +1,5 @@
 import Foundation
+import OmniModel
 
 /// Folding of names into comparison keys.
 ///
@@ -29,7 +30,7 @@ public enum TextKey {
             }
             return String(decoding: out, as: UTF8.self)
         }
-        let folded = text.precomposedStringWithCanonicalMapping
+        let folded = text.precomposed
             .folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
         var out = ""
         out.reserveCapacity(folded.utf8.count)

@@ -50,8 +50,11 @@ struct TrackWriter {
             let (tags, overridden) = try effectiveTags(result)
             let artworkID = try artwork.map { try self.artworkRowID(for: $0) }
             let folderArtworkID = try folderArtwork.map { try self.artworkRowID(for: $0) }
-            let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM track WHERE uid = ?"),
-                                              arguments: [result.uid.rawValue])
+            // Bound in place (`DirectStatement`), as the inserts below: asked once per file, and
+            // GRDB's arguments and cursor were a third of this lookup's time (decision 0039).
+            var lookup = DirectStatement(try db.cachedStatement(sql: "SELECT id FROM track WHERE uid = ?"))
+            lookup.bind(result.uid.rawValue)
+            let existing = try lookup.fetchInt64(db)
             guard let trackID = existing else {
                 // A recording new to the library: the common case of a first scan.
                 let trackID = try insertTrack(result, tags: tags, folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,

@@ -11,7 +11,8 @@ import OmniModel
 /// `deinit`. Used by one thread at a time.
 ///
 /// The first `headBytes` of the file are read once and kept: the leading ID3v2 check, FLAC block
-/// headers and Ogg page headers all sit there, so the parsers' small reads cost no system call.
+/// headers and Ogg page headers all sit there, so the parsers' small reads cost no system call,
+/// and libavformat's reads through `PatchedInput` start from the same bytes (decision 0039).
 final class FileReader {
     /// The open descriptor, shared with `PatchedInput` (which keeps this object alive).
     let descriptor: Int32
@@ -69,6 +70,24 @@ final class FileReader {
             return Array(window.bytes[start..<(start + wanted)])
         }
         return readFromDisk(at: offset, count: wanted)
+    }
+
+    /// Copies up to `count` bytes at `offset` into `buffer`, the part the head covers from
+    /// memory and the rest with one `pread`: libavformat (`PatchedInput`) starts where our parsers
+    /// did, and read those bytes from the disk a second time (decision 0039).
+    ///
+    /// - Returns: the bytes copied; fewer than `count` at the end of the file or when `pread` fails.
+    func read(into buffer: UnsafeMutablePointer<UInt8>, at offset: Int, count: Int) -> Int {
+        guard offset >= 0, count > 0 else { return 0 }
+        var done = 0
+        if offset < head.count {
+            done = min(count, head.count - offset)
+            head.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress! + offset, count: done) }
+            // Short of the whole file only when the file is longer than the head.
+            if done == count || head.count == size { return done }
+        }
+        let got = pread(descriptor, buffer + done, count - done, off_t(offset + done))
+        return done + max(0, got)
     }
 
     /// Keeps `count` bytes at `offset` in memory for the reads that follow.

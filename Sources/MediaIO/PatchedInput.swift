@@ -25,7 +25,6 @@ final class PatchedInput {
 
     /// The open file the `.file` pieces are read from (kept alive here; it owns the descriptor).
     let file: FileReader
-    private let fd: Int32
     private let pieces: [Piece]
     /// The virtual file's length.
     let size: Int
@@ -38,7 +37,6 @@ final class PatchedInput {
     /// The file in `pieces`, read through `file`'s descriptor.
     init(file: FileReader, pieces: [Piece]) {
         self.file = file
-        fd = file.descriptor
         self.pieces = pieces
         size = pieces.reduce(0) { $0 + max(0, $1.count) }
     }
@@ -83,8 +81,7 @@ final class PatchedInput {
                 }
                 got = wanted
             case .file(let offset, _):
-                let result = pread(fd, buffer + done, wanted, off_t(offset + within))
-                got = max(0, result)
+                got = file.read(into: buffer + done, at: offset + within, count: wanted)
             }
             done += got
             position += got

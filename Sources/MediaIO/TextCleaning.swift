@@ -1,4 +1,5 @@
 import Foundation
+import OmniModel
 
 /// The one place strings from files are made presentable.
 enum TextCleaning {
@@ -11,13 +12,22 @@ enum TextCleaning {
            utf8.allSatisfy({ $0 < 0x80 }) {
             return text
         }
-        let trimmed = text.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{0}")))
+        let trimmed = text.trimmingCharacters(in: edges)
         guard !trimmed.isEmpty else { return nil }
-        return trimmed.precomposedStringWithCanonicalMapping
+        return trimmed.precomposed
     }
+
+    /// What `clean` trims: made once, not for every value (decision 0039).
+    private static let edges = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{0}"))
 
     /// True when `text` has something besides whitespace and NULs (cheaper than `clean`).
     static func hasContent(_ text: String) -> Bool {
-        text.unicodeScalars.contains { !$0.properties.isWhitespace && $0 != "\u{0}" }
+        // ASCII without the Unicode property lookup (the normaliser asks this of every value):
+        // the ASCII White_Space characters are exactly tab to carriage return and space.
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            return utf8.contains { $0 != 0x20 && $0 != 0 && !(0x09...0x0D).contains($0) }
+        }
+        return text.unicodeScalars.contains { !$0.properties.isWhitespace && $0 != "\u{0}" }
     }
 }
