@@ -144,8 +144,6 @@ public final class Indexer: Sendable {
         let probeStart = elapsed()
         var done = 0
         var lastReport = -1.0
-        var batch = ScanBatch()
-        var lastFlush = elapsed()
         func report(_ phase: ScanProgress.Phase) {
             let now = elapsed()
             let rate = now > probeStart ? Double(done) / (now - probeStart) : 0
@@ -153,41 +151,61 @@ public final class Indexer: Sendable {
             lastReport = now
         }
         report(.probing)
+        /// Takes what the probe threads have made, up to `upTo` results, waiting at most
+        /// `timeout` for a hand-off, into a chunk for the writer.
+        func collect(upTo room: Int, timeout: TimeInterval) -> ScanBatch {
+            var chunk = ScanBatch()
+            for output in results.pop(atLeast: min(Self.handOff, jobs.count - done), upTo: room, timeout: timeout) {
+                done += 1
+                switch output.kind {
+                case .probed(let probed):
+                    if case .track(let result, _, _) = probed.outcome, !result.warnings.isEmpty { summary.warnings += 1 }
+                    if case .failed = probed.outcome { summary.failed += 1 } else if output.job.existingFileID == nil {
+                        summary.added += 1
+                    } else {
+                        summary.updated += 1
+                    }
+                    chunk.probed.append(probed)
+                case .vanished:
+                    if let id = output.job.existingFileID {
+                        chunk.removed.append(id)
+                        summary.removed += 1
+                    }
+                case .beingWritten:
+                    summary.busy += 1
+                }
+            }
+            if progress != nil && elapsed() - lastReport >= 0.1 { report(.probing) }
+            return chunk
+        }
         do {
             while done < jobs.count {
                 if cancelled() { break }
-                // Woken once per hand-off, not once per file (see BlockingQueue); never past a
-                // full batch, so batches end where they did.
-                let room = max(1, batchSize - batch.probed.count - batch.removed.count)
-                for output in results.pop(atLeast: min(Self.handOff, jobs.count - done), upTo: room, timeout: 0.1) {
-                    done += 1
-                    switch output.kind {
-                    case .probed(let probed):
-                        if case .track(let result, _, _) = probed.outcome, !result.warnings.isEmpty { summary.warnings += 1 }
-                        if case .failed = probed.outcome { summary.failed += 1 } else if output.job.existingFileID == nil {
-                            summary.added += 1
-                        } else {
-                            summary.updated += 1
-                        }
-                        batch.probed.append(probed)
-                    case .vanished:
-                        if let id = output.job.existingFileID {
-                            batch.removed.append(id)
-                            summary.removed += 1
-                        }
-                    case .beingWritten:
-                        summary.busy += 1
+                // The first hand-off is awaited outside any transaction, so that slow probing
+                // never holds the database's writer.
+                let first = collect(upTo: batchSize, timeout: 0.1)
+                if first.isEmpty { continue }
+                // Then one transaction takes each hand-off as it comes and writes it at once
+                // (`Library.apply(chunks:)`, decision 0039), up to `batchSize` files or a
+                // quarter of a second; a hand-off that does not come within 50 ms ends it
+                // early. The transaction holds the database's writer: other writers (a star
+                // from the web UI, a merge from sync) wait at most about that long.
+                let opened = elapsed()
+                var written = 0
+                var pending: ScanBatch? = first
+                run.changed.formUnion(try library.apply(chunks: {
+                    if let chunk = pending {
+                        pending = nil
+                        written += chunk.probed.count + chunk.removed.count
+                        return chunk
                     }
-                }
-                let now = elapsed()
-                if batch.probed.count + batch.removed.count >= batchSize || (now - lastFlush > 1 && !batch.isEmpty) {
-                    run.changed.formUnion(try library.apply(batch, reportingChanges: run.reportsChanges))
-                    batch = ScanBatch()
-                    lastFlush = now
-                }
-                if progress != nil && now - lastReport >= 0.1 { report(.probing) }
+                    guard done < jobs.count, written < batchSize, !cancelled(), elapsed() - opened < 0.25 else { return nil }
+                    let chunk = collect(upTo: batchSize - written, timeout: 0.05)
+                    if chunk.isEmpty { return nil }
+                    written += chunk.probed.count + chunk.removed.count
+                    return chunk
+                }, reportingChanges: run.reportsChanges))
             }
-            run.changed.formUnion(try library.apply(batch, reportingChanges: run.reportsChanges))
         } catch {
             // Stop the probe threads and wait for them before returning: a thread still inside
             // FFmpeg or libcrypto while the process exits crashes in their teardown.

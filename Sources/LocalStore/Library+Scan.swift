@@ -105,39 +105,68 @@ extension Library {
     @discardableResult
     public func apply(_ batch: ScanBatch, reportingChanges: Bool = false) throws(StoreError) -> [TrackUID] {
         if batch.isEmpty { return [] }
+        var pending: ScanBatch? = batch
+        return try apply(chunks: {
+            defer { pending = nil }
+            return pending
+        }, reportingChanges: reportingChanges)
+    }
+
+    /// Writes scan results in a single transaction, a chunk at a time, as `next` hands them
+    /// over, until it returns nil.
+    ///
+    /// The scan's writer takes its probe results as they come (a hand-off of a few dozen) and
+    /// writes each at once, instead of gathering a whole batch and then writing it in one
+    /// burst, during which the probe threads filled their queue and stopped: a core stood idle
+    /// for about a third of the scan (decision 0039). `next` runs inside the transaction, on
+    /// the calling thread, and may block while it waits for results; keep its waits short,
+    /// since the database's writer is held meanwhile.
+    ///
+    /// - Parameter reportingChanges: read back the uids of the tracks the transaction touched.
+    /// - Returns: with `reportingChanges`, the tracks added, changed or moved; otherwise empty.
+    /// - Throws: `StoreError`; everything written since the transaction began is rolled back.
+    @discardableResult
+    public func apply(chunks next: () -> ScanBatch?, reportingChanges: Bool = false) throws(StoreError) -> [TrackUID] {
         // The writer steps its track, file and link statements directly (`DirectStatement`),
         // unseen by GRDB's observers: the kept Subsonic album rows are told after the commit.
         defer { albumSummaries.invalidate() }
         return try write("saving scan results") { db in
             let now = Date().timeIntervalSince1970
-            // Existing tracks this batch may change leave the search index first (see SearchIndex).
-            var stale: [Int64] = []
-            if !batch.probed.isEmpty {
-                let uids = batch.probed.compactMap { probed -> String? in
-                    if case .track(let result, _, _) = probed.outcome { return result.uid.rawValue }
-                    return nil
-                }
-                stale += try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM track WHERE uid IN (SELECT value FROM json_each(?))"),
-                                            arguments: [JSONText.array(uids)])
-            }
-            if !batch.moved.isEmpty {
-                stale += try Int64.fetchAll(db.cachedStatement(sql: """
-                    SELECT DISTINCT trackId FROM file WHERE trackId IS NOT NULL AND id IN (SELECT value FROM json_each(?))
-                    """), arguments: ["[" + batch.moved.map { String($0.fileID) }.joined(separator: ",") + "]"])
-            }
-            try SearchIndex.remove(Set(stale), in: db)
-
             var writer = TrackWriter(db: db, now: now)
-            for picture in batch.folderPictures { try writer.saveFolderPicture(picture) }
-            for (rootID, folder) in batch.removedFolderPictures { try writer.removeFolderPicture(rootID: rootID, folder: folder) }
-            if !batch.removed.isEmpty {
-                for chunk in batch.removed.chunked(500) {
-                    try db.execute(sql: "DELETE FROM file WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
-                                   arguments: StatementArguments(chunk))
+            var stale: Set<Int64> = []
+            while let batch = next() {
+                if batch.isEmpty { continue }
+                // Existing tracks this chunk may change leave the search index first (see SearchIndex).
+                var chunkStale: [Int64] = []
+                if !batch.probed.isEmpty {
+                    let uids = batch.probed.compactMap { probed -> String? in
+                        if case .track(let result, _, _) = probed.outcome { return result.uid.rawValue }
+                        return nil
+                    }
+                    chunkStale += try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM track WHERE uid IN (SELECT value FROM json_each(?))"),
+                                                     arguments: [JSONText.array(uids)])
                 }
+                if !batch.moved.isEmpty {
+                    chunkStale += try Int64.fetchAll(db.cachedStatement(sql: """
+                        SELECT DISTINCT trackId FROM file WHERE trackId IS NOT NULL AND id IN (SELECT value FROM json_each(?))
+                        """), arguments: ["[" + batch.moved.map { String($0.fileID) }.joined(separator: ",") + "]"])
+                }
+                // A track already taken out (an earlier chunk wrote it) is not in the index.
+                let leaving = Set(chunkStale).subtracting(stale).subtracting(writer.touched)
+                try SearchIndex.remove(leaving, in: db)
+                stale.formUnion(leaving)
+
+                for picture in batch.folderPictures { try writer.saveFolderPicture(picture) }
+                for (rootID, folder) in batch.removedFolderPictures { try writer.removeFolderPicture(rootID: rootID, folder: folder) }
+                if !batch.removed.isEmpty {
+                    for chunk in batch.removed.chunked(500) {
+                        try db.execute(sql: "DELETE FROM file WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                                       arguments: StatementArguments(chunk))
+                    }
+                }
+                for moved in batch.moved { try writer.move(moved) }
+                for probed in batch.probed { try writer.save(probed) }
             }
-            for moved in batch.moved { try writer.move(moved) }
-            for probed in batch.probed { try writer.save(probed) }
             let touched = writer.touched.union(stale)
             try SearchIndex.add(touched, folded: writer.folded, in: db)
             if touched.isEmpty || !reportingChanges { return [] }
