@@ -52,28 +52,47 @@ struct OggLayout {
         countOffsets.count == 4 && (entryCount > TagLimits.vorbisEntries || commentSize > FLACLayout.libavCommentBytes)
     }
 
+    /// One page's header (RFC 3533 § 6), as the walks above and below read it: nil when the bytes
+    /// at `position` are not a page header, or the page runs past the end of the file.
+    struct Page {
+        /// The stream the page belongs to.
+        let serial: [UInt8]
+        /// The lacing values: a packet ends at each value below 255.
+        let lacing: ArraySlice<UInt8>
+        /// Where the page's body starts, and the offset just past the page.
+        let body: Int, end: Int
+        /// Version 0 and the "beginning of stream" flag: the first page of a stream.
+        let beginsStream: Bool
+
+        init?(_ file: FileReader, at position: Int) {
+            let header = file.read(at: position, count: 27 + 255)
+            guard header.count >= 27, header.starts(with: Array("OggS".utf8)) else { return nil }
+            let segments = Int(header[26])
+            guard header.count >= 27 + segments else { return nil }
+            serial = Array(header[14..<18])
+            lacing = header[27..<(27 + segments)]
+            body = position + 27 + segments
+            end = body + lacing.reduce(0) { $0 + Int($1) }
+            beginsStream = header[4] == 0 && header[5] & 0x02 != 0
+            guard end <= file.size else { return nil }
+        }
+    }
+
     /// Walks the page headers at `start`, or nil when the file is not Ogg, the first stream is not
     /// one of the four codecs, or its comment packet is not found whole.
     static func read(_ file: FileReader, start: Int) -> OggLayout? {
-        let first = file.read(at: start, count: 27 + 255)
-        guard first.count >= 28, first.starts(with: Array("OggS".utf8)), first[4] == 0, first[5] & 0x02 != 0 else { return nil }
-        let serial = Array(first[14..<18])
-        let firstBody = file.read(at: start + 27 + Int(first[26]), count: 16)
-        guard let codec = codec(firstPacket: firstBody) else { return nil }
+        guard let first = Page(file, at: start), first.beginsStream else { return nil }
+        let serial = first.serial
+        guard let codec = codec(firstPacket: file.read(at: first.body, count: 16)) else { return nil }
         var layout = OggLayout(codec: codec, serial: serial)
         // Packets of this stream, counted from its first page; the comment is packet 1.
         var packet = 0
         var position = start
         for _ in 0..<maxPages {
-            let header = file.read(at: position, count: 27 + 255)
-            guard header.count >= 27, header.starts(with: Array("OggS".utf8)) else { return nil }
-            let segments = Int(header[26])
-            guard header.count >= 27 + segments else { return nil }
-            var bodyOffset = position + 27 + segments
-            let pageEnd = bodyOffset + header[27..<(27 + segments)].reduce(0) { $0 + Int($1) }
-            guard pageEnd <= file.size else { return nil }
-            if Array(header[14..<18]) == serial {
-                for lacing in header[27..<(27 + segments)] {
+            guard let page = Page(file, at: position) else { return nil }
+            var bodyOffset = page.body
+            if page.serial == serial {
+                for lacing in page.lacing {
                     if packet == 1 {
                         // The packet's bytes in one page are contiguous: one range per page.
                         if let last = layout.commentRanges.last, last.page == position {
@@ -90,7 +109,7 @@ struct OggLayout {
                     }
                 }
             }
-            position = pageEnd
+            position = page.end
         }
         return nil
     }
@@ -112,11 +131,10 @@ struct OggLayout {
     /// its bytes from here over its length (decision 0034), not the encoder's nominal rate.
     /// Reads one page header per page of the headers (two or three for a usual file).
     static func audioStart(_ file: FileReader, start: Int) -> Int? {
-        let first = file.read(at: start, count: 27 + 255)
-        guard first.count >= 28, first.starts(with: Array("OggS".utf8)), first[4] == 0, first[5] & 0x02 != 0 else { return nil }
-        let serial = Array(first[14..<18])
+        guard let first = Page(file, at: start), first.beginsStream else { return nil }
+        let serial = first.serial
         // The identification header: 80 bytes hold Speex's extra-header count (offset 68).
-        let body = file.read(at: start + 27 + Int(first[26]), count: 80)
+        let body = file.read(at: first.body, count: 80)
         let headers: Int
         switch codec(firstPacket: body) {
         case .vorbis?: headers = 3 // identification, comment, setup
@@ -135,18 +153,12 @@ struct OggLayout {
         var packets = 0
         var position = start
         for _ in 0..<maxPages {
-            let header = file.read(at: position, count: 27 + 255)
-            guard header.count >= 27, header.starts(with: Array("OggS".utf8)) else { return nil }
-            let segments = Int(header[26])
-            guard header.count >= 27 + segments else { return nil }
-            let lacing = header[27..<(27 + segments)]
-            let pageEnd = position + 27 + segments + lacing.reduce(0) { $0 + Int($1) }
-            guard pageEnd <= file.size else { return nil }
-            if Array(header[14..<18]) == serial {
-                packets += lacing.filter { $0 < 255 }.count
-                if packets >= headers { return pageEnd }
+            guard let page = Page(file, at: position) else { return nil }
+            if page.serial == serial {
+                packets += page.lacing.filter { $0 < 255 }.count
+                if packets >= headers { return page.end }
             }
-            position = pageEnd
+            position = page.end
         }
         return nil
     }
