@@ -69,6 +69,13 @@ extension Library {
 
     /// The star date of an artist row (`artist.nameKey` in scope).
     static let subsonicArtistStarred = "(SELECT f.stamp FROM artistFavorite f WHERE f.nameKey = artist.nameKey AND f.favorite)"
+    /// An artist row of a search answer (`subsonicArtist`): id, key, name, its albums, its star.
+    static let subsonicSearchArtistColumns = """
+        artist.id, artist.nameKey, artist.name,
+            (SELECT count(DISTINCT track.albumId) FROM trackArtist ta JOIN track ON track.id = ta.trackId
+             WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')),
+            \(subsonicArtistStarred)
+        """
 
     /// The wall time of a clock stamp (when a star was set), nil for none.
     static func starDate(_ stamp: String?) -> Date? {
@@ -336,10 +343,7 @@ extension Library {
             guard !ids.isEmpty else { return [] }
             return try read("searching artists") { db in
                 try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT artist.id, artist.nameKey, artist.name,
-                        (SELECT count(DISTINCT track.albumId) FROM trackArtist ta JOIN track ON track.id = ta.trackId
-                         WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')),
-                        \(Self.subsonicArtistStarred)
+                    SELECT \(Self.subsonicSearchArtistColumns)
                     FROM artist WHERE artist.id IN (SELECT value FROM json_each(?))
                     ORDER BY artist.nameKey, artist.id
                     """), arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"])
@@ -352,10 +356,7 @@ extension Library {
             // library to its artist before filtering took 7 ms of SQLite for a 10,000-track
             // library (search3's main cost); this takes well under 1 ms, with the same rows.
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT artist.id, artist.nameKey, artist.name,
-                    (SELECT count(DISTINCT track.albumId) FROM trackArtist ta JOIN track ON track.id = ta.trackId
-                     WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist')),
-                    \(Self.subsonicArtistStarred)
+                SELECT \(Self.subsonicSearchArtistColumns)
                 FROM artist WHERE \(condition)
                 AND EXISTS (SELECT 1 FROM trackArtist ta JOIN track ON track.id = ta.trackId
                             WHERE ta.artistId = artist.id AND ta.role IN ('artist', 'albumartist'))
