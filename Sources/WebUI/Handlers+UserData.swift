@@ -96,7 +96,7 @@ extension Handlers {
             throw APIError.notFound("album")
         }
         // Pages showing this album elsewhere (other tabs, other clients) show the new star.
-        for event in UserOperation.events(for: try library.record(.favoriteAlbum(key: key, on))) { await configuration.events.publish(event) }
+        try await record(.favoriteAlbum(key: key, on))
         guard let detail = try library.album(id: id) else { throw APIError.notFound("album") }
         return try JSONBody.response(AlbumResponse(album: detail.album, tracks: detail.tracks.map(APITrack.init(record:))))
     }
@@ -105,7 +105,7 @@ extension Handlers {
         guard let id = context.parameters.get("id", as: Int64.self), let key = try library.artistKey(id: id) else {
             throw APIError.notFound("artist")
         }
-        for event in UserOperation.events(for: try library.record(.favoriteArtist(key: key, on))) { await configuration.events.publish(event) }
+        try await record(.favoriteArtist(key: key, on))
         guard let detail = try library.artist(id: id) else { throw APIError.notFound("artist") }
         return try JSONBody.response(detail)
     }
@@ -119,14 +119,22 @@ extension Handlers {
         JSONBody.response(bytes: PageResponse(items: page.items.map(APITrack.init(record:)), total: page.total).json())
     }
 
+    /// Records `mutation` through the one write path and publishes the events of the operations
+    /// it made (`UserOperation.events(for:)`, as Subsonic and sync do): none when nothing changed.
+    @discardableResult
+    func record(_ mutation: UserMutation) async throws -> [UserOperation] {
+        let operations = try library.record(mutation)
+        for event in UserOperation.events(for: operations) { await configuration.events.publish(event) }
+        return operations
+    }
+
     /// Records a mutation about one track, publishes `tracksChanged`, answers the updated track.
     ///
     /// One write transaction (`Library.record`, which checks that the track exists: an unknown
     /// uid is its `StoreError.notFound`, a 404) and one read for the answer.
     func mutateTrack(_ context: BasicRequestContext, _ mutation: (TrackUID) -> UserMutation) async throws -> Response {
         let uid = try uid(context)
-        let operations = try library.record(mutation(uid))
-        if !operations.isEmpty { await configuration.events.publish(.tracksChanged(uids: [uid])) }
+        try await record(mutation(uid))
         guard let record = try library.track(uid: uid) else { throw APIError.notFound("track") }
         return try JSONBody.response(APITrack(record: record))
     }
