@@ -29,9 +29,11 @@ struct WavPackBlock: Equatable {
     /// Parses the 32 bytes at the start of `bytes`, or nil when they are not a WavPack 4/5 block
     /// header (version 0x402–0x410).
     init?(_ bytes: ArraySlice<UInt8>) {
-        guard bytes.count >= Self.headerSize else { return nil }
+        // The magic before any copy: `DurationRules` tries this at every 0x77 byte of a tail.
+        let s = bytes.startIndex
+        guard bytes.count >= Self.headerSize, bytes[s] == 0x77, bytes[s + 1] == 0x76, bytes[s + 2] == 0x70,
+              bytes[s + 3] == 0x6B else { return nil } // "wvpk"
         let b = Array(bytes.prefix(Self.headerSize))
-        guard b[0] == 0x77, b[1] == 0x76, b[2] == 0x70, b[3] == 0x6B else { return nil } // "wvpk"
         func u32(_ at: Int) -> Int64 { Int64(b[at]) | Int64(b[at + 1]) << 8 | Int64(b[at + 2]) << 16 | Int64(b[at + 3]) << 24 }
         let version = Int(b[8]) | Int(b[9]) << 8
         guard (0x402...0x410).contains(version) else { return nil }
