@@ -20,8 +20,8 @@ import Synchronization
 /// that finds the same generation: while a scan commits between most requests, each page is read
 /// directly (as before) instead of every request rebuilding every album.
 ///
-/// Thread safety: any thread; `rows(for:)` never blocks, `store` and `invalidate` take a lock
-/// for a moment.
+/// Thread safety: any thread; `plan`, `current`, `store` and `invalidate` take a lock for a
+/// moment and never wait on the database.
 final class SubsonicAlbumSummaries: Sendable {
     /// The tables `Library.subsonicAlbumColumns` reads, and `opLog`. SQLite tells nothing of
     /// changes to `WITHOUT ROWID` tables (GRDB's "Dealing with Undetected Changes"), and
@@ -91,7 +91,7 @@ final class SubsonicAlbumSummaries: Sendable {
     }
 
     /// Whether the next request would use the kept rows (tests).
-    var isCurrent: Bool { state.withLock { s in !s.broken && s.built.map { $0.generation == s.generation } == true } }
+    var isCurrent: Bool { current() != nil }
 
     /// The library changed: the next requests read it again.
     func invalidate() { state.withLock { $0.generation += 1 } }
