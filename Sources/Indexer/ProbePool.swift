@@ -6,6 +6,11 @@ import Synchronization
 /// blocks, so probing never runs on the cooperative pool (decision 0001); the bounded queue keeps
 /// the threads from running ahead of the database writer.
 ///
+/// The threads run `niceIncrement` steps below the thread that made the pool (decision 0039,
+/// "Probe threads yield to the writer"): the writer that consumes their results is the scan's
+/// critical path, and with three runnable threads on two cores an equal share left it two
+/// thirds of a core. Lower, the probes take what the writer, the player and the API leave.
+///
 /// The threads stop taking jobs when `cancelled()` turns true or the jobs run out. `join()`
 /// waits for them, draining the queue so that none stays blocked on a full one: a thread still
 /// inside FFmpeg or libcrypto while the process exits crashes in their teardown, so every path
@@ -15,6 +20,10 @@ final class ProbePool<Job: Sendable, Output: Sendable> {
     /// 128: four of the writer's hand-offs (`Indexer.handOff`) of room while it commits a batch.
     let results = BlockingQueue<Output>(capacity: 128)
     private let running = DispatchGroup()
+
+    /// How many nice steps the threads run below their creator: weight 335 against 1024, so a
+    /// runnable writer keeps a core to itself while two probe threads share the other.
+    static var niceIncrement: Int32 { 5 }
 
     /// Starts the threads (none when `jobs` is empty).
     ///
@@ -31,6 +40,7 @@ final class ProbePool<Job: Sendable, Output: Sendable> {
             running.enter()
             let thread = Thread {
                 defer { running.leave() }
+                Self.lowerPriority(by: Self.niceIncrement)
                 while !cancelled() {
                     let i = shared.next.add(1, ordering: .relaxed).oldValue
                     guard i < jobs.count else { break }
@@ -49,6 +59,15 @@ final class ProbePool<Job: Sendable, Output: Sendable> {
         while running.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
             while results.pop(timeout: 0) != nil {}
         }
+    }
+
+    /// Raises the calling thread's nice value by `steps` (Linux keeps one per thread; at most 19).
+    static func lowerPriority(by steps: Int32) {
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let current = getpriority(which, 0)
+        guard errno == 0 else { return }
+        _ = setpriority(which, 0, min(19, current + steps))
     }
 
     private final class Cursor: Sendable {
