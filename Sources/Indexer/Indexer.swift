@@ -140,6 +140,10 @@ public final class Indexer: Sendable {
             Self.probe(job, rootPath: rootPaths[job.rootID]!, reader: reader, artwork: artwork, logger: logger)
         }
         let results = pool.results
+        // A scan of more than one batch checkpoints the WAL once at its end, not every 1,000
+        // pages on this thread (`Library.spaceOutCheckpoints`, decision 0039).
+        var checkpoints = jobs.count > batchSize ? library.spaceOutCheckpoints() : nil
+        defer { checkpoints?.restore() }
 
         let probeStart = elapsed()
         var done = 0
@@ -217,6 +221,7 @@ public final class Indexer: Sendable {
 
         // 5. Finish (only when something changed: a no-change rescan writes nothing).
         report(.finishing)
+        checkpoints?.restore()  // before the last transaction, whose commit checkpoints
         if !firstBatch.isEmpty || !jobs.isEmpty {
             do {
                 let cleanup = try library.finishScan()
@@ -412,6 +417,7 @@ public final class Indexer: Sendable {
             var probed = ScanBatch.Probed(rootID: job.rootID, entry: job.entry,
                                           outcome: .track(result, artwork: stored, folderArtwork: job.folderArtwork))
             probed.foldSearchText()  // here, not on the writer thread
+            probed.prepareRowText()
             return ProbeOutput(job: job, kind: .probed(probed))
         } catch {
             var st = stat()

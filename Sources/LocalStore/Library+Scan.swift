@@ -143,8 +143,19 @@ extension Library {
                         if case .track(let result, _, _) = probed.outcome { return result.uid.rawValue }
                         return nil
                     }
-                    chunkStale += try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM track WHERE uid IN (SELECT value FROM json_each(?))"),
-                                                     arguments: [JSONText.array(uids)])
+                    // The same query tells the writer which of the chunk's recordings exist
+                    // already, sparing a lookup by uid per file (`TrackWriter.existingTracks`).
+                    var existing: [String: Int64] = [:]
+                    let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, uid FROM track WHERE uid IN (SELECT value FROM json_each(?))"),
+                                                   arguments: [JSONText.array(uids)])
+                    while let row = try rows.next() {
+                        let id: Int64 = row[0]
+                        chunkStale.append(id)
+                        existing[row[1]] = id
+                    }
+                    writer.existingTracks = existing
+                } else {
+                    writer.existingTracks = nil
                 }
                 if !batch.moved.isEmpty {
                     chunkStale += try Int64.fetchAll(db.cachedStatement(sql: """
