@@ -65,11 +65,15 @@ let package = Package(
         // QR codes as SVG for the sync admin page and Subsonic pairing (Sources/QRCode).
         .target(name: "QRCode", dependencies: ["OmniModel", "CQREncode"], swiftSettings: strict),
 
+        // libavutil's av_fourcc_make_string without snprintf, in the executable so that it takes
+        // the library's place (the MP4 demuxer's trace arguments; decision 0039).
+        .target(name: "CFourCC"),
+
         // Tag reader, stream properties, artwork and audio identity (libavformat + own ID3/APE parsers).
         .target(
             name: "MediaIO",
             dependencies: [
-                "OmniModel", "CFFmpeg", "CCrypto",
+                "OmniModel", "CFFmpeg", "CCrypto", "CFourCC",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"],

@@ -60,6 +60,73 @@ enum TagValues {
     /// ("03/05/2001", "May 2001", "(p) 1999 Label"), whose day/month order is ambiguous, so only
     /// the year is kept.
     static func date(_ text: String) -> (date: String?, year: Int?) {
+        // ASCII without a carriage return (which joins a following line feed into one
+        // Character) has one Character per byte: the same rule on bytes (decision 0039,
+        // "Probe threads, fourth round"; `TagValuesFastPathTests` checks it against `dateByCharacters`).
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }),
+           let parsed = utf8.withContiguousStorageIfAvailable({ dateASCII($0) }) {
+            return parsed
+        }
+        return dateByCharacters(text)
+    }
+
+    /// `date` of ASCII text without a carriage return, on its bytes.
+    static func dateASCII(_ text: UnsafeBufferPointer<UInt8>) -> (date: String?, year: Int?) {
+        // trimmingSpaces: White_Space (tab to carriage return, space) and NUL at both ends.
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0 || (0x09...0x0D).contains(byte) }
+        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else {
+            return (nil, nil)
+        }
+        let chars = UnsafeBufferPointer(rebasing: text[first...last])
+        func isDigit(_ index: Int) -> Bool { index < chars.count && chars[index] >= 0x30 && chars[index] <= 0x39 }
+        func digits(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= chars.count else { return nil }
+            var value = 0
+            for index in start..<(start + count) {
+                guard isDigit(index) else { return nil }
+                value = value * 10 + Int(chars[index] - 0x30)
+            }
+            return value
+        }
+        func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: chars[range]), as: UTF8.self) }
+        func isDateSeparator(_ index: Int) -> Bool {
+            chars[index] == UInt8(ascii: "-") || chars[index] == UInt8(ascii: "/") || chars[index] == UInt8(ascii: ".")
+        }
+        func plausibleYear(_ year: Int) -> Bool { (1000...2999).contains(year) }
+
+        if let year = digits(0, 4), plausibleYear(year), !isDigit(4) || chars.count == 8 {
+            let yyyy = string(0..<4)
+            // Compact YYYYMMDD.
+            if chars.count == 8, let month = digits(4, 2), let day = digits(6, 2), (1...12).contains(month), (1...31).contains(day) {
+                return ("\(yyyy)-\(string(4..<6))-\(string(6..<8))", year)
+            }
+            if !isDigit(4) {
+                if chars.count > 4, isDateSeparator(4), let month = digits(5, 2), (1...12).contains(month), !isDigit(7) {
+                    if chars.count > 7, isDateSeparator(7), let day = digits(8, 2), (1...31).contains(day), !isDigit(10) {
+                        return ("\(yyyy)-\(string(5..<7))-\(string(8..<10))", year)
+                    }
+                    return ("\(yyyy)-\(string(5..<7))", year)
+                }
+                return (yyyy, year)
+            }
+        }
+        // Anywhere else: the first run of exactly four digits that is a plausible year.
+        var index = 0
+        while index < chars.count {
+            guard isDigit(index) else { index += 1; continue }
+            var end = index
+            while isDigit(end) { end += 1 }
+            if end - index == 4, let year = digits(index, 4), plausibleYear(year) {
+                return (String(year), year)
+            }
+            index = end
+        }
+        return (nil, nil)
+    }
+
+    /// `date` by the general rule, on Characters.
+    static func dateByCharacters(_ text: String) -> (date: String?, year: Int?) {
         let chars = Array(text.trimmingSpaces)
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= chars.count else { return nil }

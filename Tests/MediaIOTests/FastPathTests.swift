@@ -1,6 +1,7 @@
 import Foundation
 @testable import MediaIO
 import OmniModel
+import TestSupport
 import Testing
 
 /// The scan's fast paths (decision 0039) give what the general code gave.
@@ -42,5 +43,70 @@ struct FastPathTests {
             let got = buffer.withUnsafeMutableBufferPointer { input.read(into: $0.baseAddress!, count: 20) }
             #expect(Array(buffer[..<got]) == Array(bytes[offset..<min(offset + 20, bytes.count)]), "at \(offset)")
         }
+    }
+
+    @Test("Separators' byte split gives the general rule's parts, for names and genres")
+    func separatorsBytes() async throws {
+        // Given every text of up to four characters over letters, the separators, spaces and a
+        // non-ASCII letter, and values as tags hold them
+        let alphabet = ["a", "é", ";", "/", " ", "\t", "\u{0}", "\u{A0}"]
+        var texts: [String] = [""]
+        var all: [String] = []
+        for _ in 1...4 {
+            texts = texts.flatMap { text in alphabet.map { text + $0 } }
+            all += texts
+        }
+        all += ["AC/DC", "Rock / Pop", "Rock/Pop; Jazz", "Björk / Sjón", "Björk/Sjón", "a /é", "é/ a", "  ; x ;; y ",
+                "Earth, Wind & Fire", "K/Half Noise", "A\u{0}B\u{0}", "Ärzte;Ärzte", "x\u{3000}/\u{3000}y"]
+        let differing = try await onOwnThread { [all] in
+            var out: [String] = []
+            // When each is split both ways, as names and as genres
+            for text in all {
+                for field in [Separators.Field.names, .genres] where Separators.split(text, field: field) != Separators.splitScalars(text, field: field) {
+                    out.append("\(field) \(text.debugDescription)")
+                }
+            }
+            return out
+        }
+        // Then the parts are the same
+        #expect(differing.isEmpty, "\(differing.prefix(10))")
+    }
+
+    @Test("The date's byte path gives the Character path's date and year")
+    func dateBytes() async throws {
+        // Given every text of up to four characters over digits, date separators, a letter and
+        // white space, and dates as tags hold them
+        let alphabet: [Character] = ["0", "1", "2", "9", "-", "/", ".", "T", " ", "\u{0}", "\t"]
+        var texts: [String] = [""]
+        var all: [String] = []
+        for _ in 1...4 {
+            texts = texts.flatMap { text in alphabet.map { text + String($0) } }
+            all += texts
+        }
+        // and longer ones, drawn from the same characters (a fixed seed: the same every run)
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<20_000 {
+            var text = ""
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            for _ in 0..<(5 + Int(seed >> 60) % 8) {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                text.append(alphabet[Int(seed >> 33) % alphabet.count])
+            }
+            all.append(text)
+        }
+        all += ["2001", "2001-05-03", "2001/05", "2001.05.03", "20010503", "2001-05-03T10:00:00Z", "03/05/2001",
+                "May 2001", "(p) 1999 Label", "19999", "0999", "3000", " 2001-13-01 ", "2001-05-32", "2001-5-3",
+                "20011303", "2001-05-03\r\n", "\r\n2001", "2001\u{0}", "12345678", "1999-12-31 23:59"]
+        let differing = try await onOwnThread { [all] in
+            // When each is parsed both ways
+            all.filter { text in
+                let fast = TagValues.date(text), slow = TagValues.dateByCharacters(text)
+                return fast.date != slow.date || fast.year != slow.year
+            }
+        }
+        // Then both give the same
+        #expect(differing.isEmpty, "\(differing.prefix(10).map(\.debugDescription))")
+        #expect(TagValues.date("2001-05-03T10:00:00Z").date == "2001-05-03")
+        #expect(TagValues.date("1999-12-31 23:59").year == 1999)
     }
 }
