@@ -159,4 +159,16 @@ struct FastPathTests {
         #expect(Separators.unique(long) == ["Björk", "Sjón", "sjón", "A", "B"])
         #expect(Separators.unique(Array(long.prefix(8))) == Separators.unique(Array(long.prefix(9))).filter { long.prefix(8).contains($0) })
     }
+
+    @Test("RawTags folds keys of any case to one, in first-seen order, with values in file order")
+    func rawTagsKeys() {
+        // Given keys in upper, lower and mixed case, ASCII and not, repeated
+        let tags = RawTags([("ARTIST", "A"), ("title", "T"), ("Artist", "B"), ("ÄRTIST", "C"), ("ärtist", "D"), ("artist", "E"),
+                            ("TXXX:MusicBrainz Album Id", "X")])
+        // Then each key is kept once, lowercased, where it first came, with all its values
+        #expect(tags.keys == ["artist", "title", "ärtist", "txxx:musicbrainz album id"])
+        #expect(tags.values("Artist") == ["A", "B", "E"])
+        #expect(tags.values("ÄRTIST") == ["C", "D"])
+        #expect(tags.values("TXXX:MUSICBRAINZ ALBUM ID") == ["X"])
+    }
 }
