@@ -36,6 +36,14 @@ public struct RawTags: Sendable, Equatable {
         if storage.count != count { keys.append(folded) }
     }
 
+    /// Makes room for `count` keys at once, so a source whose size is known (libavformat's
+    /// dictionaries) does not grow the table key by key (decision 0039, "Probe threads, fourth
+    /// round").
+    public mutating func reserveCapacity(_ count: Int) {
+        storage.reserveCapacity(count)
+        keys.reserveCapacity(count)
+    }
+
     /// All values under `key` (case-insensitive), in file order; empty when absent.
     public func values(_ key: String) -> [String] { storage[key.lowercased()] ?? [] }
 
