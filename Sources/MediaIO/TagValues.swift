@@ -100,7 +100,7 @@ enum TagValues {
     static func date(_ text: String) -> (date: String?, year: Int?) {
         // ASCII without a carriage return (which joins a following line feed into one
         // Character) has one Character per byte: the same rule on bytes (decision 0039,
-        // "Probe threads, fourth round"; `TagValuesFastPathTests` checks it against `dateByCharacters`).
+        // "Probe threads, fourth round"; `FastPathTests` checks it against `dateByCharacters`).
         let utf8 = text.utf8
         if utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }),
            let parsed = utf8.withContiguousStorageIfAvailable({ dateASCII($0) }) {
