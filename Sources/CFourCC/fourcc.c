@@ -3,8 +3,8 @@
 //
 // libavformat's MP4 demuxer logs every atom it reads at AV_LOG_TRACE with two
 // av_fourcc2str(...) arguments; C evaluates them whether or not the line is logged, and
-// libavutil writes each of the four characters with its own snprintf call. That was about 4 %
-// of the instructions a probe runs (callgrind of ProbeBench, ~340 calls per M4A file).
+// libavutil writes each of the four characters with its own snprintf call: ~2,100
+// instructions a call, ~80 calls per M4A file, 4 % of what a probe ran (callgrind).
 //
 // Defined here, in the executable, it takes the place of libavutil's for every library that
 // calls it (the dynamic linker looks in the executable first). It writes the same bytes:

@@ -26,13 +26,22 @@ public struct RawTags: Sendable, Equatable {
 
     /// Appends `value` under `key` (case-insensitive).
     public mutating func add(_ key: String, _ value: String) {
-        let folded = key.lowercased()
-        if storage[folded] == nil {
-            keys.append(folded)
-            storage[folded] = [value]
-        } else {
-            storage[folded]!.append(value)
-        }
+        // One hash of the key, not two, and no lowercasing of a key that is lowercase ASCII
+        // already (every probe adds each of its tags here; decision 0039, "Probe threads,
+        // fourth round").
+        let lowercase = key.utf8.allSatisfy { $0 < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+        let folded = lowercase ? key : key.lowercased()
+        let count = storage.count
+        storage[folded, default: []].append(value)
+        if storage.count != count { keys.append(folded) }
+    }
+
+    /// Makes room for `count` keys at once, so a source whose size is known (libavformat's
+    /// dictionaries) does not grow the table key by key (decision 0039, "Probe threads, fourth
+    /// round").
+    public mutating func reserveCapacity(_ count: Int) {
+        storage.reserveCapacity(count)
+        keys.reserveCapacity(count)
     }
 
     /// All values under `key` (case-insensitive), in file order; empty when absent.

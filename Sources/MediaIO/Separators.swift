@@ -105,6 +105,17 @@ public enum Separators {
 
     /// Trims, NFC-normalizes, drops empty strings and duplicates, keeps order.
     static func unique(_ parts: [String]) -> [String] {
+        // A tag's list is a few names: looking through them is cheaper than hashing each into a
+        // set, and `==` is the equality the set used (decision 0039, "Probe threads, fourth round").
+        guard parts.count > 8 else {
+            var out: [String] = []
+            out.reserveCapacity(parts.count)
+            for part in parts {
+                guard let clean = TextCleaning.clean(part), !out.contains(clean) else { continue }
+                out.append(clean)
+            }
+            return out
+        }
         var seen = Set<String>()
         var out: [String] = []
         for part in parts {

@@ -138,6 +138,7 @@ public struct TagReader: Sendable {
         // Tags: libavformat's dictionaries first, then our own parsers where they do better.
         let isVorbisComment = container == "ogg" || container == "flac"
         var libavTags = RawTags(semicolonJoinsValues: isVorbisComment)
+        libavTags.reserveCapacity(Int(av_dict_count(context.pointer.pointee.metadata) + av_dict_count(stream.pointee.metadata)))
         Self.collect(context.pointer.pointee.metadata, into: &libavTags)
         Self.collect(stream.pointee.metadata, into: &libavTags)
 

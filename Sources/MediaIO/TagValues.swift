@@ -4,14 +4,52 @@
 enum TagValues {
     /// "3", "03", "3/12", " 3 / 12 " → (3, 12); zero and junk are nil.
     static func numberPair(_ text: String) -> (Int?, Int?) {
+        // ASCII on its bytes: "/", spaces, tabs and digits are one Character each, and a
+        // Character of ASCII ("\r\n" too) is a digit only when it is one byte 0-9 (decision
+        // 0039, "Probe threads, fourth round"; FastPathTests).
+        let fast = text.utf8.withContiguousStorageIfAvailable { bytes -> (Int?, Int?)? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return (positiveInteger(bytes), nil) }
+            return (positiveInteger(UnsafeBufferPointer(rebasing: bytes[..<slash])),
+                    positiveInteger(UnsafeBufferPointer(rebasing: bytes[(slash + 1)...])))
+        }
+        if let fast, let pair = fast { return pair }
+        return numberPairByCharacters(text)
+    }
+
+    /// `numberPair` by the general rule, on Characters.
+    static func numberPairByCharacters(_ text: String) -> (Int?, Int?) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        let first = parts.first.flatMap { positiveInteger(String($0)) }
-        let second = parts.count > 1 ? positiveInteger(String(parts[1])) : nil
+        let first = parts.first.flatMap { positiveIntegerByCharacters(String($0)) }
+        let second = parts.count > 1 ? positiveIntegerByCharacters(String(parts[1])) : nil
         return (first, second)
     }
 
     /// The leading decimal integer of `text` (after whitespace) when positive.
     static func positiveInteger(_ text: String) -> Int? {
+        let fast = text.utf8.withContiguousStorageIfAvailable { bytes -> Int?? in
+            bytes.allSatisfy({ $0 < 0x80 }) ? .some(positiveInteger(bytes)) : nil
+        }
+        if let fast, let value = fast { return value }
+        return positiveIntegerByCharacters(text)
+    }
+
+    /// `positiveInteger` of ASCII bytes.
+    static func positiveInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+        var value = 0
+        var count = 0
+        while index < bytes.count, count < 9, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+            value = value * 10 + Int(bytes[index] - 0x30)
+            count += 1
+            index += 1
+        }
+        return value > 0 ? value : nil
+    }
+
+    /// `positiveInteger` by the general rule, on Characters.
+    static func positiveIntegerByCharacters(_ text: String) -> Int? {
         let digits = text.drop(while: { $0 == " " || $0 == "\t" }).prefix(while: { $0.isASCII && $0.isNumber }).prefix(9)
         guard let value = Int(digits), value > 0 else { return nil }
         return value
@@ -62,7 +100,7 @@ enum TagValues {
     static func date(_ text: String) -> (date: String?, year: Int?) {
         // ASCII without a carriage return (which joins a following line feed into one
         // Character) has one Character per byte: the same rule on bytes (decision 0039,
-        // "Probe threads, fourth round"; `TagValuesFastPathTests` checks it against `dateByCharacters`).
+        // "Probe threads, fourth round"; `FastPathTests` checks it against `dateByCharacters`).
         let utf8 = text.utf8
         if utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }),
            let parsed = utf8.withContiguousStorageIfAvailable({ dateASCII($0) }) {
@@ -211,6 +249,23 @@ enum TagValues {
 extension StringProtocol {
     /// Without leading and trailing spaces, tabs, newlines and NULs.
     var trimmingSpaces: String {
+        // ASCII on its bytes: white space and NUL there are one byte each, and a "\r\n"
+        // Character is two white-space bytes (decision 0039, "Probe threads, fourth round";
+        // FastPathTests checks every ASCII character).
+        let fast = utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0 || (0x09...0x0D).contains(byte) }
+            guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+                return ""
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[first...last]), as: UTF8.self)
+        }
+        if let fast, let trimmed = fast { return trimmed }
+        return trimmingSpacesByCharacters
+    }
+
+    /// `trimmingSpaces` by the general rule, on Characters.
+    var trimmingSpacesByCharacters: String {
         let isSpace: (Character) -> Bool = { $0.isWhitespace || $0 == "\u{0}" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])

@@ -109,4 +109,66 @@ struct FastPathTests {
         #expect(TagValues.date("2001-05-03T10:00:00Z").date == "2001-05-03")
         #expect(TagValues.date("1999-12-31 23:59").year == 1999)
     }
+
+    @Test("Track and disc numbers on bytes give the Character path's numbers")
+    func numberPairBytes() async throws {
+        // Given every text of up to four characters over digits, the slash, white space and
+        // letters (a carriage return and line feed among them)
+        let alphabet: [String] = ["0", "3", "9", "/", " ", "\t", "+", "x", "é", "\r", "\n"]
+        var texts: [String] = [""]
+        var all: [String] = [""]
+        for _ in 1...4 {
+            texts = texts.flatMap { text in alphabet.map { text + $0 } }
+            all += texts
+        }
+        all += ["3/12", " 3 / 12 ", "03", "0/0", "1234567890", "999999999/9999999999", "12/", "/12", "1\r\n/2", "٣/4"]
+        let differing = try await onOwnThread { [all] in
+            // When each is read both ways
+            all.filter { text in
+                let fast = TagValues.numberPair(text), slow = TagValues.numberPairByCharacters(text)
+                return fast.0 != slow.0 || fast.1 != slow.1
+                    || TagValues.positiveInteger(text) != TagValues.positiveIntegerByCharacters(text)
+            }
+        }
+        // Then both give the same numbers
+        #expect(differing.isEmpty, "\(differing.prefix(10).map(\.debugDescription))")
+        #expect(TagValues.numberPair(" 3 / 12 ").0 == 3 && TagValues.numberPair(" 3 / 12 ").1 == 12)
+    }
+
+    @Test("Trimming ASCII on bytes agrees with trimming Characters, for every ASCII character")
+    func trimmingBytes() {
+        var differing: [String] = []
+        for value in 0..<0x80 {
+            let c = String(Unicode.Scalar(UInt8(value)))
+            for text in [c, c + c, "\(c)a\(c)", "a\(c)", "\(c)a", "\(c) a \(c)\r\n", "\r\n\(c)", "\(c)\r\n", " é\(c)"]
+            where text.trimmingSpaces != text.trimmingSpacesByCharacters || text[...].trimmingSpaces != text.trimmingSpacesByCharacters {
+                differing.append(text)
+            }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(10).map(\.debugDescription))")
+        #expect(" \u{0}Rock\r\n".trimmingSpaces == "Rock")
+    }
+
+    @Test("Short lists are deduplicated by looking through them, as long ones by a set")
+    func uniqueShortAndLong() {
+        // Given names that are equal once cleaned (trimmed, NFC), in a short and a long list
+        let names = ["Björk", "Bjo\u{308}rk", " Björk ", "Sjón", "", "sjón", "Sjo\u{301}n\u{0}"]
+        let long = names + names + ["A", "B", "A"]
+        // Then both keep the first of each, in order
+        #expect(Separators.unique(names) == ["Björk", "Sjón", "sjón"])
+        #expect(Separators.unique(long) == ["Björk", "Sjón", "sjón", "A", "B"])
+        #expect(Separators.unique(Array(long.prefix(8))) == Separators.unique(Array(long.prefix(9))).filter { long.prefix(8).contains($0) })
+    }
+
+    @Test("RawTags folds keys of any case to one, in first-seen order, with values in file order")
+    func rawTagsKeys() {
+        // Given keys in upper, lower and mixed case, ASCII and not, repeated
+        let tags = RawTags([("ARTIST", "A"), ("title", "T"), ("Artist", "B"), ("ÄRTIST", "C"), ("ärtist", "D"), ("artist", "E"),
+                            ("TXXX:MusicBrainz Album Id", "X")])
+        // Then each key is kept once, lowercased, where it first came, with all its values
+        #expect(tags.keys == ["artist", "title", "ärtist", "txxx:musicbrainz album id"])
+        #expect(tags.values("Artist") == ["A", "B", "E"])
+        #expect(tags.values("ÄRTIST") == ["C", "D"])
+        #expect(tags.values("TXXX:MUSICBRAINZ ALBUM ID") == ["X"])
+    }
 }
