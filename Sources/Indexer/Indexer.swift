@@ -140,8 +140,8 @@ public final class Indexer: Sendable {
             Self.probe(job, rootPath: rootPaths[job.rootID]!, reader: reader, artwork: artwork, logger: logger)
         }
         let results = pool.results
-        // A scan of more than one batch checkpoints the WAL once at its end, not every 1,000
-        // pages on this thread (`Library.spaceOutCheckpoints`, decision 0039).
+        // A scan of more than one batch checkpoints the WAL every 4,096 pages, not every 1,000,
+        // on this thread (`Library.spaceOutCheckpoints`, decision 0039).
         var checkpoints = jobs.count > batchSize ? library.spaceOutCheckpoints() : nil
         defer { checkpoints?.restore() }
 
