@@ -417,7 +417,6 @@ public final class Indexer: Sendable {
             var probed = ScanBatch.Probed(rootID: job.rootID, entry: job.entry,
                                           outcome: .track(result, artwork: stored, folderArtwork: job.folderArtwork))
             probed.foldSearchText()  // here, not on the writer thread
-            probed.prepareRowText()
             return ProbeOutput(job: job, kind: .probed(probed))
         } catch {
             var st = stat()

@@ -85,8 +85,7 @@ struct TrackWriter {
             }
             guard let trackID = existing else {
                 // A recording new to the library: the common case of a first scan.
-                let trackID = try insertTrack(result, tags: tags, overridden: overridden, rowText: probed.rowText,
-                                              folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,
+                let trackID = try insertTrack(result, tags: tags, folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,
                                               fileName: entry.relativePath.lastComponent.displayString,
                                               artworkID: artworkID, folderArtworkID: folderArtworkID)
                 try insertLinks(tags, trackID: trackID, replacing: false)
@@ -101,8 +100,7 @@ struct TrackWriter {
                                              arguments: [trackID])
             // Another copy of this recording is the primary file: the file only links to it.
             guard primary == fileID else { return }
-            try updateTrack(trackID, result, tags: tags, overridden: overridden, rowText: probed.rowText,
-                            folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,
+            try updateTrack(trackID, result, tags: tags, folder: entry.relativePath.deletingLastComponent, rootID: probed.rootID,
                             fileName: entry.relativePath.lastComponent.displayString,
                             artworkID: artworkID, folderArtworkID: folderArtworkID)
             try insertLinks(tags, trackID: trackID, replacing: true)
@@ -253,50 +251,41 @@ struct TrackWriter {
     /// Binds the `trackColumns` values of a probe, in order. `tags` are the effective tags (with
     /// overrides); `result.tags` go to `fileTags` as read. One function for the insert and the
     /// update, so both write the same values.
-    /// `rowText`, when given, was made from `result.tags`; `overridden` says whether `tags` differ.
-    private mutating func bindTrackValues(_ row: inout DirectStatement, _ result: ProbeResult, tags: TrackTags, overridden: Bool,
-                                          rowText: ScanBatch.RowText?, folder: RawPath,
+    private mutating func bindTrackValues(_ row: inout DirectStatement, _ result: ProbeResult, tags: TrackTags, folder: RawPath,
                                           rootID: Int64, fileName: String, artworkID: Int64?, folderArtworkID: Int64?) throws {
         let audio = result.audio
         let albumID = try upsertAlbum(tags, folder: folder, rootID: rootID)
-        // The text columns come made from the probe thread when the tags are the probed ones
-        // (`ScanBatch.RowText`: the same initializer), else they are made here.
-        let text = rowText.flatMap { overridden ? nil : $0 } ?? ScanBatch.RowText(tags)
-        row.bind(tags.title); row.bind(text.titleKey); row.bind(tags.titleFromFileName)
-        row.bind(tags.artist); row.bind(text.artists); row.bind(tags.album); row.bind(tags.albumArtist)
-        row.bind(text.albumArtists); row.bind(albumID)
+        row.bind(tags.title); row.bind(TextKey.fold(tags.title)); row.bind(tags.titleFromFileName)
+        row.bind(tags.artist); row.bind(JSONText.array(tags.artists)); row.bind(tags.album); row.bind(tags.albumArtist)
+        row.bind(JSONText.array(tags.albumArtists)); row.bind(albumID)
         row.bind(tags.trackNumber); row.bind(tags.trackTotal); row.bind(tags.discNumber); row.bind(tags.discTotal)
         row.bind(tags.year); row.bind(tags.date); row.bind(tags.originalYear)
-        row.bind(text.genres); row.bind(text.genreText)
-        row.bind(tags.composer); row.bind(text.composers); row.bind(tags.compilation); row.bind(tags.comment)
+        row.bind(JSONText.array(tags.genres)); row.bind(SearchIndex.genreText(tags.genres))
+        row.bind(tags.composer); row.bind(JSONText.array(tags.composers)); row.bind(tags.compilation); row.bind(tags.comment)
         row.bind(tags.label); row.bind(tags.bpm); row.bind(tags.key)
-        row.bind(text.replayGain)
-        row.bind(text.musicBrainz)
+        row.bind(tags.replayGain.flatMap { $0.isEmpty ? nil : JSONText.encode($0) })
+        row.bind(tags.musicBrainz.flatMap { $0.isEmpty ? nil : JSONText.encode($0) })
         row.bind(audio.codec); row.bind(audio.container); row.bind(audio.durationMs); row.bind(audio.sampleRate)
         row.bind(audio.channels); row.bind(audio.bitsPerSample); row.bind(audio.bitrate)
-        // `fileTags` are the tags as read, overridden or not.
-        row.bind(artworkID); row.bind(folderArtworkID); row.bind(fileName); row.bind(now)
-        row.bind(rowText?.fileTags ?? (overridden ? TrackFileTags(result.tags).json : text.fileTags))
+        row.bind(artworkID); row.bind(folderArtworkID); row.bind(fileName); row.bind(now); row.bind(TrackFileTags(result.tags).json)
     }
 
-    private mutating func insertTrack(_ result: ProbeResult, tags: TrackTags, overridden: Bool, rowText: ScanBatch.RowText?,
-                                      folder: RawPath, rootID: Int64, fileName: String,
+    private mutating func insertTrack(_ result: ProbeResult, tags: TrackTags, folder: RawPath, rootID: Int64, fileName: String,
                                       artworkID: Int64?, folderArtworkID: Int64?) throws -> Int64 {
         // The album is upserted (while binding) before this statement runs, as before.
         var row = DirectStatement(try statement(.insertTrack, Self.insertSQL))
         row.bind(result.uid.rawValue)
         row.bind(now)
-        try bindTrackValues(&row, result, tags: tags, overridden: overridden, rowText: rowText, folder: folder, rootID: rootID, fileName: fileName,
+        try bindTrackValues(&row, result, tags: tags, folder: folder, rootID: rootID, fileName: fileName,
                             artworkID: artworkID, folderArtworkID: folderArtworkID)
         try row.execute(db)
         return db.lastInsertedRowID
     }
 
-    private mutating func updateTrack(_ id: Int64, _ result: ProbeResult, tags: TrackTags, overridden: Bool, rowText: ScanBatch.RowText?,
-                                      folder: RawPath, rootID: Int64, fileName: String,
+    private mutating func updateTrack(_ id: Int64, _ result: ProbeResult, tags: TrackTags, folder: RawPath, rootID: Int64, fileName: String,
                                       artworkID: Int64?, folderArtworkID: Int64?) throws {
         var row = DirectStatement(try db.cachedStatement(sql: Self.updateSQL))
-        try bindTrackValues(&row, result, tags: tags, overridden: overridden, rowText: rowText, folder: folder, rootID: rootID, fileName: fileName,
+        try bindTrackValues(&row, result, tags: tags, folder: folder, rootID: rootID, fileName: fileName,
                             artworkID: artworkID, folderArtworkID: folderArtworkID)
         row.bind(id)
         try row.execute(db)
