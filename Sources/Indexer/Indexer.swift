@@ -140,8 +140,8 @@ public final class Indexer: Sendable {
             Self.probe(job, rootPath: rootPaths[job.rootID]!, reader: reader, artwork: artwork, logger: logger)
         }
         let results = pool.results
-        // A scan of more than one batch checkpoints the WAL once at its end, not every 1,000
-        // pages on this thread (`Library.spaceOutCheckpoints`, decision 0039).
+        // A scan of more than one batch checkpoints the WAL every 4,096 pages, not every 1,000,
+        // on this thread (`Library.spaceOutCheckpoints`, decision 0039).
         var checkpoints = jobs.count > batchSize ? library.spaceOutCheckpoints() : nil
         defer { checkpoints?.restore() }
 
@@ -417,7 +417,6 @@ public final class Indexer: Sendable {
             var probed = ScanBatch.Probed(rootID: job.rootID, entry: job.entry,
                                           outcome: .track(result, artwork: stored, folderArtwork: job.folderArtwork))
             probed.foldSearchText()  // here, not on the writer thread
-            probed.prepareRowText()
             return ProbeOutput(job: job, kind: .probed(probed))
         } catch {
             var st = stat()

@@ -29,8 +29,8 @@ public struct Library: Sendable {
                 // NORMAL is durable across application crashes in WAL mode; only a power loss
                 // may lose the last transactions, never consistency.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // A WAL a scan let grow (`spaceOutCheckpoints`) is cut back to 4 MiB, SQLite's
-                // usual length, when the writer next starts it over, not kept at its longest.
+                // A WAL a scan let grow (`spaceOutCheckpoints`: up to 16 MiB) is cut back to
+                // 4 MiB, SQLite's usual length, when the writer next starts it over.
                 try db.execute(sql: "PRAGMA journal_size_limit = 4194304")
                 // The search index's content view calls it (readers too, for 'integrity-check').
                 db.add(function: SearchIndex.foldFunction)

@@ -94,49 +94,6 @@ public struct ScanBatch: Sendable {
             if values.contains(where: { $0?.utf8.contains(0) == true }) { return }
             foldedSearchText = values.map { $0.map(SearchFolding.document) }
         }
-
-        /// The text columns of the track row made from the probed tags, computed by
-        /// `prepareRowText()` on the thread that probed the file; nil when not made (the writer
-        /// then computes them).
-        public internal(set) var rowText: RowText?
-
-        /// Computes the track row's text columns from the probed tags (the JSON lists, the
-        /// title's key, the genre text and `fileTags`), so that the scan's worker threads do it
-        /// and not the database writer, the scan's critical path (decision 0039, "Writer,
-        /// fourth round"). The writer uses them only when no override changes the tags, except
-        /// `fileTags`, which is always the tags as read. `foldSearchText()` and this are kept
-        /// apart because a watcher's rescan may make one without the other.
-        public mutating func prepareRowText() {
-            guard case .track(let result, _, _) = outcome else { return }
-            rowText = RowText(result.tags)
-        }
-    }
-
-    /// Text columns of a `track` row computed from tags: what `TrackWriter.bindTrackValues`
-    /// binds, made by this one initializer whichever thread runs it, so a row is the same.
-    public struct RowText: Sendable {
-        let titleKey: String
-        let artists: String
-        let albumArtists: String
-        let genres: String
-        let genreText: String?
-        let composers: String
-        let replayGain: String?
-        let musicBrainz: String?
-        /// `track.fileTags`: the editable tags as read (`TrackFileTags`).
-        let fileTags: String
-
-        init(_ tags: TrackTags) {
-            titleKey = TextKey.fold(tags.title)
-            artists = JSONText.array(tags.artists)
-            albumArtists = JSONText.array(tags.albumArtists)
-            genres = JSONText.array(tags.genres)
-            genreText = SearchIndex.genreText(tags.genres)
-            composers = JSONText.array(tags.composers)
-            replayGain = tags.replayGain.flatMap { $0.isEmpty ? nil : JSONText.encode($0) }
-            musicBrainz = tags.musicBrainz.flatMap { $0.isEmpty ? nil : JSONText.encode($0) }
-            fileTags = TrackFileTags(tags).json
-        }
     }
 
     /// What probing one file gave.

@@ -6,9 +6,10 @@ import OmniModel
 import Testing
 import TestSupport
 
-/// A scan of more than one batch checkpoints the WAL once at its end instead of every 1,000
-/// pages on the writer's thread (`Library.spaceOutCheckpoints`, decision 0039, "Writer, fourth
-/// round"): the setting is the writer connection's, put back when the scan ends, however it ends.
+/// A scan of more than one batch checkpoints the WAL every `Library.scanCheckpointPages` pages
+/// instead of every 1,000 on the writer's thread (`Library.spaceOutCheckpoints`, decision 0039,
+/// "Writer, fourth round"): the setting is the writer connection's, put back when the scan ends,
+/// however it ends.
 @Suite("WAL checkpoints during a scan")
 struct ScanCheckpointTests {
     /// What the scan looked like from inside, sampled from its progress callback.

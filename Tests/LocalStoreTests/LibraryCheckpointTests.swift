@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// `Library.spaceOutCheckpoints()`: while a scan writes, the WAL is not copied back every
-/// 1,000 pages; once restored, the next commit copies it all (decision 0039, "Writer, fourth
+/// 1,000 pages (only every `scanCheckpointPages`); once restored, the next commit copies it all (decision 0039, "Writer, fourth
 /// round").
 @Suite("The library's checkpoints while a scan writes")
 struct LibraryCheckpointTests {

@@ -74,76 +74,7 @@ struct ScanChunkTests {
         #expect(try matches("first OR second", in: library) == 2)
     }
 
-    // MARK: - Writer, fourth round (decision 0039): row text from the probe threads, one uid query per chunk
-
-    /// The text columns the writer stores for each track, by uid.
-    func rowText(_ library: Library) throws -> [String: [String?]] {
-        try library.writer.read { db in
-            var rows: [String: [String?]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT uid, titleKey, artists, albumArtists, genres, genreText, composers, replayGain, musicBrainz, fileTags, title
-                FROM track
-                """) {
-                rows[row[0]] = (1..<11).map { row[$0] }
-            }
-            return rows
-        }
-    }
-
-    @Test("Given probes whose row text was made on the probe threads, then the stored rows are those the writer makes itself, replay gain and MusicBrainz ids included")
-    func preparedRowText() throws {
-        var rich = ScannedTrack(uid: "r", title: "Ünder  the Sea", artist: "Zoë \"Z\" Ray").probeResult
-        rich.tags.composers = ["Ann", "Bo"]
-        rich.tags.genres = ["Jazz", "Soul"]
-        rich.tags.replayGain = ReplayGain(trackGain: -6.5, trackPeak: 0.98)
-        var ids = MusicBrainzIDs()
-        ids.recordingId = "0f4a1b52-2a7e-4c8e-9d6a-7a5d3f1b2c3d"
-        ids.artistIds = ["a1", "a2"]
-        rich.tags.musicBrainz = ids
-        let plain = ScannedTrack(uid: "p", title: "Plain", genres: []).probeResult
-        var rows: [[String: [String?]]] = []
-        for prepare in [false, true] {
-            let library = try Library.inMemory()
-            let root = try library.ensureRoot(RawPath("/music"))
-            var items: [ScanBatch.Probed] = []
-            for (inode, result) in [rich, plain].enumerated() {
-                let entry = FileEntry(relativePath: RawPath("\(result.uid.rawValue).flac"), size: 1000, mtimeNs: 1, ctimeNs: 1,
-                                      inode: UInt64(inode + 1), device: 1)
-                var item = ScanBatch.Probed(rootID: root.id, entry: entry, outcome: .track(result, artwork: nil, folderArtwork: nil))
-                if prepare { item.prepareRowText() }
-                #expect((item.rowText != nil) == prepare)
-                items.append(item)
-            }
-            try apply([chunk(items)], to: library)
-            rows.append(try rowText(library))
-        }
-        #expect(rows[0].count == 2)
-        #expect(rows[0] == rows[1])
-        #expect(rows[1]["r"]?[6] != nil && rows[1]["r"]?[7] != nil)  // replayGain and musicBrainz stored
-    }
-
-    @Test("Given a title override, when its file is scanned again with row text made on the probe thread, then the row keeps the override and its key, and fileTags the tags as read")
-    func preparedRowTextUnderOverride() throws {
-        let library = try Library.inMemory()
-        let root = try library.ensureRoot(RawPath("/music"))
-        let original = ScannedTrack(uid: "o", title: "Age of Consent")
-        try apply([chunk([probed(original, root: root, inode: 1)])], to: library)
-        try library.record(.setOverride(.t("o"), .title, .text("Consent")), at: at(1_000))
-
-        var retagged = original
-        retagged.album = "Power, Corruption & Lies"
-        var item = probed(retagged, root: root, inode: 1)
-        item.prepareRowText()
-        item.foldSearchText()
-        try apply([chunk([item])], to: library)
-
-        let row = try #require(try rowText(library)["o"])
-        #expect(row[9] == "Consent")     // title: the override
-        #expect(row[0] == "consent")     // titleKey: folded from the override, not from the probe
-        #expect(try library.userState(uid: .t("o")).fileTags?.title == "Age of Consent")
-        #expect(try library.userState(uid: .t("o")).fileTags?.album == "Power, Corruption & Lies")
-        #expect(try matches("consent", in: library) == 1)
-    }
+    // MARK: - Writer, fourth round (decision 0039): one uid query per hand-off
 
     @Test("Given two files of one recording in the same hand-off of a first scan, then they make one track with two files, indexed once")
     func recordingTwiceInOneHandOff() throws {
