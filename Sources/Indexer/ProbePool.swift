@@ -7,9 +7,9 @@ import Synchronization
 /// the threads from running ahead of the database writer.
 ///
 /// The threads run `niceIncrement` steps below the thread that made the pool (decision 0039,
-/// "Probe threads yield to the writer"): the writer that consumes their results is the scan's
-/// critical path, and with three runnable threads on two cores an equal share left it two
-/// thirds of a core. Lower, the probes take what the writer, the player and the API leave.
+/// "The probe threads yield"): a scan is background work, so the probes take what the player,
+/// the API and the scan's own writer leave, as MPD's update thread does (it runs at
+/// `SCHED_IDLE`). On an idle machine it changes nothing measurable in the scan's time.
 ///
 /// The threads stop taking jobs when `cancelled()` turns true or the jobs run out. `join()`
 /// waits for them, draining the queue so that none stays blocked on a full one: a thread still
@@ -21,8 +21,9 @@ final class ProbePool<Job: Sendable, Output: Sendable> {
     let results = BlockingQueue<Output>(capacity: 128)
     private let running = DispatchGroup()
 
-    /// How many nice steps the threads run below their creator: weight 335 against 1024, so a
-    /// runnable writer keeps a core to itself while two probe threads share the other.
+    /// How many nice steps the threads run below their creator: a scheduler weight of 335
+    /// against 1024, low enough to yield, not so low (`SCHED_IDLE`) that a busy machine stalls a
+    /// scan the user is waiting for.
     static var niceIncrement: Int32 { 5 }
 
     /// Starts the threads (none when `jobs` is empty).
