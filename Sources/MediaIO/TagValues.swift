@@ -116,7 +116,20 @@ enum TagValues {
         guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else {
             return (nil, nil)
         }
-        let chars = UnsafeBufferPointer(rebasing: text[first...last])
+        return dateRule(UnsafeBufferPointer(rebasing: text[first...last]))
+    }
+
+    /// `date` by the general rule, on Characters: each becomes one unit, its ASCII value, or
+    /// 0xFF when it is anything else (a letter with a combining mark, a non-ASCII digit), which
+    /// is never a digit or a separator. The rule reads digits and separators only, and what it
+    /// returns is made of digits, so the units say everything the Characters would.
+    static func dateByCharacters(_ text: String) -> (date: String?, year: Int?) {
+        let units = Array(text.trimmingSpaces).map { $0.asciiValue ?? 0xFF }
+        return units.withUnsafeBufferPointer { dateRule($0) }
+    }
+
+    /// The date rule on trimmed units (one per Character; `date`).
+    private static func dateRule(_ chars: UnsafeBufferPointer<UInt8>) -> (date: String?, year: Int?) {
         func isDigit(_ index: Int) -> Bool { index < chars.count && chars[index] >= 0x30 && chars[index] <= 0x39 }
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= chars.count else { return nil }
@@ -145,48 +158,6 @@ enum TagValues {
                         return ("\(yyyy)-\(string(5..<7))-\(string(8..<10))", year)
                     }
                     return ("\(yyyy)-\(string(5..<7))", year)
-                }
-                return (yyyy, year)
-            }
-        }
-        // Anywhere else: the first run of exactly four digits that is a plausible year.
-        var index = 0
-        while index < chars.count {
-            guard isDigit(index) else { index += 1; continue }
-            var end = index
-            while isDigit(end) { end += 1 }
-            if end - index == 4, let year = digits(index, 4), plausibleYear(year) {
-                return (String(year), year)
-            }
-            index = end
-        }
-        return (nil, nil)
-    }
-
-    /// `date` by the general rule, on Characters.
-    static func dateByCharacters(_ text: String) -> (date: String?, year: Int?) {
-        let chars = Array(text.trimmingSpaces)
-        func digits(_ start: Int, _ count: Int) -> Int? {
-            guard start + count <= chars.count else { return nil }
-            let slice = chars[start..<(start + count)]
-            guard slice.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            return Int(String(slice))
-        }
-        func isDigit(_ index: Int) -> Bool { index < chars.count && chars[index].isASCII && chars[index].isNumber }
-        func plausibleYear(_ year: Int) -> Bool { (1000...2999).contains(year) }
-
-        if let year = digits(0, 4), plausibleYear(year), !isDigit(4) || chars.count == 8 {
-            let yyyy = String(chars[0..<4])
-            // Compact YYYYMMDD.
-            if chars.count == 8, let month = digits(4, 2), let day = digits(6, 2), (1...12).contains(month), (1...31).contains(day) {
-                return ("\(yyyy)-\(String(chars[4..<6]))-\(String(chars[6..<8]))", year)
-            }
-            if !isDigit(4) {
-                if chars.count > 4, "-/.".contains(chars[4]), let month = digits(5, 2), (1...12).contains(month), !isDigit(7) {
-                    if chars.count > 7, "-/.".contains(chars[7]), let day = digits(8, 2), (1...31).contains(day), !isDigit(10) {
-                        return ("\(yyyy)-\(String(chars[5..<7]))-\(String(chars[8..<10]))", year)
-                    }
-                    return ("\(yyyy)-\(String(chars[5..<7]))", year)
                 }
                 return (yyyy, year)
             }
