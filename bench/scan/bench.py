@@ -20,9 +20,15 @@ system) and CPU milliseconds per file, peak RSS, idle RSS.
        with `--no-analysis`: MPD analyses nothing, and omnisonicd's background analysis of a new
        library keeps it busy decoding for many minutes, so it is not at rest (decision 0037).
 The page cache is warmed first by reading every corpus file once.
+Each run's temporary folder is kept until the benchmark ends: on an ext4 without a journal (this
+machine's root file system), the inode allocator steps over every inode freed in the last minute
+or more, one by one, so deleting one run's 560 files and folders just before the next run writes
+its own made that run pay about 1 s of system CPU that no user's first scan pays (MPD, which
+writes one file, did not pay it): docs/PERFORMANCE.md, "The benchmark's own deletions".
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -296,6 +302,8 @@ def timed_omnisonicd_scan(binary, corpus, data):
         tail = "\n".join(p.stderr.splitlines()[-20:])
         raise RuntimeError(f"omnisonicd scan exited {p.returncode} with no summary:\n{tail}")
     summary["exit_status"] = p.returncode
+    # The system part on its own: where file-system costs (inode allocation, fsync) show.
+    summary["system_seconds"] = float(system.group(1)) if system else None
     return seconds, cpu, int(rss.group(1)) if rss else None, summary
 
 
@@ -506,22 +514,33 @@ def main():
 
     # Alternating: MPD, omnisonicd, MPD, omnisonicd... A load change lands on both tools' runs.
     mpd_runs, omni_runs = [], []
+    kept = contextlib.ExitStack()  # every run's folder, deleted once all runs are done
+    with kept:
+        run_all(args, corpus, tracks, mpd_skipped, omni_skipped, mpd_runs, omni_runs, kept)
+    report(args, result, tracks, mpd_skipped, omni_skipped, mpd_runs, omni_runs)
+
+
+def run_all(args, corpus, tracks, mpd_skipped, omni_skipped, mpd_runs, omni_runs, kept):
+    """The alternating runs; each run's temporary folder joins `kept`."""
     for i in range(args.runs):
         if mpd_skipped is None:
             print(f"MPD: run {i + 1}/{args.runs}", flush=True)
-            with tempfile.TemporaryDirectory(prefix="omni-bench-mpd-") as tmp:
-                phases = bench_mpd_once(corpus, tracks, tmp)
+            tmp = kept.enter_context(tempfile.TemporaryDirectory(prefix="omni-bench-mpd-"))
+            phases = bench_mpd_once(corpus, tracks, tmp)
             mpd_runs.append(phases)
             print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
                   f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
         if omni_skipped is None:
             print(f"omnisonicd: run {i + 1}/{args.runs}", flush=True)
-            with tempfile.TemporaryDirectory(prefix="omni-bench-omni-") as tmp:
-                phases = bench_omnisonicd_once(args.omnisonicd, corpus, tracks, tmp)
+            tmp = kept.enter_context(tempfile.TemporaryDirectory(prefix="omni-bench-omni-"))
+            phases = bench_omnisonicd_once(args.omnisonicd, corpus, tracks, tmp)
             omni_runs.append(phases)
             print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
                   f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
 
+
+def report(args, result, tracks, mpd_skipped, omni_skipped, mpd_runs, omni_runs):
+    """Adds the runs and their medians to `result`, prints the table and writes the JSON."""
     if mpd_skipped is not None:
         result["tools"].append({"name": "MPD", "skipped": mpd_skipped})
     else:
