@@ -22,12 +22,13 @@ struct Omnisonicd: AsyncParsableCommand {
         // and one per probe thread), not glibc's eight per core: fewer arenas made the probe
         // threads and the writer queue on each other's arena locks (with two, a scan of 10,000
         // files made ~12,000 context switches against ~1,400, for a fifth more CPU), more would
-        // only add memory (decision 0040). Here, not in the unit, so it holds however the daemon is started.
+        // only add memory (decision 0040). Here, not in the unit, so it holds however the
+        // daemon is started.
         _ = omni_malloc_set_arena_max(Int32(Self.mallocArenas(cores: ProcessInfo.processInfo.activeProcessorCount)))
         await main(nil)
     }
 
-    /// The malloc arenas for a machine with `cores` online cores: one for the main thread, one
+    /// The malloc arenas for a machine with `cores` usable cores: one for the main thread, one
     /// for the scan's writer and one for each of its probe threads (as many as `Indexer`'s
     /// default: `activeProcessorCount`).
     static func mallocArenas(cores: Int) -> Int {

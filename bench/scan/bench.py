@@ -24,7 +24,7 @@ Each run's temporary folder is kept until the benchmark ends: on an ext4 without
 machine's root file system), the inode allocator steps over every inode freed in the last minute
 or more, one by one, so deleting one run's 560 files and folders just before the next run writes
 its own made that run pay about 1 s of system CPU that no user's first scan pays (MPD, which
-writes one file, did not pay it): docs/PERFORMANCE.md, "The benchmark's own deletions".
+writes one file, did not pay it): docs/decisions/0040-malloc-arenas-and-the-benchmarks-own-deletions.md.
 """
 
 import argparse
