@@ -63,9 +63,10 @@ struct SyncClientTransportTests {
                                               into: Transfer(mode: .collect(maxBytes: 1024)))
         guard case .failure(let error) = result else { Issue.record("a silent server answered: \(result)"); return }
         #expect(error.reason == .unavailable && error.detail.contains("timeout"), "\(error)")
-        // Well before the server's 120 s. Not a timing assertion: in the full suite other tests
-        // can hold the cooperative pool that resumes this task for 20 s and more.
-        #expect(clock.now - start < .seconds(60))
+        // Before the server's 120 s answer. Not a timing assertion: in the full suite other tests
+        // can hold the cooperative pool that resumes this task for a long time (74.5 s once, on
+        // 2 cores beside the background-analysis suite), so the bound is just under 120 s.
+        #expect(clock.now - start < .seconds(110))
 
         start = clock.now
         let client = SyncClient(baseURL: url, token: "t")
@@ -73,6 +74,6 @@ struct SyncClientTransportTests {
         try await Task.sleep(for: .milliseconds(300))
         pull.cancel()
         await #expect(throws: SyncError.self) { _ = try await pull.value }
-        #expect(clock.now - start < .seconds(60))
+        #expect(clock.now - start < .seconds(110))
     }
 }
