@@ -31,6 +31,9 @@ public final class Indexer: Sendable {
     let artwork: ArtworkCache
     let logger: Logger
     private let probeThreads: Int
+
+    /// The probe threads of a scan when none are asked for: one per usable core.
+    public static var defaultProbeThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
     private let batchSize: Int
     /// Probe results the writer waits for before it wakes (at most the queue's capacity, 128).
     static let handOff = 32
@@ -46,7 +49,7 @@ public final class Indexer: Sendable {
         self.reader = TagReader(logger: logger)
         self.artwork = artwork
         self.logger = logger
-        self.probeThreads = max(1, probeThreads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.probeThreads = max(1, probeThreads ?? Self.defaultProbeThreads)
         self.batchSize = batchSize
     }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CMalloc
-import Foundation
 import Glibc
+import Indexer
 
 /// `omnisonicd`: the command-line entry point.
 @main
@@ -24,14 +24,7 @@ struct Omnisonicd: AsyncParsableCommand {
         // files made ~12,000 context switches against ~1,400, for a fifth more CPU), more would
         // only add memory (decision 0040). Here, not in the unit, so it holds however the
         // daemon is started.
-        _ = omni_malloc_set_arena_max(Int32(Self.mallocArenas(cores: ProcessInfo.processInfo.activeProcessorCount)))
+        _ = omni_malloc_set_arena_max(Int32(Indexer.defaultProbeThreads + 2))
         await main(nil)
-    }
-
-    /// The malloc arenas for a machine with `cores` usable cores: one for the main thread, one
-    /// for the scan's writer and one for each of its probe threads (as many as `Indexer`'s
-    /// default: `activeProcessorCount`).
-    static func mallocArenas(cores: Int) -> Int {
-        max(1, cores) + 2
     }
 }

@@ -24,7 +24,7 @@ Each run's temporary folder is kept until the benchmark ends: on an ext4 without
 machine's root file system), the inode allocator steps over every inode freed in the last minute
 or more, one by one, so deleting one run's 560 files and folders just before the next run writes
 its own made that run pay about 1 s of system CPU that no user's first scan pays (MPD, which
-writes one file, did not pay it): docs/decisions/0040-malloc-arenas-and-the-benchmarks-own-deletions.md.
+writes one file, did not pay it): decision 0040 in docs/decisions.
 """
 
 import argparse
@@ -514,33 +514,23 @@ def main():
 
     # Alternating: MPD, omnisonicd, MPD, omnisonicd... A load change lands on both tools' runs.
     mpd_runs, omni_runs = [], []
-    kept = contextlib.ExitStack()  # every run's folder, deleted once all runs are done
-    with kept:
-        run_all(args, corpus, tracks, mpd_skipped, omni_skipped, mpd_runs, omni_runs, kept)
-    report(args, result, tracks, mpd_skipped, omni_skipped, mpd_runs, omni_runs)
+    with contextlib.ExitStack() as kept:  # every run's folder, deleted once all runs are done
+        for i in range(args.runs):
+            if mpd_skipped is None:
+                print(f"MPD: run {i + 1}/{args.runs}", flush=True)
+                tmp = kept.enter_context(tempfile.TemporaryDirectory(prefix="omni-bench-mpd-"))
+                phases = bench_mpd_once(corpus, tracks, tmp)
+                mpd_runs.append(phases)
+                print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
+                      f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
+            if omni_skipped is None:
+                print(f"omnisonicd: run {i + 1}/{args.runs}", flush=True)
+                tmp = kept.enter_context(tempfile.TemporaryDirectory(prefix="omni-bench-omni-"))
+                phases = bench_omnisonicd_once(args.omnisonicd, corpus, tracks, tmp)
+                omni_runs.append(phases)
+                print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
+                      f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
 
-
-def run_all(args, corpus, tracks, mpd_skipped, omni_skipped, mpd_runs, omni_runs, kept):
-    """The alternating runs; each run's temporary folder joins `kept`."""
-    for i in range(args.runs):
-        if mpd_skipped is None:
-            print(f"MPD: run {i + 1}/{args.runs}", flush=True)
-            tmp = kept.enter_context(tempfile.TemporaryDirectory(prefix="omni-bench-mpd-"))
-            phases = bench_mpd_once(corpus, tracks, tmp)
-            mpd_runs.append(phases)
-            print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
-                  f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
-        if omni_skipped is None:
-            print(f"omnisonicd: run {i + 1}/{args.runs}", flush=True)
-            tmp = kept.enter_context(tempfile.TemporaryDirectory(prefix="omni-bench-omni-"))
-            phases = bench_omnisonicd_once(args.omnisonicd, corpus, tracks, tmp)
-            omni_runs.append(phases)
-            print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
-                  f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
-
-
-def report(args, result, tracks, mpd_skipped, omni_skipped, mpd_runs, omni_runs):
-    """Adds the runs and their medians to `result`, prints the table and writes the JSON."""
     if mpd_skipped is not None:
         result["tools"].append({"name": "MPD", "skipped": mpd_skipped})
     else:
