@@ -38,7 +38,7 @@ struct ArtworkAndConcurrencyTests {
         let sequential = paths.map { try? reader.probe($0) }
         // When four threads probe them all concurrently (interleaved)
         let results = ResultBox(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+        onThreads(4, name: "concurrent probes") { worker in
             for index in stride(from: worker, to: paths.count, by: 4) {
                 results.set(index, try? reader.probe(paths[index]))
             }

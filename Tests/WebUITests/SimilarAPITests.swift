@@ -54,10 +54,11 @@ final class SimilarLibrary: Sendable {
             return uid
         }
         let members15 = Set(uids)
-        // Decoded and analysed from the files, two at a time (the machine's two cores).
+        // Decoded and analysed from the files, two at a time (the machine's two cores), on
+        // threads of their own: not on the pool the other tests' tasks need (`onThreads`).
         let work = try library.pendingAnalysis(version: TrackAnalyzer.version).filter { members15.contains($0.uid) }
         let results = Mutex<[Int: Result<TrackAnalysis?, MediaError>]>([:])
-        DispatchQueue.concurrentPerform(iterations: 2) { lane in
+        onThreads(2, name: "similar-library analysis") { lane in
             for i in stride(from: lane, to: work.count, by: 2) {
                 let result = Result { () throws(MediaError) in try FileAnalysis.analyze(work[i].path) }
                 results.withLock { $0[i] = result }
