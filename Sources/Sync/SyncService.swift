@@ -15,11 +15,11 @@ import Synchronization
 ///   re-sends: the server ignores operations it has). After a graceful shutdown what is pending
 ///   is pushed once more, for at most `flushSeconds`; what does not go out then stays in the log
 ///   for the next start.
-/// - Pull: `GET /v1/pull` after the stored cursor, waiting up to 25 s; new operations are merged
-///   by `Library.applyPulled` (same merge as local changes) and the cursor moves in the same
-///   transaction; their `LibraryEvent`s are published. A long poll that could not acknowledge
-///   (a push was pending) gives way when this device's push lands, so the acknowledgement follows
-///   at once rather than after up to 25 s.
+/// - Pull: `GET /v1/pull` after the stored cursor, waiting up to `longPollSeconds` (25 s); new
+///   operations are merged by `Library.applyPulled` (same merge as local changes) and the cursor
+///   moves in the same transaction; their `LibraryEvent`s are published. A long poll that could
+///   not acknowledge (a push was pending) gives way when this device's push lands, so the
+///   acknowledgement follows at once rather than when the poll ends.
 /// - Offline: any failure marks the state disconnected and retries with exponential backoff
 ///   (0.25 s doubling to 30 s, ±20 % jitter); local changes keep being recorded meanwhile.
 /// - State: `state()` for `GET /api/sync`, and a `.sync` event whenever it changes.
@@ -32,6 +32,7 @@ public final class SyncService: Service, Sendable {
     private let logger: Logger
     private let publish: @Sendable (LibraryEvent) -> Void
     private let flushSeconds: Double
+    private let longPollSeconds: Double
     private let current = Mutex(SyncState(enabled: true))
     private let nudgeStream: AsyncStream<Void>
     private let nudgeContinuation: AsyncStream<Void>.Continuation
@@ -42,14 +43,18 @@ public final class SyncService: Service, Sendable {
     /// - Parameters:
     ///   - flushSeconds: how long a graceful shutdown may spend pushing what is pending (the
     ///     daemon promises to be gone within 5 s).
+    ///   - longPollSeconds: how long a pull with nothing new waits for the server (within the
+    ///     server's `maxWaitSeconds`, 30 s by default). Tests lengthen it to tell "answered at
+    ///     once" from "answered when the poll ended" without a tight deadline.
     ///   - publish: receives the events of pulled operations and `.sync` state changes; any
     ///     thread, must not block.
     public init(library: Library, client: SyncClient, logger: Logger, flushSeconds: Double = 2,
-                publish: @escaping @Sendable (LibraryEvent) -> Void) {
+                longPollSeconds: Double = 25, publish: @escaping @Sendable (LibraryEvent) -> Void) {
         self.library = library
         self.client = client
         self.logger = logger
         self.flushSeconds = flushSeconds
+        self.longPollSeconds = longPollSeconds
         self.publish = publish
         (nudgeStream, nudgeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -183,12 +188,12 @@ public final class SyncService: Service, Sendable {
                 // would come back. `pending` stays above 0 from a push until its acknowledgement
                 // is saved (and from the start when one was lost); changes recorded since the
                 // last push were never sent, so they cannot be such an add.
-                let wait: Double = more || !state().connected ? 0 : 25
+                let wait: Double = more || !state().connected ? 0 : longPollSeconds
                 let acknowledge = cursor > 0 && state().pending == 0
                 let answer: PullResponse
                 if wait > 0 && !acknowledge {
                     // A push of this device in flight: when it lands, ask again at once, with the
-                    // acknowledgement, instead of holding this long poll for up to 25 s.
+                    // acknowledgement, instead of holding this long poll to its end.
                     guard let polled = try await longPoll(after: cursor, limit: limit, pushSeen: wakes.generation(of: 2)) else { continue }
                     answer = polled
                 } else {
@@ -238,11 +243,11 @@ public final class SyncService: Service, Sendable {
     /// A long poll without acknowledgement that gives way (nil) when a push of this device lands
     /// after `pushSeen`: then nothing may be pending any more, and the next pull acknowledges.
     private func longPoll(after cursor: Int64, limit: Int, pushSeen: UInt64) async throws(SyncError) -> PullResponse? {
-        let client = self.client, wakes = self.wakes
+        let client = self.client, wakes = self.wakes, seconds = longPollSeconds
         let first = await withTaskGroup(of: Result<PullResponse, SyncError>?.self) { group in
             group.addTask {
                 do throws(SyncError) {
-                    return .success(try await client.pull(after: cursor, limit: limit, wait: 25))
+                    return .success(try await client.pull(after: cursor, limit: limit, wait: seconds))
                 } catch {
                     return .failure(error)
                 }

@@ -90,7 +90,7 @@ struct ExhaustionTests {
         defer { for fd in flood { close(fd) } }
         #expect(flood.count == 1100)
         // A well-behaved client gets in once the idle timeout has closed the half-sent ones.
-        let served = eventuallyBlocking(20) { (try? HTTP.request(port: port, path: "/healthz"))?.status == 200 }
+        let served = eventuallyBlocking { (try? HTTP.request(port: port, path: "/healthz"))?.status == 200 }
         #expect(served, "\(daemon.stderr.suffix(2000))")
         #expect(daemon.process.isRunning, "\(daemon.stderr.suffix(3000))")
         #expect(try HTTP.request(port: port, path: "/api/search?q=&limit=1").status == 200)
@@ -147,7 +147,7 @@ struct ExhaustionTests {
                                        environment: ServiceTests.isolated(dir), wrapper: Self.limit)
         let port = try daemon.waitForPort()
         var uid = ""
-        #expect(eventuallyBlocking(30) {
+        #expect(eventuallyBlocking {
             let tracks = (try? HTTP.request(port: port, path: "/api/search?q=&limit=5").json())?["tracks"] as? [[String: Any]] ?? []
             uid = tracks.first?["uid"] as? String ?? ""
             return tracks.first?["hasArtwork"] as? Bool == true
@@ -183,7 +183,7 @@ struct ExhaustionTests {
 
         for fd in held { close(fd) }
         held = []
-        #expect(eventuallyBlocking(10) { (try? HTTP.request(port: port, path: "/api/tracks/\(uid)/artwork"))?.status == 200 })
+        #expect(eventuallyBlocking { (try? HTTP.request(port: port, path: "/api/tracks/\(uid)/artwork"))?.status == 200 })
         let (mpd, greeting) = Self.hold("", unixPath: socketPath)
         close(mpd)
         #expect(greeting.hasPrefix("OK MPD"))
@@ -205,7 +205,7 @@ struct ExhaustionTests {
                                        environment: ServiceTests.isolated(dir), wrapper: Self.limit)
         let port = try daemon.waitForPort()
         var uid = ""
-        #expect(eventuallyBlocking(30) {
+        #expect(eventuallyBlocking {
             let tracks = (try? HTTP.request(port: port, path: "/api/search?q=&limit=5").json())?["tracks"] as? [[String: Any]] ?? []
             uid = tracks.first?["uid"] as? String ?? ""
             return !uid.isEmpty
@@ -251,7 +251,7 @@ struct ExhaustionTests {
 
         for fd in held { close(fd) }
         held = []
-        #expect(eventuallyBlocking(10) { (try? HTTP.request(port: port, path: transcoded))?.status == 200 })
+        #expect(eventuallyBlocking { (try? HTTP.request(port: port, path: transcoded))?.status == 200 })
         #expect([200, 201].contains(try importTone().status))  // 200: already imported by an earlier try
         #expect(daemon.stop().status == 0, "\(daemon.stderr.suffix(3000))")
     }
@@ -265,7 +265,7 @@ struct ExhaustionTests {
         let port = try server.waitForPort()
         let flood = Self.halfOpen(port: port, count: 1100)
         defer { for fd in flood { close(fd) } }
-        let served = eventuallyBlocking(20) { (try? HTTP.request(port: port, path: "/healthz"))?.status == 200 }
+        let served = eventuallyBlocking { (try? HTTP.request(port: port, path: "/healthz"))?.status == 200 }
         #expect(served, "\(server.stderr.suffix(2000))")
         #expect(server.process.isRunning, "\(server.stderr.suffix(3000))")
         #expect(server.stop().status == 0)
@@ -322,7 +322,7 @@ struct ExhaustionTests {
 
         for fd in held { close(fd) }
         held = []
-        #expect(eventuallyBlocking(10) {
+        #expect(eventuallyBlocking {
             (try? HTTP.request(port: port, path: "/v1/pull?after=0", headers: ["Authorization": "Bearer \(token)"]))?.status == 200
         }, "\(server.stderr.suffix(2000))")
         #expect(server.stop().status == 0, "\(server.stderr.suffix(3000))")

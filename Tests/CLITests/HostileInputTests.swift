@@ -81,7 +81,7 @@ struct HostileInputTests {
     }
 
     static func waitForScan(_ port: Int) throws {
-        let done = try eventuallyBlocking(60) {
+        let done = try eventuallyBlocking {
             let finished = try HTTP.request(port: port, path: "/api/scan").json()["lastFinishedAt"]
             return finished != nil && !(finished is NSNull)
         }
@@ -121,7 +121,7 @@ struct HostileInputTests {
 
         // A second lying file arrives while watching: recorded, and the daemon goes on.
         try HostileFiles.rf64().write(to: URL(fileURLWithPath: layout.music + "/Album/huge2.wav"))
-        #expect(try eventuallyBlocking(30) { try layout.files()["Album/huge2.wav"]?.error == "media.out_of_range" })
+        #expect(try eventuallyBlocking { try layout.files()["Album/huge2.wav"]?.error == "media.out_of_range" })
         #expect(try HTTP.request(port: port, path: "/healthz").status == 200)
 
         // The playlist: every impossible duration is "no duration"; entries still resolve by name.
@@ -148,7 +148,7 @@ struct HostileInputTests {
         #expect(try Self.post(port, "/api/player/output", json: ["device": "capture"]).status == 200)
         let uid = try #require(tracks.first?["uid"] as? String)
         #expect(try Self.post(port, "/api/player/queue", json: ["uids": [uid], "play": true]).status == 200)
-        #expect(try eventuallyBlocking(30) {
+        #expect(try eventuallyBlocking {
             let state = try HTTP.request(port: port, path: "/api/player").json()
             return state["state"] as? String == "stopped" && state["index"] is NSNull
         })

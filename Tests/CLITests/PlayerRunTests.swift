@@ -27,7 +27,7 @@ struct PlayerRunTests {
         var port = try daemon.waitForPort()
 
         var uid: String?
-        _ = try eventuallyBlocking(60) {
+        _ = try eventuallyBlocking {
             let tracks = try HTTP.request(port: port, path: "/api/search?q=&limit=10").json()["tracks"] as? [[String: Any]]
             uid = tracks?.first?["uid"] as? String
             return uid != nil
@@ -39,7 +39,7 @@ struct PlayerRunTests {
         #expect(queued.status == 200, "\(queued.body)")
 
         var state: [String: Any] = [:]
-        _ = try eventuallyBlocking(60) {
+        _ = try eventuallyBlocking {
             state = try HTTP.request(port: port, path: "/api/player").json()
             return state["state"] as? String == "stopped" && state["index"] is NSNull
         }

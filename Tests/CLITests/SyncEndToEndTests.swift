@@ -240,7 +240,7 @@ struct SyncEndToEndTests {
             _ = try second?.waitForPort()
         }
         let expected = [tracks[1], tracks[3], tracks[5], tracks[3]]
-        #expect(eventuallyBlocking(40) {
+        #expect(eventuallyBlocking {
             guard let a = playlist(portA, id), let b = playlist(portB, id) else { return false }
             return a.name == "B's name, later" && b.name == a.name && a.items == b.items && a.uids == expected
         }, "A: \(String(describing: playlist(portA, id))) B: \(String(describing: playlist(portB, id))) \(daemonA.stderr.suffix(800))")
@@ -279,7 +279,7 @@ struct SyncEndToEndTests {
                 _ = try server.waitForPort()
             }
         }
-        #expect(eventuallyBlocking(40) {
+        #expect(eventuallyBlocking {
             guard let a = playlist(portA, id), let b = playlist(portB, id) else { return false }
             return a.items.count == 120 && a.items == b.items
         }, "\(daemonA.stderr.suffix(800))")

@@ -124,7 +124,7 @@ struct SyncTrustTests {
         usleep(500_000)
         _ = try Binary.run(["sync-server", "revoke-device"] + store.arguments + ["2"]) // the hostile device (added second)
         _ = try e2e.json("PUT", portB, "/api/tracks/\(tracks[4])/rating", #"{"rating":4}"#)
-        #expect(eventuallyBlocking(8) { poll.withLock { $0 } != nil })
+        #expect(eventuallyBlocking { poll.withLock { $0 } != nil })
         // 401, not B's new rating: without the check the poll would have answered 200 with it.
         let answer = poll.withLock { $0 }
         #expect(answer?.status == 401, "\(String(describing: answer?.body))")
@@ -164,14 +164,14 @@ extension SyncTrustTests {
         let port = try daemon.waitForPort()
         defer { daemon.stop() }
         var state: [String: Any] = [:]
-        #expect(eventuallyBlocking(30) {
+        #expect(eventuallyBlocking {
             state = (try? e2e.get(port, "/api/sync")) ?? [:]
             return (state["error"] as? String)?.contains("this device's bound") == true
         }, "\(state)")
         #expect(state["cursor"] as? Int == 0)
         #expect((state["error"] as? String)?.contains("nothing of it was applied") == true)
         // The warning is logged just after the state changes: read the log a moment later.
-        #expect(eventuallyBlocking(10) { daemon.stderr.contains("this device's bound") })
+        #expect(eventuallyBlocking { daemon.stderr.contains("this device's bound") })
         // Each answer is cut: far below the 10 GB offered. The client reads at most its bound
         // plus one 64 KiB read (decision 0030); what the server wrote beyond that sat in the
         // loopback socket buffers (8 MiB allowed, as SyncClientBoundsTests).

@@ -91,8 +91,8 @@ struct InstanceLockTests {
         // Our close releases it, unless a child that another suite spawns at that moment still
         // holds a copy of the descriptor (O_CLOEXEC ones are copied too, and closed only at the
         // child's exec) — the likely reason one CI run of 2026-12-06 saw it still held: wait
-        // for that, briefly.
-        #expect(eventuallyBlocking(10) { InstanceLock.holder(data: dir.appending("data"))?.running == false })
+        // for that (the shared deadline; the condition usually holds at once).
+        #expect(eventuallyBlocking { InstanceLock.holder(data: dir.appending("data"))?.running == false })
         _ = try InstanceLock(data: dir.appending("data"))
         #expect(InstanceLock.holder(data: dir.appending("none")) == nil)
     }

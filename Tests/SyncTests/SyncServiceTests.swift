@@ -20,12 +20,12 @@ struct Device {
     let events: EventLog
     let task: Task<Void, Never>
 
-    static func start(_ library: Library, url: URL, token: String) -> Device {
+    static func start(_ library: Library, url: URL, token: String, longPollSeconds: Double = 25) -> Device {
         let events = EventLog()
         var logger = Logger(label: "sync-test")
         logger.logLevel = .critical
         let service = SyncService(library: library, client: SyncClient(baseURL: url, token: token), logger: logger,
-                                  publish: events.append)
+                                  longPollSeconds: longPollSeconds, publish: events.append)
         return Device(library: library, service: service, events: events, task: Task { await service.run() })
     }
 
@@ -39,20 +39,24 @@ struct Device {
 struct SyncServiceTests {
     @Test("Given two devices of a user, when one records changes, then the other merges them, announces them, and both report connected with nothing pending")
     func changesFlow() async throws {
-        let fixture = try await ServerFixture()
+        // Long polls of 10 minutes: an acknowledgement that waited for its poll to end would miss
+        // the default deadline below by far, one that follows the push would not.
+        let fixture = try await ServerFixture { $0.maxWaitSeconds = 600 }
         defer { Task { await fixture.stop() } }
         let folder = try TemporaryDirectory("sync-service")
-        let a = Device.start(try Library(path: folder.appending("a.sqlite")), url: fixture.url, token: try await fixture.device("alice"))
-        let b = Device.start(try Library(path: folder.appending("b.sqlite")), url: fixture.url, token: try await fixture.device("alice"))
+        let a = Device.start(try Library(path: folder.appending("a.sqlite")), url: fixture.url, token: try await fixture.device("alice"),
+                             longPollSeconds: 600)
+        let b = Device.start(try Library(path: folder.appending("b.sqlite")), url: fixture.url, token: try await fixture.device("alice"),
+                             longPollSeconds: 600)
         let id = try a.library.record(.createPlaylist(name: "Mix"))[0].target
         #expect(try await eventually { try b.library.playlist(id: id)?.name == "Mix" })
         #expect(await eventually { b.events.all.contains(.playlistChanged(id: id)) })
         #expect(await eventually { a.service.state().connected && a.service.state().pending == 0 })
         // With nothing unsent, each device acknowledges its cursor (tombstone collection). A pull
         // acknowledges only when nothing is pending; one that left while A's push was still in
-        // flight gives way when the push lands, so the acknowledgement does not wait for its 25 s
-        // long poll to end: well within it.
-        #expect(try await eventually(12) { try await fixture.storage.listDevices().allSatisfy { $0.seen >= 1 && $0.seenAt != nil } })
+        // flight gives way when the push lands, so the acknowledgement does not wait for its
+        // long poll to end.
+        #expect(try await eventually { try await fixture.storage.listDevices().allSatisfy { $0.seen >= 1 && $0.seenAt != nil } })
         #expect(b.events.all.contains { if case .sync(let state) = $0 { return state.connected } else { return false } })
         try b.library.record(.renamePlaylist(id: id, name: "Mix 2"))
         #expect(try await eventually { try a.library.playlist(id: id)?.name == "Mix 2" })
@@ -63,7 +67,7 @@ struct SyncServiceTests {
         let cursor = b.service.state().cursor
         #expect(cursor >= 1)
         try a.library.record(.renamePlaylist(id: id, name: "Mix 3"))
-        let b2 = Device.start(b.library, url: fixture.url, token: try await fixture.device("alice"))
+        let b2 = Device.start(b.library, url: fixture.url, token: try await fixture.device("alice"), longPollSeconds: 600)
         #expect(try await eventually { try b2.library.playlist(id: id)?.name == "Mix 3" })
         #expect(await eventually { b2.events.all.contains(.playlistChanged(id: id)) })
         #expect(b2.events.all.filter { $0 == .playlistChanged(id: id) }.count == 1) // the rename only, not the older changes again
@@ -85,7 +89,7 @@ struct SyncServiceTests {
 
         let server = try await ServerFixture(folder: folder, port: port)
         defer { Task { await server.stop() } }
-        #expect(await eventually(40) { device.service.state().connected && device.service.state().pending == 0 })
+        #expect(await eventually { device.service.state().connected && device.service.state().pending == 0 })
         #expect(try await server.storage.totals().operations == 3)
         await device.stop()
     }
@@ -98,7 +102,7 @@ struct SyncServiceTests {
         let library = try Library(path: folder.appending("a.sqlite"))
         for index in 0..<150 { try library.record(.createPlaylist(name: "Playlist number \(index)")) }
         let device = Device.start(library, url: fixture.url, token: try await fixture.device("alice"))
-        #expect(await eventually(40) { device.service.state().pending == 0 && device.service.state().connected })
+        #expect(await eventually { device.service.state().pending == 0 && device.service.state().connected })
         #expect(try await fixture.storage.totals().operations == 150)
         await device.stop()
     }
