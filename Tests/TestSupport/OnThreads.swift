@@ -5,10 +5,11 @@ import Foundation
 ///
 /// Instead of `DispatchQueue.concurrentPerform`: on Linux its lanes run on libdispatch's global
 /// worker threads, and those are the threads Swift concurrency runs every task on (a profile of
-/// the in-process suite shows both under `_dispatch_worker_thread`). Minutes of analysis there
-/// held one of the two workers for tens of seconds, and tests waiting on a timer or a socket in
-/// the same process were resumed far too late: one CI run saw a scheduler due in 1.5 s not fire
-/// within 10 s. Threads of their own share the cores, not the pool.
+/// the in-process suite shows both under `_dispatch_worker_thread`). The similar-library
+/// fixture's analysis held one of the two workers for about 19 s of CPU there; tests waiting on
+/// a timer or a socket meanwhile are resumed late (the likely reason a CI run saw a scheduler due
+/// in 1.5 s not fire within 10 s). Threads of their own share the cores, not the pool.
+/// Decision 0041.
 public func onThreads(_ count: Int, name: String, _ body: @escaping @Sendable (_ lane: Int) -> Void) {
     let finished = DispatchSemaphore(value: 0)
     for lane in 0..<count {
