@@ -3,6 +3,7 @@ import LocalStore
 import Logging
 import OmniModel
 import Player
+import Synchronization
 import Testing
 import TestSupport
 @testable import WebUI
@@ -184,22 +185,26 @@ struct ScheduleTests {
         let setup = try await PlayerAPITests.start()
         let (id, uids) = try Self.playlist(setup)
         _ = try setup.player.perform(.volume(percent: 80))
-        let base = Self.utc("2026-06-01T04:59:58Z").addingTimeInterval(0.5)
-        let start = Date()
+        // A clock running in real time from `anchor`: an hour before 07:00 while run() falls
+        // asleep, set to 1.5 s before 07:00 just before the save. Set at the save, not at the
+        // start: a save that came more than 1.5 s after a start-time anchor (a CI run took that
+        // long) would be saved after 07:00, and rightly fire only the next day.
+        let anchor = Mutex((clock: Self.utc("2026-06-01T03:59:58Z").addingTimeInterval(0.5), at: Date()))
         // Waits at most an hour (the default): only the save's operation-log change and the
         // due times can wake it within this test.
         let scheduler = PlayerScheduler(library: setup.fixture.library, player: setup.player,
                                         logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                        now: { base.addingTimeInterval(Date().timeIntervalSince(start)) })
+                                        now: { anchor.withLock { $0.clock.addingTimeInterval(Date().timeIntervalSince($0.at)) } })
         let running = Task { await scheduler.run() }
         try await Task.sleep(nanoseconds: 500_000_000)  // asleep, with no schedule
+        let device = try setup.fixture.library.deviceID()
+        anchor.withLock { $0 = (clock: Self.utc("2026-06-01T04:59:58Z").addingTimeInterval(0.5), at: Date()) }
         let scheduleID = try scheduler.save(id: nil, ScheduleDefinition(sourceKind: .playlist, sourceId: id, time: "07:00", repeats: .daily,
-                                                                        timeZone: "Europe/Berlin", fadeInMinutes: 1,
-                                                                        device: try setup.fixture.library.deviceID()))
+                                                                        timeZone: "Europe/Berlin", fadeInMinutes: 1, device: device))
         let library = setup.fixture.library
-        // The default deadline, not a timing bound: a CI run on 2 cores once held the tasks that
-        // resume run() for over 10 s. A late wake still plays (15 minutes' grace), and the fade
-        // is reckoned from 07:00, so both conditions below hold whenever run() wakes.
+        // The shared deadline: how soon run() wakes is not what is asserted. A late wake still
+        // plays (15 minutes' grace), and the fade is reckoned from 07:00, so both conditions
+        // below hold whenever it wakes.
         #expect(try await eventually { try library.scheduleRuns(scheduleId: scheduleID, limit: 5).map(\.outcome) == [.played] })
         // The playlist is what the player took. Not its state: the test device takes samples
         // faster than real time, so the two short tracks may be over by now (a CI run saw it).
