@@ -336,7 +336,12 @@ struct InotifyWatcherTests {
         let signal = watcher.stopSignal
         let started = ContinuousClock.now
 
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { signal.stop() }
+        // From a thread of its own: a block on the global queue would wait for one of the two
+        // pool threads, and this test holds one of them blocked (decision 0041).
+        Thread {
+            usleep(50_000)
+            signal.stop()
+        }.start()
         let result = try watcher.nextChanges(timeout: nil)
 
         #expect(result == [])
