@@ -514,20 +514,17 @@ def main():
 
     # Alternating: MPD, omnisonicd, MPD, omnisonicd... A load change lands on both tools' runs.
     mpd_runs, omni_runs = [], []
+    tools = [("MPD", "mpd", mpd_skipped, mpd_runs, lambda tmp: bench_mpd_once(corpus, tracks, tmp)),
+             ("omnisonicd", "omni", omni_skipped, omni_runs,
+              lambda tmp: bench_omnisonicd_once(args.omnisonicd, corpus, tracks, tmp))]
     with contextlib.ExitStack() as kept:  # every run's folder, deleted once all runs are done
         for i in range(args.runs):
-            if mpd_skipped is None:
-                print(f"MPD: run {i + 1}/{args.runs}", flush=True)
-                tmp = kept.enter_context(tempfile.TemporaryDirectory(prefix="omni-bench-mpd-"))
-                phases = bench_mpd_once(corpus, tracks, tmp)
-                mpd_runs.append(phases)
-                print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
-                      f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
-            if omni_skipped is None:
-                print(f"omnisonicd: run {i + 1}/{args.runs}", flush=True)
-                tmp = kept.enter_context(tempfile.TemporaryDirectory(prefix="omni-bench-omni-"))
-                phases = bench_omnisonicd_once(args.omnisonicd, corpus, tracks, tmp)
-                omni_runs.append(phases)
+            for name, prefix, skipped, runs, bench_once in tools:
+                if skipped is not None:
+                    continue
+                print(f"{name}: run {i + 1}/{args.runs}", flush=True)
+                phases = bench_once(kept.enter_context(tempfile.TemporaryDirectory(prefix=f"omni-bench-{prefix}-")))
+                runs.append(phases)
                 print(f"  initial {phases['initial']['seconds']:.2f} s ({phases['initial']['cpu_seconds']:.2f} CPU s), "
                       f"no-change {phases['no-change']['seconds']:.2f} s", flush=True)
 
