@@ -3,7 +3,6 @@ import LocalStore
 import Logging
 import OmniModel
 import Player
-import Synchronization
 import Testing
 import TestSupport
 @testable import WebUI
@@ -185,20 +184,21 @@ struct ScheduleTests {
         let setup = try await PlayerAPITests.start()
         let (id, uids) = try Self.playlist(setup)
         _ = try setup.player.perform(.volume(percent: 80))
-        // A clock running in real time from `anchor`: an hour before 07:00 while run() falls
-        // asleep, set to 1.5 s before 07:00 just before the save. Set at the save, not at the
-        // start: a save that came more than 1.5 s after a start-time anchor (a CI run took that
-        // long) would be saved after 07:00, and rightly fire only the next day.
-        let anchor = Mutex((clock: Self.utc("2026-06-01T03:59:58Z").addingTimeInterval(0.5), at: Date()))
+        // A clock running in real time: an hour before 07:00 while run() falls asleep, set to
+        // 1.5 s before 07:00 just before the save. Set at the save, not at the start: a save
+        // that came more than 1.5 s after a start-time setting (a CI run took that long) would
+        // be saved after 07:00, and rightly fire only the next day.
+        let clock = SchedulerClock()
+        clock.run(from: Self.utc("2026-06-01T03:59:58Z").addingTimeInterval(0.5))
         // Waits at most an hour (the default): only the save's operation-log change and the
         // due times can wake it within this test.
         let scheduler = PlayerScheduler(library: setup.fixture.library, player: setup.player,
                                         logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                        now: { anchor.withLock { $0.clock.addingTimeInterval(Date().timeIntervalSince($0.at)) } })
+                                        now: { clock.now })
         let running = Task { await scheduler.run() }
         try await Task.sleep(nanoseconds: 500_000_000)  // asleep, with no schedule
         let device = try setup.fixture.library.deviceID()
-        anchor.withLock { $0 = (clock: Self.utc("2026-06-01T04:59:58Z").addingTimeInterval(0.5), at: Date()) }
+        clock.run(from: Self.utc("2026-06-01T04:59:58Z").addingTimeInterval(0.5))
         let scheduleID = try scheduler.save(id: nil, ScheduleDefinition(sourceKind: .playlist, sourceId: id, time: "07:00", repeats: .daily,
                                                                         timeZone: "Europe/Berlin", fadeInMinutes: 1, device: device))
         let library = setup.fixture.library

@@ -28,11 +28,19 @@ final class LibraryFixture: TestLibrary, @unchecked Sendable {
     var repositoryRoot: String { Corpus.repositoryRoot }
 }
 
-/// The scheduler's clock in tests: the real time until `set` is called.
+/// The scheduler's clock in tests: the real time until `set` (a time that stands still) or
+/// `run(from:)` (a time that runs on in real time from this moment) is called.
 final class SchedulerClock: Sendable {
-    private let time = Mutex<Date?>(nil)
-    func set(_ date: Date?) { time.withLock { $0 = date } }
-    var now: Date { time.withLock { $0 } ?? Date() }
+    /// The time set, and since when it runs (nil: it stands still).
+    private let time = Mutex<(date: Date, since: Date?)?>(nil)
+    func set(_ date: Date?) { time.withLock { $0 = date.map { ($0, nil) } } }
+    func run(from date: Date) { time.withLock { $0 = (date, Date()) } }
+    var now: Date {
+        time.withLock { time in
+            guard let time else { return Date() }
+            return time.since.map { time.date.addingTimeInterval(Date().timeIntervalSince($0)) } ?? time.date
+        }
+    }
 }
 
 /// Daemon actions that record what they were asked and do the minimum a test needs.
