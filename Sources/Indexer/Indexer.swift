@@ -31,17 +31,17 @@ public final class Indexer: Sendable {
     let artwork: ArtworkCache
     let logger: Logger
     private let probeThreads: Int
-
-    /// The probe threads of a scan when none are asked for: one per usable core.
-    public static var defaultProbeThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
     private let batchSize: Int
     /// Probe results the writer waits for before it wakes (at most the queue's capacity, 128).
     static let handOff = 32
 
+    /// The probe threads of a scan when none are asked for: one per usable core.
+    public static var defaultProbeThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
     /// - Parameters:
     ///   - library: the database to keep in step.
     ///   - artwork: where pictures are stored.
-    ///   - probeThreads: threads that read tags (default: one per core).
+    ///   - probeThreads: threads that read tags (default: `defaultProbeThreads`).
     ///   - batchSize: probed files written per transaction.
     public init(library: Library, artwork: ArtworkCache, logger: Logger = Logger(label: "omnisonic.indexer"),
                 probeThreads: Int? = nil, batchSize: Int = 500) {

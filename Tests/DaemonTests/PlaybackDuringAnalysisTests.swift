@@ -58,7 +58,7 @@ struct PlaybackDuringAnalysisTests {
             // can hold for tens of seconds (decision 0041); the player's thread does not.
             let attributes = try FileManager.default.attributesOfItem(atPath: capture)
             let lastWrite = try #require(attributes[.modificationDate] as? Date)
-            took.withLock { $0 = .milliseconds(Int64(lastWrite.timeIntervalSince(started) * 1000)) }
+            took.withLock { $0 = .seconds(lastWrite.timeIntervalSince(started)) }
             try await waitUntil("the analysis to finish") { analysis.status().done == 6 && !analysis.status().running }
             group.cancelAll()
         }

@@ -78,7 +78,8 @@ public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T)
 }
 
 /// Runs `body(lane)` for every lane in `0..<count`, each on a `Thread` of its own, and returns
-/// when all have finished. The calling thread only waits.
+/// when all have finished. The calling thread only waits, blocked: call it from a thread of its
+/// own (`OffPool`) or a synchronous test, not from an async one (there, `onOwnThread`).
 ///
 /// Instead of `DispatchQueue.concurrentPerform`: on Linux its lanes run on libdispatch's global
 /// worker threads, and those are the threads Swift concurrency runs every task on (a profile of
